@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh clone (only Python 3.11 and the machine's services assumed):
+#   make run    — venv from the lock, both simulators with generated demo data, the nightly sync DAG via
+#                 `airflow dags test` on a SQLite Airflow home inside the project, and its summary.
+#   make test   — the whole test suite (SQLite and the PostgreSQL server at 127.0.0.1:5432).
+SHELL   := /bin/bash
+PYTHON  ?= python3.11
+VENV    := .venv
+PY      := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+SIZE    ?= S
+SEED    ?= 42
+
+.PHONY: venv run test lock ddl bench clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	@touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	@$(PY) scripts/run_demo.py --size $(SIZE) --seed $(SEED)
+
+test: venv
+	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Regenerate the full lock from the direct pins (documented in the README).
+lock: venv
+	$(VENV)/bin/uv pip compile requirements.txt --python-version 3.11 -o requirements.lock
+
+# Render the staging DDL for both dialects from the SQLAlchemy metadata into sql/.
+ddl: venv
+	$(PY) -m tlsync.staging.ddl sql
+
+bench: venv
+	$(PY) bench/staging_load.py
+
+clean:
+	rm -rf airflow_home out .pytest_cache

@@ -1,0 +1,373 @@
+"""Uniconta reads: the OData feed ``GET /odata/{CompanyId}/{ClassName}``.
+
+One concern per piece:
+
+- :class:`Field` / :class:`Filter` build ``$filter`` expressions safely — strings are quoted with embedded quotes
+  doubled (OData's escaping, so a customer called ``O'Brien ApS`` cannot break or widen a query), dates and
+  datetimes are rendered as OData v2 ``datetime'YYYY-MM-DDTHH:MM:SS'`` literals (the form Uniconta documents), and
+  ``None`` as ``null``. Operators: ``eq ne gt ge lt le`` combined with ``and`` / ``or``.
+- :func:`render_orderby` renders ``$orderby`` (``"Name"``, ``"-Date"`` for descending, or ``("Date", "desc")``).
+- :class:`ODataReader` streams models page by page, following ``@odata.nextLink`` (server-driven paging) and —
+  when a client ``page_size`` is asked for — ``$top``/``$skip`` (client-driven paging). Nothing is held beyond
+  one page, so a history of any length reads in bounded memory.
+
+Every page is one HTTP call through the shared :class:`~tlsync.clients._http.ResilientClient`: counted against
+the daily quota, retried on 429/5xx/truncated bodies. Why the body is parsed inside ``parse``: a truncated page
+raises :class:`~tlsync.clients.errors.MalformedResponseError` there, which the resilient client retries (a cut
+body is usually transient) and surfaces with ``where=`` naming the class and page when retries run out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+import httpx
+from pydantic import ValidationError
+
+from ..errors import MalformedResponseError
+from .models import UnicontaEntity, loads, model_for
+
+if TYPE_CHECKING:
+    from .session import UnicontaSession
+
+log = logging.getLogger(__name__)
+E = TypeVar("E", bound=UnicontaEntity)
+
+# --------------------------------------------------------------------------------------------- $filter
+
+
+def literal(value: Any) -> str:
+    """Render a Python value as an OData literal.
+
+    ``str`` → ``'O''Brien'`` (quotes doubled); ``datetime``/``date`` → ``datetime'2024-01-31T00:00:00'``;
+    ``bool`` → ``true``/``false``; ``None`` → ``null``; numbers as written (``Decimal`` without exponent);
+    an :class:`~enum.Enum` by its value.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError("Uniconta datetimes are local and naive; pass a naive datetime")
+        return f"datetime'{value.replace(microsecond=0).isoformat(timespec='seconds')}'"
+    if isinstance(value, date):
+        return f"datetime'{value.isoformat()}T00:00:00'"
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite number: {value}")
+        return format(value, "f")
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"cannot render {type(value).__name__} as an OData literal")
+
+
+def _check_name(name: str) -> str:
+    if not name or not all(c.isalnum() or c == "_" for c in name):
+        raise ValueError(f"not a Uniconta field name: {name!r}")
+    return name
+
+
+class Filter:
+    """A ``$filter`` expression. Combine with ``&`` (and) and ``|`` (or); ``str(f)`` renders it."""
+
+    __slots__ = ("_text", "_compound")
+
+    def __init__(self, text: str, *, compound: bool = False) -> None:
+        self._text = text
+        self._compound = compound
+
+    def _operand(self) -> str:
+        return f"({self._text})" if self._compound else self._text
+
+    def __and__(self, other: Filter) -> Filter:
+        return Filter(f"{self._operand()} and {other._operand()}", compound=True)
+
+    def __or__(self, other: Filter) -> Filter:
+        return Filter(f"{self._operand()} or {other._operand()}", compound=True)
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Filter({self._text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Filter) and other._text == self._text
+
+    def __hash__(self) -> int:
+        return hash(self._text)
+
+    @staticmethod
+    def all(*parts: Filter) -> Filter:
+        """``a and b and …``"""
+        if not parts:
+            raise ValueError("Filter.all() needs at least one part")
+        out = parts[0]
+        for p in parts[1:]:
+            out = out & p
+        return out
+
+    @staticmethod
+    def any(*parts: Filter) -> Filter:
+        """``a or b or …`` (Uniconta allows at most 40 OR-values in one filter; see :func:`Field.in_`)."""
+        if not parts:
+            raise ValueError("Filter.any() needs at least one part")
+        out = parts[0]
+        for p in parts[1:]:
+            out = out | p
+        return out
+
+
+class Field:
+    """A field in a filter: ``Field("Date") >= date(2024, 1, 1)`` → ``Date ge datetime'2024-01-01T00:00:00'``."""
+
+    MAX_OR_VALUES = 40  # "The maximum number of OR's in a filter run on the uniconta server is 40."
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = _check_name(name)
+
+    def _cmp(self, op: str, value: Any) -> Filter:
+        return Filter(f"{self.name} {op} {literal(value)}")
+
+    def __eq__(self, value: Any) -> Filter:  # type: ignore[override]
+        return self._cmp("eq", value)
+
+    def __ne__(self, value: Any) -> Filter:  # type: ignore[override]
+        return self._cmp("ne", value)
+
+    def __gt__(self, value: Any) -> Filter:
+        return self._cmp("gt", value)
+
+    def __ge__(self, value: Any) -> Filter:
+        return self._cmp("ge", value)
+
+    def __lt__(self, value: Any) -> Filter:
+        return self._cmp("lt", value)
+
+    def __le__(self, value: Any) -> Filter:
+        return self._cmp("le", value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def between(self, low: Any, high: Any) -> Filter:
+        """``low <= field <= high`` (inclusive, like Uniconta's ``a..b`` ranges)."""
+        return (self >= low) & (self <= high)
+
+    def in_(self, values: Sequence[Any]) -> Filter:
+        """``field eq v1 or field eq v2 …`` — at most :attr:`MAX_OR_VALUES` values (Uniconta's server limit);
+        split longer lists into several reads."""
+        if not values:
+            raise ValueError("in_() needs at least one value")
+        if len(values) > self.MAX_OR_VALUES:
+            raise ValueError(f"Uniconta allows at most {self.MAX_OR_VALUES} OR-values per filter; got {len(values)}")
+        return Filter.any(*(self == v for v in values))
+
+
+FilterLike = Filter | str | Mapping[str, Any] | None
+"""A :class:`Filter`, a raw ``$filter`` string (taken as is — build it with :class:`Field` when it holds data),
+or a mapping ``{field: value}`` meaning equality on every item, joined by ``and``."""
+
+
+def render_filter(flt: FilterLike) -> str | None:
+    if flt is None:
+        return None
+    if isinstance(flt, Filter):
+        return str(flt)
+    if isinstance(flt, str):
+        return flt or None
+    parts = [Field(k) == v for k, v in flt.items()]
+    return str(Filter.all(*parts)) if parts else None
+
+
+OrderLike = str | Sequence[str | tuple[str, str]] | None
+
+
+def render_orderby(order: OrderLike) -> str | None:
+    """``"Name"`` → ``Name asc``; ``"-Date"`` → ``Date desc``; ``[("Date", "desc"), "Account"]`` → both.
+    A string that already contains ``asc``/``desc`` or a comma is checked and passed through."""
+    if order is None:
+        return None
+    items: list[str | tuple[str, str]]
+    if isinstance(order, str):
+        items = [p.strip() for p in order.split(",") if p.strip()]
+    else:
+        items = list(order)
+    out = []
+    for item in items:
+        if isinstance(item, tuple):
+            name, direction = item
+        else:
+            bits = item.split()
+            if len(bits) == 2:
+                name, direction = bits
+            elif item.startswith("-"):
+                name, direction = item[1:], "desc"
+            else:
+                name, direction = item, "asc"
+        direction = direction.lower()
+        if direction not in ("asc", "desc"):
+            raise ValueError(f"order direction must be asc or desc, not {direction!r}")
+        out.append(f"{_check_name(name)} {direction}")
+    return ", ".join(out) or None
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Page:
+    """One OData page as parsed from the wire."""
+
+    rows: list[dict[str, Any]]
+    next_link: str | None
+
+
+def parse_page(resp: httpx.Response, where: str) -> Page:
+    """Parse ``{"value": [...], "@odata.nextLink": "..."}``; anything else is a :class:`MalformedResponseError`
+    (raised here, inside the resilient client's ``parse``, so a truncated page is retried)."""
+    try:
+        body = loads(resp.content)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise MalformedResponseError("Uniconta", f"body is not JSON ({exc.__class__.__name__}: {exc})", where=where) from None
+    if isinstance(body, list):  # some proxies/versions answer a bare array
+        return Page(rows=body, next_link=None)
+    if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+        raise MalformedResponseError("Uniconta", 'expected an object with a "value" array', where=where)
+    rows = body["value"]
+    if not all(isinstance(r, dict) for r in rows):
+        raise MalformedResponseError("Uniconta", '"value" holds something other than objects', where=where)
+    nxt = body.get("@odata.nextLink") or body.get("odata.nextLink")
+    if nxt is not None and not isinstance(nxt, str):
+        raise MalformedResponseError("Uniconta", "@odata.nextLink is not a string", where=where)
+    return Page(rows=rows, next_link=nxt or None)
+
+
+def validate_rows(model: type[E], rows: Sequence[dict[str, Any]], where: str) -> list[E]:
+    """Turn raw rows into models; a row of the wrong shape is a :class:`MalformedResponseError` naming it (not
+    retried: the same bytes would come back)."""
+    out = []
+    for i, row in enumerate(rows):
+        try:
+            out.append(model.model_validate(row))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first.get("loc", ()))
+            raise MalformedResponseError(
+                "Uniconta", f"row {i} (RowId={row.get('RowId')}) field {loc}: {first.get('msg')}", where=where
+            ) from None
+    return out
+
+
+class ODataReader:
+    """Streams a class of one company as models. Use through :meth:`UnicontaClient.read`."""
+
+    def __init__(self, session: UnicontaSession) -> None:
+        self.session = session
+
+    def path(self, class_name: str, company_id: int | None = None) -> str:
+        cid = self.session.require_company(company_id)
+        return f"/odata/{cid}/{_check_name(class_name)}"
+
+    def pages(
+        self,
+        cls: type[E] | str,
+        *,
+        filter: FilterLike = None,
+        orderby: OrderLike = None,
+        top: int | None = None,
+        skip: int | None = None,
+        page_size: int | None = None,
+        company_id: int | None = None,
+    ) -> Iterator[list[E]]:
+        """Yield one list of models per HTTP page.
+
+        - ``top``: at most this many records in total; ``skip``: start after this many.
+        - ``page_size``: ask for pages of this size with ``$top``/``$skip`` (client-driven paging; a stable
+          ``orderby`` is advised, ``RowId`` is used when none is given). Without it the server's own page size
+          applies and ``@odata.nextLink`` is followed.
+        """
+        class_name, model = model_for(cls)
+        path = self.path(class_name, company_id)
+        base: dict[str, str] = {}
+        if (f := render_filter(filter)) is not None:
+            base["$filter"] = f
+        order = render_orderby(orderby)
+        if order is None and page_size is not None:
+            order = "RowId asc"
+        if order is not None:
+            base["$orderby"] = order
+        if page_size is not None and page_size < 1:
+            raise ValueError("page_size must be >= 1")
+
+        delivered = 0
+        offset = skip or 0
+        page_no = 0
+        while True:
+            want = page_size
+            if top is not None:
+                remaining = top - delivered
+                if remaining <= 0:
+                    return
+                want = remaining if want is None else min(want, remaining)
+            params = dict(base)
+            if want is not None:
+                params["$top"] = str(want)
+            if offset:
+                params["$skip"] = str(offset)
+            url: str | None = path
+            got_in_window = 0
+            query: dict[str, str] | None = params
+            while url is not None:
+                page_no += 1
+                where = f"GET {path} page {page_no}"
+                page: Page = self.session.call("GET", url, params=query, parse=lambda r, w=where: parse_page(r, w))
+                rows = validate_rows(model, page.rows, where)
+                if top is not None and delivered + len(rows) > top:
+                    rows = rows[: top - delivered]
+                delivered += len(rows)
+                got_in_window += len(page.rows)
+                if rows:
+                    yield rows
+                if top is not None and delivered >= top:
+                    return
+                url, query = self._follow(page.next_link, url)
+            # the server's nextLink chain for this window is exhausted
+            if page_size is None or want is None or got_in_window < want:
+                return
+            offset += got_in_window
+
+    def iter(self, cls: type[E] | str, **kwargs: Any) -> Iterator[E]:
+        """Stream every matching record (see :meth:`pages` for the arguments)."""
+        for rows in self.pages(cls, **kwargs):
+            yield from rows
+
+    def _follow(self, next_link: str | None, current: str) -> tuple[str | None, dict[str, str] | None]:
+        """Turn ``@odata.nextLink`` into a request against *our* base URL.
+
+        The link's path and query are kept (they carry the filter and skip), its scheme and host are not: a server
+        behind a proxy may advertise a host we cannot reach, and credentials must only ever go to the configured
+        host. A relative link is resolved against the page it came from.
+        """
+        if not next_link:
+            return None, None
+        parts = urlsplit(urljoin("http://base" + current, next_link))
+        path = parts.path
+        prefix = self.session.base_path
+        if prefix and path.startswith(prefix + "/"):
+            path = path[len(prefix):]
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        return path, query

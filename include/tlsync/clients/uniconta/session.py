@@ -1,0 +1,323 @@
+"""Connection to Uniconta: settings, HTTP Basic auth with company selection, error mapping, call accounting.
+
+Rule S1 — "connect, then choose the company": a user signs in with user name + password, sees the companies it
+has rights in (:meth:`UnicontaSession.companies`), and one is chosen (``company_id``). Uniconta's JSON API chooses
+the company through the Basic-auth *user name* ``00<CompanyId>/<user>`` ("two zeros denote a company ID follows")
+and the OData feed through the path ``/odata/<CompanyId>/<Class>``; this session does both, consistently.
+
+Secrets: the password is a :class:`~pydantic.SecretStr` (``repr``/``str`` print ``**********``) and is only ever
+unwrapped inside :class:`httpx.BasicAuth`, which puts it in the ``Authorization`` header — never in a URL, a log
+line or an error. Error messages name the *setting* to fix (the Airflow Connection's user/password or company
+id), never its value, and server text quoted in an error is scrubbed of the password in case a server echoes it.
+Why so strict: these messages end up in Airflow task logs, e-mails and the sync ledger, which many people read.
+
+Call accounting: every HTTP attempt is counted under system ``"Uniconta"`` in the shared
+:class:`~tlsync.clients._http.CallCounter`; a budget there (``CallCounter(budgets={"Uniconta": n})``) stops a run
+*before* it spends a call (:class:`~tlsync.clients.errors.CallBudgetExceededError`), while the server's own
+daily-quota refusal becomes :class:`~tlsync.clients.errors.QuotaExceededError` and is never retried — retrying
+cannot succeed before tomorrow and would only burn what little is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from .._http import CallCounter, ResilientClient, RetryPolicy
+from ..errors import (
+    AuthenticationError,
+    NotFoundError,
+    ProjectModuleMissingError,
+    QuotaExceededError,
+    RecordRejectedError,
+    SyncAPIError,
+    UnknownCompanyError,
+    UnknownMethodError,
+)
+from .models import PROJECT_CLASSES, loads
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SYSTEM = "Uniconta"
+"""The system name used in errors, logs and the :class:`CallCounter`."""
+DAILY_QUOTA = 5000
+"""Uniconta's standard quota: 5,000 server calls per user per day (up to 75,000 can be bought)."""
+CREDENTIALS_SETTING = "Uniconta user/password in the Airflow Connection"
+COMPANY_SETTING = "Uniconta company id in the Airflow Connection"
+PROJECT_MODULE_HINT = (
+    "the Uniconta company has no project module, so projects cannot be transferred (rule T3); "
+    "activate the project module in Uniconta or switch off project transfer"
+)
+DEFAULT_BASE_URL = "https://odata.uniconta.com"
+
+
+class UnicontaSettings(BaseModel):
+    """Where and as whom to connect. Built by the Airflow hook from a Connection (login, password, extra)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str = DEFAULT_BASE_URL
+    username: str = Field(min_length=1)
+    password: SecretStr
+    company_id: int | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    def login_name(self, company_id: int | None = None) -> str:
+        """Basic-auth user name: ``00<CompanyId>/<user>`` when a company is chosen, else the bare user."""
+        cid = self.company_id if company_id is None else company_id
+        return f"00{cid}/{self.username}" if cid else self.username
+
+    def with_company(self, company_id: int | None) -> UnicontaSettings:
+        return self.model_copy(update={"company_id": company_id})
+
+
+# ------------------------------------------------------------------------------------------- error mapping
+
+_ODATA_PATH = re.compile(r"/odata/(?:(?P<cid>\d+)/)?(?P<cls>[A-Za-z0-9_]+)")
+_CRUD_PATH = re.compile(r"/api/Entities/(?:(?P<op>Read|Insert|InsertList|Update|Delete)/)?(?P<cls>[A-Za-z0-9_]+)")
+QUOTA_WORDS = ("quota", "calls per day", "call limit", "daily limit")
+COMPANY_WORDS = ("company",)
+PROJECT_WORDS = ("project module", "projectmodule", "project-module")
+CLASS_WORDS = ("class", "entity", "endpoint", "table", "type")
+
+
+def server_message(resp: httpx.Response, secret: str | None = None, limit: int = 300) -> str:
+    """The server's own words, from a JSON error body (``error``/``message``/``Message``/``detail``) or plain
+    text, shortened and with ``secret`` scrubbed (defence in depth: never echo a password)."""
+    text = ""
+    try:
+        body = loads(resp.content)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("error", "Error", "message", "Message", "detail", "ErrorDescription", "title"):
+            val = body.get(key)
+            if isinstance(val, dict):
+                val = val.get("message") or val.get("Message") or val.get("code")
+            if val:
+                text = str(val)
+                break
+        if not text:
+            text = resp.text
+    elif isinstance(body, str):
+        text = body
+    else:
+        try:
+            text = resp.text
+        except UnicodeDecodeError:
+            text = ""
+    text = " ".join(text.split())[:limit] or resp.reason_phrase
+    if secret and secret in text:
+        text = text.replace(secret, "***")
+    return text
+
+
+def is_quota_refusal(resp: httpx.Response) -> bool:
+    """True when an answer is the server's daily-quota refusal rather than a transient 429.
+
+    The fault injector (and a busy proxy) answers a plain-text ``Too Many Requests`` with ``Retry-After`` that must
+    be retried; the quota refusal carries an error body that speaks of the quota. Reading the body is safe: error
+    bodies are small.
+    """
+    if resp.status_code not in (403, 429, 509):
+        return False
+    try:
+        text = resp.read().decode("utf-8", "replace").lower()
+    except httpx.HTTPError:
+        return False
+    return any(w in text for w in QUOTA_WORDS)
+
+
+class QuotaGuardTransport(httpx.BaseTransport):
+    """Transport wrapper that turns Uniconta's daily-quota refusal into :class:`QuotaExceededError` at once.
+
+    Why a transport: the resilient client retries every 429 before its ``classify`` hook runs. A quota refusal
+    answered as 429 must not be retried (it cannot succeed before tomorrow and each retry spends quota), while a
+    plain ``Too Many Requests`` with ``Retry-After`` must be. This wrapper sees each answer first and raises a
+    typed, non-retryable error for the quota case only; every other answer passes through untouched.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, on_quota: Callable[[httpx.Response], SyncAPIError]) -> None:
+        self.inner = inner
+        self.on_quota = on_quota
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        resp = self.inner.handle_request(request)
+        if resp.status_code in (403, 429, 509):
+            resp.read()
+            # the request is not bound to a response built by a transport yet; bind it for messages
+            resp.request = request
+            if is_quota_refusal(resp):
+                resp.close()
+                raise self.on_quota(resp)
+        return resp
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class UnicontaSession:
+    """One user's connection to Uniconta, optionally bound to a company. Thread-safe for reads.
+
+    Everything that talks HTTP (the OData reader, the CRUD writer, the company list) goes through :meth:`call`,
+    so that auth, counting, retries and error mapping are the same everywhere.
+    """
+
+    def __init__(
+        self,
+        settings: UnicontaSettings,
+        *,
+        counter: CallCounter | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: httpx.Timeout | float = httpx.Timeout(60.0, connect=10.0),
+        seed: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.counter = counter or CallCounter()
+        self._retry = retry
+        self._sleep = sleep
+        self._timeout = timeout
+        self._seed = seed
+        self._transport = transport
+        guarded = QuotaGuardTransport(transport or httpx.HTTPTransport(), self._quota_error)
+        self.http = ResilientClient(
+            SYSTEM,
+            settings.base_url,
+            auth=None,  # set per request: the company decides the user name (see auth())
+            headers={"Accept": "application/json"},  # otherwise Uniconta's OData answers XML
+            timeout=timeout,
+            retry=retry,
+            counter=self.counter,
+            classify=self._classify,
+            transport=guarded,
+            sleep=sleep,
+            seed=seed,
+        )
+        self.base_path = urlsplit(settings.base_url).path.rstrip("/")
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> UnicontaSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:  # never the password
+        return f"UnicontaSession(user={self.settings.username!r}, company_id={self.settings.company_id})"
+
+    # -- company & auth ---------------------------------------------------------------------------------------
+    @property
+    def company_id(self) -> int | None:
+        return self.settings.company_id
+
+    def require_company(self, company_id: int | None = None) -> int:
+        cid = company_id or self.settings.company_id
+        if not cid:
+            raise UnknownCompanyError(
+                SYSTEM,
+                "no Uniconta company chosen: connect, list the companies the user can see and choose one (rule S1)",
+                setting=COMPANY_SETTING,
+            )
+        return cid
+
+    def auth(self, company: bool = True) -> httpx.BasicAuth:
+        """Basic auth as ``00<CompanyId>/<user>`` (company chosen) or the bare user (``company=False``)."""
+        name = self.settings.login_name() if company else self.settings.username
+        return httpx.BasicAuth(name, self.settings.password.get_secret_value())
+
+    # -- quota ------------------------------------------------------------------------------------------------
+    @property
+    def calls_used(self) -> int:
+        """Calls spent so far through this session's counter (shared counters count all sessions)."""
+        return self.counter.get(SYSTEM)
+
+    @property
+    def calls_remaining(self) -> int | None:
+        """Calls left in the client-side budget, or ``None`` when no budget is set."""
+        limit = self.counter.budgets.get(SYSTEM)
+        return None if limit is None else max(0, limit - self.calls_used)
+
+    # -- calls ------------------------------------------------------------------------------------------------
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        parse: Callable[[httpx.Response], T] | None = None,
+        record: str | None = None,
+        company: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """One logical call (retried as needed); ``parse(response)`` gives the value."""
+        return self.http.request(method, url, parse=parse, record=record, auth=self.auth(company), **kwargs)
+
+    # -- error mapping ----------------------------------------------------------------------------------------
+    def _secret(self) -> str:
+        return self.settings.password.get_secret_value()
+
+    def _quota_error(self, resp: httpx.Response) -> QuotaExceededError:
+        msg = server_message(resp, self._secret())
+        return QuotaExceededError(
+            SYSTEM,
+            f"the daily call quota of user {self.settings.username!r} is spent ({msg}); "
+            "stop now and resume tomorrow — nothing is lost",
+            used=self.calls_used,
+        )
+
+    def _classify(self, resp: httpx.Response, record: str | None) -> SyncAPIError | None:
+        """Map a non-retryable answer to a typed error (``None`` = success). See the module docstring."""
+        if resp.is_success:
+            return None
+        status = resp.status_code
+        msg = server_message(resp, self._secret())
+        low = msg.lower()
+        path = resp.request.url.path
+        m = _ODATA_PATH.search(path) or _CRUD_PATH.search(path)
+        cls = m.group("cls") if m else None
+        cid = (m.groupdict().get("cid") if m else None) or self.settings.company_id
+
+        if any(w in low for w in QUOTA_WORDS) and status in (403, 429, 509):
+            return self._quota_error(resp)
+        if any(w in low for w in PROJECT_WORDS) or (status == 403 and cls in PROJECT_CLASSES and "project" in low):
+            return ProjectModuleMissingError(SYSTEM, f"{PROJECT_MODULE_HINT} (company {cid}; server said: {msg})")
+        if status in (401, 403) and cid and any(w in low for w in COMPANY_WORDS):
+            return UnknownCompanyError(
+                SYSTEM,
+                f"user {self.settings.username!r} has no access to company {cid} (HTTP {status}); "
+                "choose one of the companies the user can see (rule S1)",
+                setting=COMPANY_SETTING,
+            )
+        if status == 401:
+            return AuthenticationError(
+                SYSTEM, f"user {self.settings.username!r} was refused: wrong user name or password (HTTP 401)",
+                setting=CREDENTIALS_SETTING,
+            )
+        if status == 403:
+            return AuthenticationError(
+                SYSTEM, f"user {self.settings.username!r} lacks rights for this call: {msg} (HTTP 403)",
+                setting=CREDENTIALS_SETTING,
+            )
+        if status == 404:
+            if record is None or (cls and cls.lower() in low and any(w in low for w in CLASS_WORDS)):
+                return UnknownMethodError(SYSTEM, f"unknown class or path {path!r}: {msg} (HTTP 404)")
+            return NotFoundError(SYSTEM, msg, record=record, status=status)
+        if status == 405:
+            return UnknownMethodError(SYSTEM, f"method {resp.request.method} not allowed on {path!r} (HTTP 405)")
+        return RecordRejectedError(SYSTEM, msg, record=record or (f"{cls} read" if cls else None), status=status)
