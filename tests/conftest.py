@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
+
+# Airflow reads its configuration at import time: give the test session its own home, never the user's.
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="tlsync-airflow-home-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
 
 import pytest
 from sqlalchemy import create_engine, text

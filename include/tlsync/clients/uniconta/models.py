@@ -125,6 +125,7 @@ class UnicontaEntity(BaseModel):
 
     CLASS_NAME: ClassVar[str] = ""
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ("RowId",)
+    LABEL_FIELDS: ClassVar[tuple[str, ...]] = ()  # shown in messages when the key is not known yet
 
     RowId: int | None = None
 
@@ -142,6 +143,8 @@ class UnicontaEntity(BaseModel):
         parts = [f"{k}={v}" for k, v in key.items() if v is not None]
         if not parts and self.RowId is not None:
             parts = [f"RowId={self.RowId}"]
+        if not parts:
+            parts = [f"{k}={getattr(self, k, None)!s}" for k in self.LABEL_FIELDS if getattr(self, k, None) is not None]
         return f"{self.class_name()} {' '.join(parts) or '(no key)'}"
 
     def to_payload(self) -> dict[str, Any]:
@@ -165,10 +168,10 @@ class CompanyClient(UnicontaEntity):
 
     CompanyId: int
     Name: str | None = None
-    CurrencyId: EnumValue = None
+    Currency: EnumValue = None
     Country: EnumValue = None
-    Id: Key = None  # CVR of the company itself
-    ProjectModule: bool | None = None  # simulator flag mirroring the real company's project module option
+    CompanyRegNo: Key = None  # the company's own CVR
+    ProjectModule: bool | None = None  # whether the company has the project module (rule T3)
 
 
 # ----------------------------------------------------------------------------------------------- debtors
@@ -265,10 +268,10 @@ class DebtorLayoutGroupClient(UnicontaEntity):
 
 
 class ContactClient(UnicontaEntity):
-    """A contact person on a debtor (``DCAccount``). Identified by ``DCAccount`` + ``Name`` (and ``RowId``)."""
+    """A contact person on a debtor (``DCAccount``). No natural key: identified by ``RowId``."""
 
     CLASS_NAME: ClassVar[str] = "ContactClient"
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("DCAccount", "Name")
+    LABEL_FIELDS: ClassVar[tuple[str, ...]] = ("DCAccount", "Name")
 
     DCAccount: Key = None
     DCType: EnumValue = None
@@ -387,7 +390,7 @@ class DebtorOrderClient(UnicontaEntity):
     YourRef: str | None = None
     Requisition: str | None = None
     Remark: str | None = None
-    ContactRef: int | None = None
+    ContactRef: Key = None
     Project: Key = None
     PrCategory: Key = None
     DeliveryAddress1: str | None = None
@@ -435,7 +438,7 @@ class DebtorInvoiceClient(UnicontaEntity):
     CLASS_NAME: ClassVar[str] = "DebtorInvoiceClient"
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ("InvoiceNumber",)
 
-    InvoiceNumber: Key = None
+    InvoiceNumber: int | str | None = None  # an integer number series (kept as sent if a server uses text)
     Account: Key = None
     Name: str | None = None
     Date: UDate = None
@@ -458,12 +461,12 @@ class DebtorInvoiceClient(UnicontaEntity):
 
 
 class DebtorInvoiceLines(UnicontaEntity):
-    """A line of a posted invoice. NB: the class has no "Client" suffix. Key: ``InvoiceNumber`` + ``LineNumber``."""
+    """A line of a posted invoice. NB: the class has no "Client" suffix. Identified by ``RowId``."""
 
     CLASS_NAME: ClassVar[str] = "DebtorInvoiceLines"
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("InvoiceNumber", "LineNumber")
+    LABEL_FIELDS: ClassVar[tuple[str, ...]] = ("InvoiceNumber", "LineNumber")
 
-    InvoiceNumber: Key = None
+    InvoiceNumber: int | str | None = None
     LineNumber: Money = None
     Account: Key = None
     Item: Key = None
@@ -498,10 +501,10 @@ class GLAccountClient(UnicontaEntity):
 
 
 class GLTransClient(UnicontaEntity):
-    """A posted GL transaction (rule U4: supplier expenses on chosen accounts). Key: ``Voucher`` + ``VoucherLine``."""
+    """A posted GL transaction (rule U4: supplier expenses on chosen accounts). Identified by ``RowId``."""
 
     CLASS_NAME: ClassVar[str] = "GLTransClient"
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("Voucher", "VoucherLine")
+    LABEL_FIELDS: ClassVar[tuple[str, ...]] = ("Voucher", "VoucherLine", "Account")
 
     Date: UDate = None
     Account: Key = None

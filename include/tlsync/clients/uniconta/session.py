@@ -87,41 +87,52 @@ class UnicontaSettings(BaseModel):
 
 _ODATA_PATH = re.compile(r"/odata/(?:(?P<cid>\d+)/)?(?P<cls>[A-Za-z0-9_]+)")
 _CRUD_PATH = re.compile(r"/api/Entities/(?:(?P<op>Read|Insert|InsertList|Update|Delete)/)?(?P<cls>[A-Za-z0-9_]+)")
-QUOTA_WORDS = ("quota", "calls per day", "call limit", "daily limit")
+QUOTA_WORDS = ("quota", "calls per day", "call limit", "calllimit", "daily limit")
 COMPANY_WORDS = ("company",)
 PROJECT_WORDS = ("project module", "projectmodule", "project-module")
 CLASS_WORDS = ("class", "entity", "endpoint", "table", "type")
 
 
-def server_message(resp: httpx.Response, secret: str | None = None, limit: int = 300) -> str:
-    """The server's own words, from a JSON error body (``error``/``message``/``Message``/``detail``) or plain
-    text, shortened and with ``secret`` scrubbed (defence in depth: never echo a password)."""
-    text = ""
+def parse_error(resp: httpx.Response, secret: str | None = None, limit: int = 300) -> tuple[str, str]:
+    """``(code, message)`` of an error answer.
+
+    Reads the OData error envelope ``{"error": {"code", "message"}}`` (where ``code`` is an ``ErrorCodes`` member
+    name such as ``KeyExists`` or an OData code), a flat ``{"error"|"message"|"Message": …}`` object, or plain
+    text. The message is shortened and ``secret`` is scrubbed from it (defence in depth: never echo a password).
+    """
+    code, text = "", ""
     try:
         body = loads(resp.content)
     except ValueError:
         body = None
     if isinstance(body, dict):
-        for key in ("error", "Error", "message", "Message", "detail", "ErrorDescription", "title"):
-            val = body.get(key)
-            if isinstance(val, dict):
-                val = val.get("message") or val.get("Message") or val.get("code")
-            if val:
-                text = str(val)
-                break
+        err = body.get("error", body.get("Error"))
+        if isinstance(err, dict):
+            code = str(err.get("code") or err.get("Code") or "")
+            text = str(err.get("message") or err.get("Message") or "")
+        else:
+            for key in ("error", "Error", "message", "Message", "detail", "ErrorDescription", "title"):
+                if body.get(key):
+                    text = str(body[key])
+                    break
+            code = str(body.get("code") or body.get("ErrorCode") or "")
         if not text:
             text = resp.text
     elif isinstance(body, str):
         text = body
     else:
-        try:
-            text = resp.text
-        except UnicodeDecodeError:
-            text = ""
+        text = resp.content.decode("utf-8", "replace")
     text = " ".join(text.split())[:limit] or resp.reason_phrase
-    if secret and secret in text:
+    if secret:
         text = text.replace(secret, "***")
-    return text
+        code = code.replace(secret, "***")
+    return code, text
+
+
+def server_message(resp: httpx.Response, secret: str | None = None, limit: int = 300) -> str:
+    """The server's own words (``"KeyExists: Account 1001 exists"``), scrubbed; see :func:`parse_error`."""
+    code, text = parse_error(resp, secret, limit)
+    return f"{code}: {text}" if code and code.lower() not in text.lower() else text
 
 
 def is_quota_refusal(resp: httpx.Response) -> bool:

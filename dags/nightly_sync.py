@@ -1,0 +1,129 @@
+"""tlsync nightly sync — TimeLog PSA ⇄ Uniconta ERP staging (issues 3 and 4).
+
+Daily at 02:00 Europe/Copenhagen, no catch-up. Reads both systems, validates every batch (quality gate with
+quarantine) and stages it; each staged entity is an Airflow Asset, so the customer, invoice and reconciliation
+DAGs run on data, not on the clock.
+
+    begin ─┬─ timelog_site: extract → validate_and_stage                     (customers, projects, reference data)
+           └─ per legal entity ↔ Uniconta company (rule S2), mapped:
+                 extract_timelog ─┐
+                 extract_uniconta ┴─ validate_and_stage                     (invoices, lines, Uniconta entities)
+    finish: API calls summed, watermarks advanced (only now), summary logged
+
+This file only wires; the work is in ``tlsync.sync`` (include/) and the hooks (plugins/). No I/O at import.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, dag, task, task_group
+
+from tlsync.staging.entities import ENTITIES
+
+TIMELOG_CONN = "timelog_default"
+UNICONTA_CONN = "uniconta_default"
+SITE_ENTITIES = [s for s in ENTITIES if s.system == "timelog" and s.name in {
+    "legal_entities", "customers", "contacts", "employees", "projects", "project_types", "project_categories",
+    "tasks", "task_types", "hourly_rates", "products", "expense_types"}]
+PAIR_ENTITIES = [s for s in ENTITIES if s not in SITE_ENTITIES]
+
+
+def asset(spec) -> Asset:
+    return Asset(name=f"staging.{spec.qualified}", uri=f"tlsync://staging/{spec.system}/{spec.name}")
+
+
+DEFAULT_ARGS = {
+    "owner": "tlsync",
+    "retries": 3,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=15),
+}
+
+
+@dag(
+    dag_id="tlsync_nightly_sync",
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Copenhagen"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["tlsync", "staging"],
+    doc_md=__doc__,
+)
+def tlsync_nightly_sync():
+    @task
+    def begin() -> str:
+        from airflow.sdk import get_current_context
+
+        from tlsync.sync import pipeline
+
+        return pipeline.begin(get_current_context()["run_id"])
+
+    @task
+    def entity_pairs() -> list[dict]:
+        from airflow.sdk import Variable
+
+        from tlsync.sync import pipeline
+
+        return pipeline.parse_entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
+
+    @task_group
+    def timelog_site(run_id: str):
+        @task(pool="timelog_api")
+        def extract(run_id: str) -> dict:
+            from tlsync_airflow.hooks import TimeLogHook
+            from tlsync.sync import pipeline
+
+            with TimeLogHook(TIMELOG_CONN).get_conn() as timelog:
+                return pipeline.extract_timelog_site(timelog, run_id)
+
+        @task(outlets=[asset(s) for s in SITE_ENTITIES])
+        def validate_and_stage(extracted: dict) -> dict:
+            from tlsync.sync import pipeline
+
+            return pipeline.validate_and_stage_all(extracted)
+
+        return validate_and_stage(extract(run_id))
+
+    @task_group
+    def legal_entity(run_id: str, pair: dict):
+        @task(pool="timelog_api")
+        def extract_timelog(run_id: str, pair: dict) -> dict:
+            from tlsync_airflow.hooks import TimeLogHook
+            from tlsync.sync import pipeline
+
+            with TimeLogHook(TIMELOG_CONN).get_conn() as timelog:
+                return pipeline.extract_timelog_legal_entity(timelog, run_id, pair)
+
+        @task(pool="uniconta_api")
+        def extract_uniconta(run_id: str, pair: dict) -> dict:
+            from tlsync_airflow.hooks import UnicontaHook
+            from tlsync.sync import pipeline
+
+            with UnicontaHook(UNICONTA_CONN).get_conn(company_id=pair["company_id"]) as uniconta:
+                return pipeline.extract_uniconta_company(uniconta, run_id, pair)
+
+        @task(outlets=[asset(s) for s in PAIR_ENTITIES])
+        def validate_and_stage(timelog: dict, uniconta: dict) -> dict:
+            from tlsync.sync import pipeline
+
+            return pipeline.validate_and_stage_all(timelog, uniconta)
+
+        return validate_and_stage(extract_timelog(run_id, pair), extract_uniconta(run_id, pair))
+
+    @task
+    def finish(run_id: str, site: dict, pairs: list[dict]) -> str:
+        from tlsync.sync import pipeline
+
+        return pipeline.finish(run_id, [site, *pairs])
+
+    run_id = begin()
+    site = timelog_site(run_id)
+    pairs = legal_entity.partial(run_id=run_id).expand(pair=entity_pairs())
+    finish(run_id, site, pairs)
+
+
+tlsync_nightly_sync()

@@ -1,0 +1,212 @@
+"""XML helpers shared by the Reporting (raw XML) and Transactional (SOAP 1.1) clients.
+
+* A hardened lxml parser (no entity expansion, no network) — answers come from a remote system.
+* Parse errors become :class:`MalformedResponseError` with ``where="<Method> line N"``; raised inside a
+  ``ResilientClient`` ``parse`` callback they are retried, because a cut-off body is usually transient.
+* Elements are read by *local name*: TimeLog's own samples mix namespaces (``GetMileageRaw.xml`` has
+  un-namespaced children, ``GetInvoiceLineDetailsRaw.xml`` uses ``tlp/v5_0``), so the clients validate the
+  namespace of the document root and then match children by name.
+* SOAP 1.1 envelopes are built with lxml (values are escaped by construction, never string-formatted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from lxml import etree
+
+from ..errors import MalformedResponseError
+
+TLP_NS = "http://www.timelog.com/XML/Schema/tlp/v4_4"
+"""Namespace of every Reporting API answer (timelog-api.md, "Reporting API auth")."""
+TLP_NS_FAMILY = "http://www.timelog.com/XML/Schema/tlp/"
+"""Accepted namespace prefix: TimeLog versions the schema namespace (``v4_4``, ``v5_0`` in one official sample)."""
+REPORTING_WS_NS = "http://www.timelog.com/ws/tlp/v4_4"
+"""Namespace of the ASMX service itself (e.g. the ``<boolean>`` of ``ValidateCredentials``)."""
+SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+# Elements whose children are always a list, even with one child (WCF arrays / Reporting repeating groups).
+ARRAY_ELEMENTS = frozenset({
+    "Return", "Messages", "InvoiceLines", "ExternalKeys", "CustomFields", "Contacts", "Parameters",
+    "DataValues", "ExternalSystemContexts", "ImageUrlList", "Values",
+})
+
+
+def localname(tag: Any) -> str:
+    """``{ns}Name`` → ``Name`` (comments and processing instructions have no string tag → ``""``)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def namespace(tag: str) -> str:
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def _parser() -> etree.XMLParser:
+    # One parser per document: lxml parsers are not safe to share between threads.
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True,
+                           remove_pis=True, load_dtd=False)
+
+
+def parse_document(body: bytes, *, system: str, where: str) -> etree._Element:
+    """Parse a whole XML document or raise :class:`MalformedResponseError` naming ``where`` and the line.
+
+    The whole answer is parsed before any record is handed out, so a body cut off by the network is retried
+    as one unit and no record is ever yielded twice.
+    """
+    if not body or not body.strip():
+        raise MalformedResponseError(system, "empty body", where=f"{where} line 1")
+    try:
+        return etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or (exc.position[0] if getattr(exc, "position", None) else 0) or 1
+        reason = str(exc.msg or exc).split(",")[0]
+        raise MalformedResponseError(system, f"the XML does not parse ({reason})", where=f"{where} line {line}") from None
+
+
+def is_nil(el: etree._Element) -> bool:
+    return el.get(f"{{{XSI_NS}}}nil") in ("true", "1")
+
+
+def element_value(el: etree._Element) -> Any:
+    """An element as plain Python: text for a leaf, ``None`` for ``i:nil``, dict/list for structures."""
+    if is_nil(el):
+        return None
+    children = [c for c in el if isinstance(c.tag, str)]
+    if not children:
+        return el.text if el.text is not None else ""
+    if localname(el.tag) in ARRAY_ELEMENTS:
+        return [element_value(c) for c in children]
+    return element_to_dict(el)
+
+
+def element_to_dict(el: etree._Element) -> dict[str, Any]:
+    """Attributes (by local name, ``xsi:*`` left out) and child elements (by local name) of ``el``.
+
+    This is the *raw payload* staging keeps for quarantine: values stay exactly as sent (strings).
+    A repeated child name becomes a list.
+    """
+    out: dict[str, Any] = {}
+    for key, value in el.attrib.items():
+        if key.startswith(f"{{{XSI_NS}}}"):
+            continue
+        out[localname(key)] = value
+    groups: dict[str, list[Any]] = {}
+    for sub in el:
+        if isinstance(sub.tag, str):
+            groups.setdefault(localname(sub.tag), []).append(element_value(sub))
+    for name, values in groups.items():
+        out[name] = values[0] if len(values) == 1 else values
+    return out
+
+
+def child(el: etree._Element, name: str) -> etree._Element | None:
+    """First child element with local name ``name``."""
+    for c in el:
+        if localname(c.tag) == name:
+            return c
+    return None
+
+
+def child_text(el: etree._Element, name: str) -> str | None:
+    c = child(el, name)
+    if c is None or is_nil(c):
+        return None
+    return c.text
+
+
+def all_text(el: etree._Element) -> list[str]:
+    """Every non-blank text node under ``el``, whitespace collapsed (for error answers of unknown shape)."""
+    out = []
+    for node in el.iter():
+        if not isinstance(node.tag, str):
+            continue
+        for text in (node.text,):
+            if text and text.strip():
+                out.append(" ".join(text.split()))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SOAP 1.1
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SoapStruct:
+    """A data-contract parameter: child elements in ``ns`` (WCF DataContractSerializer, members in order)."""
+
+    ns: str
+    fields: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(cls, ns: str, fields: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> SoapStruct:
+        items = tuple(fields.items()) if isinstance(fields, Mapping) else tuple(fields)
+        return cls(ns, items)
+
+
+def soap_text(value: Any) -> str:
+    """Serialise a scalar the way WCF expects it (``true``/``false``, ISO 8601 without zone, GUID text)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat() if value.tzinfo is None else value.isoformat()
+    if isinstance(value, date):
+        return f"{value.isoformat()}T00:00:00"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, (int, Decimal, UUID)):
+        return str(value)
+    return str(value)
+
+
+def _append(parent: etree._Element, ns: str, name: str, value: Any) -> None:
+    el = etree.SubElement(parent, f"{{{ns}}}{name}")
+    if value is None:
+        el.set(f"{{{XSI_NS}}}nil", "true")
+    elif isinstance(value, SoapStruct):
+        for field_name, field_value in value.fields:
+            _append(el, value.ns, field_name, field_value)
+    else:
+        el.text = soap_text(value)
+
+
+def soap_envelope(operation: str, ns: str, params: Iterable[tuple[str, Any]]) -> bytes:
+    """``<s:Envelope><s:Body><{ns}operation>params…</…></s:Body></s:Envelope>`` as UTF-8 bytes.
+
+    Parameters are elements in the operation's namespace (WCF wraps them in the service namespace); a
+    :class:`SoapStruct` value nests its members in its own data-contract namespace, like the ``token``
+    (``http://www.timelog.com/api/tlp/v1_3``) in timelog-api.md's "Transactional SOAP wire format".
+    """
+    nsmap = {"s": SOAP_ENV_NS, "i": XSI_NS}
+    envelope = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap=nsmap)
+    body = etree.SubElement(envelope, f"{{{SOAP_ENV_NS}}}Body")
+    op = etree.SubElement(body, f"{{{ns}}}{operation}", nsmap={None: ns})
+    for name, value in params:
+        _append(op, ns, name, value)
+    return etree.tostring(envelope, xml_declaration=False, encoding="utf-8")
+
+
+def soap_body(root: etree._Element) -> etree._Element | None:
+    """The ``s:Body`` of a SOAP 1.1 envelope, or ``None`` if ``root`` is not one."""
+    if root.tag != f"{{{SOAP_ENV_NS}}}Envelope":
+        return None
+    return child(root, "Body")
+
+
+def soap_fault(body: etree._Element) -> tuple[str, str] | None:
+    """``(faultcode, faultstring)`` when the body holds a SOAP Fault."""
+    fault = child(body, "Fault")
+    if fault is None:
+        return None
+    code = (child_text(fault, "faultcode") or "").strip()
+    text = " ".join((child_text(fault, "faultstring") or "").split())
+    return code, text

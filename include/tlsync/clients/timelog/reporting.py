@@ -1,0 +1,557 @@
+"""TimeLog **Reporting API** client — bulk, read-only XML over ``service.asmx`` (plain HTTP POST binding).
+
+Wire facts (shared/api/reference/timelog-api.md, "Reporting API wire details" and method signatures):
+
+* ``POST {site}/service.asmx/{Method}`` with an ``application/x-www-form-urlencoded`` body whose first three
+  fields are ``siteCode``, ``apiID``, ``apiPassword``, then the method's filters. Credentials go in the body,
+  never the URL, so they cannot end up in access logs or our own log lines.
+* Filters use ``0`` (ids) and ``-1`` (most status filters) for "all"; ``GetProjectsRaw`` uses ``-2`` for all
+  project statuses (SDK constant ``ProjectStatus.All``).
+* Answers are raw XML in ``http://www.timelog.com/XML/Schema/tlp/v4_4``: a plural root with singular items
+  carrying an ``ID`` attribute (and ``GUID`` where the schema has one). ``GetWorkUnitsRawPaged`` is the only paged
+  method (1-based ``page``/``pageSize``; root attributes ``Page, PageSize, TotalPages, TotalRecords``).
+* Wrong credentials and bad filters answer HTTP 200 with an ``Errors`` root whose children carry the messages.
+
+Each read method returns an **iterator** of models; the ``*_raw`` variant yields :class:`RawRecord` pairs
+``(model | None, raw_dict)`` so staging can quarantine an invalid row with its original payload. A whole answer
+(one page for work units) is parsed before the first record is handed out, so a truncated body is retried as a
+unit and no record is yielded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import httpx
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from .._http import CallCounter, ResilientClient, RetryPolicy
+from ..errors import (
+    AuthenticationError,
+    MalformedResponseError,
+    NotFoundError,
+    RecordRejectedError,
+    SyncAPIError,
+    UnknownMethodError,
+)
+from . import _xml
+from ._common import RawRecord, call, raise_for_server_error, retry_without_500, scrub, validate_record
+from .models import (
+    Contact,
+    Customer,
+    Employee,
+    Expense,
+    HourlyRate,
+    Invoice,
+    InvoiceLine,
+    InvoiceLineDetail,
+    InvoiceStatus,
+    LegalEntity,
+    Mileage,
+    Project,
+    ProjectCategory,
+    ProjectType,
+    Task,
+    TaskType,
+    WorkUnit,
+)
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+SYSTEM = "TimeLog Reporting API"
+
+SETTING_SITE_CODE = "Reporting API site code (ReportingSettings.site_code)"
+SETTING_API_ID = "Reporting API ID (ReportingSettings.api_id)"
+SETTING_API_PASSWORD = "Reporting API password (ReportingSettings.api_password)"
+SETTING_URL = "TimeLog site URL (ReportingSettings.base_url)"
+
+ALL = 0
+"""Id filters: 0 = no filter."""
+ALL_STATUSES = -1
+"""Most status filters (customers, tasks, employees, legal entities, hourly rates, invoices): -1 = all."""
+ALL_PROJECT_STATUSES = -2
+"""``GetProjectsRaw``/``GetProjectsShortList``: ``ProjectStatus.All`` is -2 (0 = inactive, 1 = active)."""
+
+
+class ReportingSettings(BaseModel):
+    """Connection settings for the Reporting API (System Administration › Integrations and API › Reporting API).
+
+    ``base_url`` is the site URL, e.g. ``https://app5.timelog.com/myaccount`` (or the simulator's
+    ``http://127.0.0.1:8081/tlsim``); the client appends ``/service.asmx/<Method>``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str
+    site_code: str
+    api_id: str
+    api_password: SecretStr
+    work_units_page_size: int = Field(500, ge=1, le=10_000)
+    timeout: float = Field(120.0, gt=0, description="seconds; bulk answers can be large")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value.lower().endswith("/service.asmx"):
+            value = value[: -len("/service.asmx")]
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must be the TimeLog site URL, starting with http:// or https://")
+        return value
+
+
+class ReportingClient:
+    """Typed client for the Reporting API methods the sync uses. Use as a context manager or call :meth:`close`.
+
+    Transient failures (429, 5xx, timeouts, truncated XML) are retried by the shared
+    :class:`~tlsync.clients._http.ResilientClient`; credential problems, unknown methods and rejected filters
+    fail at once with a typed error that names the setting or method, never a secret.
+    """
+
+    system = SYSTEM
+
+    def __init__(
+        self,
+        settings: ReportingSettings,
+        *,
+        counter: CallCounter | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._http = ResilientClient(
+            SYSTEM,
+            f"{settings.base_url}/service.asmx/",
+            headers={"Accept": "text/xml, application/xml"},
+            timeout=httpx.Timeout(settings.timeout, connect=10.0),
+            retry=retry_without_500(retry),
+            counter=counter,
+            classify=self._classify,
+            transport=transport,
+            sleep=sleep,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    @property
+    def counter(self) -> CallCounter:
+        return self._http.counter
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ReportingClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- methods ---------------------------------------------------------------------------------------------
+
+    def validate_credentials(self) -> bool:
+        """``ValidateCredentials``: ``True``, or :class:`AuthenticationError` naming the setting to check.
+
+        The method answers ``<boolean xmlns="http://www.timelog.com/ws/tlp/v4_4">true|false</boolean>`` (ASMX
+        HTTP binding of ``bool ValidateCredentials(siteCode, apiID, apiPassword)``) or an ``Errors`` root.
+        """
+        root = self._call("ValidateCredentials", {})
+        if _xml.localname(root.tag).lower() != "boolean":
+            raise MalformedResponseError(SYSTEM, f"expected a <boolean> root, got <{_xml.localname(root.tag)}>",
+                                         where="ValidateCredentials line 1")
+        if (root.text or "").strip().lower() in ("true", "1"):
+            return True
+        raise AuthenticationError(
+            SYSTEM, "ValidateCredentials answered false: the site code, API ID or API password is not accepted",
+            setting=f"{SETTING_API_ID} / {SETTING_API_PASSWORD} / {SETTING_SITE_CODE}",
+        )
+
+    def legal_entities(self, *, status: int = ALL_STATUSES) -> Iterator[LegalEntity]:
+        """``GetLegalEntitiesRaw(status)`` — one Uniconta company per legal entity (rule S2)."""
+        return self._models(self.legal_entities_raw(status=status))
+
+    def legal_entities_raw(self, *, status: int = ALL_STATUSES) -> Iterator[RawRecord[LegalEntity]]:
+        return self._records("GetLegalEntitiesRaw", {"status": status}, "LegalEntities", "LegalEntity", LegalEntity)
+
+    def customers(self, *, customer_id: int = ALL, customer_status_id: int = ALL_STATUSES,
+                  account_manager_id: int = ALL) -> Iterator[Customer]:
+        """``GetCustomersRaw(customerID, customerStatusID, accountManagerID)``."""
+        return self._models(self.customers_raw(customer_id=customer_id, customer_status_id=customer_status_id,
+                                               account_manager_id=account_manager_id))
+
+    def customers_raw(self, *, customer_id: int = ALL, customer_status_id: int = ALL_STATUSES,
+                      account_manager_id: int = ALL) -> Iterator[RawRecord[Customer]]:
+        params = {"customerID": customer_id, "customerStatusID": customer_status_id,
+                  "accountManagerID": account_manager_id}
+        return self._records("GetCustomersRaw", params, "Customers", "Customer", Customer)
+
+    def contacts(self, *, customer_id: int = ALL, contact_id: int = ALL) -> Iterator[Contact]:
+        """``GetContactsRaw(customerID, contactID)``."""
+        return self._models(self.contacts_raw(customer_id=customer_id, contact_id=contact_id))
+
+    def contacts_raw(self, *, customer_id: int = ALL, contact_id: int = ALL) -> Iterator[RawRecord[Contact]]:
+        params = {"customerID": customer_id, "contactID": contact_id}
+        return self._records("GetContactsRaw", params, "Contacts", "Contact", Contact)
+
+    def employees(self, *, employee_id: int = ALL, initials: str = "", department_id: int = ALL,
+                  status: int = ALL_STATUSES) -> Iterator[Employee]:
+        """``GetEmployeesRaw(employeeID, initials, departmentID, status)``."""
+        return self._models(self.employees_raw(employee_id=employee_id, initials=initials,
+                                               department_id=department_id, status=status))
+
+    def employees_raw(self, *, employee_id: int = ALL, initials: str = "", department_id: int = ALL,
+                      status: int = ALL_STATUSES) -> Iterator[RawRecord[Employee]]:
+        params = {"employeeID": employee_id, "initials": initials, "departmentID": department_id, "status": status}
+        return self._records("GetEmployeesRaw", params, "Employees", "Employee", Employee)
+
+    def projects(self, *, project_id: int = ALL, status: int = ALL_PROJECT_STATUSES, customer_id: int = ALL,
+                 project_manager_id: int = ALL) -> Iterator[Project]:
+        """``GetProjectsRaw(projectID, status, customerID, projectManagerID)`` — status -2 = all."""
+        return self._models(self.projects_raw(project_id=project_id, status=status, customer_id=customer_id,
+                                              project_manager_id=project_manager_id))
+
+    def projects_raw(self, *, project_id: int = ALL, status: int = ALL_PROJECT_STATUSES, customer_id: int = ALL,
+                     project_manager_id: int = ALL) -> Iterator[RawRecord[Project]]:
+        params = {"projectID": project_id, "status": status, "customerID": customer_id,
+                  "projectManagerID": project_manager_id}
+        return self._records("GetProjectsRaw", params, "Projects", "Project", Project)
+
+    def project_types(self) -> Iterator[ProjectType]:
+        """``GetProjectTypesShortList()``."""
+        return self._models(self.project_types_raw())
+
+    def project_types_raw(self) -> Iterator[RawRecord[ProjectType]]:
+        return self._records("GetProjectTypesShortList", {}, "ProjectTypes", "ProjectType", ProjectType)
+
+    def project_categories(self) -> Iterator[ProjectCategory]:
+        """``GetProjectCategoriesShortList()``."""
+        return self._models(self.project_categories_raw())
+
+    def project_categories_raw(self) -> Iterator[RawRecord[ProjectCategory]]:
+        return self._records("GetProjectCategoriesShortList", {}, "ProjectCategories", "ProjectCategory",
+                             ProjectCategory)
+
+    def tasks(self, *, task_id: int = ALL, project_id: int = ALL, status: int = ALL_STATUSES,
+              task_type_id: int = ALL) -> Iterator[Task]:
+        """``GetTasksRaw(taskID, projectID, status, taskTypeID)`` — ``TaskStatus.All`` is -1."""
+        return self._models(self.tasks_raw(task_id=task_id, project_id=project_id, status=status,
+                                           task_type_id=task_type_id))
+
+    def tasks_raw(self, *, task_id: int = ALL, project_id: int = ALL, status: int = ALL_STATUSES,
+                  task_type_id: int = ALL) -> Iterator[RawRecord[Task]]:
+        params = {"taskID": task_id, "projectID": project_id, "status": status, "taskTypeID": task_type_id}
+        return self._records("GetTasksRaw", params, "Tasks", "Task", Task)
+
+    def task_types(self) -> Iterator[TaskType]:
+        """``GetTaskTypesShortList()``."""
+        return self._models(self.task_types_raw())
+
+    def task_types_raw(self) -> Iterator[RawRecord[TaskType]]:
+        return self._records("GetTaskTypesShortList", {}, "TaskTypes", "TaskType", TaskType)
+
+    def hourly_rates(self, *, customer_id: int = ALL, status: int = ALL_STATUSES) -> Iterator[HourlyRate]:
+        """``GetHourlyRatesRaw(CustomerID, Status)`` (these two parameters are capitalised in the WSDL)."""
+        return self._models(self.hourly_rates_raw(customer_id=customer_id, status=status))
+
+    def hourly_rates_raw(self, *, customer_id: int = ALL, status: int = ALL_STATUSES
+                         ) -> Iterator[RawRecord[HourlyRate]]:
+        params = {"CustomerID": customer_id, "Status": status}
+        return self._records("GetHourlyRatesRaw", params, "HourlyRates", "HourlyRate", HourlyRate)
+
+    def invoices(self, start: date, end: date, *, status: InvoiceStatus | int | None = None,
+                 invoice_id: int = ALL, customer_id: int = ALL) -> Iterator[Invoice]:
+        """``GetInvoicesRaw(invoiceID, customerID, status, startDate, endDate)`` by invoice date.
+
+        ``status=None`` means all statuses (-1; 0 is Draft). Pass :attr:`InvoiceStatus.BOOKED` for rule T2.
+        """
+        return self._models(self.invoices_raw(start, end, status=status, invoice_id=invoice_id,
+                                              customer_id=customer_id))
+
+    def invoices_raw(self, start: date, end: date, *, status: InvoiceStatus | int | None = None,
+                     invoice_id: int = ALL, customer_id: int = ALL) -> Iterator[RawRecord[Invoice]]:
+        params = {"invoiceID": invoice_id, "customerID": customer_id,
+                  "status": ALL_STATUSES if status is None else int(status),
+                  "startDate": _date(start), "endDate": _date(end)}
+        return self._records("GetInvoicesRaw", params, "Invoices", "Invoice", Invoice)
+
+    def invoice_lines(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
+                      project_id: int = ALL, invoice_line_id: int = ALL) -> Iterator[InvoiceLine]:
+        """``GetInvoiceLinesRaw(invoiceLineID, customerID, projectID, invoiceID, startDate, endDate)``."""
+        return self._models(self.invoice_lines_raw(start, end, invoice_id=invoice_id, customer_id=customer_id,
+                                                   project_id=project_id, invoice_line_id=invoice_line_id))
+
+    def invoice_lines_raw(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
+                          project_id: int = ALL, invoice_line_id: int = ALL) -> Iterator[RawRecord[InvoiceLine]]:
+        params = {"invoiceLineID": invoice_line_id, "customerID": customer_id, "projectID": project_id,
+                  "invoiceID": invoice_id, "startDate": _date(start), "endDate": _date(end)}
+        return self._records("GetInvoiceLinesRaw", params, "InvoiceLines", "InvoiceLine", InvoiceLine)
+
+    def invoice_line_details(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
+                             project_id: int = ALL, invoice_line_detail_id: int = ALL
+                             ) -> Iterator[InvoiceLineDetail]:
+        """``GetInvoiceLineDetailsRaw(invoiceLineDetailID, customerID, projectID, invoiceID, startDate, endDate)``."""
+        return self._models(self.invoice_line_details_raw(
+            start, end, invoice_id=invoice_id, customer_id=customer_id, project_id=project_id,
+            invoice_line_detail_id=invoice_line_detail_id))
+
+    def invoice_line_details_raw(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
+                                 project_id: int = ALL, invoice_line_detail_id: int = ALL
+                                 ) -> Iterator[RawRecord[InvoiceLineDetail]]:
+        params = {"invoiceLineDetailID": invoice_line_detail_id, "customerID": customer_id,
+                  "projectID": project_id, "invoiceID": invoice_id, "startDate": _date(start), "endDate": _date(end)}
+        return self._records("GetInvoiceLineDetailsRaw", params, "InvoiceLineDetails", "InvoiceLineDetail",
+                             InvoiceLineDetail)
+
+    def expenses(self, start: date, end: date, *, customer_id: int = ALL, project_id: int = ALL,
+                 supplier_customer_id: int = ALL, employee_id: int = ALL, employee_department_id: int = ALL,
+                 expense_type_id: int = ALL, payment_method_id: int = ALL) -> Iterator[Expense]:
+        """``GetExpensesRaw(customerID, projectID, supplierCustomerID, employeeID, employeeDepartmentID,
+        expenseTypeID, paymentMethodID, startDate, endDate)``."""
+        return self._models(self.expenses_raw(
+            start, end, customer_id=customer_id, project_id=project_id, supplier_customer_id=supplier_customer_id,
+            employee_id=employee_id, employee_department_id=employee_department_id,
+            expense_type_id=expense_type_id, payment_method_id=payment_method_id))
+
+    def expenses_raw(self, start: date, end: date, *, customer_id: int = ALL, project_id: int = ALL,
+                     supplier_customer_id: int = ALL, employee_id: int = ALL, employee_department_id: int = ALL,
+                     expense_type_id: int = ALL, payment_method_id: int = ALL) -> Iterator[RawRecord[Expense]]:
+        params = {"customerID": customer_id, "projectID": project_id, "supplierCustomerID": supplier_customer_id,
+                  "employeeID": employee_id, "employeeDepartmentID": employee_department_id,
+                  "expenseTypeID": expense_type_id, "paymentMethodID": payment_method_id,
+                  "startDate": _date(start), "endDate": _date(end)}
+        return self._records("GetExpensesRaw", params, "Expenses", "Expense", Expense)
+
+    def mileage(self, start: date, end: date, *, customer_id: int = ALL, project_id: int = ALL,
+                employee_id: int = ALL, department_id: int = ALL, self_payment: int = ALL_STATUSES,
+                travel_car_id: int = ALL, transport_rate_id: int = ALL) -> Iterator[Mileage]:
+        """``GetMileageRaw(customerID, projectID, employeeID, departmentID, startDate, endDate, selfPayment,
+        travelCarID, transportRateID)`` — ``selfPayment`` -1 = both."""
+        return self._models(self.mileage_raw(
+            start, end, customer_id=customer_id, project_id=project_id, employee_id=employee_id,
+            department_id=department_id, self_payment=self_payment, travel_car_id=travel_car_id,
+            transport_rate_id=transport_rate_id))
+
+    def mileage_raw(self, start: date, end: date, *, customer_id: int = ALL, project_id: int = ALL,
+                    employee_id: int = ALL, department_id: int = ALL, self_payment: int = ALL_STATUSES,
+                    travel_car_id: int = ALL, transport_rate_id: int = ALL) -> Iterator[RawRecord[Mileage]]:
+        params = {"customerID": customer_id, "projectID": project_id, "employeeID": employee_id,
+                  "departmentID": department_id, "startDate": _date(start), "endDate": _date(end),
+                  "selfPayment": self_payment, "travelCarID": travel_car_id, "transportRateID": transport_rate_id}
+        return self._records("GetMileageRaw", params, "Mileages", "Mileage", Mileage)
+
+    def work_units(self, start: date, end: date, *, employee_id: int = ALL, project_id: int = ALL,
+                   task_id: int = ALL, department_id: int = ALL, allocation_id: int = ALL,
+                   work_unit_id: int = ALL, page_size: int | None = None) -> Iterator[WorkUnit]:
+        """``GetWorkUnitsRawPaged`` (time registrations), every page from 1 to ``TotalPages``."""
+        return self._models(self.work_units_raw(
+            start, end, employee_id=employee_id, project_id=project_id, task_id=task_id,
+            department_id=department_id, allocation_id=allocation_id, work_unit_id=work_unit_id,
+            page_size=page_size))
+
+    def work_units_raw(self, start: date, end: date, *, employee_id: int = ALL, project_id: int = ALL,
+                       task_id: int = ALL, department_id: int = ALL, allocation_id: int = ALL,
+                       work_unit_id: int = ALL, page_size: int | None = None) -> Iterator[RawRecord[WorkUnit]]:
+        size = page_size or self.settings.work_units_page_size
+        params = {"workUnitID": work_unit_id, "employeeID": employee_id, "allocationID": allocation_id,
+                  "taskID": task_id, "projectID": project_id, "departmentID": department_id,
+                  "startDate": _date(start), "endDate": _date(end)}
+        return self._paged("GetWorkUnitsRawPaged", params, "WorkUnits", "WorkUnit", WorkUnit, size)
+
+    # -- machinery -------------------------------------------------------------------------------------------
+
+    def _call(self, method: str, params: Mapping[str, Any]) -> etree._Element:
+        """POST one method; returns the parsed document root (an ``Errors`` root has already been raised)."""
+        secret = self.settings.api_password.get_secret_value()
+        form = {"siteCode": self.settings.site_code, "apiID": self.settings.api_id, "apiPassword": secret}
+        form.update({k: _form_value(v) for k, v in params.items()})
+        return call(self._http, "POST", method, data=form, record=method,
+                    parse=lambda resp: self._parse(resp, method))
+
+    def _parse(self, resp: httpx.Response, method: str) -> etree._Element:
+        raise_for_server_error(resp, SYSTEM, f"{method} (HTTP {resp.status_code})")
+        root = _xml.parse_document(resp.content, system=SYSTEM, where=method)
+        if _xml.localname(root.tag) == "Errors":
+            raise self._errors_answer(root, method)
+        return root
+
+    def _check_root(self, root: etree._Element, method: str, root_name: str) -> None:
+        ns, name = _xml.namespace(root.tag), _xml.localname(root.tag)
+        if not ns.startswith(_xml.TLP_NS_FAMILY):
+            raise MalformedResponseError(
+                SYSTEM, f"root <{name}> is in namespace {ns or '(none)'!r}, expected {_xml.TLP_NS!r}",
+                where=f"{method} line {root.sourceline or 1}")
+        if name != root_name:
+            raise MalformedResponseError(SYSTEM, f"root element is <{name}>, expected <{root_name}>",
+                                         where=f"{method} line {root.sourceline or 1}")
+        if ns != _xml.TLP_NS:
+            log.info("%s: %s answered schema namespace %s (expected %s); reading it by element names",
+                     SYSTEM, method, ns, _xml.TLP_NS)
+
+    def _records(self, method: str, params: Mapping[str, Any], root_name: str, item_name: str,
+                 model: type[M]) -> Iterator[RawRecord[M]]:
+        root = self._call(method, params)
+        self._check_root(root, method, root_name)
+        yield from self._items(root, method, item_name, model)
+
+    def _items(self, root: etree._Element, method: str, item_name: str, model: type[M]) -> Iterator[RawRecord[M]]:
+        for el in list(root):
+            if not isinstance(el.tag, str):
+                continue
+            if _xml.localname(el.tag) != item_name:
+                raise MalformedResponseError(
+                    SYSTEM, f"unexpected element <{_xml.localname(el.tag)}> in <{_xml.localname(root.tag)}>",
+                    where=f"{method} line {el.sourceline}")
+            raw = _xml.element_to_dict(el)
+            record = validate_record(model, raw)
+            if record.error is not None:
+                record = RawRecord(None, raw, f"{method} {item_name} ID={raw.get('ID', '?')} "
+                                              f"(line {el.sourceline}): {record.error}")
+            root.remove(el)  # free each element as soon as it is handed out
+            yield record
+
+    def _paged(self, method: str, params: Mapping[str, Any], root_name: str, item_name: str, model: type[M],
+               page_size: int) -> Iterator[RawRecord[M]]:
+        page, total_pages = 1, None
+        while True:
+            root = self._call(method, {**params, "page": page, "pageSize": page_size})
+            self._check_root(root, method, root_name)
+            if total_pages is None:
+                total_pages = _int_attr(root, "TotalPages")
+            count = sum(1 for el in root if isinstance(el.tag, str))
+            yield from self._items(root, method, item_name, model)
+            if total_pages is not None:
+                if page >= total_pages:
+                    return
+            elif count < page_size:
+                return
+            if count == 0:
+                return
+            page += 1
+
+    @staticmethod
+    def _models(records: Iterator[RawRecord[M]]) -> Iterator[M]:
+        for record in records:
+            if record.model is None:
+                raise MalformedResponseError(SYSTEM, record.error or "invalid record", where=record.error or "?")
+            yield record.model
+
+    # -- errors ----------------------------------------------------------------------------------------------
+
+    def _classify(self, resp: httpx.Response, record: str | None) -> SyncAPIError | None:
+        if resp.is_success:
+            return None
+        method = record or "?"
+        text = self._scrub(resp.text[:500])
+        if resp.status_code in (401, 403):
+            return AuthenticationError(SYSTEM, f"{method} refused the credentials (HTTP {resp.status_code})",
+                                       setting=f"{SETTING_SITE_CODE} / {SETTING_API_ID} / {SETTING_API_PASSWORD}")
+        if resp.status_code == 404:
+            if _looks_like_unknown_method(text) or "service.asmx" in str(resp.request.url):
+                return UnknownMethodError(SYSTEM, f"the Reporting API has no method {method!r} (HTTP 404); "
+                                                  f"check {SETTING_URL} and the TimeLog version")
+            return NotFoundError(SYSTEM, _first_line(text) or "not found", record=method, status=404)
+        if resp.status_code == 500 and _looks_like_unknown_method(text):
+            return UnknownMethodError(SYSTEM, f"the Reporting API does not know the method {method!r}: "
+                                              f"{_first_line(text)}")
+        if resp.status_code == 500:
+            if resp.content.lstrip().startswith(b"<"):
+                try:
+                    root = etree.fromstring(resp.content, _xml._parser())
+                except etree.XMLSyntaxError:
+                    return None
+                if _xml.localname(root.tag) == "Errors":
+                    return self._errors_answer(root, method)
+            return None  # retried by raise_for_server_error in _parse
+        if 400 <= resp.status_code < 500:
+            return RecordRejectedError(SYSTEM, f"{method} was rejected: {_first_line(text) or resp.reason_phrase}",
+                                       record=method, status=resp.status_code)
+        return None
+
+    def _errors_answer(self, root: etree._Element, method: str) -> SyncAPIError:
+        """Map an ``Errors`` root to a typed error. Its child names are undocumented, so read all its text."""
+        messages = [self._scrub(t) for t in _xml.all_text(root)]
+        text = "; ".join(dict.fromkeys(messages)) or "an Errors answer without a message"
+        lowered = text.lower()
+        if _looks_like_unknown_method(lowered):
+            return UnknownMethodError(SYSTEM, f"the Reporting API does not know the method {method!r}: {text}")
+        settings = _credential_settings(lowered)
+        if settings:
+            return AuthenticationError(SYSTEM, f"{method} refused the credentials: {text}", setting=settings)
+        return RecordRejectedError(SYSTEM, f"{method} answered Errors: {text}", record=method)
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self.settings.api_password.get_secret_value())
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _date(value: date | datetime) -> str:
+    """Reporting date filters are strings (``yyyy-MM-dd``) in most signatures and ``DateTime`` in a few;
+    ASMX binds the same text to both."""
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat()
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return _date(value)
+    return str(int(value)) if hasattr(value, "__index__") else str(value)
+
+
+def _int_attr(el: etree._Element, name: str) -> int | None:
+    value = el.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line and not line.startswith("<?xml"):
+            return line[:300]
+    return ""
+
+
+_UNKNOWN_METHOD_MARKERS = ("request format is unrecognized", "unknown method", "no such method",
+                           "is not a valid method", "method not found", "unknown web method", "invalid method")
+
+
+def _looks_like_unknown_method(text: str) -> bool:
+    lowered = text.lower()
+    return any(marker in lowered for marker in _UNKNOWN_METHOD_MARKERS)
+
+
+def _credential_settings(lowered: str) -> str | None:
+    """Which settings an error text points at ("invalid site code" → the site code) or ``None``.
+
+    TimeLog's wording is undocumented, so this matches the parameter names (``siteCode``, ``apiID``,
+    ``apiPassword``) and common phrasings; a generic credential complaint names all three.
+    """
+    compact = lowered.replace(" ", "").replace("_", "")
+    named = []
+    if "sitecode" in compact or "site" in lowered:
+        named.append(SETTING_SITE_CODE)
+    if "apiid" in compact or "apiuser" in compact or "username" in compact:
+        named.append(SETTING_API_ID)
+    if "password" in compact:
+        named.append(SETTING_API_PASSWORD)
+    generic = any(word in lowered for word in ("credential", "authenticat", "access denied", "not authori",
+                                               "unauthori", "login", "log in", "permission"))
+    if named and (generic or "invalid" in lowered or "wrong" in lowered or "incorrect" in lowered
+                  or "unknown" in lowered or "not" in lowered):
+        return " / ".join(named)
+    if generic:
+        return f"{SETTING_SITE_CODE} / {SETTING_API_ID} / {SETTING_API_PASSWORD}"
+    return None

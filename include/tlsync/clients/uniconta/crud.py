@@ -1,0 +1,180 @@
+"""Uniconta writes and key look-ups: the JSON CRUD API under ``/api/Entities``.
+
+=============================  =====================================================  ==========================
+operation                      call                                                   body
+=============================  =====================================================  ==========================
+:meth:`CrudAPI.insert`          ``POST /api/Entities/Insert/{Class}``                   one JSON object
+:meth:`CrudAPI.insert_list`     ``POST /api/Entities/InsertList/{Class}`` per batch     JSON array
+:meth:`CrudAPI.update`          ``PUT /api/Entities/Update/{Class}``                    the **full** object
+:meth:`CrudAPI.delete`          ``DELETE /api/Entities/Delete/{Class}``                 the object
+:meth:`CrudAPI.get_by`          ``GET /api/Entities/{Class}?Name=<field>&Value=<v>``    —
+=============================  =====================================================  ==========================
+
+The company is chosen by the Basic-auth user name ``00<CompanyId>/<user>`` (see :mod:`.session`).
+
+Why ``insert_list`` batches: every call counts against the 5,000-calls-a-day quota, so many records go in one
+call, but not so many that one bad record or a timeout costs a huge batch (Uniconta's own advice: "don't insert
+too many records, batch"). The default batch is 100.
+
+Why a write whose ``2xx`` body cannot be read is *not* retried: the write has taken effect; repeating it would
+insert a duplicate. The record as sent is returned instead and a warning is logged. A 4xx becomes
+:class:`~tlsync.clients.errors.RecordRejectedError` naming the record (class + key) so the caller can quarantine
+that one record and go on. ``Update`` sends the whole object because Uniconta replaces the record: read it, change
+it, send it back — fields the model does not know are kept (``extra="allow"``) and so survive the round trip.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from ..errors import MalformedResponseError, NotFoundError
+from .models import GenericEntity, UnicontaEntity, dumps, loads, model_for
+from .odata import validate_rows
+
+if TYPE_CHECKING:
+    from .session import UnicontaSession
+
+log = logging.getLogger(__name__)
+E = TypeVar("E", bound=UnicontaEntity)
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+DEFAULT_BATCH_SIZE = 100
+
+
+def _class_of(obj: UnicontaEntity, class_name: str | None) -> str:
+    if class_name:
+        return class_name
+    if isinstance(obj, GenericEntity) or not type(obj).CLASS_NAME:
+        raise ValueError("a GenericEntity needs class_name= (the Uniconta class to write to)")
+    return type(obj).class_name()
+
+
+def _describe(objs: Sequence[UnicontaEntity], class_name: str) -> str:
+    names = [o.describe().split(" ", 1)[1] for o in objs[:5]]
+    more = f" … (+{len(objs) - 5} more)" if len(objs) > 5 else ""
+    return f"{class_name} batch of {len(objs)}: " + ", ".join(names) + more
+
+
+def _parse_written(model: type[E], sent: Sequence[E], where: str) -> Any:
+    """Parser for a write's answer: the entity/entities as the server stored them (200 + JSON), or what we sent
+    (204, empty or unreadable body — see the module docstring for why that is not retried)."""
+
+    def parse(resp: httpx.Response) -> list[E]:
+        if resp.status_code == 204 or not resp.content.strip():
+            return list(sent)
+        try:
+            body = loads(resp.content)
+        except ValueError:
+            log.warning("Uniconta: %s succeeded but its answer could not be read; keeping the records as sent", where)
+            return list(sent)
+        if isinstance(body, dict) and isinstance(body.get("value"), list):
+            body = body["value"]
+        if isinstance(body, dict):
+            body = [body]
+        if not isinstance(body, list) or not all(isinstance(r, dict) for r in body) or len(body) != len(sent):
+            return list(sent)  # e.g. an ErrorCodes number or a status object: success, nothing to learn
+        return validate_rows(model, body, where)
+
+    return parse
+
+
+class CrudAPI:
+    """Insert / InsertList / Update / Delete / lookup by field for one session (= one user + company)."""
+
+    def __init__(self, session: UnicontaSession) -> None:
+        self.session = session
+
+    def _write(self, method: str, op: str, class_name: str, payload: Any, model: type[E], sent: Sequence[E],
+               record: str) -> list[E]:
+        self.session.require_company()
+        where = f"{op} {class_name}"
+        return self.session.call(
+            method,
+            f"/api/Entities/{op}/{class_name}",
+            content=dumps(payload),
+            headers=JSON_HEADERS,
+            record=record,
+            parse=_parse_written(model, sent, where),
+        )
+
+    def insert(self, obj: E, *, class_name: str | None = None) -> E:
+        """Insert one record; returns it as stored (with ``RowId`` and server defaults when the server says)."""
+        cls = _class_of(obj, class_name)
+        return self._write("POST", "Insert", cls, obj, type(obj), [obj], obj.describe())[0]
+
+    def insert_list(self, objs: Iterable[E], *, batch_size: int = DEFAULT_BATCH_SIZE,
+                    class_name: str | None = None) -> list[E]:
+        """Insert many records, ``batch_size`` per call (all of one class). Returns them as stored, in order.
+
+        A rejected batch raises :class:`RecordRejectedError` naming the batch's records; batches before it are
+        already stored (the caller's ledger knows which: they were returned by :meth:`iter_insert_list`).
+        """
+        return [o for batch in self.iter_insert_list(objs, batch_size=batch_size, class_name=class_name) for o in batch]
+
+    def iter_insert_list(self, objs: Iterable[E], *, batch_size: int = DEFAULT_BATCH_SIZE,
+                         class_name: str | None = None) -> Iterator[list[E]]:
+        """Like :meth:`insert_list` but yields each stored batch as soon as it is written (for the ledger)."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        batch: list[E] = []
+        for obj in objs:
+            batch.append(obj)
+            if len(batch) == batch_size:
+                yield self._insert_batch(batch, class_name)
+                batch = []
+        if batch:
+            yield self._insert_batch(batch, class_name)
+
+    def _insert_batch(self, batch: list[E], class_name: str | None) -> list[E]:
+        cls = _class_of(batch[0], class_name)
+        if any(_class_of(o, class_name) != cls for o in batch):
+            raise ValueError("insert_list: all records of one call must be of one class")
+        return self._write("POST", "InsertList", cls, batch, type(batch[0]), batch, _describe(batch, cls))
+
+    def update(self, obj: E, *, class_name: str | None = None) -> E:
+        """Replace a record with ``obj`` (the full object — read it first; see the module docstring)."""
+        cls = _class_of(obj, class_name)
+        return self._write("PUT", "Update", cls, obj, type(obj), [obj], obj.describe())[0]
+
+    def delete(self, obj: E, *, class_name: str | None = None) -> None:
+        """Delete a record; the body is the record itself (its key and ``RowId`` identify it)."""
+        cls = _class_of(obj, class_name)
+        self._write("DELETE", "Delete", cls, obj, type(obj), [obj], obj.describe())
+
+    def get_by(self, cls: type[E] | str, name: str, value: Any) -> list[E]:
+        """Records of ``cls`` whose field ``name`` equals ``value`` (``GET /api/Entities/{Class}?Name=&Value=``)."""
+        class_name, model = model_for(cls)
+        self.session.require_company()
+        where = f"GET /api/Entities/{class_name}?Name={name}"
+
+        def parse(resp: httpx.Response) -> list[dict[str, Any]]:
+            try:
+                body = loads(resp.content) if resp.content.strip() else []
+            except ValueError as exc:
+                raise MalformedResponseError("Uniconta", f"body is not JSON ({exc})", where=where) from None
+            if isinstance(body, dict) and isinstance(body.get("value"), list):
+                body = body["value"]
+            if isinstance(body, dict):
+                body = [body]
+            if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+                raise MalformedResponseError("Uniconta", "expected a JSON array of objects", where=where)
+            return body
+
+        try:
+            rows = self.session.call(
+                "GET", f"/api/Entities/{class_name}", params={"Name": name, "Value": _value_str(value)},
+                record=f"{class_name} {name}={value}", parse=parse,
+            )
+        except NotFoundError:  # "no such record" is an empty answer, not an error, for a look-up
+            return []
+        return validate_rows(model, rows, where)  # type: ignore[arg-type]
+
+
+def _value_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

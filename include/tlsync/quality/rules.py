@@ -1,0 +1,262 @@
+"""Row rules in plain Python: value parsing, the checks Great Expectations cannot express per row, and wording.
+
+GX (``suites.py``) runs the column expectations (key present / unique, enum in set, currency known, date present /
+parsable / in range). This module holds what GX needs prepared or cannot do on one row:
+
+- normalising raw wire values (TimeLog XML strings, Uniconta JSON values) into the tokens GX compares,
+- parsing dates (``parse_datetime``) — the GX frame carries the parsed value, the raw one is kept for the reason,
+- the typed-column ("schema") check: a value the loader would silently turn into NULL is quarantined instead,
+- invoice header amount = sum of its lines, in ``Decimal`` within a tolerance (never float),
+- the CVR mod-11 checksum via ``stdnum.dk.cvr`` (a *warning*, never a quarantine),
+- the readable reason texts and the rule ids.
+
+Nothing here imports pandas or Great Expectations.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, time, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# ---- rule ids (the short id stored in the quarantine table), most important first -----------------------------
+KEY_MISSING = "key_missing"
+KEY_DUPLICATE = "key_duplicate"
+SCHEMA = "schema"
+DATE_MISSING = "date_missing"
+DATE_UNPARSABLE = "date_unparsable"
+DATE_OUT_OF_RANGE = "date_out_of_range"
+ENUM_INVALID = "enum_invalid"
+CURRENCY_UNKNOWN = "currency_unknown"
+HEADER_LINES_MISMATCH = "header_lines_mismatch"
+# warnings (never quarantine)
+CVR_CHECKSUM = "cvr_checksum"
+REPORTED_COUNT_MISMATCH = "reported_count_mismatch"
+
+RULE_PRIORITY: tuple[str, ...] = (
+    KEY_MISSING,
+    KEY_DUPLICATE,
+    SCHEMA,
+    DATE_MISSING,
+    DATE_UNPARSABLE,
+    DATE_OUT_OF_RANGE,
+    ENUM_INVALID,
+    CURRENCY_UNKNOWN,
+    HEADER_LINES_MISMATCH,
+)
+_RANK = {rule: i for i, rule in enumerate(RULE_PRIORITY)}
+
+# The invoice header field compared with the sum of the invoice's lines (context.line_sums), per entity.
+# Lines are net of VAT on both sides: a TimeLog line's ``Amount`` = Quantity x Rate - discount, the header's
+# ``NetAmount`` is their sum (``Amount`` = NetAmount + VATIncluded). For Uniconta the lead sums the lines' net
+# amounts and we compare with the header's ``NetAmount`` (both excluding VAT).
+HEADER_AMOUNT_FIELDS: dict[str, str] = {
+    "timelog.invoices": "NetAmount",
+    "uniconta.invoices": "NetAmount",
+}
+
+SYSTEM_NAMES = {"timelog": "TimeLog", "uniconta": "Uniconta"}
+
+_MAX_SHOWN = 60
+
+
+def rank(rule: str) -> int:
+    return _RANK.get(rule, len(_RANK))
+
+
+# ---- values ---------------------------------------------------------------------------------------------------
+def is_blank(value: Any) -> bool:
+    """Missing on the wire: ``None``, an empty/whitespace string or a float NaN."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if isinstance(value, float):
+        return math.isnan(value)
+    return False
+
+
+def show(value: Any) -> str:
+    """A value as it appears in a reason: quoted, shortened."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > _MAX_SHOWN:
+        text = text[: _MAX_SHOWN - 1] + "…"
+    return repr(text)
+
+
+def token(value: Any) -> str | None:
+    """Canonical text of an enum value so that TimeLog's ``"1"`` and Uniconta's ``1`` compare equal."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    return str(value).strip()
+
+
+def currency_token(value: Any) -> str | None:
+    t = token(value)
+    return None if t is None else t.upper()
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """Naive UTC ``datetime`` of a wire date; ``None`` when blank; ``ValueError`` when unparsable.
+
+    Accepts ``YYYY-MM-DD`` and ISO date-times (TimeLog ``2024-03-01T00:00:00``; Uniconta's .NET 7-digit fractions,
+    ``Z`` and offsets), and ``date``/``datetime`` objects. Numbers are not dates.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        return datetime.combine(value, time.min)
+    elif isinstance(value, str):
+        parsed = datetime.fromisoformat(value.strip())   # ValueError if unparsable
+    else:
+        raise ValueError(f"not a date: {type(value).__name__}")
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Exact ``Decimal`` of a wire amount (``"1225.0000"``, ``1225.5``, ``Decimal``); ``ValueError`` otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not an amount")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, (int, float, str)):
+        try:
+            result = Decimal(str(value).strip())   # str(float) keeps the shortest repr: 0.1 -> "0.1"
+        except InvalidOperation:
+            raise ValueError(f"not a number: {value!r}") from None
+    else:
+        raise ValueError(f"not a number: {type(value).__name__}")
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+_INT_RE = re.compile(r"[+-]?\d+")
+_BOOLS = {"0", "1", "true", "false"}
+
+
+def type_problem(value: Any, kind: str) -> str | None:
+    """Why a non-blank value does not fit a typed staging column (``None`` if it fits)."""
+    if kind == "str":
+        return None if not isinstance(value, (dict, list)) else "is not a text value"
+    if kind == "int":
+        if isinstance(value, bool):
+            return "is not an integer"
+        if isinstance(value, int):
+            return None
+        if isinstance(value, float):
+            return None if value.is_integer() else "is not an integer"
+        if isinstance(value, Decimal):
+            return None if value.is_finite() and value == value.to_integral_value() else "is not an integer"
+        if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
+            return None
+        return "is not an integer"
+    if kind == "decimal":
+        try:
+            to_decimal(value)
+        except ValueError:
+            return "is not a number"
+        return None
+    if kind == "bool":
+        if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+            return None
+        if isinstance(value, str) and value.strip().lower() in _BOOLS:
+            return None
+        return "is not a boolean"
+    if kind in ("date", "datetime"):
+        try:
+            parse_datetime(value)
+        except (ValueError, TypeError, OverflowError):
+            return "is not a parsable date"
+        return None
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+# ---- invoice header = sum of lines ----------------------------------------------------------------------------
+def header_lines_problem(field: str, header_raw: Any, line_sum: Decimal | None, tolerance: Decimal,
+                         *, header_typed: bool) -> str | None:
+    """Problem text when the header amount differs from the sum of its lines by more than ``tolerance``.
+
+    ``line_sum`` ``None`` means no line of this invoice was extracted (a sum of 0). ``header_typed``: the field is
+    a typed ``decimal`` column, so an unparsable value is already reported by the schema rule.
+    """
+    if is_blank(header_raw):
+        return f"{field} is missing, so it cannot be compared with the sum of its lines"
+    try:
+        header = to_decimal(header_raw)
+    except ValueError:
+        return None if header_typed else f"{field} {show(header_raw)} is not a number"
+    lines = Decimal(0) if line_sum is None else Decimal(line_sum)
+    diff = header - lines
+    if abs(diff) <= tolerance:
+        return None
+    if line_sum is None:
+        return f"{field} {_amount(header)} but no lines were extracted for it (tolerance {tolerance})"
+    return (f"{field} {_amount(header)} differs from the sum of its lines {_amount(lines)} "
+            f"(difference {_amount(diff)}, tolerance {tolerance})")
+
+
+def _amount(value: Decimal) -> str:
+    """Amounts with at least 2 decimals, trailing wire zeros trimmed: ``1225.0000`` → ``1225.00``."""
+    q = value.normalize()
+    if q.as_tuple().exponent > -2:
+        q = value.quantize(Decimal("0.01"))
+    return f"{q:f}"
+
+
+# ---- CVR (warning) --------------------------------------------------------------------------------------------
+_DANISH_COUNTRIES = {"dk", "dnk", "denmark", "danmark"}
+_FOREIGN_PREFIX = re.compile(r"[A-Z]{2}")
+
+
+def cvr_problem(value: Any, country: Any = None) -> str | None:
+    """Why a CVR field value fails the Danish CVR check (length, digits, mod-11 checksum); ``None`` if fine.
+
+    Blank values are fine (the field is optional). Skipped, since not Danish: a value with another country's
+    two-letter VAT prefix (``SE5560…``), or a record whose ``Country`` is a text naming another country.
+    """
+    from stdnum import exceptions as stdnum_exceptions
+    from stdnum.dk import cvr
+
+    if is_blank(value):
+        return None
+    if isinstance(country, str) and country.strip() and country.strip().lower() not in _DANISH_COUNTRIES:
+        return None
+    number = cvr.compact(str(value))
+    if _FOREIGN_PREFIX.match(number):
+        return None
+    try:
+        cvr.validate(number)
+    except stdnum_exceptions.InvalidChecksum:
+        return "fails the CVR mod-11 checksum"
+    except stdnum_exceptions.InvalidLength:
+        return "is not 8 digits long, so it is not a valid CVR number"
+    except stdnum_exceptions.ValidationError:
+        return "is not a valid CVR number (8 digits, not starting with 0)"
+    return None
+
+
+# ---- wording --------------------------------------------------------------------------------------------------
+def record_label(entity_name: str) -> str:
+    """``"invoice_lines"`` → ``"invoice line"``, ``"companies"`` → ``"company"``, ``"mileage"`` → ``"mileage"``."""
+    words = entity_name.split("_")
+    last = words[-1]
+    if last.endswith("ies"):
+        last = last[:-3] + "y"
+    elif last.endswith("s") and not last.endswith("ss"):
+        last = last[:-1]
+    return " ".join([*words[:-1], last])

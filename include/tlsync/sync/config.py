@@ -1,0 +1,60 @@
+"""Where the sync keeps its data, read from the environment (never from code), with laptop-friendly defaults.
+
+- ``TLSYNC_STAGING_URL``: SQLAlchemy URL of the staging database. Default: SQLite at ``<project>/out/staging.db``
+  (the embedded default: nothing to install). Production: ``postgresql+psycopg2://user:pw@host/tlsync``.
+- ``TLSYNC_OUT_DIR``: landing files and reports. Default ``<project>/out``.
+- ``TLSYNC_LOOKBACK_DAYS``: how far incremental reads reach back behind the watermark (default 7, the TimeLog
+  guide's "daily: last 7 days" advice).
+- ``TLSYNC_HISTORY_START``: the first date of an initial load of dated records (default 2021-01-01).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+def out_dir() -> Path:
+    path = Path(os.environ.get("TLSYNC_OUT_DIR", PROJECT_ROOT / "out"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def staging_url() -> str:
+    return os.environ.get("TLSYNC_STAGING_URL") or f"sqlite:///{out_dir() / 'staging.db'}"
+
+
+def lookback_days() -> int:
+    return int(os.environ.get("TLSYNC_LOOKBACK_DAYS", "7"))
+
+
+def history_start() -> date:
+    return date.fromisoformat(os.environ.get("TLSYNC_HISTORY_START", "2021-01-01"))
+
+
+@lru_cache(maxsize=8)
+def staging_engine(url: str | None = None) -> Engine:
+    """One engine per URL and process; creates missing tables. SQLite gets WAL and a busy timeout so that
+    parallel tasks of a local run don't trip over each other's locks."""
+    from tlsync.staging.tables import create_all
+
+    url = url or staging_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    create_all(engine)
+    return engine

@@ -1,0 +1,156 @@
+"""The nightly sync's task bodies, callable without Airflow (the DAG wires them; tests call them directly).
+
+Every task returns a small JSON-able *manifest* (never data): which landing files it wrote, how many records,
+the API calls it spent per system and which ``(entity, tenant)`` watermarks may advance once the whole run
+succeeds. Data itself travels through landing files (bounded memory, retry-safe), never through XCom.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tlsync.staging.entities import BY_NAME, EntitySpec
+from tlsync.sync import config, runs, sources
+from tlsync.sync.steps import landing_path, line_sums, validate_and_stage, write_landing
+
+log = logging.getLogger(__name__)
+
+# Staging order inside one validate task: lines before their headers (header = Σ lines needs the line sums).
+STAGE_ORDER = ("invoice_lines", "invoice_line_details", "order_lines", "invoices", "orders")
+
+
+def begin(run_id: str) -> str:
+    runs.start_run(config.staging_engine(), run_id)
+    return run_id
+
+
+def parse_entity_pairs(raw: str | Mapping | None) -> list[dict]:
+    """``{"<TimeLog legal entity id>": <Uniconta company id>, …}`` → pairs (rule S2: each legal entity has its
+    own Uniconta company). A missing or malformed setting is an error that says what to set."""
+    if raw in (None, ""):
+        raise ValueError("the Airflow Variable 'tlsync_entity_pairs' is not set: give each TimeLog legal entity its "
+                         'Uniconta company, e.g. {"1": 10001, "2": 10002} (rule S2)')
+    try:
+        mapping = json.loads(raw) if isinstance(raw, str) else dict(raw)
+        pairs = [{"legal_entity_id": int(le), "company_id": int(co)} for le, co in mapping.items()]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"the Airflow Variable 'tlsync_entity_pairs' must map legal entity ids to Uniconta "
+                         f'company ids, e.g. {{"1": 10001}}; got {raw!r} ({exc})') from None
+    if len({p["company_id"] for p in pairs}) != len(pairs):
+        raise ValueError("the Airflow Variable 'tlsync_entity_pairs' maps two legal entities to one Uniconta "
+                         "company; rule S2 needs one company per legal entity")
+    return sorted(pairs, key=lambda p: p["legal_entity_id"])
+
+
+def _manifest(run_id: str, tenant: str, written: dict[str, dict], calls: Mapping[str, int], advance: list,
+              **extra: Any) -> dict:
+    return {"run_id": run_id, "tenant": tenant, "entities": written, "calls": dict(calls),
+            "advance": advance, **extra}
+
+
+def _land(run_id: str, tenant: str, spec: EntitySpec, records: Iterable[dict]) -> dict:
+    path = landing_path(config.out_dir(), run_id, tenant, spec)
+    count = write_landing(path, records)
+    log.info("%s@%s: landed %d records", spec.qualified, tenant, count)
+    return {"path": str(path), "count": count}
+
+
+def _window(spec: EntitySpec, tenant: str) -> datetime:
+    return runs.window_start(config.staging_engine(), spec.qualified, tenant,
+                             lookback_days=config.lookback_days(), history_start=config.history_start())
+
+
+def extract_timelog_site(timelog: sources.TimeLogSource, run_id: str) -> dict:
+    """Site-wide TimeLog data: reference lists in full, customers and projects (issue 4: reference data in full)."""
+    tenant = timelog.site
+    written = {}
+    for name in ("legal_entities", "employees", "customers", "contacts", "projects", "project_types",
+                 "project_categories", "tasks", "task_types", "hourly_rates", "products", "expense_types"):
+        spec = BY_NAME[f"timelog.{name}"]
+        written[spec.qualified] = _land(run_id, tenant, spec, timelog.records(spec))
+    return _manifest(run_id, tenant, written, timelog.calls(), [],
+                     currencies=sorted(timelog.currencies()))
+
+
+def extract_timelog_legal_entity(timelog: sources.TimeLogSource, run_id: str, pair: Mapping[str, int]) -> dict:
+    """One legal entity's dated TimeLog records from its watermark (minus the look-back window) to now."""
+    legal_entity_id = int(pair["legal_entity_id"])
+    tenant = f"{timelog.site}:{legal_entity_id}"
+    until = runs.started_at(config.staging_engine(), run_id) + timedelta(days=1)
+    written, advance = {}, []
+    since = min(_window(BY_NAME[f"timelog.{n}"], tenant) for n in ("invoices", "invoice_lines"))
+    invoices, lines, details = timelog.invoices_with_lines(legal_entity_id, since.date(), until.date())
+    for spec, records in ((BY_NAME["timelog.invoices"], invoices), (BY_NAME["timelog.invoice_lines"], lines),
+                          (BY_NAME["timelog.invoice_line_details"], details)):
+        written[spec.qualified] = _land(run_id, tenant, spec, records)
+        advance.append([spec.qualified, tenant])
+    for name in ("expenses", "mileage"):
+        spec = BY_NAME[f"timelog.{name}"]
+        written[spec.qualified] = _land(run_id, tenant, spec, timelog.dated(spec, legal_entity_id,
+                                                                            _window(spec, tenant).date(), until.date()))
+        advance.append([spec.qualified, tenant])
+    return _manifest(run_id, tenant, written, timelog.calls(), advance, currencies=sorted(timelog.currencies()))
+
+
+def extract_uniconta_company(uniconta: sources.UnicontaSource, run_id: str, pair: Mapping[str, int]) -> dict:
+    """One Uniconta company: reference classes in full, invoices and GL postings from the watermark."""
+    tenant = str(pair["company_id"])
+    written, advance = {}, []
+    for spec in (s for s in BY_NAME.values() if s.system == "uniconta"):
+        if spec.mode == "incremental":
+            records = uniconta.records(spec, since=_window(spec, tenant))
+            advance.append([spec.qualified, tenant])
+        else:
+            records = uniconta.records(spec)
+        written[spec.qualified] = _land(run_id, tenant, spec, records)
+    return _manifest(run_id, tenant, written, uniconta.calls(), advance, project_module=uniconta.project_module)
+
+
+def _stage_order(qualified: str) -> tuple[int, str]:
+    name = qualified.split(".", 1)[1]
+    return (STAGE_ORDER.index(name) if name in STAGE_ORDER else -1, qualified)
+
+
+def validate_and_stage_all(*manifests: Mapping) -> dict:
+    """Validate and stage everything the given extract manifests landed; returns counts, calls, watermarks."""
+    from tlsync.quality import QualityContext
+
+    engine = config.staging_engine()
+    currencies = frozenset(c for m in manifests for c in m.get("currencies", ())) or frozenset({"DKK"})
+    counts, calls, advance = [], [], []
+    for manifest in manifests:
+        calls.append(manifest["calls"])
+        advance.extend(manifest["advance"])
+        for qualified in sorted(manifest["entities"], key=_stage_order):
+            spec = BY_NAME[qualified]
+            landing = Path(manifest["entities"][qualified]["path"])
+            ctx = QualityContext(known_currencies=currencies, date_min=date(2000, 1, 1),
+                                 date_max=date.today() + timedelta(days=366),
+                                 line_sums=_line_sums_for(spec, landing))
+            result = validate_and_stage(engine, spec, manifest["tenant"], manifest["run_id"], landing, ctx)
+            counts.append(result.__dict__)
+    return {"counts": counts, "calls": runs.sum_calls(calls), "advance": advance}
+
+
+def _line_sums_for(spec: EntitySpec, header_landing: Path) -> dict | None:
+    """For invoice headers: Σ line amounts per invoice from the sibling landing file of the lines."""
+    if spec.qualified == "timelog.invoices":
+        return line_sums(header_landing.with_name("timelog.invoice_lines.jsonl"), "InvoiceID", "Amount")
+    return None
+
+
+def finish(run_id: str, parts: Iterable[Mapping | None]) -> str:
+    """All tasks succeeded: store calls, advance watermarks, and return (and log) the run summary."""
+    engine = config.staging_engine()
+    parts = [p for p in parts if p]
+    calls = runs.sum_calls(p.get("calls") for p in parts)
+    advance = [tuple(a) for p in parts for a in p.get("advance", ())]
+    runs.finish_run(engine, run_id, calls, advance)
+    text = runs.format_summary(engine, run_id)
+    log.info("run summary\n%s", text)
+    return text

@@ -1,0 +1,33 @@
+"""What the run command prints after a run: the latest run's summary and the staged row counts per entity."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, select
+
+from tlsync.staging.tables import STAGING, quarantine, sync_runs
+from tlsync.sync.runs import format_summary
+
+
+def latest_run_id(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(sync_runs.c.run_id).order_by(sync_runs.c.started_at.desc()).limit(1)).scalar()
+
+
+def staged_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for name, table in sorted(STAGING.items())}
+
+
+def after_run(engine: Engine) -> str:
+    run_id = latest_run_id(engine)
+    if run_id is None:
+        return "No sync run recorded yet."
+    parts = [f"Run summary ({run_id}):", format_summary(engine, run_id), "", "Rows now in staging per entity:"]
+    counts = staged_counts(engine)
+    width = max(map(len, counts))
+    parts += [f"  {name:<{width}}  {n:>9,}" for name, n in counts.items()]
+    with engine.connect() as conn:
+        q = conn.execute(select(func.count()).select_from(quarantine).where(quarantine.c.run_id == run_id)).scalar_one()
+    parts.append(f"  {'quarantined this run':<{width}}  {q:>9,}")
+    return "\n".join(parts)

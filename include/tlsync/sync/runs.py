@@ -1,0 +1,97 @@
+"""Run bookkeeping: the ``sync_runs`` row, watermarks that advance only when the whole run succeeds, and the run
+summary (rows extracted / unchanged / staged / quarantined per entity, API calls spent per system)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from tlsync.staging.tables import run_entity_counts, sync_runs, watermarks
+
+
+def start_run(engine: Engine, run_id: str, now: datetime | None = None) -> None:
+    """Register the run (idempotent: a retried start resets the row to *running*)."""
+    now = now or datetime.now().replace(microsecond=0)
+    with engine.begin() as conn:
+        conn.execute(delete(sync_runs).where(sync_runs.c.run_id == run_id))
+        conn.execute(insert(sync_runs), [{"run_id": run_id, "started_at": now, "status": "running", "calls": {}}])
+
+
+def started_at(engine: Engine, run_id: str) -> datetime:
+    with engine.connect() as conn:
+        value = conn.execute(select(sync_runs.c.started_at).where(sync_runs.c.run_id == run_id)).scalar_one_or_none()
+    if value is None:
+        raise LookupError(f"sync run {run_id!r} was never started")
+    return value
+
+
+def window_start(engine: Engine, entity: str, tenant: str, *, lookback_days: int, history_start: date) -> datetime:
+    """Where an incremental read begins: the watermark minus the look-back window, or the history start."""
+    with engine.connect() as conn:
+        mark = conn.execute(select(watermarks.c.high_water).where(
+            watermarks.c.entity == entity, watermarks.c.tenant == tenant)).scalar_one_or_none()
+    if mark is None:
+        return datetime.combine(history_start, datetime.min.time())
+    return mark - timedelta(days=lookback_days)
+
+
+def finish_run(engine: Engine, run_id: str, calls: Mapping[str, int], advanced: Iterable[tuple[str, str]],
+               now: datetime | None = None) -> None:
+    """Mark the run successful, store API calls, and advance the watermarks of ``(entity, tenant)`` pairs to the
+    run's start time — the only place a watermark moves (issue 4: advance only when the run succeeds)."""
+    now = now or datetime.now().replace(microsecond=0)
+    high_water = started_at(engine, run_id)
+    with engine.begin() as conn:
+        for entity, tenant in sorted(set(advanced)):
+            conn.execute(delete(watermarks).where(watermarks.c.entity == entity, watermarks.c.tenant == tenant))
+            conn.execute(insert(watermarks), [{"entity": entity, "tenant": tenant, "high_water": high_water,
+                                               "run_id": run_id, "updated_at": now}])
+        conn.execute(update(sync_runs).where(sync_runs.c.run_id == run_id).values(
+            status="success", finished_at=now, calls=dict(calls)))
+
+
+def fail_run(engine: Engine, run_id: str, calls: Mapping[str, int] | None = None) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(sync_runs).where(sync_runs.c.run_id == run_id).values(
+            status="failed", finished_at=datetime.now().replace(microsecond=0), calls=dict(calls or {})))
+
+
+def sum_calls(parts: Iterable[Mapping[str, int] | None]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for part in parts:
+        total.update(part or {})
+    return dict(sorted(total.items()))
+
+
+def summary_rows(engine: Engine, run_id: str) -> list[dict]:
+    """Per entity (summed over tenants): extracted, unchanged, staged, quarantined, warnings."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(run_entity_counts).where(run_entity_counts.c.run_id == run_id)).mappings().all()
+    totals: dict[str, Counter] = {}
+    for row in rows:
+        totals.setdefault(row["entity"], Counter()).update(
+            {k: row[k] for k in ("extracted", "unchanged", "staged", "quarantined", "warnings")})
+    return [{"entity": entity, **counts} for entity, counts in sorted(totals.items())]
+
+
+def format_summary(engine: Engine, run_id: str) -> str:
+    """A fixed-width table for logs and the README's run command."""
+    rows = summary_rows(engine, run_id)
+    with engine.connect() as conn:
+        run = conn.execute(select(sync_runs).where(sync_runs.c.run_id == run_id)).mappings().one_or_none()
+    cols = ("extracted", "unchanged", "staged", "quarantined", "warnings")
+    width = max([len(r["entity"]) for r in rows] + [len("entity"), len("total")])
+    lines = [f"{'entity':<{width}}  " + "  ".join(f"{c:>11}" for c in cols)]
+    lines.append("-" * len(lines[0]))
+    for r in rows:
+        lines.append(f"{r['entity']:<{width}}  " + "  ".join(f"{r.get(c, 0):>11,}" for c in cols))
+    totals = {c: sum(r.get(c, 0) for r in rows) for c in cols}
+    lines.append("-" * len(lines[0]))
+    lines.append(f"{'total':<{width}}  " + "  ".join(f"{totals[c]:>11,}" for c in cols))
+    if run is not None:
+        calls = ", ".join(f"{k}: {v:,}" for k, v in (run["calls"] or {}).items()) or "none recorded"
+        lines.append(f"run {run_id}: {run['status']}; API calls spent: {calls}")
+    return "\n".join(lines)

@@ -1,0 +1,549 @@
+"""Reporting API (``service.asmx``): HTTP GET / form POST ``/{site}/service.asmx/{Method}`` and SOAP 1.1
+``POST /{site}/service.asmx`` with ``SOAPAction: "http://www.timelog.com/ws/tlp/v4_4/{Method}"``.
+
+Wire format (facts from ``reference/timelog-api.md``; choices marked *choice*):
+
+- Answer: the method's XML document, ``Content-Type: text/xml; charset=utf-8``, namespace
+  ``http://www.timelog.com/XML/Schema/tlp/v4_4`` with prefix ``tlp``; plural root, singular items with an ``ID``
+  attribute (plus ``GUID`` where the schema has one), element children with the XSD names in XSD order. Decimals
+  have 4 decimals (``39037.5000``), dateTimes ``YYYY-MM-DDTHH:MM:SS``, ``date`` fields ``YYYY-MM-DD``, booleans
+  ``1``/``0`` as in the official samples. Optional (``minOccurs=0``) fields without a value are left out;
+  required fields without a value are rendered empty (strings) or ``0`` / ``0.0000`` (numbers) — *choice*;
+  a required dateTime without a value is left out — *choice*.
+- ``GetWorkUnitsRawPaged``: root attributes ``Page PageSize TotalPages TotalRecords`` (official sample);
+  ``page`` is 1-based; a page past the end is an empty root with the same attributes.
+- ``ValidateCredentials`` answers the ASMX serialisation of a bool:
+  ``<boolean xmlns="http://www.timelog.com/ws/tlp/v4_4">true|false</boolean>`` (false, not ``Errors``, for
+  wrong credentials — *choice*, it is what the method is for).
+- Wrong ``siteCode``/``apiID``/``apiPassword``: HTTP 200 with
+  ``<tlp:Errors><tlp:Error>Access denied. Check siteCode, apiID, apiPassword and SSL settings</tlp:Error></tlp:Errors>``
+  (root local-name ``Errors`` as observed by a public client; child ``Error`` and the message text as in that
+  client's test fixture).
+- Bad filter *values* (an unparseable string date, an unknown status value, ``page``/``pageSize`` not a
+  positive number, ``startDate`` after ``endDate``): the same ``Errors`` root with one ``Error`` naming the
+  parameter — *choice*.
+- ASMX protocol errors (not the method's own errors), as ASP.NET answers them, HTTP 500 ``text/plain``:
+  unknown method ``System.InvalidOperationException: {Method} Web Service method name is not valid.``;
+  a missing parameter ``System.InvalidOperationException: Missing parameter: {name}.``; a value that does not
+  convert to the parameter's .NET type (``int``, ``DateTime``) ``System.ArgumentException: Cannot convert {v} to
+  System.Int32.``. Parameter names are matched case-insensitively, extra parameters are ignored.
+- SOAP: missing parameters take the .NET default (0 / empty), an unknown ``SOAPAction`` is a SOAP fault
+  ``Server did not recognize the value of HTTP Header SOAPAction: ...`` (HTTP 500).
+
+Filters (*choices* where the reference is silent):
+
+- ID filters (``customerID``, ``projectID`` ...): ``0`` and negative values (``-1``) mean all.
+- Status filters: negative values (``-1``, ``-2``; ``ProjectStatus.All`` is -2, ``CustomerStatus.All`` and
+  ``TaskStatus.All`` are -1) mean all; ``GetProjectsRaw``/``GetTasksRaw``/``GetLegalEntitiesRaw``/
+  ``GetHourlyRatesRaw``/``GetEmployeesRaw`` accept 0 (inactive) and 1 (active); ``GetInvoicesRaw`` accepts the
+  invoice status 0..3 (Draft, Booked, Overdue, Paid). ``customerStatusID`` is a status ID (0 also means all).
+  ``GetMileageRaw.selfPayment``: -1 all, 0 no, 1 yes.
+- Date ranges are inclusive; a date without a time as ``endDate`` covers that whole day; an empty string means
+  unbounded. Invoices filter on ``InvoiceDate``; invoice lines and line details on their invoice's
+  ``InvoiceDate`` (so lines fetched with the invoices' range are complete); expenses on ``Date``; mileage on
+  ``TravelStartDate``; work units on ``Date``.
+- Rows come in ID order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .schemas import INT_TYPES, NS_TLP, NS_WS, SCHEMAS, Schema
+from .store import Q4, D, TimelogStore, norm_dt, truthy
+
+NS_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+XML_CT = "text/xml; charset=utf-8"
+ACCESS_DENIED = "Access denied. Check siteCode, apiID, apiPassword and SSL settings"
+
+
+class FilterError(Exception):
+    """A bad filter value: answered as an ``Errors`` root."""
+
+
+class AsmxError(Exception):
+    """An ASMX protocol error: answered as HTTP 500 text/plain (or a SOAP fault)."""
+
+
+# ------------------------------------------------------------------------------------------------ formatting
+def esc(s: str) -> str:
+    if "&" in s:
+        s = s.replace("&", "&amp;")
+    if "<" in s:
+        s = s.replace("<", "&lt;")
+    if ">" in s:
+        s = s.replace(">", "&gt;")
+    return s
+
+
+def esc_attr(s: str) -> str:
+    s = esc(s)
+    return s.replace('"', "&quot;") if '"' in s else s
+
+
+def dec4(v: Any) -> str:
+    if isinstance(v, Decimal):
+        d = v
+    else:
+        d = D(v)
+    return format(d.quantize(Q4), "f")
+
+
+def fmt(typ: str, v: Any) -> str:
+    if typ == "decimal":
+        return dec4(v)
+    if typ == "boolean":
+        return "1" if truthy(v) else "0"
+    if typ == "dateTime":
+        return norm_dt(v) or ""
+    if typ == "date":
+        return str(v)[:10]
+    if typ in INT_TYPES:
+        if isinstance(v, bool):
+            return "1" if v else "0"
+        if v == "":
+            return ""
+        try:
+            return str(int(v))
+        except (TypeError, ValueError):
+            return esc(str(v))
+    if typ == "float":
+        return str(v)
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    return esc(str(v))
+
+
+_MISSING_DEFAULT = {"decimal": "0.0000", "boolean": "0", "string": "", "float": "0"}
+
+
+def render_item(schema: Schema, rec: dict) -> str:
+    parts = [f"\n  <tlp:{schema.item}"]
+    for f in schema.attrs:
+        v = rec.get(f.name)
+        if v is None or v == "":
+            continue
+        parts.append(f' {f.name}="{esc_attr(fmt(f.type, v))}"')
+    parts.append(">")
+    for f in schema.elements:
+        v = rec.get(f.name)
+        if v is None:
+            if f.optional:
+                continue
+            if f.type in INT_TYPES:
+                s = "0"
+            else:
+                s = _MISSING_DEFAULT.get(f.type)
+                if s is None:
+                    continue
+        else:
+            s = fmt(f.type, v)
+        parts.append(f"\n    <tlp:{f.name}>{s}</tlp:{f.name}>")
+    parts.append(f"\n  </tlp:{schema.item}>")
+    return "".join(parts)
+
+
+def render_doc(schema: Schema, rows: list[dict], store: TimelogStore | None = None,
+               root_attrs: dict[str, Any] | None = None, declaration: bool = True) -> str:
+    xsd = schema.method[3:] if schema.method.startswith("Get") else schema.method
+    attrs = "".join(f' {k}="{v}"' for k, v in (root_attrs or {}).items())
+    head = (f'<tlp:{schema.root} xmlns:tlp="{NS_TLP}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xsi:schemaLocation="{NS_TLP} http://www.timelog.com/api/xsd/{xsd}.xsd"{attrs}>')
+    cache = None
+    if store is not None:
+        cache = store.frag.setdefault(schema.method, {})
+    body: list[str] = []
+    for r in rows:
+        rid = r.get("ID")
+        frag = cache.get(rid) if cache is not None and rid is not None else None
+        if frag is None:
+            frag = render_item(schema, r)
+            if cache is not None and rid is not None:
+                cache[rid] = frag
+        body.append(frag)
+    decl = '<?xml version="1.0" encoding="utf-8"?>\n' if declaration else ""
+    return f"{decl}{head}{''.join(body)}\n</tlp:{schema.root}>"
+
+
+def errors_doc(messages: list[str], declaration: bool = True) -> str:
+    decl = '<?xml version="1.0" encoding="utf-8"?>\n' if declaration else ""
+    items = "".join(f"\n  <tlp:Error>{esc(m)}</tlp:Error>" for m in messages)
+    return f'{decl}<tlp:Errors xmlns:tlp="{NS_TLP}">{items}\n</tlp:Errors>'
+
+
+# ------------------------------------------------------------------------------------------------ filters
+def _int(v: Any, default: int = 0) -> int:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return default
+
+
+def id_ok(rec_val: Any, want: int) -> bool:
+    return want <= 0 or _int(rec_val, -10**9) == want
+
+
+def status_filter(name: str, value: int, allowed: set[int]) -> int | None:
+    if value < 0:
+        return None
+    if value not in allowed:
+        raise FilterError(f"Invalid value '{value}' for parameter {name}")
+    return value
+
+
+def date_bounds(start: str, end: str, sname: str = "startDate", ename: str = "endDate") -> tuple[str | None, str | None]:
+    lo = hi = None
+    if start and start.strip():
+        try:
+            lo = norm_dt(start.strip())
+        except ValueError:
+            raise FilterError(f"Invalid date '{start}' for parameter {sname} (use yyyy-MM-dd)") from None
+    if end and end.strip():
+        e = end.strip()
+        try:
+            hi = norm_dt(e)
+        except ValueError:
+            raise FilterError(f"Invalid date '{end}' for parameter {ename} (use yyyy-MM-dd)") from None
+        if len(e) == 10 and hi:
+            hi = hi[:10] + "T23:59:59"
+    if lo and hi and lo > hi:
+        raise FilterError(f"{sname} must not be after {ename}")
+    return lo, hi
+
+
+def in_range(v: str | None, lo: str | None, hi: str | None) -> bool:
+    if lo is None and hi is None:
+        return True
+    if not v:
+        return False
+    return (lo is None or v >= lo) and (hi is None or v <= hi)
+
+
+# ------------------------------------------------------------------------------------------------ methods
+@dataclass(frozen=True)
+class Method:
+    name: str
+    params: tuple[tuple[str, str], ...]  # (name, "int" | "str" | "datetime")
+    run: Callable[[TimelogStore, dict[str, Any]], tuple[list[dict], dict[str, Any] | None]] | None
+    schema: Schema | None
+
+
+def _sorted(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: _int(r.get("ID")))
+
+
+def m_legal_entities(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    st = status_filter("status", p["status"], {0, 1})
+    rows = [r for r in s.snapshot("LegalEntities") if st is None or int(truthy(r.get("IsActive"))) == st]
+    return _sorted(rows), None
+
+
+def m_customers(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    cid, st, am = p["customerID"], p["customerStatusID"], p["accountManagerID"]
+    rows = [r for r in s.snapshot("Customers")
+            if id_ok(r.get("ID"), cid) and id_ok(r.get("CustomerStatusID"), st) and id_ok(r.get("AccountManagerID"), am)]
+    return _sorted(rows), None
+
+
+def m_customers_short(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    return m_customers(s, {"customerID": 0, **p})
+
+
+def m_customer_statuses(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    return _sorted(s.snapshot("CustomerStatuses")), None
+
+
+def m_contacts(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    rows = [r for r in s.snapshot("Contacts") if id_ok(r.get("CustomerID"), p["customerID"]) and id_ok(r.get("ID"), p["contactID"])]
+    return _sorted(rows), None
+
+
+def m_employees(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    st = status_filter("status", p["status"], {0, 1})
+    ini = (p.get("initials") or "").strip().upper()
+    rows = [r for r in s.snapshot("Employees")
+            if id_ok(r.get("ID"), p["employeeID"]) and id_ok(r.get("DepartmentNameID"), p["departmentID"])
+            and (not ini or str(r.get("Initials", "")).upper() == ini)
+            and (st is None or _int(r.get("Status"), 1) == st)]
+    return _sorted(rows), None
+
+
+def m_projects(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    st = status_filter("status", p["status"], {0, 1})
+    rows = [r for r in s.snapshot("Projects")
+            if id_ok(r.get("ID"), p.get("projectID", 0)) and id_ok(r.get("CustomerID"), p["customerID"])
+            and id_ok(r.get("PMID"), p["projectManagerID"]) and (st is None or _int(r.get("Status"), 1) == st)]
+    return _sorted(rows), None
+
+
+def _simple(coll: str) -> Callable[[TimelogStore, dict], tuple[list[dict], None]]:
+    def run(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+        return _sorted(s.snapshot(coll)), None
+    return run
+
+
+def m_tasks(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    st = status_filter("status", p["status"], {0, 1})
+    rows = [r for r in s.snapshot("Tasks")
+            if id_ok(r.get("ID"), p["taskID"]) and id_ok(r.get("ProjectID"), p["projectID"])
+            and id_ok(r.get("TaskTypeID"), p["taskTypeID"]) and (st is None or _int(r.get("Status"), 1) == st)]
+    return _sorted(rows), None
+
+
+def m_hourly_rates(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    st = status_filter("Status", p["Status"], {0, 1})
+    rows = [r for r in s.snapshot("HourlyRates")
+            if id_ok(r.get("CustomerID"), p["CustomerID"]) and (st is None or int(truthy(r.get("IsActive"))) == st)]
+    return _sorted(rows), None
+
+
+def m_invoices(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    st = status_filter("status", p["status"], {0, 1, 2, 3})
+    lo, hi = date_bounds(p["startDate"], p["endDate"])
+    rows = [r for r in s.snapshot("Invoices")
+            if id_ok(r.get("ID"), p["invoiceID"]) and id_ok(r.get("CustomerID"), p["customerID"])
+            and (st is None or _int(r.get("Status"), -1) == st) and in_range(r.get("InvoiceDate"), lo, hi)]
+    return _sorted(rows), None
+
+
+def _lines(coll: str, id_param: str) -> Callable[[TimelogStore, dict], tuple[list[dict], None]]:
+    def run(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+        lo, hi = date_bounds(p["startDate"], p["endDate"])
+        invoices = s.by_id["Invoices"]
+        want_cust, want_proj, want_inv, want_id = p["customerID"], p["projectID"], p["invoiceID"], p[id_param]
+        out = []
+        for r in s.snapshot(coll):
+            if not id_ok(r.get("ID"), want_id) or not id_ok(r.get("InvoiceID"), want_inv):
+                continue
+            if not id_ok(r.get("ProjectID"), want_proj):
+                continue
+            inv = invoices.get(_int(r.get("InvoiceID")))
+            if want_cust > 0 and (inv is None or _int(inv.get("CustomerID")) != want_cust):
+                continue
+            if (lo or hi) and not in_range((inv or {}).get("InvoiceDate") or norm_dt(r.get("Date") or r.get("RegistrationDate")), lo, hi):
+                continue
+            out.append(r)
+        return _sorted(out), None
+    return run
+
+
+def m_expenses(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    lo, hi = p["startDate"], p["endDate"]
+    if lo and hi and lo > hi:
+        raise FilterError("startDate must not be after endDate")
+    rows = [r for r in s.snapshot("Expenses")
+            if id_ok(r.get("CustomerID"), p["customerID"]) and id_ok(r.get("ProjectID"), p["projectID"])
+            and id_ok(r.get("SupplierCustomerID"), p["supplierCustomerID"]) and id_ok(r.get("EmployeeID"), p["employeeID"])
+            and id_ok(r.get("EmployeeDepartmentID"), p["employeeDepartmentID"])
+            and id_ok(r.get("ExpenseTypeID"), p["expenseTypeID"]) and id_ok(r.get("PaymentMethodID"), p["paymentMethodID"])
+            and in_range(r.get("Date"), lo, hi)]
+    return _sorted(rows), None
+
+
+def m_mileage(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    lo, hi = date_bounds(p["startDate"], p["endDate"])
+    sp = status_filter("selfPayment", p["selfPayment"], {0, 1})
+    rows = [r for r in s.snapshot("Mileages")
+            if id_ok(r.get("CustomerID"), p["customerID"]) and id_ok(r.get("ProjectID"), p["projectID"])
+            and id_ok(r.get("EmployeeID"), p["employeeID"]) and id_ok(r.get("DepartmentID"), p["departmentID"])
+            and id_ok(r.get("TravelCarID"), p["travelCarID"]) and id_ok(r.get("TransportRateID"), p["transportRateID"])
+            and (sp is None or int(truthy(r.get("TravelSelfPayment"))) == sp)
+            and in_range(r.get("TravelStartDate"), lo, hi)]
+    return _sorted(rows), None
+
+
+def _work_units(s: TimelogStore, p: dict) -> list[dict]:
+    lo, hi = date_bounds(p["startDate"], p["endDate"])
+    return _sorted([r for r in s.snapshot("WorkUnits")
+                    if id_ok(r.get("ID"), p["workUnitID"]) and id_ok(r.get("EmployeeID"), p["employeeID"])
+                    and id_ok(r.get("AllocationID"), p["allocationID"]) and id_ok(r.get("TaskID"), p["taskID"])
+                    and id_ok(r.get("ProjectID"), p["projectID"]) and id_ok(r.get("DepartmentID"), p["departmentID"])
+                    and in_range(r.get("Date"), lo, hi)])
+
+
+def m_work_units(s: TimelogStore, p: dict) -> tuple[list[dict], None]:
+    return _work_units(s, p), None
+
+
+def m_work_units_paged(s: TimelogStore, p: dict) -> tuple[list[dict], dict[str, Any]]:
+    try:
+        page, size = int(str(p["page"]).strip()), int(str(p["pageSize"]).strip())
+    except ValueError:
+        raise FilterError("page and pageSize must be whole numbers") from None
+    if page < 1 or size < 1:
+        raise FilterError("page and pageSize must be 1 or more")
+    rows = _work_units(s, p)
+    total = len(rows)
+    pages = (total + size - 1) // size
+    return rows[(page - 1) * size: page * size], {"Page": page, "PageSize": size, "TotalPages": pages, "TotalRecords": total}
+
+
+_WU_PARAMS = (("workUnitID", "int"), ("employeeID", "int"), ("allocationID", "int"), ("taskID", "int"),
+              ("projectID", "int"), ("departmentID", "int"), ("startDate", "str"), ("endDate", "str"))
+
+
+def _m(name: str, params: tuple[tuple[str, str], ...], run: Any, schema: str | None = None) -> Method:
+    return Method(name, params, run, SCHEMAS[schema or name] if (schema or name) in SCHEMAS else None)
+
+
+METHODS: dict[str, Method] = {m.name: m for m in (
+    Method("ValidateCredentials", (), None, None),
+    _m("GetLegalEntitiesRaw", (("status", "int"),), m_legal_entities),
+    _m("GetCustomersRaw", (("customerID", "int"), ("customerStatusID", "int"), ("accountManagerID", "int")), m_customers),
+    _m("GetCustomersShortList", (("customerStatusID", "int"), ("accountManagerID", "int")), m_customers_short),
+    _m("GetCustomerStatusShortList", (), m_customer_statuses),
+    _m("GetContactsRaw", (("customerID", "int"), ("contactID", "int")), m_contacts),
+    _m("GetEmployeesRaw", (("employeeID", "int"), ("initials", "str"), ("departmentID", "int"), ("status", "int")), m_employees),
+    _m("GetProjectsRaw", (("projectID", "int"), ("status", "int"), ("customerID", "int"), ("projectManagerID", "int")), m_projects),
+    _m("GetProjectsShortList", (("status", "int"), ("customerID", "int"), ("projectManagerID", "int")), m_projects),
+    _m("GetProjectTypesShortList", (), _simple("ProjectTypes")),
+    _m("GetProjectCategoriesShortList", (), _simple("ProjectCategories")),
+    _m("GetTasksRaw", (("taskID", "int"), ("projectID", "int"), ("status", "int"), ("taskTypeID", "int")), m_tasks),
+    _m("GetTaskTypesShortList", (), _simple("TaskTypes")),
+    _m("GetHourlyRatesRaw", (("CustomerID", "int"), ("Status", "int")), m_hourly_rates),
+    _m("GetInvoicesRaw", (("invoiceID", "int"), ("customerID", "int"), ("status", "int"), ("startDate", "str"),
+                          ("endDate", "str")), m_invoices),
+    _m("GetInvoiceLinesRaw", (("invoiceLineID", "int"), ("customerID", "int"), ("projectID", "int"), ("invoiceID", "int"),
+                              ("startDate", "str"), ("endDate", "str")), _lines("InvoiceLines", "invoiceLineID")),
+    _m("GetInvoiceLineDetailsRaw", (("invoiceLineDetailID", "int"), ("customerID", "int"), ("projectID", "int"),
+                                    ("invoiceID", "int"), ("startDate", "str"), ("endDate", "str")),
+       _lines("InvoiceLineDetails", "invoiceLineDetailID")),
+    _m("GetExpensesRaw", (("customerID", "int"), ("projectID", "int"), ("supplierCustomerID", "int"), ("employeeID", "int"),
+                          ("employeeDepartmentID", "int"), ("expenseTypeID", "int"), ("paymentMethodID", "int"),
+                          ("startDate", "datetime"), ("endDate", "datetime")), m_expenses),
+    _m("GetMileageRaw", (("customerID", "int"), ("projectID", "int"), ("employeeID", "int"), ("departmentID", "int"),
+                         ("startDate", "str"), ("endDate", "str"), ("selfPayment", "int"), ("travelCarID", "int"),
+                         ("transportRateID", "int")), m_mileage),
+    _m("GetWorkUnitsRaw", _WU_PARAMS, m_work_units),
+    _m("GetWorkUnitsRawPaged", _WU_PARAMS + (("page", "str"), ("pageSize", "str")), m_work_units_paged),
+)}
+
+CRED_PARAMS = ("siteCode", "apiID", "apiPassword")
+
+
+def convert(name: str, kind: str, raw: str | None, soap: bool) -> Any:
+    if raw is None:
+        if not soap:
+            raise AsmxError(f"System.InvalidOperationException: Missing parameter: {name}.\r\n"
+                            "   at System.Web.Services.Protocols.ValueCollectionParameterReader.Read(NameValueCollection collection)")
+        return {"int": 0, "str": "", "datetime": None}[kind]
+    if kind == "int":
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise AsmxError(f"System.ArgumentException: Cannot convert {raw} to System.Int32.\r\n"
+                            "Parameter name: type ---> System.FormatException: Input string was not in a correct format.") from None
+    if kind == "datetime":
+        try:
+            return norm_dt(raw.strip())
+        except ValueError:
+            raise AsmxError(f"System.ArgumentException: Cannot convert {raw} to System.DateTime.\r\n"
+                            "Parameter name: type ---> System.FormatException: String was not recognized as a valid DateTime.") from None
+    return raw
+
+
+class ReportingAPI:
+    def __init__(self, store: TimelogStore, counters: Any) -> None:
+        self.store = store
+        self.counters = counters
+
+    # -------------------------------------------------------------------------------- core
+    def execute(self, method: Method, params: dict[str, str], soap: bool) -> tuple[str, bool]:
+        """Run ``method``; returns (xml without declaration, is_bool_result). Raises AsmxError."""
+        values = {n: convert(n, "str", params.get(n.lower()), soap) for n in CRED_PARAMS}
+        args = {n: convert(n, k, params.get(n.lower()), soap) for n, k in method.params}
+        ok = self.store.reporting_ok(values["siteCode"], values["apiID"], values["apiPassword"])
+        if method.name == "ValidateCredentials":
+            return ("true" if ok else "false"), True
+        if not ok:
+            return errors_doc([ACCESS_DENIED], declaration=False), False
+        try:
+            rows, root_attrs = method.run(self.store, args)  # type: ignore[misc]
+        except FilterError as e:
+            return errors_doc([str(e)], declaration=False), False
+        assert method.schema is not None
+        return render_doc(method.schema, rows, self.store, root_attrs, declaration=False), False
+
+    def _count(self, params: dict[str, str]) -> None:
+        user = params.get("apiid")
+        self.counters.hit("reporting", f"reporting:{user}" if user else None)
+
+    # -------------------------------------------------------------------------------- HTTP GET / POST
+    async def http(self, request: Request, method_name: str) -> Response:
+        params: dict[str, str] = {k.lower(): v for k, v in request.query_params.items()}
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "")
+            if "x-www-form-urlencoded" in ctype or "multipart/form-data" in ctype:
+                form = await request.form()
+                params.update({k.lower(): str(v) for k, v in form.items()})
+        self._count(params)
+        method = METHODS.get(method_name)
+        if method is None:
+            return Response(f"System.InvalidOperationException: {method_name} Web Service method name is not valid.\r\n"
+                            "   at System.Web.Services.Protocols.HttpServerProtocol.Initialize()\r\n"
+                            "   at System.Web.Services.Protocols.ServerProtocolFactory.Create(Type type, HttpContext context, "
+                            "HttpRequest request, HttpResponse response, Boolean& abortProcessing)",
+                            status_code=500, media_type="text/plain; charset=utf-8")
+        try:
+            body, is_bool = await run_in_threadpool(self.execute, method, params, False)
+        except AsmxError as e:
+            return Response(str(e), status_code=500, media_type="text/plain; charset=utf-8")
+        if is_bool:
+            body = f'<boolean xmlns="{NS_WS}">{body}</boolean>'
+        return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body, media_type=XML_CT)
+
+    # -------------------------------------------------------------------------------- SOAP 1.1
+    async def soap(self, request: Request) -> Response:
+        raw = await request.body()
+        action = request.headers.get("soapaction", "").strip().strip('"')
+        try:
+            root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+            body = root.find(f"{{{NS_SOAP}}}Body")
+            op = body[0] if body is not None and len(body) else None
+        except (etree.XMLSyntaxError, TypeError, ValueError):
+            op = None
+        if op is None:
+            self.counters.hit("reporting", None)
+            return soap_fault("soap:Client", "Server was unable to read request. ---> There is an error in XML document (1, 1).")
+        params = {etree.QName(c).localname.lower(): (c.text or "") for c in op}
+        self._count(params)
+        name = etree.QName(op).localname
+        if action and action.rsplit("/", 1)[-1] != name:
+            return soap_fault("soap:Client", f"Server did not recognize the value of HTTP Header SOAPAction: {action}.")
+        method = METHODS.get(name)
+        if method is None:
+            return soap_fault("soap:Client", f"Server did not recognize the value of HTTP Header SOAPAction: {action or name}.")
+        try:
+            result, is_bool = await run_in_threadpool(self.execute, method, params, True)
+        except AsmxError as e:
+            return soap_fault("soap:Server", f"Server was unable to process request. ---> {e}")
+        env = (f'<?xml version="1.0" encoding="utf-8"?>\n<soap:Envelope xmlns:soap="{NS_SOAP}" '
+               f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+               f'<soap:Body><{name}Response xmlns="{NS_WS}"><{name}Result>{result}</{name}Result>'
+               f'</{name}Response></soap:Body></soap:Envelope>')
+        return Response(env, media_type=XML_CT)
+
+    def help_page(self) -> Response:
+        items = "".join(f"<li><a href=\"service.asmx?op={m}\">{m}</a></li>" for m in METHODS)
+        return Response(f"<html><body><h1>Service</h1><ul>{items}</ul></body></html>", media_type="text/html; charset=utf-8")
+
+
+def soap_fault(code: str, message: str, status: int = 500) -> Response:
+    env = (f'<?xml version="1.0" encoding="utf-8"?>\n<soap:Envelope xmlns:soap="{NS_SOAP}" '
+           f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+           f'<soap:Body><soap:Fault><faultcode>{code}</faultcode><faultstring>{esc(message)}</faultstring>'
+           f'<detail /></soap:Fault></soap:Body></soap:Envelope>')
+    return Response(env, status_code=status, media_type=XML_CT)
+
+
+def parse_datetime_param(v: str) -> datetime:
+    return datetime.fromisoformat(v)
