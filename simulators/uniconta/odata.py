@@ -127,9 +127,6 @@ def _tokenize(src: str) -> list[Tok]:
 
 
 # ------------------------------------------------------------------------------------------------------ values
-_MISSING = object()
-
-
 def _to_decimal(v: Any) -> Decimal | None:
     if v is None or isinstance(v, bool):
         return None

@@ -211,7 +211,7 @@ def post_drafts(store: Store, company: Company, options: dict[str, Any]) -> dict
 def _add(store: Store, table: Any, row: dict) -> dict:
     norm = store._normalise(table, row, from_wire=False)
     norm["RowId"] = table.next_row_id
-    norm = store._ordered(norm)
+    norm = store._ordered(norm, table.schema.keys)
     table.add(norm)
     return norm
 

@@ -247,11 +247,6 @@ CASCADES: dict[str, tuple[str, str, str]] = {
     "DebtorOrderClient": ("DebtorOrderLineClient", "OrderNumber", "OrderNumber"),
 }
 
-#: Company attributes (not entity tables) in a fixture's company object.
-COMPANY_ATTRS = ("CompanyId", "Name", "ProjectModule", "Country", "Currency", "CompanyRegNo", "VatNumber",
-                 "Address1", "Address2", "Address3", "ZipCode", "City", "Phone")
-
-
 def generic_schema(name: str) -> EntitySchema:
     """Schema for an extra class found only in a fixture (served read/write, keyed by RowId)."""
     return EntitySchema(name, (), frozenset(["RowId"]))

@@ -17,14 +17,14 @@ import copy
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .errors import UnicontaError, bad_request
 from .odata import Filter, _compare, parse_datetime, sort_rows
-from .schema import CASCADES, COMPANY_ATTRS, SCHEMAS, EntitySchema, generic_schema
+from .schema import CASCADES, SCHEMAS, EntitySchema, generic_schema
 
 DEFAULT_USER = "integration"
 DEFAULT_PASSWORD = "uniconta-pw"
@@ -388,17 +388,18 @@ class Store:
         if key is not None and key in table.index:
             raise bad_request(f"fixture: company {company.id}: {s.name} key "
                               f"{dict(zip(s.keys, key))} appears twice")
-        table.add(self._ordered(row))
+        table.add(self._ordered(row, s.keys))
 
     @staticmethod
     def _reorder(table: Table) -> None:
         table.rows = dict(sorted(table.rows.items()))
 
     @staticmethod
-    def _ordered(row: dict) -> dict:
-        """RowId first, then the fields as given."""
+    def _ordered(row: dict, keys: tuple[str, ...] = ()) -> dict:
+        """RowId first, then the key fields, then the rest as given."""
         out = {"RowId": row["RowId"]}
-        out.update((k, v) for k, v in row.items() if k != "RowId")
+        out.update((k, row[k]) for k in keys if k in row)
+        out.update((k, v) for k, v in row.items() if k not in out)
         return out
 
     def dump(self, include_secrets: bool = False) -> dict[str, Any]:
@@ -418,7 +419,8 @@ class Store:
             for c in self.companies.values():
                 d = dict(c.attrs)
                 for cls, table in c.tables.items():
-                    d[cls] = [dict(r) for r in table.rows.values()]
+                    if table.rows or cls not in SCHEMAS:  # known classes appear once they have rows
+                        d[cls] = [dict(r) for r in table.rows.values()]
                 companies.append(d)
             return {"uniconta": {"users": users, "companies": companies}}
 
@@ -471,9 +473,10 @@ class Store:
             return company
 
     def class_names(self, company: Company) -> list[str]:
-        names = [n for n in SCHEMAS if n != "CompanyClient"]
-        names += [n for n in company.tables if n not in SCHEMAS]
-        return ["CompanyClient", *names]
+        with self.lock:
+            names = [n for n in SCHEMAS if n != "CompanyClient"]
+            names += [n for n in company.tables if n not in SCHEMAS]
+            return ["CompanyClient", *names]
 
     def table(self, company: Company, cls: str) -> Table:
         """The table of ``cls``; 404 for an unknown class, 403 NoSubscription for project classes without the
@@ -553,12 +556,8 @@ class Store:
             rows: Iterable[dict] = table.rows.values()
             if filt is not None:
                 keys = table.schema.keys
-                if keys and all(k in filt.key_eq for k in keys):
-                    try:
-                        key = tuple(coerce(table.schema, k, filt.key_eq[k]) for k in keys)
-                    except ValueError:
-                        key = None
-                    found = table.find(key) if key is not None else None
+                if keys and all(k in filt.key_eq and self._indexable(table, k, filt.key_eq[k]) for k in keys):
+                    found = table.find(tuple(coerce(table.schema, k, filt.key_eq[k]) for k in keys))
                     rows = [found] if found is not None else []
                 pred = filt.predicate
                 result = [r for r in rows if pred(r)]
@@ -570,6 +569,16 @@ class Store:
             while len(self._cache) > 64:
                 self._cache.popitem(last=False)
             return result
+
+    @staticmethod
+    def _indexable(table: Table, name: str, literal: Any) -> bool:
+        """Whether ``name eq literal`` can be answered from the key index (same type, exact form)."""
+        kind = table.schema.type_of(name)
+        if kind == "str":
+            return isinstance(literal, str)
+        if kind == "int":
+            return isinstance(literal, Decimal) and literal == literal.to_integral_value()
+        return False
 
     def lookup(self, table: Table, name: str, value: str) -> list[dict]:
         """``GET /api/Entities/{Class}?Name=&Value=``: rows whose field ``name`` equals ``value``."""
@@ -640,7 +649,7 @@ class Store:
                 self._computed(table, row)
                 row["RowId"] = next_id
                 next_id += 1
-                staged.append(self._ordered(row))
+                staged.append(self._ordered(row, schema.keys))
             for row in staged:
                 table.add(row)
             return staged
@@ -674,7 +683,7 @@ class Store:
                 row["UpdatedAt"] = now_text(self.clock)
             self._computed(table, row)
             row["RowId"] = target["RowId"]
-            row = self._ordered(row)
+            row = self._ordered(row, schema.keys)
             table.replace(target["RowId"], row)
             return row
 

@@ -49,8 +49,8 @@ def tl_invoice(i: int, **changes) -> dict:
 
 def uc_invoice(n: int, **changes) -> dict:
     """A Uniconta DebtorInvoiceClient row as JSON gives it: numbers, strings, ISO dates."""
-    record = {"InvoiceNumber": n, "Account": "1001", "Date": "2024-03-01T00:00:00", "NetAmount": 800.5,
-              "TotalAmount": 1000.63, "Currency": None}
+    record = {"InvoiceNumber": n, "Account": "1001", "Date": "2024-03-01T00:00:00", "LineAmount": 800.5,
+              "EndDiscountPct": 10.0, "NetAmount": 720.45, "TotalAmount": 900.56, "Currency": None}
     record.update(changes)
     return {k: v for k, v in record.items() if v is not _DROP}
 
@@ -271,17 +271,20 @@ def test_empty_batch_is_a_fast_path_without_pandas_or_gx():
 # ---- Uniconta-shaped entities --------------------------------------------------------------------------------
 def test_uniconta_invoices_with_json_values():
     batch = [uc_invoice(5001), uc_invoice(5002, Date="2024-03-01T00:00:00.0000000"),
-             uc_invoice(5003, Date="31-02-2024"), uc_invoice(None), uc_invoice(5005, NetAmount=812.5),
-             uc_invoice(5006, Date="2024-03-02T00:00:00Z", NetAmount=0.3)]
+             uc_invoice(5003, Date="31-02-2024"), uc_invoice(None), uc_invoice(5005, LineAmount=812.5),
+             uc_invoice(5006, Date="2024-03-02T00:00:00Z", LineAmount=0.3), uc_invoice(5007, LineAmount="n/a")]
     sums = {"5001": Decimal("800.50"), "5002": Decimal("800.50"), "5003": Decimal("800.50"),
-            "5005": Decimal("800.50"), "5006": Decimal("0.1") + Decimal("0.2")}
-    result = check_batch(UC_INVOICES, batch, ctx(sums), reported_count=6)
+            "5005": Decimal("800.50"), "5006": Decimal("0.1") + Decimal("0.2"), "5007": Decimal("800.50")}
+    result = check_batch(UC_INVOICES, batch, ctx(sums), reported_count=7)
     assert [g["InvoiceNumber"] for g in result.good] == [5001, 5002, 5006]
     assert [(q.natural_key, q.rule) for q in result.quarantined] == [
-        ("5003", "date_unparsable"), (None, "key_missing"), ("5005", "header_lines_mismatch")]
+        ("5003", "date_unparsable"), (None, "key_missing"), ("5005", "header_lines_mismatch"),
+        ("5007", "header_lines_mismatch")]
     assert "invoice 5003: Date '31-02-2024' is not a parsable date" in result.quarantined[0].reason
     assert "invoice in row 4: InvoiceNumber is missing" in result.quarantined[1].reason
-    assert "NetAmount 812.50 differs from the sum of its lines 800.50 (difference 12.00" in result.quarantined[2].reason
+    # Uniconta's NetAmount is after the end discount: the header total of the lines is LineAmount
+    assert "LineAmount 812.50 differs from the sum of its lines 800.50 (difference 12.00" in result.quarantined[2].reason
+    assert "invoice 5007: LineAmount 'n/a' is not a number [header_lines_mismatch]" == result.quarantined[3].reason
     assert_reconciles(result)
 
 

@@ -48,13 +48,16 @@ RULE_PRIORITY: tuple[str, ...] = (
 )
 _RANK = {rule: i for i, rule in enumerate(RULE_PRIORITY)}
 
-# The invoice header field compared with the sum of the invoice's lines (context.line_sums), per entity.
-# Lines are net of VAT on both sides: a TimeLog line's ``Amount`` = Quantity x Rate - discount, the header's
-# ``NetAmount`` is their sum (``Amount`` = NetAmount + VATIncluded). For Uniconta the lead sums the lines' net
-# amounts and we compare with the header's ``NetAmount`` (both excluding VAT).
+# The invoice header field compared with the sum of the invoice's lines (context.line_sums), per entity; both
+# sides exclude VAT.
+# - TimeLog: line ``Amount`` = Quantity x Rate x (1 - Discount/100); header ``NetAmount`` = Σ line Amount
+#   (header ``Amount`` = NetAmount + VATIncluded). line_sums = Σ GetInvoiceLinesRaw ``Amount`` per ``InvoiceID``.
+# - Uniconta: header ``LineAmount`` = Σ line net (``DebtorInvoiceLines.InvoiceNetAmount``); the header's
+#   ``NetAmount`` is LineAmount after the end discount (EndDiscountPct), so it is *not* the sum of the lines.
+#   line_sums = Σ ``InvoiceNetAmount`` per ``InvoiceNumber``.
 HEADER_AMOUNT_FIELDS: dict[str, str] = {
     "timelog.invoices": "NetAmount",
-    "uniconta.invoices": "NetAmount",
+    "uniconta.invoices": "LineAmount",
 }
 
 SYSTEM_NAMES = {"timelog": "TimeLog", "uniconta": "Uniconta"}

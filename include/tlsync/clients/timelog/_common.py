@@ -45,6 +45,8 @@ class RawRecord(Generic[M]):
     model: M | None
     raw: dict[str, Any]
     error: str | None = None
+    where: str | None = None
+    """Method, record and position, e.g. ``GetCustomersRaw Customer ID=12 (line 40)``."""
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.model, self.raw))
@@ -54,11 +56,22 @@ class RawRecord(Generic[M]):
         return self.model is not None
 
 
-def validate_record(model: type[M], raw: dict[str, Any]) -> RawRecord[M]:
+def validate_record(model: type[M], raw: dict[str, Any], where: str | None = None) -> RawRecord[M]:
     try:
-        return RawRecord(model.model_validate(raw), raw)
+        return RawRecord(model.model_validate(raw), raw, None, where)
     except ValidationError as exc:
-        return RawRecord(None, raw, describe_validation_error(exc))
+        return RawRecord(None, raw, describe_validation_error(exc), where)
+
+
+def models_only(records: Iterator[RawRecord[M]], system: str) -> Iterator[M]:
+    """The typed view of a raw stream: an invalid record stops it with :class:`MalformedResponseError` naming it.
+
+    Use the ``*_raw`` variant instead where bad rows should be quarantined rather than stop the run.
+    """
+    for record in records:
+        if record.model is None:
+            raise MalformedResponseError(system, record.error or "invalid record", where=record.where or "?")
+        yield record.model
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -81,10 +81,10 @@ def element_value(el: etree._Element) -> Any:
     if is_nil(el):
         return None
     children = [c for c in el if isinstance(c.tag, str)]
-    if not children:
-        return el.text if el.text is not None else ""
     if localname(el.tag) in ARRAY_ELEMENTS:
         return [element_value(c) for c in children]
+    if not children:
+        return el.text if el.text is not None else ""
     return element_to_dict(el)
 
 

@@ -203,8 +203,9 @@ class TimeLogModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _blank_is_none(cls, data: Any) -> Any:
+        # Empty and nil values are left out, so each field's default applies (None, or [] for arrays).
         if isinstance(data, dict):
-            return {k: _empty_to_none(v) for k, v in data.items()}
+            return {k: v for k, v in data.items() if _empty_to_none(v) is not None}
         return data
 
     def to_api(self, *, exclude_none: bool = True) -> dict[str, Any]:

@@ -40,7 +40,15 @@ from ..errors import (
     UnknownMethodError,
 )
 from . import _xml
-from ._common import RawRecord, call, raise_for_server_error, retry_without_500, scrub, validate_record
+from ._common import (
+    RawRecord,
+    call,
+    models_only,
+    raise_for_server_error,
+    retry_without_500,
+    scrub,
+    validate_record,
+)
 from .models import (
     Contact,
     Customer,
@@ -408,10 +416,8 @@ class ReportingClient:
                     SYSTEM, f"unexpected element <{_xml.localname(el.tag)}> in <{_xml.localname(root.tag)}>",
                     where=f"{method} line {el.sourceline}")
             raw = _xml.element_to_dict(el)
-            record = validate_record(model, raw)
-            if record.error is not None:
-                record = RawRecord(None, raw, f"{method} {item_name} ID={raw.get('ID', '?')} "
-                                              f"(line {el.sourceline}): {record.error}")
+            record = validate_record(model, raw, f"{method} {item_name} ID={raw.get('ID', '?')} "
+                                                 f"(line {el.sourceline})")
             root.remove(el)  # free each element as soon as it is handed out
             yield record
 
@@ -436,10 +442,7 @@ class ReportingClient:
 
     @staticmethod
     def _models(records: Iterator[RawRecord[M]]) -> Iterator[M]:
-        for record in records:
-            if record.model is None:
-                raise MalformedResponseError(SYSTEM, record.error or "invalid record", where=record.error or "?")
-            yield record.model
+        return models_only(records, SYSTEM)
 
     # -- errors ----------------------------------------------------------------------------------------------
 
@@ -459,6 +462,11 @@ class ReportingClient:
         if resp.status_code == 500 and _looks_like_unknown_method(text):
             return UnknownMethodError(SYSTEM, f"the Reporting API does not know the method {method!r}: "
                                               f"{_first_line(text)}")
+        if resp.status_code == 500 and text.lstrip().startswith("System."):
+            # An ASP.NET protocol error ("System.InvalidOperationException: Missing parameter: x."): the request
+            # itself is wrong, retrying cannot help.
+            return RecordRejectedError(SYSTEM, f"{method} was refused by the service: {_first_line(text)}",
+                                       record=method, status=500)
         if resp.status_code == 500:
             if resp.content.lstrip().startswith(b"<"):
                 try:
@@ -524,7 +532,7 @@ def _first_line(text: str) -> str:
     return ""
 
 
-_UNKNOWN_METHOD_MARKERS = ("request format is unrecognized", "unknown method", "no such method",
+_UNKNOWN_METHOD_MARKERS = ("request format is unrecognized", "method name is not valid", "unknown method", "no such method",
                            "is not a valid method", "method not found", "unknown web method", "invalid method")
 
 

@@ -1,0 +1,107 @@
+"""Staging-load benchmark (issue 4): our loader vs pandas ``DataFrame.to_sql`` (default settings) on the same
+rows into PostgreSQL, in one process, printed as a ratio, with peak memory of each.
+
+    .venv/bin/python bench/staging_load.py [--rows 1000000] [--url postgresql+psycopg2://postgres@127.0.0.1/postgres]
+
+Each side loads into its own fresh database. Our loader streams records in chunks (bounded memory: rows are
+generated lazily); ``to_sql`` gets the DataFrame it needs, built from the same records. Peak memory is measured
+as the growth of the process's peak RSS (``ru_maxrss``) during each side, our loader first so the baseline's
+DataFrame cannot inflate our figure; the baseline's peak includes building its DataFrame, as a user would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "include"))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from tlsync.staging import entities  # noqa: E402
+from tlsync.staging.loader import StagingLoader  # noqa: E402
+from tlsync.staging.tables import create_all  # noqa: E402
+
+SPEC = entities.get("timelog.invoice_lines")
+
+
+def records(n: int):
+    for i in range(1, n + 1):
+        qty = (i % 37) + 0.5
+        yield {"ID": str(i), "InvoiceID": str(i // 8 + 1), "Quantity": f"{qty:.4f}", "Rate": "950.0000",
+               "Amount": f"{qty * 950:.4f}", "ProductNo": f"TIME-{i % 12}", "Text": f"Konsulentbistand uge {i % 52}",
+               "VAT": "25.0000", "Discount": "0.0000", "UnitType": "1"}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class FreshDatabase:
+    def __init__(self, admin_url: str) -> None:
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.name = f"tlsync_bench_{uuid.uuid4().hex[:8]}"
+        self.url = admin_url.rsplit("/", 1)[0] + "/" + self.name
+
+    def __enter__(self) -> str:
+        with self.admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        with self.admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def run_ours(url: str, n: int) -> tuple[float, float]:
+    engine = create_engine(url)
+    create_all(engine)
+    before = peak_rss_mb()
+    t0 = time.perf_counter()
+    written = StagingLoader(engine, chunk_size=20_000).load(SPEC, "BENCH", "bench-run", records(n))
+    elapsed = time.perf_counter() - t0
+    assert written == n, (written, n)
+    engine.dispose()
+    return elapsed, peak_rss_mb() - before
+
+
+def run_to_sql(url: str, n: int) -> tuple[float, float]:
+    import pandas as pd
+
+    engine = create_engine(url)
+    before = peak_rss_mb()
+    t0 = time.perf_counter()
+    frame = pd.DataFrame.from_records(records(n))
+    frame.to_sql("invoice_lines_to_sql", engine)
+    elapsed = time.perf_counter() - t0
+    del frame
+    engine.dispose()
+    return elapsed, peak_rss_mb() - before
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    n = args.rows
+    with FreshDatabase(args.url) as url:
+        ours_s, ours_mb = run_ours(url, n)
+    gc.collect()
+    with FreshDatabase(args.url) as url:
+        base_s, base_mb = run_to_sql(url, n)
+    print(f"rows: {n:,} into PostgreSQL")
+    print(f"tlsync loader (COPY + upsert, chunked): {ours_s:8.1f} s  {n / ours_s:>10,.0f} rows/s  peak +{ours_mb:,.0f} MB")
+    print(f"pandas to_sql (default settings):       {base_s:8.1f} s  {n / base_s:>10,.0f} rows/s  peak +{base_mb:,.0f} MB")
+    print(f"ratio: tlsync is {base_s / ours_s:.1f}x faster than to_sql (target >= 5x; peak target <= 1024 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Typed clients for TimeLog PSA's three APIs (see ``shared/api/reference/timelog-api.md``):
+
+* :class:`ReportingClient` — bulk, read-only XML (``service.asmx``): customers, projects, invoices, lines …
+* :class:`TransactionalClient` — SOAP with a session token: "modified since / in period" reads and
+  ``UpdateExternalData`` write-back on transferred invoices.
+* :class:`RestClient` — JSON with a personal access token: customers (create/update), product numbers, the
+  dimensions that carry default item numbers, expense types, project expenses, reference data.
+
+Each is built from an explicit settings model (:class:`ReportingSettings`, :class:`TransactionalSettings`,
+:class:`RestSettings`) plus optional ``counter``/``retry``/``transport``, and every HTTP call goes through the shared
+:class:`~tlsync.clients._http.ResilientClient` (retries with ``Retry-After``, call counting, typed errors).
+"""
+
+from __future__ import annotations
+
+from ._common import RawRecord
+from .reporting import ReportingClient, ReportingSettings
+from .rest import RestClient, RestSettings
+from .transactional import (
+    TransactionalClient,
+    TransactionalError,
+    TransactionalNotFoundError,
+    TransactionalSettings,
+)
+
+__all__ = [
+    "RawRecord",
+    "ReportingClient",
+    "ReportingSettings",
+    "RestClient",
+    "RestSettings",
+    "TransactionalClient",
+    "TransactionalError",
+    "TransactionalNotFoundError",
+    "TransactionalSettings",
+]

@@ -1,0 +1,395 @@
+"""TimeLog **REST API v1** client — JSON with a personal access token, TAF envelopes, ``$page``/``$pagesize``.
+
+Wire facts (shared/api/reference/timelog-rest-v1-swagger.md and timelog-api.md, "REST API v1"):
+
+* ``{site}/api/v1/<resource>``, header ``Authorization: Bearer <PAT>``; JSON both ways.
+* TAF envelopes: a list is ``{"Properties": {"TotalRecord", "TotalPage", "PageNumber"}, "Entities":
+  [{"Properties": {...}}], "Links": [...]}`` (the counters may be strings), a single record
+  ``{"Properties": {...}, "Links": [...], "Actions": [...]}``.
+* Without ``$pagesize`` a list silently returns only the first **10** rows, so every list here asks for
+  ``$pagesize=page_size`` (500 by default) and walks ``$page`` = 1 … ``TotalPage``.
+* ``PUT`` replaces the **whole** record: a field left out is blanked (timelog-mcp ADR 0005), so
+  :meth:`RestClient.update_customer` is a read-modify-write that always sends a complete body.
+* Errors: 401 "Invalid authentication token"; 400/500 with ``ResponseError {Code, Details, Message, Parameters,
+  Url, DeveloperNote}``. A 500 carrying that shape is the API's answer (not retried); any other 5xx is retried.
+
+JSON numbers are read as :class:`~decimal.Decimal` (``parse_float=Decimal``) so money never passes through float.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from .._http import CallCounter, ResilientClient, RetryPolicy
+from ..errors import AuthenticationError, MalformedResponseError, NotFoundError, RecordRejectedError, SyncAPIError
+from ._common import (
+    RawRecord,
+    call,
+    json_body,
+    models_only,
+    raise_for_server_error,
+    retry_without_500,
+    scrub,
+    validate_record,
+)
+from .models import (
+    Currency,
+    CustomerCreate,
+    CustomerUpdate,
+    ExpenseType,
+    PaymentTerm,
+    Product,
+    ProductCreate,
+    ProjectExpense,
+    ProjectExpenseCreate,
+    RestCustomer,
+    RestHourlyRate,
+    RestLegalEntity,
+    RestProjectCategory,
+    RestProjectType,
+    RestTaskType,
+)
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+SYSTEM = "TimeLog REST API"
+SETTING_TOKEN = "REST API personal access token (RestSettings.token)"
+SETTING_URL = "TimeLog site URL (RestSettings.base_url)"
+
+STATUS_ALL, STATUS_ACTIVE, STATUS_INACTIVE = -1, 1, 0
+"""Path status filters of ``currency/{status}`` and ``expense-type/{status}`` (swagger enum ``{0, 1, -1}``)."""
+
+
+class RestSettings(BaseModel):
+    """The site URL and a personal access token (https://login.timelog.com/personaltoken, ≤ 2 years).
+
+    The token acts as its user, so that user needs the privileges for what the sync writes (customers,
+    product numbers, project expenses).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str
+    token: SecretStr
+    page_size: int = Field(500, ge=1, le=1000)
+    timeout: float = Field(60.0, gt=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        for suffix in ("/api/v1", "/api"):
+            if value.lower().endswith(suffix):
+                value = value[: -len(suffix)]
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must be the TimeLog site URL, starting with http:// or https://")
+        return value
+
+
+class RestClient:
+    """Typed client for the REST v1 resources the sync reads and writes."""
+
+    system = SYSTEM
+
+    def __init__(
+        self,
+        settings: RestSettings,
+        *,
+        counter: CallCounter | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._http = ResilientClient(
+            SYSTEM,
+            f"{settings.base_url}/api/v1/",
+            headers={"Authorization": f"Bearer {settings.token.get_secret_value()}",
+                     "Accept": "application/json"},
+            timeout=httpx.Timeout(settings.timeout, connect=10.0),
+            retry=retry_without_500(retry),
+            counter=counter,
+            classify=self._classify,
+            transport=transport,
+            sleep=sleep,
+        )
+
+    @property
+    def counter(self) -> CallCounter:
+        return self._http.counter
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> RestClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- customers -------------------------------------------------------------------------------------------
+
+    def customers(self) -> Iterator[RestCustomer]:
+        """``GET /v1/customer`` — all customers (the 8-field ``CustomerApiReadModel``)."""
+        return models_only(self.customers_raw(), SYSTEM)
+
+    def customers_raw(self) -> Iterator[RawRecord[RestCustomer]]:
+        return self._list("customer", RestCustomer)
+
+    def customer(self, customer_id: int) -> RestCustomer:
+        """``GET /v1/customer/{customerID}``; :class:`NotFoundError` if there is none."""
+        return self._single("GET", f"customer/{int(customer_id)}", RestCustomer, record=f"customer {customer_id}")
+
+    def create_customer(self, customer: CustomerCreate) -> RestCustomer:
+        """``POST /v1/customer/create`` — answers the small read model of the new customer."""
+        record = f"customer {customer.customer_no or customer.name!r}"
+        return self._single("POST", "customer/create", RestCustomer, record=record, body=customer.to_api())
+
+    def update_customer(self, customer_id: int, changes: Mapping[str, Any] | None = None, *,
+                        base: CustomerUpdate | None = None) -> RestCustomer:
+        """``PUT /v1/customer/update`` as a read-modify-write: the body is always the complete record.
+
+        * **read**: ``GET /v1/customer/{id}`` gives the current values of the 8 read-model fields (name, number,
+          status, VAT and organisation numbers). The other update fields (address, phone, e-mail, KAMs …) are not
+          readable over REST, so pass ``base`` — the full prior state, normally
+          :meth:`CustomerUpdate.from_reporting` of the Reporting ``GetCustomersRaw`` record. Without it those
+          fields would be blanked by the full-replace PUT (timelog-mcp docs/timelog-api/customer.md); the client
+          logs a warning naming them.
+        * **modify**: ``changes`` (snake_case attribute names or API names) are applied last.
+        * **write**: the merged record, ``None`` fields left out.
+        """
+        record = f"customer {customer_id}"
+        current = self.customer(customer_id)
+        merged: dict[str, Any] = base.model_dump(exclude_none=True) if base is not None else {}
+        merged.update({k: v for k, v in {
+            "name": current.name, "customer_no": current.no, "customer_status_id": current.customer_status_id,
+            "vat_no": current.vat_no, "organization_no": current.organization_no,
+        }.items() if v is not None})
+        merged.update(_to_attribute_names(CustomerUpdate, changes or {}))
+        merged["customer_id"] = int(customer_id)
+        update = CustomerUpdate.model_validate(merged)
+        if base is None:
+            unknown = sorted(name for name, value in update.model_dump().items() if value is None)
+            if unknown:
+                log.warning("%s: updating %s without a full prior state; these fields will be blank after the "
+                            "full-replace PUT: %s", SYSTEM, record, ", ".join(unknown))
+        return self._single("PUT", "customer/update", RestCustomer, record=record, body=update.to_api())
+
+    # -- product numbers -------------------------------------------------------------------------------------
+
+    def products(self) -> Iterator[Product]:
+        """``GET /v1/product`` — product numbers (rule U2)."""
+        return models_only(self.products_raw(), SYSTEM)
+
+    def products_raw(self) -> Iterator[RawRecord[Product]]:
+        return self._list("product", Product)
+
+    def create_product(self, product: ProductCreate) -> Product:
+        """Create a product number from a Uniconta item (rule U2).
+
+        The public swagger lists only ``GET /v1/product``; the write path follows the simulator's documented
+        choice (``POST /v1/product/create``, body in ``ProductApiReadModel`` names; activation at
+        ``PUT /v1/product/{id}/activate`` / ``.../deactivate``).
+        """
+        return self._single("POST", PRODUCT_CREATE_PATH, Product, record=f"product {product.product_number!r}",
+                            body=product.to_api())
+
+    def activate_product(self, product_number_id: int) -> Product | None:
+        """Mark a product number active (the administrator "activates" a Uniconta item for TimeLog, rule U2)."""
+        return self._set_product_active(product_number_id, True)
+
+    def deactivate_product(self, product_number_id: int) -> Product | None:
+        """Mark a product number inactive. Posted invoices keep the item numbers they were posted with."""
+        return self._set_product_active(product_number_id, False)
+
+    def _set_product_active(self, product_number_id: int, active: bool) -> Product | None:
+        path = (PRODUCT_ACTIVATE_PATH if active else PRODUCT_DEACTIVATE_PATH).format(id=int(product_number_id))
+        return self._single_or_none("PUT", path, Product, record=f"product {product_number_id}")
+
+    # -- dimensions with default item numbers (rules I1-I3) --------------------------------------------------
+
+    def project_types(self) -> Iterator[RestProjectType]:
+        """``GET /v1/ProjectType`` (each with its ``ProductNo``)."""
+        return models_only(self._list("ProjectType", RestProjectType), SYSTEM)
+
+    def project_categories(self) -> Iterator[RestProjectCategory]:
+        """``GET /v1/ProjectCategory``."""
+        return models_only(self._list("ProjectCategory", RestProjectCategory), SYSTEM)
+
+    def task_types(self) -> Iterator[RestTaskType]:
+        """``GET /v1/TaskType``."""
+        return models_only(self._list("TaskType", RestTaskType), SYSTEM)
+
+    def hourly_rates(self) -> Iterator[RestHourlyRate]:
+        """``GET /v1/hourly-rate``."""
+        return models_only(self._list("hourly-rate", RestHourlyRate), SYSTEM)
+
+    def expense_types(self, status: int = STATUS_ALL) -> Iterator[ExpenseType]:
+        """``GET /v1/expense-type/{status}`` — with ``AccountNo`` (rule U4) and ``ProductNo`` (rule I3)."""
+        return models_only(self._list(f"expense-type/{int(status)}", ExpenseType), SYSTEM)
+
+    # -- project expenses (rule U4) --------------------------------------------------------------------------
+
+    def create_project_expense(self, expense: ProjectExpenseCreate) -> ProjectExpense | None:
+        """``POST /v1/project-expense`` — a supplier expense from Uniconta becomes a TimeLog project expense.
+
+        ``external_id`` should carry the Uniconta posting's key so a re-run can recognise what it already wrote.
+        The swagger documents no response body; when TimeLog sends the read model back it is returned.
+        """
+        record = f"project expense {expense.external_id or expense.expense_no or expense.project_id}"
+        return self._single_or_none("POST", "project-expense", ProjectExpense, record=record, body=expense.to_api())
+
+    # -- reference data --------------------------------------------------------------------------------------
+
+    def legal_entities(self) -> Iterator[RestLegalEntity]:
+        """``GET /v1/legal-entity``."""
+        return models_only(self._list("legal-entity", RestLegalEntity), SYSTEM)
+
+    def payment_terms(self) -> Iterator[PaymentTerm]:
+        """``GET /v1/payment-term``."""
+        return models_only(self._list("payment-term", PaymentTerm), SYSTEM)
+
+    def currencies(self, status: int = STATUS_ALL) -> Iterator[Currency]:
+        """``GET /v1/currency/{status}`` — rates are per 100 units."""
+        return models_only(self._list(f"currency/{int(status)}", Currency), SYSTEM)
+
+    # -- machinery -------------------------------------------------------------------------------------------
+
+    def _list(self, path: str, model: type[M]) -> Iterator[RawRecord[M]]:
+        """Walk a TAFList from ``$page=1`` to ``TotalPage`` with a large ``$pagesize``."""
+        size = self.settings.page_size
+        page = 1
+        while True:
+            where = f"GET {path} page {page}"
+            doc = call(self._http, "GET", path, params={"$page": page, "$pagesize": size}, record=path,
+                       parse=lambda resp, w=where: self._json(resp, w))
+            if not isinstance(doc, dict) or not isinstance(doc.get("Entities", []), list):
+                raise MalformedResponseError(SYSTEM, "expected a TAF list {Properties, Entities, Links}", where=where)
+            entities = doc.get("Entities") or []
+            props = doc.get("Properties") if isinstance(doc.get("Properties"), dict) else {}
+            total_pages = _as_int(props.get("TotalPage"))
+            for index, entity in enumerate(entities):
+                raw = entity.get("Properties") if isinstance(entity, dict) else None
+                if not isinstance(raw, dict):
+                    raise MalformedResponseError(SYSTEM, "an entity without Properties",
+                                                 where=f"{where} entity {index + 1}")
+                yield validate_record(model, raw, f"{where} entity {index + 1}")
+            if not entities:
+                return
+            if total_pages is not None:
+                if page >= total_pages:
+                    return
+            elif len(entities) < size:
+                return
+            page += 1
+
+    def _single(self, method: str, path: str, model: type[M], *, record: str,
+                body: Any = None) -> M:
+        result = self._single_or_none(method, path, model, record=record, body=body)
+        if result is None:
+            raise MalformedResponseError(SYSTEM, "expected a record in the answer", where=f"{method} {path}")
+        return result
+
+    def _single_or_none(self, method: str, path: str, model: type[M], *, record: str,
+                        body: Any = None) -> M | None:
+        where = f"{method} {path}"
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs = {"content": json_body(body), "headers": {"Content-Type": "application/json"}}
+        doc = call(self._http, method, path, record=record, parse=lambda resp: self._json(resp, where), **kwargs)
+        if doc is None or doc == "" or doc == {}:
+            return None
+        if isinstance(doc, dict) and isinstance(doc.get("Properties"), dict):
+            raw = doc["Properties"]
+        elif isinstance(doc, dict):
+            raw = doc  # a bare model (the swagger's response types are unwrapped)
+        else:
+            return None
+        result = validate_record(model, raw, where)
+        if result.model is None:
+            raise MalformedResponseError(SYSTEM, result.error or "invalid record", where=where)
+        return result.model
+
+    def _json(self, resp: httpx.Response, where: str) -> Any:
+        raise_for_server_error(resp, SYSTEM, f"{where} (HTTP {resp.status_code})")
+        if not resp.content.strip():
+            return None
+        try:
+            return json.loads(resp.content, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise MalformedResponseError(SYSTEM, f"the JSON does not parse ({exc.msg})",
+                                         where=f"{where} line {exc.lineno} column {exc.colno}") from None
+
+    def _classify(self, resp: httpx.Response, record: str | None) -> SyncAPIError | None:
+        if resp.is_success:
+            return None
+        what = record or resp.request.url.path
+        error = _response_error(resp)
+        message = self._scrub(error.get("Message") or "") if error else ""
+        details = error.get("Details") if error else None
+        if details:
+            message = f"{message} ({self._scrub(json.dumps(details, default=str)[:300])})"
+        if resp.status_code == 401:
+            return AuthenticationError(SYSTEM, f"the token was refused ({message or 'Invalid authentication token'})",
+                                       setting=SETTING_TOKEN)
+        if resp.status_code == 403:
+            return AuthenticationError(SYSTEM, f"the token's user may not do this ({message or 'forbidden'})",
+                                       setting=SETTING_TOKEN)
+        if resp.status_code == 404:
+            return NotFoundError(SYSTEM, message or f"not found: {resp.request.method} {resp.request.url.path}",
+                                 record=what, status=404)
+        if resp.status_code == 500 and error is None:
+            return None  # no ResponseError: a server hiccup, retried (see _common)
+        if 400 <= resp.status_code <= 500:
+            text = message or self._scrub(resp.text[:300]) or resp.reason_phrase
+            return RecordRejectedError(SYSTEM, text, record=what, status=resp.status_code)
+        return None
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self.settings.token.get_secret_value())
+
+
+PRODUCT_CREATE_PATH = "product/create"
+PRODUCT_ACTIVATE_PATH = "product/{id}/activate"
+PRODUCT_DEACTIVATE_PATH = "product/{id}/deactivate"
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip()) if value is not None and str(value).strip() else None
+    except ValueError:
+        return None
+
+
+def _response_error(resp: httpx.Response) -> dict[str, Any] | None:
+    """The ``ResponseError`` body, if the answer has that documented shape."""
+    try:
+        doc = json.loads(resp.content) if resp.content else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if isinstance(doc, dict) and ("Message" in doc or "Code" in doc):
+        return doc
+    return None
+
+
+def _to_attribute_names(model: type[BaseModel], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept both ``phone`` and ``Phone`` in ``changes``; unknown names are an error, not silently dropped."""
+    by_alias = {field.alias: name for name, field in model.model_fields.items() if field.alias}
+    out = {}
+    for key, value in values.items():
+        if key in model.model_fields:
+            out[key] = value
+        elif key in by_alias:
+            out[by_alias[key]] = value
+        else:
+            raise ValueError(f"{model.__name__} has no field {key!r}")
+    return out
