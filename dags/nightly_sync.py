@@ -4,7 +4,7 @@ Daily at 02:00 Europe/Copenhagen, no catch-up. Reads both systems, validates eve
 quarantine) and stages it; each staged entity is an Airflow Asset, so the customer, invoice and reconciliation
 DAGs run on data, not on the clock.
 
-    begin ─┬─ timelog_site: extract → validate_and_stage                     (customers, projects, reference data)
+    begin ─┬─ timelog_site: extract → validate_and_stage        (customers, projects, expenses, reference data)
            └─ per legal entity ↔ Uniconta company (rule S2), mapped:
                  extract_timelog ─┐
                  extract_uniconta ┴─ validate_and_stage                     (invoices, lines, Uniconta entities)
@@ -20,13 +20,11 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, dag, task, task_group
 
-from tlsync.staging.entities import ENTITIES
+from tlsync.staging.entities import ENTITIES, TIMELOG_SITE_DATED, TIMELOG_SITE_FULL
 
 TIMELOG_CONN = "timelog_default"
 UNICONTA_CONN = "uniconta_default"
-SITE_ENTITIES = [s for s in ENTITIES if s.system == "timelog" and s.name in {
-    "legal_entities", "customers", "contacts", "employees", "projects", "project_types", "project_categories",
-    "tasks", "task_types", "hourly_rates", "products", "expense_types"}]
+SITE_ENTITIES = [s for s in ENTITIES if s.system == "timelog" and s.name in TIMELOG_SITE_FULL + TIMELOG_SITE_DATED]
 PAIR_ENTITIES = [s for s in ENTITIES if s not in SITE_ENTITIES]
 
 

@@ -43,7 +43,7 @@ class TimeLogHook(_TlsyncHook):
     def test_connection(self) -> tuple[bool, str]:
         from tlsync import connections
 
-        return connections.test_timelog(**self._fields())
+        return connections.check_timelog(**self._fields())
 
 
 class UnicontaHook(_TlsyncHook):
@@ -62,4 +62,4 @@ class UnicontaHook(_TlsyncHook):
     def test_connection(self) -> tuple[bool, str]:
         from tlsync import connections
 
-        return connections.test_uniconta(**self._fields())
+        return connections.check_uniconta(**self._fields())

@@ -120,10 +120,10 @@ FOREIGN = (
      ("Consulting", "Technik", "Logistik", "Software", "Maschinenbau")),
     ("Sverige", "Sweden", 752, "SEK", "SE", "AB", ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson"),
      ("Konsult", "Bygg", "Data", "Teknik", "Logistik")),
-    ("Norge", "Norway", 578, "NOK", "NO", "AS", ("Hansen", "Johansen", "Olsen", "Larsen", "Berg"),
-     ("Rådgivning", "Bygg", "Data", "Shipping", "Energi")),
     ("USA", "UnitedStates", 840, "USD", "US", "Inc.", ("Smith", "Johnson", "Miller", "Davis", "Wilson"),
      ("Consulting", "Systems", "Analytics", "Software", "Solutions")),
+    ("Norge", "Norway", 578, "NOK", "NO", "AS", ("Hansen", "Johansen", "Olsen", "Larsen", "Berg"),
+     ("Rådgivning", "Bygg", "Data", "Shipping", "Energi")),
     ("Holland", "Netherlands", 528, "EUR", "NL", "B.V.", ("de Jong", "Jansen", "de Vries", "Bakker", "Visser"),
      ("Consultancy", "Logistiek", "Software", "Techniek", "Data")),
 )

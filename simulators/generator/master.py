@@ -62,7 +62,7 @@ class SizeConfig:
 
 
 SIZES: dict[str, SizeConfig] = {
-    "S": SizeConfig("S", 40, 12, 2, 3.2, 75, 3, 0.07, 2),
+    "S": SizeConfig("S", 40, 12, 2, 5.0, 75, 3, 0.07, 2),
     "M": SizeConfig("M", 3000, 80, 3, 640, 45, 60, 0.03, 3),
     "L": SizeConfig("L", 12000, 250, 5, 3900, 20, 300, 0.025, 3),
 }
@@ -640,7 +640,7 @@ class MasterBuilder:
         n_dup = max(1, round(n * 0.005))
         n_group = max(1, round(n * 0.01))
         n_base = n - n_internal - n_sup - n_lead - n_dup - n_group
-        n_foreign = max(3, round(n_base * 0.06))
+        n_foreign = max(4, round(n_base * 0.06))
         n_public = max(1, round(n_base * 0.05))
         n_eur_dk = max(1, round(n_base * 0.015))
         oldest = ctx.period_start - timedelta(days=365 * 6)
@@ -664,6 +664,7 @@ class MasterBuilder:
                                  "US": ("10001", "New York"), "NL": ("1012 AB", "Amsterdam")}[f[4]]
                 c.phone = "".join(str(rng.randint(0, 9)) for _ in range(8))
                 c.pt = 3
+                c.weight *= 0.5
             elif i < n_foreign + n_public:
                 c.public = True
                 c.name = self.public_name()
@@ -786,6 +787,7 @@ class MasterBuilder:
                 c.vat_str = dk.break_cvr(rng, c.cvr)
             else:
                 c.vat_str = dk.format_cvr(rng, c.cvr)
+        self._guarantee_vat_mix()
         # debtors for the twins
         for (c, le), kind in zip(twin_pairs, kinds):
             comp = 10000 + le
@@ -795,6 +797,21 @@ class MasterBuilder:
             m.truth.append({"legal_entity_id": le, "company_id": comp, "timelog_customer_id": c.id,
                             "uniconta_debtor_account": d.account, "kind": kind})
         self._uniconta_only()
+
+    def _guarantee_vat_mix(self) -> None:
+        """Whatever the size and seed, TimeLog holds at least one CVR with a wrong check digit (never on a customer
+        whose twin is linked through the CVR), one with a "DK" prefix and one with spaces."""
+        danish = [c for c in self.m.customers if c.cvr and not c.foreign and not c.internal and c.vat_str]
+        may_break = [c for c in danish if set(c.kinds.values()) <= {"typo", "phone_only", "number_only"}]
+        wanted = (("invalid", may_break, lambda v: not dk.cvr_is_valid(v.replace(" ", "").removeprefix("DK"))),
+                  ("prefix", danish, lambda v: v.startswith("DK")), ("spaces", danish, lambda v: " " in v))
+        for what, pool, has in wanted:
+            if any(has(c.vat_str) for c in danish) or not pool:
+                continue
+            c = pool[self.rng.randrange(len(pool))]
+            digits = c.vat_str.replace(" ", "").removeprefix("DK")
+            c.vat_str = {"invalid": dk.break_cvr(self.rng, c.cvr), "prefix": "DK" + digits,
+                         "spaces": " ".join(digits[i:i + 2] for i in range(0, 8, 2))}[what]
 
     def _uc_phone(self, digits: str) -> str:
         return dk.format_phone(self.rng, digits, (20, 45, 2, 25, 4, 2, 1, 1))
@@ -969,7 +986,7 @@ class MasterBuilder:
                 p.fee = Decimal(rng.choice((2500, 4500, 7500, 9950, 12500, 18000, 25000)))
             elif typ == 1:
                 p.budget = Decimal(rng.randrange(20, 1500) * 1000)
-            p.weight = c.weight * (0.3 if typ == 4 else 1.0)
+            p.weight = c.weight * {1: 1.0, 2: 0.45, 3: 0.6, 4: 0.3}[typ]
             p.po = f"PO-{rng.randint(10000, 99999)}" if (c.public or rng.random() < 0.2) else ""
             p.contact = ""
             p.uc = None

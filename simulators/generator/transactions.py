@@ -477,7 +477,7 @@ class TxBuilder:
             "ProjectName": p.name, "ProjectNo": p.no, "ProjectID": p.id, "EmployeeFirstName": e.first,
             "EmployeeLastName": e.last, "EmployeeFullName": e.full, "EmployeeInitials": e.ini, "EmployeeID": e.id,
             "EmployeeUserID": 1000 + e.id, "TravelStartDate": dt(day, 8), "TravelEndDate": dt(day, 17),
-            "TravelPurpose": f"Møde hos {p.cust.name}", "TravelDeparture": "Aarhus C" if p.le == 2 else "Aarhus C",
+            "TravelPurpose": f"Møde hos {p.cust.name}", "TravelDeparture": "Aarhus C" if p.le == 1 else "Viby J",
             "TravelDestination": p.cust.city, "TravelCostAmount": amount, "TravelRegAmount": amount,
             "TravelInvoicedAmount": ln.amount if ln else D0, "TravelTripStart": 1, "TravelTripEnd": km,
             "TravelKM": km, "TravelCar": "Privat bil", "TravelSelfPayment": False, "TransportRateAmount": kmrate,

@@ -73,11 +73,14 @@ INVOICE_TYPE_NAMES = {1: "Invoice", 2: "CreditNote", 3: "Reminder", 4: "Voucher"
 # ---------------------------------------------------------------------------------------------- value helpers
 def D(v: Any, default: str = "0") -> Decimal:
     """Decimal from a fixture value (Decimal, int, float, numeric string); ``default`` when empty."""
+    t = type(v)
+    if t is Decimal:
+        return v
+    if t is int:
+        return Decimal(v)
     if v is None or v == "":
         return Decimal(default)
-    if isinstance(v, Decimal):
-        return v
-    if isinstance(v, bool):
+    if t is bool:
         return Decimal(int(v))
     try:
         return Decimal(str(v))
@@ -122,6 +125,17 @@ def guid_for(collection: str, ident: Any) -> str:
     return str(uuid.uuid5(GUID_NS, f"{collection}:{ident}"))
 
 
+def copy_section(section: dict) -> dict:
+    """Copy a fixture section: a new dict per record (records are never mutated in place), deep copy of the rest."""
+    out: dict[str, Any] = {}
+    for k, v in (section or {}).items():
+        if isinstance(v, list) and all(isinstance(r, dict) for r in v):
+            out[k] = [dict(r) for r in v]
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
 def section_of(doc: dict | None) -> dict:
     """The TimeLog part of a fixture document: its ``"timelog"`` key, or the whole document."""
     if not doc:
@@ -133,12 +147,26 @@ def section_of(doc: dict | None) -> dict:
     return doc
 
 
+_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]] = {}
+
+
+def _field_kinds(coll: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    """(dateTime fields, date fields, all field names) of a collection's Reporting schema."""
+    k = _KINDS.get(coll)
+    if k is None:
+        schema = COLLECTION_SCHEMA[coll]
+        k = (tuple(f.name for f in schema.fields if f.type == "dateTime"),
+             tuple(f.name for f in schema.fields if f.type == "date"), frozenset(f.name for f in schema.fields))
+        _KINDS[coll] = k
+    return k
+
+
 class TimelogStore:
     """All simulator state; every public method takes the lock."""
 
     def __init__(self, fixture: dict | None = None) -> None:
         self.lock = threading.RLock()
-        self._initial = copy.deepcopy(section_of(fixture))
+        self._initial = copy_section(section_of(fixture))
         self._secret = secrets.token_bytes(32)
         self.clock_fixed: datetime | None = None
         self.clock_offset = timedelta(0)
@@ -175,7 +203,7 @@ class TimelogStore:
 
     def load(self, section: dict) -> None:
         """Replace the whole state with a fixture section (the ``"timelog"`` part of a fixture)."""
-        section = copy.deepcopy(section or {})
+        section = copy_section(section or {})
         with self.lock:
             self.auth = self._merge_auth(section.pop("auth", None))
             self.extra = {k: v for k, v in section.items() if k not in ALL_COLLECTIONS}
@@ -188,8 +216,8 @@ class TimelogStore:
             for coll in ALL_COLLECTIONS:
                 rows = section.get(coll)
                 if rows is None:
-                    rows = copy.deepcopy(defaults.get(coll, []))
-                self.data[coll] = [dict(r) for r in rows]
+                    rows = [dict(r) for r in defaults.get(coll, [])]
+                self.data[coll] = rows
                 self.by_id[coll] = {}
             # dependency order: lookups first, invoices around their lines
             order = ["Currencies", "LegalEntities", "CustomerStatuses", "PaymentTerms", "Products", "ExpenseTypes",
@@ -258,15 +286,15 @@ class TimelogStore:
         key = id_key(coll)
         rid = r[key]
         if schema is not None:
-            for f in schema.fields:
-                v = r.get(f.name)
-                if v is None:
-                    continue
-                if f.type == "dateTime":
-                    r[f.name] = norm_dt(v)
-                elif f.type == "date":
-                    r[f.name] = str(v)[:10]
-            names = {f.name for f in schema.fields}
+            dts, ds, names = _field_kinds(coll)
+            for n in dts:
+                v = r.get(n)
+                if v is not None and not (type(v) is str and len(v) == 19 and v[10] == "T"):
+                    r[n] = norm_dt(v)
+            for n in ds:
+                v = r.get(n)
+                if v is not None:
+                    r[n] = str(v)[:10]
             if "GUID" in names and not r.get("GUID"):
                 r["GUID"] = guid_for(coll, rid)
             if "CreatedAt" in names:

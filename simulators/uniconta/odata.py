@@ -101,7 +101,8 @@ def _tokenize(src: str) -> list[Tok]:
                 try:
                     toks.append(Tok("lit", parse_datetime(body), pos, text))
                 except ValueError:
-                    raise ODataError(f"Syntax error at position {pos} in $filter: bad {prefix} literal {text}") from None
+                    raise ODataError(f"Syntax error at position {pos} in $filter: "
+                                     f"bad {prefix} literal {text}") from None
             else:
                 toks.append(Tok("lit", body, pos, text))
         elif kind == "dt":

@@ -102,9 +102,10 @@ def post_drafts(store: Store, company: Company, options: dict[str, Any]) -> dict
                 reason = ("AccountIsMissing", f"debtor {order.get('Account')!r} does not exist")
             else:
                 for ln in lines:
-                    if (ln.get("Project") or order.get("Project")) and not (ln.get("PrCategory") or order.get("PrCategory")):
+                    project = ln.get("Project") or order.get("Project")
+                    if project and not (ln.get("PrCategory") or order.get("PrCategory")):
                         reason = ("FieldCannotBeBlank", f"line {ln.get('LineNumber')} is on project "
-                                  f"{ln.get('Project') or order.get('Project')!r} but has no project category "
+                                  f"{project!r} but has no project category "
                                   f"(PrCategory is required, rule S5)")
                         break
             if reason:
@@ -152,7 +153,8 @@ def post_drafts(store: Store, company: Company, options: dict[str, Any]) -> dict
                     "Account": order["Account"], "InvoiceNumber": next_no, "OrderNumber": ono,
                     "LineNumber": ln.get("LineNumber"), "Date": inv_date.isoformat(),
                     "InvoiceQty": to_json_number(qty), "SalesPrice": to_json_number(price),
-                    "GrossAmount": to_json_number(gross), "NetDiscount": to_json_number(gross - net - (vat if incl else 0)),
+                    "GrossAmount": to_json_number(gross),
+                    "NetDiscount": to_json_number(gross - net - (vat if incl else 0)),
                     "InvoiceNetAmount": to_json_number(net), "InvoiceTotal": to_json_number(net),
                     "AmountInclVat": to_json_number(net + vat), "CostValue": to_json_number(cost),
                     "Margin": to_json_number(net - cost),

@@ -40,8 +40,8 @@ DELIVERY = ("DeliveryName DeliveryAddress1..3 DeliveryZipCode DeliveryCity Deliv
 
 # Field *types* by name (consistent across Uniconta's classes). Anything else is a string.
 INT_FIELDS = frozenset(_expand(
-    "RowId CompanyId OrderNumber InvoiceNumber LineNumber Days GraceDays CashDiscountDays Voucher VoucherLine "
-    "JournalPostedId Decimals DeliveryTime Invoice Sorting NoLines"
+    "RowId CompanyId OrderNumber InvoiceNumber LineNumber ContactRef Days GraceDays CashDiscountDays Voucher "
+    "VoucherLine JournalPostedId Decimals DeliveryTime Invoice Sorting NoLines"
 ))
 NUM_FIELDS = frozenset(_expand(
     "SalesPrice1..3 SalesPrice CostPrice PurchasePrice Price Qty Discount DiscountPct Total CreditMax EndDiscountPct "
@@ -151,11 +151,12 @@ SCHEMAS: dict[str, EntitySchema] = {s.name: s for s in [
             {"Name": "", "IsDefault": False, "Days": 0, "EndOfMonth": False}),
     _schema("DebtorLayoutGroupClient", "Name", "IsDefault Invoice Creditnote Packnote OrderConfirmation Offer",
             {"IsDefault": False}, types={"Invoice": "str"}),
-    _schema("ContactClient", "",
-            "Name DCType DCAccount AccountName Title Email Mobil Phone ContactPerson Invoice Confirmation Offer "
-            "Packnote Blocked Created Comment ProductNumbre",
-            {"Name": "", "DCType": "Debtor", "Blocked": False},
-            types={"Invoice": "bool", "Confirmation": "bool", "Offer": "bool", "Packnote": "bool"}),
+    _schema("ContactClient", "",  # fields: Uniconta-Pages Contact/ContactPage2.xaml
+            "Name Email Mobil Title DCType DCAccount EAN ReferenceId Interests Products Invoice AccountStatement "
+            "InterestNote CollectionLetter Packnote Confirmation Offer GetEmailIfContact",
+            {"Name": "", "DCType": "Debtor"},
+            types={k: "bool" for k in ("Invoice", "AccountStatement", "InterestNote", "CollectionLetter", "Packnote",
+                                       "Confirmation", "Offer", "GetEmailIfContact")}),
     _schema("EmployeeClient", "Number",
             "Name Title Group Address1..2 ZipCode City Mobil PrivateMobil Email PrivateEmail PersonalId PayId "
             "VechicleRegNo PayrollCategory MNENo Approver Approver2 UserLoginId UserName Invoice Confirmation Offer "
@@ -192,7 +193,7 @@ SCHEMAS: dict[str, EntitySchema] = {s.name: s for s in [
             "Account Name Group Created CreatedTime DeliveryDate DeliveryDateConfirmed ContactName ContactRef YourRef "
             "OurRef Requisition RelatedOrder CustomsNo Remark EndDiscountPct PaymentFormat Payment DueDate Shipment "
             "DeliveryTerm Employee Settlements TransType Currency ExchangeRate PricesInclVat Vat Offer " + DELIVERY +
-            " DeliveryContry Installation CompanyAddress DeliveryIsInvoiceAddress PostingAccount PostingText "
+            " Installation CompanyAddress DeliveryIsInvoiceAddress PostingAccount PostingText "
             "InvoiceAccount DeleteOrder DeleteLines InvoiceInterval LastInvoice NextInvoice SubscriptionEnded "
             "PriceList LayoutGroup InvoiceDate Split UpdatingItems Project PrCategory Task WorkSpace Approver "
             "Approved ApprovedDate UpdatedAt OrderTotal NoLines TotalQty Margin MarginRatio CostValue SalesValue "

@@ -777,7 +777,8 @@ class Store:
                 for k in keys:
                     kt = tuple(k) if isinstance(k, list) else (k,)
                     try:
-                        wanted.add(tuple(coerce(table.schema, f, v) for f, v in zip(table.schema.keys or ("RowId",), kt)))
+                        fields = table.schema.keys or ("RowId",)
+                        wanted.add(tuple(coerce(table.schema, f, v) for f, v in zip(fields, kt)))
                     except ValueError as exc:
                         raise bad_request(f"touch: {exc}") from None
                 rows = [r for r in rows if (table.key_of(r) or (r["RowId"],)) in wanted]

@@ -206,14 +206,26 @@ def test_budget_refusal_spends_no_call():
 # --------------------------------------------------------------------------------------------- errors
 
 
+def envelope(code: str, message: str, **extra) -> dict:
+    """The simulator's documented error body (OData error envelope)."""
+    return {"error": {"code": code, "message": message, **extra}}
+
+
 @pytest.mark.parametrize(
     ("status", "body", "headers", "error", "fragment"),
     [
-        (401, {"error": "Invalid user name or password"}, {}, AuthenticationError, "Airflow Connection"),
-        (403, {"error": "User has no access to company 10001"}, {}, UnknownCompanyError, "10001"),
+        (401, envelope("Unauthorized", "Login failed: wrong user name or password"), {}, AuthenticationError,
+         "Airflow Connection"),
+        (401, {"error": "Invalid user name or password"}, {}, AuthenticationError, "user/password"),
+        (403, envelope("NoRights", "Unknown company 10001: user 'integration' has no access", company=10001), {},
+         UnknownCompanyError, "10001"),
+        (403, envelope("DailyCallLimitExceeded", "Daily API call limit reached", limit=5000, used=5000), {},
+         QuotaExceededError, "quota"),
         (429, {"error": "Daily quota of 5000 calls exceeded"}, {"Retry-After": "3600"}, QuotaExceededError, "quota"),
-        (403, {"error": "The company has no project module"}, {}, ProjectModuleMissingError, "rule T3"),
-        (404, {"error": "Unknown class FooClient"}, {}, UnknownMethodError, "FooClient"),
+        (403, envelope("NoSubscription", "The project module is not active in company 10001"), {},
+         ProjectModuleMissingError, "rule T3"),
+        (404, envelope("NotFound", "Unknown entity set 'FooClient'"), {}, UnknownMethodError, "FooClient"),
+        (400, envelope("BadRequest", "Syntax error at position 3 in $filter"), {}, RecordRejectedError, "$filter"),
     ],
 )
 def test_error_mapping_is_typed_named_and_not_retried(status, body, headers, error, fragment):

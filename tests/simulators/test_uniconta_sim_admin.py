@@ -29,7 +29,8 @@ def _fixture() -> dict:
         "DebtorOrderClient": [
             {"OrderNumber": 11, "Account": "1001", "InvoiceDate": "2024-05-31", "YourRef": "TL-9001",
              "_LastModifiedAt": "2024-05-31T10:00:00"},
-            {"OrderNumber": 12, "Account": "1002", "InvoiceDate": "2024-06-10", "Currency": "EUR", "ExchangeRate": 7.46},
+            {"OrderNumber": 12, "Account": "1002", "InvoiceDate": "2024-06-10", "Currency": "EUR",
+             "ExchangeRate": 7.46},
             {"OrderNumber": 13, "Account": "1001"},                        # no lines
             {"OrderNumber": 14, "Account": "1001", "Project": "P-1"},      # project without category
         ],

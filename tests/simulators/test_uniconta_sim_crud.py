@@ -122,7 +122,8 @@ def test_concurrent_inserts_get_unique_numbers(api):
     from concurrent.futures import ThreadPoolExecutor
 
     def work(i: int) -> list[dict]:
-        r = api.post("/InsertList/DebtorOrderClient", json=[{"Account": "1001", "YourRef": f"{i}-{j}"} for j in range(5)])
+        orders = [{"Account": "1001", "YourRef": f"{i}-{j}"} for j in range(5)]
+        r = api.post("/InsertList/DebtorOrderClient", json=orders)
         assert r.status_code == 200, r.text
         return r.json()
 

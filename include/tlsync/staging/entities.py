@@ -113,6 +113,12 @@ ENTITIES: tuple[EntitySpec, ...] = (
           mode="incremental", columns={"Account": "str", "Date": "date", "Amount": "decimal"}, dates=("Date",)),
 )
 
+# TimeLog data that belongs to the site as a whole (read once per run), as opposed to one legal entity's
+# invoices (read per legal entity ↔ Uniconta company pair, rule S2).
+TIMELOG_SITE_FULL = ("legal_entities", "employees", "customers", "contacts", "projects", "project_types",
+                     "project_categories", "tasks", "task_types", "hourly_rates", "products", "expense_types")
+TIMELOG_SITE_DATED = ("expenses", "mileage")
+
 BY_NAME: dict[str, EntitySpec] = {spec.qualified: spec for spec in ENTITIES}
 
 

@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tlsync.staging.entities import BY_NAME, EntitySpec
+from tlsync.staging.entities import BY_NAME, TIMELOG_SITE_DATED, TIMELOG_SITE_FULL, EntitySpec
 from tlsync.sync import config, runs, sources
-from tlsync.sync.steps import landing_path, line_sums, validate_and_stage, write_landing
+from tlsync.sync.steps import invalid_path, landing_path, line_sums, validate_and_stage, write_landing
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,23 @@ def _manifest(run_id: str, tenant: str, written: dict[str, dict], calls: Mapping
             "advance": advance, **extra}
 
 
-def _land(run_id: str, tenant: str, spec: EntitySpec, records: Iterable[dict]) -> dict:
+def _land(run_id: str, tenant: str, spec: EntitySpec, items: Iterable[sources.Extracted]) -> dict:
+    """Write the raw records to the landing file, and the ones the client's model refused (with the reason) to a
+    sibling ``.invalid.jsonl`` that the validate step quarantines with rule ``schema``."""
     path = landing_path(config.out_dir(), run_id, tenant, spec)
-    count = write_landing(path, records)
-    log.info("%s@%s: landed %d records", spec.qualified, tenant, count)
-    return {"path": str(path), "count": count}
+    invalid: list[dict] = []
+
+    def valid() -> Iterable[dict]:
+        for item in items:
+            if item.error is None:
+                yield item.raw
+            else:
+                invalid.append({"raw": item.raw, "error": item.error})
+
+    count = write_landing(path, valid())
+    bad = write_landing(invalid_path(path), invalid)
+    log.info("%s@%s: landed %d records (%d refused by the API model)", spec.qualified, tenant, count, bad)
+    return {"path": str(path), "count": count + bad}
 
 
 def _window(spec: EntitySpec, tenant: str) -> datetime:
@@ -68,12 +80,17 @@ def _window(spec: EntitySpec, tenant: str) -> datetime:
 def extract_timelog_site(timelog: sources.TimeLogSource, run_id: str) -> dict:
     """Site-wide TimeLog data: reference lists in full, customers and projects (issue 4: reference data in full)."""
     tenant = timelog.site
-    written = {}
-    for name in ("legal_entities", "employees", "customers", "contacts", "projects", "project_types",
-                 "project_categories", "tasks", "task_types", "hourly_rates", "products", "expense_types"):
+    written, advance = {}, []
+    for name in TIMELOG_SITE_FULL:
         spec = BY_NAME[f"timelog.{name}"]
         written[spec.qualified] = _land(run_id, tenant, spec, timelog.records(spec))
-    return _manifest(run_id, tenant, written, timelog.calls(), [],
+    until = runs.started_at(config.staging_engine(), run_id).date() + timedelta(days=1)
+    for name in TIMELOG_SITE_DATED:
+        spec = BY_NAME[f"timelog.{name}"]
+        written[spec.qualified] = _land(run_id, tenant, spec,
+                                        timelog.records(spec, _window(spec, tenant).date(), until))
+        advance.append([spec.qualified, tenant])
+    return _manifest(run_id, tenant, written, timelog.calls(), advance,
                      currencies=sorted(timelog.currencies()))
 
 
@@ -88,11 +105,6 @@ def extract_timelog_legal_entity(timelog: sources.TimeLogSource, run_id: str, pa
     for spec, records in ((BY_NAME["timelog.invoices"], invoices), (BY_NAME["timelog.invoice_lines"], lines),
                           (BY_NAME["timelog.invoice_line_details"], details)):
         written[spec.qualified] = _land(run_id, tenant, spec, records)
-        advance.append([spec.qualified, tenant])
-    for name in ("expenses", "mileage"):
-        spec = BY_NAME[f"timelog.{name}"]
-        written[spec.qualified] = _land(run_id, tenant, spec, timelog.dated(spec, legal_entity_id,
-                                                                            _window(spec, tenant).date(), until.date()))
         advance.append([spec.qualified, tenant])
     return _manifest(run_id, tenant, written, timelog.calls(), advance, currencies=sorted(timelog.currencies()))
 

@@ -53,6 +53,11 @@ def landing_path(out: Path, run_id: str, tenant: str, spec: EntitySpec) -> Path:
     return out / "landing" / safe_run / tenant / f"{spec.qualified}.jsonl"
 
 
+def invalid_path(landing: Path) -> Path:
+    """Where records refused by the client's model wait (``{"raw": …, "error": …}`` per line)."""
+    return landing.with_name(landing.name.replace(".jsonl", ".invalid.jsonl"))
+
+
 def write_landing(path: Path, records: Iterable[dict]) -> int:
     """Stream records into ``path`` atomically (temp file + rename); return how many were written."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +111,13 @@ def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: st
     with engine.begin() as conn:  # a retried task replaces its own quarantine rows instead of adding twins
         conn.execute(delete(quarantine).where(quarantine.c.run_id == run_id, quarantine.c.entity == spec.qualified,
                                               quarantine.c.tenant == tenant))
+    refused = [(r["raw"], r["error"]) for batch in read_landing(invalid_path(landing)) for r in batch]
+    if refused:
+        counts.extracted += len(refused)
+        counts.quarantined += len(refused)
+        _quarantine(engine, run_id, spec, tenant, now, [
+            (natural_key(spec, raw), "schema", f"{spec.qualified} {natural_key(spec, raw) or '(no key)'}: {error}", raw)
+            for raw, error in refused])
     for batch in read_landing(landing):
         counts.extracted += len(batch)
         changed = []
@@ -125,11 +137,8 @@ def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: st
         # same file just staged, are re-reads of known data: they count as unchanged.
         counts.unchanged += (len(changed) - result.extracted) + (len(result.good) - written)
         if result.quarantined:
-            with engine.begin() as conn:
-                conn.execute(insert(quarantine), [
-                    {"run_id": run_id, "entity": spec.qualified, "tenant": tenant, "natural_key": q.natural_key,
-                     "rule": q.rule, "reason": q.reason, "payload": canonical_json(q.payload), "quarantined_at": now}
-                    for q in result.quarantined])
+            _quarantine(engine, run_id, spec, tenant, now,
+                        [(q.natural_key, q.rule, q.reason, q.payload) for q in result.quarantined])
             counts.quarantined += len(result.quarantined)
     if counts.extracted and not counts.unchanged and not counts.staged:
         raise HardQualityFailure(
@@ -138,6 +147,15 @@ def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: st
     counts.check()
     record_counts(engine, run_id, counts)
     return counts
+
+
+def _quarantine(engine: Engine, run_id: str, spec: EntitySpec, tenant: str, now: datetime,
+                rows: list[tuple[str | None, str, str, dict]]) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(quarantine), [
+            {"run_id": run_id, "entity": spec.qualified, "tenant": tenant, "natural_key": key, "rule": rule,
+             "reason": reason, "payload": canonical_json(payload), "quarantined_at": now}
+            for key, rule, reason, payload in rows])
 
 
 def record_counts(engine: Engine, run_id: str, counts: EntityCounts) -> None:

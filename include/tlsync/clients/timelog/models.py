@@ -176,8 +176,12 @@ def api_alias(name: str) -> str:
     return "".join(_UPPER_TOKENS.get(part, part[:1].upper() + part[1:]) for part in name.split("_"))
 
 
+_DOTNET_MIN_DATETIME = "0001-01-01T00:00:00"
+
+
 def _empty_to_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
+    """Blank text, and .NET's ``DateTime.MinValue`` (WCF's "no date"), mean "no value"."""
+    if isinstance(value, str) and (not value.strip() or value.startswith(_DOTNET_MIN_DATETIME)):
         return None
     return value
 

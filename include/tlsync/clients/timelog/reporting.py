@@ -371,6 +371,19 @@ class ReportingClient:
                   "startDate": _date(start), "endDate": _date(end)}
         return self._paged("GetWorkUnitsRawPaged", params, "WorkUnits", "WorkUnit", WorkUnit, size)
 
+    def fetch(self, method: str, params: Mapping[str, Any] | None = None, *, root: str, item: str
+              ) -> Iterator[dict[str, Any]]:
+        """Any other Reporting method, untyped: the items of ``<root>`` as raw dicts (API field names, text values).
+
+        For methods the sync reads rarely (e.g. ``GetCustomerStatusShortList``); filters go in ``params`` by their
+        WSDL names. Errors, retries and namespace checks are the same as for the typed methods.
+        """
+        doc = self._call(method, params or {})
+        self._check_root(doc, method, root)
+        for el in list(doc):
+            if isinstance(el.tag, str) and _xml.localname(el.tag) == item:
+                yield _xml.element_to_dict(el)
+
     # -- machinery -------------------------------------------------------------------------------------------
 
     def _call(self, method: str, params: Mapping[str, Any]) -> etree._Element:

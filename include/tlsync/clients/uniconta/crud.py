@@ -89,7 +89,7 @@ class CrudAPI:
         self.session = session
 
     def _write(self, method: str, op: str, class_name: str, payload: Any, model: type[E], sent: Sequence[E],
-               record: str) -> list[E]:
+               record: str, batch: Sequence[str] | None = None) -> list[E]:
         self.session.require_company()
         where = f"{op} {class_name}"
         return self.session.call(
@@ -98,6 +98,7 @@ class CrudAPI:
             content=dumps(payload),
             headers=JSON_HEADERS,
             record=record,
+            batch=batch,
             parse=_parse_written(model, sent, where),
         )
 
@@ -110,8 +111,9 @@ class CrudAPI:
                     class_name: str | None = None) -> list[E]:
         """Insert many records, ``batch_size`` per call (all of one class). Returns them as stored, in order.
 
-        A rejected batch raises :class:`RecordRejectedError` naming the batch's records; batches before it are
-        already stored (the caller's ledger knows which: they were returned by :meth:`iter_insert_list`).
+        A rejected batch raises :class:`RecordRejectedError` naming the failing record when the server says which
+        (its ``index``), else the batch; Uniconta's InsertList is all or nothing, so nothing of that batch is stored,
+        while batches before it are (the caller's ledger knows which: :meth:`iter_insert_list` yields them).
         """
         return [o for batch in self.iter_insert_list(objs, batch_size=batch_size, class_name=class_name) for o in batch]
 
@@ -133,7 +135,8 @@ class CrudAPI:
         cls = _class_of(batch[0], class_name)
         if any(_class_of(o, class_name) != cls for o in batch):
             raise ValueError("insert_list: all records of one call must be of one class")
-        return self._write("POST", "InsertList", cls, batch, type(batch[0]), batch, _describe(batch, cls))
+        names = [o.describe() if o.class_name() == cls else f"{cls} {o.describe().split(' ', 1)[1]}" for o in batch]
+        return self._write("POST", "InsertList", cls, batch, type(batch[0]), batch, _describe(batch, cls), names)
 
     def update(self, obj: E, *, class_name: str | None = None) -> E:
         """Replace a record with ``obj`` (the full object — read it first; see the module docstring)."""

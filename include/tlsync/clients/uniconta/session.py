@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -87,20 +88,22 @@ class UnicontaSettings(BaseModel):
 
 _ODATA_PATH = re.compile(r"/odata/(?:(?P<cid>\d+)/)?(?P<cls>[A-Za-z0-9_]+)")
 _CRUD_PATH = re.compile(r"/api/Entities/(?:(?P<op>Read|Insert|InsertList|Update|Delete)/)?(?P<cls>[A-Za-z0-9_]+)")
-QUOTA_WORDS = ("quota", "calls per day", "call limit", "calllimit", "daily limit")
-COMPANY_WORDS = ("company",)
-PROJECT_WORDS = ("project module", "projectmodule", "project-module")
-CLASS_WORDS = ("class", "entity", "endpoint", "table", "type")
+QUOTA_CODES = frozenset({"DailyCallLimitExceeded"})
+PROJECT_WORDS = ("project module", "projectmodule", "project-module", "projects module")
+
+_batch_records: ContextVar[Sequence[str] | None] = ContextVar("uniconta_batch_records", default=None)
+"""The records of the InsertList call in flight, so that an error's ``index`` can name the failing record."""
 
 
-def parse_error(resp: httpx.Response, secret: str | None = None, limit: int = 300) -> tuple[str, str]:
-    """``(code, message)`` of an error answer.
+def parse_error(resp: httpx.Response, secret: str | None = None, limit: int = 300) -> tuple[str, str, dict[str, Any]]:
+    """``(code, message, error object)`` of an error answer.
 
     Reads the OData error envelope ``{"error": {"code", "message"}}`` (where ``code`` is an ``ErrorCodes`` member
     name such as ``KeyExists`` or an OData code), a flat ``{"error"|"message"|"Message": …}`` object, or plain
     text. The message is shortened and ``secret`` is scrubbed from it (defence in depth: never echo a password).
     """
     code, text = "", ""
+    extra: dict[str, Any] = {}
     try:
         body = loads(resp.content)
     except ValueError:
@@ -108,6 +111,7 @@ def parse_error(resp: httpx.Response, secret: str | None = None, limit: int = 30
     if isinstance(body, dict):
         err = body.get("error", body.get("Error"))
         if isinstance(err, dict):
+            extra = err
             code = str(err.get("code") or err.get("Code") or "")
             text = str(err.get("message") or err.get("Message") or "")
         else:
@@ -126,36 +130,44 @@ def parse_error(resp: httpx.Response, secret: str | None = None, limit: int = 30
     if secret:
         text = text.replace(secret, "***")
         code = code.replace(secret, "***")
-    return code, text
+    return code, text, extra
 
 
 def server_message(resp: httpx.Response, secret: str | None = None, limit: int = 300) -> str:
     """The server's own words (``"KeyExists: Account 1001 exists"``), scrubbed; see :func:`parse_error`."""
-    code, text = parse_error(resp, secret, limit)
+    code, text, _ = parse_error(resp, secret, limit)
     return f"{code}: {text}" if code and code.lower() not in text.lower() else text
 
 
-def is_quota_refusal(resp: httpx.Response) -> bool:
-    """True when an answer is the server's daily-quota refusal rather than a transient 429.
+def _speaks_of_daily_quota(code: str, text: str) -> bool:
+    low = text.lower()
+    return code in QUOTA_CODES or "quota" in low or ("daily" in low and "limit" in low)
 
-    The fault injector (and a busy proxy) answers a plain-text ``Too Many Requests`` with ``Retry-After`` that must
-    be retried; the quota refusal carries an error body that speaks of the quota. Reading the body is safe: error
-    bodies are small.
+
+def is_quota_refusal(resp: httpx.Response) -> bool:
+    """True when an answer is the server's daily-quota refusal rather than a transient throttle.
+
+    The simulator documents its refusal as ``403`` with code ``DailyCallLimitExceeded`` ("Daily API call limit
+    reached"); the fault injector (like a busy proxy) answers a plain-text ``429 Too Many Requests`` with
+    ``Retry-After``, which is transient and must be retried. A ``429`` whose *body* speaks of the daily quota is
+    treated as the refusal too, in case the real service chooses that status. Error bodies are small; reading one
+    is safe.
     """
-    if resp.status_code not in (403, 429, 509):
+    if resp.status_code not in (403, 429):
         return False
     try:
-        text = resp.read().decode("utf-8", "replace").lower()
+        resp.read()
     except httpx.HTTPError:
         return False
-    return any(w in text for w in QUOTA_WORDS)
+    code, text, _ = parse_error(resp)
+    return _speaks_of_daily_quota(code, text)
 
 
 class QuotaGuardTransport(httpx.BaseTransport):
     """Transport wrapper that turns Uniconta's daily-quota refusal into :class:`QuotaExceededError` at once.
 
-    Why a transport: the resilient client retries every 429 before its ``classify`` hook runs. A quota refusal
-    answered as 429 must not be retried (it cannot succeed before tomorrow and each retry spends quota), while a
+    Why a transport: the resilient client retries every 429 before its ``classify`` hook runs. The simulator refuses
+    with 403 (handled by ``classify``), but a quota refusal answered as 429 by a real server must not be retried (it cannot succeed before tomorrow and each retry spends quota), while a
     plain ``Too Many Requests`` with ``Retry-After`` must be. This wrapper sees each answer first and raises a
     typed, non-retryable error for the quota case only; every other answer passes through untouched.
     """
@@ -166,7 +178,7 @@ class QuotaGuardTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         resp = self.inner.handle_request(request)
-        if resp.status_code in (403, 429, 509):
+        if resp.status_code == 429:
             resp.read()
             # the request is not bound to a response built by a transport yet; bind it for messages
             resp.request = request
@@ -274,41 +286,62 @@ class UnicontaSession:
         parse: Callable[[httpx.Response], T] | None = None,
         record: str | None = None,
         company: bool = True,
+        batch: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> Any:
-        """One logical call (retried as needed); ``parse(response)`` gives the value."""
-        return self.http.request(method, url, parse=parse, record=record, auth=self.auth(company), **kwargs)
+        """One logical call (retried as needed); ``parse(response)`` gives the value. ``record`` names what is
+        written (for errors); ``batch`` names each record of an InsertList so a rejection can name the one."""
+        token = _batch_records.set(batch)
+        try:
+            return self.http.request(method, url, parse=parse, record=record, auth=self.auth(company), **kwargs)
+        finally:
+            _batch_records.reset(token)
 
     # -- error mapping ----------------------------------------------------------------------------------------
     def _secret(self) -> str:
         return self.settings.password.get_secret_value()
 
     def _quota_error(self, resp: httpx.Response) -> QuotaExceededError:
-        msg = server_message(resp, self._secret())
+        code, text, extra = parse_error(resp, self._secret())
+        used, limit = extra.get("used"), extra.get("limit")
         return QuotaExceededError(
             SYSTEM,
-            f"the daily call quota of user {self.settings.username!r} is spent ({msg}); "
+            f"the daily call quota of user {self.settings.username!r} is spent ({text}); "
             "stop now and resume tomorrow — nothing is lost",
-            used=self.calls_used,
+            used=used if isinstance(used, int) else self.calls_used,
+            limit=limit if isinstance(limit, int) else None,
         )
 
     def _classify(self, resp: httpx.Response, record: str | None) -> SyncAPIError | None:
-        """Map a non-retryable answer to a typed error (``None`` = success). See the module docstring."""
+        """Map a non-retryable answer to a typed error (``None`` = success).
+
+        The ``code`` of the error envelope decides where there is one (the simulator documents: 401
+        ``Unauthorized``; 403 ``NoRights`` "Unknown company …"; 403 ``NoSubscription`` for the project module;
+        403 ``DailyCallLimitExceeded``; 404 ``NotFound`` for an unknown class or path, ``CouldNotFind`` for a
+        missing record; 400/409 for rejected records), the status and the message words otherwise.
+        """
         if resp.is_success:
             return None
         status = resp.status_code
-        msg = server_message(resp, self._secret())
-        low = msg.lower()
+        code, text, extra = parse_error(resp, self._secret())
+        msg = f"{code}: {text}" if code and code.lower() not in text.lower() else text
+        low = text.lower()
         path = resp.request.url.path
         m = _ODATA_PATH.search(path) or _CRUD_PATH.search(path)
         cls = m.group("cls") if m else None
-        cid = (m.groupdict().get("cid") if m else None) or self.settings.company_id
+        cid = extra.get("company") or (m.groupdict().get("cid") if m else None) or self.settings.company_id
 
-        if any(w in low for w in QUOTA_WORDS) and status in (403, 429, 509):
+        if status in (403, 429) and _speaks_of_daily_quota(code, text):
             return self._quota_error(resp)
-        if any(w in low for w in PROJECT_WORDS) or (status == 403 and cls in PROJECT_CLASSES and "project" in low):
+        if code == "NoSubscription" or any(w in low for w in PROJECT_WORDS) or (
+            status == 403 and cls in PROJECT_CLASSES and "project" in low
+        ):
+            if code == "NoSubscription" and "project" not in low:
+                return AuthenticationError(SYSTEM, f"the company lacks a subscription for this: {msg} (HTTP {status})",
+                                           setting=COMPANY_SETTING)
             return ProjectModuleMissingError(SYSTEM, f"{PROJECT_MODULE_HINT} (company {cid}; server said: {msg})")
-        if status in (401, 403) and cid and any(w in low for w in COMPANY_WORDS):
+        if status in (401, 403) and ("unknown company" in low or "no company" in low or "access to no company" in low
+                                     or (code == "NoRights" and "company" in low and "write" not in low)):
             return UnknownCompanyError(
                 SYSTEM,
                 f"user {self.settings.username!r} has no access to company {cid} (HTTP {status}); "
@@ -325,10 +358,21 @@ class UnicontaSession:
                 SYSTEM, f"user {self.settings.username!r} lacks rights for this call: {msg} (HTTP 403)",
                 setting=CREDENTIALS_SETTING,
             )
+        unknown_words = ("entity set", "unknown class", "unknown entity", "no resource", "no class")
+        if status in (404, 405, 501) and code != "CouldNotFind" and (
+            record is None or status != 404 or code == "NotFound" or any(w in low for w in unknown_words)
+        ):
+            what = f"class {cls!r}" if cls else f"path {path!r}"
+            return UnknownMethodError(SYSTEM, f"unknown {what} (HTTP {status}): {msg}")
+        record = self._failing_record(extra) or record or (f"{cls} read" if cls else None)
         if status == 404:
-            if record is None or (cls and cls.lower() in low and any(w in low for w in CLASS_WORDS)):
-                return UnknownMethodError(SYSTEM, f"unknown class or path {path!r}: {msg} (HTTP 404)")
             return NotFoundError(SYSTEM, msg, record=record, status=status)
-        if status == 405:
-            return UnknownMethodError(SYSTEM, f"method {resp.request.method} not allowed on {path!r} (HTTP 405)")
-        return RecordRejectedError(SYSTEM, msg, record=record or (f"{cls} read" if cls else None), status=status)
+        return RecordRejectedError(SYSTEM, msg, record=record, status=status)
+
+    @staticmethod
+    def _failing_record(extra: dict[str, Any]) -> str | None:
+        records = _batch_records.get()
+        index = extra.get("index")
+        if records and isinstance(index, int) and 0 <= index < len(records):
+            return records[index]
+        return None

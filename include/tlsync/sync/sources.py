@@ -1,0 +1,177 @@
+"""What the nightly sync reads from each system, per staged entity, as raw payload dicts.
+
+A *source* wraps one system's typed clients (built by ``tlsync.connections`` from an Airflow Connection) and
+answers "give me the records of this entity" with :class:`Extracted` items: the raw payload exactly as the API
+sent it (API field names; strings for TimeLog's XML) plus, for a record the client's pydantic model refused, the
+reason — so a malformed record is quarantined with its reason instead of failing the run (issue 4).
+
+Shared by every task that reads: one :class:`~tlsync.clients._http.CallCounter` per source counts the calls spent,
+which the run summary reports per system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from tlsync.clients._http import CallCounter
+from tlsync.staging.entities import EntitySpec
+
+
+@dataclass(frozen=True)
+class Extracted:
+    raw: dict[str, Any]
+    error: str | None = None
+
+
+def _from_raw_records(items: Iterable[Any]) -> Iterator[Extracted]:
+    """Adapt the clients' ``RawRecord`` (model, raw, error) to :class:`Extracted`."""
+    for item in items:
+        yield Extracted(dict(item.raw), getattr(item, "error", None))
+
+
+def _from_models(items: Iterable[Any]) -> Iterator[Extracted]:
+    for model in items:
+        yield Extracted(model.model_dump(by_alias=True, exclude_unset=True, mode="json"))
+
+
+class TimeLogSource:
+    """TimeLog's three APIs for one site. Reporting for bulk reads, REST for product numbers, expense types and
+    currencies, Transactional for "modified in period" (invoices touched after their date window)."""
+
+    def __init__(self, *, site: str, reporting, rest, transactional, counter: CallCounter) -> None:
+        self.site = site
+        self.reporting = reporting
+        self.rest = rest
+        self.transactional = transactional
+        self.counter = counter
+        self._currencies: frozenset[str] | None = None
+
+    def __enter__(self) -> TimeLogSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for client in (self.reporting, self.rest, self.transactional):
+            if client is not None:
+                client.close()
+
+    def calls(self) -> dict[str, int]:
+        return self.counter.snapshot()
+
+    def currencies(self) -> frozenset[str]:
+        """ISO codes TimeLog knows (REST ``currency``), for the quality gate's "currency known" rule."""
+        if self._currencies is None:
+            self._currencies = frozenset(c.abbreviation for c in self.rest.currencies())
+        return self._currencies
+
+    def records(self, spec: EntitySpec, since: date | None = None, until: date | None = None) -> Iterator[Extracted]:
+        """Every record of a site-wide entity (dated ones between ``since`` and ``until``)."""
+        r = self.reporting
+        readers = {
+            "legal_entities": r.legal_entities_raw,
+            "employees": r.employees_raw,
+            "customers": r.customers_raw,
+            "contacts": r.contacts_raw,
+            "projects": r.projects_raw,
+            "project_types": r.project_types_raw,
+            "project_categories": r.project_categories_raw,
+            "tasks": r.tasks_raw,
+            "task_types": r.task_types_raw,
+            "hourly_rates": r.hourly_rates_raw,
+            "products": self.rest.products_raw,
+            "expense_types": self.rest.expense_types_raw,
+        }
+        if spec.name in ("expenses", "mileage"):
+            reader = r.expenses_raw if spec.name == "expenses" else r.mileage_raw
+            return _from_raw_records(reader(since, until))
+        if spec.name not in readers:
+            raise KeyError(f"TimeLog source cannot read {spec.qualified}")
+        return _from_raw_records(readers[spec.name]())
+
+    def invoices_with_lines(self, legal_entity_id: int, since: date, until: date
+                            ) -> tuple[list[Extracted], list[Extracted], list[Extracted]]:
+        """One legal entity's invoices and credit notes dated in ``[since, until]`` **plus** those TimeLog reports
+        as modified in that period (Transactional ``Get…ModifiedInPeriodPaged``: e.g. booked or written back
+        after their date), with their lines and line details. Rule S2: only this legal entity's documents."""
+        le = str(legal_entity_id)
+        invoices = {x.raw.get("ID"): x for x in _from_raw_records(self.reporting.invoices_raw(since, until))
+                    if str(x.raw.get("LegalEntityID") or "") == le}
+        changed: set[int] = set()
+        start = datetime.combine(since, datetime.min.time())
+        end = datetime.combine(until, datetime.min.time()) + timedelta(days=1)
+        for getter in (self.transactional.invoices_modified_in_period, self.transactional.credit_notes_modified_in_period):
+            for doc in getter(start, end):
+                doc_id = _tx_id(doc)
+                if doc_id is not None and str(doc_id) not in invoices:
+                    changed.add(doc_id)
+        for doc_id in sorted(changed):  # outside the date window: fetch each by id (few, by construction)
+            for x in _from_raw_records(self.reporting.invoices_raw(date(1990, 1, 1), until + timedelta(days=3650),
+                                                                   invoice_id=doc_id)):
+                if str(x.raw.get("LegalEntityID") or "") == le:
+                    invoices[x.raw.get("ID")] = x
+        ids = set(invoices)
+        lines = self._lines(self.reporting.invoice_lines_raw, since, until, changed, ids)
+        details = self._lines(self.reporting.invoice_line_details_raw, since, until, changed, ids)
+        return list(invoices.values()), lines, details
+
+    def _lines(self, reader, since: date, until: date, extra_ids: set[int], ids: set) -> list[Extracted]:
+        out = [x for x in _from_raw_records(reader(since, until)) if x.raw.get("InvoiceID") in ids]
+        for doc_id in sorted(extra_ids):
+            if str(doc_id) in ids:
+                out.extend(_from_raw_records(reader(date(1990, 1, 1), until + timedelta(days=3650), invoice_id=doc_id)))
+        return out
+
+
+def _tx_id(doc: Any) -> int | None:
+    for attr in ("invoice_id", "InvoiceID", "id", "ID", "credit_note_id"):
+        value = getattr(doc, attr, None)
+        if value is not None:
+            return int(value)
+    return None
+
+
+class UnicontaSource:
+    """One Uniconta company through the OData reads (rule S2: one company per legal entity)."""
+
+    def __init__(self, client, company_id: int) -> None:
+        self.client = client
+        self.company_id = company_id
+        self._project_module: bool | None = None
+
+    def __enter__(self) -> UnicontaSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    def calls(self) -> dict[str, int]:
+        return self.client.counter.snapshot()
+
+    @property
+    def project_module(self) -> bool | None:
+        return self._project_module
+
+    def records(self, spec: EntitySpec, since: datetime | None = None) -> Iterator[Extracted]:
+        from tlsync.clients.errors import ProjectModuleMissingError
+
+        if spec.name == "companies":
+            yield from (Extracted(c) for c in self.client.companies_raw() if int(c.get("CompanyId", -1)) == self.company_id)
+            return
+        date_field = spec.dates[0] if spec.dates else None
+        flt = None
+        if since is not None and date_field:
+            from tlsync.clients.uniconta.odata import Field
+
+            flt = Field(date_field) >= since
+        try:
+            for row in self.client.read_raw(spec.source, filter=flt):
+                yield Extracted(row)
+        except ProjectModuleMissingError:
+            # Rule T3: a company without the project module has no projects; that is a fact, not a failure.
+            self._project_module = False
+            return
