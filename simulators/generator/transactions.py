@@ -62,6 +62,8 @@ class TxBuilder:
         self.last_ok = datetime.combine(ctx.today - timedelta(days=1), datetime.min.time()).replace(hour=23, minute=30)
         self.hourly = m.hourly
         self.emp_by_id = {e.id: e for e in m.employees}
+        # counters that guarantee every feature shows up even in the smallest size
+        self.n_cn = self.n_draft = self.n_ignored = self.n_recon = self.n_booked = self.n_posted = 0
 
     def tl(self, coll: str, rec: dict) -> None:
         self.sink.add(("timelog", coll), rec)
@@ -75,9 +77,9 @@ class TxBuilder:
         cfg = ctx.cfg
         billable = [p for p in m.projects if p.type_id != 4]
         last_day = ctx.today - timedelta(days=1)
-        for mo in m.months:
-            if mo > last_day:
-                break
+        months = [mo for mo in m.months if mo <= last_day]
+        forced = self._forced_currency_invoices(billable, months)
+        for mi, mo in enumerate(months):
             month_end = min(date(mo.year, mo.month, calendar.monthrange(mo.year, mo.month)[1]), last_day)
             active = [p for p in billable if p.start <= month_end and p.end >= mo]
             specs: list[tuple] = []
@@ -91,11 +93,13 @@ class TxBuilder:
                 n = round(cfg.invoices_per_month * SEASON[mo.month] * frac * rng.uniform(0.85, 1.15))
                 if cfg.invoices_per_month < 10:   # small sizes: keep the month's count near the mean
                     n = max(1 if frac > 0.5 else 0, n)
-                for p in rng.choices(active, cum_weights=cum, k=n):
+                for p in rng.choices(active, cum_weights=cum, k=n) + forced.get(mi, []):
                     d = self._invoice_date(mo, month_end, p)
                     if d is not None:
                         specs.append((d, 0, p, None))
                 n_cn = sum(1 for _ in range(max(n, 1)) if rng.random() < cfg.credit_rate)
+                if self.n_cn < 2 and mi >= 2:
+                    n_cn += 1
                 for _ in range(n_cn):
                     orig = self._credit_candidate(month_end)
                     if orig is not None:
@@ -106,15 +110,30 @@ class TxBuilder:
                 for _ in range(self._poisson(len(m.uc_only[comp]) * 0.08 + len(m.debtors[comp]) * 0.004)):
                     specs.append((mo + timedelta(days=rng.randint(0, (month_end - mo).days)), 2, comp, None))
             specs.sort(key=lambda s: (s[0], s[1]))
-            for d, kind, p, orig in specs:
+            last_inv = max((i for i, s in enumerate(specs) if s[1] == 0), default=-1)
+            for i, (d, kind, p, orig) in enumerate(specs):
                 if kind == 0:
-                    self.invoice(p, d)
+                    self.invoice(p, d, force_draft=mi == len(months) - 1 and i == last_inv and not self.n_draft)
                 elif kind == 1:
                     self.credit_note(orig, d)
                 else:
                     self.uniconta_only_invoice(p, d)
             self.gl_postings(mo, month_end)
         self.unbilled()
+
+    def _forced_currency_invoices(self, billable: list[Proj], months: list[date]) -> dict[int, list[Proj]]:
+        """One invoice in each foreign currency that has customers, placed in a month where the project runs."""
+        forced: dict[int, list[Proj]] = {}
+        for cur in ("EUR", "USD", "SEK", "NOK"):
+            cands = [p for p in billable if p.cust.currency == cur and p.cust.role in ("active", "former")]
+            if not cands:
+                continue
+            p = cands[self.rng.randrange(len(cands))]
+            ok = [i for i, mo in enumerate(months[:-1]) if p.start <= add_months(mo, 1) - timedelta(days=1)
+                  and p.end >= mo]
+            if ok:
+                forced.setdefault(self.rng.choice(ok), []).append(p)
+        return forced
 
     def _poisson(self, lam: float) -> int:
         # Knuth for small lambda, normal approximation above
@@ -286,7 +305,7 @@ class TxBuilder:
                                                              minute=rng.randint(0, 59), second=rng.randint(0, 59))
         return min(t, self.last_ok)
 
-    def invoice(self, p: Proj, d: date) -> None:
+    def invoice(self, p: Proj, d: date, force_draft: bool = False) -> None:
         ctx, rng = self.ctx, self.rng
         c = p.cust
         cur = c.currency
@@ -294,8 +313,9 @@ class TxBuilder:
         lines = self.make_lines(p, d, cur, rate)
         status, number, due = 0, "", self._due(c, d)
         modified = self._stamp(d)
-        if d >= ctx.today - timedelta(days=14) and rng.random() < 0.55:
+        if (d >= ctx.today - timedelta(days=14) and rng.random() < 0.55) or force_draft:
             status = 0
+            self.n_draft += 1
         else:
             number = self._number(p.le, d)
             paid = due + timedelta(days=rng.randint(-12, 30))
@@ -329,6 +349,7 @@ class TxBuilder:
         number = self._number(orig["le"], d)
         status = 3 if d < self.ctx.today - timedelta(days=30) else 1
         self.inv_id += 1
+        self.n_cn += 1
         inv = {"id": self.inv_id, "date": d, "p": p, "cust": c, "le": orig["le"], "cur": orig["cur"],
                "rate": orig["rate"], "status": status, "number": number, "due": d, "type": 2,
                "relates": orig["id"], "credited": True, "lines": lines, "head": text_head}
@@ -351,7 +372,10 @@ class TxBuilder:
         is_cn = inv["type"] == 2
         comp = 10000 + le
         debtor = c.twins.get(le)
-        ignored = status >= 1 and rng.random() < 0.006
+        if status >= 1:
+            self.n_booked += 1
+        ignored = status >= 1 and (rng.random() < 0.006 or (self.n_booked == 7 and not self.n_ignored))
+        self.n_ignored += ignored
         transferred = (status >= 1 and not ignored and debtor is not None and ctx.integration_start <= d < ctx.cutover
                        and all(ln.product for ln in lines) and rng.random() < 0.97)
         ext_no, ext_status = "", ""
@@ -364,6 +388,7 @@ class TxBuilder:
                 self._uc_order(inv, debtor, order_no, lines)
             else:
                 self.uc_inv_no[comp] += 1
+                self.n_posted += 1
                 ext_no, ext_status = str(self.uc_inv_no[comp]), "Posted"
                 self._uc_invoice(inv, debtor, self.uc_inv_no[comp], order_no, lines, net, vat)
         period = f"{MONTHS_DA[d.month - 1]} {d.year}"
@@ -504,7 +529,8 @@ class TxBuilder:
         p, d, cur, rate = inv["p"], inv["date"], inv["cur"], inv["rate"]
         rows = self._uc_lines(inv, debtor, lines)
         diff = ""
-        if inv["type"] == 1 and rng.random() < 0.012:
+        if inv["type"] == 1 and (rng.random() < 0.012 or (self.n_posted == 3 and not self.n_recon)):
+            self.n_recon += 1
             # the accountant edited the draft before posting: reconciliation must find this
             if rng.random() < 0.5:
                 diff = "extra_line"
