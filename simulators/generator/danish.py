@@ -273,7 +273,7 @@ def messy_name(rng: random.Random, name: str) -> str:
         b, s, comma = base, suf, False
         for op in rng.sample(range(7), k=rng.choice((1, 1, 2))):
             if op == 0 and s:
-                s = rng.choice(LEGAL_SUFFIX_VARIANTS[s])
+                s = rng.choice(LEGAL_SUFFIX_VARIANTS[suf])
             elif op == 1:
                 b = b.upper() if rng.random() < 0.5 else b.lower().title()
             elif op == 2:

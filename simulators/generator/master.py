@@ -63,8 +63,8 @@ class SizeConfig:
 
 SIZES: dict[str, SizeConfig] = {
     "S": SizeConfig("S", 40, 12, 2, 5.0, 75, 3, 0.07, 2),
-    "M": SizeConfig("M", 3000, 80, 3, 640, 45, 60, 0.03, 3),
-    "L": SizeConfig("L", 12000, 250, 5, 3900, 20, 300, 0.025, 3),
+    "M": SizeConfig("M", 3000, 80, 3, 760, 45, 60, 0.03, 3),
+    "L": SizeConfig("L", 12000, 250, 5, 4800, 20, 300, 0.025, 3),
 }
 
 KINDS = ("exact", "messy_name", "typo", "cvr_only", "phone_only", "number_only", "name_only")
@@ -239,7 +239,7 @@ class Cust:
 
 
 class Debtor:
-    __slots__ = ("account", "name", "company", "rec", "cust", "ulast")
+    __slots__ = ("account", "name", "company", "rec", "cust")
 
 
 class Proj:
@@ -664,7 +664,7 @@ class MasterBuilder:
                                  "US": ("10001", "New York"), "NL": ("1012 AB", "Amsterdam")}[f[4]]
                 c.phone = "".join(str(rng.randint(0, 9)) for _ in range(8))
                 c.pt = 3
-                c.weight *= 0.5
+                c.weight = min(c.weight, 1.0) * 0.5
             elif i < n_foreign + n_public:
                 c.public = True
                 c.name = self.public_name()
@@ -677,6 +677,7 @@ class MasterBuilder:
                     c.cvr = self.new_cvr()
                 if i < n_foreign + n_public + n_eur_dk:
                     c.currency = "EUR"
+                    c.weight = min(c.weight, 1.0) * 0.5
             if not c.foreign and rng.random() < 0.15:
                 c.discount = Decimal(rng.choice(("5", "10", "12.5", "15")))
             base.append(c)
@@ -903,7 +904,8 @@ class MasterBuilder:
                 street, z, city = self.address()
                 phone = dk.make_phone(rng)
                 if i < n_sibling and twins:
-                    t = rng.choice(twins)
+                    ltd = [x for x in twins if dk.split_suffix(x.cust.name)[1] in ("A/S", "ApS")] or twins
+                    t = rng.choice(ltd)
                     name = dk.other_legal_form(t.cust.name)     # "Hansen ApS" next to "Hansen A/S"
                     city, z = t.cust.city, t.cust.zip
                     account = self.new_account(comp)
@@ -957,6 +959,15 @@ class MasterBuilder:
                     end = min(end, ctx.today - timedelta(days=200))
                     end = max(end, start + timedelta(days=30))
                 plans.append((c, le, typ, start, end, None))
+        # a customer still active today has work during the invoice history
+        last_end: dict[int, int] = {}
+        for i, (c, le, typ, start, end, _) in enumerate(plans):
+            if c.role == "active" and (c.id not in last_end or end > plans[last_end[c.id]][4]):
+                last_end[c.id] = i
+        for i in last_end.values():
+            c, le, typ, start, end, name = plans[i]
+            if end < ctx.period_start + timedelta(days=90):
+                plans[i] = (c, le, typ, start, add_months(ctx.today, rng.randint(2, 12)), name)
         plans.sort(key=lambda p: (p[3], p[0].id))
         for c, le, typ, start, end, fixed_name in plans:
             pid += 1
@@ -1020,7 +1031,7 @@ class MasterBuilder:
                 email = f"{dk.ascii_fold(first).lower()}{'.' if rng.random() < 0.7 else ''}" \
                         f"{dk.ascii_fold(last).lower()}@{c.site}"
                 mobile = dk.make_phone(rng)
-                created = c.created + timedelta(days=rng.randint(0, 200))
+                created = min(c.created + timedelta(days=rng.randint(0, 200)), self.ctx.today - timedelta(days=2))
                 self.tl("Contacts", {
                     "ID": self._contact_id, "Salutation": "", "FirstName": first, "LastName": last,
                     "FullName": f"{first} {last}", "CustomerID": c.id, "CustomerName": c.name, "CustomerNo": c.no,
@@ -1086,7 +1097,16 @@ class MasterBuilder:
                 "PartnerID": p.pm.id, "PartnerInitials": p.pm.ini, "PartnerFullName": p.pm.full,
                 "ProjectTypeID": p.type_id, "ProjectTypeName": typ_name, "ProjectCategoryID": p.cat_id,
                 "ProjectCategoryName": cat_name,
+                "BudgetAmountFixedPriceTasks": D0,
+                "BudgetAmountFixedPriceProject": p.budget if p.type_id == 2 else D0,
+                "BudgetAmountTimeAndMaterial": p.budget if p.type_id == 1 else p.fee * 12,
+                "BudgetAmountExpenses": D0, "BudgetAmountTravel": D0, "BudgetAmountWorkCurrency": p.budget,
+                "BudgetAmountExpenseCurrency": D0, "BudgetAmountTravelCurrency": D0,
+                "BudgetHoursFixedPriceTasks": D0,
+                "BudgetHoursFixedPriceProject": q2(p.budget / Decimal(1100)) if p.type_id == 2 else D0,
+                "BudgetHoursTimeAndMaterial": q2(p.budget / Decimal(1100)) if p.type_id == 1 else D0,
                 "BudgetAmount": p.budget + p.fee * 12, "BudgetHours": q2(p.budget / Decimal(1100)),
+                "ForecastPercent": D0,
                 "CreatedAt": dt(p.start - timedelta(days=3), 10, 0),
                 "CreatedByEmployeeId": p.pm.id, "CreatedBy": p.pm.full,
                 "LastModifiedAt": dt(min(p.end, ctx.today - timedelta(days=1)), 16, 30),
@@ -1107,7 +1127,8 @@ class MasterBuilder:
                     "CreatedAt": dt(p.start - timedelta(days=2), 11, 0), "CreatedByEmployeeId": p.pm.id,
                     "CreatedBy": p.pm.full, "LastModifiedAt": dt(p.start - timedelta(days=2), 11, 0),
                     "LastModifiedByEmployeeId": p.pm.id, "LastModifiedBy": p.pm.full,
-                    "IsBillable": p.type_id != 4})
+                    "IsBillable": p.type_id != 4, "AllocatedRevenueAmount": D0,
+                    "AllocatedRevenueAmountCurrency": D0})
             if p.uc:
                 self.uc(10001, "ProjectClient", {
                     "Number": p.no, "Name": p.name, "Account": m.uc_projects[p.no],

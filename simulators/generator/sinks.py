@@ -43,8 +43,12 @@ def json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=json_default)
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=json_default)
+    """Compact UTF-8 JSON with ``Decimal`` support (the fixture file's encoding)."""
+    return _ENCODER.encode(obj)
 
 
 class NullSink:
@@ -73,33 +77,50 @@ class ListSink:
 
 
 class FileSink:
-    """One temp file per key holding ``rec,rec,rec`` (the inside of a JSON array)."""
+    """One temp file per key holding ``rec,rec,rec`` (the inside of a JSON array). Records are encoded in
+    batches of :attr:`BATCH` (one encoder call per batch), so memory stays bounded by the batch size."""
+
+    BATCH = 2000
 
     def __init__(self, directory: Path) -> None:
         self.dir = directory
         self.files: dict[tuple, TextIO] = {}
+        self.buffers: dict[tuple, list[dict]] = {}
         self.counts: dict[tuple, int] = {}
 
     def add(self, key: tuple, rec: dict) -> None:
+        buf = self.buffers.get(key)
+        if buf is None:
+            buf = self.buffers[key] = []
+            self.counts[key] = 0
+        buf.append(rec)
+        if len(buf) >= self.BATCH:
+            self._flush(key)
+
+    def _flush(self, key: tuple) -> None:
+        buf = self.buffers[key]
+        if not buf:
+            return
         fh = self.files.get(key)
         if fh is None:
             name = "_".join(str(k) for k in key) + ".part"
             fh = self.files[key] = open(self.dir / name, "w", encoding="utf-8", buffering=1 << 20)
-            self.counts[key] = 0
-            fh.write(dumps(rec))
         else:
             fh.write(",")
-            fh.write(dumps(rec))
-        self.counts[key] += 1
+        fh.write(dumps(buf)[1:-1])
+        self.counts[key] += len(buf)
+        buf.clear()
 
     def count(self, key: tuple) -> int:
-        return self.counts.get(key, 0)
+        return self.counts.get(key, 0) + len(self.buffers.get(key, ()))
 
     def close(self) -> None:
         for fh in self.files.values():
             fh.close()
 
     def copy_into(self, key: tuple, out: TextIO) -> None:
+        if key in self.buffers:
+            self._flush(key)
         fh = self.files.get(key)
         if fh is None:
             return

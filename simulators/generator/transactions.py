@@ -14,8 +14,8 @@ from collections import deque
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from .master import (D0, D100, EXPENSE_IMPORT_ACCOUNTS, EXPENSE_TYPES, GL_ACCOUNTS, PAYMENT_TERMS, TASK_TYPES, Ctx,
-                     Master, Proj, add_months, dt, guid, q2, sub_seed)
+from .master import (D0, D100, EXPENSE_IMPORT_ACCOUNTS, EXPENSE_TYPES, GL_ACCOUNTS, PAYMENT_TERMS, Ctx, Master, Proj,
+                     add_months, dt, guid, q2, sub_seed)
 
 D25 = Decimal("25")
 SEASON = {1: 0.95, 2: 1.0, 3: 1.05, 4: 0.95, 5: 1.0, 6: 1.0, 7: 0.55, 8: 0.9, 9: 1.1, 10: 1.1, 11: 1.1, 12: 0.85}
@@ -63,7 +63,7 @@ class TxBuilder:
         self.hourly = m.hourly
         self.emp_by_id = {e.id: e for e in m.employees}
         # counters that guarantee every feature shows up even in the smallest size
-        self.n_cn = self.n_draft = self.n_ignored = self.n_recon = self.n_booked = self.n_posted = 0
+        self.n_cn = self.n_draft = self.n_ucdraft = self.n_open = self.n_ignored = self.n_recon = self.n_booked = self.n_posted = 0
 
     def tl(self, coll: str, rec: dict) -> None:
         self.sink.add(("timelog", coll), rec)
@@ -110,10 +110,13 @@ class TxBuilder:
                 for _ in range(self._poisson(len(m.uc_only[comp]) * 0.08 + len(m.debtors[comp]) * 0.004)):
                     specs.append((mo + timedelta(days=rng.randint(0, (month_end - mo).days)), 2, comp, None))
             specs.sort(key=lambda s: (s[0], s[1]))
-            last_inv = max((i for i, s in enumerate(specs) if s[1] == 0), default=-1)
+            inv_idx = [i for i, s in enumerate(specs) if s[1] == 0]
+            final = mi == len(months) - 1
             for i, (d, kind, p, orig) in enumerate(specs):
                 if kind == 0:
-                    self.invoice(p, d, force_draft=mi == len(months) - 1 and i == last_inv and not self.n_draft)
+                    # the last month makes sure there is a draft and an open (booked, unpaid) invoice
+                    self.invoice(p, d, force_draft=final and i == inv_idx[-1] and not self.n_draft,
+                                 force_open=final and i in inv_idx[-2:] and not self.n_open)
                 elif kind == 1:
                     self.credit_note(orig, d)
                 else:
@@ -128,11 +131,13 @@ class TxBuilder:
             cands = [p for p in billable if p.cust.currency == cur and p.cust.role in ("active", "former")]
             if not cands:
                 continue
-            p = cands[self.rng.randrange(len(cands))]
-            ok = [i for i, mo in enumerate(months[:-1]) if p.start <= add_months(mo, 1) - timedelta(days=1)
-                  and p.end >= mo]
-            if ok:
-                forced.setdefault(self.rng.choice(ok), []).append(p)
+            self.rng.shuffle(cands)
+            for p in cands:
+                ok = [i for i, mo in enumerate(months[:-1]) if p.start <= add_months(mo, 1) - timedelta(days=1)
+                      and p.end >= mo]
+                if ok:
+                    forced.setdefault(self.rng.choice(ok), []).append(p)
+                    break
         return forced
 
     def _poisson(self, lam: float) -> int:
@@ -191,7 +196,7 @@ class TxBuilder:
             return rid, amount, "KONS-SR"
         if cur == "EUR" and emp.le == 1:
             lvl = emp.level if emp.level in ("sr", "jr", "pm") else "sr"
-            h = next(h for h in hourly.values() if h[3] == "EUR" and h[8] == lvl)
+            h = next(h for h in hourly.values() if h[3] == "EUR" and h[7] == lvl)
             return h[0], h[2], h[6]
         return base[0], self.to_cur(base[2], cur, rate, whole=True), base[6]
 
@@ -226,7 +231,7 @@ class TxBuilder:
                     rid, hrate, prod = self.hourly_rate(e, c, cur, rate)
                     text = (f"{t.name}, {e.full}" if rng.random() < 0.7 else f"Konsulentbistand {period} ({e.ini})")
                     ln = Line(text, hours, hrate, c.discount, UNIT_HOURS, prod, "time")
-                    k = 1 if hours <= 2 else rng.choice((1, 2, 2, 3))
+                    k = 1 if hours <= 3 else rng.choice((1, 1, 2, 3))
                     parts = self._split(hours, k)
                     for q in parts:
                         self.wu_id += 1
@@ -305,7 +310,7 @@ class TxBuilder:
                                                              minute=rng.randint(0, 59), second=rng.randint(0, 59))
         return min(t, self.last_ok)
 
-    def invoice(self, p: Proj, d: date, force_draft: bool = False) -> None:
+    def invoice(self, p: Proj, d: date, force_draft: bool = False, force_open: bool = False) -> None:
         ctx, rng = self.ctx, self.rng
         c = p.cust
         cur = c.currency
@@ -313,14 +318,15 @@ class TxBuilder:
         lines = self.make_lines(p, d, cur, rate)
         status, number, due = 0, "", self._due(c, d)
         modified = self._stamp(d)
-        if (d >= ctx.today - timedelta(days=14) and rng.random() < 0.55) or force_draft:
+        if force_draft or (not force_open and d >= ctx.today - timedelta(days=14) and rng.random() < 0.55):
             status = 0
             self.n_draft += 1
         else:
             number = self._number(p.le, d)
             paid = due + timedelta(days=rng.randint(-12, 30))
-            if rng.random() < 0.02 or paid >= ctx.today:
+            if rng.random() < 0.02 or paid >= ctx.today or force_open:
                 status = 2 if due < ctx.today else 1
+                self.n_open += status == 1
             else:
                 status = 3
                 modified = max(modified, self._stamp(paid))
@@ -383,7 +389,10 @@ class TxBuilder:
             self.uc_order_no[comp] += 1
             order_no = self.uc_order_no[comp]
             modified = max(modified, self._stamp(d + timedelta(days=rng.randint(0, 2))))
-            if d >= ctx.cutover - timedelta(days=25) and rng.random() < 0.3 and not is_cn:
+            # a few drafts still wait in Uniconta (the first eligible one is always left there, even if old)
+            if not is_cn and ((d >= ctx.cutover - timedelta(days=25) and rng.random() < 0.15)
+                              or (not self.n_ucdraft and d >= ctx.cutover - timedelta(days=90))):
+                self.n_ucdraft += 1
                 ext_no, ext_status = str(order_no), "Draft"
                 self._uc_order(inv, debtor, order_no, lines)
             else:
@@ -465,9 +474,16 @@ class TxBuilder:
             "ActualExchangeRate": rate, "RegHours": hours, "RegHourlyRate": q2(price * rate / D100),
             "RegHourlyRateProjectCurrency": price, "RegAmount": amount_sys, "RegAmountProjectCurrency": amount,
             "EstimatedHours": hours, "EstimatedHourlyRate": q2(price * rate / D100),
-            "EstimatedAmount": amount_sys, "InvoicedHours": hours if invoiced else D0,
-            "InvoicedAmount": amount_sys if invoiced else D0, "InvHours": hours if invoiced else D0,
+            "EstimatedHourlyRateProjectCurrency": price, "EstimatedAmount": amount_sys,
+            "EstimatedAmountProjectCurrency": amount, "BARHours": hours, "BARHourlyRate": q2(price * rate / D100),
+            "BARHourlyRateProjectCurrency": price, "BARAmount": amount_sys, "BARAmountProjectCurrency": amount,
+            "InvoicedHours": hours if invoiced else D0,
+            "InvoicedHourlyRate": q2(price * rate / D100) if invoiced else D0,
+            "InvoicedHourlyRateProjectCurrency": price if invoiced else D0,
+            "InvoicedAmount": amount_sys if invoiced else D0,
+            "InvoicedAmountProjectCurrency": amount if invoiced else D0, "InvHours": hours if invoiced else D0,
             "InvAmount": amount_sys if invoiced else D0, "CostAmount": q2(hours * e.cost),
+            "CostAmountCurrency": q2(hours * e.cost),
             "HourlyRateId": rid, "InvoiceStatus": 2 if invoiced else 0, "BillableStatus": 1, "IsBillable": True,
             "ApprovedStatus": 20, "CreatedAt": dt(created), "CreatedByEmployeeId": e.id, "CreatedBy": e.full,
             "LastModifiedAt": dt(created), "LastModifiedByEmployeeId": e.id, "LastModifiedBy": e.full,
@@ -595,9 +611,10 @@ class TxBuilder:
         number = self.uc_inv_no[comp]
         rows = []
         for n in range(1, rng.randint(1, 3) + 1):
-            item, text, price = rng.choice((("HW-100", "Hardware, diverse", "2495.00"),
-                                            ("LIC", "Softwarelicens, årlig", "4800.00"),
-                                            ("SUP", "Support", "750.00"), ("GEBYR", "Fakturagebyr", "50.00")))
+            item, text, price = rng.choice(
+                (("HW-100" if comp == 10001 else "KONS-JR", "Hardware, diverse" if comp == 10001 else "Konsulenttimer",
+                  "2495.00" if comp == 10001 else "950.00"), ("LIC", "Softwarelicens, årlig", "4800.00"),
+                 ("SUP", "Support", "750.00" if comp == 10001 else "700.00"), ("GEBYR", "Fakturagebyr", "50.00")))
             qty = Decimal(rng.randint(1, 6))
             amount = q2(qty * Decimal(price))
             rows.append((n, item, text, qty, Decimal(price), amount))

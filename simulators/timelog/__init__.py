@@ -97,7 +97,7 @@ def create_app(fixture: dict | None = None, *, size: str | None = None, seed: in
     app.add_api_route(f"/{SITE}/service.asmx/{{method}}", asmx_method, methods=["GET", "POST"], include_in_schema=False)
     app.add_api_route(f"/{SITE}/service.asmx", asmx_soap, methods=["POST"], include_in_schema=False)
     app.add_api_route(f"/{SITE}/service.asmx", asmx_help, methods=["GET"], include_in_schema=False)
-    app.add_api_route(f"/{SITE}/WebServices/{{path:path}}", svc, methods=["POST"], include_in_schema=False)
+    app.add_api_route(f"/{SITE}/WebServices/{{path:path}}", svc, methods=["GET", "POST"], include_in_schema=False)
     app.add_api_route(f"/{SITE}/api/{{path:path}}", rest_api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
                       include_in_schema=False)
     add_admin(app, store, SITE)

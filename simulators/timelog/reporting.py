@@ -49,7 +49,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -126,29 +125,89 @@ def fmt(typ: str, v: Any) -> str:
 _MISSING_DEFAULT = {"decimal": "0.0000", "boolean": "0", "string": "", "float": "0"}
 
 
+_DEC_CACHE: dict[Any, str] = {}
+
+
+def _f_dec(v: Any) -> str:
+    """4-decimal text; memoised (amounts repeat a lot; equal Decimals such as 2.5 and 2.50 format alike)."""
+    try:
+        return _DEC_CACHE[v]
+    except (KeyError, TypeError):
+        pass
+    out = format((v if type(v) is Decimal else D(v)).quantize(Q4), "f")
+    if len(_DEC_CACHE) < 200_000 and type(v) is not bool:
+        try:
+            _DEC_CACHE[v] = out
+        except TypeError:
+            pass
+    return out
+
+
+def _f_bool(v: Any) -> str:
+    return "1" if truthy(v) else "0"
+
+
+def _f_dt(v: Any) -> str:
+    if type(v) is str and len(v) == 19:
+        return v
+    return norm_dt(v) or ""
+
+
+def _f_str(v: Any) -> str:
+    if type(v) is str:
+        return esc(v) if ("&" in v or "<" in v or ">" in v) else v
+    return fmt("string", v)
+
+
+def _formatter(typ: str) -> Callable[[Any], str]:
+    if typ == "decimal":
+        return _f_dec
+    if typ == "boolean":
+        return _f_bool
+    if typ == "dateTime":
+        return _f_dt
+    if typ == "string":
+        return _f_str
+    return lambda v: fmt(typ, v)
+
+
+_COMPILED: dict[str, tuple[list, list, str, str]] = {}
+
+
+def _compiled(schema: Schema) -> tuple[list, list, str, str]:
+    """Per schema: attribute specs, element specs (name, formatter, optional, default, open, close), tags."""
+    c = _COMPILED.get(schema.method)
+    if c is None:
+        attrs = [(f.name, _formatter(f.type)) for f in schema.attrs]
+        elems = []
+        for f in schema.elements:
+            default = "0" if f.type in INT_TYPES else _MISSING_DEFAULT.get(f.type)
+            elems.append((f.name, _formatter(f.type), f.optional, default,
+                          f"\n    <tlp:{f.name}>", f"</tlp:{f.name}>"))
+        c = (attrs, elems, f"\n  <tlp:{schema.item}", f"\n  </tlp:{schema.item}>")
+        _COMPILED[schema.method] = c
+    return c
+
+
 def render_item(schema: Schema, rec: dict) -> str:
-    parts = [f"\n  <tlp:{schema.item}"]
-    for f in schema.attrs:
-        v = rec.get(f.name)
+    attrs, elems, open_tag, close_tag = _compiled(schema)
+    parts = [open_tag]
+    get = rec.get
+    for name, f in attrs:
+        v = get(name)
         if v is None or v == "":
             continue
-        parts.append(f' {f.name}="{esc_attr(fmt(f.type, v))}"')
+        parts.append(f' {name}="{esc_attr(f(v))}"')
     parts.append(">")
-    for f in schema.elements:
-        v = rec.get(f.name)
+    for name, f, optional, default, o, cl in elems:
+        v = get(name)
         if v is None:
-            if f.optional:
+            if optional or default is None:
                 continue
-            if f.type in INT_TYPES:
-                s = "0"
-            else:
-                s = _MISSING_DEFAULT.get(f.type)
-                if s is None:
-                    continue
+            parts.append(o + default + cl)
         else:
-            s = fmt(f.type, v)
-        parts.append(f"\n    <tlp:{f.name}>{s}</tlp:{f.name}>")
-    parts.append(f"\n  </tlp:{schema.item}>")
+            parts.append(o + f(v) + cl)
+    parts.append(close_tag)
     return "".join(parts)
 
 
@@ -158,17 +217,21 @@ def render_doc(schema: Schema, rows: list[dict], store: TimelogStore | None = No
     attrs = "".join(f' {k}="{v}"' for k, v in (root_attrs or {}).items())
     head = (f'<tlp:{schema.root} xmlns:tlp="{NS_TLP}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
             f'xsi:schemaLocation="{NS_TLP} http://www.timelog.com/api/xsd/{xsd}.xsd"{attrs}>')
-    cache = None
+    # Fragment cache: records are replaced (never mutated) on change, so an entry is valid while it belongs to the
+    # very record object being rendered; a render of an older snapshot can never serve a stale fragment later.
+    cache: dict | None = None
     if store is not None:
         cache = store.frag.setdefault(schema.method, {})
     body: list[str] = []
     for r in rows:
         rid = r.get("ID")
-        frag = cache.get(rid) if cache is not None and rid is not None else None
-        if frag is None:
+        hit = cache.get(rid) if cache is not None else None
+        if hit is not None and hit[0] is r:
+            frag = hit[1]
+        else:
             frag = render_item(schema, r)
             if cache is not None and rid is not None:
-                cache[rid] = frag
+                cache[rid] = (r, frag)
         body.append(frag)
     decl = '<?xml version="1.0" encoding="utf-8"?>\n' if declaration else ""
     return f"{decl}{head}{''.join(body)}\n</tlp:{schema.root}>"
@@ -544,6 +607,3 @@ def soap_fault(code: str, message: str, status: int = 500) -> Response:
            f'<detail /></soap:Fault></soap:Body></soap:Envelope>')
     return Response(env, status_code=status, media_type=XML_CT)
 
-
-def parse_datetime_param(v: str) -> datetime:
-    return datetime.fromisoformat(v)

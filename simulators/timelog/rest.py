@@ -294,7 +294,7 @@ class RestAPI:
                 if request.method in ("POST", "PUT"):
                     raw = await request.body()
                     try:
-                        body = json.loads(raw, parse_float=Decimal) if raw.strip() else None
+                        body = json.loads(raw, parse_float=Decimal) if raw.strip() else {}
                     except ValueError:
                         raise RestError(400, "The request body is not valid JSON.") from None
                     if not isinstance(body, dict):

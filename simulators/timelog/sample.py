@@ -169,6 +169,35 @@ def _section() -> dict[str, Any]:
 
 _SECTION = _section()
 
+_LINES_ALL = {"invoiceLineID": 0, "customerID": 0, "projectID": 0, "invoiceID": 0, "startDate": "", "endDate": ""}
+_WU_ALL = {"workUnitID": 0, "employeeID": 0, "allocationID": 0, "taskID": 0, "projectID": 0, "departmentID": 0,
+           "startDate": "", "endDate": ""}
+
+#: Reporting method -> (its filter parameters set to "everything", plural root, item element). Expenses take
+#: DateTime dates (no empty value), so their range is wide instead.
+REPORTING_ALL: dict[str, tuple[dict[str, Any], str, str]] = {
+    "GetLegalEntitiesRaw": ({"status": -1}, "LegalEntities", "LegalEntity"),
+    "GetCustomersRaw": ({"customerID": 0, "customerStatusID": -1, "accountManagerID": 0}, "Customers", "Customer"),
+    "GetContactsRaw": ({"customerID": 0, "contactID": 0}, "Contacts", "Contact"),
+    "GetEmployeesRaw": ({"employeeID": 0, "initials": "", "departmentID": 0, "status": -1}, "Employees", "Employee"),
+    "GetProjectsRaw": ({"projectID": 0, "status": -2, "customerID": 0, "projectManagerID": 0}, "Projects", "Project"),
+    "GetProjectTypesShortList": ({}, "ProjectTypes", "ProjectType"),
+    "GetProjectCategoriesShortList": ({}, "ProjectCategories", "ProjectCategory"),
+    "GetTasksRaw": ({"taskID": 0, "projectID": 0, "status": -1, "taskTypeID": 0}, "Tasks", "Task"),
+    "GetTaskTypesShortList": ({}, "TaskTypes", "TaskType"),
+    "GetHourlyRatesRaw": ({"CustomerID": 0, "Status": -1}, "HourlyRates", "HourlyRate"),
+    "GetInvoicesRaw": ({"invoiceID": 0, "customerID": 0, "status": -1, "startDate": "", "endDate": ""}, "Invoices", "Invoice"),
+    "GetInvoiceLinesRaw": (_LINES_ALL, "InvoiceLines", "InvoiceLine"),
+    "GetInvoiceLineDetailsRaw": ({**_LINES_ALL, "invoiceLineDetailID": 0}, "InvoiceLineDetails", "InvoiceLineDetail"),
+    "GetExpensesRaw": ({"customerID": 0, "projectID": 0, "supplierCustomerID": 0, "employeeID": 0,
+                        "employeeDepartmentID": 0, "expenseTypeID": 0, "paymentMethodID": 0,
+                        "startDate": "1900-01-01", "endDate": "2999-12-31"}, "Expenses", "Expense"),
+    "GetMileageRaw": ({"customerID": 0, "projectID": 0, "employeeID": 0, "departmentID": 0, "startDate": "",
+                       "endDate": "", "selfPayment": -1, "travelCarID": 0, "transportRateID": 0}, "Mileages", "Mileage"),
+    "GetWorkUnitsRaw": (_WU_ALL, "WorkUnits", "WorkUnit"),
+    "GetWorkUnitsRawPaged": ({**_WU_ALL, "page": 1, "pageSize": 100}, "WorkUnits", "WorkUnit"),
+}
+
 
 def sample_fixture() -> dict[str, Any]:
     """A fresh copy of the sample fixture document (``{"timelog": {...}}``)."""

@@ -9,6 +9,10 @@ One deviation, taken from the official XML samples rather than the XSD listing:
 - ``Invoice`` items carry a ``GUID`` attribute (``GetInvoicesRaw.xml`` shows
   ``<tlp:Invoice ID="277" GUID="795A4082-...">``). The Transactional ``Invoicing.UpdateExternalData`` takes that
   GUID, so a client can go from a Reporting invoice to the write-back without another lookup.
+- ``WorkUnit/@OldID`` is written only when the record has one.
+
+Attributes are written only when the record has a value (``ID`` always has one; ``GUID`` is generated when a
+fixture leaves it out).
 """
 
 from __future__ import annotations

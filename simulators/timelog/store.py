@@ -175,7 +175,7 @@ class TimelogStore:
         self.data: dict[str, list[dict]] = {}
         self.by_id: dict[str, dict[int, dict]] = {}
         self.extra: dict[str, Any] = {}
-        self.frag: dict[str, dict[int, str]] = {}
+        self.frag: dict[str, dict[int, tuple[dict, str]]] = {}  # method -> ID -> (record, XML fragment)
         self.version = 0
         self.load(self._initial)
 
@@ -588,7 +588,7 @@ class TimelogStore:
 
     def _stamp(self, coll: str, rec: dict, ts: str) -> None:
         schema = COLLECTION_SCHEMA.get(coll)
-        if schema is not None and schema.type_of("LastModifiedAt") or "LastModifiedAt" in rec:
+        if (schema is not None and schema.type_of("LastModifiedAt")) or "LastModifiedAt" in rec:
             rec["LastModifiedAt"] = ts
         rec["_LastModifiedAt"] = ts
 

@@ -21,7 +21,9 @@ is ``<token><Initials/><Expires/><Hash/></token>``. ``SOAPAction`` must be the o
 ``http://www.timelog.com/api/tlp/v1/InvoicingService/{Op}`` (Invoicing modified-in-period, UpdateExternalData) or
 ``{Op}Request`` (Invoicing ``GetInvoiceByID`` / ``GetInvoiceByGUID`` / ``GetCreditNoteByID``). Any other action
 is WCF's ``a:ActionNotSupported`` SOAP fault (HTTP 500) — also for an unknown operation. An empty SOAPAction is
-dispatched on the body element (*choice*, lenient). A body that is not XML is a SOAP ``s:Client`` fault (HTTP 400).
+dispatched on the body element (*choice*, lenient). A body that is not XML is a SOAP ``s:Client`` fault (HTTP 400);
+a SOAP 1.2 content type (``application/soap+xml``) is HTTP 415, as ``basicHttpBinding`` answers; ``GET`` on a
+``.svc`` is the WCF service page.
 
 Answer: ``<{Op}Response xmlns="{service ns}"><{Op}Result>`` holding ``ResponseOfX`` in ``http://api.timelog.com``
 (``http://www.timelog.com/api/tlp/v1_1`` for ``ResponseOfSecurityToken``): ``Return`` (array, the items in
@@ -177,8 +179,9 @@ BASE_EXT = [("a", "Action", "Original"), ("a", "IsCustomFieldsLoaded", "false"),
 def customer_members(store: TimelogStore, c: dict) -> list:
     st = store._get("CustomerStatuses", c.get("CustomerStatusID")) or {}
     addr = [("c", k, s(c.get(k)) or "") for k in ("Address1", "Address2", "Address3", "ZipCode", "City", "State", "Country")]
-    currency = c.get("Currency") or next((x.get("CurrencyABB") for x in store.data.get("Currencies", [])
-                                          if x.get("CurrencyID") == c.get("CurrencyID")), None) or "DKK"
+    currency = c.get("Currency") or c.get("_CurrencyISO") or next(
+        (x.get("CurrencyABB") for x in store.data.get("Currencies", []) if x.get("CurrencyID") == c.get("CurrencyID")),
+        None) or "DKK"
     details = [("b", "Status", [("b", "ID", xi(st.get("ID", c.get("CustomerStatusID")))), ("b", "Name", s(st.get("Name", c.get("CustomerStatus"))) or ""),
                                 ("b", "Type", _status_type_name(int(st.get("CustomerStatusType", 1))))]),
                ("b", "Industry", None), ("b", "Currency", None), ("b", "KAM", None), ("b", "KAM2", None)]
@@ -191,7 +194,7 @@ def customer_members(store: TimelogStore, c: dict) -> list:
         ("b", "EAN", s(c.get("EanNo"))), ("b", "IsOIOCustomer", xb(c.get("EanNo"))), ("b", "CreditorID", s(c.get("CreditorID"))),
         ("b", "AccountNo", s(c.get("AccountNo"))), ("b", "Contacts", None), ("b", "Industry", s(c.get("IndustryName"))),
         ("b", "Status", s(c.get("CustomerStatus"))), ("b", "VATNo", s(c.get("VATNo"))), ("b", "Currency", currency),
-        ("b", "PaymentTermId", xi(c.get("PaymentTermID", 0))), ("b", "InvoicingAddress", None),
+        ("b", "PaymentTermId", xi(c.get("PaymentTermID") or c.get("_PaymentTermID") or 0)), ("b", "InvoicingAddress", None),
         ("b", "InvoicingName", s(c.get("InvoicingName"))), ("b", "UseInvoicingAddress", xb(c.get("UseInvoicingAddress", False))),
         ("b", "CustomerSinceDate", xdt(c["CustomerSince"]) if c.get("CustomerSince") else None),
         ("b", "NickName", s(c.get("NickName"))), ("b", "OrganizationNumber", s(c.get("OrganizationNo"))),
@@ -383,6 +386,14 @@ class TransactionalAPI:
     async def handle(self, request: Request, path: str) -> Response:
         key = self.paths[path]
         service = SERVICES[key]
+        if request.method == "GET":
+            return Response(f"<html><body><h1>{service['name']} Service</h1><p>You have created a service.</p>"
+                            "</body></html>", media_type="text/html; charset=utf-8")
+        ctype = request.headers.get("content-type", "text/xml")
+        if not ctype.lower().startswith("text/xml"):
+            self.counters.hit("transactional", None)
+            return Response(f"Cannot process the message because the content type '{ctype}' was not the expected type "
+                            "'text/xml; charset=utf-8'.", status_code=415, media_type="text/plain; charset=utf-8")
         raw = await request.body()
         action = request.headers.get("soapaction", "").strip().strip('"')
         try:

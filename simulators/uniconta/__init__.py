@@ -72,7 +72,8 @@ Every authenticated call counts against the quota, whatever its outcome.
 
 Admin (``/_sim/...``, never counted, never faulted)
 - ``POST /_sim/fixture`` (replace the state; becomes what reset returns to), ``GET /_sim/state`` (the fixture
-  shape; passwords only with ``?include_secrets=true``; ``load(dump)`` round-trips), ``POST /_sim/reset``
+  shape; passwords only with ``?include_secrets=true`` — a loaded user without ``Password`` keeps the password it
+  already had, else gets the default, so ``load(dump)`` round-trips), ``POST /_sim/reset``
   (back to the last loaded fixture / start-up seed, and a new quota day).
 - ``GET /_sim/quota``; ``POST /_sim/quota/reset`` (a new day; optional ``{"daily_quota": n}``). Usage also appears
   under ``"quota"`` in ``GET /_sim/counters`` (calls per surface and per user, faults).

@@ -13,7 +13,6 @@ dump, never served on the wire and never writable through the API.
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
@@ -157,6 +156,7 @@ class Table:
         self.next_row_id = 1
         self.next_auto = 1
         self.sub_max: dict[tuple, int] = {}   # composite keys: max last key part per key prefix
+        self.types: dict[str, str] = {}       # field → kind cache for normalisation
 
     @property
     def open(self) -> bool:
@@ -288,6 +288,13 @@ class Quota:
 
 
 # ------------------------------------------------------------------------------------------------------ store
+def _section(doc: Any) -> Any:
+    """The ``"uniconta"`` section of a fixture document (or the document itself when it is the section)."""
+    if not isinstance(doc, dict):
+        return doc
+    return doc.get("uniconta", doc)
+
+
 class Store:
     def __init__(self, doc: dict | None = None, *, clock: Callable[[], datetime] | None = None) -> None:
         self.lock = threading.RLock()
@@ -295,13 +302,13 @@ class Store:
         self.users: dict[str, User] = {}
         self.companies: dict[int, Company] = {}
         self._cache: OrderedDict[tuple, list[dict]] = OrderedDict()
-        self._initial = copy.deepcopy(doc) if doc is not None else None
+        self._initial = _section(doc)  # kept by reference: loading never mutates its input
         self.load(doc)
 
     # ------------------------------------------------------------------------------------------ load / dump
     def load(self, doc: dict | None) -> dict[str, Any]:
         """Replace the whole state with ``doc`` (a fixture: whole document or its ``"uniconta"`` section)."""
-        section = (doc or {}).get("uniconta", doc or {}) if isinstance(doc, dict) else None
+        section = _section(doc)
         if section is not None and not isinstance(section, dict):
             raise bad_request("fixture: the 'uniconta' section must be an object")
         section = section or {}
@@ -322,7 +329,10 @@ class Store:
             if not isinstance(raw, dict) or not raw.get("UserName"):
                 raise bad_request("fixture: every user needs a UserName")
             comps = raw.get("Companies")
-            user = User(UserName=str(raw["UserName"]), Password=str(raw.get("Password") or DEFAULT_PASSWORD),
+            # a dump carries no passwords: a user already known keeps its password, a new one gets the default
+            current = getattr(self, "users", {}).get(str(raw["UserName"]).lower())
+            password = raw.get("Password") or (current.Password if current else DEFAULT_PASSWORD)
+            user = User(UserName=str(raw["UserName"]), Password=str(password),
                         Companies=None if comps is None else [int(c) for c in comps],
                         DefaultCompany=None if raw.get("DefaultCompany") is None else int(raw["DefaultCompany"]))
             users[user.UserName.lower()] = user
@@ -432,7 +442,7 @@ class Store:
 
     def reset(self) -> dict[str, Any]:
         """Back to the state the simulator started with."""
-        return self.load(copy.deepcopy(self._initial))
+        return self.load(self._initial)
 
     # ------------------------------------------------------------------------------------------------ access
     def authenticate(self, username: str, password: str) -> tuple[User, int | None]:
@@ -506,17 +516,33 @@ class Store:
     def _normalise(self, table: Table, raw: dict, *, from_wire: bool) -> dict:
         schema = table.schema
         row: dict[str, Any] = {}
+        types = table.types
         for k, v in raw.items():
-            if k.startswith("@"):
+            kind = types.get(k)
+            if kind is None:
+                if k.startswith("@"):
+                    continue
+                if k.startswith("_"):
+                    if not from_wire:
+                        row[k] = plain(v)
+                    continue
+                if not table.known(k):
+                    if from_wire:
+                        continue  # unknown JSON properties are dropped, as a typed deserializer does
+                    table.extra_fields.add(k)
+                kind = types[k] = schema.type_of(k) if k in schema.fields else "extra"
+            # fast paths for values already of the right JSON type
+            if v is None:
                 continue
-            if k.startswith("_"):
-                if not from_wire:
-                    row[k] = plain(v)
+            if kind == "str" and type(v) is str:
+                row[k] = v
                 continue
-            if not table.known(k):
-                if from_wire:
-                    continue  # unknown JSON properties are dropped, as a typed deserializer does
-                table.extra_fields.add(k)
+            if kind == "num" and type(v) is float:
+                row[k] = v
+                continue
+            if (kind == "int" and type(v) is int) or (kind == "bool" and type(v) is bool):
+                row[k] = v
+                continue
             try:
                 v = coerce(schema, k, v)
             except ValueError as exc:

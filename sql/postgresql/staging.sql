@@ -75,7 +75,9 @@ CREATE TABLE IF NOT EXISTS stg_timelog_expense_types (
 	run_id VARCHAR(64) NOT NULL, 
 	staged_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	payload TEXT NOT NULL, 
-	name VARCHAR(400), 
+	expense_type_name VARCHAR(400), 
+	account_no VARCHAR(400), 
+	product_no VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
 
@@ -188,8 +190,9 @@ CREATE TABLE IF NOT EXISTS stg_timelog_products (
 	run_id VARCHAR(64) NOT NULL, 
 	staged_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	payload TEXT NOT NULL, 
-	product_no VARCHAR(400), 
-	name VARCHAR(400), 
+	product_number VARCHAR(400), 
+	product_name VARCHAR(400), 
+	is_active BOOLEAN, 
 	PRIMARY KEY (tenant, natural_key)
 );
 

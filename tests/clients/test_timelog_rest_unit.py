@@ -213,7 +213,7 @@ def test_product_create_activate_and_project_expense():
     assert created.product_number_id == 9 and created.vat_percentage == Decimal("25.0")
     assert seen[0] == ("POST", "product/create", {"ProductNumber": "1000", "ProductName": "Consulting",
                                                   "VATPercentage": 25.0})
-    assert seen[1][:2] == ("PUT", "product/9/activate") and seen[2][:2] == ("PUT", "product/9/deactivate")
+    assert seen[1] == ("PUT", "product/9/activate", {}) and seen[2] == ("PUT", "product/9/deactivate", {})
     assert seen[3][2] == {"ProjectID": 5, "ExpenseTypeID": 4, "AmountIncludingVatExpenseCurrency": 1250.5,
                           "ExternalID": "UC-GL-77"}
     assert result is None

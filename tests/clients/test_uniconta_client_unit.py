@@ -195,9 +195,10 @@ def test_budget_refusal_spends_no_call():
     rec = Recorder(lambda r: json_response({"value": [{"Account": "1"}]}))
     counter = CallCounter(budgets={"Uniconta": 2})
     with rec.client(counter=counter) as uc:
+        assert uc.can_afford(2) and not uc.can_afford(3)
         list(uc.debtors())
         list(uc.debtors())
-        assert uc.calls_remaining == 0
+        assert uc.calls_remaining == 0 and not uc.can_afford(1)
         with pytest.raises(CallBudgetExceededError):
             list(uc.debtors())
     assert len(rec.requests) == 2 and counter.get("Uniconta") == 2
@@ -326,3 +327,21 @@ def test_get_by_not_found_is_empty():
         assert uc.get_by("DebtorClient", "Account", "nope") == []
         with pytest.raises(NotFoundError):
             uc.update(DebtorClient(Account="nope"))
+
+
+def test_raw_reads_keep_rows_that_do_not_fit_the_model():
+    rows = [{"RowId": 1, "Account": "1", "CreditMax": "lots"}, {"RowId": 2, "Account": "2", "CreditMax": 5.5}]
+    rec = Recorder(lambda r: json_response({"value": rows}))
+    with rec.client() as uc:
+        raw = list(uc.read_raw("DebtorClient"))
+        assert raw[1]["CreditMax"] == Decimal("5.5") and raw[0]["CreditMax"] == "lots"
+        with pytest.raises(MalformedResponseError) as ei:
+            list(uc.debtors())
+    assert "RowId=1" in str(ei.value) and "CreditMax" in str(ei.value)
+    assert len(rec.requests) == 2  # a row that does not fit its model is not retried
+
+
+def test_companies_raw():
+    rec = Recorder(lambda r: json_response({"value": [{"CompanyId": 10001, "Name": "A", "Extra": 1}]}))
+    with rec.client(company_id=None) as uc:
+        assert uc.companies_raw() == [{"CompanyId": 10001, "Name": "A", "Extra": 1}]

@@ -128,3 +128,24 @@ def test_touch_and_reset(base):
     assert httpx.post(f"{base}/_sim/reset").status_code == 200
     names = [d["Name"] for d in httpx.get(f"{base}/odata/10001/DebtorClient", auth=AUTH).json()["value"]]
     assert names == ["Dansk Kunde A/S", "Deutsche Kunde GmbH"]
+
+
+def test_generated_data_serves_and_round_trips():
+    pytest.importorskip("simulators.generator")
+    with serve_in_thread(create_app(size="S", seed=42, page_size=50)) as url:
+        auth = ("integration", "uniconta-pw")
+        companies = httpx.get(f"{url}/odata/CompanyClient", auth=auth).json()["value"]
+        assert [c["CompanyId"] for c in companies] == [10001, 10002]
+        for c in companies:
+            r = httpx.get(f"{url}/odata/{c['CompanyId']}/DebtorClient", auth=auth)
+            assert r.status_code == 200 and r.json()["value"]
+            r = httpx.get(f"{url}/odata/{c['CompanyId']}/ProjectClient", auth=auth)
+            assert r.status_code == (200 if c["ProjectModule"] else 403)
+        state = httpx.get(f"{url}/_sim/state").json()
+        httpx.post(f"{url}/_sim/fixture", json=state)
+        assert httpx.get(f"{url}/_sim/state").json() == state
+        secret = httpx.get(f"{url}/_sim/state", params={"include_secrets": "1"}).json()
+        from simulators.generator import generate
+
+        expected = {u["UserName"]: u["Password"] for u in generate(size="S", seed=42)["uniconta"]["users"]}
+        assert {u["UserName"]: u["Password"] for u in secret["uniconta"]["users"]} == expected

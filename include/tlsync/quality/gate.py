@@ -90,7 +90,7 @@ class QualityResult:
 class HardQualityFailure(Exception):
     """The API reported records for an entity but none survived the gate: fail the task, loudly."""
 
-    def __init__(self, message: str, *, result: QualityResult, reported_count: int) -> None:
+    def __init__(self, message: str, *, result: QualityResult | None = None, reported_count: int | None = None) -> None:
         super().__init__(message)
         self.result = result
         self.reported_count = reported_count

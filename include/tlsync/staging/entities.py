@@ -65,8 +65,10 @@ ENTITIES: tuple[EntitySpec, ...] = (
     _spec(TIMELOG, "tasks", "GetTasksRaw", "ID", columns={"ProjectID": "int"}),
     _spec(TIMELOG, "task_types", "GetTaskTypesShortList", "ID", columns={"Name": "str"}),
     _spec(TIMELOG, "hourly_rates", "GetHourlyRatesRaw", "ID", columns={"Name": "str"}),
-    _spec(TIMELOG, "products", "product", "ProductID", columns={"ProductNo": "str", "Name": "str"}),
-    _spec(TIMELOG, "expense_types", "expense-type", "ExpenseTypeID", columns={"Name": "str"}),
+    _spec(TIMELOG, "products", "product", "ProductNumberID",
+          columns={"ProductNumber": "str", "ProductName": "str", "IsActive": "bool"}),
+    _spec(TIMELOG, "expense_types", "expense-type", "ExpenseTypeID",
+          columns={"ExpenseTypeName": "str", "AccountNo": "str", "ProductNo": "str"}),
     # ---- TimeLog: changing data (incremental) ---------------------------------------------------------------
     _spec(TIMELOG, "customers", "GetCustomersRaw", "ID", mode="incremental",
           columns={"No": "str", "Name": "str", "VATNo": "str", "LastModifiedAt": "datetime"},
@@ -108,8 +110,8 @@ ENTITIES: tuple[EntitySpec, ...] = (
           columns={"Account": "str", "Date": "date", "NetAmount": "decimal", "TotalAmount": "decimal",
                    "Currency": "str"}, dates=("Date",)),
     _spec(UNICONTA, "invoice_lines", "DebtorInvoiceLines", ("InvoiceNumber", "LineNumber"), mode="incremental",
-          columns={"Item": "str", "InvoiceQty": "decimal", "SalesPrice": "decimal"}),
-    _spec(UNICONTA, "gl_transactions", "GLTransClient", ("JournalPostedId", "Voucher", "VoucherLine"),
+          columns={"Item": "str", "InvoiceQty": "decimal", "SalesPrice": "decimal"}, dates=("Date",)),
+    _spec(UNICONTA, "gl_transactions", "GLTransClient", "RowId",
           mode="incremental", columns={"Account": "str", "Date": "date", "Amount": "decimal"}, dates=("Date",)),
 )
 

@@ -67,7 +67,7 @@ def _land(run_id: str, tenant: str, spec: EntitySpec, items: Iterable[sources.Ex
                 invalid.append({"raw": item.raw, "error": item.error})
 
     count = write_landing(path, valid())
-    bad = write_landing(invalid_path(path), invalid)
+    bad = write_landing(invalid_path(path), invalid) if invalid else 0
     log.info("%s@%s: landed %d records (%d refused by the API model)", spec.qualified, tenant, count, bad)
     return {"path": str(path), "count": count + bad}
 
@@ -90,8 +90,8 @@ def extract_timelog_site(timelog: sources.TimeLogSource, run_id: str) -> dict:
         written[spec.qualified] = _land(run_id, tenant, spec,
                                         timelog.records(spec, _window(spec, tenant).date(), until))
         advance.append([spec.qualified, tenant])
-    return _manifest(run_id, tenant, written, timelog.calls(), advance,
-                     currencies=sorted(timelog.currencies()))
+    currencies = sorted(timelog.currencies())  # before counting calls: this read is a call too
+    return _manifest(run_id, tenant, written, timelog.calls(), advance, currencies=currencies)
 
 
 def extract_timelog_legal_entity(timelog: sources.TimeLogSource, run_id: str, pair: Mapping[str, int]) -> dict:
@@ -106,7 +106,7 @@ def extract_timelog_legal_entity(timelog: sources.TimeLogSource, run_id: str, pa
                           (BY_NAME["timelog.invoice_line_details"], details)):
         written[spec.qualified] = _land(run_id, tenant, spec, records)
         advance.append([spec.qualified, tenant])
-    return _manifest(run_id, tenant, written, timelog.calls(), advance, currencies=sorted(timelog.currencies()))
+    return _manifest(run_id, tenant, written, timelog.calls(), advance)
 
 
 def extract_uniconta_company(uniconta: sources.UnicontaSource, run_id: str, pair: Mapping[str, int]) -> dict:

@@ -99,15 +99,16 @@ class TimeLogSource:
         as modified in that period (Transactional ``Get…ModifiedInPeriodPaged``: e.g. booked or written back
         after their date), with their lines and line details. Rule S2: only this legal entity's documents."""
         le = str(legal_entity_id)
-        invoices = {x.raw.get("ID"): x for x in _from_raw_records(self.reporting.invoices_raw(since, until))
-                    if str(x.raw.get("LegalEntityID") or "") == le}
+        dated = list(_from_raw_records(self.reporting.invoices_raw(since, until)))
+        in_window = {str(x.raw.get("ID")) for x in dated}
+        invoices = {x.raw.get("ID"): x for x in dated if str(x.raw.get("LegalEntityID") or "") == le}
         changed: set[int] = set()
         start = datetime.combine(since, datetime.min.time())
         end = datetime.combine(until, datetime.min.time()) + timedelta(days=1)
         for getter in (self.transactional.invoices_modified_in_period, self.transactional.credit_notes_modified_in_period):
             for doc in getter(start, end):
                 doc_id = _tx_id(doc)
-                if doc_id is not None and str(doc_id) not in invoices:
+                if doc_id is not None and str(doc_id) not in in_window and _legal_entity(doc) in (None, le):
                     changed.add(doc_id)
         for doc_id in sorted(changed):  # outside the date window: fetch each by id (few, by construction)
             for x in _from_raw_records(self.reporting.invoices_raw(date(1990, 1, 1), until + timedelta(days=3650),
@@ -125,6 +126,15 @@ class TimeLogSource:
             if str(doc_id) in ids:
                 out.extend(_from_raw_records(reader(date(1990, 1, 1), until + timedelta(days=3650), invoice_id=doc_id)))
         return out
+
+
+def _legal_entity(doc: Any) -> str | None:
+    """The legal entity a Transactional invoice/credit note belongs to, when the contract carries it."""
+    for attr in ("legal_entity_id", "LegalEntityID", "LegalEntityId"):
+        value = getattr(doc, attr, None)
+        if value not in (None, "", 0):
+            return str(value)
+    return None
 
 
 def _tx_id(doc: Any) -> int | None:

@@ -143,7 +143,8 @@ def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: st
     if counts.extracted and not counts.unchanged and not counts.staged:
         raise HardQualityFailure(
             f"{spec.qualified}@{tenant}: the API reported {counts.extracted} records but we staged 0 "
-            f"({counts.quarantined} quarantined) — see the quarantine table for run {run_id}")
+            f"({counts.quarantined} quarantined) — see the quarantine table for run {run_id}",
+            reported_count=counts.extracted)
     counts.check()
     record_counts(engine, run_id, counts)
     return counts

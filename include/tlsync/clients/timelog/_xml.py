@@ -125,14 +125,8 @@ def child_text(el: etree._Element, name: str) -> str | None:
 
 def all_text(el: etree._Element) -> list[str]:
     """Every non-blank text node under ``el``, whitespace collapsed (for error answers of unknown shape)."""
-    out = []
-    for node in el.iter():
-        if not isinstance(node.tag, str):
-            continue
-        for text in (node.text,):
-            if text and text.strip():
-                out.append(" ".join(text.split()))
-    return out
+    return [" ".join(node.text.split()) for node in el.iter()
+            if isinstance(node.tag, str) and node.text and node.text.strip()]
 
 
 # ----------------------------------------------------------------------------------------------------------

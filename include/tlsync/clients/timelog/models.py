@@ -1050,6 +1050,11 @@ class Currency(TimeLogModel):
     current_rate: Decimal | None = None
     is_active: bool | None = None
 
+    @property
+    def abbreviation(self) -> str | None:
+        """The ISO code, under the name the Transactional ``Currency`` contract uses (``Abbreviation``)."""
+        return self.currency_abb
+
 
 class RestCustomer(TimeLogModel):
     """REST ``CustomerApiReadModel`` — only 8 fields (hence read-modify-write needs another source, see

@@ -34,7 +34,6 @@ from .._http import CallCounter, ResilientClient, RetryPolicy
 from ..errors import (
     AuthenticationError,
     MalformedResponseError,
-    NotFoundError,
     RecordRejectedError,
     SyncAPIError,
     UnknownMethodError,
@@ -468,10 +467,9 @@ class ReportingClient:
             return AuthenticationError(SYSTEM, f"{method} refused the credentials (HTTP {resp.status_code})",
                                        setting=f"{SETTING_SITE_CODE} / {SETTING_API_ID} / {SETTING_API_PASSWORD}")
         if resp.status_code == 404:
-            if _looks_like_unknown_method(text) or "service.asmx" in str(resp.request.url):
-                return UnknownMethodError(SYSTEM, f"the Reporting API has no method {method!r} (HTTP 404); "
-                                                  f"check {SETTING_URL} and the TimeLog version")
-            return NotFoundError(SYSTEM, _first_line(text) or "not found", record=method, status=404)
+            # Every Reporting call is service.asmx/<Method>: a 404 means the method (or the site path) is unknown.
+            return UnknownMethodError(SYSTEM, f"the Reporting API has no method {method!r} (HTTP 404); "
+                                              f"check {SETTING_URL} and the TimeLog version")
         if resp.status_code == 500 and _looks_like_unknown_method(text):
             return UnknownMethodError(SYSTEM, f"the Reporting API does not know the method {method!r}: "
                                               f"{_first_line(text)}")

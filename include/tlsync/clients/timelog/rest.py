@@ -213,29 +213,45 @@ class RestClient:
 
     def _set_product_active(self, product_number_id: int, active: bool) -> Product | None:
         path = (PRODUCT_ACTIVATE_PATH if active else PRODUCT_DEACTIVATE_PATH).format(id=int(product_number_id))
-        return self._single_or_none("PUT", path, Product, record=f"product {product_number_id}")
+        # An empty JSON object as body: a PUT without one is refused by some ASP.NET stacks (and the simulator).
+        return self._single_or_none("PUT", path, Product, record=f"product {product_number_id}", body={})
 
     # -- dimensions with default item numbers (rules I1-I3) --------------------------------------------------
 
     def project_types(self) -> Iterator[RestProjectType]:
         """``GET /v1/ProjectType`` (each with its ``ProductNo``)."""
-        return models_only(self._list("ProjectType", RestProjectType), SYSTEM)
+        return models_only(self.project_types_raw(), SYSTEM)
+
+    def project_types_raw(self) -> Iterator[RawRecord[RestProjectType]]:
+        return self._list("ProjectType", RestProjectType)
 
     def project_categories(self) -> Iterator[RestProjectCategory]:
         """``GET /v1/ProjectCategory``."""
-        return models_only(self._list("ProjectCategory", RestProjectCategory), SYSTEM)
+        return models_only(self.project_categories_raw(), SYSTEM)
+
+    def project_categories_raw(self) -> Iterator[RawRecord[RestProjectCategory]]:
+        return self._list("ProjectCategory", RestProjectCategory)
 
     def task_types(self) -> Iterator[RestTaskType]:
         """``GET /v1/TaskType``."""
-        return models_only(self._list("TaskType", RestTaskType), SYSTEM)
+        return models_only(self.task_types_raw(), SYSTEM)
+
+    def task_types_raw(self) -> Iterator[RawRecord[RestTaskType]]:
+        return self._list("TaskType", RestTaskType)
 
     def hourly_rates(self) -> Iterator[RestHourlyRate]:
         """``GET /v1/hourly-rate``."""
-        return models_only(self._list("hourly-rate", RestHourlyRate), SYSTEM)
+        return models_only(self.hourly_rates_raw(), SYSTEM)
+
+    def hourly_rates_raw(self) -> Iterator[RawRecord[RestHourlyRate]]:
+        return self._list("hourly-rate", RestHourlyRate)
 
     def expense_types(self, status: int = STATUS_ALL) -> Iterator[ExpenseType]:
         """``GET /v1/expense-type/{status}`` — with ``AccountNo`` (rule U4) and ``ProductNo`` (rule I3)."""
-        return models_only(self._list(f"expense-type/{int(status)}", ExpenseType), SYSTEM)
+        return models_only(self.expense_types_raw(status), SYSTEM)
+
+    def expense_types_raw(self, status: int = STATUS_ALL) -> Iterator[RawRecord[ExpenseType]]:
+        return self._list(f"expense-type/{int(status)}", ExpenseType)
 
     # -- project expenses (rule U4) --------------------------------------------------------------------------
 
@@ -252,15 +268,24 @@ class RestClient:
 
     def legal_entities(self) -> Iterator[RestLegalEntity]:
         """``GET /v1/legal-entity``."""
-        return models_only(self._list("legal-entity", RestLegalEntity), SYSTEM)
+        return models_only(self.legal_entities_raw(), SYSTEM)
+
+    def legal_entities_raw(self) -> Iterator[RawRecord[RestLegalEntity]]:
+        return self._list("legal-entity", RestLegalEntity)
 
     def payment_terms(self) -> Iterator[PaymentTerm]:
         """``GET /v1/payment-term``."""
-        return models_only(self._list("payment-term", PaymentTerm), SYSTEM)
+        return models_only(self.payment_terms_raw(), SYSTEM)
+
+    def payment_terms_raw(self) -> Iterator[RawRecord[PaymentTerm]]:
+        return self._list("payment-term", PaymentTerm)
 
     def currencies(self, status: int = STATUS_ALL) -> Iterator[Currency]:
         """``GET /v1/currency/{status}`` — rates are per 100 units."""
-        return models_only(self._list(f"currency/{int(status)}", Currency), SYSTEM)
+        return models_only(self.currencies_raw(status), SYSTEM)
+
+    def currencies_raw(self, status: int = STATUS_ALL) -> Iterator[RawRecord[Currency]]:
+        return self._list(f"currency/{int(status)}", Currency)
 
     # -- machinery -------------------------------------------------------------------------------------------
 

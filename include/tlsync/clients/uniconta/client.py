@@ -114,9 +114,16 @@ class UnicontaClient:
     def calls_remaining(self) -> int | None:
         return self.session.calls_remaining
 
+    def can_afford(self, calls: int) -> bool:
+        return self.session.can_afford(calls)
+
     # -- companies (rule S1) -----------------------------------------------------------------------------------
     def companies(self) -> list[CompanyClient]:
         """The companies this user can see — what setup offers to choose from. One call."""
+        return validate_rows(CompanyClient, self.companies_raw(), f"GET {COMPANIES_PATH}")
+
+    def companies_raw(self) -> list[dict[str, Any]]:
+        """Like :meth:`companies`, as dicts with Uniconta's field names. One call."""
         where = f"GET {COMPANIES_PATH}"
 
         def parse(resp: httpx.Response) -> list[dict[str, Any]]:
@@ -129,8 +136,7 @@ class UnicontaClient:
                 raise MalformedResponseError(SYSTEM, 'expected {"value": [companies]}', where=where)
             return rows
 
-        rows = self.session.call("GET", COMPANIES_PATH, parse=parse, company=False)
-        return validate_rows(CompanyClient, rows, where)
+        return self.session.call("GET", COMPANIES_PATH, parse=parse, company=False)
 
     def for_company(self, company_id: int) -> UnicontaClient:
         """A client bound to ``company_id`` sharing this one's call counter (close it when done)."""
@@ -170,6 +176,19 @@ class UnicontaClient:
     def read_pages(self, cls: type[E] | str, **kwargs: Any) -> Iterator[list[E]]:
         """Like :meth:`read`, one list per HTTP page (for chunked staging loads)."""
         return self.odata.pages(cls, **kwargs)
+
+    def read_raw(
+        self,
+        cls: type[UnicontaEntity] | str,
+        filter: FilterLike = None,
+        orderby: OrderLike = None,
+        top: int | None = None,
+        skip: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Like :meth:`read` but yields the rows as dicts (Uniconta's field names, money as Decimal), unvalidated:
+        for staging, where a row that does not fit goes to quarantine instead of stopping the read."""
+        return self.odata.iter_raw(cls, filter=filter, orderby=orderby, top=top, skip=skip, page_size=page_size)
 
     def insert(self, obj: E, *, class_name: str | None = None) -> E:
         return self.crud.insert(obj, class_name=class_name)

@@ -17,7 +17,9 @@ call, but not so many that one bad record or a timeout costs a huge batch (Unico
 too many records, batch"). The default batch is 100.
 
 Why a write whose ``2xx`` body cannot be read is *not* retried: the write has taken effect; repeating it would
-insert a duplicate. The record as sent is returned instead and a warning is logged. A 4xx becomes
+insert a duplicate. The record as sent is returned instead and a warning is logged. (A timeout or 5xx *is*
+retried by the resilient client; if the server had in fact stored the record, the retry is refused as
+``KeyExists`` for keyed classes — the sync ledger, not this client, decides what that means.) A 4xx becomes
 :class:`~tlsync.clients.errors.RecordRejectedError` naming the record (class + key) so the caller can quarantine
 that one record and go on. ``Update`` sends the whole object because Uniconta replaces the record: read it, change
 it, send it back — fields the model does not know are kept (``extra="allow"``) and so survive the round trip.
@@ -77,7 +79,11 @@ def _parse_written(model: type[E], sent: Sequence[E], where: str) -> Any:
             body = [body]
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body) or len(body) != len(sent):
             return list(sent)  # e.g. an ErrorCodes number or a status object: success, nothing to learn
-        return validate_rows(model, body, where)
+        try:
+            return validate_rows(model, body, where)
+        except MalformedResponseError as exc:  # raising here would make the resilient client repeat the write
+            log.warning("Uniconta: %s succeeded but the stored record could not be read back (%s)", where, exc)
+            return list(sent)
 
     return parse
 

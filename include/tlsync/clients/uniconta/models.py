@@ -475,6 +475,8 @@ class DebtorInvoiceLines(UnicontaEntity):
     SalesPrice: Money = None
     DiscountPct: Money = None
     NetDiscount: Money = None
+    InvoiceNetAmount: Money = None
+    InvoiceTotal: Money = None
     AmountInclVat: Money = None
     Currency: EnumValue = None
     Project: Key = None
@@ -522,7 +524,8 @@ class GLTransClient(UnicontaEntity):
     Qty: Money = None
     DCType: EnumValue = None
     DCAccount: Key = None
-    Invoice: Key = None
+    DCName: str | None = None
+    Invoice: int | str | None = None  # the invoice number the posting came from
     DocumentDate: UDate = None
     Project: Key = None
     PrCategory: Key = None

@@ -282,9 +282,9 @@ class ODataReader:
         cid = self.session.require_company(company_id)
         return f"/odata/{cid}/{_check_name(class_name)}"
 
-    def pages(
+    def raw_pages(
         self,
-        cls: type[E] | str,
+        cls: type[UnicontaEntity] | str,
         *,
         filter: FilterLike = None,
         orderby: OrderLike = None,
@@ -292,15 +292,15 @@ class ODataReader:
         skip: int | None = None,
         page_size: int | None = None,
         company_id: int | None = None,
-    ) -> Iterator[list[E]]:
-        """Yield one list of models per HTTP page.
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Yield ``(where, rows)`` per HTTP page, rows as parsed JSON (money already Decimal), not validated.
 
         - ``top``: at most this many records in total; ``skip``: start after this many.
         - ``page_size``: ask for pages of this size with ``$top``/``$skip`` (client-driven paging; a stable
           ``orderby`` is advised, ``RowId`` is used when none is given). Without it the server's own page size
           applies and ``@odata.nextLink`` is followed.
         """
-        class_name, model = model_for(cls)
+        class_name, _ = model_for(cls)
         path = self.path(class_name, company_id)
         base: dict[str, str] = {}
         if (f := render_filter(filter)) is not None:
@@ -335,13 +335,13 @@ class ODataReader:
                 page_no += 1
                 where = f"GET {path} page {page_no}"
                 page: Page = self.session.call("GET", url, params=query, parse=lambda r, w=where: parse_page(r, w))
-                rows = validate_rows(model, page.rows, where)
+                rows = page.rows
                 if top is not None and delivered + len(rows) > top:
                     rows = rows[: top - delivered]
                 delivered += len(rows)
                 got_in_window += len(page.rows)
                 if rows:
-                    yield rows
+                    yield where, rows
                 if top is not None and delivered >= top:
                     return
                 url, query = self._follow(page.next_link, url)
@@ -349,6 +349,19 @@ class ODataReader:
             if page_size is None or want is None or got_in_window < want:
                 return
             offset += got_in_window
+
+    def pages(self, cls: type[E] | str, **kwargs: Any) -> Iterator[list[E]]:
+        """Yield one list of models per HTTP page (arguments as :meth:`raw_pages`). A row that does not fit its
+        model raises :class:`MalformedResponseError` naming class, page and row; use :meth:`iter_raw` to take
+        rows as they come and judge them later (quarantine)."""
+        _, model = model_for(cls)
+        for where, rows in self.raw_pages(cls, **kwargs):
+            yield validate_rows(model, rows, where)  # type: ignore[arg-type]
+
+    def iter_raw(self, cls: type[UnicontaEntity] | str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Stream every matching record as a dict with Uniconta's field names (see :meth:`raw_pages`)."""
+        for _, rows in self.raw_pages(cls, **kwargs):
+            yield from rows
 
     def iter(self, cls: type[E] | str, **kwargs: Any) -> Iterator[E]:
         """Stream every matching record (see :meth:`pages` for the arguments)."""

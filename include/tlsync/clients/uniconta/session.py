@@ -1,7 +1,7 @@
 """Connection to Uniconta: settings, HTTP Basic auth with company selection, error mapping, call accounting.
 
 Rule S1 — "connect, then choose the company": a user signs in with user name + password, sees the companies it
-has rights in (:meth:`UnicontaSession.companies`), and one is chosen (``company_id``). Uniconta's JSON API chooses
+has rights in (:meth:`~.client.UnicontaClient.companies`), and one is chosen (``company_id``). Uniconta's JSON API chooses
 the company through the Basic-auth *user name* ``00<CompanyId>/<user>`` ("two zeros denote a company ID follows")
 and the OData feed through the path ``/odata/<CompanyId>/<Class>``; this session does both, consistently.
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -172,27 +173,40 @@ class QuotaGuardTransport(httpx.BaseTransport):
     typed, non-retryable error for the quota case only; every other answer passes through untouched.
     """
 
-    def __init__(self, inner: httpx.BaseTransport, on_quota: Callable[[httpx.Response], SyncAPIError]) -> None:
+    def __init__(self, inner: httpx.BaseTransport, on_quota: Callable[[httpx.Response], SyncAPIError], *,
+                 owns_inner: bool = True) -> None:
         self.inner = inner
         self.on_quota = on_quota
+        self.owns_inner = owns_inner  # a transport handed in by the caller is the caller's to close
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         resp = self.inner.handle_request(request)
         if resp.status_code == 429:
             resp.read()
-            # the request is not bound to a response built by a transport yet; bind it for messages
-            resp.request = request
+            resp.request = request  # httpx binds it only after the transport returns; messages need it now
             if is_quota_refusal(resp):
                 resp.close()
                 raise self.on_quota(resp)
         return resp
 
     def close(self) -> None:
-        self.inner.close()
+        if self.owns_inner:
+            self.inner.close()
+
+
+def default_transport(base_url: str) -> httpx.HTTPTransport:
+    """A plain HTTP transport that still honours ``HTTPS_PROXY``/``NO_PROXY`` (httpx ignores the environment's
+    proxies once a transport is given, and the quota guard needs to give one)."""
+    parts = urlsplit(base_url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        return httpx.HTTPTransport(proxy=proxy)
+    return httpx.HTTPTransport()
 
 
 class UnicontaSession:
-    """One user's connection to Uniconta, optionally bound to a company. Thread-safe for reads.
+    """One user's connection to Uniconta, optionally bound to a company.
 
     Everything that talks HTTP (the OData reader, the CRUD writer, the company list) goes through :meth:`call`,
     so that auth, counting, retries and error mapping are the same everywhere.
@@ -211,12 +225,8 @@ class UnicontaSession:
     ) -> None:
         self.settings = settings
         self.counter = counter or CallCounter()
-        self._retry = retry
-        self._sleep = sleep
-        self._timeout = timeout
-        self._seed = seed
-        self._transport = transport
-        guarded = QuotaGuardTransport(transport or httpx.HTTPTransport(), self._quota_error)
+        guarded = QuotaGuardTransport(transport or default_transport(settings.base_url), self._quota_error,
+                                      owns_inner=transport is None)
         self.http = ResilientClient(
             SYSTEM,
             settings.base_url,
@@ -276,6 +286,12 @@ class UnicontaSession:
         """Calls left in the client-side budget, or ``None`` when no budget is set."""
         limit = self.counter.budgets.get(SYSTEM)
         return None if limit is None else max(0, limit - self.calls_used)
+
+    def can_afford(self, calls: int) -> bool:
+        """Whether ``calls`` more calls fit in the budget — for planning a step before starting it (e.g. a read of
+        ``n`` records costs ``ceil(n / page size)`` calls, an InsertList of ``n`` ``ceil(n / batch size)``)."""
+        remaining = self.calls_remaining
+        return remaining is None or calls <= remaining
 
     # -- calls ------------------------------------------------------------------------------------------------
     def call(
