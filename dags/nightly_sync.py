@@ -15,6 +15,7 @@ This file only wires; the work is in ``tlsync.sync`` (include/) and the hooks (p
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
@@ -34,7 +35,7 @@ def asset(spec) -> Asset:
 
 DEFAULT_ARGS = {
     "owner": "tlsync",
-    "retries": 3,
+    "retries": int(os.environ.get("TLSYNC_TASK_RETRIES", "3")),  # the demo run sets 0 to fail fast
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
@@ -69,14 +70,14 @@ def tlsync_nightly_sync():
         return pipeline.parse_entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
 
     @task_group
-    def timelog_site(run_id: str):
+    def timelog_site(sync_run: str):
         @task(pool="timelog_api")
-        def extract(run_id: str) -> dict:
+        def extract(sync_run: str) -> dict:
             from tlsync_airflow.hooks import TimeLogHook
             from tlsync.sync import pipeline
 
             with TimeLogHook(TIMELOG_CONN).get_conn() as timelog:
-                return pipeline.extract_timelog_site(timelog, run_id)
+                return pipeline.extract_timelog_site(timelog, sync_run)
 
         @task(outlets=[asset(s) for s in SITE_ENTITIES])
         def validate_and_stage(extracted: dict) -> dict:
@@ -84,25 +85,25 @@ def tlsync_nightly_sync():
 
             return pipeline.validate_and_stage_all(extracted)
 
-        return validate_and_stage(extract(run_id))
+        return validate_and_stage(extract(sync_run))
 
     @task_group
-    def legal_entity(run_id: str, pair: dict):
+    def legal_entity(sync_run: str, pair: dict):
         @task(pool="timelog_api")
-        def extract_timelog(run_id: str, pair: dict) -> dict:
+        def extract_timelog(sync_run: str, pair: dict) -> dict:
             from tlsync_airflow.hooks import TimeLogHook
             from tlsync.sync import pipeline
 
             with TimeLogHook(TIMELOG_CONN).get_conn() as timelog:
-                return pipeline.extract_timelog_legal_entity(timelog, run_id, pair)
+                return pipeline.extract_timelog_legal_entity(timelog, sync_run, pair)
 
         @task(pool="uniconta_api")
-        def extract_uniconta(run_id: str, pair: dict) -> dict:
+        def extract_uniconta(sync_run: str, pair: dict) -> dict:
             from tlsync_airflow.hooks import UnicontaHook
             from tlsync.sync import pipeline
 
             with UnicontaHook(UNICONTA_CONN).get_conn(company_id=pair["company_id"]) as uniconta:
-                return pipeline.extract_uniconta_company(uniconta, run_id, pair)
+                return pipeline.extract_uniconta_company(uniconta, sync_run, pair)
 
         @task(outlets=[asset(s) for s in PAIR_ENTITIES])
         def validate_and_stage(timelog: dict, uniconta: dict) -> dict:
@@ -110,18 +111,18 @@ def tlsync_nightly_sync():
 
             return pipeline.validate_and_stage_all(timelog, uniconta)
 
-        return validate_and_stage(extract_timelog(run_id, pair), extract_uniconta(run_id, pair))
+        return validate_and_stage(extract_timelog(sync_run, pair), extract_uniconta(sync_run, pair))
 
     @task
-    def finish(run_id: str, site: dict, pairs: list[dict]) -> str:
+    def finish(sync_run: str, site: dict, pairs: list[dict]) -> str:
         from tlsync.sync import pipeline
 
-        return pipeline.finish(run_id, [site, *pairs])
+        return pipeline.finish(sync_run, [site, *pairs])
 
-    run_id = begin()
-    site = timelog_site(run_id)
-    pairs = legal_entity.partial(run_id=run_id).expand(pair=entity_pairs())
-    finish(run_id, site, pairs)
+    sync_run = begin()
+    site = timelog_site(sync_run)
+    pairs = legal_entity.partial(sync_run=sync_run).expand(pair=entity_pairs())
+    finish(sync_run, site, pairs)
 
 
 tlsync_nightly_sync()

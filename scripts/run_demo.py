@@ -61,6 +61,7 @@ def airflow_env(timelog_url: str, uniconta_url: str, out: Path) -> dict[str, str
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
+        "TLSYNC_TASK_RETRIES": os.environ.get("TLSYNC_TASK_RETRIES", "0"),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "TLSYNC_OUT_DIR": str(out),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT / "plugins"), str(ROOT)]),

@@ -37,8 +37,9 @@ Documented choices (where the public material is silent or the fixture needs mor
   ``_meta.cutover`` (today − 60 days). Booked invoices/credit notes of linked customers (a Uniconta twin in the
   invoice's company), dated in that window, whose lines all have a ``ProductNo`` and that are not
   ``IsIgnoredWhenTransfer``, were transferred (97 %): ``ExternalInvoiceStatus`` "Posted" and ``ExternalInvoiceNo`` =
-  ``str(DebtorInvoiceClient.InvoiceNumber)``; a few recent ones still sit in Uniconta as drafts:
-  ``ExternalInvoiceStatus`` "Draft" and ``ExternalInvoiceNo`` = ``str(DebtorOrderClient.OrderNumber)``. Older
+  ``str(DebtorInvoiceClient.InvoiceNumber)`` (an int in Uniconta); a few recent ones still sit in Uniconta as
+  drafts: ``ExternalInvoiceStatus`` "Draft" and ``ExternalInvoiceNo`` = ``str(DebtorOrderClient.OrderNumber)``
+  (order numbers 5001+/9001+, invoice numbers 100001+/500001+ for 10001/10002, so the two never collide). Older
   invoices are backfill material; newer ones are for the nightly sync. ~1 % of the posted invoices were edited by
   the accountant before posting (``_ReconDiff`` "extra_line"/"price_changed" on the ``DebtorInvoiceClient``).
   Uniconta also holds invoices that never came from TimeLog (hardware, licences), mostly for Uniconta-only
@@ -58,6 +59,11 @@ Documented choices (where the public material is silent or the fixture needs mor
 - **Countries**: TimeLog shows Danish names (``Danmark``, ``Tyskland``…) with ISO-numeric ``CountryID`` (208…);
   Uniconta the ``CountryCode`` member name (``Denmark``, ``Germany``…). Enum fields in Uniconta are member-name
   strings (``VatZone`` "Domestic"/"EU"/"Abroad", ``ItemType``, ``CatType``, ``AccountType``, ``DCType``).
+- **Phones**: Danish numbers are 8 digits in mixed formats ("+45 12 34 56 78", "12345678", "0045-1234 5678",
+  "12 34 56 78"...), independently formatted in each system; foreign customers carry their own calling code.
+- **Document shape**: ``{"timelog": {...}, "uniconta": {"users": [...], "companies": [...]}, "_meta": {...}}`` —
+  every collection key is always present (possibly ``[]``), in a fixed order (``sinks.TIMELOG_COLLECTIONS``,
+  ``sinks.UNICONTA_CLASSES``).
 - **Companies**: legal entity N ↔ company 10000+N. Company 10001 has the project module (ProjectGroupClient,
   PrCategoryClient, ProjectClient present); 10002 has not, and those class keys are absent for it.
 

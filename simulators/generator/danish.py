@@ -128,6 +128,37 @@ FOREIGN = (
      ("Consultancy", "Logistiek", "Software", "Techniek", "Data")),
 )
 DENMARK = ("Danmark", "Denmark", 208)
+FOREIGN_STREETS = {
+    "DE": ("Hauptstraße", "Bahnhofstraße", "Lindenallee"), "SE": ("Storgatan", "Drottninggatan", "Kungsgatan"),
+    "NO": ("Karl Johans gate", "Storgata", "Kongens gate"), "US": ("Main Street", "5th Avenue", "Broadway"),
+    "NL": ("Kerkstraat", "Damrak", "Prinsengracht"),
+}
+CALLING_CODES = {"DE": "49", "SE": "46", "NO": "47", "US": "1", "NL": "31"}
+FOREIGN_PLACES = {
+    "DE": ("Hamburg", "Nord", "Elbe", "Hanse", "Rhein"), "SE": ("Skåne", "Malmö", "Öresund", "Nord", "Väst"),
+    "US": ("Atlantic", "Hudson", "Liberty", "Empire", "Pacific"), "NO": ("Fjell", "Nord", "Vest", "Oslo", "Kyst"),
+    "NL": ("Amstel", "Holland", "Delta", "Noord", "Zuid"),
+}
+
+
+def foreign_company_name(rng: random.Random, foreign: tuple) -> str:
+    """A company name in the style of the foreign customer's country."""
+    _, _, _, _, prefix, suffix, surnames, words = foreign
+    p = rng.random()
+    if p < 0.4:
+        base = f"{rng.choice(surnames)} {rng.choice(words)}"
+    elif p < 0.65:
+        base = f"{rng.choice(surnames)} & {rng.choice(surnames)}"
+    elif p < 0.9:
+        base = f"{rng.choice(FOREIGN_PLACES[prefix])} {rng.choice(words)}"
+    else:
+        base = f"{rng.choice(FOREIGN_PLACES[prefix])} {rng.choice(surnames)} {rng.choice(words)}"
+    return f"{base} {suffix}"
+
+
+def format_foreign_phone(rng: random.Random, digits: str, prefix: str) -> str:
+    code = CALLING_CODES[prefix]
+    return rng.choice((f"+{code} {digits[:3]} {digits[3:]}", f"00{code}{digits}", f"+{code}{digits}"))
 
 # --- numbers -----------------------------------------------------------------------------------------------
 
@@ -201,8 +232,8 @@ def make_foreign_vat(rng: random.Random, prefix: str) -> str:
 
 # --- text ----------------------------------------------------------------------------------------------------
 
-_TRANS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa", "é": "e", "ü": "ue",
-                        "ö": "oe", "ä": "ae"})
+_TRANS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa", "é": "e", "É": "E",
+                        "ü": "ue", "Ü": "Ue", "ö": "oe", "Ö": "Oe", "ä": "ae", "Ä": "Ae", "ß": "ss"})
 
 
 def ascii_fold(s: str) -> str:
@@ -223,13 +254,18 @@ LEGAL_SUFFIX_VARIANTS = {
     "P/S": ("Partnerselskab", "PS"),
     "K/S": ("Kommanditselskab",),
     "IVS": ("Iværksætterselskab", "ApS"),
+    "GmbH": ("Gmbh", "GMBH", "G.m.b.H."),
+    "AB": ("Aktiebolag", "ab"),
+    "AS": ("A.S.", "as", "A/S"),
+    "Inc.": ("Inc", "Incorporated", "INC"),
+    "B.V.": ("BV", "B.V", "bv"),
 }
 SUFFIXES = ("A/S", "ApS", "I/S", "P/S", "K/S", "IVS", "")
 SUFFIX_WEIGHTS = (30, 50, 4, 2, 1, 2, 11)
 
 
 def split_suffix(name: str) -> tuple[str, str]:
-    for suf in ("A/S", "ApS", "I/S", "P/S", "K/S", "IVS"):
+    for suf in LEGAL_SUFFIX_VARIANTS:
         if name.endswith(" " + suf):
             return name[: -len(suf) - 1], suf
     return name, ""
@@ -289,7 +325,7 @@ def messy_name(rng: random.Random, name: str) -> str:
         out = f"{b}, {s}" if comma and s else join_suffix(b, s)
         if out != name:
             return out
-    return join_suffix(base, LEGAL_SUFFIX_VARIANTS[suf][0]) if suf else name + " ApS"
+    return join_suffix(base, LEGAL_SUFFIX_VARIANTS[suf][0]) if suf else name.upper()
 
 
 def other_legal_form(name: str) -> str:

@@ -335,8 +335,9 @@ class MasterBuilder:
         rng = self.rng
         for attempt in range(40):
             if foreign:
-                _, _, _, _, _, suffix, surnames, words = foreign
-                name = f"{rng.choice(surnames)} {rng.choice(words)} {suffix}"
+                name = dk.foreign_company_name(rng, foreign)
+                if attempt > 20:
+                    name = name.replace(" ", f" {rng.choice(dk.FOREIGN_PLACES[foreign[4]])} ", 1)
             else:
                 suf = rng.choices(dk.SUFFIXES, dk.SUFFIX_WEIGHTS)[0]
                 p = rng.random()
@@ -628,7 +629,10 @@ class MasterBuilder:
         c.site = dk.slug(c.name) + (".dk" if not c.foreign else {"DE": ".de", "SE": ".se", "NO": ".no", "US": ".com",
                                                                     "NL": ".nl"}[c.foreign[4]])
         c.email = f"{rng.choice(('info', 'kontakt', 'post', 'mail', 'admin'))}@{c.site}"
-        c.phone_str = dk.format_phone(rng, c.phone) if rng.random() > 0.04 else ""
+        if c.foreign:
+            c.phone_str = dk.format_foreign_phone(rng, c.phone, c.foreign[4])
+        else:
+            c.phone_str = dk.format_phone(rng, c.phone) if rng.random() > 0.04 else ""
         c.nick = "" if rng.random() < 0.7 else dk.split_suffix(c.name)[0][:20]
 
     def customers(self) -> None:
@@ -659,7 +663,7 @@ class MasterBuilder:
                 c.currency = f[3]
                 c.name = self.company_name(f)
                 c.vat_str = dk.make_foreign_vat(rng, f[4])
-                c.street = f"{rng.choice(('Hauptstraße', 'Storgatan', 'Karl Johans gate', 'Main Street', 'Kerkstraat'))} {rng.randint(1, 99)}"
+                c.street = f"{rng.choice(dk.FOREIGN_STREETS[f[4]])} {rng.randint(1, 99)}"
                 c.zip, c.city = {"DE": ("20095", "Hamburg"), "SE": ("211 20", "Malmö"), "NO": ("0154", "Oslo"),
                                  "US": ("10001", "New York"), "NL": ("1012 AB", "Amsterdam")}[f[4]]
                 c.phone = "".join(str(rng.randint(0, 9)) for _ in range(8))
@@ -881,7 +885,8 @@ class MasterBuilder:
         pay = PAYMENT_TERMS[pt - 1][4] if rng.random() < 0.85 else rng.choice(("N8", "N14", "N30", "LM30"))
         return {
             "Account": account, "Name": name, "CompanyRegNo": regno, "VatNumber": vatnumber,
-            "Phone": self._uc_phone(phone) if phone else "", "ContactEmail": email, "InvoiceEmail": email,
+            "Phone": ((dk.format_foreign_phone(rng, phone, foreign[4]) if foreign else self._uc_phone(phone))
+                      if phone else ""), "ContactEmail": email, "InvoiceEmail": email,
             "Address1": street, "Address2": "", "Address3": "", "ZipCode": zipc, "City": city, "Country": country,
             "Currency": currency if currency != "DKK" else ("DKK" if rng.random() < 0.3 else ""),
             "EAN": ean or "", "Group": group, "VatZone": zone, "Vat": vat, "Payment": pay,

@@ -61,9 +61,9 @@ class TxBuilder:
         self.ring: deque = deque(maxlen=600)
         self.last_ok = datetime.combine(ctx.today - timedelta(days=1), datetime.min.time()).replace(hour=23, minute=30)
         self.hourly = m.hourly
-        self.emp_by_id = {e.id: e for e in m.employees}
         # counters that guarantee every feature shows up even in the smallest size
-        self.n_cn = self.n_draft = self.n_ucdraft = self.n_open = self.n_ignored = self.n_recon = self.n_booked = self.n_posted = 0
+        self.n_cn = self.n_draft = self.n_ucdraft = self.n_open = self.n_overdue = 0
+        self.n_ignored = self.n_recon = self.n_booked = self.n_posted = 0
 
     def tl(self, coll: str, rec: dict) -> None:
         self.sink.add(("timelog", coll), rec)
@@ -116,7 +116,8 @@ class TxBuilder:
                 if kind == 0:
                     # the last month makes sure there is a draft and an open (booked, unpaid) invoice
                     self.invoice(p, d, force_draft=final and i == inv_idx[-1] and not self.n_draft,
-                                 force_open=final and i in inv_idx[-2:] and not self.n_open)
+                                 force_open=final and i in inv_idx[-2:] and not self.n_open,
+                                 force_overdue=mi == len(months) - 3 and not self.n_overdue)
                 elif kind == 1:
                     self.credit_note(orig, d)
                 else:
@@ -310,7 +311,8 @@ class TxBuilder:
                                                              minute=rng.randint(0, 59), second=rng.randint(0, 59))
         return min(t, self.last_ok)
 
-    def invoice(self, p: Proj, d: date, force_draft: bool = False, force_open: bool = False) -> None:
+    def invoice(self, p: Proj, d: date, force_draft: bool = False, force_open: bool = False,
+                force_overdue: bool = False) -> None:
         ctx, rng = self.ctx, self.rng
         c = p.cust
         cur = c.currency
@@ -324,9 +326,10 @@ class TxBuilder:
         else:
             number = self._number(p.le, d)
             paid = due + timedelta(days=rng.randint(-12, 30))
-            if rng.random() < 0.02 or paid >= ctx.today or force_open:
+            if rng.random() < 0.02 or paid >= ctx.today or force_open or force_overdue:
                 status = 2 if due < ctx.today else 1
                 self.n_open += status == 1
+                self.n_overdue += status == 2
             else:
                 status = 3
                 modified = max(modified, self._stamp(paid))
@@ -380,7 +383,7 @@ class TxBuilder:
         debtor = c.twins.get(le)
         if status >= 1:
             self.n_booked += 1
-        ignored = status >= 1 and (rng.random() < 0.006 or (self.n_booked == 7 and not self.n_ignored))
+        ignored = status >= 1 and (rng.random() < 0.006 or (self.n_booked >= 7 and not self.n_ignored))
         self.n_ignored += ignored
         transferred = (status >= 1 and not ignored and debtor is not None and ctx.integration_start <= d < ctx.cutover
                        and all(ln.product for ln in lines) and rng.random() < 0.97)
@@ -390,7 +393,7 @@ class TxBuilder:
             order_no = self.uc_order_no[comp]
             modified = max(modified, self._stamp(d + timedelta(days=rng.randint(0, 2))))
             # a few drafts still wait in Uniconta (the first eligible one is always left there, even if old)
-            if not is_cn and ((d >= ctx.cutover - timedelta(days=25) and rng.random() < 0.15)
+            if not is_cn and ((d >= ctx.cutover - timedelta(days=25) and rng.random() < 0.05)
                               or (not self.n_ucdraft and d >= ctx.cutover - timedelta(days=90))):
                 self.n_ucdraft += 1
                 ext_no, ext_status = str(order_no), "Draft"
@@ -545,7 +548,7 @@ class TxBuilder:
         p, d, cur, rate = inv["p"], inv["date"], inv["cur"], inv["rate"]
         rows = self._uc_lines(inv, debtor, lines)
         diff = ""
-        if inv["type"] == 1 and (rng.random() < 0.012 or (self.n_posted == 3 and not self.n_recon)):
+        if inv["type"] == 1 and (rng.random() < 0.012 or (self.n_posted >= 3 and not self.n_recon)):
             self.n_recon += 1
             # the accountant edited the draft before posting: reconciliation must find this
             if rng.random() < 0.5:

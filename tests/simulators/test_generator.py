@@ -251,7 +251,7 @@ def test_invoice_mix(tl):
     assert any(i["IsIgnoredWhenTransfer"] for i in inv)
     assert all(i["InvoiceNumber"] == "" for i in inv if i["Status"] == 0)
     assert any(ln["ProductNo"] == "" for ln in tl["InvoiceLines"])
-    assert {"Posted", "Draft", ""} == {i["ExternalInvoiceStatus"] for i in inv}
+    assert {"Posted", ""} <= {i["ExternalInvoiceStatus"] for i in inv} <= {"Posted", "Draft", ""}
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", i["_LastModifiedAt"]) for i in inv)
     assert all(i["_LastModifiedAt"] < DEFAULT_TODAY.isoformat() for i in inv)
 
@@ -352,6 +352,10 @@ def test_phone_formats_are_mixed(tl, companies):
     assert any(p.startswith("+45") for p in phones) and any(re.fullmatch(r"\d{8}", p) for p in phones)
 
 
+def _letters(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", dk.ascii_fold(name).lower())
+
+
 def test_truth_pairs_reference_existing_records(tl, companies):
     rows = truth("S", 42)
     customers = {c["ID"]: c for c in tl["Customers"]}
@@ -371,7 +375,7 @@ def test_truth_pairs_reference_existing_records(tl, companies):
             assert d["Name"] == c["Name"] and d["Account"] == c["No"]
         if r["kind"] == "messy_name":
             assert d["Name"] != c["Name"]
-            assert dk.ascii_fold(d["Name"]).lower()[:4] == dk.ascii_fold(c["Name"]).lower()[:4]
+            assert _letters(d["Name"])[:4] == _letters(c["Name"])[:4]
         if r["kind"] == "number_only":
             assert d["Account"] == c["No"] and d["CompanyRegNo"] == ""
         if r["kind"] == "phone_only" and digits:
