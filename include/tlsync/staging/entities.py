@@ -35,6 +35,7 @@ class EntitySpec:
     columns: dict[str, ColumnType] = field(default_factory=dict)   # typed columns (API field name → type)
     enums: dict[str, frozenset] = field(default_factory=dict)      # field → allowed values (quality gate)
     dates: tuple[str, ...] = ()    # date/datetime fields checked to be parsable and in range
+    cursor: str | None = None      # field an incremental read filters on (``field ge window start``)
     currency_field: str | None = None
     cvr_field: str | None = None   # CVR number field: checksum checked as a *warning*
 
@@ -108,11 +109,12 @@ ENTITIES: tuple[EntitySpec, ...] = (
           columns={"Item": "str", "Qty": "decimal", "Price": "decimal"}),
     _spec(UNICONTA, "invoices", "DebtorInvoiceClient", "InvoiceNumber", mode="incremental",
           columns={"Account": "str", "Date": "date", "NetAmount": "decimal", "TotalAmount": "decimal",
-                   "Currency": "str"}, dates=("Date",)),
+                   "Currency": "str"}, dates=("Date",), cursor="Date"),
     _spec(UNICONTA, "invoice_lines", "DebtorInvoiceLines", ("InvoiceNumber", "LineNumber"), mode="incremental",
-          columns={"Item": "str", "InvoiceQty": "decimal", "SalesPrice": "decimal"}, dates=("Date",)),
+          columns={"Item": "str", "InvoiceQty": "decimal", "SalesPrice": "decimal"}, cursor="Date"),
     _spec(UNICONTA, "gl_transactions", "GLTransClient", "RowId",
-          mode="incremental", columns={"Account": "str", "Date": "date", "Amount": "decimal"}, dates=("Date",)),
+          mode="incremental", columns={"Account": "str", "Date": "date", "Amount": "decimal"}, dates=("Date",),
+          cursor="Date"),
 )
 
 # TimeLog data that belongs to the site as a whole (read once per run), as opposed to one legal entity's

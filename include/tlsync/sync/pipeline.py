@@ -106,7 +106,8 @@ def extract_timelog_legal_entity(timelog: sources.TimeLogSource, run_id: str, pa
                           (BY_NAME["timelog.invoice_line_details"], details)):
         written[spec.qualified] = _land(run_id, tenant, spec, records)
         advance.append([spec.qualified, tenant])
-    return _manifest(run_id, tenant, written, timelog.calls(), advance)
+    currencies = sorted(timelog.currencies())  # the gate's "currency known" rule for these invoices
+    return _manifest(run_id, tenant, written, timelog.calls(), advance, currencies=currencies)
 
 
 def extract_uniconta_company(uniconta: sources.UnicontaSource, run_id: str, pair: Mapping[str, int]) -> dict:

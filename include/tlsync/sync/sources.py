@@ -172,12 +172,11 @@ class UnicontaSource:
         if spec.name == "companies":
             yield from (Extracted(c) for c in self.client.companies_raw() if int(c.get("CompanyId", -1)) == self.company_id)
             return
-        date_field = spec.dates[0] if spec.dates else None
         flt = None
-        if since is not None and date_field:
+        if since is not None and spec.cursor:
             from tlsync.clients.uniconta.odata import Field
 
-            flt = Field(date_field) >= since
+            flt = Field(spec.cursor) >= since
         try:
             for row in self.client.read_raw(spec.source, filter=flt):
                 yield Extracted(row)
