@@ -25,21 +25,36 @@ def _pg_url(dbname: str) -> str:
 
 
 @pytest.fixture
-def pg_database():
-    """Create a throw-away PostgreSQL database, yield its URL, drop it. Fails loudly if the server is down."""
-    name = f"tlsync_test_{uuid.uuid4().hex[:10]}"
+def make_pg_database():
+    """Factory of throw-away PostgreSQL databases (dropped after the test). Fails loudly if the server is down."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg_url(name)
-    finally:
+    names: list[str] = []
+
+    def make() -> str:
+        name = f"tlsync_test_{uuid.uuid4().hex[:10]}"
         with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        return _pg_url(name)
+
+    yield make
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_database(make_pg_database):
+    return make_pg_database()
+
+
+@pytest.fixture
+def second_db_url(db_url, tmp_path, make_pg_database):
+    """Another empty database of the same kind as ``db_url`` (to compare two runs side by side)."""
+    if db_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'second.db'}"
+    return make_pg_database()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

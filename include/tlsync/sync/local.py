@@ -1,0 +1,60 @@
+"""Run the nightly sync's steps in one process, without Airflow, in the DAG's order.
+
+The DAG is the production path; this is the same code for tests, debugging and one-off runs by an operator
+(``python -m tlsync.sync.local --help``). Connections are given as the same fields an Airflow Connection holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from tlsync import connections
+from tlsync.sync import pipeline
+
+
+def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Sequence[Mapping[str, int]] | str,
+             run_id: str | None = None) -> str:
+    """One complete run: begin → TimeLog site → each legal entity ↔ company → finish. Returns the run id."""
+    run_id = run_id or "local__" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    pairs = pipeline.parse_entity_pairs(pairs) if isinstance(pairs, (str, dict)) else list(pairs)
+    pipeline.begin(run_id)
+    with connections.timelog_source(**timelog) as source:
+        site = pipeline.extract_timelog_site(source, run_id)
+    parts = [pipeline.validate_and_stage_all(site)]
+    for pair in pairs:
+        with connections.timelog_source(**timelog) as source:
+            tl = pipeline.extract_timelog_legal_entity(source, run_id, pair)
+        with connections.uniconta_source(company_id=pair["company_id"], **uniconta) as source:
+            uc = pipeline.extract_uniconta_company(source, run_id, pair)
+        parts.append(pipeline.validate_and_stage_all(tl, uc))
+    pipeline.finish(run_id, parts)
+    return run_id
+
+
+def _conn_from_env(name: str) -> dict[str, Any]:
+    """Read ``AIRFLOW_CONN_<NAME>`` (Airflow's JSON form) as the fields :mod:`tlsync.connections` takes."""
+    raw = os.environ.get(f"AIRFLOW_CONN_{name.upper()}")
+    if not raw:
+        raise SystemExit(f"set AIRFLOW_CONN_{name.upper()} (Airflow's JSON connection form)")
+    conn = json.loads(raw)
+    return {"conn_id": name, "host": conn.get("host"), "login": conn.get("login"), "password": conn.get("password"),
+            "extra": conn.get("extra") or {}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the nightly sync once without Airflow (same steps as the DAG).")
+    parser.parse_args()
+    from tlsync.sync import config, runs
+
+    run_id = run_once(_conn_from_env("timelog_default"), _conn_from_env("uniconta_default"),
+                      os.environ.get("AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS", ""))
+    print(runs.format_summary(config.staging_engine(), run_id))
+
+
+if __name__ == "__main__":
+    main()
