@@ -54,7 +54,7 @@ def simulator(module: str, port: int, size: str, seed: int, log_dir: Path):
 
 def airflow_env(timelog_url: str, uniconta_url: str, out: Path) -> dict[str, str]:
     env = dict(os.environ)
-    home = ROOT / "airflow_home"
+    home = Path(os.environ.get("TLSYNC_AIRFLOW_HOME", ROOT / "airflow_home"))
     env.update({
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
@@ -105,7 +105,7 @@ def main() -> None:
         uniconta = stack.enter_context(simulator("simulators.uniconta", free_port(), args.size, args.seed, logs))
         env = airflow_env(timelog, uniconta, out)
         log = logs / "airflow.log"
-        print("• preparing the Airflow home (SQLite) in airflow_home/")
+        print(f"• preparing the Airflow home (SQLite) in {env['AIRFLOW_HOME']}")
         airflow(env, "db", "migrate", log=log)
         airflow(env, "pools", "set", "timelog_api", "4", "Concurrent calls to TimeLog's APIs", log=log)
         airflow(env, "pools", "set", "uniconta_api", "2", "Concurrent calls to Uniconta (5,000/user/day)", log=log)

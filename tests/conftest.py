@@ -74,3 +74,26 @@ def engine(db_url):
     create_all(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def sims():
+    """Both simulators on real loopback ports with the generator's S data, and the connection fields that point
+    the product at them exactly as Airflow Connections would."""
+    from simulators._common import serve_in_thread
+    import simulators.timelog as timelog_sim
+    import simulators.uniconta as uniconta_sim
+
+    timelog_app = timelog_sim.create_app(size="S", seed=42)
+    uniconta_app = uniconta_sim.create_app(size="S", seed=42)
+    with serve_in_thread(timelog_app) as tl, serve_in_thread(uniconta_app) as uc:
+        yield {
+            "timelog_url": tl,
+            "uniconta_url": uc,
+            "timelog": {"conn_id": "timelog_default", "host": f"{tl}/tlsim", "login": "integration",
+                        "password": "integration-pw",
+                        "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
+                                  "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}},
+            "uniconta": {"conn_id": "uniconta_default", "host": uc, "login": "integration",
+                         "password": "uniconta-pw", "extra": {}},
+        }
