@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import os
 import signal
 import subprocess
@@ -57,9 +58,10 @@ def test_second_run_with_no_change_stages_nothing_and_spends_one_call_per_read(s
     assert {e: c["staged"] for e, c in c2.items() if c["staged"]} == {}, "nothing changed, nothing restaged"
     # Only what it takes to learn that nothing changed: one call per entity read, per tenant.
     assert calls(staging, second) == {
-        "TimeLog Reporting API": 12 + 2 * 3,     # 12 site-wide reads; invoices, lines, details per legal entity
+        "TimeLog Reporting API": 10 + 2 * 3,     # 10 site-wide lists; invoices, lines, details per legal entity
         "TimeLog REST API": 3 + 2,               # products, expense types, currencies; currencies per entity
-        "TimeLog Transactional API": 2 * 3,      # token + invoices/credit notes modified in period, per entity
+        "TimeLog Transactional API": 3 + 2 * 3,  # token + customers/projects modified since; token + invoices /
+                                                 # credit notes modified in period per legal entity
         "Uniconta": 2 * 17,                      # 17 classes per company, one page each at this size
     }
 
@@ -139,3 +141,36 @@ def test_killed_mid_stage_then_rerun_equals_an_uninterrupted_run(sims, staging, 
         config.staging_engine.cache_clear()
         os.environ["TLSYNC_STAGING_URL"] = db_url
     assert after == reference, "no duplicates, no gaps"
+
+
+def test_bad_records_from_the_apis_are_quarantined_and_the_good_ones_staged(sims, staging):
+    run_once(sims["timelog"], sims["uniconta"], PAIRS, "run-1")
+    state = httpx.get(f"{sims['timelog_url']}/_sim/state").json()["timelog"]
+    le1 = [i for i in state["Invoices"] if str(i.get("LegalEntityID")) == "1" and i.get("CurrencyAbb") == "DKK"]
+    bad_currency, bad_sum = le1[0], le1[1]
+    for inv, changes in ((bad_currency, {"CurrencyAbb": "XYZ"}),
+                         (bad_sum, {"NetAmount": str(Decimal(str(bad_sum["NetAmount"])) + 1)})):
+        httpx.post(f"{sims['timelog_url']}/_sim/touch",
+                   json={"collection": "Invoices", "ids": [inv["ID"]], "changes": changes}).raise_for_status()
+    httpx.post(f"{sims['uniconta_url']}/_sim/touch",
+               json={"company": 10001, "class": "DebtorClient", "count": 1, "seed": 1, "changes": {"Account": ""}}
+               ).raise_for_status()
+
+    second = run_once(sims["timelog"], sims["uniconta"], PAIRS, "run-2")
+    from tlsync.staging.tables import quarantine
+
+    with staging.connect() as conn:
+        rows = conn.execute(select(quarantine.c.entity, quarantine.c.natural_key, quarantine.c.rule)
+                            .where(quarantine.c.run_id == second)).all()
+    assert sorted(rows, key=str) == sorted([
+        ("timelog.invoices", str(bad_currency["ID"]), "currency_unknown"),
+        ("timelog.invoices", str(bad_sum["ID"]), "header_lines_mismatch"),
+        ("uniconta.debtors", None, "key_missing"),
+    ], key=str)
+    c2 = counts(staging, second)
+    assert c2["timelog.invoices"]["quarantined"] == 2 and c2["uniconta.debtors"]["quarantined"] == 1
+    assert all(c["extracted"] == c["unchanged"] + c["staged"] + c["quarantined"] for c in c2.values())
+    table = STAGING["timelog.invoices"]
+    with staging.connect() as conn:
+        kept = conn.execute(select(table.c.currency_abb).where(table.c.natural_key == str(bad_currency["ID"]))).scalar()
+    assert kept == "DKK", "a quarantined new version never overwrites the last good one"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,14 @@ from typing import Any
 
 from tlsync.staging.entities import BY_NAME, TIMELOG_SITE_DATED, TIMELOG_SITE_FULL, EntitySpec
 from tlsync.sync import config, runs, sources
-from tlsync.sync.steps import invalid_path, landing_path, line_sums, validate_and_stage, write_landing
+from tlsync.sync.steps import (
+    check_something_survived,
+    invalid_path,
+    landing_path,
+    line_sums,
+    validate_and_stage,
+    write_landing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,19 +80,31 @@ def _land(run_id: str, tenant: str, spec: EntitySpec, items: Iterable[sources.Ex
     return {"path": str(path), "count": count + bad}
 
 
+def _has_watermark(spec: EntitySpec, tenant: str) -> bool:
+    return runs.has_watermark(config.staging_engine(), spec.qualified, tenant)
+
+
 def _window(spec: EntitySpec, tenant: str) -> datetime:
     return runs.window_start(config.staging_engine(), spec.qualified, tenant,
                              lookback_days=config.lookback_days(), history_start=config.history_start())
 
 
 def extract_timelog_site(timelog: sources.TimeLogSource, run_id: str) -> dict:
-    """Site-wide TimeLog data: reference lists in full, customers and projects (issue 4: reference data in full)."""
+    """Site-wide TimeLog data: reference lists in full; customers and projects in full the first time, then only
+    those modified since the watermark (minus the look-back); expenses and mileage by date window (issue 4)."""
     tenant = timelog.site
     written, advance = {}, []
+    started = runs.started_at(config.staging_engine(), run_id)
     for name in TIMELOG_SITE_FULL:
         spec = BY_NAME[f"timelog.{name}"]
-        written[spec.qualified] = _land(run_id, tenant, spec, timelog.records(spec))
-    until = runs.started_at(config.staging_engine(), run_id).date() + timedelta(days=1)
+        if spec.mode == "incremental" and _has_watermark(spec, tenant):
+            records = timelog.changed(spec, _window(spec, tenant), started + timedelta(days=1))
+        else:
+            records = timelog.records(spec)   # reference data, or the first load of customers / projects
+        written[spec.qualified] = _land(run_id, tenant, spec, records)
+        if spec.mode == "incremental":
+            advance.append([spec.qualified, tenant])
+    until = started.date() + timedelta(days=1)
     for name in TIMELOG_SITE_DATED:
         spec = BY_NAME[f"timelog.{name}"]
         written[spec.qualified] = _land(run_id, tenant, spec,
@@ -145,9 +165,9 @@ def validate_and_stage_all(*manifests: Mapping) -> dict:
             ctx = QualityContext(known_currencies=currencies, date_min=date(2000, 1, 1),
                                  date_max=date.today() + timedelta(days=366),
                                  line_sums=_line_sums_for(spec, landing))
-            result = validate_and_stage(engine, spec, manifest["tenant"], manifest["run_id"], landing, ctx)
-            counts.append(result.__dict__)
-    return {"counts": counts, "calls": runs.sum_calls(calls), "advance": advance}
+            counts.append(validate_and_stage(engine, spec, manifest["tenant"], manifest["run_id"], landing, ctx))
+    check_something_survived(counts, manifests[0]["run_id"] if manifests else "?")
+    return {"counts": [asdict(c) for c in counts], "calls": runs.sum_calls(calls), "advance": advance}
 
 
 def _line_sums_for(spec: EntitySpec, header_landing: Path) -> dict | None:

@@ -28,6 +28,12 @@ def started_at(engine: Engine, run_id: str) -> datetime:
     return value
 
 
+def has_watermark(engine: Engine, entity: str, tenant: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(watermarks.c.high_water).where(
+            watermarks.c.entity == entity, watermarks.c.tenant == tenant)).first() is not None
+
+
 def window_start(engine: Engine, entity: str, tenant: str, *, lookback_days: int, history_start: date) -> datetime:
     """Where an incremental read begins: the watermark minus the look-back window, or the history start."""
     with engine.connect() as conn:
