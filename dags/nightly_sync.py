@@ -8,7 +8,7 @@ DAGs run on data, not on the clock.
            └─ per legal entity ↔ Uniconta company (rule S2), mapped:
                  extract_timelog ─┐
                  extract_uniconta ┴─ validate_and_stage                     (invoices, lines, Uniconta entities)
-    finish: API calls summed, watermarks advanced (only now), summary logged
+    finish: API calls summed, watermarks advanced (only now), summary logged; record_failure if anything failed
 
 This file only wires; the work is in ``tlsync.sync`` (include/) and the hooks (plugins/). No I/O at import.
 """
@@ -119,10 +119,18 @@ def tlsync_nightly_sync():
 
         return pipeline.finish(sync_run, [site, *pairs])
 
+    @task(trigger_rule="one_failed")
+    def record_failure(sync_run: str) -> None:
+        """Only when something failed: the run is marked failed; watermarks stay where they were."""
+        from tlsync.sync import pipeline
+
+        pipeline.fail(sync_run)
+
     sync_run = begin()
     site = timelog_site(sync_run)
     pairs = legal_entity.partial(sync_run=sync_run).expand(pair=entity_pairs())
     finish(sync_run, site, pairs)
+    [site, pairs] >> record_failure(sync_run)
 
 
 tlsync_nightly_sync()

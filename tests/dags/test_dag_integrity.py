@@ -67,3 +67,6 @@ def test_nightly_sync_schedule_and_wiring(bag):
 
     assert outlets == {f"tlsync://staging/{s.system}/{s.name}" for s in ENTITIES}, "one Asset per staged entity"
     assert tasks["finish"].upstream_task_ids >= {"timelog_site.validate_and_stage", "legal_entity.validate_and_stage"}
+    assert tasks["record_failure"].trigger_rule == "one_failed"
+    assert tasks["record_failure"].upstream_task_ids >= {"timelog_site.validate_and_stage",
+                                                         "legal_entity.validate_and_stage"}

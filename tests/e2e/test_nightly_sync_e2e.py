@@ -67,30 +67,36 @@ def test_second_run_with_no_change_stages_nothing_and_spends_one_call_per_read(s
 
 
 def test_one_percent_changed_exactly_those_are_restaged(sims, staging):
-    run_once(sims["timelog"], sims["uniconta"], PAIRS, "run-1")
-    state = httpx.get(f"{sims['timelog_url']}/_sim/state").json()["timelog"]
-    customers = [c["ID"] for c in state["Customers"]][::25][:2]                 # ~1 % (and at least one)
-    old_invoices = sorted(state["Invoices"], key=lambda i: i["InvoiceDate"])[:2]  # outside the look-back window
-    httpx.post(f"{sims['timelog_url']}/_sim/touch",
-               json={"collection": "Customers", "ids": customers, "changes": {"Phone": "+45 70 10 20 30"}}
-               ).raise_for_status()
-    httpx.post(f"{sims['timelog_url']}/_sim/touch",
-               json={"collection": "Invoices", "ids": [i["ID"] for i in old_invoices],
-                     "changes": {"ExternalInvoiceNo": "UC-999", "ExternalInvoiceStatus": "Transferred"}}
-               ).raise_for_status()
-    touched = httpx.post(f"{sims['uniconta_url']}/_sim/touch",
-                         json={"company": 10001, "class": "DebtorClient", "count": 1, "seed": 3}).json()["touched"]
-    assert len(touched) == 1
+    c1 = counts(staging, run_once(sims["timelog"], sims["uniconta"], PAIRS, "run-1"))
+    total = sum(c["extracted"] for c in c1.values())
+    tl, uc = sims["timelog_url"], sims["uniconta_url"]
+    state = httpx.get(f"{tl}/_sim/state").json()["timelog"]
+    customers = [c["ID"] for c in state["Customers"]][::8]                          # modified since
+    projects = [p["ID"] for p in state["Projects"]][::16]                           # modified in period
+    old_invoices = [i["ID"] for i in sorted(state["Invoices"], key=lambda i: i["InvoiceDate"])[:6]]
+    for collection, ids, changes in (("Customers", customers, {"Phone": "+45 70 10 20 30"}),
+                                     ("Projects", projects, {"Name": "Omdøbt projekt"}),
+                                     ("Invoices", old_invoices, {"ExternalInvoiceNo": "UC-999",
+                                                                 "ExternalInvoiceStatus": "Transferred"})):
+        httpx.post(f"{tl}/_sim/touch", json={"collection": collection, "ids": ids, "changes": changes}
+                   ).raise_for_status()
+    debtors = httpx.post(f"{uc}/_sim/touch", json={"company": 10001, "class": "DebtorClient", "count": 4,
+                                                   "seed": 3}).json()["touched"]
+    items = httpx.post(f"{uc}/_sim/touch", json={"company": 10002, "class": "InvItemClient", "count": 3,
+                                                 "seed": 4, "changes": {"SalesPrice1": 1499.5}}).json()["touched"]
+    changed = len(customers) + len(projects) + len(old_invoices) + len(debtors) + len(items)
+    assert 0.008 * total <= changed <= 0.02 * total, (changed, total)   # about 1 % of all records
 
     c2 = counts(staging, run_once(sims["timelog"], sims["uniconta"], PAIRS, "run-2"))
     restaged = {e: c["staged"] for e, c in c2.items() if c["staged"]}
-    assert restaged == {"timelog.customers": len(customers), "timelog.invoices": len(old_invoices),
-                        "uniconta.debtors": 1}
+    assert restaged == {"timelog.customers": len(customers), "timelog.projects": len(projects),
+                        "timelog.invoices": len(old_invoices), "uniconta.debtors": len(debtors),
+                        "uniconta.items": len(items)}
     table = STAGING["timelog.invoices"]
     with staging.connect() as conn:
         rows = conn.execute(select(table.c.natural_key, table.c.external_invoice_no)
                             .where(table.c.run_id == "run-2")).all()
-    assert sorted(rows) == sorted((str(i["ID"]), "UC-999") for i in old_invoices)
+    assert sorted(rows) == sorted((str(i), "UC-999") for i in old_invoices)
 
 
 KILLER = textwrap.dedent("""

@@ -187,3 +187,8 @@ def finish(run_id: str, parts: Iterable[Mapping | None]) -> str:
     text = runs.format_summary(engine, run_id)
     log.info("run summary\n%s", text)
     return text
+
+
+def fail(run_id: str) -> None:
+    """A task of the run failed: mark the run failed (its watermarks were never advanced)."""
+    runs.fail_run(config.staging_engine(), run_id)
