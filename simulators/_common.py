@@ -9,14 +9,17 @@ syntactically broken document, not a protocol error), or a normal answer.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import random
 import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import uvicorn
@@ -200,3 +203,35 @@ def serve_in_thread(app: Any, port: int | None = None, host: str = "127.0.0.1") 
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def simulator_arguments(prog: str, description: str, port: int) -> argparse.ArgumentParser:
+    """The command-line options both simulators share: where to listen, which data, which faults."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--fixture", help="fixture JSON file (the whole document or this simulator's section)")
+    source.add_argument("--size", choices=["S", "M", "L"], help="generate data of this size")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--fault-rate-429", type=float, default=0.0)
+    parser.add_argument("--fault-rate-5xx", type=float, default=0.0)
+    parser.add_argument("--fault-rate-slow", type=float, default=0.0)
+    parser.add_argument("--fault-rate-truncated", type=float, default=0.0)
+    parser.add_argument("--retry-after", type=int, default=1)
+    parser.add_argument("--slow-seconds", type=float, default=2.0)
+    parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--log-level", default="warning")
+    return parser
+
+
+def fixture_and_faults(args: argparse.Namespace) -> tuple[dict | None, FaultConfig]:
+    """Read ``--fixture`` (money as Decimal) and build the :class:`FaultConfig` from the parsed options."""
+    fixture = None
+    if args.fixture:
+        with open(args.fixture, encoding="utf-8") as fh:
+            fixture = json.load(fh, parse_float=Decimal)
+    faults = FaultConfig(rate_429=args.fault_rate_429, rate_5xx=args.fault_rate_5xx, rate_slow=args.fault_rate_slow,
+                         rate_truncated=args.fault_rate_truncated, retry_after=args.retry_after,
+                         slow_seconds=args.slow_seconds, seed=args.fault_seed)
+    return fixture, faults
