@@ -26,7 +26,7 @@ from uuid import UUID
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from .._http import ResilientClient, RetryPolicy, redact_url
+from .._http import CallCounter, ResilientClient, RetryPolicy, redact_url
 from ..errors import MalformedResponseError, RetriesExhaustedError, TransientError
 
 M = TypeVar("M", bound=BaseModel)
@@ -133,3 +133,23 @@ def _json_default(value: Any) -> Any:
 def json_body(payload: Any) -> bytes:
     """JSON for a TimeLog write: Decimals as JSON numbers (TimeLog's swagger types money as ``number``)."""
     return json.dumps(payload, default=_json_default, ensure_ascii=False).encode("utf-8")
+
+
+class ClientLifecycle:
+    """What every TimeLog client shares around its :class:`ResilientClient` (``self._http``): the call counter,
+    closing, and use as a context manager."""
+
+    _http: ResilientClient
+
+    @property
+    def counter(self) -> CallCounter:
+        return self._http.counter
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

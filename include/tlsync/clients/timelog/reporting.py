@@ -40,6 +40,7 @@ from ..errors import (
 )
 from . import _xml
 from ._common import (
+    ClientLifecycle,
     RawRecord,
     call,
     models_only,
@@ -113,7 +114,7 @@ class ReportingSettings(BaseModel):
         return value
 
 
-class ReportingClient:
+class ReportingClient(ClientLifecycle):
     """Typed client for the Reporting API methods the sync uses. Use as a context manager or call :meth:`close`.
 
     Transient failures (429, 5xx, timeouts, truncated XML) are retried by the shared
@@ -144,21 +145,6 @@ class ReportingClient:
             transport=transport,
             sleep=sleep,
         )
-
-    # -- lifecycle -------------------------------------------------------------------------------------------
-
-    @property
-    def counter(self) -> CallCounter:
-        return self._http.counter
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> ReportingClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- methods ---------------------------------------------------------------------------------------------
 

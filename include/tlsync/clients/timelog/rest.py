@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from .._http import CallCounter, ResilientClient, RetryPolicy
 from ..errors import AuthenticationError, MalformedResponseError, NotFoundError, RecordRejectedError, SyncAPIError
 from ._common import (
+    ClientLifecycle,
     RawRecord,
     call,
     json_body,
@@ -95,7 +96,7 @@ class RestSettings(BaseModel):
         return value
 
 
-class RestClient:
+class RestClient(ClientLifecycle):
     """Typed client for the REST v1 resources the sync reads and writes."""
 
     system = SYSTEM
@@ -123,18 +124,6 @@ class RestClient:
             sleep=sleep,
         )
 
-    @property
-    def counter(self) -> CallCounter:
-        return self._http.counter
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> RestClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- customers -------------------------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from ..errors import (
 )
 from . import _xml
 from ._common import (
+    ClientLifecycle,
     RawRecord,
     call,
     models_only,
@@ -187,7 +188,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class TransactionalClient:
+class TransactionalClient(ClientLifecycle):
     """Typed SOAP client for the Transactional operations the sync needs. Thread-safe token cache."""
 
     system = SYSTEM
@@ -217,18 +218,6 @@ class TransactionalClient:
             sleep=sleep,
         )
 
-    @property
-    def counter(self) -> CallCounter:
-        return self._http.counter
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> TransactionalClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- token -----------------------------------------------------------------------------------------------
 
