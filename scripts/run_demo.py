@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
@@ -119,7 +120,7 @@ def main() -> None:
     print()
     print(report.after_run(config.staging_engine()))
     print(f"\nDone in {time.monotonic() - started:.0f} s. Outputs:")
-    print(f"  staging database   {config.staging_url()}")
+    print(f"  staging database   {make_url(config.staging_url()).render_as_string(hide_password=True)}")
     print(f"  landing files      {out / 'landing'}")
     print(f"  Airflow + DAG log  {log}")
     print(f"  simulator logs     {logs}")
