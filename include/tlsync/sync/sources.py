@@ -173,7 +173,7 @@ class UnicontaSource:
     def __init__(self, client, company_id: int) -> None:
         self.client = client
         self.company_id = company_id
-        self._project_module: bool | None = None
+        self._project_module = True   # until a project class says otherwise (rule T3)
 
     def __enter__(self) -> UnicontaSource:
         return self
@@ -185,7 +185,7 @@ class UnicontaSource:
         return self.client.counter.snapshot()
 
     @property
-    def project_module(self) -> bool | None:
+    def project_module(self) -> bool:
         return self._project_module
 
     def records(self, spec: EntitySpec, since: datetime | None = None) -> Iterator[Extracted]:
