@@ -121,7 +121,8 @@ def extract_timelog_legal_entity(timelog: sources.TimeLogSource, run_id: str, pa
     until = runs.started_at(config.staging_engine(), run_id) + timedelta(days=1)
     written, advance = {}, []
     since = min(_window(BY_NAME[f"timelog.{n}"], tenant) for n in ("invoices", "invoice_lines"))
-    invoices, lines, details = timelog.invoices_with_lines(legal_entity_id, since.date(), until.date())
+    invoices, lines, details = timelog.invoices_with_lines(
+        legal_entity_id, since.date(), until.date(), modified=_has_watermark(BY_NAME["timelog.invoices"], tenant))
     for spec, records in ((BY_NAME["timelog.invoices"], invoices), (BY_NAME["timelog.invoice_lines"], lines),
                           (BY_NAME["timelog.invoice_line_details"], details)):
         written[spec.qualified] = _land(run_id, tenant, spec, records)
