@@ -430,7 +430,7 @@ class MasterBuilder:
                 m.rates[(mo.year, mo.month, abb)] = q2(level)
 
     def setup_tables(self) -> None:
-        ctx, m, rng = self.ctx, self.m, self.rng
+        m, rng = self.m, self.rng
         last = m.months[-1]
         for le, name, comp, cname, (street, z, city), cvr in LEGAL_ENTITIES:
             self.cvrs_used.add(cvr)

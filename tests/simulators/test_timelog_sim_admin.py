@@ -24,20 +24,9 @@ CUSTOMERS = {**CRED, "customerID": 0, "customerStatusID": -1, "accountManagerID"
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def base():
-    with serve_in_thread(create_app(sample_fixture())) as url:
-        yield url
-
-
 @pytest.fixture
-def c(base):
-    with httpx.Client(base_url=base, timeout=20) as client:
-        client.post("/_sim/reset")
-        client.put("/_sim/faults", json={})
-        client.put("/_sim/clock", json={})
-        client.post("/_sim/counters/reset")
-        yield client
+def c(timelog_sim):
+    return timelog_sim
 
 
 def customers(c: httpx.Client, **params) -> etree._Element:

@@ -8,9 +8,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from simulators._common import serve_in_thread
-from simulators.timelog import create_app
-from simulators.timelog.sample import REPORTING_ALL, sample_fixture
+from simulators.timelog.sample import REPORTING_ALL
 from simulators.timelog.schemas import SCHEMAS
 
 NS = "http://www.timelog.com/XML/Schema/tlp/v4_4"
@@ -19,18 +17,9 @@ CRED = {"siteCode": "SIMSITE", "apiID": "apiuser", "apiPassword": "apipass"}
 ASMX = "/tlsim/service.asmx"
 
 
-@pytest.fixture(scope="module")
-def base():
-    with serve_in_thread(create_app(sample_fixture())) as url:
-        yield url
-
-
 @pytest.fixture
-def c(base):
-    with httpx.Client(base_url=base, timeout=20) as client:
-        client.post("/_sim/reset")
-        client.put("/_sim/faults", json={})
-        yield client
+def c(timelog_sim):
+    return timelog_sim
 
 
 def call(c: httpx.Client, method: str, **params) -> etree._Element:

@@ -6,9 +6,6 @@ import httpx
 import pytest
 from lxml import etree
 
-from simulators._common import serve_in_thread
-from simulators.timelog import create_app
-from simulators.timelog.sample import sample_fixture
 
 API = "/tlsim/api/v1"
 AUTH = {"Authorization": "Bearer sim-pat-token"}
@@ -17,18 +14,10 @@ T = "{http://www.timelog.com/XML/Schema/tlp/v4_4}"
 CRED = {"siteCode": "SIMSITE", "apiID": "apiuser", "apiPassword": "apipass"}
 
 
-@pytest.fixture(scope="module")
-def base():
-    with serve_in_thread(create_app(sample_fixture())) as url:
-        yield url
-
-
 @pytest.fixture
-def c(base):
-    with httpx.Client(base_url=base, timeout=20, headers=AUTH) as client:
-        client.post("/_sim/reset")
-        client.put("/_sim/faults", json={})
-        yield client
+def c(timelog_sim):
+    timelog_sim.headers.update(AUTH)
+    return timelog_sim
 
 
 def entities(body: dict) -> list[dict]:
@@ -55,8 +44,8 @@ def full_update(**over) -> dict:
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic c2ltLXBhdC10b2tlbg=="}])
-def test_missing_or_wrong_bearer_token_is_401_response_error(base, headers):
-    r = httpx.get(f"{base}{API}/customer", headers=headers)
+def test_missing_or_wrong_bearer_token_is_401_response_error(timelog_sim_url, headers):
+    r = httpx.get(f"{timelog_sim_url}{API}/customer", headers=headers)
     assert r.status_code == 401
     body = r.json()
     assert set(body) == ERROR_KEYS

@@ -8,9 +8,6 @@ import httpx
 import pytest
 from lxml import etree
 
-from simulators._common import serve_in_thread
-from simulators.timelog import create_app
-from simulators.timelog.sample import sample_fixture
 
 S = "{http://schemas.xmlsoap.org/soap/envelope/}"
 API = "{http://api.timelog.com}"
@@ -30,19 +27,9 @@ ACTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def base():
-    with serve_in_thread(create_app(sample_fixture())) as url:
-        yield url
-
-
 @pytest.fixture
-def c(base):
-    with httpx.Client(base_url=base, timeout=20) as client:
-        client.post("/_sim/reset")
-        client.put("/_sim/clock", json={})
-        client.put("/_sim/faults", json={})
-        yield client
+def c(timelog_sim):
+    return timelog_sim
 
 
 def envelope(op: str, ns: str, inner: str) -> str:

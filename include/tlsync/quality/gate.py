@@ -34,7 +34,7 @@ Decisions, documented here because the staging ledger depends on them:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping
