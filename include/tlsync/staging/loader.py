@@ -82,6 +82,15 @@ def _chunks(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield chunk
 
 
+def _key(spec: EntitySpec, payload: dict) -> str:
+    """The natural key; a record without one never gets this far (the quality gate quarantines it) — if it does,
+    that is a bug worth a loud, specific error rather than a row keyed on nothing."""
+    key = natural_key(spec, payload)
+    if key is None:
+        raise ValueError(f"{spec.qualified}: record without natural key {spec.key} reached the loader: {payload!r}")
+    return key
+
+
 _TYPED: dict[str, tuple[tuple[str, str, str], ...]] = {}
 
 
@@ -98,9 +107,7 @@ def to_rows(spec: EntitySpec, tenant: str, run_id: str, staged_at: datetime, rec
     typed = _typed_columns(spec)
     rows = []
     for payload in records:
-        key = natural_key(spec, payload)
-        if key is None:
-            raise ValueError(f"{spec.qualified}: record without natural key {spec.key} reached the loader: {payload!r}")
+        key = _key(spec, payload)
         canon = canonical_json(payload)
         row = {
             "source_system": spec.system,
@@ -180,9 +187,7 @@ def to_copy_text(spec: EntitySpec, tenant: str, run_id: str, staged_at: datetime
     lines = []
     append = lines.append
     for payload in records:
-        key = natural_key(spec, payload)
-        if key is None:
-            raise ValueError(f"{spec.qualified}: record without natural key {spec.key} reached the loader: {payload!r}")
+        key = _key(spec, payload)
         canon = canonical_json(payload)
         # JSON escapes tabs and newlines itself, so only its backslashes need doubling for COPY.
         text = canon.replace("\\", "\\\\") if "\\" in canon else canon

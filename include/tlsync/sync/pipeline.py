@@ -81,7 +81,7 @@ def _land(run_id: str, tenant: str, spec: EntitySpec, items: Iterable[sources.Ex
 
 
 def _has_watermark(spec: EntitySpec, tenant: str) -> bool:
-    return runs.has_watermark(config.staging_engine(), spec.qualified, tenant)
+    return runs.watermark(config.staging_engine(), spec.qualified, tenant) is not None
 
 
 def _window(spec: EntitySpec, tenant: str) -> datetime:

@@ -28,17 +28,16 @@ def started_at(engine: Engine, run_id: str) -> datetime:
     return value
 
 
-def has_watermark(engine: Engine, entity: str, tenant: str) -> bool:
+def watermark(engine: Engine, entity: str, tenant: str) -> datetime | None:
+    """The high-water mark of the last successful run for ``(entity, tenant)``; ``None`` before the first."""
     with engine.connect() as conn:
         return conn.execute(select(watermarks.c.high_water).where(
-            watermarks.c.entity == entity, watermarks.c.tenant == tenant)).first() is not None
+            watermarks.c.entity == entity, watermarks.c.tenant == tenant)).scalar_one_or_none()
 
 
 def window_start(engine: Engine, entity: str, tenant: str, *, lookback_days: int, history_start: date) -> datetime:
     """Where an incremental read begins: the watermark minus the look-back window, or the history start."""
-    with engine.connect() as conn:
-        mark = conn.execute(select(watermarks.c.high_water).where(
-            watermarks.c.entity == entity, watermarks.c.tenant == tenant)).scalar_one_or_none()
+    mark = watermark(engine, entity, tenant)
     if mark is None:
         return datetime.combine(history_start, datetime.min.time())
     return mark - timedelta(days=lookback_days)
