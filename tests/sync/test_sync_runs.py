@@ -51,3 +51,19 @@ def test_entity_pairs_rule_s2():
         parse_entity_pairs({"1": 10001, "2": 10001})
     with pytest.raises(ValueError, match="must map legal entity ids"):
         parse_entity_pairs("[1, 2]")
+
+
+def test_landing_keeps_only_the_newest_runs(tmp_path):
+    import os
+    import time
+
+    from tlsync.sync.pipeline import prune_landing
+
+    for i in range(5):
+        run = tmp_path / f"run-{i}" / "SITE"
+        run.mkdir(parents=True)
+        (run / "timelog.customers.jsonl").write_text("{}\n")
+        os.utime(tmp_path / f"run-{i}", (time.time() - 100 + i, time.time() - 100 + i))
+    removed = prune_landing(tmp_path, keep=2)
+    assert sorted(p.name for p in removed) == ["run-0", "run-1", "run-2"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-3", "run-4"]

@@ -6,6 +6,8 @@
 - ``TLSYNC_LOOKBACK_DAYS``: how far incremental reads reach back behind the watermark (default 7, the TimeLog
   guide's "daily: last 7 days" advice).
 - ``TLSYNC_HISTORY_START``: the first date of an initial load of dated records (default 2021-01-01).
+- ``TLSYNC_LANDING_KEEP_RUNS``: how many runs' landing files to keep (default 7); older ones are deleted when a run
+  finishes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def staging_url() -> str:
 
 def lookback_days() -> int:
     return int(os.environ.get("TLSYNC_LOOKBACK_DAYS", "7"))
+
+
+def landing_keep_runs() -> int:
+    return int(os.environ.get("TLSYNC_LANDING_KEEP_RUNS", "7"))
 
 
 def history_start() -> date:

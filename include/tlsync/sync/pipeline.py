@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
+import shutil
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -185,9 +186,22 @@ def finish(run_id: str, parts: Iterable[Mapping | None]) -> str:
     calls = runs.sum_calls(p.get("calls") for p in parts)
     advance = [tuple(a) for p in parts for a in p.get("advance", ())]
     runs.finish_run(engine, run_id, calls, advance)
+    prune_landing(config.out_dir() / "landing", keep=config.landing_keep_runs())
     text = runs.format_summary(engine, run_id)
     log.info("run summary\n%s", text)
     return text
+
+
+def prune_landing(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest runs' landing folders (they are only needed to retry a run's tasks and
+    to look into a recent run; staging and quarantine hold what lasts)."""
+    if not folder.is_dir():
+        return []
+    runs_by_age = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = runs_by_age[keep:]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 def fail(run_id: str) -> None:
