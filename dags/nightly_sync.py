@@ -19,18 +19,15 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, dag, task, task_group
+from airflow.sdk import dag, task, task_group
 
 from tlsync.staging.entities import ENTITIES, TIMELOG_SITE_DATED, TIMELOG_SITE_FULL
+from tlsync_airflow.assets import staged_asset
 
 TIMELOG_CONN = "timelog_default"
 UNICONTA_CONN = "uniconta_default"
 SITE_ENTITIES = [s for s in ENTITIES if s.system == "timelog" and s.name in TIMELOG_SITE_FULL + TIMELOG_SITE_DATED]
 PAIR_ENTITIES = [s for s in ENTITIES if s not in SITE_ENTITIES]
-
-
-def asset(spec) -> Asset:
-    return Asset(name=f"staging.{spec.qualified}", uri=f"tlsync://staging/{spec.system}/{spec.name}")
 
 
 DEFAULT_ARGS = {
@@ -79,7 +76,7 @@ def tlsync_nightly_sync():
             with TimeLogHook(TIMELOG_CONN).get_conn() as timelog:
                 return pipeline.extract_timelog_site(timelog, sync_run)
 
-        @task(outlets=[asset(s) for s in SITE_ENTITIES])
+        @task(outlets=[staged_asset(s) for s in SITE_ENTITIES])
         def validate_and_stage(extracted: dict) -> dict:
             from tlsync.sync import pipeline
 
@@ -105,7 +102,7 @@ def tlsync_nightly_sync():
             with UnicontaHook(UNICONTA_CONN).get_conn(company_id=pair["company_id"]) as uniconta:
                 return pipeline.extract_uniconta_company(uniconta, sync_run, pair)
 
-        @task(outlets=[asset(s) for s in PAIR_ENTITIES])
+        @task(outlets=[staged_asset(s) for s in PAIR_ENTITIES])
         def validate_and_stage(timelog: dict, uniconta: dict) -> dict:
             from tlsync.sync import pipeline
 
