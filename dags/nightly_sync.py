@@ -64,7 +64,7 @@ def tlsync_nightly_sync():
 
         from tlsync.sync import pipeline
 
-        return pipeline.parse_entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
+        return pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
 
     @task_group
     def timelog_site(sync_run: str):

@@ -67,3 +67,16 @@ def test_landing_keeps_only_the_newest_runs(tmp_path):
     removed = prune_landing(tmp_path, keep=2)
     assert sorted(p.name for p in removed) == ["run-0", "run-1", "run-2"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run-3", "run-4"]
+
+
+def test_entity_pairs_come_from_the_settings_file_when_there_is_one(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from tlsync.sync.pipeline import entity_pairs
+
+    monkeypatch.setenv("TLSYNC_SETTINGS", str(tmp_path / "integration.yaml"))
+    assert entity_pairs('{"1": 10001}') == [{"legal_entity_id": 1, "company_id": 10001}], "no file: the Variable"
+    example = Path(__file__).resolve().parents[2] / "config" / "integration.example.yaml"
+    (tmp_path / "integration.yaml").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    assert entity_pairs(None) == [{"legal_entity_id": 1, "company_id": 10001},
+                                  {"legal_entity_id": 2, "company_id": 10002}]

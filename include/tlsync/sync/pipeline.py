@@ -56,6 +56,22 @@ def parse_entity_pairs(raw: str | Mapping | None) -> list[dict]:
     return sorted(pairs, key=lambda p: p["legal_entity_id"])
 
 
+def entity_pairs(variable: str | Mapping | None) -> list[dict]:
+    """Which Uniconta company each TimeLog legal entity syncs with (rule S2). The integration settings file
+    (``TLSYNC_SETTINGS``, default ``config/integration.yaml``; ``python -m tlsync.settings``) is the administrator's
+    place for it; without that file, the Airflow Variable ``tlsync_entity_pairs`` is used."""
+    from tlsync import settings
+
+    if settings.settings_path().exists():
+        configured = settings.load()
+        pairs = {le: s.uniconta_company_id for le, s in configured.legal_entities.items() if s.uniconta_company_id}
+        if not pairs:
+            raise ValueError(f"{settings.settings_path()}: no legal entity has a Uniconta company yet (rule S1); "
+                             "choose one with `python -m tlsync.settings`")
+        return parse_entity_pairs(pairs)
+    return parse_entity_pairs(variable)
+
+
 def _manifest(run_id: str, tenant: str, written: dict[str, dict], calls: Mapping[str, int], advance: list,
               **extra: Any) -> dict:
     return {"run_id": run_id, "tenant": tenant, "entities": written, "calls": dict(calls),

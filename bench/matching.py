@@ -1,0 +1,234 @@
+"""Customer-matching benchmark (issue 5, rule L1): tlsync's matcher vs splink (DuckDB) in one run.
+
+    .venv/bin/uv pip install --python .venv/bin/python -r bench/requirements-bench.txt   # splink + duckdb, bench only
+    .venv/bin/python bench/matching.py [--n 100000] [--seed 42] [--skip-m] [--skip-big]
+
+Datasets: (a) the generator's M set (``generate("M")`` + ``truth("M")``), matched per Uniconta company against all
+TimeLog customers (rule S2: a customer may have a twin in each company); (b) ``simulators.generator.linkage`` with
+``--n`` debtors × ``--n`` customers. The parent writes each dataset to a temp dir once; every tool runs in its own
+subprocess (``--worker``) that loads the data, then times raw records → suggestions, so peak RSS is clean:
+reported memory is ``ru_maxrss`` at the end minus RSS before matching starts.
+
+Metrics, both tools alike: **precision** of the "One suggestion" links (debtor → exactly one customer), **recall**
+of the true pairs into One ∪ Several (the true customer among the debtor's suggestions).
+
+splink model (a simple one, as the issue asks, given the same signals ours uses): link_only; comparisons CVR/VAT
+(exact), phone (exact, E.164), name (Jaro-Winkler 0.95/0.88/0.7 on the normalised name), zip, customer number and
+e-mail domain (exact); blocking on CVR, phone, name core, zip + name prefix, customer number, e-mail domain; trained unsupervised (λ from CVR/phone blocks, ``estimate_u_using_random_sampling``, EM on CVR, name and
+phone blocks). Inputs are
+normalised with tlsync's normalisers inside the timed section (the same work ours does). splink "One suggestion" =
+exactly one candidate with match probability ≥ 0.9; "Several" = any other debtor with a candidate ≥ 0.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
+
+P_ONE, P_CAND = 0.9, 0.2
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _reset_peak() -> None:
+    # ru_maxrss survives fork+exec from the (large) parent; VmHWM belongs to this process's own address space and
+    # writing 5 to clear_refs resets it to the current RSS, so the delta is the matching's alone.
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- data ------------------------------------------------------------------------------------------------------
+
+def write_m(d: Path, seed: int) -> None:
+    from simulators.generator import generate, truth
+    fx = generate("M", seed)
+    (d / "customers.jsonl").write_text("".join(json.dumps(c, default=str, ensure_ascii=False) + "\n"
+                                               for c in fx["timelog"]["Customers"]), encoding="utf-8")
+    with (d / "debtors.jsonl").open("w", encoding="utf-8") as f:
+        for comp in fx["uniconta"]["companies"]:
+            for r in comp["DebtorClient"]:
+                f.write(json.dumps({**r, "_company": comp["CompanyId"]}, default=str, ensure_ascii=False) + "\n")
+    with (d / "truth.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, ("company", "timelog_customer_id", "uniconta_debtor_account", "kind"))
+        w.writeheader()
+        for t in truth("M", seed):
+            w.writerow({"company": t["company_id"], "timelog_customer_id": t["timelog_customer_id"],
+                        "uniconta_debtor_account": t["uniconta_debtor_account"], "kind": t["kind"]})
+
+
+def write_big(d: Path, n: int, seed: int) -> None:
+    from simulators.generator.linkage import write_linkage
+    write_linkage(d, n, seed)
+    rows = list(csv.DictReader((d / "truth.csv").open()))
+    with (d / "truth.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, ("company", "timelog_customer_id", "uniconta_debtor_account", "kind"))
+        w.writeheader()
+        for t in rows:
+            w.writerow({"company": 0, **t})
+
+
+def load(d: Path) -> tuple[dict[int, list[dict]], list[dict]]:
+    by_company: dict[int, list[dict]] = {}
+    for line in (d / "debtors.jsonl").open(encoding="utf-8"):
+        r = json.loads(line)
+        by_company.setdefault(int(r.pop("_company", 0)), []).append(r)
+    customers = [json.loads(line) for line in (d / "customers.jsonl").open(encoding="utf-8")]
+    return by_company, customers
+
+
+# --- the two tools: each returns {(company, account): (view, [customer ids])} ----------------------------------
+
+def run_ours(by_company, customers):
+    from tlsync.matching import build_index, match_customers
+    out = {}
+    index = build_index(customers)
+    for comp, debtors in by_company.items():
+        res = match_customers(debtors, index=index)
+        for r in res.rows:
+            out[(comp, r.debtor_account)] = (r.view, [c.customer_id for c in r.candidates])
+    return out
+
+
+def _frame(records, side):
+    import pandas as pd
+    from tlsync.matching.blocking import prepare_customer, prepare_debtor
+    prep = prepare_debtor if side == "uniconta" else prepare_customer
+    rows = []
+    for i, rec in enumerate(records):
+        p = prep(rec)
+        rows.append({"unique_id": i, "cvr": p.vat or None, "phone": p.phone or None, "name": p.name or None,
+                     "number": p.number or None, "domain": p.domain or None,
+                     "core": p.core or None, "prefix": p.core[:4] or None, "zip": p.zip or None})
+    return pd.DataFrame(rows)
+
+
+def run_splink(by_company, customers):
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    import logging
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    out = {}
+    right = _frame(customers, "timelog")
+    cust_ids = [c["ID"] for c in customers]
+    for comp, debtors in by_company.items():
+        left = _frame(debtors, "uniconta")
+        settings = SettingsCreator(
+            link_type="link_only",
+            comparisons=[cl.ExactMatch("cvr"), cl.ExactMatch("phone"),
+                         cl.JaroWinklerAtThresholds("name", [0.95, 0.88, 0.7]), cl.ExactMatch("zip"),
+                         cl.ExactMatch("number"), cl.ExactMatch("domain")],
+            blocking_rules_to_generate_predictions=[block_on("cvr"), block_on("phone"), block_on("core"),
+                                                    block_on("zip", "prefix"), block_on("number"),
+                                                    block_on("domain")],
+            retain_intermediate_calculation_columns=False, retain_matching_columns=False)
+        linker = Linker([left, right], settings, db_api=DuckDBAPI(), input_table_aliases=["uniconta", "timelog"])
+        linker.training.estimate_probability_two_random_records_match([block_on("cvr"), block_on("phone")],
+                                                                      recall=0.8)
+        linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("cvr"))
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("core"))
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("phone"))
+        pred = linker.inference.predict(threshold_match_probability=P_CAND).as_pandas_dataframe()
+        cands: dict[int, list[tuple[float, int]]] = {}
+        for sl, ul, ur, p in zip(pred["source_dataset_l"], pred["unique_id_l"], pred["unique_id_r"],
+                                 pred["match_probability"]):
+            d, c = (ul, ur) if sl == "uniconta" else (ur, ul)
+            cands.setdefault(int(d), []).append((float(p), int(c)))
+        for i, deb in enumerate(debtors):
+            cs = sorted(cands.get(i, []), reverse=True)
+            strong = [c for c in cs if c[0] >= P_ONE]
+            view = "one" if len(strong) == 1 else ("several" if cs else "none")
+            ids = [cust_ids[strong[0][1]]] if view == "one" else [cust_ids[c] for _, c in cs]
+            out[(comp, str(deb["Account"]))] = (view, ids)
+    return out
+
+
+def worker(tool: str, d: Path) -> None:
+    by_company, customers = load(d)
+    _reset_peak()
+    base = _rss_mb()
+    t0 = time.perf_counter()
+    out = (run_ours if tool == "ours" else run_splink)(by_company, customers)
+    wall = time.perf_counter() - t0
+    peak = _peak_mb() - base
+    truth = {(int(t["company"]), t["uniconta_debtor_account"]): int(t["timelog_customer_id"])
+             for t in csv.DictReader((d / "truth.csv").open())}
+    n_one = tp = found = 0
+    for key, (view, ids) in out.items():
+        if view == "one":
+            n_one += 1
+            tp += truth.get(key) == ids[0]
+        if key in truth and view in ("one", "several") and truth[key] in ids:
+            found += 1
+    print(json.dumps({"tool": tool, "wall_s": round(wall, 2), "peak_mb": round(peak, 1), "one": n_one,
+                      "precision": round(tp / max(n_one, 1), 4), "recall": round(found / max(len(truth), 1), 4),
+                      "debtors": len(out), "customers": len(customers), "truth": len(truth)}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--skip-m", action="store_true")
+    ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--worker", choices=("ours", "splink"))
+    ap.add_argument("--data")
+    a = ap.parse_args()
+    if a.worker:
+        worker(a.worker, Path(a.data))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = []
+        if not a.skip_m:
+            sets.append(("M (generator, 2 companies)", Path(tmp) / "m", lambda p: write_m(p, a.seed)))
+        if not a.skip_big:
+            sets.append((f"{a.n:,} x {a.n:,} (linkage)", Path(tmp) / "big", lambda p: write_big(p, a.n, a.seed)))
+        for label, path, make in sets:
+            path.mkdir()
+            make(path)
+            res = {}
+            for tool in ("ours", "splink"):
+                proc = subprocess.run([sys.executable, __file__, "--worker", tool, "--data", str(path)],
+                                      capture_output=True, text=True)
+                if proc.returncode:
+                    print(f"{tool} failed on {label}:\n{proc.stderr[-3000:]}", file=sys.stderr)
+                    continue
+                res[tool] = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(f"\n== {label}")
+            print(f"{'tool':8} {'precision(One)':>15} {'recall(One+Several)':>20} {'One':>7} {'wall s':>8} "
+                  f"{'peak MB':>8}")
+            for tool, r in res.items():
+                print(f"{tool:8} {r['precision']:>15.4f} {r['recall']:>20.4f} {r['one']:>7} {r['wall_s']:>8.2f} "
+                      f"{r['peak_mb']:>8.1f}")
+            if len(res) == 2:
+                print(f"time ratio splink/ours: {res['splink']['wall_s'] / max(res['ours']['wall_s'], 1e-9):.2f}x; "
+                      f"memory ratio splink/ours: {res['splink']['peak_mb'] / max(res['ours']['peak_mb'], 1e-9):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

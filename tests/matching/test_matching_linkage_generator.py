@@ -1,0 +1,47 @@
+"""The large labelled linkage set (simulators.generator.linkage) behind the matching bench (issue 5)."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+from simulators.generator.linkage import iter_linkage, linkage, write_linkage
+from tlsync.matching import match_customers, norm_cvr, norm_name
+
+
+def test_deterministic_and_streamed(tmp_path) -> None:
+    assert list(iter_linkage(300, 7)) == list(iter_linkage(300, 7))
+    assert list(iter_linkage(300, 7)) != list(iter_linkage(300, 8))
+    write_linkage(tmp_path, 300, 7)
+    debtors, customers, truth = linkage(300, 7)
+    assert len((tmp_path / "debtors.jsonl").read_text().splitlines()) == len(debtors)
+    assert len(list(csv.DictReader((tmp_path / "truth.csv").open()))) == len(truth)
+
+
+def test_truth_is_consistent_and_carries_every_kind_and_decoy() -> None:
+    debtors, customers, truth = linkage(3000, 42)
+    accounts = Counter(d["Account"] for d in debtors)
+    ids = {c["ID"] for c in customers}
+    assert 2600 <= len(debtors) <= 3100 and 2600 <= len(customers) <= 3100
+    assert all(t["timelog_customer_id"] in ids and accounts[t["uniconta_debtor_account"]] == 1 for t in truth)
+    assert set(Counter(t["kind"] for t in truth)) == {"exact", "messy_name", "typo", "cvr_only", "phone_only",
+                                                     "number_only", "name_only"}
+    twins = {t["uniconta_debtor_account"] for t in truth}
+    nos = {c["No"] for c in customers if c["No"]}
+    linked_nos = {c["No"] for c in customers if c["ID"] in {t["timelog_customer_id"] for t in truth}}
+    assert any(d["Account"] in nos - linked_nos for d in debtors if d["Account"] not in twins)      # number clash
+    cvrs = Counter(norm_cvr(c["VATNo"]) for c in customers if norm_cvr(c["VATNo"]))
+    assert any(n > 1 for n in cvrs.values())                                                          # duplicates
+    twin_names = {norm_name(c["Name"]) for c in customers}
+    assert any(norm_name(d["Name"]) in twin_names for d in debtors if d["Account"] not in twins)       # look-alikes
+
+
+def test_matcher_precision_and_recall_on_a_linkage_sample() -> None:
+    debtors, customers, truth = linkage(4000, 3)
+    res = match_customers(debtors, customers)
+    want = {t["uniconta_debtor_account"]: t["timelog_customer_id"] for t in truth}
+    one = res.one
+    precision = sum(want.get(r.debtor_account) == r.best.customer_id for r in one) / len(one)
+    recall = sum(1 for r in res.rows if r.debtor_account in want and r.view in ("one", "several")
+                 and any(c.customer_id == want[r.debtor_account] for c in r.candidates)) / len(want)
+    assert precision >= 0.995 and recall >= 0.995
