@@ -4,10 +4,11 @@ Why: comparing every debtor with every customer is N×M (10¹⁰ pairs at 100k �
 to a :class:`Prepared` record of normalised keys once, the TimeLog side is indexed by those keys in plain dicts,
 and a debtor meets only the customers that share at least one key:
 
-- exact keys: valid CVR / VAT number, CVR digits (catches a TimeLog CVR keyed with a wrong check digit only when
+- first pass, exact keys: valid CVR / VAT number, CVR digits (catches a TimeLog CVR keyed with a wrong check digit only when
   the other digits agree — see ``cvr7``), E.164 phone, customer number (``Account`` = ``No``), e-mail domain,
   the name core (normalised name without legal form and spaces);
-- fuzzy keys: every *rare* name token (document frequency ≤ ``max_token_df``; "byg", "consult" are too common to
+- second pass (only for a debtor the first pass found no confident customer for), fuzzy keys: every *rare* name
+  token (document frequency ≤ ``max_token_df``; "byg", "consult" are too common to
   block on) and zip + the first four letters of the name core (a sorted-neighbourhood-like window that survives
   typos late in the name).
 

@@ -82,7 +82,13 @@ class MatchResult:
 
 def build_index(customers: Iterable[Mapping[str, Any]]) -> Index:
     """Normalise and index the TimeLog customers once; pass it as ``index=`` to match several companies."""
-    return Index(prepare_customer(c) for c in customers)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()          # see match_customers
+    try:
+        return Index(prepare_customer(c) for c in customers)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _doubtful_duplicate(cands: list[Scored]) -> bool:
