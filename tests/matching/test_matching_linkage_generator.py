@@ -5,15 +5,16 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-from simulators.generator.linkage import iter_linkage, linkage, write_linkage
 from tlsync.matching import match_customers, norm_cvr, norm_name
+
+from simulators.generator.linkage import iter_linkage, linkage, write_linkage
 
 
 def test_deterministic_and_streamed(tmp_path) -> None:
     assert list(iter_linkage(300, 7)) == list(iter_linkage(300, 7))
     assert list(iter_linkage(300, 7)) != list(iter_linkage(300, 8))
     write_linkage(tmp_path, 300, 7)
-    debtors, customers, truth = linkage(300, 7)
+    debtors, _customers, truth = linkage(300, 7)
     assert len((tmp_path / "debtors.jsonl").read_text().splitlines()) == len(debtors)
     assert len(list(csv.DictReader((tmp_path / "truth.csv").open()))) == len(truth)
 

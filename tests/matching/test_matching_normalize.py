@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
-from tlsync.matching import (cvr_digits, email_domain, legal_form, name_core, norm_cvr, norm_name, norm_number,
-                             norm_phone, norm_vat, norm_zip)
+from tlsync.matching import (
+    cvr_digits,
+    email_domain,
+    legal_form,
+    name_core,
+    norm_cvr,
+    norm_name,
+    norm_number,
+    norm_phone,
+    norm_vat,
+    norm_zip,
+)
 
 VALID = "13585628"  # valid mod-11
 
@@ -73,7 +82,6 @@ def test_fast_paths_agree_with_stdnum_and_phonenumbers() -> None:
 
     import phonenumbers
     from stdnum.dk import cvr as stdnum_cvr
-
     from tlsync.matching.normalize import _parse_phone, cvr_valid
     rng = random.Random(5)
     for _ in range(3000):

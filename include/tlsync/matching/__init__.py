@@ -14,10 +14,22 @@ Pure Python (rapidfuzz, python-stdnum, phonenumbers); no Airflow, no database: f
 
 from __future__ import annotations
 
-from .normalize import (cvr_digits, email_domain, legal_form, name_core, norm_cvr, norm_name, norm_number, norm_phone,
-                        norm_vat, norm_zip)
+from .normalize import (
+    cvr_digits,
+    email_domain,
+    legal_form,
+    name_core,
+    norm_cvr,
+    norm_name,
+    norm_number,
+    norm_phone,
+    norm_vat,
+    norm_zip,
+    parse_name,
+)
 from .scoring import Scored
 from .views import VIEWS, MatchResult, Suggestion, build_index, match_customers
 
-__all__ = ["match_customers", "build_index", "MatchResult", "Suggestion", "Scored", "VIEWS", "norm_cvr", "norm_vat", "cvr_digits",
-           "norm_phone", "norm_name", "name_core", "legal_form", "email_domain", "norm_number", "norm_zip"]
+__all__ = ["VIEWS", "MatchResult", "Scored", "Suggestion", "build_index", "cvr_digits", "email_domain", "legal_form",
+           "match_customers", "name_core", "norm_cvr", "norm_name", "norm_number", "norm_phone", "norm_vat", "norm_zip",
+           "parse_name"]

@@ -17,8 +17,21 @@ from functools import lru_cache
 import phonenumbers
 from stdnum.eu import vat as eu_vat
 
-__all__ = ["norm_number", "cvr_valid", "norm_cvr", "norm_vat", "cvr_digits", "norm_phone", "norm_name", "name_core",
-           "legal_form", "email_domain", "norm_zip", "GENERIC_EMAIL_DOMAINS"]
+__all__ = [
+    "GENERIC_EMAIL_DOMAINS",
+    "cvr_digits",
+    "cvr_valid",
+    "email_domain",
+    "legal_form",
+    "name_core",
+    "norm_cvr",
+    "norm_name",
+    "norm_number",
+    "norm_phone",
+    "norm_vat",
+    "norm_zip",
+    "parse_name",
+]
 
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _TOKEN = re.compile(r"[0-9a-z]+")
@@ -38,8 +51,7 @@ def cvr_digits(value: object) -> str:
     not; ``""`` when it is not 8 digits after removing a DK prefix. Used to spot keying errors (a TimeLog CVR with
     a wrong check digit next to the right one in Uniconta)."""
     s = _NON_ALNUM.sub("", str(value or "")).upper()
-    if s.startswith("DK"):
-        s = s[2:]
+    s = s.removeprefix("DK")
     return s if len(s) == 8 and s.isdigit() else ""
 
 
@@ -82,8 +94,8 @@ def _foreign_vat(compact: str) -> str:
         try:
             if eu_vat.is_valid(compact):
                 return eu_vat.compact(compact)
-        except Exception:  # noqa: BLE001 - stdnum raises on odd country codes; treat as unknown
-            pass
+        except Exception:  # noqa: BLE001 - stdnum raises on odd country codes: treat as unknown
+            return compact if len(compact) >= 6 else ""
     return compact if len(compact) >= 6 else ""
 
 
@@ -148,9 +160,9 @@ _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
 _FORM_OF = {v: k for k, vs in _LEGAL_FORMS.items() for v in vs}
 _SPLIT_FORMS = {("a", "s"): "as", ("i", "s"): "is", ("k", "s"): "ks", ("p", "s"): "ps", ("a", "m", "b", "a"): "amba",
                 ("g", "m", "b", "h"): "gmbh", ("b", "v"): "bv"}
+_SPLIT_LAST = {parts[-1] for parts in _SPLIT_FORMS}
 
 
-@lru_cache(maxsize=262144)
 def _parse_name(value: str) -> tuple[str, str]:
     s = value.casefold().translate(_FOLD)
     if not s.isascii():
@@ -159,17 +171,26 @@ def _parse_name(value: str) -> tuple[str, str]:
     tokens = _TOKEN.findall(s.replace("&", " og ").replace("+", " og "))
     form = ""
     # strip legal forms at the end (possibly split by punctuation: "a/s" → "a s", "g.m.b.h." → "g m b h")
-    changed = True
-    while tokens and changed:
-        changed = False
-        for parts, key in _SPLIT_FORMS.items():
-            n = len(parts)
-            if len(tokens) > n and tuple(tokens[-n:]) == parts:
-                form, tokens, changed = form or key, tokens[:-n], True
+    while len(tokens) > 1:
+        last = tokens[-1]
+        if last in _SPLIT_LAST:
+            for parts, key in _SPLIT_FORMS.items():
+                n = len(parts)
+                if len(tokens) > n and tuple(tokens[-n:]) == parts:
+                    form, tokens = form or key, tokens[:-n]
+                    break
+            else:
                 break
-        if not changed and len(tokens) > 1 and tokens[-1] in _FORM_OF:
-            form, tokens, changed = form or _FORM_OF[tokens[-1]], tokens[:-1], True
+        elif last in _FORM_OF:
+            form, tokens = form or _FORM_OF[last], tokens[:-1]
+        else:
+            break
     return " ".join(tokens), form
+
+
+def parse_name(value: object) -> tuple[str, str]:
+    """``(norm_name(value), legal_form(value))`` in one go."""
+    return _parse_name(str(value or ""))
 
 
 def norm_name(value: object) -> str:

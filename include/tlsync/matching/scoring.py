@@ -22,7 +22,7 @@ from rapidfuzz.fuzz import ratio, token_sort_ratio
 
 from .blocking import Index, Prepared
 
-__all__ = ["Scored", "score_pair", "CANDIDATE", "CONFIDENT", "MARGIN", "W"]
+__all__ = ["CANDIDATE", "CONFIDENT", "MARGIN", "Scored", "W", "score_pair"]
 
 # Weights (points). Tuned on the generator's M set (seed 42) and checked on other seeds and the S set.
 W = {

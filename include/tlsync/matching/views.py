@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .blocking import Index, prepare_customer, prepare_debtor
-from .scoring import CANDIDATE, CONFIDENT, MARGIN, Scored, score_pair
+from .scoring import CANDIDATE, MARGIN, Scored, score_pair
 
-__all__ = ["Suggestion", "MatchResult", "match_customers", "build_index", "VIEWS"]
+__all__ = ["VIEWS", "MatchResult", "Suggestion", "build_index", "match_customers"]
 
 VIEWS = ("one", "several", "none", "ignored")
 
@@ -120,7 +120,7 @@ def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Ma
             d = prepare_debtor(rec)
             exact = index.candidates(d)
             scored = [s for s in (score_pair(d, customers_[i], index) for i in exact) if s.score >= CANDIDATE]
-            if not any(s.score >= CONFIDENT for s in scored):
+            if not scored:
                 scored += [s for s in (score_pair(d, customers_[i], index) for i in index.fuzzy_candidates(d, exact))
                            if s.score >= CANDIDATE]
             rows.append(_row(rec, scored, max_candidates))
