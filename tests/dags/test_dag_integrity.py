@@ -69,3 +69,11 @@ def test_nightly_sync_schedule_and_wiring(bag):
     assert tasks["record_failure"].trigger_rule == "one_failed"
     assert tasks["record_failure"].upstream_task_ids >= {"timelog_site.validate_and_stage",
                                                          "legal_entity.validate_and_stage"}
+
+
+def test_customer_linking_runs_on_staged_customers_not_on_the_clock(bag):
+    dag = bag.dags["tlsync_customer_linking"]
+    condition = dag.timetable.asset_condition
+    assert type(condition).__name__ == "AssetAny", "either side's new customers trigger a refresh"
+    assert {a.uri for a in condition.objects} == {"tlsync://staging/uniconta/debtors",
+                                                  "tlsync://staging/timelog/customers"}

@@ -123,6 +123,23 @@ quarantine = Table(
 )
 
 
+link_suggestions = Table(
+    "link_suggestions",
+    metadata,
+    Column("company_id", String(64), primary_key=True),
+    Column("debtor_account", String(200), primary_key=True),
+    Column("rank", Integer, primary_key=True),            # 0 = the debtor's row without candidates
+    Column("view", String(16), nullable=False),            # one | several | none | ignored (rule L2)
+    Column("debtor_name", String(400)),
+    Column("customer_id", String(64)),
+    Column("customer_name", String(400)),
+    Column("score", Integer),
+    Column("reasons", Text),                               # JSON list of readable reasons
+    Column("computed_at", DateTime, nullable=False),
+    comment="Customer-linking suggestions per Uniconta debtor (rules L1/L2), recomputed after each staging",
+)
+
+
 def create_all(engine) -> None:
     """Create every table that does not exist yet (idempotent)."""
     metadata.create_all(engine)

@@ -1,0 +1,38 @@
+"""tlsync customer linking — recompute the linking suggestions whenever either side's customers were staged
+(rules L1/L2; issue 5). Asset-triggered by the nightly sync, never by the clock.
+
+    staging.uniconta.debtors | staging.timelog.customers ──► refresh_suggestions (per Uniconta company)
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from tlsync_airflow.assets import staged
+
+
+@dag(
+    dag_id="tlsync_customer_linking",
+    schedule=staged("uniconta.debtors") | staged("timelog.customers"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Copenhagen"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["tlsync", "linking"],
+    doc_md=__doc__,
+)
+def tlsync_customer_linking():
+    @task
+    def refresh_suggestions() -> dict:
+        from airflow.sdk import Variable
+
+        from tlsync.matching.refresh import refresh_suggestions as refresh
+        from tlsync.sync import config, pipeline
+
+        companies = [p["company_id"] for p in pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))]
+        return {str(k): v for k, v in refresh(config.staging_engine(), companies).items()}
+
+    refresh_suggestions()
+
+
+tlsync_customer_linking()

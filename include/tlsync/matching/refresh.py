@@ -1,0 +1,59 @@
+"""Recompute the customer-linking suggestions from what the nightly sync staged (rules L1/L2).
+
+Reads the staged Uniconta debtors of each company and the staged TimeLog customers (payloads, the APIs' own field
+names), runs :func:`match_customers`, and replaces that company's rows in ``link_suggestions``: one row per
+candidate (rank 1, 2, …; rank 0 for a debtor without any), with the view, score and reasons. The review (CLI,
+Excel) reads this table; the DAG ``tlsync_customer_linking`` runs this after every staging of either side.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, insert, select
+
+from tlsync.staging.tables import STAGING, link_suggestions
+
+from .views import build_index, match_customers
+
+
+def _payloads(engine: Engine, entity: str, tenant: str | None = None) -> list[dict]:
+    table = STAGING[entity]
+    query = select(table.c.payload)
+    if tenant is not None:
+        query = query.where(table.c.tenant == tenant)
+    with engine.connect() as conn:
+        return [json.loads(p) for p in conn.execute(query.order_by(table.c.natural_key)).scalars()]
+
+
+def refresh_suggestions(engine: Engine, company_ids: Iterable[int], *, ignored: dict[int, set[str]] | None = None,
+                        now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Recompute and store the suggestions of each company; returns the count per view per company."""
+    now = now or datetime.now().replace(microsecond=0)
+    customers = _payloads(engine, "timelog.customers")
+    names = {str(c.get("ID")): c.get("Name") for c in customers}
+    index = build_index(customers)
+    counts: dict[int, dict[str, int]] = {}
+    for company in company_ids:
+        debtors = _payloads(engine, "uniconta.debtors", str(company))
+        result = match_customers(debtors, index=index, ignored=(ignored or {}).get(company, ()))
+        rows = []
+        for suggestion in result.rows:
+            base = {"company_id": str(company), "debtor_account": suggestion.debtor_account,
+                    "view": suggestion.view, "debtor_name": (suggestion.debtor.get("Name") or "")[:400],
+                    "computed_at": now}
+            if not suggestion.candidates:
+                rows.append({**base, "rank": 0, "customer_id": None, "customer_name": None, "score": None,
+                             "reasons": "[]"})
+            for rank, cand in enumerate(suggestion.candidates, start=1):
+                rows.append({**base, "rank": rank, "customer_id": str(cand.customer_id),
+                             "customer_name": (names.get(str(cand.customer_id)) or "")[:400], "score": cand.score,
+                             "reasons": json.dumps(cand.reasons, ensure_ascii=False)})
+        with engine.begin() as conn:
+            conn.execute(delete(link_suggestions).where(link_suggestions.c.company_id == str(company)))
+            if rows:
+                conn.execute(insert(link_suggestions), rows)
+        counts[company] = result.counts()
+    return counts
