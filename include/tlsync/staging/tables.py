@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Index,
     DateTime,
     Integer,
     MetaData,
@@ -143,3 +144,61 @@ link_suggestions = Table(
 def create_all(engine) -> None:
     """Create every table that does not exist yet (idempotent)."""
     metadata.create_all(engine)
+
+
+# ---- the sync ledger (every write idempotent through it) -------------------------------------------------------
+
+sync_ledger = Table(
+    "sync_ledger",
+    metadata,
+    Column("domain", String(32), primary_key=True),         # customer_link | debtor | customer | invoice | …
+    Column("legal_entity_id", Integer, primary_key=True),   # 0 for site-wide records
+    Column("source_key", String(200), primary_key=True),    # the source record's stable key (e.g. invoice GUID)
+    Column("state", String(24), nullable=False),            # pending | in_flight | done | failed | ignored | …
+    Column("target_key", String(200)),                      # the written record's key in the other system
+    Column("content_hash", String(64)),                     # hash of what was last written (skip unchanged)
+    Column("reason", Text),                                 # why failed / ignored / waiting for review
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("details", Text),                                # JSON, never a secret
+    Column("run_id", String(64)),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    comment="Current state of every record tlsync writes, keyed by the source record; makes writes idempotent",
+)
+
+ledger_events = Table(
+    "ledger_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("domain", String(32), nullable=False),
+    Column("legal_entity_id", Integer, nullable=False),
+    Column("source_key", String(200), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("state_before", String(24)),
+    Column("state_after", String(24), nullable=False),
+    Column("target_key", String(200)),
+    Column("before", Text),                                 # JSON: the values before the write
+    Column("after", Text),                                  # JSON: the values written
+    Column("reason", Text),
+    Column("run_id", String(64)),
+    Column("actor", String(100), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_ledger_events_record", "domain", "legal_entity_id", "source_key"),
+    comment="Append-only audit of every ledger transition, with before/after values",
+)
+
+customer_links = Table(
+    "customer_links",
+    metadata,
+    Column("legal_entity_id", Integer, primary_key=True),
+    Column("debtor_account", String(200), primary_key=True),   # Uniconta DebtorClient.Account
+    Column("company_id", String(64), nullable=False),          # Uniconta company of the legal entity (S2)
+    Column("customer_id", String(64)),                         # TimeLog customer ID; NULL while ignored
+    Column("state", String(16), nullable=False),               # linked | ignored
+    Column("action", String(32), nullable=False),              # timelog_wins | uniconta_wins | imported | ignored
+    Column("run_id", String(64)),
+    Column("actor", String(100)),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_customer_links_customer", "legal_entity_id", "customer_id"),
+    comment="Uniconta debtor ⇄ TimeLog customer links and ignored debtors per legal entity (rules L2/L3)",
+)

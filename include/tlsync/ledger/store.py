@@ -1,0 +1,297 @@
+"""``Ledger``: read and move the state of written records; every move is audited with before/after values.
+
+States (strings, so a report can show them as they are):
+
+``pending``    known, not written yet (e.g. a booked invoice waiting for its transfer)
+``in_flight``  claimed by a writer; the write may or may not have landed (see the package docstring)
+``done``       written; ``target_key`` is the record's key in the other system
+``failed``     the write was refused; ``reason`` says why, in words an administrator can act on
+``ignored``    an administrator chose not to write it (can be un-ignored)
+``elsewhere``  written by someone else (TimeLog's built-in integration); adopted, never sent again
+``review``     waiting for a person (e.g. an expense posting whose type is ambiguous); ``reason`` says why
+
+Values passed as ``before``/``after``/``details`` are stored as JSON with secret-looking keys blanked, so the
+ledger can never become the place a password leaks to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tlsync.staging.tables import ledger_events, metadata, sync_ledger
+
+PENDING, IN_FLIGHT, DONE, FAILED, IGNORED, ELSEWHERE, REVIEW = (
+    "pending", "in_flight", "done", "failed", "ignored", "elsewhere", "review")
+STATES = (PENDING, IN_FLIGHT, DONE, FAILED, IGNORED, ELSEWHERE, REVIEW)
+WRITABLE = (PENDING, FAILED)           # states a writer may claim a record from (besides "no row yet")
+
+_SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|authori[sz]ation|pat$", re.IGNORECASE)
+
+
+class LedgerConflict(RuntimeError):
+    """A transition was asked from a state that does not allow it (names the record and both states)."""
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot store {type(value).__name__} in the ledger")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: ("***" if isinstance(k, str) and _SECRET_KEY.search(k) else _scrub(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str | None:
+    """Deterministic JSON (sorted keys; Decimals as strings so no øre is lost), secrets blanked."""
+    if value is None:
+        return None
+    return json.dumps(_scrub(value), sort_keys=True, ensure_ascii=False, default=_default, separators=(",", ":"))
+
+
+def content_hash(value: Any) -> str:
+    """SHA-256 of :func:`to_json` — equal hash, equal write: the test for "unchanged, write nothing"."""
+    return hashlib.sha256((to_json(value) or "").encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    domain: str
+    legal_entity_id: int
+    source_key: str
+    state: str
+    target_key: str | None = None
+    content_hash: str | None = None
+    reason: str | None = None
+    attempts: int = 0
+    details: dict = field(default_factory=dict)
+    run_id: str | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> LedgerEntry:
+        m = row._mapping
+        return cls(domain=m["domain"], legal_entity_id=m["legal_entity_id"], source_key=m["source_key"],
+                   state=m["state"], target_key=m["target_key"], content_hash=m["content_hash"],
+                   reason=m["reason"], attempts=m["attempts"] or 0,
+                   details=json.loads(m["details"]) if m["details"] else {}, run_id=m["run_id"],
+                   updated_at=m["updated_at"])
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+class Ledger:
+    """The sync ledger on one database (the staging database: one transaction can cover both)."""
+
+    def __init__(self, engine: Engine, *, run_id: str | None = None, actor: str = "tlsync") -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self.actor = actor
+        metadata.create_all(engine, tables=[sync_ledger, ledger_events])
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _key(domain: str, legal_entity_id: int, source_key: str):
+        return and_(sync_ledger.c.domain == domain, sync_ledger.c.legal_entity_id == int(legal_entity_id),
+                    sync_ledger.c.source_key == str(source_key))
+
+    def get(self, domain: str, legal_entity_id: int, source_key: str) -> LedgerEntry | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sync_ledger).where(self._key(domain, legal_entity_id, source_key))).first()
+        return LedgerEntry.from_row(row) if row else None
+
+    def entries(self, domain: str, legal_entity_id: int | None = None, *,
+                states: Iterable[str] | None = None) -> list[LedgerEntry]:
+        """All entries of a domain (optionally one legal entity, some states), by source key."""
+        q = select(sync_ledger).where(sync_ledger.c.domain == domain)
+        if legal_entity_id is not None:
+            q = q.where(sync_ledger.c.legal_entity_id == int(legal_entity_id))
+        if states is not None:
+            q = q.where(sync_ledger.c.state.in_(list(states)))
+        with self.engine.connect() as conn:
+            return [LedgerEntry.from_row(r) for r in conn.execute(q.order_by(sync_ledger.c.source_key))]
+
+    def by_key(self, domain: str, legal_entity_id: int) -> dict[str, LedgerEntry]:
+        """Every entry of one domain and legal entity, keyed by source key (one query; for bulk planning)."""
+        return {e.source_key: e for e in self.entries(domain, legal_entity_id)}
+
+    def in_flight(self, domain: str, legal_entity_id: int | None = None) -> list[LedgerEntry]:
+        """Writes that were claimed and never completed (a crash, a kill): verify them before writing again."""
+        return self.entries(domain, legal_entity_id, states=[IN_FLIGHT])
+
+    def counts(self, domain: str, legal_entity_id: int | None = None) -> dict[str, int]:
+        q = select(sync_ledger.c.state, func.count()).where(sync_ledger.c.domain == domain)
+        if legal_entity_id is not None:
+            q = q.where(sync_ledger.c.legal_entity_id == int(legal_entity_id))
+        with self.engine.connect() as conn:
+            return dict(conn.execute(q.group_by(sync_ledger.c.state)).all())
+
+    def events(self, domain: str, legal_entity_id: int, source_key: str) -> list[dict]:
+        """The audit trail of one record, oldest first, with ``before``/``after`` decoded."""
+        q = (select(ledger_events)
+             .where(ledger_events.c.domain == domain, ledger_events.c.legal_entity_id == int(legal_entity_id),
+                    ledger_events.c.source_key == str(source_key))
+             .order_by(ledger_events.c.id))
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        for r in rows:
+            r["before"] = json.loads(r["before"]) if r["before"] else None
+            r["after"] = json.loads(r["after"]) if r["after"] else None
+        return rows
+
+    # -- writing -------------------------------------------------------------------------------------------
+
+    def transition(self, domain: str, legal_entity_id: int, source_key: str, state: str, *, action: str,
+                   target_key: str | None = None, content_hash: str | None = None, reason: str | None = None,
+                   before: Any = None, after: Any = None, details: Any = None,
+                   expect: Iterable[str | None] | None = None, conn: Any = None) -> LedgerEntry:
+        """Set a record's state (creating its row) and append the event, in one transaction.
+
+        ``expect``: the states (``None`` = no row yet) the record may be in; otherwise :class:`LedgerConflict`.
+        ``target_key``/``content_hash``/``details`` left ``None`` keep their stored values. Pass ``conn`` to join
+        a caller's transaction (e.g. a link row and its ledger entry committed together)."""
+        if state not in STATES:
+            raise ValueError(f"unknown ledger state {state!r}; known: {', '.join(STATES)}")
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.transition(domain, legal_entity_id, source_key, state, action=action,
+                                       target_key=target_key, content_hash=content_hash, reason=reason,
+                                       before=before, after=after, details=details, expect=expect, conn=own)
+        key = self._key(domain, legal_entity_id, source_key)
+        row = conn.execute(select(sync_ledger).where(key)).first()
+        current = LedgerEntry.from_row(row) if row else None
+        was = current.state if current else None
+        if expect is not None and was not in set(expect):
+            where = was or "not in the ledger"
+            wanted = " or ".join(str(s) for s in expect)
+            raise LedgerConflict(f"{domain} {source_key} (legal entity {legal_entity_id}) is {where}; {action} "
+                                 f"needs it to be {wanted}")
+        now = _now()
+        values = {"state": state, "reason": reason, "run_id": self.run_id, "updated_at": now}
+        if target_key is not None:
+            values["target_key"] = str(target_key)
+        if content_hash is not None:
+            values["content_hash"] = content_hash
+        if details is not None:
+            values["details"] = to_json(details)
+        if state == IN_FLIGHT:
+            values["attempts"] = (current.attempts if current else 0) + 1
+        if current is None:
+            conn.execute(insert(sync_ledger).values(domain=domain, legal_entity_id=int(legal_entity_id),
+                                                    source_key=str(source_key), created_at=now,
+                                                    attempts=values.pop("attempts", 0), **values))
+        else:
+            conn.execute(update(sync_ledger).where(key).values(**values))
+        conn.execute(insert(ledger_events).values(
+            domain=domain, legal_entity_id=int(legal_entity_id), source_key=str(source_key), action=action,
+            state_before=was, state_after=state, target_key=values.get("target_key", current and current.target_key),
+            before=to_json(before), after=to_json(after), reason=reason, run_id=self.run_id, actor=self.actor,
+            at=now))
+        return self.get_in(conn, domain, legal_entity_id, source_key)
+
+    def get_in(self, conn: Any, domain: str, legal_entity_id: int, source_key: str) -> LedgerEntry:
+        return LedgerEntry.from_row(conn.execute(
+            select(sync_ledger).where(self._key(domain, legal_entity_id, source_key))).one())
+
+    def record_change(self, domain: str, legal_entity_id: int, source_key: str, *, action: str, written: Any,
+                      before: Any = None, target_key: str | None = None, state: str = DONE,
+                      conn: Any = None) -> bool:
+        """For writes that are idempotent by content (a debtor update, a link): record ``written`` as the new
+        state unless exactly that was already recorded. Returns ``False`` (and records nothing) when unchanged —
+        the caller then skips the write: a no-change night writes nothing."""
+        digest = content_hash(written)
+        current = self.get(domain, legal_entity_id, source_key) if conn is None else \
+            (lambda r: LedgerEntry.from_row(r) if r else None)(
+                conn.execute(select(sync_ledger).where(self._key(domain, legal_entity_id, source_key))).first())
+        if current is not None and current.state == state and current.content_hash == digest and \
+                (target_key is None or current.target_key == str(target_key)):
+            return False
+        self.transition(domain, legal_entity_id, source_key, state, action=action, target_key=target_key,
+                        content_hash=digest, before=before, after=written, conn=conn)
+        return True
+
+    def unchanged(self, domain: str, legal_entity_id: int, source_key: str, written: Any) -> bool:
+        """Whether ``written`` is exactly what the ledger says was last written (so the write can be skipped)."""
+        current = self.get(domain, legal_entity_id, source_key)
+        return current is not None and current.state == DONE and current.content_hash == content_hash(written)
+
+    def claim(self, domain: str, legal_entity_id: int, source_key: str, *, action: str = "claim",
+              details: Any = None, allow: Iterable[str] = WRITABLE) -> LedgerEntry | None:
+        """Move a record to ``in_flight`` if (and only if) it may be written now — no row, or a state in ``allow``.
+
+        Atomic on both databases: the row is inserted (a concurrent insert loses on the primary key) or updated
+        with the allowed states in the ``WHERE`` (a concurrent update loses on the row count). Committed before
+        returning, so the claim survives a crash of the write that follows. ``None``: someone else has it, or it is
+        done/ignored/elsewhere — do not write."""
+        allow = tuple(allow)
+        key = self._key(domain, legal_entity_id, source_key)
+        now = _now()
+        try:
+            with self.engine.begin() as conn:
+                was = conn.execute(select(sync_ledger.c.state, sync_ledger.c.attempts).where(key)).first()
+                if was is None:
+                    conn.execute(insert(sync_ledger).values(
+                        domain=domain, legal_entity_id=int(legal_entity_id), source_key=str(source_key),
+                        state=IN_FLIGHT, attempts=1, details=to_json(details), run_id=self.run_id,
+                        created_at=now, updated_at=now))
+                else:
+                    if was.state not in allow:
+                        return None
+                    changed = conn.execute(update(sync_ledger).where(key, sync_ledger.c.state.in_(allow)).values(
+                        state=IN_FLIGHT, attempts=(was.attempts or 0) + 1, reason=None, run_id=self.run_id,
+                        updated_at=now, **({"details": to_json(details)} if details is not None else {})))
+                    if changed.rowcount != 1:
+                        return None
+                conn.execute(insert(ledger_events).values(
+                    domain=domain, legal_entity_id=int(legal_entity_id), source_key=str(source_key), action=action,
+                    state_before=was.state if was else None, state_after=IN_FLIGHT, after=to_json(details),
+                    run_id=self.run_id, actor=self.actor, at=now))
+                return self.get_in(conn, domain, legal_entity_id, source_key)
+        except IntegrityError:
+            return None
+
+    def complete(self, domain: str, legal_entity_id: int, source_key: str, *, target_key: str | None,
+                 written: Any = None, before: Any = None, action: str = "write") -> LedgerEntry:
+        """A claimed write landed: ``done`` with the target key and the hash of what was written."""
+        return self.transition(domain, legal_entity_id, source_key, DONE, action=action, target_key=target_key,
+                               content_hash=content_hash(written) if written is not None else None,
+                               before=before, after=written, expect=(IN_FLIGHT,))
+
+    def fail(self, domain: str, legal_entity_id: int, source_key: str, reason: str, *,
+             action: str = "write", details: Any = None) -> LedgerEntry:
+        """A claimed write was refused (or never started): ``failed`` with a reason an administrator can act on."""
+        return self.transition(domain, legal_entity_id, source_key, FAILED, action=action, reason=reason,
+                               details=details, expect=(IN_FLIGHT, PENDING, FAILED, None))
+
+    def release(self, domain: str, legal_entity_id: int, source_key: str, *, reason: str | None = None,
+                action: str = "release") -> LedgerEntry:
+        """Give a claimed record back as ``pending`` without counting it as failed (e.g. the day's API quota ran
+        out before its write was attempted)."""
+        return self.transition(domain, legal_entity_id, source_key, PENDING, action=action, reason=reason,
+                               expect=(IN_FLIGHT,))
