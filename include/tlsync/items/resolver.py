@@ -1,0 +1,427 @@
+"""The default-item resolver: which Uniconta item (or GL account) one TimeLog invoice line gets (rules I1–I5).
+
+TimeLog's setup page lets the administrator choose, per *kind* of invoice line, how the item number is found
+(``ItemNumberDefaults`` in :mod:`tlsync.settings.models`):
+
+========================  ========================================================================  =====
+kind                      principles                                                                rule
+========================  ========================================================================  =====
+time                      on the line / by project type, project category, task type, hourly rate  I1
+                          / one specific item
+fixed_price               on the line / by project type or project category / one specific item    I2
+expense                   on the line / by expense type / one specific item                         I3
+mileage, per_diem,        on the line / one specific item **or a GL account**                      I4
+accommodation
+========================  ========================================================================  =====
+
+A dimension value without a mapping falls back to the line's own item (``ProductNo``, rule I1). A line that ends
+with no item is not transferable and says why (rule I5: without any defaults every line needs an item chosen by
+hand, and the integration still works for the lines that have one). An item that does not exist in the
+company's Uniconta items, or is blocked there, blocks the line too — Uniconta would refuse the order line.
+
+**What a line is.** The Reporting ``GetInvoiceLinesRaw`` line carries no kind of its own; TimeLog models it in
+the line *details* (``GetInvoiceLineDetailsRaw.RegistrationType``: work unit 2, expense 3, travel expense 4,
+instalment 6, mileage 16 …). :meth:`ItemResolver.line_kind` therefore looks, in this order, at
+
+1. ``line["_Kind"]`` — an explicit kind a caller already knows (one of :data:`LINE_KINDS`);
+2. ``line["_Details"]`` — the line's detail payloads, attached by the caller (:func:`attach_details`); the
+   most frequent registration type decides (rounding and currency differences do not count);
+3. the staged expenses (``GetExpensesRaw.InvoiceLineId``): a line an expense was invoiced on is an expense;
+4. the line's ``UnitType``: hours/minutes/days → time, km → mileage, anything else → fixed price.
+
+Travel expenses (registration type 4/12) are TimeLog's allowances: a text naming lodging (*logi, ophold,
+overnatning, hotel, accommodation*) makes them ``accommodation``, every other allowance is ``per_diem``.
+
+The dimension of a line is read the same way: project type and category through the line's ``ProjectID`` (or
+the invoice's), task type through the details' ``TaskID``, expense type through the expense registration, and
+the hourly rate from ``line["HourlyRateID"]`` when the caller knows it, otherwise inferred from the line's rate,
+currency and customer when exactly one TimeLog hourly rate fits (several or none: the line's own item applies).
+
+**Speed.** Everything is read once (:meth:`ItemResolver.from_staging`); :meth:`ItemResolver.resolve` is a few
+dictionary look-ups and reuses one :class:`LineItem` per distinct outcome, so a backfill of a million lines
+spends its time elsewhere (``bench/items.py`` measures it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from tlsync.settings.models import (
+    ExpenseByDimension,
+    FixedPriceByDimension,
+    GlAccount,
+    ItemNumberDefaults,
+    LegalEntitySettings,
+    OnLine,
+    SpecificItem,
+    TimeByDimension,
+)
+from tlsync.staging.tables import STAGING
+
+LINE_KINDS = ("time", "fixed_price", "expense", "mileage", "per_diem", "accommodation")
+"""What :meth:`ItemResolver.line_kind` answers (``expense`` is the settings' ``expenses`` section)."""
+
+KIND_KEY = "_Kind"
+DETAILS_KEY = "_Details"
+
+SETTING_OF_KIND = {"time": "time", "fixed_price": "fixed_price", "expense": "expenses", "mileage": "mileage",
+                   "per_diem": "per_diem", "accommodation": "accommodation"}
+RULE_OF_KIND = {"time": "I1", "fixed_price": "I2", "expense": "I3", "mileage": "I4", "per_diem": "I4",
+                "accommodation": "I4"}
+DIMENSION_WORDS = {"project_type": "project type", "project_category": "project category",
+                   "task_type": "task type", "hourly_rate": "hourly rate", "expense_type": "expense type"}
+
+# GetInvoiceLineDetailsRaw.RegistrationType → kind (None: does not say what the line is)
+_REGISTRATION_KIND: dict[int, str | None] = {
+    0: "fixed_price", 2: "time", 3: "expense", 4: "travel", 6: "fixed_price", 8: None, 9: None, 10: "time",
+    11: "expense", 12: "travel", 13: "fixed_price", 15: "fixed_price", 16: "mileage", 17: "fixed_price",
+    18: "fixed_price",
+}
+_UNIT_KIND = {1: "time", 2: "time", 3: "time", 4: "mileage"}
+_LODGING_WORDS = ("logi", "ophold", "overnat", "hotel", "accommodation", "lodging")
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """The outcome for one invoice line."""
+
+    item: str | None          # Uniconta InvItem.Item to put on the draft order line
+    gl_account: str | None    # for mileage / per diem / accommodation configured to a GL account (I4)
+    rule: str                 # which rule decided, readable: "I1 by task type 'Udvikling'", "I1 on the line", …
+    blocked: str | None       # None = transferable; else the reason, naming the line, invoice and rule
+
+    @property
+    def transferable(self) -> bool:
+        return self.blocked is None
+
+
+@dataclass
+class ReferenceData:
+    """What the resolver knows about both systems, keyed by the API's own ids as strings.
+
+    Filled from staging by :meth:`ItemResolver.from_staging`; tests may build one by hand."""
+
+    company: str = "?"                                              # Uniconta company id (for messages)
+    legal_entity_id: int | None = None                              # TimeLog legal entity (hourly rates)
+    items: dict[str, bool] = field(default_factory=dict)           # InvItemClient.Item → Blocked
+    item_names: dict[str, str] = field(default_factory=dict)       # InvItemClient.Item → Name
+    gl_accounts: set[str] | None = None                             # GLAccountClient.Account (None: not staged)
+    projects: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # ID → (type, category)
+    tasks: dict[str, str | None] = field(default_factory=dict)     # task ID → TaskTypeID
+    expenses: dict[str, str] = field(default_factory=dict)         # expense ID → ExpenseTypeID
+    expense_by_line: dict[str, str] = field(default_factory=dict)  # InvoiceLineId → ExpenseTypeID
+    expense_types: dict[str, dict] = field(default_factory=dict)   # ExpenseTypeID → REST payload
+    hourly_rates: list[dict] = field(default_factory=list)         # GetHourlyRatesRaw payloads
+    names: dict[str, dict[str, str]] = field(default_factory=dict) # dimension → id → name
+
+
+def _s(value: Any) -> str | None:
+    """A staged value as a trimmed string; blank → None (Reporting serves every value as text)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _dec(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value).strip()).normalize() if value is not None and str(value).strip() else None
+    except InvalidOperation:
+        return None
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes")
+
+
+def attach_details(lines: Iterable[dict], details: Iterable[Mapping]) -> None:
+    """Put each line's ``GetInvoiceLineDetailsRaw`` payloads under ``line["_Details"]`` (in place), so that
+    :meth:`ItemResolver.line_kind` and the task-type / expense-type dimensions can see them. Lines without
+    details get an empty list."""
+    by_line: dict[str, list[Mapping]] = {}
+    for d in details:
+        by_line.setdefault(_s(d.get("InvoiceLineID")) or "", []).append(d)
+    for line in lines:
+        line[DETAILS_KEY] = by_line.get(_s(line.get("ID")) or "", [])
+
+
+class ItemResolver:
+    """Resolves the item of invoice lines of one legal entity ↔ Uniconta company (rules I1–I5)."""
+
+    def __init__(self, defaults: ItemNumberDefaults, ref: ReferenceData) -> None:
+        self.defaults = defaults
+        self.ref = ref
+        self._cache: dict[tuple, tuple[LineItem, str | None]] = {}
+        self._rate_cache: dict[tuple, str | None] = {}
+        self._rates: dict[tuple[Decimal, str], list[tuple[str, str | None]]] = {}
+        for r in ref.hourly_rates:
+            amount, rid = _dec(r.get("Amount")), _s(r.get("ID"))
+            if amount is None or rid is None or not _truthy(r.get("IsActive", "1")):
+                continue
+            le = _s(r.get("LegalEntityID"))
+            if le is not None and ref.legal_entity_id is not None and le != str(ref.legal_entity_id):
+                continue
+            customer = _s(r.get("CustomerID"))
+            self._rates.setdefault((amount, (_s(r.get("CurrencyISO")) or "").upper()), []).append(
+                (rid, None if customer in (None, "0") else customer))
+        self._by_kind = {kind: getattr(defaults, SETTING_OF_KIND[kind]) for kind in LINE_KINDS}
+
+    # -- construction --------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_staging(cls, engine: Engine, le: LegalEntitySettings) -> ItemResolver:
+        """Read the staged TimeLog dimensions (site-wide tenant) and the company's staged Uniconta items once."""
+        ref = load_reference(engine, le)
+        return cls(le.item_numbers, ref)
+
+    # -- the kind of a line --------------------------------------------------------------------------------
+
+    def line_kind(self, line: Mapping) -> str:
+        """``time | fixed_price | expense | mileage | per_diem | accommodation`` (see the module docstring)."""
+        explicit = line.get(KIND_KEY)
+        if explicit in LINE_KINDS:
+            return explicit
+        details = line.get(DETAILS_KEY)
+        if details:
+            votes: Counter = Counter()
+            for d in details:
+                kind = _REGISTRATION_KIND.get(_int(d.get("RegistrationType")), "fixed_price")
+                if kind is not None:
+                    votes[kind] += 1
+            if votes:
+                kind = max(votes, key=lambda k: (votes[k], -_ORDER.get(k, 9)))
+                return self._travel_kind(line, details) if kind == "travel" else kind
+        line_id = _s(line.get("ID"))
+        if line_id is not None and line_id in self.ref.expense_by_line:
+            return "expense"
+        return _UNIT_KIND.get(_int(line.get("UnitType")), "fixed_price")
+
+    @staticmethod
+    def _travel_kind(line: Mapping, details: Iterable[Mapping]) -> str:
+        text = " ".join(str(x.get("Text") or "") for x in (line, *details)).lower()
+        return "accommodation" if any(w in text for w in _LODGING_WORDS) else "per_diem"
+
+    # -- dimension values ----------------------------------------------------------------------------------
+
+    def _project(self, line: Mapping, invoice: Mapping | None) -> tuple[str | None, str | None]:
+        pid = _s(line.get("ProjectID")) or (_s(invoice.get("ProjectID")) if invoice else None)
+        return self.ref.projects.get(pid, (None, None)) if pid else (None, None)
+
+    def _task_type(self, line: Mapping) -> str | None:
+        task = _s(line.get("TaskID"))
+        if task is None:
+            for d in line.get(DETAILS_KEY) or ():
+                task = _s(d.get("TaskID"))
+                if task is not None:
+                    break
+        return self.ref.tasks.get(task) if task is not None else None
+
+    def _expense_type(self, line: Mapping) -> str | None:
+        explicit = _s(line.get("ExpenseTypeID"))
+        if explicit is not None:
+            return explicit
+        for d in line.get(DETAILS_KEY) or ():
+            if _int(d.get("RegistrationType")) in (3, 11):
+                found = self.ref.expenses.get(_s(d.get("RegistrationID")) or "")
+                if found is not None:
+                    return found
+        return self.ref.expense_by_line.get(_s(line.get("ID")) or "")
+
+    def _hourly_rate(self, line: Mapping, invoice: Mapping | None) -> str | None:
+        explicit = _s(line.get("HourlyRateID"))
+        if explicit is not None:
+            return explicit
+        currency = (_s(invoice.get("CurrencyAbb")) or "").upper() if invoice else None
+        customer = _s(invoice.get("CustomerID")) if invoice else None
+        key = (_s(line.get("Rate")), currency, customer)
+        if key in self._rate_cache:
+            return self._rate_cache[key]
+        amount = _dec(line.get("Rate"))
+        found: str | None = None
+        if amount is not None:
+            if currency is not None:
+                candidates = self._rates.get((amount, currency), [])
+            else:
+                candidates = [c for (a, _), cs in self._rates.items() if a == amount for c in cs]
+            own = [rid for rid, cust in candidates if cust is not None and cust == customer]
+            general = [rid for rid, cust in candidates if cust is None]
+            pick = own or general
+            found = pick[0] if len(pick) == 1 else None
+        self._rate_cache[key] = found
+        return found
+
+    def _dimension_value(self, dimension: str, line: Mapping, invoice: Mapping | None) -> str | None:
+        if dimension == "project_type":
+            return self._project(line, invoice)[0]
+        if dimension == "project_category":
+            return self._project(line, invoice)[1]
+        if dimension == "task_type":
+            return self._task_type(line)
+        if dimension == "hourly_rate":
+            return self._hourly_rate(line, invoice)
+        return self._expense_type(line)
+
+    # -- resolving -----------------------------------------------------------------------------------------
+
+    def resolve(self, line: Mapping, invoice: Mapping | None = None) -> LineItem:
+        """The item (or GL account) of one staged invoice line, the rule that chose it, and — when the line
+        cannot be transferred — why (rules I1–I5)."""
+        kind = self.line_kind(line)
+        default = self._by_kind[kind]
+        own = _s(line.get("ProductNo"))
+        value = None
+        if isinstance(default, (TimeByDimension, FixedPriceByDimension, ExpenseByDimension)):
+            value = self._dimension_value(default.dimension, line, invoice)
+        key = (kind, value, own)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._decide(kind, default, value, own)
+        result, problem = hit
+        if problem is None:
+            return result
+        return LineItem(result.item, result.gl_account, result.rule, f"{_where(line, invoice)} {problem}")
+
+    def _decide(self, kind: str, default: Any, value: str | None, own: str | None) -> tuple[LineItem, str | None]:
+        rule = RULE_OF_KIND[kind]
+        label = kind.replace("_", " ")
+        if isinstance(default, GlAccount):
+            how = f"{rule} GL account {default.account}"
+            if self.ref.gl_accounts is not None and default.account not in self.ref.gl_accounts:
+                return (LineItem(None, default.account, how, "?"),
+                        f"is a {label} line set to GL account {default.account}, which does not exist in Uniconta "
+                        f"company {self.ref.company} (rule {rule})")
+            return LineItem(None, default.account, how, None), None
+        if isinstance(default, SpecificItem):
+            item, how = default.item, f"{rule} specific item"
+        elif isinstance(default, OnLine):
+            item, how = own, f"{rule} on the line"
+        else:
+            what = DIMENSION_WORDS[default.dimension]
+            name = self.ref.names.get(default.dimension, {}).get(value or "")
+            shown = f"{what} {name!r}" if name else (f"{what} {value}" if value else f"{what} (unknown)")
+            mapped = default.mapping.get(value) if value is not None else None
+            if mapped:
+                item, how = mapped, f"{rule} by {shown}"
+            else:
+                item, how = own, f"{rule} {shown} not mapped: on the line"
+        if not item:
+            return (LineItem(None, None, how, "?"),
+                    f"has no item number and no default applies ({label} line, {how}; rule I5)")
+        blocked = self.ref.items.get(item)
+        if blocked is None:
+            return (LineItem(item, None, how, "?"),
+                    f"has item {item!r} ({how}), which does not exist in Uniconta company {self.ref.company}; "
+                    f"import it or choose another item (rule {rule})")
+        if blocked:
+            return (LineItem(item, None, how, "?"),
+                    f"has item {item!r} ({how}), which is blocked in Uniconta company {self.ref.company}; "
+                    f"unblock it or choose another item (rule {rule})")
+        return LineItem(item, None, how, None), None
+
+    # -- warnings ------------------------------------------------------------------------------------------
+
+    def warnings(self) -> list[str]:
+        """Rule I3: the same item on several (active) expense types breaks the expense import's detection of the
+        type. Looks at the item each expense type actually gets: the configured mapping, else the expense type's
+        own product number (what TimeLog puts on the line), or the one specific item."""
+        default = self.defaults.expenses
+        by_item: dict[str, list[str]] = {}
+        types = {k: v for k, v in self.ref.expense_types.items() if v.get("IsActive", True) not in (False, "0")}
+        if not types and isinstance(default, ExpenseByDimension):
+            types = {k: {} for k in default.mapping}
+        for type_id, payload in sorted(types.items(), key=lambda kv: (len(kv[0]), kv[0])):
+            if isinstance(default, SpecificItem):
+                item = default.item
+            elif isinstance(default, ExpenseByDimension):
+                item = default.mapping.get(type_id) or _s(payload.get("ProductNo"))
+            else:
+                item = _s(payload.get("ProductNo"))
+            if item:
+                name = _s(payload.get("ExpenseTypeName"))
+                by_item.setdefault(item, []).append(f"{type_id} {name!r}" if name else type_id)
+        return [f"item {item!r} is used for several expense types ({', '.join(names)}); the expense import cannot "
+                f"tell them apart (rule I3)" for item, names in sorted(by_item.items()) if len(names) > 1]
+
+
+_ORDER = {k: i for i, k in enumerate(("time", "fixed_price", "expense", "mileage", "travel"))}
+
+
+def _where(line: Mapping, invoice: Mapping | None) -> str:
+    number = (_s(invoice.get("InvoiceNumber")) if invoice else None) or _s(line.get("InvoiceNo"))
+    if number:
+        return f"line {_s(line.get('ID')) or '?'} of invoice {number}"
+    invoice_id = (_s(invoice.get("ID")) if invoice else None) or _s(line.get("InvoiceID")) or "?"
+    return f"line {_s(line.get('ID')) or '?'} of invoice ID {invoice_id} (a draft, no number yet)"
+
+
+# -- reading staging ----------------------------------------------------------------------------------------
+
+def _rows(engine: Engine, entity: str, tenant: str | None = None, *, site_wide: bool = False) -> list[dict]:
+    """Staged payloads of an entity; ``site_wide`` = TimeLog's site tenant (the one without ``:<legal entity>``),
+    whose code the settings do not know."""
+    table = STAGING[entity]
+    query = select(table.c.payload)
+    if tenant is not None:
+        query = query.where(table.c.tenant == tenant)
+    elif site_wide:
+        query = query.where(table.c.tenant.not_like("%:%"))
+    with engine.connect() as conn:
+        return [json.loads(p) for p in conn.execute(query).scalars()]
+
+
+def load_reference(engine: Engine, le: LegalEntitySettings) -> ReferenceData:
+    """Everything the resolver needs, read once from staging: the company's Uniconta items and GL accounts, and
+    the site's TimeLog projects, tasks, dimensions and expenses."""
+    tenant = le.tenant
+    items = _rows(engine, "uniconta.items", tenant) if tenant else []
+    accounts = _rows(engine, "uniconta.gl_accounts", tenant) if tenant else []
+    ref = ReferenceData(
+        company=tenant or "(none chosen)", legal_entity_id=le.legal_entity_id,
+        items={str(i["Item"]).strip(): _truthy(i.get("Blocked")) for i in items if _s(i.get("Item"))},
+        item_names={str(i["Item"]).strip(): str(i.get("Name") or "") for i in items if _s(i.get("Item"))},
+        gl_accounts={str(a["Account"]).strip() for a in accounts if _s(a.get("Account"))} or None,
+    )
+    for p in _rows(engine, "timelog.projects", site_wide=True):
+        if _s(p.get("ID")):
+            ref.projects[_s(p["ID"])] = (_s(p.get("ProjectTypeID")), _s(p.get("ProjectCategoryID")))
+    for t in _rows(engine, "timelog.tasks", site_wide=True):
+        if _s(t.get("ID")):
+            ref.tasks[_s(t["ID"])] = _s(t.get("TaskTypeID"))
+    for e in _rows(engine, "timelog.expenses", site_wide=True):
+        type_id = _s(e.get("ExpenseTypeID"))
+        if type_id is None:
+            continue
+        if _s(e.get("ID")):
+            ref.expenses[_s(e["ID"])] = type_id
+        if _s(e.get("InvoiceLineId")):
+            ref.expense_by_line[_s(e["InvoiceLineId"])] = type_id
+    for et in _rows(engine, "timelog.expense_types", site_wide=True):
+        if _s(et.get("ExpenseTypeID")):
+            ref.expense_types[_s(et["ExpenseTypeID"])] = et
+    ref.hourly_rates = _rows(engine, "timelog.hourly_rates", site_wide=True)
+    for dimension, entity, id_field, name_field in (
+            ("project_type", "timelog.project_types", "ID", "Name"),
+            ("project_category", "timelog.project_categories", "ID", "Name"),
+            ("task_type", "timelog.task_types", "ID", "Name"),
+            ("hourly_rate", "timelog.hourly_rates", "ID", "Name"),
+            ("expense_type", "timelog.expense_types", "ExpenseTypeID", "ExpenseTypeName")):
+        rows = ref.hourly_rates if entity == "timelog.hourly_rates" else \
+            (list(ref.expense_types.values()) if entity == "timelog.expense_types" else
+             _rows(engine, entity, site_wide=True))
+        ref.names[dimension] = {_s(r.get(id_field)): str(r.get(name_field) or "") for r in rows
+                                if _s(r.get(id_field))}
+    return ref
