@@ -14,6 +14,7 @@ Paths and models are the swagger's (``reference/timelog-rest-v1-swagger.md``); p
 ``POST /v1/product/create``                        *simulator extension* (see below)
 ``PUT  /v1/product/{productNumberID}/activate``    *simulator extension*
 ``PUT  /v1/product/{productNumberID}/deactivate``  *simulator extension*
+``PUT  /v1/product/{productNumberID}/update``      *simulator extension* (``{ProductName, Description?}``)
 ``GET  /v1/ProjectType`` ``/v1/ProjectCategory`` ``/v1/TaskType``   TAFList (``<X>ID, Name, IsActive, ProductNo, ID``)
 ``GET  /v1/hourly-rate`` ``/v1/hourly-rate/default``                TAFList of ``HourlyRateApiReadModel``
 ``GET  /v1/expense-type/{status}``, ``/v1/expense-type/all/list?legalEntityId&status``
@@ -250,6 +251,7 @@ class RestAPI:
         R("GET", r"product", self.product_list)
         R("POST", r"product/create", self.product_create)
         R("PUT", r"product/(?P<id>-?\d+)/(?P<what>activate|deactivate)", self.product_activate)
+        R("PUT", r"product/(?P<id>-?\d+)/update", self.product_update)
         R("GET", r"projecttype", self._typed("ProjectTypes", "ProjectTypeID"))
         R("GET", r"projectcategory", self._typed("ProjectCategories", "ProjectCategoryID"))
         R("GET", r"tasktype", self._typed("TaskTypes", "TaskTypeID"))
@@ -462,6 +464,19 @@ class RestAPI:
         if self.store.get("Products", int(id)) is None:
             raise RestError(404, f"Product with ID {id} was not found.", parameters="productNumberID")
         new = self.store.update("Products", int(id), {"IsActive": what.lower() == "activate"})
+        return self.single(request, product_read(new))
+
+    def product_update(self, request: Request, id: str, body: Any = None) -> Response:
+        """Rename a product number (its name follows the Uniconta item's, rule U2); the number itself and what
+        posted invoices carry never change."""
+        body = body or {}
+        _required(body, ("ProductName",))
+        if self.store.get("Products", int(id)) is None:
+            raise RestError(404, f"Product with ID {id} was not found.", parameters="productNumberID")
+        changes = {"ProductName": str(body["ProductName"])}
+        if "Description" in body:
+            changes["Description"] = str(body.get("Description") or "")
+        new = self.store.update("Products", int(id), changes)
         return self.single(request, product_read(new))
 
     # -------------------------------------------------------------------------------- lookups

@@ -200,6 +200,16 @@ class RestClient(ClientLifecycle):
         """Mark a product number inactive. Posted invoices keep the item numbers they were posted with."""
         return self._set_product_active(product_number_id, False)
 
+    def update_product(self, product_number_id: int, *, product_name: str,
+                       description: str | None = None) -> Product | None:
+        """Rename a product number when its Uniconta item is renamed (rule U2; simulator extension
+        ``PUT /v1/product/{id}/update``). The number stays, so posted invoices keep what they were posted with."""
+        body: dict[str, Any] = {"ProductName": product_name}
+        if description is not None:
+            body["Description"] = description
+        return self._single_or_none("PUT", PRODUCT_UPDATE_PATH.format(id=int(product_number_id)), Product,
+                                    record=f"product {product_number_id}", body=body)
+
     def _set_product_active(self, product_number_id: int, active: bool) -> Product | None:
         path = (PRODUCT_ACTIVATE_PATH if active else PRODUCT_DEACTIVATE_PATH).format(id=int(product_number_id))
         # An empty JSON object as body: a PUT without one is refused by some ASP.NET stacks (and the simulator).
@@ -375,6 +385,7 @@ class RestClient(ClientLifecycle):
 PRODUCT_CREATE_PATH = "product/create"
 PRODUCT_ACTIVATE_PATH = "product/{id}/activate"
 PRODUCT_DEACTIVATE_PATH = "product/{id}/deactivate"
+PRODUCT_UPDATE_PATH = "product/{id}/update"
 
 
 def _as_int(value: Any) -> int | None:
