@@ -1,0 +1,260 @@
+"""The nightly customer sync of one legal entity: TimeLog → Uniconta (T1, with contacts) and Uniconta → TimeLog
+(U1), for every linked customer — in manual mode (S3a) the ones a user linked, in automatic mode (S3b) also the
+ones tlsync created while transferring invoices (both are ``linked`` rows of ``customer_links``).
+
+It decides on staged data (the nightly sync stages both systems first) and writes through the clients; a night
+on which nothing changed makes **no API call at all**.
+
+Which side wins
+---------------
+For each linked customer the ledger (domain ``customer_sync``, key ``<company>/<customer id>``) keeps, per mapped
+field, the normalised value each side had after the last sync. Tonight's values are compared with that memory
+field by field:
+
+- only TimeLog changed → TimeLog's value goes to the debtor (T1);
+- only Uniconta changed → Uniconta's value goes to the TimeLog customer (U1);
+- **both changed to different values → TimeLog wins** (TimeLog is the customer master in both S3 modes: "later
+  edits in TimeLog are pushed"); the overwritten Uniconta value is kept in the ledger event's ``before`` and the
+  conflict is counted;
+- first sync of a customer (no memory) → like L3.1: TimeLog's non-empty values win, and Uniconta fills the fields
+  TimeLog has empty;
+- an empty value never overwrites (L3.1/L3.2): a field cleared on one side stays as the other side has it.
+
+Fields the mapping does not cover are never touched, in particular the S4 defaults (debtor group, VAT zone,
+VAT code, payment terms, layout group): Uniconta's values stay whatever an accountant made them.
+
+Contacts (T1, official Contacts table): each active TimeLog contact of a linked customer becomes a Uniconta
+``ContactClient`` on the debtor (ledger domain ``contact``, key ``<company>/<contact id>``, target = RowId); new
+contacts go in with one ``InsertList`` per batch, changed ones are updated; a contact whose data did not change
+since it was last written costs nothing (content hash).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import Engine
+
+from tlsync.clients.errors import RecordRejectedError
+from tlsync.clients.timelog.models import Customer, CustomerUpdate
+from tlsync.clients.timelog.rest import RestClient
+from tlsync.clients.uniconta.client import UnicontaClient
+from tlsync.clients.uniconta.models import ContactClient, DebtorClient
+from tlsync.ledger import DONE, FAILED, IN_FLIGHT, PENDING, Ledger, content_hash
+
+from . import staged
+from .mapping import (
+    FIELDS,
+    canonical,
+    contact_changes,
+    contact_values,
+    customer_changes,
+    debtor_changes,
+    is_empty,
+    new_contact,
+    timelog_values,
+    uniconta_values,
+)
+
+log = logging.getLogger(__name__)
+
+SYNC_DOMAIN = "customer_sync"
+CONTACT_DOMAIN = "contact"
+_FIELD_OF_ATTR = {f.update: f.uniconta for f in FIELDS if f.update}
+BATCH_SIZE = 100
+
+
+def _memory(customer: dict, debtor: dict) -> dict[str, Any]:
+    """What the ledger remembers: each side's normalised value per mapped field, and a hash of each staged record
+    as it was read (so a side that has not been staged again since the last sync counts as unchanged — a re-run
+    before the next staging must not mistake its own write for an edit on the other side)."""
+    tl, uc = timelog_values(customer), uniconta_values(debtor)
+    return {"tl": {f: canonical(f, v) for f, v in tl.items()}, "uc": {f: canonical(f, v) for f, v in uc.items()},
+            "tl_seen": content_hash(customer), "uc_seen": content_hash(debtor)}
+
+
+def plan_customer(customer: dict, debtor: dict, memory: dict | None) -> tuple[dict, dict, list[str]]:
+    """``(debtor changes, customer changes, conflicting fields)`` for one linked pair — the rules in the module
+    docstring. Debtor changes are keyed by DebtorClient field, customer changes by CustomerUpdate attribute."""
+    now = _memory(customer, debtor)
+    tl_now = timelog_values(customer)
+
+    def changed(side: str, field: str) -> bool:
+        if memory is None:
+            return True
+        if memory.get(f"{side}_seen") == now[f"{side}_seen"]:
+            return False                      # not staged again since the last sync: nothing new from that side
+        return now[side][field] != memory.get(side, {}).get(field)
+
+    to_uc = {f: v for f, v in debtor_changes(customer, debtor).items() if changed("tl", f)}
+    to_tl: dict[str, Any] = {}
+    for attr, value in customer_changes(debtor, customer).items():
+        field = _FIELD_OF_ATTR[attr]
+        if field in to_uc or (changed("tl", field) and not is_empty(tl_now[field])):
+            continue                          # TimeLog changed it to a value: TimeLog's side wins
+        if changed("uc", field):
+            to_tl[attr] = value
+    conflicts = [f for f in to_uc if memory is not None and changed("uc", f) and now["uc"][f]]
+    return to_uc, to_tl, conflicts
+
+
+def sync_customers(engine: Engine, le, uniconta: UnicontaClient, timelog_rest: RestClient, *, ledger: Ledger,
+                   dry_run: bool = False) -> dict[str, int]:
+    """T1 + U1 + contacts for every linked customer of ``le`` (a :class:`LegalEntitySettings`). Returns counts:
+    ``linked``, ``debtors_updated``, ``customers_updated``, ``conflicts`` (TimeLog won), ``unchanged``,
+    ``not_staged`` (link without a staged customer/debtor yet), ``failed``, ``contacts_created``,
+    ``contacts_updated``, ``contacts_unchanged``. ``dry_run``: the counts of what would be written; nothing is."""
+    if le.uniconta_company_id is None:
+        raise ValueError(f"{le.label}: no Uniconta company chosen; customers cannot be synchronised (rule S1)")
+    company = le.uniconta_company_id
+    le_id = le.legal_entity_id
+    counts = dict.fromkeys(("linked", "debtors_updated", "customers_updated", "conflicts", "unchanged",
+                            "not_staged", "failed", "contacts_created", "contacts_updated", "contacts_unchanged"), 0)
+    links = staged.linked_customers(engine, le_id)
+    counts["linked"] = len(links)
+    customers = staged.timelog_customers(engine, links)
+    debtors = staged.uniconta_rows(engine, "uniconta.debtors", company)
+    memory = ledger.by_key(SYNC_DOMAIN, le_id)
+
+    for cid, account in sorted(links.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0]):
+        customer, debtor = customers.get(cid), debtors.get(account)
+        if customer is None or debtor is None:
+            counts["not_staged"] += 1
+            continue
+        key = f"{company}/{cid}"
+        entry = memory.get(key)
+        to_uc, to_tl, conflicts = plan_customer(customer, debtor, entry.details if entry and entry.details else None)
+        counts["conflicts"] += 1 if conflicts else 0
+        after_uc = {**debtor, **to_uc}
+        after_tl = _apply_to_customer(customer, to_tl)
+        remembered = {**_memory(after_tl, after_uc), "tl_seen": content_hash(customer), "uc_seen": content_hash(debtor)}
+        if not to_uc and not to_tl and entry is not None and entry.state == DONE \
+                and entry.content_hash == content_hash(remembered):
+            counts["unchanged"] += 1
+            continue
+        if dry_run:
+            counts["debtors_updated"] += bool(to_uc)
+            counts["customers_updated"] += bool(to_tl)
+            counts["unchanged"] += not (to_uc or to_tl)
+            continue
+        try:
+            if to_uc:
+                uniconta.update(DebtorClient.model_validate(after_uc))
+                counts["debtors_updated"] += 1
+            if to_tl:
+                timelog_rest.update_customer(int(cid), to_tl,
+                                             base=CustomerUpdate.from_reporting(Customer.model_validate(customer)))
+                counts["customers_updated"] += 1
+        except RecordRejectedError as exc:
+            counts["failed"] += 1
+            ledger.transition(SYNC_DOMAIN, le_id, key, FAILED, action="sync", target_key=account,
+                              reason=f"customer {cid} ⇄ debtor {account}: {exc} (rules T1/U1)")
+            continue
+        if not to_uc and not to_tl:
+            counts["unchanged"] += 1
+        before = {"uniconta": {f: debtor.get(f) for f in to_uc},
+                  "timelog": {a: customer.get(_timelog_key(a)) for a in to_tl}}
+        ledger.transition(SYNC_DOMAIN, le_id, key, DONE, action="sync", target_key=account,
+                          content_hash=content_hash(remembered), details=remembered, before=before,
+                          after={"to_uniconta": to_uc, "to_timelog": to_tl, "conflicts_timelog_won": conflicts})
+
+    _sync_contacts(engine, le_id, company, links, debtors, uniconta, ledger, dry_run, counts)
+    return counts
+
+
+_TL_KEY = {f.update: f.timelog for f in FIELDS if f.update}
+
+
+def _timelog_key(attr: str) -> str:
+    return _TL_KEY.get(attr, attr)
+
+
+def _apply_to_customer(customer: dict, changes: dict) -> dict:
+    """The staged customer as it will be after ``changes`` (CustomerUpdate attributes) are written."""
+    out = dict(customer)
+    for attr, value in changes.items():
+        if attr == "country_id":
+            out["CountryID"], out["Country"] = value, None
+        else:
+            out[_timelog_key(attr)] = value
+    return out
+
+
+# --------------------------------------------------------------------------------------------------- contacts
+
+
+def _sync_contacts(engine: Engine, le_id: int, company: int, links: dict[str, str], debtors: dict,
+                   uniconta: UnicontaClient, ledger: Ledger, dry_run: bool, counts: dict[str, int]) -> None:
+    contacts = [c for c in staged.timelog_contacts(engine).values()
+                if str(c.get("CustomerID")) in links and links[str(c.get("CustomerID"))] in debtors
+                and str(c.get("IsActive", "true")).lower() not in ("false", "0")]
+    entries = ledger.by_key(CONTACT_DOMAIN, le_id)
+    todo = []
+    for c in contacts:
+        account = links[str(c["CustomerID"])]
+        values = contact_values(c, account)
+        if is_empty(values["Name"]):
+            continue
+        key = f"{company}/{c['ID']}"
+        entry = entries.get(key)
+        if entry is not None and entry.state == DONE and entry.content_hash == content_hash(values):
+            counts["contacts_unchanged"] += 1
+            continue
+        todo.append((key, c, account, values, entry))
+    if not todo:
+        return
+    if dry_run:
+        counts["contacts_updated"] += sum(1 for t in todo if t[4] is not None and t[4].target_key)
+        counts["contacts_created"] += sum(1 for t in todo if t[4] is None or not t[4].target_key)
+        return
+
+    existing = list(uniconta.contacts())                      # one read, only when something is to be written
+    by_row = {str(r.RowId): r for r in existing if r.RowId is not None}
+    by_name = {(str(r.DCAccount), (r.Name or "").strip().casefold()): r for r in existing}
+    inserts = []
+    for key, c, account, values, entry in todo:
+        row = by_row.get(str(entry.target_key)) if entry is not None and entry.target_key else None
+        row = row or by_name.get((account, values["Name"].strip().casefold()))
+        if row is None:
+            inserts.append((key, c, account, values, entry))
+            continue
+        changes = contact_changes(c, row.model_dump(), account)
+        try:
+            if changes:
+                uniconta.update(row.model_copy(update=changes))
+                counts["contacts_updated"] += 1
+            else:
+                counts["contacts_unchanged"] += 1
+        except RecordRejectedError as exc:
+            counts["failed"] += 1
+            ledger.transition(CONTACT_DOMAIN, le_id, key, FAILED, action="sync_contact",
+                              reason=f"contact {c['ID']} on debtor {account}: {exc} (rule T1)")
+            continue
+        ledger.transition(CONTACT_DOMAIN, le_id, key, DONE, action="sync_contact", target_key=str(row.RowId),
+                          content_hash=content_hash(values), before=row.to_payload(), after=values)
+
+    claimed = []
+    for key, c, account, values, entry in inserts:
+        if entry is not None and entry.state == IN_FLIGHT:   # interrupted earlier and not found above: retry
+            ledger.transition(CONTACT_DOMAIN, le_id, key, PENDING, action="verify_not_found", expect=(IN_FLIGHT,))
+        if ledger.claim(CONTACT_DOMAIN, le_id, key, action="claim_contact", allow=(PENDING, FAILED, DONE),
+                        details={"company_id": company, "account": account, "name": values["Name"]}):
+            claimed.append((key, c, account, values))
+    for start in range(0, len(claimed), BATCH_SIZE):
+        batch = claimed[start:start + BATCH_SIZE]
+        records = [new_contact(c, account) for _, c, account, _ in batch]
+        try:
+            stored = uniconta.insert_list(records, batch_size=len(records))
+        except RecordRejectedError as exc:
+            for key, c, account, _ in batch:
+                counts["failed"] += 1
+                ledger.fail(CONTACT_DOMAIN, le_id, key, f"contact {c['ID']} on debtor {account}: {exc} (rule T1)",
+                            action="create_contact")
+            continue
+        with ledger.engine.begin() as conn:
+            for (key, _, _, values), row in zip(batch, stored):
+                ledger.transition(CONTACT_DOMAIN, le_id, key, DONE, action="create_contact",
+                                  target_key=str(row.RowId) if row.RowId is not None else None,
+                                  content_hash=content_hash(values), after=values, expect=(IN_FLIGHT,), conn=conn)
+        counts["contacts_created"] += len(batch)

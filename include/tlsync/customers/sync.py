@@ -1,0 +1,293 @@
+"""Debtors and employees the invoice transfer needs: find them, and create the missing ones in batches.
+
+:func:`ensure_debtors` — rule S3. A TimeLog customer has a Uniconta debtor when ``customer_links`` links it (state
+``linked``). In **manual** mode (S3a) that is all: an unlinked customer is absent from the result and the caller
+reports "customer not linked (rule S3a)". In **automatic** mode (S3b) the missing debtors are created from the
+staged TimeLog customers with the S4 defaults (:func:`~tlsync.customers.mapping.new_debtor`), numbered with the
+TimeLog customer number when that account is free in Uniconta, else the next free number.
+
+:func:`ensure_employees` — rule T4. An invoice's internal reference (TimeLog initials) must exist as a Uniconta
+``EmployeeClient.Number``; missing employees are created with TimeLog's name (the official mapping: ExternalKey →
+Number, Name → Name) and defaults where TimeLog lacks a value (the initials as name).
+
+Both write the same way, so a double creation is impossible even across a crash (see :mod:`tlsync.ledger`):
+
+1. plan from staging (no API call);
+2. :meth:`Ledger.claim` each record (domain ``debtor`` / ``employee``, key ``<company>/<customer id|INITIALS>``;
+   the planned account/number in the claim's details);
+3. **one** ``InsertList`` call per batch of up to ``batch_size`` records — never one call per record (the daily
+   Uniconta quota is 5,000 calls);
+4. in one database transaction: the ledger moves to ``done`` with the account, and (debtors) the link row
+   ``customer_links`` is written with action ``created``.
+
+A record Uniconta refuses is marked ``failed`` with Uniconta's reason and the rest of its batch is sent again; a
+spent quota releases the claims (nothing was written) and is raised. A crash after step 2 leaves ``in_flight``:
+the next run looks the planned key up in Uniconta (one ``get_by`` call) and adopts the record if it landed,
+instead of writing again blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from tlsync.clients.errors import QuotaExceededError, RecordRejectedError
+from tlsync.clients.uniconta.client import UnicontaClient
+from tlsync.clients.uniconta.models import DebtorClient, EmployeeClient, UnicontaEntity
+from tlsync.ledger import DONE, IN_FLIGHT, PENDING, Ledger, content_hash
+from tlsync.settings.models import CustomerMaster, LegalEntitySettings
+
+from . import staged
+from .mapping import is_empty, new_debtor
+
+log = logging.getLogger(__name__)
+
+DEBTOR_DOMAIN = "debtor"
+EMPLOYEE_DOMAIN = "employee"
+BATCH_SIZE = 100
+LINK_ACTION_CREATED = "created"
+
+
+@dataclass
+class _Planned:
+    source_key: str            # ledger key: "<company>/<customer id | INITIALS>"
+    ref: str                   # what the caller asked for (customer id as text / initials)
+    target: str                # the account / employee number it gets in Uniconta
+    record: UnicontaEntity
+
+
+def _company(le: LegalEntitySettings) -> int:
+    if le.uniconta_company_id is None:
+        raise ValueError(f"{le.label}: no Uniconta company chosen; debtors and employees cannot be looked up or "
+                         f"created (rule S1)")
+    return le.uniconta_company_id
+
+
+# ------------------------------------------------------------------------------------------------- debtors
+
+
+def ensure_debtors(client: UnicontaClient, engine: Engine, le: LegalEntitySettings, customer_ids: Iterable[int],
+                   *, ledger: Ledger, dry_run: bool = False, batch_size: int = BATCH_SIZE) -> dict[int, str]:
+    """``{customer id: Uniconta debtor account}`` for every customer of ``customer_ids`` that has a debtor —
+    linked in ``customer_links`` — or, in automatic mode (S3b), gets one now (created in batches, linked with
+    action ``created``, ledger domain ``debtor``). Manual mode (S3a): unlinked customers are simply absent.
+
+    ``dry_run``: nothing is written (no claim, no API call); the result then also holds the accounts the missing
+    debtors *would* get, so a dry run of the invoice transfer can show them."""
+    company = _company(le)
+    wanted = sorted({int(c) for c in customer_ids})
+    links = staged.linked_customers(engine, le.legal_entity_id)
+    result = {cid: links[str(cid)] for cid in wanted if str(cid) in links}
+    missing = [cid for cid in wanted if cid not in result]
+    if not missing or le.customer_master != CustomerMaster.automatic:
+        return result
+    if le.debtor_defaults is None:
+        raise ValueError(f"{le.label}: debtor defaults are not set, so {len(missing)} customer(s) cannot get a "
+                         f"Uniconta debtor in automatic mode (rules S3b/S4)")
+
+    keys = {cid: f"{company}/{cid}" for cid in missing}
+    entries = ledger.by_key(DEBTOR_DOMAIN, le.legal_entity_id)
+    if not dry_run:
+        result.update(_recover_in_flight(
+            client, ledger, le.legal_entity_id, entries, keys, DebtorClient, "Account",
+            lambda conn, ref, target: staged.save_link(
+                conn, legal_entity_id=le.legal_entity_id, company_id=company, debtor_account=target,
+                customer_id=ref, action=LINK_ACTION_CREATED, run_id=ledger.run_id, actor=ledger.actor)))
+        entries = ledger.by_key(DEBTOR_DOMAIN, le.legal_entity_id)
+    missing = [cid for cid in missing if cid not in result]
+
+    debtors = staged.uniconta_rows(engine, "uniconta.debtors", company)
+    taken = {a.casefold() for a in debtors} | {a.casefold() for a in links.values()}
+    taken |= {str(e.target_key).casefold() for e in entries.values() if e.target_key}
+    ours = set(keys.values())
+    taken |= {str(e.details.get("target")).casefold() for k, e in entries.items()
+              if e.details.get("target") and k not in ours}     # planned by an unfinished write of another
+    customers = staged.timelog_customers(engine, missing)
+    numbers = _NextFree(taken)
+    planned: list[_Planned] = []
+    for cid in missing:
+        entry = entries.get(keys[cid])
+        if entry is not None and entry.state == DONE and entry.target_key:
+            # created by an earlier run whose link row has since been removed: never create it twice
+            result[cid] = entry.target_key
+            continue
+        customer = customers.get(str(cid))
+        if customer is None:
+            log.warning("%s: TimeLog customer %s is not in staging; no debtor created (rule S3b)", le.label, cid)
+            continue
+        earlier = entry.details.get("target") if entry is not None else None   # a retry keeps its number
+        account = numbers.take(earlier or customer.get("No"))
+        try:
+            record = new_debtor(customer, account, le.debtor_defaults)
+        except ValueError as exc:
+            if not dry_run:
+                ledger.fail(DEBTOR_DOMAIN, le.legal_entity_id, keys[cid], str(exc), action="create_debtor")
+            continue
+        planned.append(_Planned(keys[cid], str(cid), account, record))
+    if dry_run:
+        result.update({int(p.ref): p.target for p in planned})
+        return result
+
+    def stored(conn: Any, p: _Planned) -> None:
+        staged.save_link(conn, legal_entity_id=le.legal_entity_id, company_id=company, debtor_account=p.target,
+                         customer_id=p.ref, action=LINK_ACTION_CREATED, run_id=ledger.run_id, actor=ledger.actor)
+
+    for p in _insert_batched(client, ledger, DEBTOR_DOMAIN, le.legal_entity_id, planned, batch_size, stored,
+                             action="create_debtor", company=company):
+        result[int(p.ref)] = p.target
+    return result
+
+
+class _NextFree:
+    """Debtor accounts: the TimeLog customer number when free, else the next free number after the highest
+    numeric account in use (Uniconta's own numbering style)."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+        numeric = [int(a) for a in self.taken if a.isdigit()]
+        self.next = max(numeric, default=0) + 1
+
+    def take(self, preferred: Any) -> str:
+        wish = "" if is_empty(preferred) else str(preferred).strip()
+        if wish and wish.casefold() not in self.taken:
+            self.taken.add(wish.casefold())
+            return wish
+        while str(self.next) in self.taken:
+            self.next += 1
+        account = str(self.next)
+        self.taken.add(account)
+        self.next += 1
+        return account
+
+
+# ----------------------------------------------------------------------------------------------- employees
+
+
+def ensure_employees(client: UnicontaClient, engine: Engine, le: LegalEntitySettings, initials: Iterable[str],
+                     *, ledger: Ledger, dry_run: bool = False, batch_size: int = BATCH_SIZE) -> dict[str, str]:
+    """Rule T4: ``{TimeLog initials: Uniconta EmployeeClient.Number}`` for every initials given (matched
+    case-insensitively); missing employees are created (InsertList per batch, ledger domain ``employee``) with
+    Number = the initials and Name = TimeLog's full name (the initials when TimeLog has none). ``dry_run``: no
+    writes; the result includes the numbers the missing employees would get."""
+    company = _company(le)
+    wanted = sorted({str(i).strip() for i in initials if not is_empty(i)})
+    existing = {n.casefold(): n for n in staged.uniconta_rows(engine, "uniconta.employees", company)}
+    result = {i: existing[i.casefold()] for i in wanted if i.casefold() in existing}
+    missing = [i for i in wanted if i not in result]
+    if not missing:
+        return result
+    keys = {i: f"{company}/{i.upper()}" for i in missing}
+    entries = ledger.by_key(EMPLOYEE_DOMAIN, le.legal_entity_id)
+    if not dry_run:
+        result.update(_recover_in_flight(client, ledger, le.legal_entity_id, entries, keys, EmployeeClient,
+                                         "Number", None))
+        entries = ledger.by_key(EMPLOYEE_DOMAIN, le.legal_entity_id)
+    by_initials = {str(e.get("Initials") or "").strip().casefold(): e
+                   for e in staged.timelog_employees(engine).values() if not is_empty(e.get("Initials"))}
+    planned: list[_Planned] = []
+    for i in missing:
+        if i in result:
+            continue
+        entry = entries.get(keys[i])
+        if entry is not None and entry.state == DONE and entry.target_key:
+            result[i] = entry.target_key          # created earlier, not staged yet
+            continue
+        planned.append(_Planned(keys[i], i, i, new_employee(i, by_initials.get(i.casefold()))))
+    if dry_run:
+        result.update({p.ref: p.target for p in planned})
+        return result
+    for p in _insert_batched(client, ledger, EMPLOYEE_DOMAIN, le.legal_entity_id, planned, batch_size, None,
+                             action="create_employee", company=company):
+        result[p.ref] = p.target
+    return result
+
+
+def new_employee(initials: str, employee: dict | None) -> EmployeeClient:
+    """Rule T4 and the official Employees table: Number = the TimeLog initials, Name = the full name (Uniconta
+    holds one name field). Uniconta needs a name; without a TimeLog record (or name) the initials are used."""
+    employee = employee or {}
+    name = employee.get("FullName")
+    if is_empty(name):
+        name = " ".join(str(p).strip() for p in (employee.get("FirstName"), employee.get("LastName"))
+                        if not is_empty(p))
+    return EmployeeClient(Number=initials, Name=name if not is_empty(name) else initials)
+
+
+# ------------------------------------------------------------------------------------------------ machinery
+
+
+def _recover_in_flight(client: UnicontaClient, ledger: Ledger, legal_entity_id: int, entries: dict,
+                       keys: dict[Any, str], model: type[UnicontaEntity], key_field: str,
+                       on_found: Callable[[Any, str, str], None] | None) -> dict[Any, str]:
+    """Writes a crashed run left ``in_flight``: ask Uniconta whether the planned record landed (one look-up
+    each). Landed → ``done`` (and ``on_found`` writes the link); not there → back to ``pending`` for a new try."""
+    found: dict[Any, str] = {}
+    domain = DEBTOR_DOMAIN if model is DebtorClient else EMPLOYEE_DOMAIN
+    for ref, key in keys.items():
+        entry = entries.get(key)
+        if entry is None or entry.state != IN_FLIGHT:
+            continue
+        target = entry.details.get("target")
+        rows = client.get_by(model, key_field, target) if target else []
+        if rows:
+            with ledger.engine.begin() as conn:
+                if on_found is not None:
+                    on_found(conn, str(ref), str(target))
+                ledger.transition(domain, legal_entity_id, key, DONE, action="verify_found", target_key=target,
+                                  after=rows[0].to_payload(), expect=(IN_FLIGHT,), conn=conn)
+            found[ref] = str(target)
+        else:
+            ledger.transition(domain, legal_entity_id, key, PENDING, action="verify_not_found",
+                              reason=f"the write of {target} was interrupted and did not land; written again",
+                              expect=(IN_FLIGHT,))
+    return found
+
+
+def _insert_batched(client: UnicontaClient, ledger: Ledger, domain: str, legal_entity_id: int,
+                    planned: list[_Planned], batch_size: int, on_stored: Callable[[Any, _Planned], None] | None,
+                    *, action: str, company: int) -> list[_Planned]:
+    """Claim, InsertList per batch, complete — see the module docstring. Returns the records written."""
+    claimed = [p for p in planned if ledger.claim(domain, legal_entity_id, p.source_key, action=f"claim_{action}",
+                                                  details={"company_id": company, "target": p.target})]
+    written: list[_Planned] = []
+    for start in range(0, len(claimed), max(1, batch_size)):
+        pending = claimed[start:start + batch_size]
+        while pending:
+            try:
+                client.insert_list([p.record for p in pending], batch_size=len(pending))
+            except RecordRejectedError as exc:
+                bad = next((n for n, p in enumerate(pending) if exc.record == p.record.describe()), None)
+                culprits = pending if bad is None else [pending[bad]]
+                for p in culprits:
+                    ledger.fail(domain, legal_entity_id, p.source_key, f"Uniconta refused {p.record.describe()}: "
+                                f"{exc.message}", action=action, details={"company_id": company, "target": p.target})
+                pending = [] if bad is None else pending[:bad] + pending[bad + 1:]
+                continue
+            except QuotaExceededError:
+                for p in claimed[start:]:
+                    entry = ledger.get(domain, legal_entity_id, p.source_key)
+                    if entry is not None and entry.state == IN_FLIGHT:
+                        ledger.release(domain, legal_entity_id, p.source_key, action=action,
+                                       reason="Uniconta's daily call quota is spent; tried again on the next run")
+                raise
+            with ledger.engine.begin() as conn:
+                for p in pending:
+                    if on_stored is not None:
+                        on_stored(conn, p)
+                    payload = p.record.to_payload()
+                    ledger.transition(domain, legal_entity_id, p.source_key, DONE, action=action,
+                                      target_key=p.target, content_hash=content_hash(payload), after=payload,
+                                      expect=(IN_FLIGHT,), conn=conn)
+            written.extend(pending)
+            pending = []
+    return written
+
+
+from .nightly import sync_customers  # noqa: E402  (the nightly T1/U1 sync, re-exported for callers)
+
+__all__ = ["BATCH_SIZE", "DEBTOR_DOMAIN", "EMPLOYEE_DOMAIN", "ensure_debtors", "ensure_employees", "new_employee",
+           "sync_customers"]
