@@ -1,0 +1,194 @@
+"""``python -m tlsync.items`` — Uniconta items as TimeLog product numbers (rule U2).
+
+    list [--all]                       Uniconta's active items (--all: blocked ones too) and whether each is an
+                                       active TimeLog product number; then the rule-I3 warnings of the defaults
+    activate ITEM [ITEM ...]           make the items active product numbers in TimeLog (created if new)
+    deactivate ITEM [ITEM ...]         make the product numbers inactive (posted invoices keep them)
+    export --out FILE.xlsx             the list as an Excel sheet with a Decision column (activate/deactivate/keep)
+    import-decisions FILE.xlsx         carry out the decisions; a file with any bad row is refused as a whole
+    sync                               follow Uniconta: rename product numbers of renamed items, deactivate blocked
+                                       or renumbered ones (and activate the new number)
+
+``--dry-run`` (activate, deactivate, import-decisions, sync) lists the writes without making them. The Uniconta
+items are read from staging (``--staging-url``, default ``TLSYNC_STAGING_URL``: run the nightly sync first); the
+TimeLog product numbers are read live through the legal entity's TimeLog connection (Airflow Connection, e.g. the
+environment variable ``AIRFLOW_CONN_TIMELOG_DEFAULT`` in Airflow's JSON form, with ``rest_token`` in its extra).
+
+Exit code 0 = done, 1 = problems (nothing or not everything was written; each problem on its own line),
+2 = usage or setup error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from tlsync.settings import SettingsError, load, settings_path
+from tlsync.settings.models import LegalEntitySettings
+
+from .excel import DecisionFileError, export_items, read_decisions
+from .products import ItemNumbers, ItemProblem, Write
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tlsync.items", description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--file", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
+    p.add_argument("--staging-url", help="staging database URL (default: $TLSYNC_STAGING_URL)")
+    p.add_argument("--legal-entity", type=int, metavar="N",
+                   help="TimeLog legal entity (needed when the settings have several)")
+    p.add_argument("--timelog-conn", metavar="ID", help="Airflow Connection id of TimeLog (default: the legal "
+                                                        "entity's timelog_connection_id)")
+    sub = p.add_subparsers(dest="command", required=True)
+    ls = sub.add_parser("list", help="Uniconta items and their TimeLog product state")
+    ls.add_argument("--all", action="store_true", help="include items blocked in Uniconta")
+    for name, what in (("activate", "activate as TimeLog product numbers"), ("deactivate", "deactivate in TimeLog")):
+        s = sub.add_parser(name, help=f"{what}")
+        s.add_argument("items", nargs="+", metavar="ITEM")
+        s.add_argument("--dry-run", action="store_true", help="list the writes, make none")
+    ex = sub.add_parser("export", help="write the review sheet (.xlsx)")
+    ex.add_argument("--out", type=Path, required=True)
+    im = sub.add_parser("import-decisions", help="apply the Decision column of a review sheet")
+    im.add_argument("path", type=Path)
+    im.add_argument("--dry-run", action="store_true", help="check the file and list the writes, make none")
+    sy = sub.add_parser("sync", help="follow Uniconta's renames and blocks")
+    sy.add_argument("--dry-run", action="store_true", help="list the writes, make none")
+    return p
+
+
+def _entity(args) -> LegalEntitySettings:
+    settings = load(args.file or settings_path())
+    if args.legal_entity is not None:
+        return settings.entity(args.legal_entity)
+    if len(settings.legal_entities) != 1:
+        known = ", ".join(str(k) for k in sorted(settings.legal_entities)) or "none"
+        raise KeyError(f"the settings have several legal entities ({known}); choose one with --legal-entity N")
+    return next(iter(settings.legal_entities.values()))
+
+
+def connection_fields(conn_id: str) -> dict:
+    """An Airflow Connection's fields: ``AIRFLOW_CONN_<ID>`` (JSON form) first, else Airflow's own lookup."""
+    raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if raw:
+        try:
+            conn = json.loads(raw)
+        except json.JSONDecodeError:
+            raise KeyError(f"AIRFLOW_CONN_{conn_id.upper()} is not Airflow's JSON connection form") from None
+        extra = conn.get("extra") or {}
+        return {"host": conn.get("host"), "extra": json.loads(extra) if isinstance(extra, str) else extra}
+    try:  # pragma: no cover - needs an Airflow metadata database
+        from airflow.sdk import BaseHook
+
+        c = BaseHook.get_connection(conn_id)
+        return {"host": c.host, "extra": c.extra_dejson}
+    except Exception:  # noqa: BLE001
+        raise KeyError(f"Airflow Connection {conn_id!r} not found; set AIRFLOW_CONN_{conn_id.upper()} or add it in "
+                       f"Airflow") from None
+
+
+def rest_client(conn_id: str):
+    from tlsync.clients.timelog import RestClient, RestSettings
+
+    fields = connection_fields(conn_id)
+    token = (fields["extra"] or {}).get("rest_token")
+    if not fields.get("host") or not token:
+        raise KeyError(f"Airflow Connection {conn_id!r}: the fields 'Site URL (host)' and 'REST API personal access "
+                       f"token' (extra rest_token) are needed")
+    return RestClient(RestSettings(base_url=fields["host"], token=token))
+
+
+def _print_writes(writes: list[Write], dry_run: bool) -> None:
+    if not writes:
+        print("nothing to write: TimeLog already matches")
+        return
+    for w in writes:
+        print(f"{'would ' if dry_run else ''}{w}")
+
+
+def _apply(numbers: ItemNumbers, writes: list[Write], dry_run: bool) -> int:
+    if dry_run or not writes:
+        _print_writes(writes, dry_run)
+        if writes:
+            print(f"dry run: {len(writes)} write(s) listed, none made")
+        return 0
+    outcome = numbers.apply(writes)
+    for line in outcome.done:
+        print(f"done: {line}")
+    for line in outcome.failed:
+        print(f"FAILED: {line}")
+    print(f"{len(outcome.done)} write(s) made, {len(outcome.failed)} failed")
+    return 0 if outcome.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        le = _entity(args)
+    except SettingsError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        return 2
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    from tlsync.sync.config import staging_engine, staging_url
+
+    engine = staging_engine(args.staging_url or staging_url())
+    try:
+        rest = rest_client(args.timelog_conn or le.timelog_connection_id)
+        numbers = ItemNumbers(engine, le, rest, actor=os.environ.get("USER") or "cli")
+    except (KeyError, ItemProblem) as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    if not numbers.items:
+        print(f"{le.label}: no Uniconta items are staged for company {le.tenant}; run the nightly sync first",
+              file=sys.stderr)
+        return 2
+    try:
+        with rest:
+            return _run(args, le, engine, numbers)
+    except ItemProblem as exc:
+        for p in exc.problems:
+            print(p)
+        print("nothing was written")
+        return 1
+    except DecisionFileError as exc:
+        print(str(exc))
+        return 1
+
+
+def _run(args, le: LegalEntitySettings, engine, numbers: ItemNumbers) -> int:
+    if args.command == "list":
+        rows = numbers.status(include_blocked=args.all)
+        width = max([len(r.item) for r in rows] + [11])
+        print(f"{'Item number':<{width}}  {'TimeLog':<12}  Name in Uniconta")
+        for r in rows:
+            flag = "  (blocked in Uniconta)" if r.blocked else ""
+            print(f"{r.item:<{width}}  {r.state:<12}  {r.name}{flag}")
+        active = sum(1 for r in rows if r.active)
+        print(f"{len(rows)} item(s), {active} active in TimeLog ({le.label})")
+        from .resolver import ItemResolver
+
+        for w in ItemResolver.from_staging(engine, le).warnings():
+            print(f"warning: {w}")
+        return 0
+    if args.command == "activate":
+        return _apply(numbers, numbers.plan_activate(args.items), args.dry_run)
+    if args.command == "deactivate":
+        return _apply(numbers, numbers.plan_deactivate(args.items), args.dry_run)
+    if args.command == "export":
+        path = export_items(numbers.status(), args.out)
+        print(f"wrote {path} ({len(numbers.status())} items); fill in the Decision column and run "
+              f"'python -m tlsync.items import-decisions {path}'")
+        return 0
+    if args.command == "import-decisions":
+        d = read_decisions(args.path, numbers)
+        writes = numbers.plan_activate(d.activate) + numbers.plan_deactivate(d.deactivate)
+        print(f"{args.path}: {len(d.activate)} to activate, {len(d.deactivate)} to deactivate, {d.keep} kept")
+        return _apply(numbers, writes, args.dry_run)
+    if args.command == "sync":
+        return _apply(numbers, numbers.plan_sync(), args.dry_run)
+    return 2  # pragma: no cover - argparse rejects unknown commands

@@ -1,0 +1,55 @@
+"""Fixtures of the items tests: both simulators (``sims`` in tests/conftest.py), the company's Uniconta items staged
+from the Uniconta simulator through the product's own extraction and loader, and a REST client on TimeLog."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+import pytest
+from tlsync import connections
+from tlsync.clients.timelog import RestClient, RestSettings
+from tlsync.settings.models import LegalEntitySettings
+from tlsync.staging.entities import get
+from tlsync.staging.loader import StagingLoader
+
+
+class ItemWorld:
+    def __init__(self, engine, sims) -> None:
+        self.engine, self.sims = engine, sims
+        self.tl, self.uc = sims["timelog_url"], sims["uniconta_url"]
+        self.le = LegalEntitySettings(legal_entity_id=1, uniconta_company_id=10001)
+        self.rest = RestClient(RestSettings(base_url=f"{self.tl}/tlsim", token="sim-pat-token"))
+        self.runs = 0
+        self.stage_items()
+
+    def stage_items(self) -> None:
+        """Read InvItemClient from the Uniconta simulator and stage it, as the nightly sync does."""
+        self.runs += 1
+        spec = get("uniconta.items")
+        with connections.uniconta_source(company_id=10001, **self.sims["uniconta"]) as source:
+            records = [e.raw for e in source.records(spec)]
+        StagingLoader(self.engine).load(spec, "10001", f"items-run-{self.runs}", records,
+                                        staged_at=datetime(2026, 1, 1, 0, 0, self.runs))
+
+    def touch_item(self, item: str, changes: dict) -> None:
+        r = httpx.post(f"{self.uc}/_sim/touch", json={"company": 10001, "class": "InvItemClient", "keys": [item],
+                                                      "changes": changes})
+        r.raise_for_status()
+        assert r.json()["touched"], item
+
+    def rest_calls(self) -> int:
+        return httpx.get(f"{self.tl}/_sim/counters").json()["by_surface"].get("rest", 0)
+
+    def tl_state(self) -> dict:
+        return httpx.get(f"{self.tl}/_sim/state").json()["timelog"]
+
+    def products(self) -> dict[str, dict]:
+        return {p["ProductNumber"]: p for p in self.tl_state()["Products"] if int(p.get("LegalEntityID") or 0) == 1}
+
+
+@pytest.fixture
+def world(engine, sims):
+    w = ItemWorld(engine, sims)
+    yield w
+    w.rest.close()
