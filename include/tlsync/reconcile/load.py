@@ -1,0 +1,258 @@
+"""Read what reconciliation needs from the staging database into :class:`~tlsync.reconcile.model.Doc` objects.
+
+Everything comes from staging (the raw API payloads, with the APIs' own field names), the sync ledger, the
+customer links and the quarantine — never from the APIs: a report can be rebuilt at any time without spending one
+call of Uniconta's daily quota. All invoices of the legal entity are read, whatever their date, so that a pair
+whose two sides fall in different months is still found; the period is applied to the result rows.
+
+Field names (``../shared/api/reference``): TimeLog ``GetInvoicesRaw`` (``NetAmount``, ``VATIncluded``,
+``Amount`` = total, ``CurrencyAbb``, ``Status`` 0 draft / 1–3 booked, ``Type`` 2 credit note,
+``ExternalInvoiceNo``/``ExternalInvoiceStatus`` set by TimeLog's built-in integration) and ``GetInvoiceLinesRaw``
+(``Quantity``, ``Rate``, ``Discount``, ``Amount``, ``ProductNo``); Uniconta ``DebtorInvoiceClient``
+(``NetAmount``, ``VatAmount``, ``TotalAmount``, blank ``Currency`` = the company's own), ``DebtorInvoiceLines``
+(``InvoiceQty``, ``SalesPrice``, ``DiscountPct``, ``InvoiceNetAmount``), ``DebtorOrderClient`` and
+``DebtorOrderLineClient`` (``Qty``, ``Price``, ``DiscountPct``, ``Total``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from tlsync.ledger import Ledger, LedgerEntry
+from tlsync.staging.tables import STAGING, customer_links, quarantine
+
+from .model import DRAFT, POSTED, TIMELOG, UNICONTA, Doc, Line
+
+INVOICE_DOMAIN = "invoice"     # the invoice transfer's ledger domain (issue 6): key = TimeLog invoice GUID
+BOOKED_STATUSES = {1, 2, 3}    # TimeLog invoice Status: 0 draft, 1 booked, 2 overdue, 3 paid
+CREDIT_NOTE_TYPE = 2
+D0 = Decimal(0)
+RELEVANT_QUARANTINE = ("timelog.invoices", "timelog.invoice_lines", "uniconta.invoices", "uniconta.invoice_lines",
+                       "uniconta.orders", "uniconta.order_lines", "timelog.customers", "uniconta.debtors")
+
+
+def money(value: Any) -> Decimal | None:
+    """API money (JSON number, XML text with 4 decimals, ``None``) → ``Decimal`` (never via float)."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+
+
+def day(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        return None
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def number_text(value: Any) -> str:
+    """``5001`` / ``5001.0`` / ``"5001"`` → ``"5001"`` (Uniconta numbers arrive as JSON numbers)."""
+    s = text(value)
+    if s.endswith(".0"):
+        s = s[:-2]
+    return s
+
+
+def _payloads(engine: Engine, entity: str, tenant: str) -> list[dict]:
+    t = STAGING[entity]
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.c.payload).where(t.c.tenant == tenant)).scalars().all()
+    return [json.loads(p, parse_float=Decimal) for p in rows]
+
+
+@dataclass
+class Sources:
+    """Everything one reconciliation reads, indexed the way pairing and hints use it."""
+    timelog: list[Doc]
+    posted: list[Doc]
+    drafts: list[Doc]
+    ledger: dict[str, LedgerEntry]                           # TimeLog GUID → the invoice transfer's ledger entry
+    linked_debtor: dict[str, str]                            # TimeLog customer ID → linked Uniconta debtor
+    debtor_names: dict[str, str]
+    items: set[str]
+    quarantine: list[dict]
+    home_currency: str
+    customers: dict[str, dict] = field(default_factory=dict)
+
+
+def site_code(engine: Engine, legal_entity_id: int) -> str:
+    """The TimeLog site code the legal entity's invoices are staged under (tenant ``<site>:<legal entity>``)."""
+    t = STAGING["timelog.invoices"]
+    suffix = f":{int(legal_entity_id)}"
+    with engine.connect() as conn:
+        tenants = conn.execute(select(t.c.tenant).distinct()).scalars().all()
+    found = sorted(x for x in tenants if x.endswith(suffix))
+    if found:
+        return found[0].rsplit(":", 1)[0]
+    t = STAGING["timelog.legal_entities"]
+    with engine.connect() as conn:
+        tenants = conn.execute(select(t.c.tenant).distinct()).scalars().all()
+    return tenants[0] if tenants else "SIMSITE"
+
+
+def _timelog_docs(engine: Engine, site: str, legal_entity_id: int) -> tuple[list[Doc], dict[str, dict]]:
+    tenant = f"{site}:{int(legal_entity_id)}"
+    customers = {text(c.get("ID")): c for c in _payloads(engine, "timelog.customers", site)}
+    lines_by_invoice: dict[str, list[dict]] = defaultdict(list)
+    for ln in _payloads(engine, "timelog.invoice_lines", tenant):
+        lines_by_invoice[text(ln.get("InvoiceID"))].append(ln)
+    docs = []
+    for inv in _payloads(engine, "timelog.invoices", tenant):
+        try:
+            status = int(text(inv.get("Status")) or -1)
+        except ValueError:
+            status = -1
+        if status not in BOOKED_STATUSES:
+            continue   # drafts in TimeLog are not invoices yet (rule T2: only booked invoices are transferred)
+        rid = text(inv.get("ID"))
+        raw_lines = sorted(lines_by_invoice.get(rid, []), key=lambda ln: int(text(ln.get("ID")) or 0))
+        lines = [Line(number=i, item=text(ln.get("ProductNo")), text=text(ln.get("Text")),
+                      qty=money(ln.get("Quantity")) or D0, price=money(ln.get("Rate")) or D0,
+                      discount_pct=money(ln.get("Discount")) or D0, net=money(ln.get("Amount")) or D0)
+                 for i, ln in enumerate(raw_lines, start=1)]
+        cid = text(inv.get("CustomerID"))
+        cust = customers.get(cid, {})
+        kind = "credit note" if text(inv.get("Type")) == str(CREDIT_NOTE_TYPE) else "invoice"
+        docs.append(Doc(
+            system=TIMELOG, key=text(inv.get("GUID")) or rid, number=text(inv.get("InvoiceNumber")),
+            status="booked", kind=kind, date=day(inv.get("InvoiceDate")), party=cid,
+            party_no=text(inv.get("CustomerNo")) or text(cust.get("No")),
+            party_name=text(inv.get("CustomerName")) or text(cust.get("Name")),
+            currency=text(inv.get("CurrencyAbb")).upper(), net=money(inv.get("NetAmount")),
+            vat=money(inv.get("VATIncluded")), total=money(inv.get("Amount")), lines=lines,
+            external_no=number_text(inv.get("ExternalInvoiceNo")),
+            external_status=text(inv.get("ExternalInvoiceStatus")),
+            ignored_in_source=text(inv.get("IsIgnoredWhenTransfer")).lower() in ("true", "1"), record_id=rid))
+    return docs, customers
+
+
+def _line_net(qty: Decimal, price: Decimal, pct: Decimal) -> Decimal:
+    return (qty * price * (Decimal(100) - pct) / Decimal(100)).quantize(Decimal("0.01"))
+
+
+def _uniconta_docs(engine: Engine, company_id: int, home: str, names: dict[str, str]) -> tuple[list[Doc], list[Doc]]:
+    tenant = str(int(company_id))
+    lines_by_invoice: dict[str, list[dict]] = defaultdict(list)
+    for ln in _payloads(engine, "uniconta.invoice_lines", tenant):
+        lines_by_invoice[number_text(ln.get("InvoiceNumber"))].append(ln)
+    posted = []
+    for inv in _payloads(engine, "uniconta.invoices", tenant):
+        no = number_text(inv.get("InvoiceNumber"))
+        raw = sorted(lines_by_invoice.get(no, []), key=lambda ln: money(ln.get("LineNumber")) or D0)
+        lines = []
+        for i, ln in enumerate(raw, start=1):
+            qty, price, pct = (money(ln.get("InvoiceQty")) or D0, money(ln.get("SalesPrice")) or D0,
+                               money(ln.get("DiscountPct")) or D0)
+            net = money(ln.get("InvoiceNetAmount"))
+            lines.append(Line(number=i, item=text(ln.get("Item")), text=text(ln.get("Text")), qty=qty, price=price,
+                              discount_pct=pct, net=net if net is not None else _line_net(qty, price, pct)))
+        total = money(inv.get("TotalAmount"))
+        account = text(inv.get("Account"))
+        posted.append(Doc(
+            system=UNICONTA, key=no, number=no, status=POSTED,
+            kind="credit note" if (inv.get("CreditnoteDate") or (total is not None and total < 0)) else "invoice",
+            date=day(inv.get("Date")), party=account, party_no=account,
+            party_name=text(inv.get("Name")) or names.get(account, ""),
+            currency=(text(inv.get("Currency")) or home).upper(), net=money(inv.get("NetAmount")),
+            vat=money(inv.get("VatAmount")), total=total, lines=lines,
+            order_number=number_text(inv.get("OrderNumber"))))
+    lines_by_order: dict[str, list[dict]] = defaultdict(list)
+    for ln in _payloads(engine, "uniconta.order_lines", tenant):
+        lines_by_order[number_text(ln.get("OrderNumber"))].append(ln)
+    drafts = []
+    for order in _payloads(engine, "uniconta.orders", tenant):
+        no = number_text(order.get("OrderNumber"))
+        raw = sorted(lines_by_order.get(no, []), key=lambda ln: money(ln.get("LineNumber")) or D0)
+        lines = []
+        for i, ln in enumerate(raw, start=1):
+            qty, price, pct = (money(ln.get("Qty")) or D0, money(ln.get("Price")) or D0,
+                               money(ln.get("DiscountPct")) or D0)
+            net = money(ln.get("Total"))
+            lines.append(Line(number=i, item=text(ln.get("Item")), text=text(ln.get("Text")), qty=qty, price=price,
+                              discount_pct=pct, net=net if net is not None else _line_net(qty, price, pct)))
+        account = text(order.get("Account"))
+        net = sum((ln.net for ln in lines), D0)
+        drafts.append(Doc(
+            system=UNICONTA, key=no, number=no, status=DRAFT, kind="credit note" if net < 0 else "invoice",
+            date=day(order.get("InvoiceDate")) or day(order.get("Created")), party=account, party_no=account,
+            party_name=text(order.get("Name")) or names.get(account, ""),
+            currency=(text(order.get("Currency")) or home).upper(), net=net, vat=None, total=None, lines=lines,
+            order_number=no))
+    return posted, drafts
+
+
+def _home_currency(engine: Engine, company_id: int, site: str, legal_entity_id: int) -> str:
+    """The company's own currency (what a blank Uniconta ``Currency`` means): the staged company's ``Currency``,
+    else the TimeLog legal entity's ``CurrencyISO``, else DKK."""
+    for entity, tenant, key, fld in (("uniconta.companies", str(int(company_id)), str(int(company_id)), "Currency"),
+                                     ("timelog.legal_entities", site, str(int(legal_entity_id)), "CurrencyISO")):
+        t = STAGING[entity]
+        with engine.connect() as conn:
+            p = conn.execute(select(t.c.payload).where(t.c.tenant == tenant, t.c.natural_key == key)).scalar()
+        if p:
+            cur = text(json.loads(p).get(fld)).upper()
+            if cur:
+                return cur
+    return "DKK"
+
+
+def _quarantine(engine: Engine, tenants: set[str]) -> list[dict]:
+    """The rows the quality gate refused for these tenants — the latest refusal per record, and only while the
+    record has not been staged since (a fixed record leaves the list)."""
+    q = (select(quarantine).where(quarantine.c.tenant.in_(sorted(tenants)),
+                                  quarantine.c.entity.in_(RELEVANT_QUARANTINE))
+         .order_by(quarantine.c.id))
+    latest: dict[tuple, dict] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(q).mappings():
+            latest[(r["entity"], r["tenant"], r["natural_key"] or f"#{r['id']}")] = dict(r)
+        out = []
+        for (entity, tenant, key), r in latest.items():
+            t = STAGING[entity]
+            staged_at = conn.execute(select(t.c.staged_at).where(t.c.tenant == tenant, t.c.natural_key == key)).scalar()
+            if staged_at is not None and r["quarantined_at"] is not None and staged_at >= r["quarantined_at"]:
+                continue
+            try:
+                r["payload_dict"] = json.loads(r["payload"], parse_float=Decimal)
+            except (TypeError, ValueError):
+                r["payload_dict"] = {}
+            out.append(r)
+    return sorted(out, key=lambda r: (r["entity"], str(r["natural_key"])))
+
+
+def load(engine: Engine, legal_entity_id: int, company_id: int, site: str) -> Sources:
+    home = _home_currency(engine, company_id, site, legal_entity_id)
+    names = {text(p.get("Account")): text(p.get("Name"))
+             for p in _payloads(engine, "uniconta.debtors", str(int(company_id)))}
+    items = {text(p.get("Item")) for p in _payloads(engine, "uniconta.items", str(int(company_id)))}
+    tl, customers = _timelog_docs(engine, site, legal_entity_id)
+    posted, drafts = _uniconta_docs(engine, company_id, home, names)
+    ledger = Ledger(engine).by_key(INVOICE_DOMAIN, legal_entity_id)
+    with engine.connect() as conn:
+        links = conn.execute(select(customer_links.c.customer_id, customer_links.c.debtor_account).where(
+            customer_links.c.legal_entity_id == int(legal_entity_id), customer_links.c.state == "linked")).all()
+    linked = {text(c): text(d) for c, d in links if c}
+    return Sources(timelog=tl, posted=posted, drafts=drafts, ledger=ledger, linked_debtor=linked,
+                   debtor_names=names, items=items,
+                   quarantine=_quarantine(engine, {f"{site}:{int(legal_entity_id)}", str(int(company_id)), site}),
+                   home_currency=home, customers=customers)
