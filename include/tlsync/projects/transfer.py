@@ -1,0 +1,274 @@
+"""Transfer TimeLog projects to Uniconta ``ProjectClient`` records (rules T3, S7), idempotent by content.
+
+Mapping (official mapping "Projects": Name → Name, Description → Description; the rest is what Uniconta needs):
+
+=====================  ==========================================================================================
+Uniconta field         from
+=====================  ==========================================================================================
+``Number``             TimeLog project number (``No``); the project's key in both systems
+``Name``               ``Name``
+``Description``        ``Description``
+``Group``              the configured project group (rule S7) — Uniconta refuses a project without one
+``Account``            the customer's linked Uniconta debtor (``customer_links``), when there is one
+``StartDate/EndDate``  ``ProjectStartDate`` / ``ProjectEndDate``
+=====================  ==========================================================================================
+
+Idempotency: the ledger (domain ``project``, key ``<company>/<TimeLog project ID>``) holds the hash of what was last
+written; an unchanged project is never written again (:meth:`Ledger.unchanged` / :meth:`Ledger.record_change`).
+New projects go in with ``InsertList`` (one call per 100); a project Uniconta already has under that number (a
+crash between the write and the ledger record, or a project made by hand) is found by a filtered read of the
+batch's numbers and adopted instead of written twice — ``Number`` is the key, so a duplicate is impossible.
+Changed projects are updated one by one (read, change, write back: Uniconta's Update replaces the record).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from tlsync.clients.errors import QuotaExceededError, RecordRejectedError
+from tlsync.clients.uniconta.models import ProjectClient
+from tlsync.clients.uniconta.odata import Field
+from tlsync.ledger import DONE, Ledger
+from tlsync.settings.models import LegalEntitySettings
+from tlsync.staging.tables import STAGING, customer_links
+
+log = logging.getLogger(__name__)
+
+PROJECT_DOMAIN = "project"
+BATCH_SIZE = 100
+OR_LIMIT = 40
+
+
+@dataclass
+class ProjectResult:
+    """What a project transfer did (counts) and what it knows afterwards."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    module: bool = True
+    numbers: dict[int, str] = field(default_factory=dict)      # TimeLog project ID → Uniconta project Number
+    failures: dict[int, str] = field(default_factory=dict)     # TimeLog project ID → reason
+    messages: list[str] = field(default_factory=list)
+    planned: list[dict] = field(default_factory=list)          # dry run: the writes it would make
+
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "failed": self.failed}
+
+
+def no_module_message(le: LegalEntitySettings) -> str:
+    return (f"{le.label}: the Uniconta company has no project module, so projects are not transferred and "
+            f"invoices travel without project references (rule T3)")
+
+
+def has_project_module(engine: Engine, le: LegalEntitySettings) -> bool:
+    """Rule T3: judged from the staged company record (``CompanyClient.ProjectModule``), else from staged project
+    groups/categories (a company without the module has none)."""
+    from tlsync.settings.checks import project_module
+
+    company = str(le.uniconta_company_id)
+    table = STAGING["uniconta.companies"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(table.c.payload).where(table.c.natural_key == company)).all()
+    for (payload,) in rows:
+        flag = json.loads(payload).get("ProjectModule")
+        if flag is not None:
+            return bool(flag)
+    return project_module(engine, int(company))
+
+
+def staged_projects(engine: Engine, legal_entity_id: int, ids: Iterable[int] | None = None) -> dict[int, dict]:
+    """The legal entity's staged TimeLog projects (site-wide tenant) by ID."""
+    table = STAGING["timelog.projects"]
+    q = select(table.c.natural_key, table.c.payload).where(table.c.tenant.notlike("%:%"))
+    wanted = None if ids is None else sorted({str(int(i)) for i in ids})
+    rows: list = []
+    with engine.connect() as conn:
+        if wanted is None:
+            rows = conn.execute(q).all()
+        else:
+            for i in range(0, len(wanted), 500):
+                rows += conn.execute(q.where(table.c.natural_key.in_(wanted[i:i + 500]))).all()
+    out = {}
+    for key, payload in rows:
+        p = json.loads(payload)
+        le = p.get("LegalEntityID")
+        if le not in (None, "") and int(le) != int(legal_entity_id):
+            continue
+        out[int(key)] = p
+    return out
+
+
+def uniconta_project_numbers(engine: Engine, company_id: int | str) -> set[str]:
+    table = STAGING["uniconta.projects"]
+    with engine.connect() as conn:
+        return {str(k) for k in conn.execute(select(table.c.natural_key).where(table.c.tenant == str(company_id)))
+                .scalars()}
+
+
+def _debtors(engine: Engine, legal_entity_id: int) -> dict[str, str]:
+    q = select(customer_links.c.customer_id, customer_links.c.debtor_account).where(
+        customer_links.c.legal_entity_id == int(legal_entity_id), customer_links.c.state == "linked")
+    with engine.connect() as conn:
+        return {str(c): str(a) for c, a in conn.execute(q) if c is not None}
+
+
+def _day(value: Any) -> str | None:
+    text = str(value or "")[:10]
+    return text if len(text) == 10 and not text.startswith("0001") else None
+
+
+def project_payload(project: dict, group: str, debtor: str | None) -> dict[str, Any]:
+    """The ``ProjectClient`` fields tlsync owns for one TimeLog project (see the module docstring)."""
+    out = {"Number": str(project.get("No") or "").strip(), "Name": (project.get("Name") or "").strip(),
+           "Group": group, "Description": project.get("Description") or None, "Account": debtor,
+           "StartDate": _day(project.get("ProjectStartDate")), "EndDate": _day(project.get("ProjectEndDate"))}
+    return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def _key(le: LegalEntitySettings, project_id: int) -> str:
+    return f"{le.uniconta_company_id}/{project_id}"
+
+
+def ensure_projects(client: Any, engine: Engine, le: LegalEntitySettings, project_ids: Iterable[int], *,
+                    ledger: Ledger, dry_run: bool = False, module: bool | None = None) -> ProjectResult:
+    """Make sure the given TimeLog projects exist in Uniconta (create the missing ones; never update here — an
+    invoice needs the project to exist, not to be current). ``result.numbers`` maps each available project."""
+    return _transfer(client, engine, le, ledger=ledger, ids=set(int(i) for i in project_ids), dry_run=dry_run,
+                     update=False, module=module)
+
+
+def transfer_projects(client: Any, engine: Engine, le: LegalEntitySettings, *, ledger: Ledger,
+                      dry_run: bool = False) -> ProjectResult:
+    """Rule T3 for a whole legal entity: create new projects, update changed ones, skip unchanged ones.
+    Internal projects (TimeLog ``InternalProject``) are never invoiced and are left out."""
+    return _transfer(client, engine, le, ledger=ledger, ids=None, dry_run=dry_run, update=True, module=None)
+
+
+def _transfer(client: Any, engine: Engine, le: LegalEntitySettings, *, ledger: Ledger, ids: set[int] | None,
+              dry_run: bool, update: bool, module: bool | None) -> ProjectResult:
+    result = ProjectResult()
+    if le.uniconta_company_id is None:
+        raise ValueError(f"{le.label}: no Uniconta company chosen; projects cannot be transferred (rule S1)")
+    result.module = has_project_module(engine, le) if module is None else module
+    if not result.module:
+        result.messages.append(no_module_message(le))
+        return result
+    projects = staged_projects(engine, le.legal_entity_id, ids)
+    if ids is None:
+        projects = {i: p for i, p in projects.items() if not p.get("InternalProject") in (True, "true", 1, "1")}
+    existing = uniconta_project_numbers(engine, le.uniconta_company_id)
+    entries = {e.source_key: e for e in ledger.entries(PROJECT_DOMAIN, le.legal_entity_id)} if projects else {}
+    debtors = _debtors(engine, le.legal_entity_id)
+    new: list[tuple[int, dict]] = []
+    changed: list[tuple[int, dict]] = []
+    for pid, project in sorted(projects.items()):
+        number = str(project.get("No") or "").strip()
+        if not number:
+            result.failed += 1
+            result.failures[pid] = f"TimeLog project {pid} has no project number; it cannot become a Uniconta project (rule T3)"
+            continue
+        entry = entries.get(_key(le, pid))
+        known = number in existing or (entry is not None and entry.state == DONE and entry.target_key == number)
+        if known and not update:
+            result.numbers[pid] = number
+            result.unchanged += 1
+            continue
+        if le.project_group is None:
+            result.failed += 1
+            result.failures[pid] = (f"TimeLog project {number} is not in Uniconta and no project group is configured "
+                                    f"for {le.label} (rule S7)")
+            continue
+        payload = project_payload(project, le.project_group, debtors.get(str(project.get("CustomerID"))))
+        if known and entry is not None and entry.state == DONE and ledger.unchanged(
+                PROJECT_DOMAIN, le.legal_entity_id, _key(le, pid), payload):
+            result.numbers[pid] = number
+            result.unchanged += 1
+            continue
+        (changed if known else new).append((pid, payload))
+    if dry_run:
+        result.planned = ([{"write": "insert ProjectClient", **p} for _, p in new]
+                          + [{"write": "update ProjectClient", **p} for _, p in changed])
+        result.numbers.update({pid: p["Number"] for pid, p in new + changed})
+        return result
+    for i in range(0, len(new), BATCH_SIZE):
+        _insert(client, ledger, le, new[i:i + BATCH_SIZE], result)
+    for pid, payload in changed:
+        _update(client, ledger, le, pid, payload, result)
+    return result
+
+
+def _record(ledger: Ledger, le: LegalEntitySettings, pid: int, payload: dict, action: str) -> None:
+    ledger.record_change(PROJECT_DOMAIN, le.legal_entity_id, _key(le, pid), action=action, written=payload,
+                         target_key=payload["Number"])
+
+
+def _insert(client: Any, ledger: Ledger, le: LegalEntitySettings, batch: list[tuple[int, dict]],
+            result: ProjectResult) -> None:
+    """One InsertList for the batch; numbers Uniconta already has are adopted (one filtered read per 40)."""
+    if not batch:
+        return
+    try:
+        client.insert_list([ProjectClient(**p) for _, p in batch], batch_size=len(batch))
+    except QuotaExceededError:
+        raise
+    except RecordRejectedError as exc:
+        present = _present(client, [p["Number"] for _, p in batch])
+        rest = [(pid, p) for pid, p in batch if p["Number"] not in present]
+        for pid, p in batch:
+            if p["Number"] in present:
+                _record(ledger, le, pid, p, "adopt_project")
+                result.numbers[pid] = p["Number"]
+                result.unchanged += 1
+        if len(rest) == len(batch):        # nothing was already there: the refusal is about a record itself
+            if len(rest) == 1:
+                pid, p = rest[0]
+                result.failed += 1
+                result.failures[pid] = f"Uniconta refused project {p['Number']}: {exc.message} (rule T3)"
+                return
+            half = len(rest) // 2
+            _insert(client, ledger, le, rest[:half], result)
+            _insert(client, ledger, le, rest[half:], result)
+            return
+        _insert(client, ledger, le, rest, result)
+        return
+    for pid, p in batch:
+        _record(ledger, le, pid, p, "create_project")
+        result.numbers[pid] = p["Number"]
+        result.created += 1
+
+
+def _present(client: Any, numbers: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(numbers), OR_LIMIT):
+        chunk = numbers[i:i + OR_LIMIT]
+        found |= {p.Number for p in client.read(ProjectClient, filter=Field("Number").in_(chunk)) if p.Number}
+    return found
+
+
+def _update(client: Any, ledger: Ledger, le: LegalEntitySettings, pid: int, payload: dict,
+            result: ProjectResult) -> None:
+    try:
+        current = client.get_by(ProjectClient, "Number", payload["Number"])
+        if not current:
+            _insert(client, ledger, le, [(pid, payload)], result)
+            return
+        record = current[0].model_copy(update=payload)
+        client.update(record)
+    except QuotaExceededError:
+        raise
+    except RecordRejectedError as exc:
+        result.failed += 1
+        result.failures[pid] = f"Uniconta refused the update of project {payload['Number']}: {exc.message} (rule T3)"
+        return
+    _record(ledger, le, pid, payload, "update_project")
+    result.numbers[pid] = payload["Number"]
+    result.updated += 1
