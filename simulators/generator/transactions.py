@@ -580,7 +580,7 @@ class TxBuilder:
             self.uc(comp, "DebtorInvoiceLines", {
                 "InvoiceNumber": number, "LineNumber": r["LineNumber"], "Account": r["Account"], "Date": r["Date"],
                 "Item": r["Item"], "Text": r["Text"], "InvoiceQty": r["Qty"], "SalesPrice": r["Price"],
-                "DiscountPct": r["DiscountPct"], "NetAmount": r["Amount"], "Currency": r["Currency"],
+                "DiscountPct": r["DiscountPct"], "InvoiceNetAmount": r["Amount"], "Currency": r["Currency"],
                 "Vat": r["Vat"], "Project": r["Project"], "PrCategory": r["PrCategory"]})
 
     def _uc_order(self, inv: dict, debtor, order_no: int, lines: list[Line]) -> None:
@@ -634,7 +634,7 @@ class TxBuilder:
             self.uc(comp, "DebtorInvoiceLines", {
                 "InvoiceNumber": number, "LineNumber": n, "Account": debtor.account, "Date": d.isoformat(),
                 "Item": item, "Text": text, "InvoiceQty": qty, "SalesPrice": price, "DiscountPct": D0,
-                "NetAmount": amount, "Currency": "", "Vat": "U25", "Project": "", "PrCategory": ""})
+                "InvoiceNetAmount": amount, "Currency": "", "Vat": "U25", "Project": "", "PrCategory": ""})
 
     def gl_postings(self, mo: date, month_end: date) -> None:
         """Supplier invoices posted on expense accounts (what rule U4 imports) and on other accounts (what it

@@ -117,7 +117,7 @@ REQUIRED_UC = {
     "GLAccountClient": {"Account", "Name", "AccountType"}, "CreditorClient": {"Account", "Name"},
     "GLTransClient": {"Date", "Account", "Amount", "AmountVat", "Voucher", "Text", "DCAccount", "Project"},
     "DebtorInvoiceClient": {"InvoiceNumber", "Account", "Date", "NetAmount", "VatAmount", "TotalAmount", "Currency"},
-    "DebtorInvoiceLines": {"InvoiceNumber", "LineNumber", "Item", "Text", "InvoiceQty", "SalesPrice", "NetAmount"},
+    "DebtorInvoiceLines": {"InvoiceNumber", "LineNumber", "Item", "Text", "InvoiceQty", "SalesPrice", "InvoiceNetAmount"},
     "DebtorOrderClient": {"OrderNumber", "Account"}, "DebtorOrderLineClient": {"OrderNumber", "LineNumber", "Item",
                                                                                "Qty", "Price"},
     "ContactClient": {"Name", "DCAccount"},
@@ -275,7 +275,7 @@ def test_transferred_invoices_exist_in_uniconta_with_the_same_amounts(fx, tl, co
         n_posted += 1
         [ucinv] = [u for u in comp["DebtorInvoiceClient"] if str(u["InvoiceNumber"]) == inv["ExternalInvoiceNo"]]
         uclines = [u for u in comp["DebtorInvoiceLines"] if u["InvoiceNumber"] == ucinv["InvoiceNumber"]]
-        assert ucinv["NetAmount"] == sum((u["NetAmount"] for u in uclines), Decimal(0))
+        assert ucinv["NetAmount"] == sum((u["InvoiceNetAmount"] for u in uclines), Decimal(0))
         assert ucinv["TotalAmount"] == ucinv["NetAmount"] + ucinv["VatAmount"]
         if ucinv.get("_ReconDiff"):
             n_diff += 1
