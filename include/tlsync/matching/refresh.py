@@ -2,8 +2,8 @@
 
 Reads the staged Uniconta debtors of each company and the staged TimeLog customers (payloads, the APIs' own field
 names), runs :func:`match_customers`, and replaces that company's rows in ``link_suggestions``: one row per
-candidate (rank 1, 2, …; rank 0 for a debtor without any), with the view, score and reasons. The review (CLI,
-Excel) reads this table; the DAG ``tlsync_customer_linking`` runs this after every staging of either side.
+candidate (rank 1, 2, …; rank 0 for a debtor without any), with the view, score and reasons. Links and ignores
+(``customer_links``) are taken into account. The review (CLI, Excel, :mod:`tlsync.linking`) reads this table; the DAG ``tlsync_customer_linking`` runs this after every staging of either side.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, delete, insert, select
 
-from tlsync.staging.tables import STAGING, link_suggestions
+from tlsync.staging.tables import STAGING, customer_links, link_suggestions
 
 from .views import build_index, match_customers
 
@@ -28,17 +28,42 @@ def _payloads(engine: Engine, entity: str, tenant: str | None = None) -> list[di
         return [json.loads(p) for p in conn.execute(query.order_by(table.c.natural_key)).scalars()]
 
 
+def _links(engine: Engine, company: int) -> tuple[set[str], set[str], set[str]]:
+    """(linked debtor accounts, ignored debtor accounts, linked customer ids) of the company (``customer_links``,
+    written by the L3 actions of :mod:`tlsync.linking`)."""
+    q = select(customer_links.c.debtor_account, customer_links.c.state, customer_links.c.customer_id).where(
+        customer_links.c.company_id == str(company))
+    linked, ignored, customers = set(), set(), set()
+    with engine.connect() as conn:
+        for account, state, customer in conn.execute(q):
+            if state == "linked":
+                linked.add(str(account))
+                if customer is not None:
+                    customers.add(str(customer))
+            else:
+                ignored.add(str(account))
+    return linked, ignored, customers
+
+
 def refresh_suggestions(engine: Engine, company_ids: Iterable[int], *, ignored: dict[int, set[str]] | None = None,
                         now: datetime | None = None) -> dict[int, dict[str, int]]:
-    """Recompute and store the suggestions of each company; returns the count per view per company."""
+    """Recompute and store the suggestions of each company; returns the count per view per company.
+
+    The company's ``customer_links`` decide (rule L2/L3): a linked debtor leaves the views (it has no rows), an
+    ignored one is shown under Ignored, and a TimeLog customer linked to one of the company's debtors is no longer
+    offered as a candidate to the others. ``ignored`` adds debtor accounts to the Ignored view."""
     now = now or datetime.now().replace(microsecond=0)
     customers = _payloads(engine, "timelog.customers")
     names = {str(c.get("ID")): c.get("Name") for c in customers}
     index = build_index(customers)
     counts: dict[int, dict[str, int]] = {}
     for company in company_ids:
-        debtors = _payloads(engine, "uniconta.debtors", str(company))
-        result = match_customers(debtors, index=index, ignored=(ignored or {}).get(company, ()))
+        linked, ignored_here, taken = _links(engine, company)
+        debtors = [d for d in _payloads(engine, "uniconta.debtors", str(company))
+                   if str(d.get("Account", "")) not in linked]
+        company_index = index if not taken else build_index(c for c in customers if str(c.get("ID")) not in taken)
+        result = match_customers(debtors, index=company_index,
+                                 ignored=set((ignored or {}).get(company, ())) | ignored_here)
         rows = []
         for suggestion in result.rows:
             base = {"company_id": str(company), "debtor_account": suggestion.debtor_account,
