@@ -146,8 +146,8 @@ def compare_pair(tl: Doc, uc: Doc, basis: str, src: Sources, tolerance: Decimal)
     found: dict[str, list[str]] = {c: [] for c in PAIR_PRECEDENCE}
     hints: list[str] = []
     entry = src.ledger.get(tl.key)
-    by = ("tlsync" if entry is not None and basis == BY_LEDGER else "TimeLog's built-in integration"
-          if basis != BY_DEBTOR_DATE_AMOUNT else "")
+    by_us = entry is not None and basis == BY_LEDGER and entry.state != ELSEWHERE
+    by = "tlsync" if by_us else "TimeLog's built-in integration" if basis != BY_DEBTOR_DATE_AMOUNT else ""
     when = f" on {entry.updated_at:%Y-%m-%d}" if entry is not None and entry.updated_at and by == "tlsync" else ""
     if uc.status == DRAFT:
         found[DRAFT_IN_UNICONTA].append(f"still a draft in Uniconta (order {uc.number})")
@@ -194,7 +194,7 @@ def compare_pair(tl: Doc, uc: Doc, basis: str, src: Sources, tolerance: Decimal)
 
 
 def orphan_rows(pairing, src: Sources) -> list[Row]:
-    ledger_by_order = {str(e.target_key): e for e in src.ledger.values() if e.target_key}
+    ledger_by_order = {str(e.target_key): e for e in src.ledger.values() if e.target_key and e.state != ELSEWHERE}
     rows = []
     for tl in pairing.only_timelog:
         entry = src.ledger.get(tl.key)

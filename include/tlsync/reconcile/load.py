@@ -133,8 +133,9 @@ def _timelog_docs(engine: Engine, site: str, legal_entity_id: int) -> tuple[list
         cid = text(inv.get("CustomerID"))
         cust = customers.get(cid, {})
         kind = "credit note" if text(inv.get("Type")) == str(CREDIT_NOTE_TYPE) else "invoice"
+        # key: the ledger's key for the invoice transfer is the GUID in lower case (issue 6)
         docs.append(Doc(
-            system=TIMELOG, key=text(inv.get("GUID")) or rid, number=text(inv.get("InvoiceNumber")),
+            system=TIMELOG, key=text(inv.get("GUID")).lower() or rid, number=text(inv.get("InvoiceNumber")),
             status="booked", kind=kind, date=day(inv.get("InvoiceDate")), party=cid,
             party_no=text(inv.get("CustomerNo")) or text(cust.get("No")),
             party_name=text(inv.get("CustomerName")) or text(cust.get("Name")),

@@ -1,6 +1,6 @@
 """Pair TimeLog invoices with Uniconta invoices and drafts (rule U3), strongest evidence first.
 
-1. **The sync ledger** (domain ``invoice``): tlsync transferred the TimeLog invoice as Uniconta draft order
+1. **The sync ledger** (domain ``invoice``, any state but ``elsewhere``): tlsync transferred the TimeLog invoice as Uniconta draft order
    ``target_key``; once an accountant posts it, the posted ``DebtorInvoiceClient`` keeps that ``OrderNumber``.
    A posted invoice with the order number wins over the (stale) staged draft.
 2. **TimeLog's external invoice number**: history transferred by TimeLog's built-in integration carries the
@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from tlsync.ledger import ELSEWHERE
 
 from .load import Sources
 from .model import BY_DEBTOR_DATE_AMOUNT, BY_EXTERNAL_NUMBER, BY_LEDGER, Doc
@@ -64,7 +66,7 @@ def pair(src: Sources, tolerance: Decimal) -> Pairing:
 
     for tl in sorted(src.timelog, key=lambda d: (str(d.date), d.number)):
         entry = src.ledger.get(tl.key)
-        if entry is not None and entry.target_key:
+        if entry is not None and entry.target_key and entry.state != ELSEWHERE:   # elsewhere: an external number
             order = str(entry.target_key)
             if take(tl, posted_by_order.get(order) or drafts_by_no.get(order), BY_LEDGER,
                     f"the ledger (order {order})"):
