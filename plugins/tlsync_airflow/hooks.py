@@ -20,7 +20,8 @@ class _TlsyncHook(BaseHook):
         super().__init__(**kwargs)
         self.conn_id = conn_id or self.default_conn_name
 
-    def _fields(self) -> dict[str, Any]:
+    def connection_fields(self) -> dict[str, Any]:
+        """The Connection as the fields ``tlsync.connections`` takes (secrets stay in memory, never logged)."""
         conn = self.get_connection(self.conn_id)
         return {"conn_id": self.conn_id, "host": conn.host, "login": conn.login, "password": conn.password,
                 "extra": conn.extra_dejson}
@@ -38,12 +39,12 @@ class TimeLogHook(_TlsyncHook):
     def get_conn(self):
         from tlsync import connections
 
-        return connections.timelog_source(**self._fields())
+        return connections.timelog_source(**self.connection_fields())
 
     def test_connection(self) -> tuple[bool, str]:
         from tlsync import connections
 
-        return connections.check_timelog(**self._fields())
+        return connections.check_timelog(**self.connection_fields())
 
 
 class UnicontaHook(_TlsyncHook):
@@ -57,9 +58,9 @@ class UnicontaHook(_TlsyncHook):
     def get_conn(self, company_id: int | None = None):
         from tlsync import connections
 
-        return connections.uniconta_source(company_id=company_id, **self._fields())
+        return connections.uniconta_source(company_id=company_id, **self.connection_fields())
 
     def test_connection(self) -> tuple[bool, str]:
         from tlsync import connections
 
-        return connections.check_uniconta(**self._fields())
+        return connections.check_uniconta(**self.connection_fields())

@@ -77,3 +77,17 @@ def test_customer_linking_runs_on_staged_customers_not_on_the_clock(bag):
     assert type(condition).__name__ == "AssetAny", "either side's new customers trigger a refresh"
     assert {a.uri for a in condition.objects} == {"tlsync://staging/uniconta/debtors",
                                                   "tlsync://staging/timelog/customers"}
+
+
+def test_transfer_runs_on_staged_data_in_dependency_order(bag):
+    dag = bag.dags["tlsync_transfer"]
+    condition = dag.timetable.asset_condition
+    assert {a.uri for a in condition.objects} == {"tlsync://staging/timelog/invoices",
+                                                  "tlsync://staging/uniconta/debtors"}
+    assert dag.max_active_runs == 1 and dag.catchup is False
+    tasks = {t.task_id: t for t in dag.tasks}
+    order = ["legal_entity.customers", "legal_entity.projects", "legal_entity.invoices", "legal_entity.expenses"]
+    for before, after in zip(order, order[1:]):
+        assert before in tasks[after].upstream_task_ids, f"{after} must wait for {before}"
+        assert tasks[after].trigger_rule == "all_success", "a failed step holds back the later ones"
+    assert tasks["legal_entity.invoices"].pool == "uniconta_api"

@@ -1,0 +1,90 @@
+"""tlsync transfer — write what the night's staging asks for, per legal entity (issues 5, 6, 7).
+
+Asset-triggered: runs when the nightly sync has staged TimeLog invoices or Uniconta debtors, never on the clock.
+
+    settings → per legal entity ↔ Uniconta company (rule S2), mapped:
+        customers (T1/U1) → projects (T3) → invoices (T2, behind the S8 gate) → expenses (U4)
+
+Each step only writes what changed (sync ledger); a step that fails stops the later steps of that legal entity
+for this run (an invoice should not go out while its customer's debtor update failed) and they catch up on the
+next run. This file only wires; the work is in ``tlsync.sync.writeback`` and the packages it calls.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task, task_group
+
+from tlsync_airflow.assets import staged
+
+TIMELOG_CONN = "timelog_default"
+UNICONTA_CONN = "uniconta_default"
+SETTINGS_VARIABLE = "tlsync_settings"
+
+DEFAULT_ARGS = {
+    "owner": "tlsync",
+    "retries": int(os.environ.get("TLSYNC_TASK_RETRIES", "3")),
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=15),
+}
+
+
+def _step(step: str, pair: dict) -> dict:
+    from airflow.sdk import Variable, get_current_context
+
+    from tlsync.sync import writeback
+    from tlsync_airflow.hooks import TimeLogHook, UnicontaHook
+
+    settings = writeback.load_settings(Variable.get(SETTINGS_VARIABLE, default=None))
+    return writeback.run_step(step, pair["legal_entity_id"], run_id=get_current_context()["run_id"],
+                              timelog_fields=TimeLogHook(TIMELOG_CONN).connection_fields(),
+                              uniconta_fields=UnicontaHook(UNICONTA_CONN).connection_fields(), settings=settings)
+
+
+@dag(
+    dag_id="tlsync_transfer",
+    schedule=staged("timelog.invoices") | staged("uniconta.debtors"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Copenhagen"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["tlsync", "transfer"],
+    doc_md=__doc__,
+)
+def tlsync_transfer():
+    @task
+    def entity_pairs() -> list[dict]:
+        from airflow.sdk import Variable
+
+        from tlsync.sync import pipeline
+
+        return pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
+
+    @task_group
+    def legal_entity(pair: dict):
+        @task(pool="uniconta_api")
+        def customers(pair: dict) -> dict:
+            return _step("customers", pair)
+
+        @task(pool="uniconta_api")
+        def projects(pair: dict) -> dict:
+            return _step("projects", pair)
+
+        @task(pool="uniconta_api")
+        def invoices(pair: dict) -> dict:
+            return _step("invoices", pair)
+
+        @task(pool="timelog_api")
+        def expenses(pair: dict) -> dict:
+            return _step("expenses", pair)
+
+        customers(pair) >> projects(pair) >> invoices(pair) >> expenses(pair)
+
+    legal_entity.expand(pair=entity_pairs())
+
+
+tlsync_transfer()

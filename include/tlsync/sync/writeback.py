@@ -1,0 +1,141 @@
+"""The writing half of a night: what the staged data asks to be written, per legal entity, in dependency order.
+
+    customers (T1/U1, contacts)  →  projects (T3)  →  invoices (T2, behind the S8 gate)  →  expenses (U4)
+
+Customers first, so an invoice finds its debtor; projects before invoices, so a draft can carry its project.
+Each step reads from staging (the nightly sync has just refreshed it), writes through the typed clients, and is
+idempotent through the sync ledger — a rerun, or a night with no changes, writes nothing. Each step is its own
+Airflow task (``dags/transfer.py``): a failed expense import does not hold back the invoices, and a retry repeats
+only the step that failed.
+
+The settings of a legal entity come from :func:`load_settings` — the administrator's settings file
+(``TLSYNC_SETTINGS``), else the Airflow Variable ``tlsync_settings``. A legal entity without settings is skipped
+with a message: nothing is written for it until an administrator has set it up (rule S8).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from tlsync import connections
+from tlsync.ledger import Ledger
+from tlsync.settings.models import IntegrationSettings, LegalEntitySettings
+
+from . import config
+
+log = logging.getLogger(__name__)
+
+STEPS = ("customers", "projects", "invoices", "expenses")
+
+
+def load_settings(variable: str | None = None) -> IntegrationSettings | None:
+    """The integration settings: the settings file if it exists, else the Variable's JSON, else ``None``."""
+    from tlsync import settings
+
+    if settings.settings_path().exists():
+        return settings.load()
+    if variable:
+        return settings.from_variable_json(variable)
+    return None
+
+
+def entity_settings(configured: IntegrationSettings | None, legal_entity_id: int) -> LegalEntitySettings | None:
+    if configured is None:
+        return None
+    return configured.legal_entities.get(int(legal_entity_id))
+
+
+@contextmanager
+def _uniconta(fields: Mapping[str, Any], company_id: int):
+    with connections.uniconta_source(company_id=company_id, **fields) as source:
+        yield source.client
+
+
+@contextmanager
+def _timelog(fields: Mapping[str, Any]):
+    with connections.timelog_source(**fields) as source:
+        yield source
+
+
+def _customers(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period) -> dict:
+    from tlsync.customers.nightly import sync_customers
+
+    with _uniconta(uniconta_fields, le.uniconta_company_id) as uniconta, _timelog(timelog_fields) as timelog:
+        return sync_customers(engine, le, uniconta, timelog.rest, ledger=ledger, dry_run=dry_run)
+
+
+def _projects(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period) -> dict:
+    from tlsync.projects.transfer import transfer_projects
+
+    with _uniconta(uniconta_fields, le.uniconta_company_id) as uniconta:
+        result = transfer_projects(uniconta, engine, le, ledger=ledger, dry_run=dry_run)
+    return {**result.counts(), "messages": result.messages, "failures": result.failures}
+
+
+def _invoices(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period) -> dict:
+    from tlsync.invoicing.transfer import transfer_invoices
+
+    with _uniconta(uniconta_fields, le.uniconta_company_id) as uniconta, _timelog(timelog_fields) as timelog:
+        return transfer_invoices(engine, le, uniconta, timelog.transactional, ledger=ledger, period=period,
+                                 dry_run=dry_run)
+
+
+def _expenses(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period) -> dict:
+    from tlsync.expenses import import_expenses
+
+    if not le.expense_gl_accounts:
+        return {"skipped": f"{le.label}: no expense GL accounts chosen; nothing to import (rule S6)"}
+    with _timelog(timelog_fields) as timelog:
+        return import_expenses(engine, le, timelog.rest, ledger=ledger,
+                               since=period[0] if period else None, dry_run=dry_run)
+
+
+_RUNNERS: dict[str, Callable[..., dict]] = {
+    "customers": _customers, "projects": _projects, "invoices": _invoices, "expenses": _expenses}
+
+
+def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Mapping[str, Any],
+             uniconta_fields: Mapping[str, Any], settings: IntegrationSettings | None,
+             period: tuple[date, date] | None = None, dry_run: bool = False, engine=None) -> dict:
+    """Run one step for one legal entity; returns the step's counts (plus ``skipped`` with the reason when the
+    legal entity is not set up for it)."""
+    if step not in _RUNNERS:
+        raise ValueError(f"unknown write-back step {step!r}; the steps are {', '.join(STEPS)}")
+    le = entity_settings(settings, legal_entity_id)
+    if le is None:
+        reason = (f"legal entity {legal_entity_id} has no integration settings; nothing is written for it until an "
+                  f"administrator sets it up (`python -m tlsync.settings init`, rule S8)")
+        log.warning(reason)
+        return {"skipped": reason}
+    if le.uniconta_company_id is None:
+        return {"skipped": f"{le.label}: no Uniconta company chosen (rule S1)"}
+    engine = engine or config.staging_engine()
+    ledger = Ledger(engine, run_id=run_id, actor=f"tlsync {step}")
+    result = _RUNNERS[step](engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period)
+    log.info("%s — %s: %s", le.label, step, summarise(result))
+    return _jsonable(result)
+
+
+def summarise(result: Mapping[str, Any]) -> str:
+    """One line for the log and the run summary: the non-zero counts, then any refusal or stop reason."""
+    if result.get("skipped"):
+        return f"skipped: {result['skipped']}"
+    counts = ", ".join(f"{k} {v}" for k, v in result.items() if isinstance(v, int) and v and not isinstance(v, bool))
+    notes = [*result.get("refused", []), *([result["stopped"]] if result.get("stopped") else [])]
+    return "; ".join([counts or "nothing to write", *notes])
+
+
+def _jsonable(value: Any) -> Any:
+    """XCom-safe: Decimals/dates as strings, sets as sorted lists, nested mappings kept."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
