@@ -36,6 +36,26 @@ def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Seq
     return run_id
 
 
+def run_write_back(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Sequence[Mapping[str, int]] | str,
+                   *, settings=None, run_id: str | None = None, dry_run: bool = False, engine=None) -> dict:
+    """The transfer DAG's steps in its order (customers → projects → invoices → expenses) for each legal entity;
+    an exception stops the run, as a failed task stops the DAG's later steps. Returns ``{legal entity: {step: result}}``."""
+    from tlsync.sync import writeback
+
+    run_id = run_id or "local__" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    pairs = pipeline.parse_entity_pairs(pairs) if isinstance(pairs, (str, dict)) else list(pairs)
+    settings = settings if settings is not None else writeback.load_settings()
+    out: dict[int, dict] = {}
+    for pair in pairs:
+        le = pair["legal_entity_id"]
+        out[le] = {}
+        for step in writeback.STEPS:
+            out[le][step] = writeback.run_step(step, le, run_id=run_id, timelog_fields=timelog,
+                                               uniconta_fields=uniconta, settings=settings, dry_run=dry_run,
+                                               engine=engine)
+    return out
+
+
 def _conn_from_env(name: str) -> dict[str, Any]:
     """Read ``AIRFLOW_CONN_<NAME>`` (Airflow's JSON form) as the fields :mod:`tlsync.connections` takes."""
     raw = os.environ.get(f"AIRFLOW_CONN_{name.upper()}")
@@ -48,12 +68,20 @@ def _conn_from_env(name: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the nightly sync once without Airflow (same steps as the DAG).")
-    parser.parse_args()
-    from tlsync.sync import config, runs
+    parser.add_argument("--write-back", action="store_true",
+                        help="then run the transfer DAG's steps too (customers, projects, invoices, expenses)")
+    parser.add_argument("--dry-run", action="store_true", help="with --write-back: plan the writes, make none")
+    args = parser.parse_args()
+    from tlsync.sync import config, runs, writeback
 
-    run_id = run_once(_conn_from_env("timelog_default"), _conn_from_env("uniconta_default"),
-                      os.environ.get("AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS", ""))
+    timelog, uniconta = _conn_from_env("timelog_default"), _conn_from_env("uniconta_default")
+    pairs = os.environ.get("AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS", "")
+    run_id = run_once(timelog, uniconta, pairs)
     print(runs.format_summary(config.staging_engine(), run_id))
+    if args.write_back:
+        for le, steps in run_write_back(timelog, uniconta, pairs, run_id=run_id, dry_run=args.dry_run).items():
+            for step, result in steps.items():
+                print(f"legal entity {le} — {step}: {writeback.summarise(result)}")
 
 
 if __name__ == "__main__":
