@@ -1,5 +1,6 @@
-"""Fixtures of the items tests: both simulators (``sims`` in tests/conftest.py), the company's Uniconta items staged
-from the Uniconta simulator through the product's own extraction and loader, and a REST client on TimeLog."""
+"""Fixtures of the items tests: both simulators (served once for the session and reset before every test, which is
+much cheaper than generating their data again), the company's Uniconta items and TimeLog's expense types staged
+from the simulators through the product's own clients and loader, and a REST client on TimeLog."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class ItemWorld:
         self.rest = RestClient(RestSettings(base_url=f"{self.tl}/tlsim", token="sim-pat-token"))
         self.runs = 0
         self.stage_items()
+        spec = get("timelog.expense_types")
+        StagingLoader(self.engine).load(spec, "SIMSITE", "items-run-0", [r.raw for r in self.rest.expense_types_raw()])
 
     def stage_items(self) -> None:
         """Read InvItemClient from the Uniconta simulator and stage it, as the nightly sync does."""
@@ -48,8 +51,27 @@ class ItemWorld:
         return {p["ProductNumber"]: p for p in self.tl_state()["Products"] if int(p.get("LegalEntityID") or 0) == 1}
 
 
+@pytest.fixture(scope="session")
+def item_sims():
+    """Both simulators with the generator's S data, like ``sims`` in tests/conftest.py but served once."""
+    from simulators._common import serve_in_thread
+    import simulators.timelog as timelog_sim
+    import simulators.uniconta as uniconta_sim
+
+    with serve_in_thread(timelog_sim.create_app(size="S", seed=42)) as tl, \
+            serve_in_thread(uniconta_sim.create_app(size="S", seed=42)) as uc:
+        yield {
+            "timelog_url": tl, "uniconta_url": uc,
+            "uniconta": {"conn_id": "uniconta_default", "host": uc, "login": "integration",
+                         "password": "uniconta-pw", "extra": {}},
+        }
+
+
 @pytest.fixture
-def world(engine, sims):
-    w = ItemWorld(engine, sims)
+def world(engine, item_sims):
+    for url in (item_sims["timelog_url"], item_sims["uniconta_url"]):
+        httpx.post(f"{url}/_sim/reset").raise_for_status()
+        httpx.post(f"{url}/_sim/counters/reset").raise_for_status()
+    w = ItemWorld(engine, item_sims)
     yield w
     w.rest.close()
