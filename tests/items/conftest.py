@@ -64,6 +64,10 @@ def item_sims():
             "timelog_url": tl, "uniconta_url": uc,
             "uniconta": {"conn_id": "uniconta_default", "host": uc, "login": "integration",
                          "password": "uniconta-pw", "extra": {}},
+            "timelog": {"conn_id": "timelog_default", "host": f"{tl}/tlsim", "login": "integration",
+                        "password": "integration-pw",
+                        "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
+                                  "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}},
         }
 
 

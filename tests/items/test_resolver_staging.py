@@ -1,0 +1,113 @@
+"""The resolver on real staged payloads (SQLite and PostgreSQL): TimeLog's reference data, invoice lines and line
+details and the company's Uniconta items are read from the simulators with the product's own clients and staged
+by its loader, then every line of legal entity 1 is resolved (rules I1–I5)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from tlsync import connections
+from tlsync.items import ItemResolver
+from tlsync.items.resolver import attach_details
+from tlsync.settings.models import LegalEntitySettings
+from tlsync.staging.entities import get
+from tlsync.staging.loader import StagingLoader
+from tlsync.staging.tables import STAGING
+
+SITE = ("projects", "project_types", "project_categories", "tasks", "task_types", "hourly_rates", "expenses",
+        "expense_types")
+
+
+@pytest.fixture
+def staged(engine, item_sims):
+    import httpx
+
+    for url in (item_sims["timelog_url"], item_sims["uniconta_url"]):
+        httpx.post(f"{url}/_sim/reset").raise_for_status()
+    loader = StagingLoader(engine)
+    with connections.timelog_source(**item_sims["timelog"]) as source:
+        for name in SITE:
+            spec = get(f"timelog.{name}")
+            loader.load(spec, "SIMSITE", "r1", [e.raw for e in source.records(spec, date(2000, 1, 1),
+                                                                               date.today() + timedelta(days=1))])
+        invoices, lines, details = source.invoices_with_lines(1, date(2000, 1, 1), date.today() + timedelta(days=1),
+                                                               modified=False)
+        for name, records in (("invoices", invoices), ("invoice_lines", lines), ("invoice_line_details", details)):
+            loader.load(get(f"timelog.{name}"), "SIMSITE:1", "r1", [e.raw for e in records])
+    with connections.uniconta_source(company_id=10001, **item_sims["uniconta"]) as source:
+        for name in ("items", "gl_accounts"):
+            spec = get(f"uniconta.{name}")
+            loader.load(spec, "10001", "r1", [e.raw for e in source.records(spec)])
+    return engine
+
+
+def payloads(engine, entity: str) -> list[dict]:
+    table = STAGING[entity]
+    with engine.connect() as conn:
+        return [json.loads(p) for p in conn.execute(select(table.c.payload).where(table.c.tenant == "SIMSITE:1"))
+                .scalars()]
+
+
+def test_every_staged_line_resolves_with_a_reason_when_blocked(staged):
+    engine = staged
+    invoices = {i["ID"]: i for i in payloads(engine, "timelog.invoices")}
+    lines = payloads(engine, "timelog.invoice_lines")
+    attach_details(lines, payloads(engine, "timelog.invoice_line_details"))
+    assert len(lines) > 100
+
+    # I5: no defaults at all; lines with an item pass, lines without one are blocked (never a crash)
+    plain = ItemResolver.from_staging(engine, LegalEntitySettings(legal_entity_id=1, uniconta_company_id=10001))
+    kinds = Counter(plain.line_kind(ln) for ln in lines)
+    assert {"time", "fixed_price", "expense", "mileage"} <= set(kinds)
+    for ln in lines:
+        types = {d["RegistrationType"] for d in ln["_Details"]}
+        if types == {"3"}:
+            assert plain.line_kind(ln) == "expense"
+        if types == {"16"}:
+            assert plain.line_kind(ln) == "mileage" and ln["UnitType"] == "4"
+    results = [(ln, plain.resolve(ln, invoices[ln["InvoiceID"]])) for ln in lines]
+    without = [ln for ln, r in results if not ln.get("ProductNo")]
+    assert without, "the generated data has lines without an item"
+    assert all(not r.transferable and r.blocked.endswith("rule I5)") for ln, r in results if not ln.get("ProductNo"))
+    assert all(r.transferable and r.item == ln["ProductNo"] for ln, r in results if ln.get("ProductNo"))
+
+    # I1 by task type + I3 by expense type + I4 mileage to a GL account
+    le = LegalEntitySettings(legal_entity_id=1, uniconta_company_id=10001, item_numbers={
+        "time": {"mode": "by_dimension", "dimension": "task_type", "mapping": {"3": "KONS-JR", "1": "KONS-SR"}},
+        "expenses": {"mode": "by_dimension", "mapping": {"7": "UDL"}},
+        "mileage": {"mode": "gl_account", "account": "2250"}})
+    r = ItemResolver.from_staging(engine, le)
+    rules = Counter(r.resolve(ln, invoices[ln["InvoiceID"]]).rule for ln in lines)
+    assert rules["I1 by task type 'Udvikling'"] > 0 and rules["I1 by task type 'Analyse'"] > 0
+    assert rules["I4 GL account 2250"] == kinds["mileage"]
+    for ln in lines:
+        got = r.resolve(ln, invoices[ln["InvoiceID"]])
+        if got.rule == "I3 by expense type 'Underleverandør'":      # the expense type without a product number
+            assert got == type(got)("UDL", None, got.rule, None)
+    assert rules["I3 by expense type 'Underleverandør'"] > 0
+    # fewer lines are blocked now: the subcontractor expenses got an item from their expense type
+    assert sum(1 for ln in lines if not r.resolve(ln, invoices[ln["InvoiceID"]]).transferable) < len(without)
+
+    # I3: REJSE is on two expense types in TimeLog; mapping type 7 to UDL puts UDL on two types as well
+    assert r.warnings() == [
+        "item 'REJSE' is used for several expense types (2 'Flybillet', 3 'Togbillet'); the expense import cannot "
+        "tell them apart (rule I3)",
+        "item 'UDL' is used for several expense types (4 'Taxi og parkering', 7 'Underleverandør'); the expense "
+        "import cannot tell them apart (rule I3)"]
+    assert plain.warnings() == r.warnings()[:1]
+
+
+def test_blocked_uniconta_item_blocks_the_lines_that_use_it(staged):
+    le = LegalEntitySettings(legal_entity_id=1, uniconta_company_id=10001,
+                             item_numbers={"fixed_price": {"mode": "specific_item", "item": "GL-TIME"}})
+    r = ItemResolver.from_staging(staged, le)
+    lines = payloads(staged, "timelog.invoice_lines")
+    attach_details(lines, payloads(staged, "timelog.invoice_line_details"))
+    fixed = [ln for ln in lines if r.line_kind(ln) == "fixed_price"]
+    assert fixed
+    for ln in fixed:
+        assert "item 'GL-TIME' (I2 specific item), which is blocked in Uniconta company 10001" in r.resolve(ln).blocked
