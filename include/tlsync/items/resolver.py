@@ -131,6 +131,8 @@ def _s(value: Any) -> str | None:
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is int:
+        return value
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
@@ -197,13 +199,13 @@ class ItemResolver:
             return explicit
         details = line.get(DETAILS_KEY)
         if details:
-            votes: Counter = Counter()
-            for d in details:
-                kind = _REGISTRATION_KIND.get(_int(d.get("RegistrationType")), "fixed_price")
-                if kind is not None:
-                    votes[kind] += 1
-            if votes:
-                kind = max(votes, key=lambda k: (votes[k], -_ORDER.get(k, 9)))
+            kinds = [k for k in (_REGISTRATION_KIND.get(_int(d.get("RegistrationType")), "fixed_price")
+                                 for d in details) if k is not None]
+            if kinds:
+                kind = kinds[0]
+                if len(kinds) > 1 and any(k != kind for k in kinds):      # mixed details: the majority decides
+                    votes = Counter(kinds)
+                    kind = max(votes, key=lambda k: (votes[k], -_ORDER.get(k, 9)))
                 return self._travel_kind(line, details) if kind == "travel" else kind
         line_id = _s(line.get("ID"))
         if line_id is not None and line_id in self.ref.expense_by_line:
