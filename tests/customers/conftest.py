@@ -1,4 +1,4 @@
-"""Fixtures of the customer-sync tests: both simulators with the generator's S data (served once per module and
+"""Fixtures of the customer-sync tests: both simulators with the generator's S data (served once per session and
 reset before each test), a staging step that reads the entities the customer sync needs through the real clients
 into the real staging database (SQLite and PostgreSQL, via ``engine``) — the nightly sync's staging in miniature,
 so the tests stay fast — and the settings of legal entity 1 ↔ company 10001."""
@@ -24,7 +24,7 @@ DEFAULTS = DebtorDefaults(debtor_group="OFF", payment_terms="LM30", layout_group
 _runs = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served():
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim

@@ -140,7 +140,13 @@ def sync_customers(engine: Engine, le, uniconta: UnicontaClient, timelog_rest: R
             continue
         try:
             if to_uc:
-                uniconta.update(DebtorClient.model_validate(after_uc))
+                # Update replaces the whole record: patch the debtor as Uniconta holds it *now* (one look-up), so
+                # an accountant's edit made after tonight's staging (an S4 field, say) is never reverted.
+                live = uniconta.get_by(DebtorClient, "Account", account)
+                if not live:
+                    raise RecordRejectedError("Uniconta", f"debtor {account} no longer exists in company {company}; "
+                                              "link the customer again (rule L3)", record=f"DebtorClient {account}")
+                uniconta.update(live[0].model_copy(update=to_uc))
                 counts["debtors_updated"] += 1
             if to_tl:
                 timelog_rest.update_customer(int(cid), to_tl,
