@@ -671,13 +671,55 @@ class TxBuilder:
                     p = rng.choice(uc_projects)
                     proj = p.no
                     text = f"{label} {p.cust.city} - {p.name}"
-                self.uc(comp, "GLTransClient", {
+                row = {
                     "Date": d.isoformat(), "Account": expacct, "Name": ACCOUNT_NAMES[expacct],
                     "Voucher": self.voucher[comp], "VoucherLine": 1, "Text": text[:60],
                     "Amount": amount, "Debit": amount if amount > 0 else D0, "Credit": -amount if amount < 0 else D0,
                     "AmountVat": avat, "Vat": vatcode, "Currency": "", "DCType": "Creditor", "DCAccount": acct,
                     "DCName": name, "Invoice": rng.randint(10000, 999999), "DocumentDate": d.isoformat(),
-                    "Project": proj, "PrCategory": "UDLAEG" if proj else ""})
+                    "Project": proj, "PrCategory": "UDLAEG" if proj else ""}
+                self._gl_expense_extras(comp, row, month_end)
+                self.uc(comp, "GLTransClient", row)
+                self._gl_reversal(comp, row, month_end)
+
+    # Expense import (rule U4, issue 7) additions. They draw from their own random stream and their own voucher
+    # series, so every record the generator produced before them is unchanged.
+    def _gl_expense_extras(self, comp: int, row: dict, month_end: date) -> None:
+        """The supplier posting's journal comment (mapped to the TimeLog expense comment) and, for a foreign
+        supplier, the invoice currency with the amount in it (``Amount``/``AmountVat`` stay in DKK)."""
+        row["JournalPostedComment"] = f"Kreditorfaktura {row['Invoice']} {row['DCName']}"[:80]
+        if row["DCName"].endswith("Ltd"):
+            rate = self.m.rates.get((month_end.year, month_end.month, "EUR"))
+            if rate:
+                row["Currency"] = "EUR"
+                row["AmountCur"] = q2(Decimal(row["Amount"]) * D100 / rate)
+
+    def _gl_reversal(self, comp: int, row: dict, month_end: date) -> None:
+        """Now and then a supplier posting is reversed (Uniconta "Tilbagefør"): a counter-posting on the same
+        account, creditor, supplier invoice and project with the amounts negated, flagged ``Correction``, a few
+        days later in its own voucher series. Company 10001 gets at least one, on an expense-import account."""
+        if not hasattr(self, "_rev_rng"):
+            self._rev_rng = random.Random(sub_seed(self.ctx.seed, "gl-reversal"))
+            self._rev_voucher = {10001: 90000, 10002: 95000}
+            self._n_reversed = 0
+        last = self.ctx.today - timedelta(days=1)
+        draw = self._rev_rng.random()
+        force = (comp == 10001 and not self._n_reversed and row["Account"] in EXPENSE_IMPORT_ACCOUNTS
+                 and month_end >= last)
+        if not (draw < 0.04 or force):
+            return
+        day = min(date.fromisoformat(row["Date"]) + timedelta(days=self._rev_rng.randint(1, 5)), month_end, last)
+        day = max(day, date.fromisoformat(row["Date"]))
+        self._rev_voucher[comp] += 1
+        self._n_reversed += 1
+        neg = {k: -Decimal(row[k]) for k in ("Amount", "AmountVat")}
+        rev = dict(row, Date=day.isoformat(), Voucher=self._rev_voucher[comp], Amount=neg["Amount"],
+                   AmountVat=neg["AmountVat"], Debit=row["Credit"], Credit=row["Debit"], Correction=True,
+                   Text=f"Tilbageført bilag {row['Voucher']}"[:60],
+                   JournalPostedComment=f"Tilbageførsel af bilag {row['Voucher']}")
+        if "AmountCur" in row:
+            rev["AmountCur"] = -Decimal(row["AmountCur"])
+        self.uc(comp, "GLTransClient", rev)
 
     def unbilled(self) -> None:
         """Registrations of the last weeks that are not on an invoice yet (work units, expenses, mileage)."""

@@ -1,0 +1,190 @@
+"""Carry out the plan: write TimeLog project expenses exactly once through the sync ledger (rule U4).
+
+Ledger domain ``expense``, legal entity = the TimeLog legal entity, source key = the posting key
+(``"<company>:<RowId>"``, see :mod:`.postings`). The write protocol is the ledger's: ``claim`` (committed
+``in_flight``) → ``POST /v1/project-expense`` carrying the posting key as ``ExternalID`` → ``complete`` with the new
+expense's ID (``done``) or ``fail`` with TimeLog's reason. A posting that is ``done`` or ``ignored`` is never
+claimed again, so importing twice writes nothing the second time; one left ``in_flight`` by a crash goes to the
+review list instead of being written again blindly.
+
+The ledger entry's ``details`` keep the posting (amounts as text), the expense type and project chosen, the
+currency and rate sent, and how it was decided — what :func:`~.report.imported_expenses` gives the finance report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from tlsync.clients.errors import RecordRejectedError, SyncAPIError
+from tlsync.clients.timelog.models import ProjectExpenseCreate
+from tlsync.clients.timelog.rest import RestClient
+from tlsync.ledger import FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW, Ledger
+from tlsync.settings.models import LegalEntitySettings
+
+from .plan import IGNORE, REVIEW_, UNCHANGED, WRITE, Action, plan
+from .postings import SupplierPosting, staged_postings
+from .reference import ExpenseReference
+
+DOMAIN = "expense"
+COUNT_KEYS = ("imported", "review", "ignored", "unchanged", "failed")
+
+
+@dataclass
+class RunResult:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, what: str, line: str | None = None) -> None:
+        self.counts[what] += 1
+        if line:
+            self.lines.append(line)
+
+
+def expense_body(a: Action, currency: str, rate: Decimal | None) -> ProjectExpenseCreate:
+    """The official mapping (``timelog-uniconta-mapping.md``, "Expenses"): amount incl. VAT = ``Amount +
+    AmountVat``, VAT = ``AmountVat``, purchase date, currency of the Uniconta company with TimeLog's rate for it,
+    comment = ``JournalPostedComment`` (the posting text when the journal had no comment). Beyond the mapping:
+    the project (when known), the supplier's invoice number and the posting key as ``ExternalID``."""
+    p = a.posting
+    assert a.expense_type is not None and a.project is not None
+    return ProjectExpenseCreate(
+        project_id=a.project.id, expense_type_id=a.expense_type.expense_type_id,
+        purchase_date=datetime.combine(p.purchase_date, time()),
+        amount_including_vat_expense_currency=p.amount_incl_vat, vat_amount_expense_currency=p.vat,
+        expense_currency_iso=currency, project_expense_exchange_rate=rate, external_id=p.key,
+        supplier_invoice_no=p.invoice or None, comment=(p.comment or p.text or None))
+
+
+def _details(a: Action, *, currency: str | None = None, rate: Decimal | None = None) -> dict:
+    d: dict = {"posting": a.posting.snapshot(), "codes": a.codes}
+    if a.entry is not None and a.entry.details.get("decision"):
+        d["decision"] = a.entry.details["decision"]
+    if a.decision:
+        d["decision"] = a.decision
+    if a.expense_type is not None:
+        d["expense_type_id"] = a.expense_type.expense_type_id
+        d["expense_type_name"] = a.expense_type.expense_type_name
+    if a.project is not None:
+        d["project_id"] = a.project.id
+        d["project_no"] = a.project.no
+        d["project_name"] = a.project.name
+    if a.reversal_of:
+        d["reversal_of"] = a.reversal_of
+    if currency:
+        d["currency"] = currency
+        d["exchange_rate"] = None if rate is None else str(rate)
+    return d
+
+
+class ExpenseImport:
+    """The import of one legal entity: staged postings + reference data, the ledger and the TimeLog REST client."""
+
+    def __init__(self, engine: Engine, le: LegalEntitySettings, timelog_rest: RestClient | None, *, ledger: Ledger,
+                 ref: ExpenseReference | None = None, postings: list[SupplierPosting] | None = None) -> None:
+        self.engine, self.le, self.rest, self.ledger = engine, le, timelog_rest, ledger
+        self.ref = ref or ExpenseReference.from_staging(engine, le)
+        self.postings = postings if postings is not None else staged_postings(engine, le)
+        self._rates: dict[str, Decimal] | None = None
+
+    @property
+    def le_id(self) -> int:
+        return self.le.legal_entity_id
+
+    def plan(self, *, since: date | None = None, only: set[str] | None = None) -> list[Action]:
+        return plan(self.postings, self.ledger.by_key(DOMAIN, self.le_id), self.ref, since=since, only=only)
+
+    def rate(self, currency: str) -> Decimal | None:
+        """TimeLog's current rate (per 100) of ``currency``, read once per run; ``None`` if TimeLog lacks it
+        (TimeLog then refuses the expense with its own reason, which the ledger keeps)."""
+        if self._rates is None:
+            if self.rest is None:
+                raise RuntimeError("the TimeLog REST client is needed to write expenses")
+            self._rates = {(c.currency_abb or "").upper(): c.current_rate for c in self.rest.currencies()
+                           if c.currency_abb and c.current_rate is not None}
+        return self._rates.get(currency.upper())
+
+    def run(self, *, since: date | None = None, dry_run: bool = False, only: set[str] | None = None) -> RunResult:
+        result = RunResult()
+        for a in self.plan(since=since, only=only):
+            if a.kind == UNCHANGED:
+                result.add("unchanged")
+            elif a.kind == REVIEW_:
+                self._review(a, dry_run, result)
+            elif a.kind == IGNORE:
+                self._ignore(a, dry_run, result)
+            elif a.kind == WRITE:
+                self._write(a, dry_run, result)
+        return result
+
+    # -- the moves -------------------------------------------------------------------------------------------
+
+    def _review(self, a: Action, dry_run: bool, result: RunResult) -> None:
+        e = a.entry
+        same = e is not None and e.state == REVIEW and e.reason == a.reason
+        result.add("review", None if same else f"{'would wait' if dry_run else 'waits'} for review: {a.reason}")
+        if dry_run or same:
+            return
+        self.ledger.transition(DOMAIN, self.le_id, a.posting.key, REVIEW, action="review", reason=a.reason,
+                               details=_details(a), before=e.state if e else None,
+                               expect=(None, REVIEW, PENDING, FAILED, IN_FLIGHT))
+
+    def _ignore(self, a: Action, dry_run: bool, result: RunResult) -> None:
+        result.add("ignored", f"{'would ignore' if dry_run else 'ignored'}: {a.reason}")
+        if dry_run:
+            return
+        self.ledger.transition(DOMAIN, self.le_id, a.posting.key, IGNORED, action="ignore", reason=a.reason,
+                               details=_details(a), expect=(None, REVIEW, PENDING, FAILED))
+
+    def _write(self, a: Action, dry_run: bool, result: RunResult) -> None:
+        p = a.posting
+        currency = self.ref.company_currency
+        if dry_run:
+            result.add("imported", "would " + a.describe())
+            return
+        rate = self.rate(currency)
+        body = expense_body(a, currency, rate)
+        details = _details(a, currency=currency, rate=rate)
+        claimed = self.ledger.claim(DOMAIN, self.le_id, p.key, action="import", details=details,
+                                    allow=(PENDING, FAILED, REVIEW))
+        if claimed is None:                      # another run has it, or it was finished meanwhile
+            result.add("unchanged")
+            return
+        try:
+            created = self.rest.create_project_expense(body)
+        except RecordRejectedError as exc:
+            reason = f"{p.label}: TimeLog refused the expense: {exc.message} (rule U4)"
+            self.ledger.fail(DOMAIN, self.le_id, p.key, reason, action="import")
+            result.add("failed", f"FAILED: {reason}")
+            return
+        except SyncAPIError as exc:              # not refused, just not reachable now: try again next run
+            reason = f"{p.label}: TimeLog could not be reached ({exc.message}); retried next run (rule U4)"
+            self.ledger.release(DOMAIN, self.le_id, p.key, reason=reason, action="import")
+            result.add("failed", f"FAILED: {reason}")
+            return
+        target = created.project_expense_id if created is not None else None
+        self.ledger.complete(DOMAIN, self.le_id, p.key, target_key=None if target is None else str(target),
+                             written=body.to_api(), action="import")
+        result.add("imported", a.describe() + (f" → TimeLog expense {target}" if target is not None else ""))
+
+
+def import_expenses(engine: Engine, le: LegalEntitySettings, timelog_rest: RestClient, *, ledger: Ledger,
+                    since: date | None = None, dry_run: bool = False) -> dict:
+    """Import one legal entity's supplier postings (rules U4, S6) as TimeLog project expenses.
+
+    Returns ``{"imported", "review", "ignored", "unchanged", "failed"}``: postings written now, waiting for a
+    person (new or still), ignored now (reversal pairs, see :mod:`.plan`), already done or ignored before, and
+    refused or unreachable now (kept with the reason; retried next run). ``dry_run`` writes nothing anywhere —
+    neither TimeLog nor the ledger — and counts what would happen. Nothing happens without S6 accounts."""
+    run = ExpenseImport(engine, le, timelog_rest, ledger=ledger).run(since=since, dry_run=dry_run)
+    return dict(run.counts)
+
+
+def summarise(counts: dict) -> str:
+    c = Counter(counts)
+    return (f"{c['imported']} imported, {c['review']} waiting for review, {c['ignored']} ignored, "
+            f"{c['unchanged']} unchanged, {c['failed']} failed")
