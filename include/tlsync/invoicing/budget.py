@@ -46,8 +46,16 @@ class DayBudget:
         counter = client.counter
         left = max(0, self.allowance - spent_today(ledger, self.day))
         cap = counter.get(SYSTEM) + left
-        current = counter.budgets.get(SYSTEM)
+        current = self._before = counter.budgets.get(SYSTEM, None)
         counter.budgets[SYSTEM] = cap if current is None else min(current, cap)
+
+    def close(self) -> None:
+        """Book what is left and give the client its own budget back (it may serve another day's run)."""
+        self.book()
+        if self._before is None:
+            self.client.counter.budgets.pop(SYSTEM, None)
+        else:
+            self.client.counter.budgets[SYSTEM] = self._before
 
     @property
     def remaining(self) -> int:

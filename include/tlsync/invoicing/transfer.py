@@ -97,14 +97,15 @@ class Run:
 
 def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx: Any, *, ledger: Ledger,
                       period: tuple[date, date] | None = None, dry_run: bool = False,
-                      progress: Callable[[int], None] | None = None) -> dict:
+                      progress: Callable[[int], None] | None = None, context: Context | None = None) -> dict:
     """Transfer the legal entity's booked invoices and credit notes dated in ``period`` (default: all staged).
 
     Returns counts — ``transferred, failed, pending, elsewhere, ignored, unchanged, calls`` (Uniconta calls this
     run) — plus ``messages`` (one-off notes, e.g. no project module), ``refused`` (the S8 gate's lines; then
     nothing was done), ``stopped`` (why the run stopped early, e.g. the quota), ``failures`` (GUID → reason of the
     invoices that failed in this run) and, for a dry run, ``planned`` (the writes it would make).
-    ``progress(n)`` is called with the number of invoices handled since its last call."""
+    ``progress(n)`` is called with the number of invoices handled since its last call. ``context``: master data
+    already loaded by :func:`load_context` (a backfill loads it once for all its months)."""
     from tlsync.linking.gate import transfer_blockers
 
     result: dict[str, Any] = {k: 0 for k in COUNT_KEYS}
@@ -120,7 +121,7 @@ def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Any, ti
         return result
     start_calls = uniconta.calls_used
     budget = None if dry_run else DayBudget(ledger, uniconta)
-    run = Run(engine, le, uniconta, timelog_tx, ledger, tenant, load_context(engine, le, tenant), dry_run, budget,
+    run = Run(engine, le, uniconta, timelog_tx, ledger, tenant, context or load_context(engine, le, tenant), dry_run, budget,
               progress)
     if not run.ctx.project_module:
         from tlsync.projects.transfer import no_module_message
@@ -138,11 +139,12 @@ def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Any, ti
                 _month(run, start, end)
             run.flush()
     except QuotaOut:
+        run.counts["pending"] += len(run.queue)
         result["stopped"] = QUOTA_REASON
         run.messages.append(f"{le.label}: {QUOTA_REASON}; the rest stays pending and the next run continues")
     finally:
         if budget is not None:
-            budget.book()
+            budget.close()
     result.update({k: run.counts.get(k, 0) for k in COUNT_KEYS})
     result["calls"] = uniconta.calls_used - start_calls
     result["lines"] = run.lines_seen

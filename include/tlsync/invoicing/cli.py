@@ -1,0 +1,245 @@
+"""``python -m tlsync.invoicing`` — the invoice transfer page for administrators (rule T2).
+
+    list      [--legal-entity N] [--state S …]       states of the invoices (pending, in_flight, done, failed, …)
+    retry     --legal-entity N GUID …                 failed → pending (the next transfer sends them)
+    ignore    --legal-entity N GUID …                 never transfer these (until un-ignored)
+    unignore  --legal-entity N GUID …                 ignored → pending
+    transfer  --legal-entity N [--from D --to D] [--dry-run] [--progress]
+    backfill  --legal-entity N --from 2021-01 --to 2025-12 [--dry-run]   month by month, with a progress bar
+
+Connections come from ``AIRFLOW_CONN_<ID>`` (the ids in the settings file, default ``timelog_default`` and
+``uniconta_default``); settings from ``config/integration.yaml`` (``TLSYNC_SETTINGS``); the staging DB from
+``--db`` / ``TLSYNC_STAGING_URL``. Exit codes: 0 done, 1 something failed/refused/stopped, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+from datetime import date
+from typing import Any
+
+from sqlalchemy import create_engine
+
+from tlsync.ledger import FAILED, IGNORED, PENDING, Ledger, LedgerConflict
+
+from .transfer import DOMAIN
+
+SHOWN_STATES = ("pending", "in_flight", "done", "failed", "ignored", "elsewhere")
+LABELS = {"done": "transferred", "elsewhere": "transferred elsewhere"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    from tlsync.sync.config import staging_url
+
+    p = argparse.ArgumentParser(prog="python -m tlsync.invoicing",
+                                description="Transfer booked TimeLog invoices and credit notes to Uniconta drafts "
+                                            "(rule T2), list their states, retry or ignore them.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=None,
+                        help=f"staging database URL (default: TLSYNC_STAGING_URL or {staging_url()})")
+    sub = p.add_subparsers(dest="command", required=True)
+    _add = sub.add_parser
+    sub.add_parser = lambda *a, **kw: _add(*a, parents=[common], **kw)  # --db after the command too
+    ls = sub.add_parser("list", help="list invoices and their transfer state")
+    ls.add_argument("--legal-entity", type=int)
+    ls.add_argument("--state", action="append", choices=SHOWN_STATES, help="only these states (repeatable)")
+    for name, text in (("retry", "failed → pending: the next transfer sends them again"),
+                       ("ignore", "never transfer these invoices (an administrator's choice)"),
+                       ("unignore", "ignored → pending")):
+        sp = sub.add_parser(name, help=text)
+        sp.add_argument("--legal-entity", type=int, required=True)
+        sp.add_argument("guids", nargs="+", metavar="GUID", help="TimeLog invoice GUIDs")
+    tr = sub.add_parser("transfer", help="transfer the legal entity's booked invoices now")
+    tr.add_argument("--legal-entity", type=int, required=True)
+    tr.add_argument("--from", dest="start", type=date.fromisoformat, help="first invoice date (YYYY-MM-DD)")
+    tr.add_argument("--to", dest="end", type=date.fromisoformat, help="last invoice date (YYYY-MM-DD)")
+    tr.add_argument("--dry-run", action="store_true", help="list the writes it would make; write nothing")
+    tr.add_argument("--progress", action="store_true", help="show a progress bar")
+    bf = sub.add_parser("backfill", help="transfer historical invoices month by month (idempotent)")
+    bf.add_argument("--legal-entity", type=int, required=True)
+    bf.add_argument("--from", dest="start", required=True, help="first month, YYYY-MM")
+    bf.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
+    bf.add_argument("--dry-run", action="store_true", help="list the writes it would make; write nothing")
+    return p
+
+
+def _engine(url: str | None):
+    from tlsync.staging.tables import create_all
+    from tlsync.sync.config import staging_url
+
+    engine = create_engine(url or staging_url())
+    create_all(engine)
+    return engine
+
+
+def cmd_list(engine, args, out) -> int:
+    ledger = Ledger(engine)
+    entries = ledger.entries(DOMAIN, args.legal_entity, states=args.state)
+    out.write(f"{'legal entity':>12}  {'invoice':<12} {'kind':<11} {'date':<10} {'total':>14} {'state':<22} "
+              f"{'Uniconta':<9} reason / GUID\n")
+    for e in sorted(entries, key=lambda e: (e.legal_entity_id, str(e.details.get("date")), e.source_key)):
+        d = e.details
+        out.write(f"{e.legal_entity_id:>12}  {str(d.get('invoice_no') or ''):<12} "
+                  f"{str(d.get('kind') or '').replace('_', ' '):<11} {str(d.get('date') or ''):<10} "
+                  f"{str(d.get('total') or ''):>14} {LABELS.get(e.state, e.state):<22} {e.target_key or '':<9} "
+                  f"{e.reason or ''}{'  ' if e.reason else ''}{e.source_key}\n")
+    counts = ledger.counts(DOMAIN, args.legal_entity)
+    out.write("total: " + ", ".join(f"{LABELS.get(k, k)} {v}" for k, v in sorted(counts.items())) + "\n")
+    return 0
+
+
+def cmd_move(engine, args, out) -> int:
+    ledger = Ledger(engine, actor="cli")
+    moves = {"retry": ((FAILED,), PENDING, "retry", None),
+             "ignore": ((None, PENDING, FAILED), IGNORED, "ignore", "ignored by an administrator"),
+             "unignore": ((IGNORED,), PENDING, "unignore", None)}
+    expect, state, action, reason = moves[args.command]
+    bad = 0
+    for guid in args.guids:
+        key = guid.strip().lower()
+        try:
+            ledger.transition(DOMAIN, args.legal_entity, key, state, action=action, reason=reason, expect=expect)
+            out.write(f"{key}: {LABELS.get(state, state)}\n")
+        except LedgerConflict as exc:
+            bad += 1
+            out.write(f"{key}: not changed — {exc}\n")
+    return 1 if bad else 0
+
+
+class _Bar:
+    """A tqdm progress bar on stderr (invoices handled)."""
+
+    def __init__(self, enabled: bool, total: int | None, desc: str) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="invoice", desc=desc, file=sys.stderr)
+
+    def __call__(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _count_booked(engine, le_id: int, start: date | None, end: date | None) -> int | None:
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from .source import BOOKED, INVOICES, TRANSFERRED_TYPES, invoice_tenant
+
+    tenant = invoice_tenant(engine, le_id)
+    if tenant is None:
+        return None
+    q = select(func.count()).select_from(INVOICES).where(INVOICES.c.tenant == tenant,
+                                                          INVOICES.c.status.in_(BOOKED),
+                                                          INVOICES.c.type.in_(TRANSFERRED_TYPES))
+    if start:
+        q = q.where(INVOICES.c.invoice_date >= datetime.combine(start, datetime.min.time()))
+    if end:
+        q = q.where(INVOICES.c.invoice_date < datetime.combine(end + timedelta(days=1), datetime.min.time()))
+    with engine.connect() as conn:
+        return int(conn.execute(q).scalar() or 0)
+
+
+def _clients(le, stack: ExitStack):
+    from tlsync import connections
+    from tlsync.sync.local import _conn_from_env
+
+    tl = stack.enter_context(connections.timelog_source(**_conn_from_env(le.timelog_connection_id)))
+    if not le.uniconta_connection_id:
+        raise SystemExit(f"{le.label}: no Uniconta connection (reset with NULSTIL?) (rule S1)")
+    uc = connections.uniconta_client(company_id=le.uniconta_company_id,
+                                     **_conn_from_env(le.uniconta_connection_id))
+    stack.callback(uc.close)
+    return uc, tl.transactional
+
+
+def _settings(le_id: int):
+    from tlsync.settings import store
+
+    settings = store.load()
+    le = settings.legal_entities.get(le_id)
+    if le is None:
+        raise SystemExit(f"legal entity {le_id} is not in the settings file {store.settings_path()} (rule S2)")
+    return le
+
+
+def report(res: dict, out, *, dry_run: bool) -> int:
+    for line in res.get("refused") or []:
+        out.write(f"refused: {line}\n")
+    if res.get("refused"):
+        return 1
+    if dry_run:
+        for w in res.get("planned", []):
+            out.write("would " + ", ".join(f"{k}={v}" for k, v in w.items()) + "\n")
+    for guid, why in (res.get("failures") or {}).items():
+        out.write(f"failed: {why}\n")
+    for msg in res.get("messages") or []:
+        out.write(f"note: {msg}\n")
+    verb = "would transfer" if dry_run else "transferred"
+    out.write(f"{verb} {res['transferred']}, failed {res['failed']}, pending {res['pending']}, "
+              f"transferred elsewhere {res['elsewhere']}, ignored {res['ignored']}, unchanged {res['unchanged']}; "
+              f"Uniconta calls {res['calls']}"
+              + (f" ({res['calls'] / res['transferred']:.3f} per transferred invoice)" if res['transferred'] else "")
+              + "\n")
+    if res.get("stopped"):
+        out.write(f"stopped: {res['stopped']}\n")
+    return 1 if (res["failed"] or res.get("stopped")) else 0
+
+
+def cmd_transfer(engine, args, out) -> int:
+    from .backfill import backfill, month_range
+    from .transfer import transfer_invoices
+
+    le = _settings(args.legal_entity)
+    with ExitStack() as stack:
+        uc, tx = _clients(le, stack)
+        ledger = Ledger(engine, run_id=f"cli_{args.command}", actor="cli")
+        if args.command == "backfill":
+            start, end = month_range(args.start, args.end)
+            bar = _Bar(True, _count_booked(engine, le.legal_entity_id, start, end), "backfill")
+            try:
+                res = backfill(engine, le, uc, tx, ledger=ledger, start=start, end=end, dry_run=args.dry_run,
+                               progress=bar)
+            finally:
+                bar.close()
+        else:
+            period = None
+            if args.start or args.end:
+                period = (args.start or date(2000, 1, 1), args.end or date.today())
+            bar = _Bar(args.progress, _count_booked(engine, le.legal_entity_id, args.start, args.end), "transfer")
+            try:
+                res = transfer_invoices(engine, le, uc, tx, ledger=ledger, period=period, dry_run=args.dry_run,
+                                        progress=bar)
+            finally:
+                bar.close()
+    return report(res, out, dry_run=args.dry_run)
+
+
+def main(argv: list[str] | None = None, out: Any = None) -> int:
+    out = out or sys.stdout
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) and 2
+    engine = _engine(args.db)
+    try:
+        if args.command == "list":
+            return cmd_list(engine, args, out)
+        if args.command in ("retry", "ignore", "unignore"):
+            return cmd_move(engine, args, out)
+        return cmd_transfer(engine, args, out)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            out.write(f"error: {exc.code}\n")
+            return 1
+        raise
+    finally:
+        engine.dispose()
