@@ -208,3 +208,21 @@ def test_dry_run_counts_and_writes_nothing(engine, sims, uniconta, rest, ledger)
     assert counts["linked"] == 2 and counts["not_staged"] == 1
     assert no_calls(sims)
     assert ledger.entries(SYNC_DOMAIN) == [] and ledger.entries(CONTACT_DOMAIN) == []
+
+
+def test_first_sync_after_link_with_uniconta_data_keeps_uniconta_values(engine, sims, uniconta, rest, ledger):
+    cid, account, _ = pair(sims)
+    uc_touch(sims, account, Address3="")                    # Uniconta empty here: TimeLog's value fills it
+    tl_touch(sims, cid, Address3="Postboks 12")
+    before_debtor = debtor(sims, account)
+    stage(engine, sims)
+    link(engine, cid, account, action="uniconta_wins")       # L3.2 (TimeLog's staged record may predate the link)
+
+    counts = sync_customers(engine, settings("manual"), uniconta, rest, ledger=ledger)
+
+    customer = tl_state(sims)[cid]
+    after = debtor(sims, account)
+    assert customer["Name"] == before_debtor["Name"] and after["Name"] == before_debtor["Name"], \
+        "after 'link and use Uniconta data' the first sync does not push TimeLog's older values"
+    assert after["Address3"] == "Postboks 12", "but TimeLog still fills what Uniconta has empty"
+    assert counts["conflicts"] == 0 and counts["customers_updated"] == 1

@@ -16,8 +16,9 @@ field by field:
 - **both changed to different values → TimeLog wins** (TimeLog is the customer master in both S3 modes: "later
   edits in TimeLog are pushed"); the overwritten Uniconta value is kept in the ledger event's ``before`` and the
   conflict is counted;
-- first sync of a customer (no memory) → like L3.1: TimeLog's non-empty values win, and Uniconta fills the fields
-  TimeLog has empty;
+- first sync of a customer (no memory) → the link decision decides: after "link and use Uniconta data" (L3.2) or
+  an import (L3.3) Uniconta's non-empty values win and TimeLog fills the fields Uniconta has empty; otherwise
+  (L3.1, a debtor tlsync created) TimeLog's non-empty values win and Uniconta fills the fields TimeLog has empty;
 - an empty value never overwrites (L3.1/L3.2): a field cleared on one side stays as the other side has it.
 
 Fields the mapping does not cover are never touched, in particular the S4 defaults (debtor group, VAT zone,
@@ -40,7 +41,7 @@ from tlsync.clients.errors import RecordRejectedError
 from tlsync.clients.timelog.models import Customer, CustomerUpdate
 from tlsync.clients.timelog.rest import RestClient
 from tlsync.clients.uniconta.client import UnicontaClient
-from tlsync.clients.uniconta.models import ContactClient, DebtorClient
+from tlsync.clients.uniconta.models import DebtorClient
 from tlsync.ledger import DONE, FAILED, IN_FLIGHT, PENDING, Ledger, content_hash
 
 from . import staged
@@ -63,6 +64,8 @@ SYNC_DOMAIN = "customer_sync"
 CONTACT_DOMAIN = "contact"
 _FIELD_OF_ATTR = {f.update: f.uniconta for f in FIELDS if f.update}
 BATCH_SIZE = 100
+UNICONTA_FIRST = frozenset({"uniconta_wins", "imported"})
+"""Link actions (``customer_links.action``) after which the first sync keeps Uniconta's values (L3.2, L3.3)."""
 
 
 def _memory(customer: dict, debtor: dict) -> dict[str, Any]:
@@ -74,11 +77,18 @@ def _memory(customer: dict, debtor: dict) -> dict[str, Any]:
             "tl_seen": content_hash(customer), "uc_seen": content_hash(debtor)}
 
 
-def plan_customer(customer: dict, debtor: dict, memory: dict | None) -> tuple[dict, dict, list[str]]:
+def plan_customer(customer: dict, debtor: dict, memory: dict | None, *, first: str = "timelog"
+                  ) -> tuple[dict, dict, list[str]]:
     """``(debtor changes, customer changes, conflicting fields)`` for one linked pair — the rules in the module
-    docstring. Debtor changes are keyed by DebtorClient field, customer changes by CustomerUpdate attribute."""
+    docstring. Debtor changes are keyed by DebtorClient field, customer changes by CustomerUpdate attribute.
+    ``first``: whose filled-in fields win when there is no memory yet — ``"uniconta"`` for a link made with "use
+    Uniconta data" (L3.2) or an import (L3.3), else ``"timelog"``."""
     now = _memory(customer, debtor)
     tl_now = timelog_values(customer)
+    if memory is None and first == "uniconta":
+        uc_now = uniconta_values(debtor)
+        to_tl = customer_changes(debtor, customer)
+        return {f: v for f, v in debtor_changes(customer, debtor).items() if is_empty(uc_now[f])}, to_tl, []
 
     def changed(side: str, field: str) -> bool:
         if memory is None:
@@ -116,6 +126,7 @@ def sync_customers(engine: Engine, le, uniconta: UnicontaClient, timelog_rest: R
     customers = staged.timelog_customers(engine, links)
     debtors = staged.uniconta_rows(engine, "uniconta.debtors", company)
     memory = ledger.by_key(SYNC_DOMAIN, le_id)
+    link_actions = staged.link_actions(engine, le_id)
 
     for cid, account in sorted(links.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0]):
         customer, debtor = customers.get(cid), debtors.get(account)
@@ -124,7 +135,9 @@ def sync_customers(engine: Engine, le, uniconta: UnicontaClient, timelog_rest: R
             continue
         key = f"{company}/{cid}"
         entry = memory.get(key)
-        to_uc, to_tl, conflicts = plan_customer(customer, debtor, entry.details if entry and entry.details else None)
+        first = "uniconta" if link_actions.get(cid) in UNICONTA_FIRST else "timelog"
+        to_uc, to_tl, conflicts = plan_customer(customer, debtor, entry.details if entry and entry.details else None,
+                                                first=first)
         counts["conflicts"] += 1 if conflicts else 0
         after_uc = {**debtor, **to_uc}
         after_tl = _apply_to_customer(customer, to_tl)
