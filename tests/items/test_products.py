@@ -115,3 +115,19 @@ def test_a_refused_write_is_reported_and_the_others_still_happen(world):
     assert outcome.done == ["create and activate product number HW-100 (Hardware, diverse): test"]
     entry = Ledger(world.engine).get(DOMAIN, 1, "KONS-JR")
     assert entry.state == "failed" and "TimeLog refused it" in entry.reason
+
+
+def test_a_create_that_lost_a_race_adopts_the_existing_product(world):
+    stale = numbers(world)
+    assert [w.action for w in stale.plan_activate(["HW-100"])] == ["create"]
+    from tlsync.clients.timelog.models import ProductCreate
+
+    world.rest.create_product(ProductCreate(product_number="HW-100", product_name="Hardware", is_active=False,
+                                            legal_entity_id=1))          # a person in TimeLog is quicker
+    outcome = stale.apply(stale.plan_activate(["HW-100"]))               # planned on the stale list: create → 400
+    assert outcome.ok and outcome.done == [
+        "create and activate product number HW-100 (Hardware, diverse): chosen by the administrator (it already "
+        "existed in TimeLog)"]
+    assert [p for p in world.tl_state()["Products"] if p["ProductNumber"] == "HW-100"][0]["IsActive"] is True
+    assert sum(1 for p in world.tl_state()["Products"] if p["ProductNumber"] == "HW-100") == 1
+    assert [e["action"] for e in Ledger(world.engine).events(DOMAIN, 1, "HW-100")] == ["adopt"]

@@ -264,6 +264,13 @@ class ItemNumbers:
                 else:
                     product = self.rest.update_product(w.product_id, product_name=w.name)
             except Exception as exc:  # noqa: BLE001 - every refusal is reported per item, the rest goes on
+                product = self._created_meanwhile(w)
+                if product is not None:       # someone else (another run, a person) created it: adopt, not fail
+                    self.products[w.item] = product
+                    self.ledger.record_change(DOMAIN, le_id, w.item, action="adopt", written=self._state(product),
+                                              before=before, target_key=str(product.product_number_id))
+                    out.done.append(f"{w} (it already existed in TimeLog)")
+                    continue
                 reason = f"{w}: TimeLog refused it: {exc}"
                 out.failed.append(reason)
                 self.ledger.transition(DOMAIN, le_id, w.item, "failed", action=w.action, reason=reason[:1000],
@@ -276,6 +283,20 @@ class ItemNumbers:
                                       target_key=str(product.product_number_id))
             out.done.append(str(w))
         return out
+
+    def _created_meanwhile(self, w: Write) -> Product | None:
+        """After a refused create: the product number as TimeLog now has it, made active, if it exists."""
+        if w.action != "create":
+            return None
+        try:
+            self._products = None
+            found = self.products.get(w.item)
+            if found is not None and not found.is_active:
+                found = self.rest.activate_product(found.product_number_id) or \
+                    found.model_copy(update={"is_active": True})
+            return found
+        except Exception:  # noqa: BLE001 - the original refusal is what gets reported
+            return None
 
     def _assumed(self, w: Write) -> Product:
         """What a write without a response body left behind (the activate/deactivate answer may be empty)."""
