@@ -195,3 +195,25 @@ def test_in_flight_not_landed_is_written_again(engine, sims, uniconta, ledger):
     assert customers[str(cid)]["No"] in {d["Account"] for d in uc_rows(sims, "DebtorClient")}
     assert json.dumps([e["action"] for e in ledger.events(DEBTOR_DOMAIN, 1, f"{COMPANY}/{cid}")]) == json.dumps(
         ["claim", "verify_not_found", "claim_create_debtor", "create_debtor"])
+
+
+def test_spent_call_budget_releases_the_claims_for_the_next_run(engine, sims, ledger):
+    from tlsync import connections
+    from tlsync.clients._http import CallCounter
+    from tlsync.clients.errors import CallBudgetExceededError
+    from tlsync.ledger import PENDING
+
+    stage(engine, sims)
+    customers, free, _ = unlinked_customers(engine)
+    counter = CallCounter(budgets={"Uniconta": 1})
+    with connections.uniconta_client(company_id=COMPANY, counter=counter, **sims["uniconta"]) as client:
+        with pytest.raises(CallBudgetExceededError):
+            ensure_debtors(client, engine, settings("automatic"), free[:4], ledger=ledger, batch_size=2)
+    entries = ledger.entries(DEBTOR_DOMAIN, 1)
+    assert [e.state for e in entries].count(DONE) == 2, "the first batch (the one call allowed) is written"
+    assert [e.state for e in entries].count(PENDING) == 2, "the rest is released, not failed"
+    assert all("quota" in (e.reason or "") for e in entries if e.state == PENDING)
+    with connections.uniconta_client(company_id=COMPANY, **sims["uniconta"]) as client:
+        result = ensure_debtors(client, engine, settings("automatic"), free[:4], ledger=ledger)
+    assert set(result) == set(free[:4])
+    assert result == {c: customers[str(c)]["No"] for c in free[:4]}
