@@ -52,7 +52,7 @@ def payloads(engine, entity: str) -> list[dict]:
                 .scalars()]
 
 
-def test_every_staged_line_resolves_with_a_reason_when_blocked(staged):
+def test_every_staged_line_resolves_and_blocked_ones_say_why(staged):
     engine = staged
     invoices = {i["ID"]: i for i in payloads(engine, "timelog.invoices")}
     lines = payloads(engine, "timelog.invoice_lines")
@@ -101,12 +101,10 @@ def test_every_staged_line_resolves_with_a_reason_when_blocked(staged):
     assert plain.warnings() == r.warnings()[:1]
 
 
-def test_blocked_uniconta_item_blocks_the_lines_that_use_it(staged):
+    # a blocked Uniconta item blocks the lines that would use it (the same staged data)
     le = LegalEntitySettings(legal_entity_id=1, uniconta_company_id=10001,
                              item_numbers={"fixed_price": {"mode": "specific_item", "item": "GL-TIME"}})
-    r = ItemResolver.from_staging(staged, le)
-    lines = payloads(staged, "timelog.invoice_lines")
-    attach_details(lines, payloads(staged, "timelog.invoice_line_details"))
+    r = ItemResolver.from_staging(engine, le)
     fixed = [ln for ln in lines if r.line_kind(ln) == "fixed_price"]
     assert fixed
     for ln in fixed:
