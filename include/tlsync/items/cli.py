@@ -34,7 +34,7 @@ from .products import ItemNumbers, ItemProblem, Write
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m tlsync.items", description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="python -m tlsync.items", description=__doc__.split("\n\n")[0].replace("``", ""),
                                 epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--file", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
     p.add_argument("--staging-url", help="staging database URL (default: $TLSYNC_STAGING_URL)")
