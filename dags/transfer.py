@@ -3,7 +3,7 @@
 Asset-triggered: runs when the nightly sync has staged TimeLog invoices or Uniconta debtors, never on the clock.
 
     settings → per legal entity ↔ Uniconta company (rule S2), mapped:
-        customers (T1/U1) → projects (T3) → invoices (T2, behind the S8 gate) → expenses (U4)
+        customers (T1/U1) → items (U2) → projects (T3) → invoices (T2, behind the S8 gate) → expenses (U4)
 
 Each step only writes what changed (sync ledger); a step that fails stops the later steps of that legal entity
 for this run (an invoice should not go out while its customer's debtor update failed) and they catch up on the
@@ -70,6 +70,10 @@ def tlsync_transfer():
         def customers(pair: dict) -> dict:
             return _step("customers", pair)
 
+        @task(pool="timelog_api")
+        def items(pair: dict) -> dict:
+            return _step("items", pair)
+
         @task(pool="uniconta_api")
         def projects(pair: dict) -> dict:
             return _step("projects", pair)
@@ -82,7 +86,7 @@ def tlsync_transfer():
         def expenses(pair: dict) -> dict:
             return _step("expenses", pair)
 
-        customers(pair) >> projects(pair) >> invoices(pair) >> expenses(pair)
+        customers(pair) >> items(pair) >> projects(pair) >> invoices(pair) >> expenses(pair)
 
     legal_entity.expand(pair=entity_pairs())
 

@@ -86,7 +86,7 @@ def test_transfer_runs_on_staged_data_in_dependency_order(bag):
                                                   "tlsync://staging/uniconta/debtors"}
     assert dag.max_active_runs == 1 and dag.catchup is False
     tasks = {t.task_id: t for t in dag.tasks}
-    order = ["legal_entity.customers", "legal_entity.projects", "legal_entity.invoices", "legal_entity.expenses"]
+    order = ["legal_entity.customers", "legal_entity.items", "legal_entity.projects", "legal_entity.invoices", "legal_entity.expenses"]
     for before, after in zip(order, order[1:]):
         assert before in tasks[after].upstream_task_ids, f"{after} must wait for {before}"
         assert tasks[after].trigger_rule == "all_success", "a failed step holds back the later ones"

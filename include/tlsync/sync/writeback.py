@@ -1,8 +1,9 @@
 """The writing half of a night: what the staged data asks to be written, per legal entity, in dependency order.
 
-    customers (T1/U1, contacts)  →  projects (T3)  →  invoices (T2, behind the S8 gate)  →  expenses (U4)
+    customers (T1/U1, contacts) → items (U2) → projects (T3) → invoices (T2, behind the S8 gate) → expenses (U4)
 
-Customers first, so an invoice finds its debtor; projects before invoices, so a draft can carry its project.
+Customers first, so an invoice finds its debtor; item numbers and projects before invoices, so a draft's lines
+carry current items and its project exists.
 Each step reads from staging (the nightly sync has just refreshed it), writes through the typed clients, and is
 idempotent through the sync ledger — a rerun, or a night with no changes, writes nothing. Each step is its own
 Airflow task (``dags/transfer.py``): a failed expense import does not hold back the invoices, and a retry repeats
@@ -29,7 +30,7 @@ from . import config
 
 log = logging.getLogger(__name__)
 
-STEPS = ("customers", "projects", "invoices", "expenses")
+STEPS = ("customers", "items", "projects", "invoices", "expenses")
 
 
 def load_settings(variable: str | None = None) -> IntegrationSettings | None:
@@ -68,6 +69,18 @@ def _customers(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, per
         return sync_customers(engine, le, uniconta, timelog.rest, ledger=ledger, dry_run=dry_run)
 
 
+def _items(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period) -> dict:
+    from tlsync.items.products import ItemNumbers
+
+    with _timelog(timelog_fields) as timelog:
+        numbers = ItemNumbers(engine, le, timelog.rest, run_id=ledger.run_id, actor=ledger.actor)
+        writes = numbers.plan_sync()
+        if dry_run:
+            return {"planned": [str(w) for w in writes]}
+        outcome = numbers.apply(writes)
+    return {"written": len(outcome.done), "failed": len(outcome.failed), "failures": outcome.failed}
+
+
 def _projects(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period) -> dict:
     from tlsync.projects.transfer import transfer_projects
 
@@ -95,7 +108,7 @@ def _expenses(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, peri
 
 
 _RUNNERS: dict[str, Callable[..., dict]] = {
-    "customers": _customers, "projects": _projects, "invoices": _invoices, "expenses": _expenses}
+    "customers": _customers, "items": _items, "projects": _projects, "invoices": _invoices, "expenses": _expenses}
 
 
 def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Mapping[str, Any],
