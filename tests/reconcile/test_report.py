@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from tlsync.ledger import Ledger
 from tlsync.reconcile import reconcile
 from tlsync.report import format_headline, neutralise, write_report
 
@@ -147,11 +149,34 @@ def test_formula_injection_is_neutralised_in_excel_and_csv(files):
     assert neutralise("Nordlys A/S") == "Nordlys A/S" and neutralise(Decimal("-5")) == Decimal("-5")
 
 
-def test_expense_import_absence_is_a_note_not_a_crash(files):
-    recon, f = files
+def test_expense_import_absence_is_a_note_not_a_crash(engine, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tlsync.expenses", None)      # the expense import is not installed
+    scenario.build(engine)
+    recon = reconcile(engine, scenario.LE, date(2026, 1, 1), date(2026, 2, 28), company_id=scenario.COMPANY)
     assert recon.expenses is None and "expense import not run" in recon.expenses_note
-    ws = load_workbook(f.xlsx)["Expenses imported"]
+    ws = load_workbook(write_report(recon, tmp_path / "r").xlsx)["Expenses imported"]
     assert ws["A1"].value == "Note" and "expense import not run" in ws["A2"].value
+
+
+def test_imported_expenses_are_listed_typed_for_the_period(engine, tmp_path):
+    from tlsync.expenses import DOMAIN
+
+    scenario.build(engine)
+    ledger = Ledger(engine, run_id="expense-import")
+    for key, day in (("10001:20001:1", "2026-01-20"), ("10001:20002:1", "2026-04-02")):
+        ledger.claim(DOMAIN, scenario.LE, key)
+        ledger.complete(DOMAIN, scenario.LE, key, target_key="77", written={"x": key})
+        ledger.transition(DOMAIN, scenario.LE, key, "done", action="details", details={
+            "posting": {"date": day, "account": "2750", "amount": "1000.00", "vat": "250.00",
+                        "amount_incl_vat": "1250.00", "text": "=cmd|' /C calc'!A0"},
+            "currency": "DKK", "exchange_rate": "100.123456", "expense_type_name": "Hotel"})
+    recon = reconcile(engine, scenario.LE, date(2026, 1, 1), date(2026, 2, 28), company_id=scenario.COMPANY)
+    assert [e["posting_key"] for e in recon.expenses] == ["10001:20001:1"], "only the period's postings"
+    rows = records(load_workbook(write_report(recon, tmp_path / "r").xlsx)["Expenses imported"])
+    assert len(rows) == 1
+    assert rows[0]["amount_incl_vat"] == 1250 and isinstance(rows[0]["date"], datetime)
+    assert rows[0]["exchange_rate"] == pytest.approx(100.123456), "a rate keeps its decimals"
+    assert rows[0]["text"] == "'=cmd|' /C calc'!A0"
 
 
 def test_html_escapes_user_text_and_is_self_contained(files):

@@ -33,7 +33,8 @@ __all__ = ["reconcile", "Reconciliation", "Row", "Doc", "Line", "CATEGORIES", "L
            "BY_DEBTOR_DATE_AMOUNT", "DEFAULT_TOLERANCE", "imported_expenses"]
 
 
-def imported_expenses(engine: Engine, legal_entity_id: int) -> tuple[list[dict] | None, str]:
+def imported_expenses(engine: Engine, legal_entity_id: int,
+                      period: tuple[date, date] | None = None) -> tuple[list[dict] | None, str]:
     """The expenses imported from Uniconta (U4) by ``tlsync.expenses``, or ``None`` with a note saying why not.
 
     The expense import is its own flow; the report shows what it did and must not break when it has not run."""
@@ -43,9 +44,12 @@ def imported_expenses(engine: Engine, legal_entity_id: int) -> tuple[list[dict] 
     except (ImportError, AttributeError):
         return None, EXPENSES_NOT_RUN
     rows = list(fn(engine, legal_entity_id=legal_entity_id))
+    if period is not None:
+        start, end = period
+        rows = [r for r in rows if not isinstance(r.get("date"), date) or start <= r["date"] <= end]
     if not rows:
-        return [], "no expenses imported for this legal entity yet"
-    return rows, f"{len(rows)} expense(s) imported from Uniconta (rule U4)"
+        return [], "no expenses imported from Uniconta (rule U4) for this legal entity and period"
+    return rows, f"{len(rows)} expense posting(s) seen by the expense import (rule U4); 'state' done = imported"
 
 
 def reconcile(engine: Engine, legal_entity_id: int, start: date, end: date, *, company_id: int,
@@ -64,7 +68,7 @@ def reconcile(engine: Engine, legal_entity_id: int, start: date, end: date, *, c
     rows = [r for r in rows if r.date is not None and start <= r.date <= end]
     rows.sort(key=lambda r: (r.date, r.timelog.number if r.timelog else "", r.uniconta.number if r.uniconta else ""))
     compare.set_age(rows, as_of or date.today())
-    expenses, note = imported_expenses(engine, legal_entity_id) if with_expenses else (None, EXPENSES_NOT_RUN)
+    expenses, note = imported_expenses(engine, legal_entity_id, (start, end)) if with_expenses else (None, EXPENSES_NOT_RUN)
     return Reconciliation(legal_entity_id=int(legal_entity_id), company_id=int(company_id), site=site, start=start,
                           end=end, as_of=as_of or date.today(), tolerance=tolerance,
                           home_currency=src.home_currency, rows=rows, expenses=expenses, expenses_note=note,

@@ -30,6 +30,7 @@ from tlsync.staging.tables import STAGING, customer_links, quarantine
 
 from .model import DRAFT, POSTED, TIMELOG, UNICONTA, Doc, Line
 
+MARKER_FIELD = "CustomsNo"     # where the invoice transfer (issue 6) marks a draft with the TimeLog GUID
 INVOICE_DOMAIN = "invoice"     # the invoice transfer's ledger domain (issue 6): key = TimeLog invoice GUID
 BOOKED_STATUSES = {1, 2, 3}    # TimeLog invoice Status: 0 draft, 1 booked, 2 overdue, 3 paid
 CREDIT_NOTE_TYPE = 2
@@ -176,7 +177,7 @@ def _uniconta_docs(engine: Engine, company_id: int, home: str, names: dict[str, 
             party_name=text(inv.get("Name")) or names.get(account, ""),
             currency=(text(inv.get("Currency")) or home).upper(), net=money(inv.get("NetAmount")),
             vat=money(inv.get("VatAmount")), total=total, lines=lines,
-            order_number=number_text(inv.get("OrderNumber"))))
+            order_number=number_text(inv.get("OrderNumber")), marker=text(inv.get(MARKER_FIELD)).lower()))
     lines_by_order: dict[str, list[dict]] = defaultdict(list)
     for ln in _payloads(engine, "uniconta.order_lines", tenant):
         lines_by_order[number_text(ln.get("OrderNumber"))].append(ln)
@@ -198,7 +199,7 @@ def _uniconta_docs(engine: Engine, company_id: int, home: str, names: dict[str, 
             date=day(order.get("InvoiceDate")) or day(order.get("Created")), party=account, party_no=account,
             party_name=text(order.get("Name")) or names.get(account, ""),
             currency=(text(order.get("Currency")) or home).upper(), net=net, vat=None, total=None, lines=lines,
-            order_number=no))
+            order_number=no, marker=text(order.get(MARKER_FIELD)).lower()))
     return posted, drafts
 
 

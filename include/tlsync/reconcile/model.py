@@ -85,6 +85,7 @@ class Doc:
     external_status: str = ""           # TimeLog: ExternalInvoiceStatus (Posted | Draft | …)
     ignored_in_source: bool = False     # TimeLog: IsIgnoredWhenTransfer
     record_id: str = ""                 # TimeLog: the invoice ID (lines hang on it)
+    marker: str = ""                    # Uniconta: tlsync's marker of the source invoice (``CustomsNo`` = GUID)
 
 
 @dataclass

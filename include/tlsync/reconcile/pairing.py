@@ -1,8 +1,11 @@
 """Pair TimeLog invoices with Uniconta invoices and drafts (rule U3), strongest evidence first.
 
-1. **The sync ledger** (domain ``invoice``, any state but ``elsewhere``): tlsync transferred the TimeLog invoice as Uniconta draft order
-   ``target_key``; once an accountant posts it, the posted ``DebtorInvoiceClient`` keeps that ``OrderNumber``.
-   A posted invoice with the order number wins over the (stale) staged draft.
+1. **The sync ledger** (domain ``invoice``, any state but ``elsewhere``): tlsync transferred the TimeLog invoice as
+   Uniconta draft order ``target_key``, marked with the GUID in ``CustomsNo``; once an accountant posts it, the
+   posted ``DebtorInvoiceClient`` keeps that ``OrderNumber``. In order: a document carrying the marker; a posted
+   invoice with the order number on the expected debtor; one with the order number dated on or after the transfer;
+   the draft itself (staging keeps a draft after it was posted, so a posted invoice comes first). An order number
+   alone is not unique over time: an old posted invoice can carry the same number as a newer draft.
 2. **TimeLog's external invoice number**: history transferred by TimeLog's built-in integration carries the
    Uniconta number in ``ExternalInvoiceNo`` — the invoice number when ``ExternalInvoiceStatus`` is ``Posted``, the
    draft's order number when it is ``Draft`` (that draft may have been posted since: then its invoice is used).
@@ -45,13 +48,38 @@ def expected_debtor(doc: Doc, src: Sources) -> str:
 def pair(src: Sources, tolerance: Decimal) -> Pairing:
     posted_by_no = {d.number: d for d in src.posted}
     posted_by_order: dict[str, Doc] = {}
+    posted_orders: dict[str, list[Doc]] = defaultdict(list)
+    by_marker: dict[str, Doc] = {}
     for d in src.posted:
         if d.order_number:
             posted_by_order.setdefault(d.order_number, d)
+            posted_orders[d.order_number].append(d)
+    for d in (*src.drafts, *src.posted):          # a posted invoice's marker wins over its stale draft's
+        if d.marker:
+            by_marker[d.marker] = d
     drafts_by_no = {d.number: d for d in src.drafts}
     taken: dict[int, str] = {}           # id(Uniconta doc) → TimeLog number that has it
     result = Pairing()
     left: list[Doc] = []
+
+    def free(d: Doc) -> bool:
+        return id(d) not in taken
+
+    def by_ledger(tl: Doc, order: str, entry) -> Doc | None:
+        if tl.key in by_marker:
+            return by_marker[tl.key]
+        candidates = sorted((d for d in posted_orders.get(order, []) if free(d)), key=lambda d: str(d.date),
+                            reverse=True)
+        debtor = expected_debtor(tl, src)
+        on_debtor = [d for d in candidates if debtor and d.party == debtor]
+        if on_debtor:
+            return on_debtor[0]
+        since = entry.updated_at.date() if entry.updated_at else None
+        later = [d for d in candidates if since is not None and d.date is not None and d.date >= since]
+        if later:
+            return later[0]
+        draft = drafts_by_no.get(order)
+        return draft if draft is not None and not draft.marker else None
 
     def take(tl: Doc, uc: Doc | None, basis: str, what: str) -> bool:
         if uc is None:
@@ -68,8 +96,7 @@ def pair(src: Sources, tolerance: Decimal) -> Pairing:
         entry = src.ledger.get(tl.key)
         if entry is not None and entry.target_key and entry.state != ELSEWHERE:   # elsewhere: an external number
             order = str(entry.target_key)
-            if take(tl, posted_by_order.get(order) or drafts_by_no.get(order), BY_LEDGER,
-                    f"the ledger (order {order})"):
+            if take(tl, by_ledger(tl, order, entry), BY_LEDGER, f"the ledger (order {order})"):
                 continue
         if tl.external_no:
             ext = tl.external_no

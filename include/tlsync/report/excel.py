@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .safe import neutralise
-from .tables import DATE, DATETIME, INT, MONEY, Sheet
+from .tables import INT, MONEY, NUMBER, Sheet
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -31,7 +31,9 @@ def _put(ws, row: int, col: int, value: Any, kind: str | None = None):
     cell = ws.cell(row=row, column=col)
     if value is None:
         return cell
-    if isinstance(value, Decimal) or (kind == MONEY and isinstance(value, (int, float))):
+    if kind == NUMBER and isinstance(value, (Decimal, int, float)):
+        cell.value = value
+    elif isinstance(value, Decimal) or (kind == MONEY and isinstance(value, (int, float))):
         cell.value = Decimal(value).quantize(Decimal("0.01"))
         cell.number_format = MONEY_FORMAT
     elif isinstance(value, datetime):

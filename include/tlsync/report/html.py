@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader
 from tlsync.reconcile.model import CATEGORIES, LABELS, Reconciliation
 
 from . import plots
-from .tables import INT, MONEY, Sheet, headline
+from .tables import INT, MONEY, NUMBER, Sheet, headline
 
 TEMPLATES = Path(__file__).with_name("templates")
 Q2 = Decimal("0.01")
@@ -53,9 +53,11 @@ class HtmlTable:
 
 
 def _cell(value: Any, kind: str) -> Cell:
-    numeric = kind in (MONEY, INT)
+    numeric = kind in (MONEY, INT, NUMBER)
     if value is None:
         return Cell("", "", numeric)
+    if isinstance(value, Decimal) and kind == NUMBER:
+        return Cell(f"{value:f}", str(value), True)
     if isinstance(value, Decimal):
         return Cell(money(value), str(value), True)
     if isinstance(value, datetime):
@@ -68,7 +70,7 @@ def _cell(value: Any, kind: str) -> Cell:
 
 
 def _table(sheet: Sheet) -> HtmlTable:
-    cols = [HtmlColumn(c.header, c.kind, c.kind in (MONEY, INT)) for c in sheet.columns]
+    cols = [HtmlColumn(c.header, c.kind, c.kind in (MONEY, INT, NUMBER)) for c in sheet.columns]
     rows = [[_cell(v, c.kind) for v, c in zip(values, sheet.columns)] for values in sheet.values()]
     return HtmlTable(sheet.slug, sheet.title, sheet.note, cols, rows)
 

@@ -22,7 +22,7 @@ from tlsync.reconcile.model import (CATEGORIES, DIFFERENCE_CATEGORIES, DRAFT, LA
                                     MISSING_IN_UNICONTA, POSTED, Reconciliation, Row)
 
 D0 = Decimal(0)
-TEXT, DATE, DATETIME, MONEY, INT = "text", "date", "datetime", "money", "int"
+TEXT, DATE, DATETIME, MONEY, INT, NUMBER = "text", "date", "datetime", "money", "int", "number"   # NUMBER: exact
 
 
 @dataclass
@@ -196,6 +196,8 @@ def expense_sheet(recon: Reconciliation) -> Sheet:
     cols = []
     for k in keys:
         kind = _kind_of([e.get(k) for e in recon.expenses])
+        if kind == MONEY and "rate" in k.lower():
+            kind = NUMBER          # an exchange rate keeps all its decimals
         get = (lambda k: lambda e: e.get(k))(k) if kind != TEXT else \
             (lambda k: lambda e: None if e.get(k) is None else str(e.get(k)))(k)
         cols.append(Column(k, kind, get, 14 if kind != TEXT else 24))
