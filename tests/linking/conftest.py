@@ -17,6 +17,16 @@ COMPANY, LE = 10001, 1
 HOSTILE = ('<script>alert("x")</script> O\'Brien & "Søn" ' + "😀" * 3 + " =cmd|' /C calc'!A0 ").ljust(300, "x")
 
 
+def valid_cvr(i: int) -> str:
+    """The ``i``-th valid Danish CVR number from 10000000 on (modulus-11 check, as python-stdnum checks it)."""
+    from stdnum.dk import cvr
+
+    base = 10000000 + i * 97
+    while not cvr.is_valid(str(base)):
+        base += 1
+    return str(base)
+
+
 def customer(cid: int, name: str, no: str | None = None, **kw: Any) -> dict:
     return {"ID": cid, "Name": name, "No": no if no is not None else str(cid), **kw}
 
@@ -89,7 +99,9 @@ def world(db_url, tmp_path, monkeypatch):
     config.staging_engine.cache_clear()
     stack = []
 
-    def make(doc: dict) -> World:
+    def make(doc: dict, *, sync: bool = True) -> World:
+        """``sync=False`` stages the document's records directly (faster; for tests of the actions, where the
+        end-to-end path is not what is tested)."""
         tl_cm = serve_in_thread(timelog_sim.create_app(doc))
         uc_cm = serve_in_thread(uniconta_sim.create_app(doc))
         tl, uc = tl_cm.__enter__(), uc_cm.__enter__()
@@ -101,7 +113,13 @@ def world(db_url, tmp_path, monkeypatch):
                              "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}},
                   {"conn_id": "uniconta_default", "host": uc, "login": "integration", "password": "uniconta-pw",
                    "extra": {}}, tl, uc)
-        w.sync()
+        if sync:
+            w.sync()
+        else:
+            from tlsync.staging.tables import create_all
+
+            create_all(w.engine)
+            stage(w.engine, doc["timelog"]["Customers"], doc["uniconta"]["companies"][0]["DebtorClient"])
         refresh_suggestions(w.engine, [COMPANY])
         return w
 
@@ -118,3 +136,31 @@ def no_calls(world: World):
     before = world.calls()
     yield
     assert world.calls() == before, "an action already in place must not call either API"
+
+
+def confirmed_settings(company: int | None = COMPANY, *, confirmed: bool = True, project_category: str | None = None):
+    """Settings of legal entity 1 with everything an invoice transfer needs (S1, S4, S8) — S5 is only required
+    where the company has Uniconta's project module, which these small worlds do not."""
+    from datetime import datetime
+
+    from tlsync.settings import IntegrationSettings
+
+    activation = ({"configuration_complete": True, "customers_linked": True, "item_numbers_imported": True,
+                   "confirmed_by": "admin", "confirmed_at": datetime(2026, 11, 1, 9, 0)} if confirmed else {})
+    return IntegrationSettings.model_validate({"legal_entities": {LE: {
+        "uniconta_company_id": company, "invoice_project_category": project_category,
+        "debtor_defaults": {"debtor_group": "DK", "payment_terms": "N30", "layout_group": "Standard"},
+        "activation": activation}}})
+
+
+def twins(n: int, start: int = 1) -> tuple[list[dict], list[dict]]:
+    """``n`` TimeLog customers and their Uniconta twins with equal mapped fields (same CVR, name, phone, city):
+    the matching puts each under One suggestion, and linking either way has nothing to write."""
+    customers, debtors = [], []
+    for i in range(start, start + n):
+        cvr = valid_cvr(i)
+        name = f"Firma {i:04d} ApS"
+        phone = f"+45{30000000 + i:08d}"[:11]
+        customers.append(customer(i, name, str(500 + i), VATNo=cvr, Phone=phone, City="Aarhus C"))
+        debtors.append(debtor(str(20000 + i), name, CompanyRegNo=cvr, Phone=phone, City="Aarhus C"))
+    return customers, debtors

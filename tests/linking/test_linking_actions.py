@@ -16,11 +16,11 @@ from conftest import COMPANY, HOSTILE, LE, customer, debtor, fixture, no_calls
 DOC = fixture(
     customers=[customer(1, "Eriksen Vin ApS", "501", VATNo="11062814", Phone="33431918", City="Slagelse"),
                customer(2, HOSTILE, "502", Phone="70112233", Email="kontakt@hostile.dk"),
-               customer(3, "Tømrer Hansen I/S", "503", VATNo="29876543")],
+               customer(3, "Tømrer Hansen I/S", "503", VATNo="10000106")],
     debtors=[debtor("10004", "Eriksen Vin ApS", CompanyRegNo="DK11062814", Phone="", City="Slagelse",
                     Address1="Lyngbyvej 34"),
              debtor("10005", "Hostile Debtor", Phone="70112233", City="Odense", ZipCode="5000"),
-             debtor("10006", "Bager Jensen ApS", CompanyRegNo="33445566", City="Vejle", Address1="Torvet 1"),
+             debtor("10006", "Bager Jensen ApS", CompanyRegNo="29403473", City="Vejle", Address1="Torvet 1"),
              debtor("501", "Number Clash A/S", City="Kolding")],
 )
 
@@ -31,7 +31,7 @@ def links(engine) -> dict[str, tuple]:
 
 
 def test_link_timelog_wins_overwrites_the_debtor_once(world):
-    w = world(DOC)
+    w = world(DOC, sync=False)
     linker = w.linker()
     out = linker.link("10004", 1, wins="timelog")
     assert out.changed
@@ -50,7 +50,7 @@ def test_link_timelog_wins_overwrites_the_debtor_once(world):
 
 
 def test_link_uniconta_wins_overwrites_the_customer_and_keeps_a_hostile_name(world):
-    w = world(DOC)
+    w = world(DOC, sync=False)
     w.linker().link("10005", 2, wins="uniconta")
     c = next(c for c in w.timelog_customers() if c["ID"] == 2)
     assert c["Name"] == "Hostile Debtor" and c["City"] == "Odense" and c["ZipCode"] == "5000"
@@ -63,7 +63,7 @@ def test_link_uniconta_wins_overwrites_the_customer_and_keeps_a_hostile_name(wor
 
 
 def test_a_customer_links_to_at_most_one_debtor_per_legal_entity(world):
-    w = world(DOC)
+    w = world(DOC, sync=False)
     linker = w.linker()
     linker.link("10004", 1, wins="timelog")
     with pytest.raises(LinkError, match=r"customer 1 is already linked to debtor 10004 .*rule L3"):
@@ -83,7 +83,7 @@ def test_a_customer_links_to_at_most_one_debtor_per_legal_entity(world):
 
 
 def test_import_creates_one_customer_links_it_and_never_twice(world):
-    w = world(DOC)
+    w = world(DOC, sync=False)
     before = len(w.timelog_customers())
     out = w.linker().import_customer("10006")
     created = [c for c in w.timelog_customers() if c["Name"] == "Bager Jensen ApS"]
@@ -102,14 +102,14 @@ def test_import_creates_one_customer_links_it_and_never_twice(world):
 
 
 def test_import_takes_the_next_free_number_when_timelog_uses_the_account(world):
-    w = world(DOC)
+    w = world(DOC, sync=False)
     w.linker().import_customer("501")           # TimeLog customer 1 already has number 501
     new = [c for c in w.timelog_customers() if c["Name"] == "Number Clash A/S"]
     assert [c["No"] for c in new] == ["10007"], "max(TimeLog 503, Uniconta 10006) + 1 (rule L6)"
 
 
 def test_a_crash_between_create_and_link_does_not_create_a_second_customer(world, monkeypatch):
-    w = world(DOC)
+    w = world(DOC, sync=False)
     before = len(w.timelog_customers())
 
     def crash(self, *a, **kw):
@@ -130,7 +130,7 @@ def test_a_crash_between_create_and_link_does_not_create_a_second_customer(world
 
 
 def test_an_interrupted_import_that_never_reached_timelog_is_created_on_retry(world, monkeypatch):
-    w = world(DOC)
+    w = world(DOC, sync=False)
     before = len(w.timelog_customers())
     # the claim was taken, then the process died before the create call
     Ledger(w.engine).claim("customer_link", LE, "10006", details={"action": "import", "customer_no": "10006"})
@@ -141,7 +141,7 @@ def test_an_interrupted_import_that_never_reached_timelog_is_created_on_retry(wo
 
 
 def test_ignore_and_unignore_are_idempotent_and_audited(world):
-    w = world(DOC)
+    w = world(DOC, sync=False)
     linker = w.linker()
     assert linker.ignore("10006").changed
     with no_calls(w):
@@ -155,7 +155,7 @@ def test_ignore_and_unignore_are_idempotent_and_audited(world):
 
 
 def test_apply_all_refreshes_the_views_after_the_batch(world):
-    w = world(DOC)
+    w = world(DOC, sync=False)
     from tlsync.linking import view_counts
 
     assert view_counts(w.engine, COMPANY)["ignored"] == 0

@@ -61,7 +61,7 @@ def refresh_suggestions(engine: Engine, company_ids: Iterable[int], *, ignored: 
         linked, ignored_here, taken = _links(engine, company)
         debtors = [d for d in _payloads(engine, "uniconta.debtors", str(company))
                    if str(d.get("Account", "")) not in linked]
-        company_index = index if not taken else build_index(c for c in customers if str(c.get("ID")) not in taken)
+        company_index = index if not taken else build_index([c for c in customers if str(c.get("ID")) not in taken])
         result = match_customers(debtors, index=company_index,
                                  ignored=set((ignored or {}).get(company, ())) | ignored_here)
         rows = []
