@@ -156,13 +156,15 @@ def test_ensure_employees_creates_missing_in_batches(engine, sims, uniconta, led
     missing = [i for i in initials if i not in known]
     assert missing and set(initials) - set(missing)
     wanted = [i.lower() if n == 0 else i for n, i in enumerate(initials)] + ["ZZZ"]   # case-insensitive match
+    wanted += [missing[0].lower()]                  # the same employee in two spellings: created once
     reset_counters(sims["uniconta_url"])
 
     result = ensure_employees(uniconta, engine, settings("manual"), wanted, ledger=ledger, batch_size=2)
 
-    calls = -(-(len(missing) + 1) // 2)
+    calls = -(-(len(missing) + 1) // 2)           # + ZZZ
     assert counters(sims["uniconta_url"]).get("crud") == calls, "one InsertList per batch of 2"
     assert set(result) == set(wanted)
+    assert result[missing[0].lower()] == result[missing[0]]
     employees = {e["Number"]: e for e in uc_rows(sims, "EmployeeClient")}
     full = {e["Initials"]: e["FullName"] for e in timelog.values()}
     for i in missing:

@@ -174,7 +174,17 @@ def ensure_employees(client: UnicontaClient, engine: Engine, le: LegalEntitySett
     Number = the initials and Name = TimeLog's full name (the initials when TimeLog has none). ``dry_run``: no
     writes; the result includes the numbers the missing employees would get."""
     company = _company(le)
-    wanted = sorted({str(i).strip() for i in initials if not is_empty(i)})
+    asked = sorted({str(i).strip() for i in initials if not is_empty(i)})
+    spelling: dict[str, str] = {}
+    for i in asked:                                   # "mda" and "MDA" are one employee: plan it once
+        spelling.setdefault(i.casefold(), i)
+    result = _ensure_employees(client, engine, le, company, sorted(spelling.values()), ledger=ledger,
+                               dry_run=dry_run, batch_size=batch_size)
+    return {i: result[spelling[i.casefold()]] for i in asked if spelling[i.casefold()] in result}
+
+
+def _ensure_employees(client: UnicontaClient, engine: Engine, le: LegalEntitySettings, company: int,
+                      wanted: list[str], *, ledger: Ledger, dry_run: bool, batch_size: int) -> dict[str, str]:
     existing = {n.casefold(): n for n in staged.uniconta_rows(engine, "uniconta.employees", company)}
     result = {i: existing[i.casefold()] for i in wanted if i.casefold() in existing}
     missing = [i for i in wanted if i not in result]
