@@ -22,6 +22,7 @@ from tlsync.reconcile.model import (CATEGORIES, DIFFERENCE_CATEGORIES, DRAFT, LA
                                     MISSING_IN_UNICONTA, POSTED, Reconciliation, Row)
 
 D0 = Decimal(0)
+Q2 = Decimal("0.01")
 TEXT, DATE, DATETIME, MONEY, INT, NUMBER = "text", "date", "datetime", "money", "int", "number"   # NUMBER: exact
 
 
@@ -213,9 +214,9 @@ def headline(recon: Reconciliation) -> dict[str, Any]:
     return {
         "legal_entity_id": recon.legal_entity_id, "company_id": recon.company_id,
         "period": f"{recon.start} – {recon.end}", "currency": recon.home_currency,
-        "timelog_total": sum((m.tl_total for m in months), D0),
-        "uniconta_total": sum((m.uc_total for m in months), D0),
-        "difference": sum((m.difference for m in months), D0),
+        "timelog_total": sum((m.tl_total for m in months), D0).quantize(Q2),
+        "uniconta_total": sum((m.uc_total for m in months), D0).quantize(Q2),
+        "difference": sum((m.difference for m in months), D0).quantize(Q2),
         "rows": len(recon.rows), "matched": counts[MATCHED], "open": len(open_rows),
         "weak": sum(1 for r in recon.rows if r.weak), "counts": counts,
         "other_currencies": sorted({m.currency for m in month_totals(recon.rows)} - {recon.home_currency}),

@@ -1,0 +1,78 @@
+"""tlsync invoice reconciliation (rule U3; issue 7) — the finance report, per legal entity ↔ Uniconta company.
+
+Two DAGs, wiring only (``tlsync.reconcile.flow`` decides):
+
+    tlsync_reconciliation          staged invoices / drafts (Assets of the nightly sync) ──► pairs ──► report[pair]
+                                   period: the previous month and the current one up to today
+    tlsync_reconciliation_monthly  06:00 Copenhagen time on the 2nd of each month ──► pairs ──► report[pair]
+                                   period: the closed month before the logical date
+
+Reports go to ``<TLSYNC_OUT_DIR>/reports`` (HTML, Excel, CSV); each task's return value holds the headline numbers
+and the paths.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from tlsync_airflow.assets import staged
+
+START = pendulum.datetime(2026, 1, 1, tz="Europe/Copenhagen")
+STAGED_INVOICES = (staged("timelog.invoices") | staged("uniconta.invoices") | staged("uniconta.orders"))
+
+
+@task
+def entity_pairs() -> list[dict]:
+    from airflow.sdk import Variable
+
+    from tlsync.sync import pipeline
+
+    return pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
+
+
+@task
+def report_nightly(pair: dict) -> dict:
+    from tlsync.reconcile import flow
+
+    start, end = flow.nightly_period(pendulum.now("Europe/Copenhagen").date())
+    return flow.run_report(pair["legal_entity_id"], pair["company_id"], start, end)
+
+
+@task
+def report_closed_month(pair: dict, logical_date=None) -> dict:
+    from tlsync.reconcile import flow
+
+    when = logical_date or pendulum.now("Europe/Copenhagen")      # a manual run may have no logical date
+    start, end = flow.closed_month(pendulum.instance(when).in_timezone("Europe/Copenhagen"))
+    return flow.run_report(pair["legal_entity_id"], pair["company_id"], start, end)
+
+
+@dag(
+    dag_id="tlsync_reconciliation",
+    schedule=STAGED_INVOICES,
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    tags=["tlsync", "reconciliation"],
+    doc_md=__doc__,
+)
+def tlsync_reconciliation():
+    report_nightly.expand(pair=entity_pairs())
+
+
+@dag(
+    dag_id="tlsync_reconciliation_monthly",
+    schedule="0 6 2 * *",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    tags=["tlsync", "reconciliation"],
+    doc_md=__doc__,
+)
+def tlsync_reconciliation_monthly():
+    report_closed_month.expand(pair=entity_pairs())
+
+
+tlsync_reconciliation()
+tlsync_reconciliation_monthly()

@@ -1,0 +1,57 @@
+"""What the reconciliation DAGs run (the DAG files only wire): periods, and one report per legal entity.
+
+- **Nightly** (after the staging Assets were updated): the previous calendar month and the current one up to today
+  — late postings of a just-closed month keep showing until the month's own report has been produced.
+- **Monthly**, for the closed month: the calendar month before the run's logical date.
+
+Each task returns a small, JSON-safe summary (amounts as strings, paths) for XCom and the task log; the report
+files themselves go to ``<TLSYNC_OUT_DIR>/reports``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def nightly_period(today: date) -> tuple[date, date]:
+    first = today.replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    return previous, today
+
+
+def closed_month(logical: date | datetime) -> tuple[date, date]:
+    """The calendar month before ``logical`` (a monthly run on 2 November closes October)."""
+    day = logical.date() if isinstance(logical, datetime) else logical
+    end = day.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_report(legal_entity_id: int, company_id: int, start: date, end: date, *,
+               out_dir: Path | str | None = None, as_of: date | None = None) -> dict[str, Any]:
+    """Reconcile one legal entity ↔ company for ``start``…``end``, write the report, log and return the headline."""
+    from tlsync.reconcile import reconcile
+    from tlsync.report import format_headline, headline, write_report
+    from tlsync.sync import config
+
+    engine = config.staging_engine()
+    recon = reconcile(engine, legal_entity_id, start, end, company_id=company_id, as_of=as_of)
+    files = write_report(recon, Path(out_dir) if out_dir else config.out_dir() / "reports")
+    log.info("%s", format_headline(recon, files))
+    return {**_plain(headline(recon)), "html": str(files.html), "xlsx": str(files.xlsx),
+            "csv": str(files.csv[0].parent)}
