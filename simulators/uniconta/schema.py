@@ -235,7 +235,8 @@ SCHEMAS: dict[str, EntitySchema] = {s.name: s for s in [
             "Date Account Name NumberSerie Voucher JournalPostedId VoucherLine Text TransType Debit Credit Amount Vat "
             "VatOperation AmountVat HasVoucher Currency AmountCur AmountBase DebitCur CreditCur Origin DCType "
             "DCAccount DCName LegalIdent Invoice DocumentDate DocumentRef Qty ReferenceNumber Correction Canceled "
-            "Accrued Allocated Modified PostCalculated VatEntered Project PrCategory Dimension1..5 JournalPostedComment",
+            "Accrued Allocated Modified PostCalculated VatEntered Project PrCategory Dimension1..5 "
+            "JournalPostedComment",
             {"Debit": 0.0, "Credit": 0.0, "Amount": 0.0, "AmountVat": 0.0}),
     _schema("GLVatClient", "Vat",
             "Name VatType TypeSales TypeBuy UsedSalesVat Blocked Method Rate Exempt Rate2 Date RateAfterDate Account "
