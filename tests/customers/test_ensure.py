@@ -18,12 +18,12 @@ from tlsync.staging.tables import customer_links
 from conftest import COMPANY, counters, reset_counters, settings, stage
 
 
-def link(engine, customer_id, account, action="timelog_wins"):
+def link(engine, customer_id, account, action="timelog_wins", company=COMPANY):
     from datetime import datetime
 
     with engine.begin() as conn:
         conn.execute(insert(customer_links).values(legal_entity_id=1, debtor_account=str(account),
-                                                   company_id=str(COMPANY), customer_id=str(customer_id),
+                                                   company_id=str(company), customer_id=str(customer_id),
                                                    state="linked", action=action, actor="pytest",
                                                    updated_at=datetime.now()))
 
@@ -46,6 +46,7 @@ def unlinked_customers(engine):
 def test_manual_mode_returns_linked_only_and_calls_nothing(engine, sims, uniconta, ledger):
     stage(engine, sims)
     link(engine, 5, "8528")
+    link(engine, 6, "X-6", company=10099)              # linked while the entity was connected to another company
     reset_counters(sims["uniconta_url"])
     result = ensure_debtors(uniconta, engine, settings("manual"), [5, 6, 7], ledger=ledger)
     assert result == {5: "8528"}, "unlinked customers are absent in manual mode (rule S3a)"

@@ -121,7 +121,7 @@ def sync_customers(engine: Engine, le, uniconta: UnicontaClient, timelog_rest: R
     le_id = le.legal_entity_id
     counts = dict.fromkeys(("linked", "debtors_updated", "customers_updated", "conflicts", "unchanged",
                             "not_staged", "failed", "contacts_created", "contacts_updated", "contacts_unchanged"), 0)
-    links = staged.linked_customers(engine, le_id)
+    links = staged.linked_customers(engine, le_id, company)
     counts["linked"] = len(links)
     customers = staged.timelog_customers(engine, links)
     debtors = staged.uniconta_rows(engine, "uniconta.debtors", company)

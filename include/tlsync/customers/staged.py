@@ -60,11 +60,14 @@ def uniconta_rows(engine: Engine, entity: str, company_id: int | str) -> dict[st
         return {str(k): json.loads(p) for k, p in conn.execute(q)}
 
 
-def linked_customers(engine: Engine, legal_entity_id: int) -> dict[str, str]:
-    """``{TimeLog customer id: debtor account}`` of the legal entity's links in state ``linked``."""
+def linked_customers(engine: Engine, legal_entity_id: int, company_id: int | str | None = None) -> dict[str, str]:
+    """``{TimeLog customer id: debtor account}`` of the legal entity's links in state ``linked`` (only those to
+    ``company_id`` when given: a link to the company the entity was connected to before is no debtor here)."""
     q = select(customer_links.c.customer_id, customer_links.c.debtor_account).where(
         customer_links.c.legal_entity_id == int(legal_entity_id), customer_links.c.state == LINKED,
         customer_links.c.customer_id.is_not(None)).order_by(customer_links.c.debtor_account)
+    if company_id is not None:
+        q = q.where(customer_links.c.company_id == str(company_id))
     out: dict[str, str] = {}
     with engine.connect() as conn:
         for customer_id, account in conn.execute(q):

@@ -80,7 +80,7 @@ def ensure_debtors(client: UnicontaClient, engine: Engine, le: LegalEntitySettin
     debtors *would* get, so a dry run of the invoice transfer can show them."""
     company = _company(le)
     wanted = sorted({int(c) for c in customer_ids})
-    links = staged.linked_customers(engine, le.legal_entity_id)
+    links = staged.linked_customers(engine, le.legal_entity_id, company)
     result = {cid: links[str(cid)] for cid in wanted if str(cid) in links}
     missing = [cid for cid in wanted if cid not in result]
     if not missing or le.customer_master != CustomerMaster.automatic:
