@@ -55,3 +55,21 @@ def run_report(legal_entity_id: int, company_id: int, start: date, end: date, *,
     log.info("%s", format_headline(recon, files))
     return {**_plain(headline(recon)), "html": str(files.html), "xlsx": str(files.xlsx),
             "csv": str(files.csv[0].parent)}
+
+
+def demo_reports(pairs_variable: str | None, out_dir: Path | str, *, start: date | None = None,
+                 end: date | None = None) -> str:
+    """The run command's last step: one report per legal entity ↔ company over the staged history (``start``
+    defaults to ``TLSYNC_HISTORY_START``, ``end`` to today); returns the headline lines to print."""
+    from tlsync.reconcile import reconcile
+    from tlsync.report import format_headline, write_report
+    from tlsync.sync import config, pipeline
+
+    start = start or config.history_start()
+    end = end or date.today()
+    engine = config.staging_engine()
+    texts = []
+    for pair in pipeline.entity_pairs(pairs_variable):
+        recon = reconcile(engine, pair["legal_entity_id"], start, end, company_id=pair["company_id"])
+        texts.append(format_headline(recon, write_report(recon, out_dir)))
+    return "\n\n".join(texts)
