@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tlsync.linking import Linker, view_counts
 from tlsync.linking.store import save_link
 from tlsync.matching.refresh import refresh_suggestions
-from tlsync.staging.tables import link_suggestions
+from tlsync.staging.tables import customer_links, link_suggestions
 
 from conftest import COMPANY, LE, customer, debtor, stage
 
@@ -51,3 +51,22 @@ def test_linked_debtors_leave_the_views_and_linked_customers_the_candidates(engi
     assert counts == {"one": 1, "several": 0, "none": 1, "ignored": 1}
     assert view_counts(engine, COMPANY) == {"one": 1, "several": 0, "none": 1, "ignored": 1, "linked": 1,
                                             "unmatched": 0}
+
+
+def test_counts_follow_the_links_before_the_refresh_and_a_write_needs_connections(engine):
+    stage(engine, customers=[customer(2, "Bager Jensen ApS", "502", VATNo="29403473", City="Vejle")],
+          debtors=[debtor("10006", "Bager Jensen ApS", CompanyRegNo="29403473", City="Vejle"),
+                   debtor("10007", "Bager Jensen ApS", CompanyRegNo="29403473", City="Horsens")])
+    refresh_suggestions(engine, [COMPANY])
+    linker = Linker(engine, LE, COMPANY)                 # no connections: only actions that write nothing work
+    linker.link("10006", "2", wins="timelog")            # equal data: nothing to write
+    assert view_counts(engine, COMPANY)["linked"] == 1, "counted as linked before any refresh"
+    linker.ignore("10006")
+    import pytest
+
+    from tlsync.linking import LinkError
+
+    with pytest.raises(LinkError, match="no connections were given"):
+        linker.link("10007", "2", wins="timelog")       # City differs: Uniconta would be written
+    with engine.connect() as conn:
+        assert "10007" not in {r.debtor_account for r in conn.execute(select(customer_links))}, "nothing recorded"

@@ -124,6 +124,12 @@ class Linker:
 
     # -- shared checks ---------------------------------------------------------------------------------------
 
+    def _targets(self) -> Any:
+        if self.targets is None:
+            raise LinkError(f"legal entity {self.legal_entity_id}: this action writes to TimeLog or Uniconta, but no "
+                            f"connections were given (Linker(targets=Targets(...)))")
+        return self.targets
+
     def _debtor(self, account: str) -> dict:
         debtor = store.staged_debtor(self.engine, self.company_id, account)
         if debtor is None:
@@ -202,7 +208,7 @@ class Linker:
         from tlsync.clients.uniconta.models import DebtorClient
         from tlsync.customers.mapping import debtor_changes
 
-        client = self.targets.uniconta
+        client = self._targets().uniconta
         current = client.get_by(DebtorClient, "Account", account)
         if not current:
             raise LinkError(f"debtor {account} no longer exists in Uniconta company {self.company_id}; run the nightly "
@@ -221,7 +227,7 @@ class Linker:
         from tlsync.clients.timelog.models import Customer, CustomerUpdate
 
         base = CustomerUpdate.from_reporting(Customer.model_validate(customer))
-        self.targets.rest.update_customer(int(customer_id), changes, base=base)
+        self._targets().rest.update_customer(int(customer_id), changes, base=base)
         return {k: getattr(base, k, None) for k in changes}
 
     # -- 3: import -------------------------------------------------------------------------------------------
@@ -266,7 +272,7 @@ class Linker:
             raise LinkError(f"debtor {account}: another import of this debtor is running right now; try again when "
                             f"it has finished (rule L3)")
         try:
-            created = self.targets.rest.create_customer(new_customer(debtor, number))
+            created = self._targets().rest.create_customer(new_customer(debtor, number))
         except Exception as exc:
             self.ledger.fail(DOMAIN, self.legal_entity_id, account, f"TimeLog refused the new customer: {exc}",
                              action="import")
@@ -282,7 +288,7 @@ class Linker:
     def _find_by_number(self, number: str | None) -> str | None:
         if not number:
             return None
-        found = [c for c in self.targets.rest.customers() if (c.no or "") == number]
+        found = [c for c in self._targets().rest.customers() if (c.no or "") == number]
         return str(max(c.customer_id for c in found)) if found else None
 
     def _finish_import(self, account: str, debtor: dict, customer_id: str, number: str, existing: Link | None,

@@ -18,23 +18,27 @@ VIEW_LABELS = {"one": "One suggestion", "several": "Several", "none": "No sugges
 
 
 def view_counts(engine: Engine, company_id: int | str) -> dict[str, int]:
-    """Debtors per view of the company's stored suggestions, plus ``"linked"`` (debtors linked) and
-    ``"unmatched"``: staged, neither linked nor ignored, and not in the suggestions yet (staged after the last
-    refresh)."""
+    """Debtors per view of the company, plus ``"linked"`` (debtors linked) and ``"unmatched"``: staged, neither
+    linked nor ignored, and not in the suggestions yet (staged after the last refresh).
+
+    The links win over stored suggestions that predate them, so the counts are right even between an action and
+    the refresh that follows it."""
     company = str(company_id)
     debtors = STAGING["uniconta.debtors"]
     with engine.connect() as conn:
-        per_view = dict(conn.execute(
-            select(link_suggestions.c.view, func.count(func.distinct(link_suggestions.c.debtor_account)))
-            .where(link_suggestions.c.company_id == company).group_by(link_suggestions.c.view)).all())
+        suggested = dict(conn.execute(
+            select(link_suggestions.c.debtor_account, func.min(link_suggestions.c.view))
+            .where(link_suggestions.c.company_id == company).group_by(link_suggestions.c.debtor_account)).all())
         staged = set(conn.execute(select(debtors.c.natural_key).where(debtors.c.tenant == company)).scalars())
-        suggested = set(conn.execute(select(link_suggestions.c.debtor_account)
-                                     .where(link_suggestions.c.company_id == company)).scalars())
         decided = dict(conn.execute(select(customer_links.c.debtor_account, customer_links.c.state)
                                     .where(customer_links.c.company_id == company)).all())
-    counts = {v: int(per_view.get(v, 0)) for v in (*OPEN_VIEWS, "ignored")}
-    counts["linked"] = sum(1 for s in decided.values() if s == "linked")
-    counts["unmatched"] = len(staged - suggested - set(decided))
+    counts = dict.fromkeys((*OPEN_VIEWS, "ignored", "linked", "unmatched"), 0)
+    for account, view in suggested.items():
+        state = decided.get(account)
+        counts["linked" if state == "linked" else "ignored" if state == "ignored" else view] += 1
+    counts["linked"] += sum(1 for a, s in decided.items() if s == "linked" and a not in suggested)
+    counts["ignored"] += sum(1 for a, s in decided.items() if s == "ignored" and a not in suggested and a in staged)
+    counts["unmatched"] = len(staged - set(suggested) - set(decided))
     return counts
 
 
