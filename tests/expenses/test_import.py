@@ -51,7 +51,7 @@ def test_first_import_writes_the_clear_postings_and_lists_the_rest_with_reasons(
         rows["10001:4"]["reason"]
     assert "TimeLog project 'P-201' belongs to legal entity 2, not to legal entity 1" in rows["10001:5"]["reason"]
     assert "carries no Uniconta project" in rows["10001:6"]["reason"]
-    assert all(r["state"] == "review" for r in rows.values())
+    assert all(r["state"] == "review" and r["currency"] == "DKK" for r in rows.values())
     # what the import could tell is kept for the reviewer: P-101 is known even though the type is not
     assert rows["10001:2"]["project"] == "P-101" and rows["10001:4"]["expense_type_id"] == 1
     # not supplier postings on an S6 account: never seen

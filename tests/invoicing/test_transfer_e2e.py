@@ -20,7 +20,14 @@ def test_transfer_s_data_exactly_once_with_exact_totals(world):
     engine, ledger = world["engine"], world["ledger"]
     le = world["le"](1)
     uc = world["uniconta"](10001)
+    # a dry run lists the writes it would make and writes nothing (no call, no ledger row)
+    before = sim_state(world["sims"], 10001)["DebtorOrderClient"]
+    dry = transfer_invoices(engine, le, uc, world["tx"], ledger=ledger, dry_run=True)
+    assert dry["transferred"] > 0 and dry["calls"] == 0
+    assert sum(1 for p in dry["planned"] if p["write"] == "insert DebtorOrderClient") == dry["transferred"]
+    assert sim_state(world["sims"], 10001)["DebtorOrderClient"] == before and ledger.entries(DOMAIN, 1) == []
     result = transfer_invoices(engine, le, uc, world["tx"], ledger=ledger)
+    assert result["transferred"] == dry["transferred"]
     assert not result["refused"], result["refused"]
     assert result["transferred"] > 0
     tl = timelog_state(world["sims"])

@@ -3,12 +3,15 @@ company without the project module gets one clear message and nothing is written
 
 from __future__ import annotations
 
+import pytest
+
 from tests.invoicing.conftest import sim_state
 from tlsync.projects import PROJECT_DOMAIN, transfer_projects
 from tlsync.projects.transfer import staged_projects
 
 
-def test_projects_go_to_the_configured_group_once(world):
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_projects_go_to_the_configured_group_once_and_not_without_the_module(world):
     engine, ledger = world["engine"], world["ledger"]
     le = world["le"](1)
     uc = world["uniconta"](10001)
@@ -26,8 +29,6 @@ def test_projects_go_to_the_configured_group_once(world):
     again = transfer_projects(uc, engine, le, ledger=ledger)
     assert again.created == 0 and again.updated == 0 and uc.calls_used == calls, "an unchanged project is not written"
 
-
-def test_no_project_module_is_one_clear_message(world):
     le = world["le"](2, project_group="KUNDE")
     uc = world["uniconta"](10002)
     res = transfer_projects(uc, world["engine"], le, ledger=world["ledger"])

@@ -261,7 +261,7 @@ def _update(client: Any, ledger: Ledger, le: LegalEntitySettings, pid: int, payl
         if not current:
             _insert(client, ledger, le, [(pid, payload)], result)
             return
-        record = current[0].model_copy(update=payload)
+        record = ProjectClient.model_validate({**current[0].to_payload(), **payload})
         client.update(record)
     except QuotaExceededError:
         raise

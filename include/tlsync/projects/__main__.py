@@ -1,0 +1,47 @@
+"""``python -m tlsync.projects transfer --legal-entity N [--dry-run]`` — rule T3 for one legal entity."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    from tlsync.invoicing.cli import _clients, _engine, _settings
+    from tlsync.ledger import Ledger
+
+    from .transfer import transfer_projects
+
+    out = out or sys.stdout
+    ap = argparse.ArgumentParser(prog="python -m tlsync.projects",
+                                 description="Transfer TimeLog projects to the configured Uniconta project group "
+                                             "(rules T3, S7); unchanged projects are not written again.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    tr = sub.add_parser("transfer", help="create new and update changed projects of a legal entity")
+    tr.add_argument("--legal-entity", type=int, required=True)
+    tr.add_argument("--dry-run", action="store_true", help="list the writes it would make; write nothing")
+    tr.add_argument("--db", default=None, help="staging database URL (default: TLSYNC_STAGING_URL)")
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) and 2
+    engine = _engine(args.db)
+    le = _settings(args.legal_entity)
+    with ExitStack() as stack:
+        uc, _ = _clients(le, stack)
+        res = transfer_projects(uc, engine, le, ledger=Ledger(engine, run_id="cli_projects", actor="cli"),
+                                dry_run=args.dry_run)
+    for w in res.planned:
+        out.write("would " + ", ".join(f"{k}={v}" for k, v in w.items()) + "\n")
+    for msg in res.messages:
+        out.write(f"note: {msg}\n")
+    for why in res.failures.values():
+        out.write(f"failed: {why}\n")
+    c = res.counts()
+    out.write(f"created {c['created']}, updated {c['updated']}, unchanged {c['unchanged']}, failed {c['failed']}\n")
+    return 1 if res.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
