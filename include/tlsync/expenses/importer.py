@@ -130,15 +130,16 @@ class ExpenseImport:
         if dry_run or same:
             return
         self.ledger.transition(DOMAIN, self.le_id, a.posting.key, REVIEW, action="review", reason=a.reason,
-                               details=_details(a), before=e.state if e else None,
-                               expect=(None, REVIEW, PENDING, FAILED, IN_FLIGHT))
+                               details=_details(a, currency=self.ref.company_currency),
+                               before=e.state if e else None, expect=(None, REVIEW, PENDING, FAILED, IN_FLIGHT))
 
     def _ignore(self, a: Action, dry_run: bool, result: RunResult) -> None:
         result.add("ignored", f"{'would ignore' if dry_run else 'ignored'}: {a.reason}")
         if dry_run:
             return
         self.ledger.transition(DOMAIN, self.le_id, a.posting.key, IGNORED, action="ignore", reason=a.reason,
-                               details=_details(a), expect=(None, REVIEW, PENDING, FAILED))
+                               details=_details(a, currency=self.ref.company_currency),
+                               expect=(None, REVIEW, PENDING, FAILED))
 
     def _write(self, a: Action, dry_run: bool, result: RunResult) -> None:
         p = a.posting
