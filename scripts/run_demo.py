@@ -119,9 +119,14 @@ def main() -> None:
 
     print()
     print(report.after_run(config.staging_engine()))
+    from tlsync.reconcile.flow import demo_reports  # noqa: E402  (issue 7: the finance report, rule U3)
+
+    print("\n• the finance report (invoice reconciliation, rule U3):\n")
+    print(demo_reports(env["AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS"], out / "reports"))
     print(f"\nDone in {time.monotonic() - started:.0f} s. Outputs:")
     print(f"  staging database   {make_url(config.staging_url()).render_as_string(hide_password=True)}")
     print(f"  landing files      {out / 'landing'}")
+    print(f"  finance reports    {out / 'reports'}  (HTML, Excel, CSV; how to read them: docs/reconciliation.md)")
     print(f"  Airflow + DAG log  {log}")
     print(f"  simulator logs     {logs}")
 
