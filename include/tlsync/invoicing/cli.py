@@ -87,6 +87,11 @@ def cmd_list(engine, args, out) -> int:
                   f"{e.reason or ''}{'  ' if e.reason else ''}{e.source_key}\n")
     counts = ledger.counts(DOMAIN, args.legal_entity)
     out.write("total: " + ", ".join(f"{LABELS.get(k, k)} {v}" for k, v in sorted(counts.items())) + "\n")
+    if args.legal_entity is not None and not args.state:
+        booked = _count_booked(engine, args.legal_entity, None, None) or 0
+        unseen = max(0, booked - sum(counts.values()))
+        if unseen:
+            out.write(f"not attempted yet (pending, not listed above): {unseen} booked invoice(s)\n")
     return 0
 
 
