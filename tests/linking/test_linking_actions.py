@@ -163,3 +163,12 @@ def test_apply_all_refreshes_the_views_after_the_batch(world):
     counts = view_counts(w.engine, COMPANY)
     assert counts["ignored"] == 1 and counts["linked"] == 1
     assert sum(counts[v] for v in ("one", "several", "none", "ignored")) == 3   # 4 debtors, one linked
+
+
+def test_a_hostile_name_survives_the_import_and_the_ledger_unchanged(world):
+    doc = fixture([], [debtor("7001", HOSTILE, City="Odense")])
+    w = world(doc, sync=False)
+    w.linker().import_customer("7001")
+    [created] = w.timelog_customers()
+    assert created["Name"] == HOSTILE and len(HOSTILE) == 300
+    assert Ledger(w.engine).events("customer_link", LE, "7001")[-1]["after"]["debtor_name"] == HOSTILE

@@ -47,8 +47,10 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m tlsync.linking", description=__doc__.split("\n\n")[0],
-                                epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m tlsync.linking",
+                                description=__doc__.split("\n\n")[0].replace("``", ""),
+                                epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", help="staging database URL (default: $TLSYNC_STAGING_URL)")
     p.add_argument("--settings", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
     p.add_argument("--actor", default=None, help="who acts, recorded in the ledger (default: $USER)")
