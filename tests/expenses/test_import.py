@@ -40,8 +40,8 @@ def test_first_import_writes_the_clear_postings_and_lists_the_rest_with_reasons(
     assert sorted(by_external_id(world)) == ["10001:1", "10001:10", "10001:7"]
     rows = {r["posting_key"]: r for r in waiting(world.engine, 1)}
     assert {k: r["review_codes"] for k, r in rows.items()} == {
-        "10001:2": ["several_types"], "10001:3": ["no_type"], "10001:4": ["unknown_project"],
-        "10001:5": ["unknown_project"], "10001:6": ["no_project"]}
+        "10001:2": "several_types", "10001:3": "no_type", "10001:4": "unknown_project",
+        "10001:5": "unknown_project", "10001:6": "no_project"}
     assert rows["10001:2"]["reason"] == (
         "posting 10001:2 (voucher 20002, 2026-03-03, account 2250, creditor 50005, 250.00 incl. VAT): several "
         "TimeLog expense types carry account number 2250 (Taxi [4], Parkering [9]); choose one (rule U4)")
@@ -161,7 +161,7 @@ def test_an_interrupted_write_goes_to_review_and_is_never_written_blindly(world)
     assert counts["imported"] == 2 and counts["review"] == 6
     assert "10001:1" not in by_external_id(world)
     row = next(r for r in waiting(world.engine, 1) if r["posting_key"] == "10001:1")
-    assert row["review_codes"] == ["interrupted"] and "external ID 10001:1" in row["reason"]
+    assert row["review_codes"] == "interrupted" and "external ID 10001:1" in row["reason"]
 
 
 @SQLITE_ONLY

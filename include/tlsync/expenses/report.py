@@ -58,7 +58,7 @@ def row(entry: LedgerEntry) -> dict:
         "project": d.get("project_no"),
         "state": entry.state,
         "reason": entry.reason,
-        "review_codes": list(d.get("codes") or []),
+        "review_codes": ", ".join(d.get("codes") or []) or None,   # e.g. "no_type, unknown_project"
         "reversal_of": d.get("reversal_of"),
         "timelog_expense_id": entry.target_key,
         "updated_at": entry.updated_at,
