@@ -115,3 +115,12 @@ def test_a_second_timelog_invoice_pointing_at_a_paired_uniconta_invoice_stays_un
 def test_period_ending_before_it_starts_is_refused(engine):
     with pytest.raises(ValueError, match="ends .* before it starts"):
         reconcile(engine, 1, FEB_END, JAN, company_id=10001)
+
+
+def test_a_side_without_staged_lines_is_compared_on_its_header_only(engine):
+    scenario.build(engine)
+    scenario.tl_invoice(engine, 40, "2026-0040", "2026-01-27", 1, "100.0000", "25.0000", [], ext="9040",
+                        ext_status="Posted")                        # its lines were not staged
+    scenario.uc_invoice(engine, 9040, "2026-01-27", "D1", "100", "25", [("KONS", 1, 100)])
+    recon = reconcile(engine, scenario.LE, JAN, FEB_END, company_id=scenario.COMPANY)
+    assert by_number(recon, "2026-0040").category == MATCHED

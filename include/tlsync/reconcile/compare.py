@@ -167,7 +167,9 @@ def compare_pair(tl: Doc, uc: Doc, basis: str, src: Sources, tolerance: Decimal)
             hints.append(f"the invoice is on debtor {uc.party} ({uc.party_name or src.debtor_names.get(uc.party, '')}) "
                          f"but customer {tl.party_name} is linked to debtor {want}: changed in Uniconta after "
                          f"transfer")
-    changes = line_changes(tl.lines, uc.lines, tolerance) if uc.lines or tl.lines else []
+    # Lines are compared only when both sides have them staged: a side without any (its lines quarantined, or not
+    # read yet) says nothing about edits, and the header amounts are still compared below.
+    changes = line_changes(tl.lines, uc.lines, tolerance) if uc.lines and tl.lines else []
     if changes:
         found[LINES_EDITED] += changes
         hints.append(f"edited in Uniconta after transfer{' by ' + by if by else ''}{when}")

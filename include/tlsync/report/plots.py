@@ -11,6 +11,7 @@ embedded in the page carries no user-supplied text.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from decimal import Decimal
 
 from tlsync.reconcile.model import CATEGORIES, LABELS, MATCHED, Reconciliation
@@ -97,6 +98,7 @@ def all_plots(recon: Reconciliation) -> list[str]:
     return [monthly_totals(recon), differences_over_time(recon), ageing(recon)]
 
 
+@lru_cache(maxsize=1)
 def plotly_js() -> str:
     """The plotly.js bundle shipped inside the Python package — inlined so the page works offline."""
     from plotly.offline import get_plotlyjs
