@@ -1,8 +1,8 @@
 """Blocking (rule L1 at scale): which TimeLog customers are compared with a Uniconta debtor at all.
 
 Why: comparing every debtor with every customer is N×M (10¹⁰ pairs at 100k × 100k). Instead each side is reduced
-to a :class:`Prepared` record of normalised keys once, the TimeLog side is indexed by those keys in plain dicts,
-and a debtor meets only the customers that share at least one key:
+once to :class:`Columns` (one list per normalised key, row *i* = record *i*), the TimeLog side is grouped by those
+keys (:class:`Index`), and a debtor meets only the customers that share at least one key:
 
 - first pass, exact keys: valid CVR / VAT number, the first seven CVR digits (``cvr7``: a TimeLog CVR keyed with
   a wrong check digit still meets the right debtor), E.164 phone, customer number (``Account`` = ``No``), e-mail
@@ -13,26 +13,63 @@ and a debtor meets only the customers that share at least one key:
 
 A key shared by more than ``max_block`` customers (a switchboard number used by a whole group, a hosting
 provider's mail domain) is dropped from blocking: it would explode the pair count and carries little evidence.
+
+The joins are array joins (numpy): every key kind is a :class:`_Blocks` (key → code, customers sorted by code), and
+the pairs of a whole company come out of one ``repeat``/``arange`` per key kind instead of a dict lookup and a set
+update per debtor. :class:`Prepared` is the same normalisation for one record, for explaining a single pair
+(:func:`tlsync.matching.scoring.score_pair`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import count, repeat
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
+
 from .normalize import (
+    LEGAL_FORMS,
     cvr_digits,
+    cvr_digits_many,
     cvr_valid,
+    cvr_valid_many,
     email_domain,
+    email_domains,
     norm_number,
+    norm_numbers,
     norm_phone,
+    norm_phones,
     norm_vat,
     norm_zip,
+    norm_zips,
     parse_name,
+    parse_names,
 )
 
-__all__ = ["Index", "Prepared", "prepare_customer", "prepare_debtor"]
+__all__ = ["Columns", "Index", "Prepared", "customer_columns", "debtor_columns", "prepare_customer",
+           "prepare_debtor"]
+
+
+# --- one record ----------------------------------------------------------------------------------------------
+
+def _tax_keys(values: Sequence[Any]) -> tuple[str, str, str]:
+    # (valid CVR, VAT key, raw CVR digits) from a record's tax-number fields, first usable value wins. Danish: a
+    # valid CVR is the key, an invalid one only a near-miss hint (raw digits); foreign: the VAT number is the key.
+    cvr = vat = raw = ""
+    for v in values:
+        if not v:
+            continue
+        digits = cvr_digits(v)
+        if digits:
+            raw = raw or digits
+            if not cvr and cvr_valid(digits):
+                cvr = digits
+                vat = vat or "DK" + digits
+        elif not vat:
+            vat = norm_vat(v)
+    return cvr, vat, raw
 
 
 class Prepared:
@@ -44,19 +81,7 @@ class Prepared:
                  name: Any, email: Any, zipcode: Any) -> None:
         self.key = key
         self.rec = rec
-        cvr = vat = raw = ""
-        for v in cvr_values:
-            if not v:
-                continue
-            digits = cvr_digits(v)
-            if digits:                      # Danish: a valid CVR is the key, an invalid one only a near-miss hint
-                raw = raw or digits
-                if not cvr and cvr_valid(digits):
-                    cvr = digits
-                    vat = vat or "DK" + digits
-            elif not vat:
-                vat = norm_vat(v)
-        self.cvr, self.vat, self.cvr_raw = cvr, vat, raw
+        self.cvr, self.vat, self.cvr_raw = _tax_keys(cvr_values)
         self.phone = norm_phone(phone)
         self.number = norm_number(number)
         self.name, self.form = parse_name(name)
@@ -67,7 +92,11 @@ class Prepared:
     @property
     def tokens(self) -> tuple[str, ...]:
         """Name tokens of 3+ letters, unique, in order (only the fuzzy second pass of blocking needs them)."""
-        return tuple(dict.fromkeys(t for t in self.name.split() if len(t) >= 3))
+        return _tokens(self.name)
+
+
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(t for t in dict.fromkeys(name.split()) if len(t) >= 3)
 
 
 def prepare_debtor(rec: Mapping[str, Any]) -> Prepared:
@@ -85,65 +114,221 @@ def prepare_customer(rec: Mapping[str, Any]) -> Prepared:
                     get("ZipCode"))
 
 
-_FIELDS = ("vat", "cvr7", "phone", "number", "domain", "core")
+# --- many records --------------------------------------------------------------------------------------------
+
+_FORM_ID = {"": 0, **{form: i + 1 for i, form in enumerate(LEGAL_FORMS)}}
 
 
-def _values(p: Prepared) -> tuple[str, ...]:
-    # The exact blocking keys in _FIELDS order. cvr7 = the first seven CVR digits: a keying error in the check digit
-    # keeps them (the generator's and life's usual case), so a broken TimeLog CVR still meets the right debtor.
-    return (p.vat, p.cvr_raw[:7], p.phone, p.number, p.domain, p.core)
+def _obj(values: list) -> np.ndarray:
+    a = np.empty(len(values), dtype=object)
+    a[:] = values
+    return a
 
 
-def _zp(p: Prepared) -> str:
-    return p.zip + ":" + p.core[:4] if p.zip and len(p.core) >= 4 else ""
+class Columns:
+    """The normalised matching keys of many records of one side, column-wise: the same values
+    :class:`Prepared` holds, ``cols.name[i]`` being ``Prepared(records[i]).name``. Each key is a list (``name``)
+    and a numpy object array (``name_a``) with its non-empty mask (``has_name``) for the vectorised scorer."""
+
+    def __init__(self, recs: list[Mapping[str, Any]], keys: list[Any], tax_columns: list[list[Any]],
+                 phones: list[Any], numbers: list[Any], names: list[Any], emails: list[Any], zips: list[Any]
+                 ) -> None:
+        self.recs = recs
+        self.key = keys
+        self.n = len(recs)
+        self.cvr_a, self.vat_a, self.cvr_raw_a = _tax_columns(tax_columns, self.n)
+        self.phone = norm_phones(phones)
+        self.number = norm_numbers(numbers)
+        self.name, self.form = parse_names(names)
+        self.core = "\n".join(self.name).replace(" ", "").split("\n") if self.n else []
+        self.domain = email_domains(emails)
+        self.zip = norm_zips(zips)
+        for col in ("phone", "number", "name", "core", "domain", "zip", "form"):
+            setattr(self, col + "_a", _obj(getattr(self, col)))
+        for col in ("cvr", "vat", "cvr_raw"):
+            setattr(self, col, getattr(self, col + "_a").tolist())
+        for col in ("cvr", "vat", "cvr_raw", "phone", "number", "core", "domain", "zip", "form"):
+            setattr(self, "has_" + col, getattr(self, col + "_a") != "")
+        self.key_a = _obj(keys)
+        self.form_id = np.fromiter(map(_FORM_ID.__getitem__, self.form), dtype=np.int64, count=self.n)
+
+    def zp(self) -> list[str]:
+        """The zip + name-prefix key of every record (``""`` without a zip or a 4-letter name core)."""
+        return [z + ":" + c[:4] if z and len(c) >= 4 else "" for z, c in zip(self.zip, self.core)]
+
+
+def _tax_columns(columns: list[list[Any]], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_tax_keys` for every row of one or more tax-number columns (first usable column wins), as the
+    arrays (valid CVR, VAT key, raw CVR digits)."""
+    cvr, vat, raw = _obj([""] * n), _obj([""] * n), _obj([""] * n)
+    for col in columns:
+        digits = cvr_digits_many(col)
+        d = _obj(digits)
+        has_d = d != ""
+        valid = np.array(cvr_valid_many(digits), dtype=bool)
+        raw = np.where((raw == "") & has_d, d, raw)
+        new_cvr = valid & (cvr == "")
+        vat = np.where(new_cvr & (vat == ""), "DK" + d, vat)
+        cvr = np.where(new_cvr, d, cvr)
+        for i in np.flatnonzero(~has_d & (vat == "")).tolist():
+            if col[i]:
+                vat[i] = norm_vat(col[i])              # foreign (or junk): rare, one at a time
+    return cvr, vat, raw
+
+
+def _fields(recs: list[Mapping[str, Any]], names: tuple[str, ...]) -> list[list[Any]]:
+    """The columns ``names`` of ``recs`` (``None`` where a record lacks a field): one C-level ``itemgetter`` per
+    record when every record has every field (the staged payloads do), ``get`` per field otherwise."""
+    if not recs:
+        return [[] for _ in names]
+    try:
+        return [list(col) for col in zip(*map(itemgetter(*names), recs))]
+    except (KeyError, TypeError):
+        return [[r.get(f) for r in recs] for f in names]
+
+
+def debtor_columns(recs: Iterable[Mapping[str, Any]]) -> Columns:
+    """Uniconta ``DebtorClient`` rows as :class:`Columns` (the fields of :func:`prepare_debtor`)."""
+    recs = list(recs)
+    account, name, regno, vat, phone, zipcode, email = _fields(
+        recs, ("Account", "Name", "CompanyRegNo", "VatNumber", "Phone", "ZipCode", "ContactEmail"))
+    email = [e or r.get("InvoiceEmail") for e, r in zip(email, recs)] if not all(email) else email
+    return Columns(recs, account, [regno, vat], phone, account, name, email, zipcode)
+
+
+def customer_columns(recs: Iterable[Mapping[str, Any]]) -> Columns:
+    """TimeLog ``Customer`` rows as :class:`Columns` (the fields of :func:`prepare_customer`)."""
+    recs = list(recs)
+    id_, no, name, vat, phone, zipcode, email = _fields(
+        recs, ("ID", "No", "Name", "VATNo", "Phone", "ZipCode", "Email"))
+    return Columns(recs, id_, [vat], phone, no, name, email, zipcode)
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class _Blocks:
+    """The customers grouped by one kind of key: key → code, the customers of each code contiguous in
+    ``members``; ``size`` counts the customers of a code, ``usable`` is 0 for a code over the block limit and for
+    the empty key. ``owners[k]`` is the customer of ``keys[k]`` (default: ``k``; a customer may have several
+    keys of a kind, e.g. name tokens)."""
+
+    def __init__(self, keys: list[str], owners: np.ndarray | None, max_size: int) -> None:
+        # dict.fromkeys / dict(zip) / map run in C: no Python-level loop per key
+        self.code: dict[str, int] = dict(zip(dict.fromkeys(keys), count()))
+        codes = np.fromiter(map(self.code.__getitem__, keys), dtype=np.int64, count=len(keys))
+        if owners is None:
+            owner = np.arange(len(keys), dtype=np.int64)
+        else:                                        # one entry per (key, customer)
+            n_own = int(owners.max()) + 1 if len(owners) else 1
+            pair = _sorted_unique(codes * n_own + owners)
+            codes, owner = pair // n_own, pair % n_own
+        self.record_code = codes
+        self.size = np.bincount(codes, minlength=len(self.code))
+        self.usable = np.where(self.size <= max_size, self.size, 0)
+        if "" in self.code:
+            self.usable[self.code[""]] = 0
+        self.start = np.cumsum(self.size) - self.size
+        self.members = owner[np.argsort(codes, kind="stable")]
+
+    def lookup(self, keys: Iterable[str]) -> np.ndarray:
+        """The code of each key, -1 when no customer has it."""
+        return np.fromiter(map(self.code.get, keys, repeat(-1)), dtype=np.int64)
+
+    def join(self, codes: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(owner, customer) index pairs for records with the given key codes (-1 = no key)."""
+        m = codes >= 0
+        codes, owners = codes[m], owners[m]
+        cnt = self.usable[codes]
+        m = cnt > 0
+        codes, owners, cnt = codes[m], owners[m], cnt[m]
+        total = int(cnt.sum())
+        if not total:
+            return _EMPTY, _EMPTY
+        pos = np.repeat(self.start[codes] - (np.cumsum(cnt) - cnt), cnt) + np.arange(total, dtype=np.int64)
+        return np.repeat(owners, cnt), self.members[pos]
+
+
+def _unique_pairs(parts: list[tuple[np.ndarray, np.ndarray]], n_right: int) -> tuple[np.ndarray, np.ndarray]:
+    if not parts:
+        return _EMPTY, _EMPTY
+    combined = _sorted_unique(np.concatenate([d * n_right + c for d, c in parts]))
+    return combined // n_right, combined % n_right
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    a = np.sort(a)
+    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
+
+
+# The exact blocking keys. cvr7 = the first seven CVR digits: a keying error in the check digit keeps them (the
+# generator's and life's usual case), so a broken TimeLog CVR still meets the right debtor.
+_EXACT = {
+    "vat": lambda c: c.vat,
+    "cvr7": lambda c: [s[:7] for s in c.cvr_raw],
+    "phone": lambda c: c.phone,
+    "number": lambda c: c.number,
+    "domain": lambda c: c.domain,
+    "core": lambda c: c.core,
+}
 
 
 class Index:
-    """The TimeLog side, indexed by blocking key. ``phone_count`` tells how many customers share a phone number
-    (a switchboard shared by a group is weaker evidence than a direct line: see scoring)."""
+    """The TimeLog side, normalised and grouped by blocking key; built once, reused for every company.
 
-    def __init__(self, customers: Iterable[Prepared], *, max_block: int = 25, max_token_df: int = 25) -> None:
-        self.customers: list[Prepared] = list(customers)
-        # one plain dict per key kind (no tuple keys to allocate and hash: this runs 6 × 100k times)
-        blocks: list[dict[str, list[int]]] = [{} for _ in _FIELDS]
-        tokens: dict[str, list[int]] = defaultdict(list)
-        for i, c in enumerate(self.customers):
-            for dct, v in zip(blocks, _values(c)):
-                if v:
-                    lst = dct.get(v)
-                    if lst is None:
-                        dct[v] = [i]
-                    else:
-                        lst.append(i)
-            for t in c.tokens:
-                tokens[t].append(i)
-            zp = _zp(c)
-            if zp:
-                tokens[zp].append(i)
-        self.phone_count = {k: len(v) for k, v in blocks[_FIELDS.index("phone")].items()}
-        self.blocks = [{k: v for k, v in dct.items() if len(v) <= max_block} for dct in blocks]
-        self.tokens = {t: v for t, v in tokens.items() if len(v) <= max_token_df}
+    ``phone_n[i]`` tells how many customers share customer ``i``'s phone number (a switchboard shared by a group
+    is weaker evidence than a direct line: see scoring); ``id_rank[i]`` orders the customers by ``str(ID)``, the
+    tie-break of the candidate order."""
 
-    def candidates(self, d: Prepared) -> list[int]:
-        """Indices of the customers sharing an exact key (CVR, phone, number, e-mail domain, name) with debtor
-        ``d`` (sorted, unique)."""
-        found: set[int] = set()
-        for dct, v in zip(self.blocks, _values(d)):
-            if v:
-                b = dct.get(v)
-                if b:
-                    found.update(b)
-        return sorted(found)
+    def __init__(self, customers: Columns, *, max_block: int = 25, max_token_df: int = 25) -> None:
+        self.customers = customers
+        self.blocks = {kind: _Blocks(values(customers), None, max_block) for kind, values in _EXACT.items()}
+        self.phone_n = self.blocks["phone"].size[self.blocks["phone"].record_code]
+        keys, owners = _fuzzy_keys(customers, np.arange(customers.n, dtype=np.int64))
+        self.fuzzy = _Blocks(keys, owners, max_token_df)
+        self.id_rank = _str_rank(customers.key)
 
-    def fuzzy_candidates(self, d: Prepared, exclude: list[int]) -> list[int]:
-        """The second pass, for a debtor whose exact keys found no candidate: customers sharing a rare name
-        token or zip + name prefix (a typo in the name, no shared number). Kept out of the first pass because at
-        100k × 100k these blocks hold most of the pairs and rarely change the outcome."""
-        found: set[int] = set()
-        tget = self.tokens.get
-        for t in (*d.tokens, _zp(d)):
-            b = tget(t) if t else None
-            if b:
-                found.update(b)
-        found.difference_update(exclude)
-        return sorted(found)
+    def phone_count(self, phone: str) -> int:
+        """How many TimeLog customers have this (normalised) phone number."""
+        code = self.blocks["phone"].code.get(phone, -1)
+        return int(self.blocks["phone"].size[code]) if code >= 0 and phone else 0
+
+    def exact_pairs(self, debtors: Columns) -> tuple[np.ndarray, np.ndarray]:
+        """(debtor index, customer index) of every debtor–customer pair sharing an exact key, unique, sorted."""
+        owners = np.arange(debtors.n, dtype=np.int64)
+        parts = [self.blocks[kind].join(self.blocks[kind].lookup(values(debtors)), owners)
+                 for kind, values in _EXACT.items()]
+        return _unique_pairs(parts, max(self.customers.n, 1))
+
+    def fuzzy_pairs(self, debtors: Columns, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The second pass for the debtors ``which`` (those the exact keys found no candidate for): pairs sharing
+        a rare name token or zip + name prefix (a typo in the name, no shared number). Kept out of the first pass
+        because at 100k × 100k these blocks hold most of the pairs and rarely change the outcome. May include
+        pairs of the first pass (they score the same)."""
+        keys, owners = _fuzzy_keys(debtors, which)
+        return _unique_pairs([self.fuzzy.join(self.fuzzy.lookup(keys), owners)], max(self.customers.n, 1))
+
+
+def _fuzzy_keys(cols: Columns, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The second-pass keys of the records ``rows``: their name tokens of 3+ letters and their zip + name prefix,
+    with the record each key belongs to."""
+    if len(rows) == cols.n:
+        names, zps = cols.name, cols.zp()
+    else:
+        names = cols.name_a[rows].tolist()
+        zps = [z + ":" + c[:4] if z and len(c) >= 4 else ""
+               for z, c in zip(cols.zip_a[rows].tolist(), cols.core_a[rows].tolist())]
+    counts = [s.count(" ") + 1 if s else 0 for s in names]
+    tokens = " ".join(names).split()
+    long = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)) >= 3
+    token_owners = np.repeat(rows, counts)[long]
+    keys = [t for t, ok in zip(tokens, long.tolist()) if ok] + zps
+    return keys, np.concatenate([token_owners, rows]).astype(np.int64)
+
+
+def _str_rank(keys: list[Any]) -> np.ndarray:
+    """Each key's position in the order of ``str(key)`` (ties: input order)."""
+    strs = [str(k) for k in keys]
+    rank = np.empty(len(strs), dtype=np.int64)
+    rank[sorted(range(len(strs)), key=strs.__getitem__)] = np.arange(len(strs), dtype=np.int64)
+    return rank

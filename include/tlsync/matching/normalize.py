@@ -6,12 +6,19 @@ Why: the two systems were typed by different people. The same company shows up a
 canonical forms produced here, so the scorer never has to know about formatting.
 
 All functions are pure, total (never raise on odd input) and return ``""`` for "nothing usable".
+
+Each normaliser has a batch twin (``parse_names``, ``norm_phones``, ``cvr_digits_many``, ``email_domains``,
+``norm_numbers``, ``norm_zips``) that gives exactly the same result for a whole column at once: the column is
+joined into one string and case-folded / stripped of punctuation / split by legal form with a handful of C-level
+``str`` and ``re`` calls instead of a dozen Python calls per record. At 100k × 100k that is the difference between
+seconds and a fraction of one (the tests cross-check every twin against the one-value function).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 import phonenumbers
@@ -19,7 +26,15 @@ from stdnum.eu import vat as eu_vat
 
 __all__ = [
     "GENERIC_EMAIL_DOMAINS",
+    "LEGAL_FORMS",
     "cvr_digits",
+    "cvr_digits_many",
+    "cvr_valid_many",
+    "email_domains",
+    "norm_numbers",
+    "norm_phones",
+    "norm_zips",
+    "parse_names",
     "cvr_valid",
     "email_domain",
     "legal_form",
@@ -157,6 +172,7 @@ _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "ltd": ("ltd", "limited"),
     "bv": ("bv",),
 }
+LEGAL_FORMS = tuple(_LEGAL_FORMS)          # the canonical keys legal_form() returns
 _FORM_OF = {v: k for k, vs in _LEGAL_FORMS.items() for v in vs}
 _SPLIT_FORMS = {("a", "s"): "as", ("i", "s"): "is", ("k", "s"): "ks", ("p", "s"): "ps", ("a", "m", "b", "a"): "amba",
                 ("g", "m", "b", "h"): "gmbh", ("b", "v"): "bv"}
@@ -227,3 +243,195 @@ def email_domain(value: object) -> str:
 def norm_zip(value: object) -> str:
     """A postal code without spaces, upper-case ("211 20" = "21120")."""
     return _NON_ALNUM.sub("", str(value or "")).upper()
+
+
+# --- batch twins: one column at a time ------------------------------------------------------------------------
+
+def _texts(values: Iterable[object]) -> list[str]:
+    # the one-value functions all start from str(value or "")
+    return [v if type(v) is str else str(v or "") for v in values]
+
+
+def _column(values: Iterable[object]) -> tuple[list[str], str | None]:
+    """The column as texts and as one string, one value per line; the string is ``None`` when a value itself
+    holds a line break (then the caller falls back to the one-value function, which handles anything)."""
+    texts = values if isinstance(values, list) else list(values)
+    try:
+        blob = "\n".join(texts)           # the usual case: all strings already
+    except TypeError:
+        texts = _texts(texts)
+        blob = "\n".join(texts)
+    if not texts or blob.count("\n") != len(texts) - 1:
+        return _texts(texts), None
+    return texts, blob
+
+
+def _byte_set(keep: str) -> bytes:
+    return bytes(c for c in range(256) if chr(c) not in keep)
+
+
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_DROP_NON_ALNUM = _byte_set(_ALNUM + "\n")           # bytes.translate(None, …) deletes these
+_DROP_NON_DIGIT = _byte_set("0123456789\n")
+_NON_ALNUM_NL = re.compile(r"[^0-9A-Za-z\n]+")
+_NON_DIGIT_NL = re.compile(r"[^0-9\n]+")
+
+
+def _lines_without(blob: str, drop: bytes, pattern: re.Pattern[str]) -> list[str]:
+    # the column's lines with the characters outside a set removed (bytes.translate for ASCII, re for the rest)
+    if blob.isascii():
+        return blob.encode("ascii").translate(None, drop).decode("ascii").split("\n")
+    return pattern.sub("", blob).split("\n")
+
+
+def cvr_digits_many(values: Iterable[object]) -> list[str]:
+    """:func:`cvr_digits` of every value."""
+    texts, blob = _column(values)
+    if blob is None:
+        return [cvr_digits(t) for t in texts]
+    out = _lines_without(blob, _DROP_NON_ALNUM, _NON_ALNUM_NL)
+    return [s if len(s) == 8 and s.isdigit() else
+            (s[2:].upper() if len(s) == 10 and s[:2].upper() == "DK" and s[2:].isdigit() else "") for s in out]
+
+
+def norm_phones(values: Iterable[object], region: str = "DK") -> list[str]:
+    """:func:`norm_phone` of every value."""
+    texts, blob = _column(values)
+    if blob is None or region != "DK":
+        return [norm_phone(t, region) for t in texts]
+    out = []
+    append = out.append
+    for s, d in zip(texts, _lines_without(blob, _DROP_NON_DIGIT, _NON_DIGIT_NL)):
+        n = len(d)
+        if n < 6:
+            append("")
+        elif n == 8 and "+" not in s:
+            append("+45" + d)
+        elif n == 10 and d[:2] == "45" and "+" in s:
+            append("+" + d)
+        elif n == 12 and d[:4] == "0045" and "+" not in s:
+            append("+" + d[2:])
+        else:
+            append(_parse_phone(s.strip(), region))
+    return out
+
+
+def norm_numbers(values: Iterable[object]) -> list[str]:
+    """:func:`norm_number` of every value."""
+    texts, blob = _column(values)
+    if blob is None:
+        return [norm_number(t) for t in texts]
+    out = (blob.lower() if blob.isascii() else blob.casefold()).split("\n")
+    return [(t.lstrip("0") or "0") if t.isdigit() else t for t in map(str.strip, out)]
+
+
+def norm_zips(values: Iterable[object]) -> list[str]:
+    """:func:`norm_zip` of every value."""
+    texts, blob = _column(values)
+    if blob is None:
+        return [norm_zip(t) for t in texts]
+    if blob.isascii():
+        return blob.encode("ascii").translate(None, _DROP_NON_ALNUM).upper().decode("ascii").split("\n")
+    return _NON_ALNUM_NL.sub("", blob).upper().split("\n")
+
+
+def email_domains(values: Iterable[object]) -> list[str]:
+    """:func:`email_domain` of every value."""
+    texts, blob = _column(values)
+    if blob is None:
+        return [email_domain(t) for t in texts]
+    generic = GENERIC_EMAIL_DOMAINS
+    out = []
+    append = out.append
+    for s in blob.lower().split("\n"):
+        d = s.rpartition("@")[2] if "@" in s else None
+        if d is None:
+            append("")
+            continue
+        d = d.rstrip().strip(" .>")
+        append("" if d in generic or "." not in d else d)
+    return out
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """An alternation of literal ``words`` as a prefix tree (``a(?:s|ps|…)``): ``re`` tries alternatives one by
+    one, so a flat list of ~40 legal forms would be tried ~40 times at every line."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = "(?:" + "|".join(alts) + ")"
+        return body + "?" if "" in node else body
+
+    return emit(trie)
+
+
+# Legal-form stripping on a whole column: every line reversed ("x y a s" → "s a y x"), so the forms to strip are a
+# run at the *start* of the line, which ``re`` finds with one cheap ``^`` test per position instead of trying the
+# forms at every word. Right-to-left stripping is unambiguous (no split form starts, reversed, with a token that is
+# itself a form), so "the longest run of forms, leaving at least one token" is exactly what _parse_name strips, and
+# the first form of the reversed run is the one it keeps.
+_WRITTEN_FORM = {**_FORM_OF, **{" ".join(parts): key for parts, key in _SPLIT_FORMS.items()}}
+_REV_FORM = {w[::-1].encode(): key for w, key in _WRITTEN_FORM.items()}
+_F_REV = _trie_regex(w.decode() for w in _REV_FORM).encode()
+# (both patterns start at the line break before a line: ``re`` finds a literal first character with a fast scan)
+_REV_FORMS_RUN = re.compile(rb"\n(?:" + _F_REV + rb" )+(?=[^\n])")
+_REV_FIRST_FORM = re.compile(rb"\n(?:(" + _F_REV + rb") (?:" + _F_REV + rb" )*(?=[^\n]))?")
+# bytes → itself for [0-9a-z] and the line break, a space for everything else (the tokens of _TOKEN)
+_TOKEN_BYTES = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c == 10) else 32 for c in range(256))
+_FOLD_PAIRS = tuple((k if isinstance(k, str) else chr(k), v) for k, v in _FOLD.items())
+
+
+def parse_names(values: Iterable[object]) -> tuple[list[str], list[str]]:
+    """:func:`parse_name` of every value, as two lists (names, legal forms)."""
+    texts, blob = _column(values)
+    if blob is None:
+        pairs = [_parse_name(t) for t in texts]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    blob = blob.casefold()
+    for k, v in _FOLD_PAIRS:
+        if k in blob:
+            blob = blob.replace(k, v)
+    slow: list[int] = []
+    if not blob.isascii():                       # rare: accents, other scripts, emoji → the one-value function
+        lines = blob.split("\n")
+        slow = [i for i, line in enumerate(lines) if not line.isascii()]
+        for i in slow:
+            lines[i] = ""
+        blob = "\n".join(lines)
+    if "&" in blob or "+" in blob:
+        blob = blob.replace("&", " og ").replace("+", " og ")
+    b = blob.encode("ascii").translate(_TOKEN_BYTES)
+    while b"  " in b:
+        b = b.replace(b"  ", b" ")
+    b = b.replace(b" \n", b"\n").replace(b"\n ", b"\n").strip(b" ")
+    rev = b"\n" + b[::-1]
+    firsts = _REV_FIRST_FORM.findall(rev)
+    if len(firsts) != len(texts):                # cannot happen (one match per line); be total anyway
+        pairs = [_parse_name(t) for t in texts]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    names = _REV_FORMS_RUN.sub(b"\n", rev)[:0:-1].decode("ascii").split("\n")
+    rev_form = _REV_FORM
+    forms = [rev_form[f] if f else "" for f in reversed(firsts)]
+    for i in slow:
+        names[i], forms[i] = _parse_name(texts[i])
+    return names, forms
+
+
+def cvr_valid_many(digits: list[str]) -> list[bool]:
+    """:func:`cvr_valid` of every value (the mod-11 check done as one matrix product)."""
+    import numpy as np
+    ok = [len(d) == 8 and d.isascii() and d.isdigit() and d[0] != "0" for d in digits]
+    eight = [d for d, good in zip(digits, ok) if good]
+    if not eight:
+        return ok
+    m = np.frombuffer("".join(eight).encode("ascii"), dtype=np.uint8).reshape(-1, 8).astype(np.int64) - 48
+    valid = iter(((m @ np.array(_CVR_WEIGHTS, dtype=np.int64)) % 11 == 0).tolist())
+    return [good and next(valid) for good in ok]

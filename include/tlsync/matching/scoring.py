@@ -11,18 +11,26 @@ known traps must be vetoed explicitly rather than learned:
 
 A pair is *confident* (may become a One suggestion) from :data:`CONFIDENT` points, a *candidate* (shown in
 Several) from :data:`CANDIDATE` points; see :mod:`tlsync.matching.views` for how that turns into the four views.
+
+Two implementations of the same rules: :func:`score_pairs` scores all candidate pairs of a company at once with
+numpy and ``rapidfuzz.process.cpdist`` (the engine), :func:`score_pair` explains one pair (and is the tests'
+reference for the engine). Both reduce a pair to the same evidence codes, and :func:`reasons` turns those codes
+into the words shown to the user, so the two cannot disagree on wording.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio, token_sort_ratio
+from rapidfuzz.process import cpdist
 
-from .blocking import Index, Prepared
+from .blocking import Columns, Index, Prepared
 
-__all__ = ["CANDIDATE", "CONFIDENT", "MARGIN", "Scored", "W", "score_pair"]
+__all__ = ["CANDIDATE", "CONFIDENT", "MARGIN", "PairScores", "Scored", "W", "score_pair", "score_pairs"]
 
 # Weights (points). Tuned on the generator's M set (seed 42) and checked on other seeds and the S set.
 W = {
@@ -65,65 +73,204 @@ def name_similarity(a: str, b: str) -> float:
     return max(ratio(a, b), token_sort_ratio(a, b)) / 100.0
 
 
+# Evidence codes of a pair: what each rule found. Points and reasons are functions of these codes alone.
+TAX_NONE, TAX_SAME_CVR, TAX_SAME_VAT, TAX_CONFLICT, TAX_NEAR = range(5)
+ZIP_NONE, ZIP_SAME, ZIP_DIFFERENT = range(3)
+
+
+@lru_cache(maxsize=65536)
+def reasons(tax: int, phone_n: int, number: bool, domain: bool, sim: float, form_pair: tuple[str, str] | None,
+            zip_code: int) -> tuple[str, ...]:
+    """The human-readable reasons for a pair's evidence codes, in a fixed order (tax number, phone, number,
+    e-mail, name, legal form, zip). ``phone_n``: 0 = phones differ, n = equal and n TimeLog customers have it;
+    ``form_pair``: (debtor form, customer form) when the legal forms of look-alike names differ."""
+    out: list[str] = []
+    if tax == TAX_SAME_CVR:
+        out.append("same CVR")
+    elif tax == TAX_SAME_VAT:
+        out.append("same VAT number")
+    elif tax == TAX_CONFLICT:
+        out.append("different CVR")
+    elif tax == TAX_NEAR:
+        out.append("CVR differs by one digit (invalid check digit)")
+    if phone_n > 1:
+        out.append(f"phone equal (shared by {phone_n} TimeLog customers)")
+    elif phone_n == 1:
+        out.append("phone equal")
+    if number:
+        out.append("same customer number")
+    if domain:
+        out.append("same e-mail domain")
+    if sim >= 1.0:
+        out.append("same name")
+    elif sim < 0.6:
+        out.append(f"name differs ({sim:.2f})")
+    else:
+        out.append(f"name {sim:.2f}")
+    if form_pair:
+        out.append(f"legal form differs ({form_pair[0]} vs {form_pair[1]})")
+    if zip_code == ZIP_SAME:
+        out.append("same zip")
+    elif zip_code == ZIP_DIFFERENT:
+        out.append("different zip")
+    return tuple(out)
+
+
 def score_pair(d: Prepared, c: Prepared, index: Index) -> Scored:
-    """Score debtor ``d`` against customer ``c``; the reasons list the evidence in a fixed order (tax number, phone, number, e-mail, name, zip)."""
+    """Score debtor ``d`` against customer ``c`` (one pair, e.g. to explain a suggestion); the reasons list the
+    evidence in a fixed order (tax number, phone, number, e-mail, name, zip). Same rules as :func:`score_pairs`."""
     pts = 0
-    reasons: list[str] = []
-    # tax numbers
+    tax = TAX_NONE
     if d.vat and c.vat:
         if d.vat == c.vat:
             pts += W["cvr_equal"]
-            reasons.append("same CVR" if d.cvr else "same VAT number")
+            tax = TAX_SAME_CVR if d.cvr else TAX_SAME_VAT
         elif d.cvr and c.cvr:
             pts += W["cvr_conflict"]
-            reasons.append("different CVR")
+            tax = TAX_CONFLICT
     elif d.cvr_raw and c.cvr_raw and d.cvr_raw != c.cvr_raw and (not d.cvr or not c.cvr) \
             and Levenshtein.distance(d.cvr_raw, c.cvr_raw) == 1:
         pts += W["cvr_near"]
-        reasons.append("CVR differs by one digit (invalid check digit)")
-    # phone
+        tax = TAX_NEAR
+    phone_n = 0
     if d.phone and d.phone == c.phone:
-        shared = index.phone_count.get(c.phone, 1)
-        if shared > 1:
-            pts += W["phone_shared"]
-            reasons.append(f"phone equal (shared by {shared} TimeLog customers)")
-        else:
-            pts += W["phone_equal"]
-            reasons.append("phone equal")
-    # customer number
-    if d.number and d.number == c.number:
-        pts += W["number_equal"]
-        reasons.append("same customer number")
-    # e-mail domain
-    if d.domain and d.domain == c.domain:
-        pts += W["domain_equal"]
-        reasons.append("same e-mail domain")
-    # name
+        phone_n = max(index.phone_count(c.phone), 1)
+        pts += W["phone_shared"] if phone_n > 1 else W["phone_equal"]
+    number = bool(d.number) and d.number == c.number
+    pts += W["number_equal"] * number
+    domain = bool(d.domain) and d.domain == c.domain
+    pts += W["domain_equal"] * domain
     sim = name_similarity(d.name, c.name)
-    if sim >= 1.0:
-        pts += W["name_exact"]
-        reasons.append("same name")
-    elif sim >= 0.9:
-        pts += W["name_high"]
-        reasons.append(f"name {sim:.2f}")
-    elif sim >= 0.8:
-        pts += W["name_good"]
-        reasons.append(f"name {sim:.2f}")
-    elif sim < 0.6:
-        pts += W["name_low"]
-        reasons.append(f"name differs ({sim:.2f})")
-    else:
-        reasons.append(f"name {sim:.2f}")
+    pts += _name_points(sim)
+    form_pair = None
     if sim >= 0.8 and d.form and c.form and d.form != c.form:   # look-alike names only: "Hansen ApS" ≠ "Hansen A/S"
         pts += W["form_conflict"]
-        reasons.append(f"legal form differs ({d.form} vs {c.form})")
-    # zip
+        form_pair = (d.form, c.form)
+    zip_code = ZIP_NONE
     if d.zip and c.zip:
-        if d.zip == c.zip:
-            pts += W["zip_equal"]
-            reasons.append("same zip")
-        else:
-            pts += W["zip_conflict"]
-            reasons.append("different zip")
-    return Scored(c.key, pts, round(sim, 4), reasons, bool(d.vat) and d.vat == c.vat,
-                  bool(d.number) and d.number == c.number)
+        zip_code = ZIP_SAME if d.zip == c.zip else ZIP_DIFFERENT
+        pts += W["zip_equal"] if zip_code == ZIP_SAME else W["zip_conflict"]
+    return Scored(c.key, pts, round(sim, 4), list(reasons(tax, phone_n, number, domain, sim, form_pair, zip_code)),
+                  tax in (TAX_SAME_CVR, TAX_SAME_VAT), number)
+
+
+def _name_points(sim: float) -> int:
+    if sim >= 1.0:
+        return W["name_exact"]
+    if sim >= 0.9:
+        return W["name_high"]
+    if sim >= 0.8:
+        return W["name_good"]
+    if sim < 0.6:
+        return W["name_low"]
+    return 0
+
+
+@dataclass(slots=True)
+class PairScores:
+    """The evidence codes and points of many (debtor, customer) pairs, one array entry per pair."""
+
+    d: np.ndarray
+    c: np.ndarray
+    points: np.ndarray
+    tax: np.ndarray
+    phone_n: np.ndarray
+    number: np.ndarray
+    domain: np.ndarray
+    sim: np.ndarray
+    form_conflict: np.ndarray
+    zip_code: np.ndarray
+
+    def take(self, sel: np.ndarray) -> PairScores:
+        return PairScores(*(getattr(self, f)[sel] for f in _PAIR_FIELDS))
+
+    @staticmethod
+    def concat(parts: list[PairScores]) -> PairScores:
+        return PairScores(*(np.concatenate([getattr(p, f) for p in parts]) for f in _PAIR_FIELDS))
+
+    def scored(self, sel: np.ndarray, debtors: Columns, customers: Columns) -> list[Scored]:
+        """The :class:`Scored` (with reasons) of the pairs at positions ``sel``. The reasons depend on a pair's
+        evidence codes and name similarity only, so they are worded once per distinct combination (a few
+        thousand at 100k × 100k) and shared; each :class:`Scored` gets its own list."""
+        if not len(sel):
+            return []
+        p = self.take(sel)
+        form_code = np.where(p.form_conflict, 1 + debtors.form_id[p.d] * 16 + customers.form_id[p.c], 0)
+        code = p.tax + 5 * p.zip_code + 15 * p.number + 30 * p.domain + 60 * form_code + 60 * 512 * p.phone_n
+        order = np.lexsort((p.sim, code))
+        code_s, sim_s = code[order], p.sim[order]
+        new = np.r_[True, (code_s[1:] != code_s[:-1]) | (sim_s[1:] != sim_s[:-1])]
+        group = np.empty(len(order), dtype=np.int64)
+        group[order] = np.cumsum(new) - 1
+        texts, rounded = [], []
+        dform, cform = debtors.form, customers.form
+        for k in order[new].tolist():
+            sim = float(p.sim[k])
+            texts.append(reasons(int(p.tax[k]), int(p.phone_n[k]), bool(p.number[k]), bool(p.domain[k]), sim,
+                                 (dform[p.d[k]], cform[p.c[k]]) if p.form_conflict[k] else None,
+                                 int(p.zip_code[k])))
+            rounded.append(round(sim, 4))
+        text_a = np.empty(len(texts), dtype=object)
+        text_a[:] = texts
+        same_tax = (p.tax == TAX_SAME_CVR) | (p.tax == TAX_SAME_VAT)
+        return [Scored(k, pts, r, list(t), st, nb) for k, pts, r, t, st, nb in zip(
+            customers.key_a[p.c].tolist(), p.points.tolist(), np.array(rounded)[group].tolist(),
+            text_a[group].tolist(), same_tax.tolist(), p.number.tolist())]
+
+
+_PAIR_FIELDS = ("d", "c", "points", "tax", "phone_n", "number", "domain", "sim", "form_conflict", "zip_code")
+
+
+def score_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndarray, c: np.ndarray, *,
+                min_points: int | None = None) -> PairScores:
+    """Score the pairs (``debtors`` row ``d[k]``, ``customers`` row ``c[k]``) all at once: the rules of
+    :func:`score_pair` as array operations, the name similarity by ``cpdist`` over the pairs whose names differ.
+
+    ``min_points``: the caller only wants pairs reaching that many points; the names of a pair that cannot reach
+    it even with equal names (e.g. a different zip and nothing else) are then not compared — its ``sim`` is 0 and
+    its points stay below ``min_points``. Comparing names is most of the cost of the fuzzy second pass."""
+    D, C = debtors, customers
+    # tax numbers
+    both = D.has_vat[d] & C.has_vat[c]
+    same = both & (D.vat_a[d] == C.vat_a[c])
+    conflict = both & ~same & D.has_cvr[d] & C.has_cvr[c]
+    maybe_near = np.flatnonzero(~both & D.has_cvr_raw[d] & C.has_cvr_raw[c] & ~(D.has_cvr[d] & C.has_cvr[c]))
+    near = np.zeros(len(d), dtype=bool)
+    if len(maybe_near):
+        dr, cr = D.cvr_raw_a[d[maybe_near]], C.cvr_raw_a[c[maybe_near]]
+        dist = cpdist(dr.tolist(), cr.tolist(), scorer=Levenshtein.distance, dtype=np.int32)
+        near[maybe_near] = dist == 1
+    tax = np.where(same, np.where(D.has_cvr[d], TAX_SAME_CVR, TAX_SAME_VAT),
+                   np.where(conflict, TAX_CONFLICT, np.where(near, TAX_NEAR, TAX_NONE)))
+    points = np.where(same, W["cvr_equal"], 0) + np.where(conflict, W["cvr_conflict"], 0) \
+        + np.where(near, W["cvr_near"], 0)
+    # phone, customer number, e-mail domain
+    phone_eq = D.has_phone[d] & (D.phone_a[d] == C.phone_a[c])
+    phone_n = np.where(phone_eq, np.maximum(index.phone_n[c], 1), 0)
+    points += np.where(phone_n > 1, W["phone_shared"], np.where(phone_n == 1, W["phone_equal"], 0))
+    number = D.has_number[d] & (D.number_a[d] == C.number_a[c])
+    domain = D.has_domain[d] & (D.domain_a[d] == C.domain_a[c])
+    points += number * W["number_equal"] + domain * W["domain_equal"]
+    # name: equal cores are 1.0, empty names 0.0, the rest the better of two Levenshtein ratios
+    named = D.has_core[d] & C.has_core[c]
+    if min_points is not None:                   # the name adds at most name_exact; the rest can only subtract
+        zips = D.has_zip[d] & C.has_zip[c]
+        zip_pts = np.where(zips, np.where(D.zip_a[d] == C.zip_a[c], W["zip_equal"], W["zip_conflict"]), 0)
+        named &= points + zip_pts + W["name_exact"] >= min_points
+    exact = named & (D.core_a[d] == C.core_a[c])
+    sim = exact.astype(np.float64)
+    fuzzy = np.flatnonzero(named & ~exact)
+    if len(fuzzy):
+        a, b = D.name_a[d[fuzzy]].tolist(), C.name_a[c[fuzzy]].tolist()
+        sim[fuzzy] = np.maximum(cpdist(a, b, scorer=ratio, dtype=np.float64),
+                                cpdist(a, b, scorer=token_sort_ratio, dtype=np.float64)) / 100.0
+    points += np.select([sim >= 1.0, sim >= 0.9, sim >= 0.8, sim < 0.6],
+                        [W["name_exact"], W["name_high"], W["name_good"], W["name_low"]], 0)
+    form_conflict = (sim >= 0.8) & D.has_form[d] & C.has_form[c] & (D.form_a[d] != C.form_a[c])
+    points += form_conflict * W["form_conflict"]
+    # zip
+    zips = D.has_zip[d] & C.has_zip[c]
+    zip_same = zips & (D.zip_a[d] == C.zip_a[c])
+    zip_code = np.where(zip_same, ZIP_SAME, np.where(zips, ZIP_DIFFERENT, ZIP_NONE))
+    points += np.where(zip_same, W["zip_equal"], np.where(zips, W["zip_conflict"], 0))
+    return PairScores(d, c, points.astype(np.int64), tax, phone_n, number, domain, sim, form_conflict, zip_code)

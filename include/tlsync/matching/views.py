@@ -12,6 +12,12 @@
   linking from the Ignored view (L3) shows suggestions too.
 
 Left side Uniconta debtor, right side TimeLog customer(s), best first.
+
+How it runs (all of a company at once, column-wise): normalise the debtors (:func:`debtor_columns`), join them to
+the customer index on the exact keys, score every pair with numpy (:func:`score_pairs`), run the fuzzy second pass
+for the debtors left without a candidate, sort the kept pairs by (debtor, −score, str(customer ID)), decide the
+views on arrays, and only then build the Python objects a reviewer sees: one :class:`Suggestion` per debtor, one
+:class:`Scored` with its reasons per shown candidate.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .blocking import Index, prepare_customer, prepare_debtor
-from .scoring import CANDIDATE, MARGIN, Scored, score_pair
+import numpy as np
+
+from .blocking import Index, customer_columns, debtor_columns
+from .scoring import CANDIDATE, CONFIDENT, MARGIN, TAX_SAME_CVR, TAX_SAME_VAT, PairScores, Scored, score_pairs
 
 __all__ = ["VIEWS", "MatchResult", "Suggestion", "build_index", "match_customers"]
 
@@ -82,19 +90,19 @@ class MatchResult:
 
 def build_index(customers: Iterable[Mapping[str, Any]]) -> Index:
     """Normalise and index the TimeLog customers once; pass it as ``index=`` to match several companies."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()          # see match_customers
-    try:
-        return Index(prepare_customer(c) for c in customers)
-    finally:
-        if gc_was_enabled:
+    with _no_gc():
+        return Index(customer_columns(customers))
+
+
+class _no_gc:
+    # ~10⁵–10⁶ small objects and no cycles: the cyclic GC would only rescan them (~30 % of the time)
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
             gc.enable()
-
-
-def _doubtful_duplicate(cands: list[Scored]) -> bool:
-    # Two TimeLog customers with the debtor's tax number: a duplicate inside TimeLog (an old record of the same
-    # company). Only an equal customer number picks one of them without a human.
-    return len(cands) > 1 and cands[0].same_tax_no and cands[1].same_tax_no and not cands[0].same_number
 
 
 def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Mapping[str, Any]] = (), *,
@@ -111,42 +119,62 @@ def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Ma
     if index is None:
         index = build_index(customers)
     ignored_set = {str(a) for a in ignored}
-    rows: list[Suggestion] = []
-    customers_ = index.customers
-    gc_was_enabled = gc.isenabled()
-    gc.disable()          # ~10⁶ small objects, no cycles: the cyclic GC would only rescan them (~30 % of the time)
-    try:
-        for rec in debtors:
-            d = prepare_debtor(rec)
-            exact = index.candidates(d)
-            scored = [s for s in (score_pair(d, customers_[i], index) for i in exact) if s.score >= CANDIDATE]
-            if not scored:
-                scored += [s for s in (score_pair(d, customers_[i], index) for i in index.fuzzy_candidates(d, exact))
-                           if s.score >= CANDIDATE]
-            rows.append(_row(rec, scored, max_candidates))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    _assign_views(rows, ignored_set)
+    with _no_gc():
+        D = debtor_columns(debtors)
+        C = index.customers
+        accounts = [str(r.get("Account", "")) for r in D.recs]
+        exact = score_pairs(D, C, index, *index.exact_pairs(D), min_points=CANDIDATE)
+        kept = exact.take(np.flatnonzero(exact.points >= CANDIDATE))
+        found = np.zeros(D.n, dtype=bool)
+        found[kept.d] = True
+        second = score_pairs(D, C, index, *index.fuzzy_pairs(D, np.flatnonzero(~found)), min_points=CANDIDATE)
+        kept = PairScores.concat([kept, second.take(np.flatnonzero(second.points >= CANDIDATE))])
+        # best first: by debtor, −score, str(customer ID); then the first max_candidates of each debtor
+        kept = kept.take(np.lexsort((kept.c, index.id_rank[kept.c], -kept.points, kept.d)))
+        first = np.flatnonzero(np.r_[True, kept.d[1:] != kept.d[:-1]]) if len(kept.d) else kept.d
+        rank = np.arange(len(kept.d)) - np.repeat(first, np.diff(np.r_[first, len(kept.d)]))
+        kept = kept.take(np.flatnonzero(rank < max_candidates))
+        rank = rank[rank < max_candidates]
+        views = _assign_views(kept, rank, D.n, len(C.key), [a in ignored_set for a in accounts])
+        # the objects: a One row shows its single candidate, the others all of theirs
+        show = np.flatnonzero((rank == 0) | (views[kept.d] != _ONE))
+        candidates: list[list[Scored]] = [[] for _ in range(D.n)]
+        for d, s in zip(kept.d[show].tolist(), kept.scored(show, D, C)):
+            candidates[d].append(s)
+        rows = [Suggestion(a, r, cs, VIEWS[v]) for a, r, cs, v in zip(accounts, D.recs, candidates, views.tolist())]
     return MatchResult(rows)
 
 
-def _row(rec: Mapping[str, Any], scored: list[Scored], max_candidates: int) -> Suggestion:
-    scored.sort(key=lambda s: (-s.score, str(s.customer_id)))
-    return Suggestion(str(rec.get("Account", "")), rec, scored[:max_candidates])
+_ONE, _SEVERAL, _NONE, _IGNORED = range(4)          # indices into VIEWS
 
 
-def _assign_views(rows: list[Suggestion], ignored_set: set[str]) -> None:
+def _assign_views(kept: PairScores, rank: np.ndarray, n_debtors: int, n_customers: int, ignored: list[bool]
+                  ) -> np.ndarray:
+    """The view of every debtor (index into :data:`VIEWS`) from its ranked candidates ``kept`` (rank 0 = best)."""
+    best, second = rank == 0, rank == 1
+    n_cands = np.bincount(kept.d, minlength=n_debtors)
+    best_c = np.full(n_debtors, -1, dtype=np.int64)
+    best_pts = np.zeros(n_debtors, dtype=np.int64)
+    best_c[kept.d[best]] = kept.c[best]
+    best_pts[kept.d[best]] = kept.points[best]
+    same_tax = (kept.tax == TAX_SAME_CVR) | (kept.tax == TAX_SAME_VAT)
+    best_tax = np.zeros(n_debtors, dtype=bool)
+    best_tax[kept.d[best]] = same_tax[best]
+    best_number = np.zeros(n_debtors, dtype=bool)
+    best_number[kept.d[best]] = kept.number[best]
+    second_pts = np.full(n_debtors, np.iinfo(np.int64).min, dtype=np.int64)
+    second_pts[kept.d[second]] = kept.points[second]
+    second_tax = np.zeros(n_debtors, dtype=bool)
+    second_tax[kept.d[second]] = same_tax[second]
+    confident = (n_cands > 0) & (best_pts >= CONFIDENT)
     # a customer confidently claimed by two debtors of the same company is doubtful for both
-    claims = Counter(r.best.customer_id for r in rows if r.best and r.best.confident)
-    for r in rows:
-        if r.debtor_account in ignored_set:
-            r.view = "ignored"
-        elif not r.candidates:
-            r.view = "none"
-        elif (r.best.confident and claims[r.best.customer_id] == 1 and not _doubtful_duplicate(r.candidates)
-              and (len(r.candidates) == 1 or r.candidates[1].score <= r.best.score - MARGIN)):
-            r.view = "one"
-            del r.candidates[1:]
-        else:
-            r.view = "several"
+    claims = np.bincount(best_c[confident], minlength=n_customers)
+    claimed_once = np.zeros(n_debtors, dtype=bool)
+    claimed_once[confident] = claims[best_c[confident]] == 1
+    # two TimeLog customers with the debtor's tax number: a duplicate inside TimeLog (an old record of the same
+    # company); only an equal customer number picks one of them without a human
+    duplicate = (n_cands > 1) & best_tax & second_tax & ~best_number
+    one = confident & claimed_once & ~duplicate & ((n_cands == 1) | (second_pts <= best_pts - MARGIN))
+    views = np.where(n_cands == 0, _NONE, np.where(one, _ONE, _SEVERAL))
+    views[np.asarray(ignored, dtype=bool)] = _IGNORED
+    return views
