@@ -5,11 +5,12 @@ refused writes."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
+from tlsync.clients.timelog.models import ProjectExpenseCreate
 from tlsync.expenses import DOMAIN, import_expenses, imported_expenses
 from tlsync.expenses.importer import ExpenseImport
 from tlsync.expenses.report import waiting
@@ -155,13 +156,37 @@ def test_since_limits_the_postings_but_keeps_reversal_pairs_together(world):
 
 
 @SQLITE_ONLY
-def test_an_interrupted_write_goes_to_review_and_is_never_written_blindly(world):
-    assert Ledger(world.engine).claim(DOMAIN, 1, "10001:1", action="import") is not None   # a crash after this
-    counts = run(world)
-    assert counts["imported"] == 2 and counts["review"] == 6
-    assert "10001:1" not in by_external_id(world)
-    row = next(r for r in waiting(world.engine, 1) if r["posting_key"] == "10001:1")
-    assert row["review_codes"] == "interrupted" and "external ID 10001:1" in row["reason"]
+def test_an_interrupted_write_is_settled_by_asking_timelog_never_written_blindly(world):
+    ledger = Ledger(world.engine)
+    hotel = {"project_id": 101, "posting": {"voucher": 20001, "date": "2026-03-02", "account": "2220"}}
+    ledger.claim(DOMAIN, 1, "10001:1", action="import", details=hotel)           # died after writing
+    landed = world.rest.create_project_expense(ProjectExpenseCreate(
+        project_id=101, expense_type_id=1, purchase_date=datetime(2026, 3, 2),
+        amount_including_vat_expense_currency=Decimal("1250.00"), external_id="10001:1"))
+    ledger.claim(DOMAIN, 1, "10001:7", action="import", details={"project_id": 102})   # died before writing
+    ledger.claim(DOMAIN, 1, "10001:10", action="import")                          # nothing to look it up by
+    ledger.claim(DOMAIN, 1, "10001:2", action="import", details={"project_id": 101})   # released → review
+
+    live = ExpenseImport(world.engine, world.le, world.rest, ledger=world.ledger)   # claims are young: left alone
+    assert live.run().counts["unchanged"] == 4 and ledger.get(DOMAIN, 1, "10001:7").state == "in_flight"
+
+    late = ExpenseImport(world.engine, world.le, world.rest, ledger=world.ledger, stale_after=timedelta(0))
+    result = late.run()
+    assert any(line.startswith("recovered: posting 10001:1") for line in result.lines)
+    s = {r["posting_key"]: r for r in imported_expenses(world.engine, 1)}
+    assert s["10001:1"]["state"] == "done" and s["10001:1"]["timelog_expense_id"] == str(landed.project_expense_id)
+    assert s["10001:7"]["state"] == "done"                                        # released and written once
+    assert s["10001:10"]["state"] == "review" and s["10001:10"]["review_codes"] == "interrupted"
+    assert "look in TimeLog for an expense with external ID 10001:10" in s["10001:10"]["reason"]
+    assert s["10001:2"]["state"] == "review" and s["10001:2"]["review_codes"] == "several_types"
+    external = [e["ExternalID"] for e in world.expenses()]
+    assert sorted(external) == ["10001:1", "10001:7"]                             # each exactly once
+    assert late.run().counts["imported"] == 0                                     # still never written blindly
+    assert s["10001:10"]["reason"] == waiting_reason(world, "10001:10")
+
+
+def waiting_reason(world, key: str) -> str:
+    return next(r["reason"] for r in waiting(world.engine, 1) if r["posting_key"] == key)
 
 
 @SQLITE_ONLY

@@ -4,8 +4,8 @@ Ledger domain ``expense``, legal entity = the TimeLog legal entity, source key =
 (``"<company>:<RowId>"``, see :mod:`.postings`). The write protocol is the ledger's: ``claim`` (committed
 ``in_flight``) → ``POST /v1/project-expense`` carrying the posting key as ``ExternalID`` → ``complete`` with the new
 expense's ID (``done``) or ``fail`` with TimeLog's reason. A posting that is ``done`` or ``ignored`` is never
-claimed again, so importing twice writes nothing the second time; one left ``in_flight`` by a crash goes to the
-review list instead of being written again blindly.
+claimed again, so importing twice writes nothing the second time; one left ``in_flight`` by a crash is settled by
+asking TimeLog for the marker (:meth:`ExpenseImport.settle_interrupted`), never by writing again blindly.
 
 The ledger entry's ``details`` keep the posting (amounts as text), the expense type and project chosen, the
 currency and rate sent, and how it was decided — what :func:`~.report.imported_expenses` gives the finance report.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Engine
@@ -26,11 +26,13 @@ from tlsync.clients.timelog.rest import RestClient
 from tlsync.ledger import FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW, Ledger
 from tlsync.settings.models import LegalEntitySettings
 
-from .plan import IGNORE, REVIEW_, UNCHANGED, WRITE, Action, plan
+from .plan import INTERRUPTED, IGNORE, REVIEW_, UNCHANGED, WRITE, Action, interrupted_reason, plan
 from .postings import SupplierPosting, staged_postings
 from .reference import ExpenseReference
 
 DOMAIN = "expense"
+STALE_AFTER = timedelta(minutes=15)
+"""A claim older than this, still ``in_flight``, belongs to a run that died (a live write takes seconds)."""
 COUNT_KEYS = ("imported", "review", "ignored", "unchanged", "failed")
 
 
@@ -85,8 +87,10 @@ class ExpenseImport:
     """The import of one legal entity: staged postings + reference data, the ledger and the TimeLog REST client."""
 
     def __init__(self, engine: Engine, le: LegalEntitySettings, timelog_rest: RestClient | None, *, ledger: Ledger,
-                 ref: ExpenseReference | None = None, postings: list[SupplierPosting] | None = None) -> None:
+                 ref: ExpenseReference | None = None, postings: list[SupplierPosting] | None = None,
+                 stale_after: timedelta = STALE_AFTER) -> None:
         self.engine, self.le, self.rest, self.ledger = engine, le, timelog_rest, ledger
+        self.stale_after = stale_after
         self.ref = ref or ExpenseReference.from_staging(engine, le)
         self.postings = postings if postings is not None else staged_postings(engine, le)
         self._rates: dict[str, Decimal] | None = None
@@ -108,8 +112,47 @@ class ExpenseImport:
                            if c.currency_abb and c.current_rate is not None}
         return self._rates.get(currency.upper())
 
+    def settle_interrupted(self, result: RunResult) -> None:
+        """Writes a dead run claimed and never finished (``in_flight`` for longer than ``stale_after``): ask
+        TimeLog whether the expense landed — the posting key is its ``ExternalID`` on the project it was sent to —
+        and complete it (found) or release it to be written now (not found). If TimeLog cannot be asked, the
+        posting goes to the review list: it is never written again blindly (the ledger's protocol)."""
+        cutoff = datetime.now() - self.stale_after
+        by_project: dict[int, dict[str, object]] = {}
+        for e in self.ledger.in_flight(DOMAIN, self.le_id):
+            if e.updated_at is not None and e.updated_at > cutoff:
+                continue                                  # a live writer may still be on it
+            posting = (e.details or {}).get("posting") or {}
+            label = (f"posting {e.source_key} (voucher {posting.get('voucher')}, {posting.get('date')}, account "
+                     f"{posting.get('account')})") if posting else f"posting {e.source_key}"
+            project_id = (e.details or {}).get("project_id")
+            try:
+                if self.rest is None or not project_id:
+                    raise LookupError("no project to look in")
+                if project_id not in by_project:
+                    by_project[project_id] = {x.external_id: x for x in self.rest.project_expenses(int(project_id))
+                                              if x.external_id}
+                found = by_project[project_id].get(e.source_key)
+            except (LookupError, SyncAPIError):
+                reason = interrupted_reason(label, e.source_key)
+                self.ledger.transition(DOMAIN, self.le_id, e.source_key, REVIEW, action="review", reason=reason,
+                                       details={**(e.details or {}), "codes": [INTERRUPTED]}, expect=(IN_FLIGHT,))
+                result.lines.append(f"waits for review: {reason}")
+                continue
+            if found is not None:
+                self.ledger.complete(DOMAIN, self.le_id, e.source_key, target_key=str(found.project_expense_id),
+                                     written={"recovered": found.model_dump(mode="json", exclude_none=True)},
+                                     action="recover")
+                result.lines.append(f"recovered: {label} had landed in TimeLog as expense "
+                                    f"{found.project_expense_id} before the earlier run died")
+            else:
+                self.ledger.release(DOMAIN, self.le_id, e.source_key, action="recover",
+                                    reason=f"{label}: the interrupted write never landed in TimeLog; written again")
+
     def run(self, *, since: date | None = None, dry_run: bool = False, only: set[str] | None = None) -> RunResult:
         result = RunResult()
+        if not dry_run:
+            self.settle_interrupted(result)
         for a in self.plan(since=since, only=only):
             if a.kind == UNCHANGED:
                 result.add("unchanged")

@@ -11,8 +11,8 @@ The review reasons (``codes``), each with a sentence that names the posting and 
 ``unknown_project``  the posting carries a Uniconta project that is not a TimeLog project of the legal entity
 ``no_project``       the posting carries no project: TimeLog's REST API cannot store an expense without one, so
                      the administrator chooses it (TimeLog's own import leaves it to the administrator too)
-``interrupted``      a previous run claimed the write and never finished; someone must check TimeLog for an
-                     expense whose external ID is the posting key before deciding (never written again blindly)
+``interrupted``      a previous run claimed the write and never finished, and TimeLog could not be asked whether
+                     it landed (see :meth:`~.importer.ExpenseImport.settle_interrupted`); never written blindly
 ``reversal``         a reversal whose original cannot be netted automatically (see below)
 
 **Reversals** (a counter-posting that cancels an earlier one, :func:`~.postings.pair_reversals`):
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tlsync.clients.timelog.models import ExpenseType, Project
-from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, LedgerEntry
+from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW, LedgerEntry
 
 from .postings import SupplierPosting, pair_reversals
 from .reference import ExpenseReference
@@ -122,13 +122,17 @@ def _decided(p: SupplierPosting, entry: LedgerEntry, ref: ExpenseReference) -> A
     return Action(WRITE, p, entry, etype, project, reversal_of=rev, decision=d)
 
 
+def _interrupted(entry: LedgerEntry | None) -> bool:
+    return entry is not None and entry.state == REVIEW and INTERRUPTED in (entry.details.get("codes") or [])
+
+
 def _single(p: SupplierPosting, entry: LedgerEntry | None, ref: ExpenseReference) -> Action:
     if entry is not None and entry.state in FINAL:
         return Action(UNCHANGED, p, entry)
     if entry is not None and entry.state == IN_FLIGHT:
-        return Action(REVIEW_, p, entry, codes=[INTERRUPTED], reason=_reason(p, [
-            f"an earlier run started writing it to TimeLog and did not finish; look in TimeLog for an expense with "
-            f"external ID {p.key}: if it is there choose ignore, otherwise choose import"]))
+        return Action(UNCHANGED, p, entry)     # being written; a stale claim is settled by the importer first
+    if _interrupted(entry):                    # waits until a person has looked in TimeLog: never re-classified
+        return Action(REVIEW_, p, entry, codes=[INTERRUPTED], reason=entry.reason)
     if entry is not None and entry.state in (PENDING, FAILED) and entry.details.get("decision"):
         return _decided(p, entry, ref)
     return classify(p, entry, ref)
@@ -136,7 +140,7 @@ def _single(p: SupplierPosting, entry: LedgerEntry | None, ref: ExpenseReference
 
 def _pair(o: SupplierPosting, r: SupplierPosting, eo: LedgerEntry | None, er: LedgerEntry | None,
           ref: ExpenseReference) -> list[Action]:
-    if er is not None and (er.state in FINAL or er.state == IN_FLIGHT or
+    if er is not None and (er.state in FINAL or er.state == IN_FLIGHT or _interrupted(er) or
                            (er.state == PENDING and er.details.get("decision"))):
         first = Action(UNCHANGED, o, eo) if eo is not None and eo.state in FINAL else _single(o, eo, ref)
         return [first, _single(r, er, ref)]
@@ -148,7 +152,7 @@ def _pair(o: SupplierPosting, r: SupplierPosting, eo: LedgerEntry | None, er: Le
         return [Action(UNCHANGED, o, eo), Action(REVIEW_, r, er, codes=[REVERSAL], reversal_of=o.key, reason=_reason(
             r, [f"it reverses {o.key}, which was imported, but that expense's type or project is no longer in "
                 f"TimeLog; choose them for the negative expense"]))]
-    if eo is not None and eo.state in (ELSEWHERE, IN_FLIGHT):
+    if eo is not None and (eo.state in (ELSEWHERE, IN_FLIGHT) or _interrupted(eo)):
         how = ("was imported by TimeLog's own integration" if eo.state == ELSEWHERE
                else "is being written or its write was interrupted")
         return [_single(o, eo, ref), Action(REVIEW_, r, er, codes=[REVERSAL], reversal_of=o.key, reason=_reason(
@@ -184,3 +188,8 @@ def plan(postings: list[SupplierPosting], entries: dict[str, LedgerEntry], ref: 
             acts = [_single(p, entries.get(p.key), ref)]
         out.extend(a for a in acts if only is None or a.posting.key in only)
     return out
+
+
+def interrupted_reason(p_label: str, key: str) -> str:
+    return (f"{p_label}: an earlier run started writing it to TimeLog and did not finish; look in TimeLog for an "
+            f"expense with external ID {key}: if it is there choose ignore, otherwise choose import (rule U4)")

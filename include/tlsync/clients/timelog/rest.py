@@ -263,6 +263,11 @@ class RestClient(ClientLifecycle):
         record = f"project expense {expense.external_id or expense.expense_no or expense.project_id}"
         return self._single_or_none("POST", "project-expense", ProjectExpense, record=record, body=expense.to_api())
 
+    def project_expenses(self, project_id: int) -> Iterator[ProjectExpense]:
+        """``GET /v1/project-expense?projectID=`` — one project's expenses; the expense import looks here for
+        its ``ExternalID`` marker after an interrupted write (rule U4) instead of writing again blindly."""
+        return models_only(self._list("project-expense", ProjectExpense, {"projectID": int(project_id)}), SYSTEM)
+
     # -- reference data --------------------------------------------------------------------------------------
 
     def legal_entities(self) -> Iterator[RestLegalEntity]:
@@ -288,13 +293,15 @@ class RestClient(ClientLifecycle):
 
     # -- machinery -------------------------------------------------------------------------------------------
 
-    def _list(self, path: str, model: type[M]) -> Iterator[RawRecord[M]]:
-        """Walk a TAFList from ``$page=1`` to ``TotalPage`` with a large ``$pagesize``."""
+    def _list(self, path: str, model: type[M], query: dict[str, Any] | None = None) -> Iterator[RawRecord[M]]:
+        """Walk a TAFList from ``$page=1`` to ``TotalPage`` with a large ``$pagesize`` (``query``: more
+        query parameters, e.g. ``projectID``)."""
         size = self.settings.page_size
         page = 1
         while True:
             where = f"GET {path} page {page}"
-            doc = call(self._http, "GET", path, params={"$page": page, "$pagesize": size}, record=path,
+            doc = call(self._http, "GET", path, params={**(query or {}), "$page": page, "$pagesize": size},
+                       record=path,
                        parse=lambda resp, w=where: self._json(resp, w))
             if not isinstance(doc, dict) or not isinstance(doc.get("Entities", []), list):
                 raise MalformedResponseError(SYSTEM, "expected a TAF list {Properties, Entities, Links}", where=where)
