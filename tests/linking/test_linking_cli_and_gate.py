@@ -90,9 +90,10 @@ def test_refusals_and_usage_errors_have_their_exit_codes(engine, cli):
     staged(engine, n=3)
     refresh_suggestions(engine, [COMPANY])
     Linker(engine, LE, COMPANY).link("20001", "1", wins="timelog")
-    code, _, err = cli("apply", "link", "--legal-entity", "1", "--debtor", "20002", "--customer", "1",
+    code, out, _ = cli("apply", "link", "--legal-entity", "1", "--debtor", "20002", "--customer", "1",
                        "--wins", "timelog")
-    assert code == 1 and "refused: TimeLog customer 1 is already linked to debtor 20001" in err
+    assert code == 1 and "✘ debtor 20002: refused: TimeLog customer 1 is already linked to debtor 20001" in out
+    assert "0 action(s) applied, 0 already in place, 1 refused." in out
     code, _, err = cli("show", "--legal-entity", "7", "--view", "one")
     assert code == 2 and "legal entity 7 is not in the settings" in err
     code, _, err = cli("show", "--legal-entity", "1", "--view", "one", "--page", "9")

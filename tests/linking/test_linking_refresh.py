@@ -70,3 +70,18 @@ def test_counts_follow_the_links_before_the_refresh_and_a_write_needs_connection
         linker.link("10007", "2", wins="timelog")       # City differs: Uniconta would be written
     with engine.connect() as conn:
         assert "10007" not in {r.debtor_account for r in conn.execute(select(customer_links))}, "nothing recorded"
+
+
+def test_a_refused_decision_does_not_hold_back_the_rest_of_the_batch(engine):
+    from tlsync.linking import Decision
+
+    stage(engine, customers=[customer(2, "Bager Jensen ApS", "502", VATNo="29403473")],
+          debtors=[debtor("10006", "Bager Jensen ApS", CompanyRegNo="29403473"), debtor("10007", "X"),
+                   debtor("10008", "Y")])
+    refresh_suggestions(engine, [COMPANY])
+    out = Linker(engine, LE, COMPANY).apply_all([
+        Decision("link-timelog", "10006", "2"), Decision("link-timelog", "10007", "2"), Decision("ignore", "10008")])
+    assert [o.changed for o in out] == [True, False, True]
+    assert out[1].error and "already linked to debtor 10006" in out[1].error
+    assert view_counts(engine, COMPANY) == {"one": 0, "several": 0, "none": 1, "ignored": 1, "linked": 1,
+                                            "unmatched": 0}

@@ -66,6 +66,7 @@ class Outcome:
     message: str
     customer_id: str | None = None
     written: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None            # set when the action was refused (nothing applied for this debtor)
 
 
 def _now() -> datetime:
@@ -106,12 +107,21 @@ class Linker:
         return self.unignore(decision.debtor_account)
 
     def apply_all(self, decisions: Iterable[Decision], *, refresh: bool = True) -> list[Outcome]:
-        """Apply a batch in order, then recompute the suggestions once (rule L5). Stops at the first error (after
-        refreshing, so what was applied shows) and re-raises it."""
+        """Apply a batch in order, then recompute the suggestions once (rule L5).
+
+        A decision refused on its own merits (:class:`LinkError`, or the API rejecting that record) becomes an
+        :class:`Outcome` with ``error`` set and the batch goes on — the other debtors do not depend on it. Anything
+        else (connection, authentication, quota) stops the batch and is re-raised, after the refresh, so what was
+        applied shows in the views."""
+        from tlsync.clients.errors import RecordRejectedError
+
         out: list[Outcome] = []
         try:
             for d in decisions:
-                out.append(self.apply(d))
+                try:
+                    out.append(self.apply(d))
+                except (LinkError, RecordRejectedError) as exc:
+                    out.append(Outcome(d, False, f"debtor {d.debtor_account}: refused: {exc}", error=str(exc)))
         finally:
             if refresh and out:
                 self.refresh()

@@ -18,8 +18,8 @@
 Settings (legal entity → Uniconta company, Connection ids) come from ``--settings`` / ``TLSYNC_SETTINGS``; the
 staging database from ``--db`` / ``TLSYNC_STAGING_URL``; the write actions use the Airflow Connections named in
 the settings, read from ``AIRFLOW_CONN_<ID>`` (Airflow's JSON form). After each batch of actions the suggestions
-are recomputed (rule L5). Exit codes: 0 done, 1 refused (a problem is printed, nothing applied), 2 usage or setup
-error.
+are recomputed (rule L5). Exit codes: 0 done, 1 refused (each problem printed; a refused file applies nothing),
+2 usage or setup error.
 """
 
 from __future__ import annotations
@@ -135,11 +135,15 @@ class _Context:
         return Linker(self.engine, le.legal_entity_id, le.uniconta_company_id, targets=targets, actor=self.actor)
 
 
-def _print_outcomes(outcomes: list[Outcome]) -> None:
+def _print_outcomes(outcomes: list[Outcome]) -> int:
+    """Print one line per action and a total; returns the exit code (1 when any action was refused)."""
     for o in outcomes:
-        print(("✔ " if o.changed else "· ") + o.message)
+        print(("✘ " if o.error else "✔ " if o.changed else "· ") + o.message)
     changed = sum(o.changed for o in outcomes)
-    print(f"{changed} action(s) applied, {len(outcomes) - changed} already in place.")
+    refused = sum(1 for o in outcomes if o.error)
+    print(f"{changed} action(s) applied, {len(outcomes) - changed - refused} already in place"
+          + (f", {refused} refused." if refused else "."))
+    return 1 if refused else 0
 
 
 def _print_counts(ctx: _Context, le) -> None:
@@ -193,13 +197,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{args.out}: " + ", ".join(f"{VIEW_LABELS[v]} {n} row(s)" for v, n in counts.items()))
         return 0
     linker = ctx.linker(le)
+    code = 0
     try:
         if cmd == "apply":
             if args.action == "link":
                 decision = Decision(f"link-{args.wins}", args.debtor, args.customer)
             else:
                 decision = Decision(args.action, args.debtor)
-            _print_outcomes(linker.apply_all([decision]))
+            code = _print_outcomes(linker.apply_all([decision]))
         elif cmd == "accept-one":
             page = view_page(ctx.engine, le.legal_entity_id, company, "one", args.page)
             decisions = [Decision(f"link-{args.wins}", r.debtor_account, r.best.customer_id)
@@ -207,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
             if not decisions:
                 print("The One suggestion view is empty; nothing to accept.")
                 return 0
-            _print_outcomes(linker.apply_all(decisions))
+            code = _print_outcomes(linker.apply_all(decisions))
         elif cmd == "import-decisions":
             found = read_decisions(ctx.engine, args.file, le.legal_entity_id, company)
             if found.problems:
@@ -219,12 +224,12 @@ def _run(args: argparse.Namespace) -> int:
             if not found.decisions:
                 print(f"{args.file}: no decisions filled in; nothing to apply")
                 return 0
-            _print_outcomes(linker.apply_all(found.decisions))
+            code = _print_outcomes(linker.apply_all(found.decisions))
     finally:
         if linker.targets is not None:
             linker.targets.close()
     _print_counts(ctx, le)
-    return 0
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
