@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tlsync.ledger import FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW
+from tlsync.ledger import FAILED, IGNORED, PENDING, REVIEW
 
 from .excel import Decision
 from .importer import DOMAIN, ExpenseImport, RunResult
 
-DECIDABLE = (REVIEW, FAILED, PENDING, IN_FLIGHT)
+DECIDABLE = (REVIEW, FAILED, PENDING)   # never a write under way (in_flight)
 
 
 def apply_decisions(imp: ExpenseImport, decisions: list[Decision], *, actor: str, dry_run: bool = False) -> RunResult:

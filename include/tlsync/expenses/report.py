@@ -12,12 +12,13 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from tlsync.ledger import FAILED, IN_FLIGHT, PENDING, REVIEW, Ledger, LedgerEntry
+from tlsync.ledger import FAILED, PENDING, REVIEW, Ledger, LedgerEntry
 
 from .importer import DOMAIN
 
-WAITING = (REVIEW, FAILED, PENDING, IN_FLIGHT)
-"""States that still need something: a decision, a retry, or a check after an interrupted write."""
+WAITING = (REVIEW, FAILED, PENDING)
+"""States that still need something: a decision or a retry. (``in_flight`` is a write under way; one a dead run
+left behind is settled by the next import, see :meth:`~.importer.ExpenseImport.settle_interrupted`.)"""
 
 
 def _dec(value) -> Decimal | None:
