@@ -172,3 +172,29 @@ def test_a_hostile_name_survives_the_import_and_the_ledger_unchanged(world):
     [created] = w.timelog_customers()
     assert created["Name"] == HOSTILE and len(HOSTILE) == 300
     assert Ledger(w.engine).events("customer_link", LE, "7001")[-1]["after"]["debtor_name"] == HOSTILE
+
+
+def test_cli_writes_through_the_airflow_connections_and_advises_the_number_series(world, tmp_path, monkeypatch,
+                                                                                   capsys):
+    import json
+
+    from tlsync.linking.cli import main
+    from tlsync.settings import save
+
+    from conftest import confirmed_settings
+
+    w = world(DOC, sync=False)
+    for name, fields in (("TIMELOG_DEFAULT", w.timelog), ("UNICONTA_DEFAULT", w.uniconta)):
+        monkeypatch.setenv(f"AIRFLOW_CONN_{name}", json.dumps({k: v for k, v in fields.items() if k != "conn_id"}))
+    settings = tmp_path / "settings.yaml"
+    save(confirmed_settings(), settings)
+    argv = ["--db", w.engine.url.render_as_string(hide_password=False), "--settings", str(settings),
+            "--actor", "finance-anna", "apply", "import", "--legal-entity", "1", "--debtor", "10006"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "✔ debtor 10006 imported: TimeLog customer" in out and "(no. 10006) created and linked" in out
+    assert "Next free customer number in both systems: 10007" in out
+    assert Ledger(w.engine).events("customer_link", LE, "10006")[-1]["actor"] == "finance-anna"
+    with no_calls(w):
+        assert main(argv) == 0
+    assert "0 action(s) applied, 1 already in place." in capsys.readouterr().out

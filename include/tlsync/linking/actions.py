@@ -331,6 +331,10 @@ class Linker:
         account = str(account)
         decision = Decision("ignore", account)
         self._debtor(account)
+        entry = self.ledger.get(DOMAIN, self.legal_entity_id, account)
+        if entry is not None and entry.state == IN_FLIGHT:
+            raise LinkError(f"debtor {account}: an import is in progress or was interrupted; run the import again to "
+                            f"finish it before ignoring the debtor (rule L3)")
         with self.engine.begin() as conn:
             existing = store.link_of(conn, self.legal_entity_id, account)
             if existing is not None and existing.state == IGNORED:

@@ -197,14 +197,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{args.out}: " + ", ".join(f"{VIEW_LABELS[v]} {n} row(s)" for v, n in counts.items()))
         return 0
     linker = ctx.linker(le)
-    code = 0
+    outcomes: list[Outcome] = []
     try:
         if cmd == "apply":
             if args.action == "link":
                 decision = Decision(f"link-{args.wins}", args.debtor, args.customer)
             else:
                 decision = Decision(args.action, args.debtor)
-            code = _print_outcomes(linker.apply_all([decision]))
+            outcomes = linker.apply_all([decision])
         elif cmd == "accept-one":
             page = view_page(ctx.engine, le.legal_entity_id, company, "one", args.page)
             decisions = [Decision(f"link-{args.wins}", r.debtor_account, r.best.customer_id)
@@ -212,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
             if not decisions:
                 print("The One suggestion view is empty; nothing to accept.")
                 return 0
-            code = _print_outcomes(linker.apply_all(decisions))
+            outcomes = linker.apply_all(decisions)
         elif cmd == "import-decisions":
             found = read_decisions(ctx.engine, args.file, le.legal_entity_id, company)
             if found.problems:
@@ -224,11 +224,15 @@ def _run(args: argparse.Namespace) -> int:
             if not found.decisions:
                 print(f"{args.file}: no decisions filled in; nothing to apply")
                 return 0
-            code = _print_outcomes(linker.apply_all(found.decisions))
+            outcomes = linker.apply_all(found.decisions)
     finally:
         if linker.targets is not None:
             linker.targets.close()
+    code = _print_outcomes(outcomes)
     _print_counts(ctx, le)
+    if any(o.changed and o.decision.action == "import" for o in outcomes):
+        for line in number_advice(ctx.engine, company, le.legal_entity_id).lines():   # rule L6, after importing
+            print(line)
     return code
 
 
