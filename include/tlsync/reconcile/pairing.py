@@ -49,14 +49,13 @@ def pair(src: Sources, tolerance: Decimal) -> Pairing:
     posted_by_no = {d.number: d for d in src.posted}
     posted_by_order: dict[str, Doc] = {}
     posted_orders: dict[str, list[Doc]] = defaultdict(list)
-    by_marker: dict[str, Doc] = {}
     for d in src.posted:
         if d.order_number:
             posted_by_order.setdefault(d.order_number, d)
             posted_orders[d.order_number].append(d)
-    for d in (*src.drafts, *src.posted):          # a posted invoice's marker wins over its stale draft's
-        if d.marker:
-            by_marker[d.marker] = d
+    # a marked draft may be stale (staging keeps it after posting): the posted invoice is looked for first
+    posted_marker = {d.marker: d for d in src.posted if d.marker}
+    draft_marker = {d.marker: d for d in src.drafts if d.marker}
     drafts_by_no = {d.number: d for d in src.drafts}
     taken: dict[int, str] = {}           # id(Uniconta doc) → TimeLog number that has it
     result = Pairing()
@@ -66,8 +65,9 @@ def pair(src: Sources, tolerance: Decimal) -> Pairing:
         return id(d) not in taken
 
     def by_ledger(tl: Doc, order: str, entry) -> Doc | None:
-        if tl.key in by_marker:
-            return by_marker[tl.key]
+        marked = posted_marker.get(tl.key)
+        if marked is not None and free(marked):
+            return marked
         candidates = sorted((d for d in posted_orders.get(order, []) if free(d)), key=lambda d: str(d.date),
                             reverse=True)
         debtor = expected_debtor(tl, src)
@@ -78,8 +78,8 @@ def pair(src: Sources, tolerance: Decimal) -> Pairing:
         later = [d for d in candidates if since is not None and d.date is not None and d.date >= since]
         if later:
             return later[0]
-        draft = drafts_by_no.get(order)
-        return draft if draft is not None and not draft.marker else None
+        draft = draft_marker.get(tl.key) or drafts_by_no.get(order)
+        return draft if draft is not None and draft.marker in ("", tl.key) else None
 
     def take(tl: Doc, uc: Doc | None, basis: str, what: str) -> bool:
         if uc is None:
