@@ -184,6 +184,8 @@ def main() -> None:
     ap.add_argument("--size", default="M", type=str.upper, choices=("S", "M", "L"))
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--db", help="staging DB URL (default: a SQLite file in a temporary folder)")
+    ap.add_argument("--pg", action="store_true",
+                    help="stage in a throw-away PostgreSQL database on 127.0.0.1:5432 (user postgres), dropped after")
     ap.add_argument("--phase", choices=("all", "transfer"), default="all", help=argparse.SUPPRESS)
     ap.add_argument("--ports", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -191,6 +193,27 @@ def main() -> None:
         tl_port, uc_port = (int(p) for p in args.ports.split(","))
         print(json.dumps(transfer_phase(args.db, tl_port, uc_port)))
         return
+
+    pg_name = None
+    if args.pg:
+        import uuid
+
+        from sqlalchemy import create_engine, text
+
+        pg_name = f"tlsync_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        args.db = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{pg_name}"
+    try:
+        _run(args)
+    finally:
+        if pg_name:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+
+
+def _run(args) -> None:
     from simulators._common import free_port
 
     with tempfile.TemporaryDirectory(prefix="tlsync-bench-") as tmp:

@@ -102,7 +102,7 @@ def complete_lines(run: Run, d: Draft) -> None:
 
 def recover_in_flight(run: Run) -> None:
     """Resolve every ``in_flight`` invoice of the legal entity (see the module docstring)."""
-    from .transfer import DOMAIN, finish, prepare
+    from .transfer import DOMAIN, finish_many, prepare
 
     entries = run.ledger.in_flight(DOMAIN, run.le_id)
     if not entries:
@@ -123,9 +123,8 @@ def recover_in_flight(run: Run) -> None:
     todo = [ln for d in drafts for ln in missing_lines(d, present.get(int(d.order.OrderNumber), set()))]
     if todo:
         _insert_lines_only(run, drafts, todo)
-    for d in drafts:
-        if d.guid not in run.failures and run.ledger.get(DOMAIN, run.le_id, d.guid).state == IN_FLIGHT:
-            finish(run, d, action="recover")
+    finish_many(run, [d for d in drafts if d.guid not in run.failures
+                      and run.ledger.get(DOMAIN, run.le_id, d.guid).state == IN_FLIGHT], action="recover")
     rebuilt = {d.guid for d in drafts}
     for key, order in found.items():
         if key in rebuilt or key in run.failures:

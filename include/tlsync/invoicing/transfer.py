@@ -31,7 +31,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, select
@@ -290,6 +290,7 @@ def prepare(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> tupl
 def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
     drafts, problems = prepare(run, batch)
     by_key = {marker(inv.guid): (inv, entry) for inv, _, entry in batch}
+    to_fail = []
     for key, why in problems.items():
         inv, entry = by_key[key]
         reason = "; ".join(why)
@@ -297,7 +298,12 @@ def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
         run.failures[key] = reason
         if run.dry_run or (entry is not None and entry.state == FAILED and entry.reason == reason):
             continue                                 # same reason as last time: no new event every night
-        run.ledger.fail(DOMAIN, run.le_id, key, reason, action="build_draft", details=details_of(inv, None))
+        to_fail.append((key, reason, details_of(inv, None)))
+    if to_fail:
+        with run.engine.begin() as conn:             # one transaction for the batch's refusals
+            for key, reason, details in to_fail:
+                run.ledger.transition(DOMAIN, run.le_id, key, FAILED, action="build_draft", reason=reason,
+                                      details=details, expect=(IN_FLIGHT, PENDING, FAILED, None), conn=conn)
     if run.progress:
         run.progress(len(problems))
     if run.dry_run:
@@ -307,17 +313,63 @@ def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
         if run.progress:
             run.progress(len(drafts))
         return
-    claimed = []
-    for d in drafts:
-        if run.ledger.claim(DOMAIN, run.le_id, d.guid, action="claim", details=d.details) is None:
-            run.counts["pending"] += 1               # someone else holds it
-        else:
-            claimed.append(d)
+    claimed = claim_batch(run, drafts)
+    run.counts["pending"] += len(drafts) - len(claimed)      # someone else holds those
     write_drafts(run, claimed)
     if run.budget is not None:
         run.budget.book()
     if run.progress:
         run.progress(len(drafts))
+
+
+def claim_batch(run: Run, drafts: list[Draft]) -> list[Draft]:
+    """:meth:`Ledger.claim` for a whole batch in one transaction, with the same guarantees: a row is inserted
+    (a concurrent insert loses on the primary key) or updated only from a writable state (``WHERE state IN …``,
+    checked by the row count). If anything conflicts, the batch falls back to one claim per invoice."""
+    from sqlalchemy import insert, update
+    from sqlalchemy.exc import IntegrityError
+
+    from tlsync.ledger import WRITABLE
+    from tlsync.ledger.store import to_json
+    from tlsync.staging.tables import ledger_events
+
+    if not drafts:
+        return []
+    keys = [d.guid for d in drafts]
+    now = datetime.now().replace(microsecond=0)
+    try:
+        with run.engine.begin() as conn:
+            was = {r.source_key: r for r in conn.execute(
+                select(sync_ledger.c.source_key, sync_ledger.c.state, sync_ledger.c.attempts).where(
+                    sync_ledger.c.domain == DOMAIN, sync_ledger.c.legal_entity_id == run.le_id,
+                    sync_ledger.c.source_key.in_(keys)))}
+            claimed = []
+            for d in drafts:
+                row = was.get(d.guid)
+                details = to_json(d.details)
+                if row is None:
+                    conn.execute(insert(sync_ledger).values(
+                        domain=DOMAIN, legal_entity_id=run.le_id, source_key=d.guid, state=IN_FLIGHT, attempts=1,
+                        details=details, run_id=run.ledger.run_id, created_at=now, updated_at=now))
+                elif row.state in WRITABLE:
+                    changed = conn.execute(update(sync_ledger).where(
+                        sync_ledger.c.domain == DOMAIN, sync_ledger.c.legal_entity_id == run.le_id,
+                        sync_ledger.c.source_key == d.guid, sync_ledger.c.state.in_(WRITABLE)).values(
+                        state=IN_FLIGHT, attempts=(row.attempts or 0) + 1, reason=None, run_id=run.ledger.run_id,
+                        updated_at=now, details=details))
+                    if changed.rowcount != 1:
+                        raise IntegrityError("claim", None, Exception("changed meanwhile"))
+                else:
+                    continue
+                conn.execute(insert(ledger_events).values(
+                    domain=DOMAIN, legal_entity_id=run.le_id, source_key=d.guid, action="claim",
+                    state_before=row.state if row else None, state_after=IN_FLIGHT, after=details,
+                    run_id=run.ledger.run_id, actor=run.ledger.actor, at=now))
+                claimed.append(d)
+            return claimed
+    except IntegrityError:
+        return [d for d in drafts
+                if run.ledger.claim(DOMAIN, run.le_id, d.guid, action="claim", details=d.details) is not None]
 
 
 def _plan(d: Draft) -> dict:
@@ -348,8 +400,7 @@ def write_drafts(run: Run, drafts: list[Draft]) -> None:
         for d in written:                              # their orders exist: the next run's recovery finishes them
             run.counts["pending"] += 1
         raise
-    for d in written:
-        finish(run, d)
+    finish_many(run, written)
 
 
 def _insert_orders(run: Run, drafts: list[Draft]) -> list[Draft]:
@@ -414,30 +465,53 @@ def _refused(run: Run, d: Draft, reason: str) -> None:
 
 
 def finish(run: Run, d: Draft, *, action: str = "transfer") -> None:
-    """The draft is in Uniconta: ``done`` with its order number, then the write-back to TimeLog."""
-    details = {**d.details, "order_number": d.order.OrderNumber, "written_back": False}
-    run.ledger.transition(DOMAIN, run.le_id, d.guid, DONE, action=action, target_key=str(d.order.OrderNumber),
-                          reason=WRITEBACK_PENDING, details=details, expect=(IN_FLIGHT,),
-                          after={"order": d.order.OrderNumber, "lines": len(d.lines), "total": str(d.total())})
-    run.counts["transferred"] += 1
-    write_back(run, d.guid, d.order.OrderNumber, details)
+    finish_many(run, [d], action=action)
+
+
+def finish_many(run: Run, drafts: list[Draft], *, action: str = "transfer") -> None:
+    """The drafts are in Uniconta: ``done`` with their order numbers (one transaction for the batch), then the
+    write-back to TimeLog, whose outcomes are recorded in one more transaction."""
+    if not drafts:
+        return
+    done: list[tuple[str, Any, dict]] = []
+    with run.engine.begin() as conn:
+        for d in drafts:
+            details = {**d.details, "order_number": d.order.OrderNumber, "written_back": False}
+            run.ledger.transition(DOMAIN, run.le_id, d.guid, DONE, action=action,
+                                  target_key=str(d.order.OrderNumber), reason=WRITEBACK_PENDING, details=details,
+                                  expect=(IN_FLIGHT,), conn=conn,
+                                  after={"order": d.order.OrderNumber, "lines": len(d.lines),
+                                         "total": str(d.total())})
+            done.append((d.guid, d.order.OrderNumber, details))
+    run.counts["transferred"] += len(done)
+    write_backs(run, done)
 
 
 def write_back(run: Run, guid: str, order_number: Any, details: dict) -> bool:
-    """Tell TimeLog where the invoice went (``UpdateExternalData``: the order number, state "Draft")."""
+    return write_backs(run, [(guid, order_number, details)]) == 1
+
+
+def write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> int:
+    """Tell TimeLog where each invoice went (``UpdateExternalData``: the order number, state "Draft"); record the
+    outcomes in one transaction. Returns how many succeeded."""
     from tlsync.clients.timelog.models import InvoiceStatus
 
-    try:
-        run.timelog_tx.update_external_data(guid, str(order_number), InvoiceStatus.DRAFT, status_name="Draft")
-    except SyncAPIError as exc:
-        reason = f"{WRITEBACK_PENDING}: {exc.message}"
-        run.ledger.transition(DOMAIN, run.le_id, guid, DONE, action="write_back", reason=reason,
-                              expect=(DONE,))
-        run.messages.append(f"invoice {details.get('invoice_no')}: {reason} (retried by the next run)")
-        return False
-    run.ledger.transition(DOMAIN, run.le_id, guid, DONE, action="write_back", reason=None,
-                          details={**details, "written_back": True}, expect=(DONE,))
-    return True
+    outcomes: list[tuple[str, dict, str | None]] = []
+    for guid, order_number, details in items:
+        try:
+            run.timelog_tx.update_external_data(guid, str(order_number), InvoiceStatus.DRAFT, status_name="Draft")
+        except SyncAPIError as exc:
+            outcomes.append((guid, details, f"{WRITEBACK_PENDING}: {exc.message}"))
+            run.messages.append(f"invoice {details.get('invoice_no')}: {WRITEBACK_PENDING}: {exc.message} "
+                                f"(retried by the next run)")
+            continue
+        outcomes.append((guid, details, None))
+    with run.engine.begin() as conn:
+        for guid, details, reason in outcomes:
+            run.ledger.transition(DOMAIN, run.le_id, guid, DONE, action="write_back", reason=reason,
+                                  details=None if reason else {**details, "written_back": True},
+                                  expect=(DONE,), conn=conn)
+    return sum(1 for _, _, reason in outcomes if reason is None)
 
 
 def retry_write_backs(run: Run) -> int:
@@ -446,4 +520,4 @@ def retry_write_backs(run: Run) -> int:
                                   sync_ledger.c.state == DONE, sync_ledger.c.reason.like(WRITEBACK_PENDING + "%"))
     with run.engine.connect() as conn:
         entries = [LedgerEntry.from_row(r) for r in conn.execute(q)]
-    return sum(write_back(run, e.source_key, e.target_key, e.details) for e in entries)
+    return write_backs(run, [(e.source_key, e.target_key, e.details) for e in entries]) if entries else 0
