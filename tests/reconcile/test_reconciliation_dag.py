@@ -68,3 +68,16 @@ def test_run_report_writes_the_files_and_returns_a_json_safe_headline(engine, tm
     json.dumps(out)
     assert out["difference"] == "-400.00" and out["counts"]["matched"] == 2
     assert Path(out["html"]).exists() and Path(out["xlsx"]).exists() and Path(out["csv"]).is_dir()
+
+
+def test_tolerance_from_the_environment(monkeypatch):
+    from decimal import Decimal
+
+    monkeypatch.delenv("TLSYNC_RECONCILE_TOLERANCE", raising=False)
+    assert flow.tolerance() == Decimal("0.01")
+    monkeypatch.setenv("TLSYNC_RECONCILE_TOLERANCE", "0.50")
+    assert flow.tolerance() == Decimal("0.50")
+    for bad in ("abc", "-1"):
+        monkeypatch.setenv("TLSYNC_RECONCILE_TOLERANCE", bad)
+        with pytest.raises(ValueError, match="TLSYNC_RECONCILE_TOLERANCE"):
+            flow.tolerance()

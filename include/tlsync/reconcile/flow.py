@@ -5,14 +5,15 @@
 - **Monthly**, for the closed month: the calendar month before the run's logical date.
 
 Each task returns a small, JSON-safe summary (amounts as strings, paths) for XCom and the task log; the report
-files themselves go to ``<TLSYNC_OUT_DIR>/reports``.
+files themselves go to ``<TLSYNC_OUT_DIR>/reports``. The tolerance comes from ``TLSYNC_RECONCILE_TOLERANCE``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def tolerance() -> Decimal:
+    """``TLSYNC_RECONCILE_TOLERANCE`` (default 0.01): the largest difference the DAGs still count as equal."""
+    raw = os.environ.get("TLSYNC_RECONCILE_TOLERANCE", "0.01")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"TLSYNC_RECONCILE_TOLERANCE must be an amount such as 0.01, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"TLSYNC_RECONCILE_TOLERANCE cannot be negative, got {raw!r}")
+    return value
+
+
 def run_report(legal_entity_id: int, company_id: int, start: date, end: date, *,
                out_dir: Path | str | None = None, as_of: date | None = None) -> dict[str, Any]:
     """Reconcile one legal entity ↔ company for ``start``…``end``, write the report, log and return the headline."""
@@ -50,7 +63,8 @@ def run_report(legal_entity_id: int, company_id: int, start: date, end: date, *,
     from tlsync.sync import config
 
     engine = config.staging_engine()
-    recon = reconcile(engine, legal_entity_id, start, end, company_id=company_id, as_of=as_of)
+    recon = reconcile(engine, legal_entity_id, start, end, company_id=company_id, as_of=as_of,
+                      tolerance=tolerance())
     files = write_report(recon, Path(out_dir) if out_dir else config.out_dir() / "reports")
     log.info("%s", format_headline(recon, files))
     return {**_plain(headline(recon)), "html": str(files.html), "xlsx": str(files.xlsx),
