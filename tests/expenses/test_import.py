@@ -16,7 +16,7 @@ from tlsync.expenses.importer import ExpenseImport
 from tlsync.expenses.report import waiting
 from tlsync.ledger import Ledger
 
-from expense_world import REVERSAL_OF_1, TIMELOG
+from expense_world import REVERSAL_OF_1, TIMELOG, gl
 
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -207,3 +207,33 @@ def test_nothing_without_expense_accounts(world):
     assert import_expenses(world.engine, le, world.rest, ledger=world.ledger) == {
         "imported": 0, "review": 0, "ignored": 0, "unchanged": 0, "failed": 0}
     assert ExpenseImport(world.engine, le, world.rest, ledger=world.ledger).postings == []
+
+
+@SQLITE_ONLY
+def test_a_reversal_of_a_waiting_posting_takes_it_off_the_review_list(world):
+    run(world)
+    world.add_postings(gl(15, "2026-03-25", "2220", "-800.00", "-200.00", "P-999", invoice=114, Correction=True))
+    assert run(world) == {"imported": 0, "review": 4, "ignored": 2, "unchanged": 5, "failed": 0}
+    rows = {r["posting_key"]: r for r in imported_expenses(world.engine, 1)}
+    assert rows["10001:4"]["state"] == rows["10001:15"]["state"] == "ignored"
+    assert "reversed by 10001:15" in rows["10001:4"]["reason"]
+    assert "10001:4" not in {r["posting_key"] for r in waiting(world.engine, 1)}
+    assert len(world.expenses()) == 3
+
+
+@SQLITE_ONLY
+def test_a_decision_that_no_longer_holds_goes_back_to_review(world):
+    from tlsync.expenses.decisions import apply_decisions
+    from tlsync.expenses.excel import Decision
+
+    run(world)
+    ledger = Ledger(world.engine)
+    ledger.transition(DOMAIN, 1, "10001:6", "pending", action="decide", details={
+        **ledger.get(DOMAIN, 1, "10001:6").details,
+        "decision": {"action": "import", "expense_type_id": 4, "project_id": 999}})   # a project since deleted
+    assert run(world)["review"] == 5 and "10001:6" not in by_external_id(world)
+    assert "the chosen TimeLog project 999 no longer exists" in waiting_reason(world, "10001:6")
+    result = apply_decisions(ExpenseImport(world.engine, world.le, world.rest, ledger=world.ledger),
+                             [Decision(2, "10001:6", "import", 1, 102, "P-102")], actor="controller")
+    assert result.counts["imported"] == 1 and by_external_id(world)["10001:6"]["ProjectID"] == 102
+    assert ledger.get(DOMAIN, 1, "10001:6").details["decision"]["by"] == "controller"
