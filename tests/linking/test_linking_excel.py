@@ -148,3 +148,23 @@ def test_a_file_with_errors_is_refused_whole_with_one_line_per_problem(engine, t
             "nothing applied"
     with pytest.raises(DecisionFileError, match="refused, nothing applied — 6 problem"):
         raise DecisionFileError(str(path), found.problems)
+
+
+def test_in_several_the_row_chosen_names_the_customer(engine, tmp_path):
+    from tlsync.linking import Decision
+
+    stage(engine, [customer(9002, "Eriksen Vin ApS", "601", Phone="33431918"),
+                   customer(9003, "Eriksen Vine A/S", "602", Phone="33431918")],
+          [debtor("30004", "Eriksen Vin", Phone="33 43 19 18"), debtor("30005", "Ingen Match K/S")])
+    refresh_suggestions(engine, [COMPANY])
+    path = tmp_path / "review.xlsx"
+    assert export_views(engine, LE, COMPANY, path)["several"] == 2
+    fill(path, lambda sheet, row: "link-uniconta" if sheet == "Several" and row["customer id"] == "9003"
+         else "link-timelog" if sheet == "No suggestion" else None)
+    wb = load_workbook(path)
+    none = wb["No suggestion"]
+    none.cell(2, 9).value = 9002                      # typed as a number by the person: still customer "9002"
+    wb.save(path)
+    found = read_decisions(engine, path, LE, COMPANY)
+    assert found.problems == []
+    assert found.decisions == [Decision("link-uniconta", "30004", "9003"), Decision("link-timelog", "30005", "9002")]
