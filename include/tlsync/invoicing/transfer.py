@@ -28,6 +28,7 @@ written_back}`` (amounts as strings) — the reconciliation report reads these f
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ LINE_BATCH = 500
 OR_LIMIT = 40
 QUOTA_REASON = "Uniconta daily quota ran out"
 WRITEBACK_PENDING = "TimeLog write-back pending"
+WRITEBACK_THREADS = int(os.environ.get("TLSYNC_WRITEBACK_THREADS") or 8)
 COUNT_KEYS = ("transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls")
 
 
@@ -212,7 +214,7 @@ def _month(run: Run, start: date, end: date) -> None:
             _adopt(run, inv, key, ELSEWHERE, target=external,
                    reason=f"transferred by TimeLog's built-in integration (external invoice number {external}"
                           f"{', status ' + inv.external_invoice_status if inv.external_invoice_status else ''})")
-        elif inv.is_ignored_when_transfer and state is None:
+        elif inv.is_ignored_when_transfer and state in (None, FAILED):   # not after an administrator's unignore
             _adopt(run, inv, key, IGNORED, reason="marked 'ignore for transfer' in TimeLog")
         else:
             candidates.append((inv, raw, entry))
@@ -496,16 +498,26 @@ def write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> int:
     outcomes in one transaction. Returns how many succeeded."""
     from tlsync.clients.timelog.models import InvoiceStatus
 
-    outcomes: list[tuple[str, dict, str | None]] = []
-    for guid, order_number, details in items:
+    def one(item: tuple[str, Any, dict]) -> tuple[str, dict, str | None]:
+        guid, order_number, details = item
         try:
             run.timelog_tx.update_external_data(guid, str(order_number), InvoiceStatus.DRAFT, status_name="Draft")
         except SyncAPIError as exc:
-            outcomes.append((guid, details, f"{WRITEBACK_PENDING}: {exc.message}"))
-            run.messages.append(f"invoice {details.get('invoice_no')}: {WRITEBACK_PENDING}: {exc.message} "
-                                f"(retried by the next run)")
-            continue
-        outcomes.append((guid, details, None))
+            return guid, details, f"{WRITEBACK_PENDING}: {exc.message}"
+        return guid, details, None
+
+    # one SOAP call per invoice (TimeLog has no batch operation and no daily quota): a few in parallel, so a
+    # backfill is not bound by the round trip; the client's token cache and HTTP pool are thread-safe
+    if len(items) > 1 and WRITEBACK_THREADS > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=WRITEBACK_THREADS, thread_name_prefix="writeback") as pool:
+            outcomes = list(pool.map(one, items))
+    else:
+        outcomes = [one(item) for item in items]
+    for guid, details, reason in outcomes:
+        if reason:
+            run.messages.append(f"invoice {details.get('invoice_no')}: {reason} (retried by the next run)")
     with run.engine.begin() as conn:
         for guid, details, reason in outcomes:
             run.ledger.transition(DOMAIN, run.le_id, guid, DONE, action="write_back", reason=reason,
