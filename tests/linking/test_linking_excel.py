@@ -32,6 +32,11 @@ def test_neutralise_is_exactly_undone_and_never_leaves_a_formula(text):
     assert restore(out) == text
 
 
+def test_a_control_character_cannot_break_the_export():
+    assert neutralise("Bell\x07 A/S") == "Bell\ufffd A/S"
+    assert neutralise("=\x00") == "'=\ufffd"
+
+
 def world(engine, n: int = 210):
     customers, debtors = twins(n)
     customers.append(customer(9001, HOSTILE, "9001", Phone="+4570707070"))

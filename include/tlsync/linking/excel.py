@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -43,9 +44,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def neutralise(value: Any) -> Any:
-    """A text Excel must show as text, never evaluate (``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """A text Excel must show as text, never evaluate (``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``). Control
+    characters an .xlsx file cannot hold (e.g. ``\x07``) are shown as ``\ufffd`` — the only change a value can
+    undergo, and only in the workbook."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return value
 
 
