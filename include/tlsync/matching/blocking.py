@@ -166,10 +166,12 @@ def _tax_columns(columns: list[list[Any]], n: int) -> tuple[np.ndarray, np.ndarr
         d = _obj(digits)
         has_d = d != ""
         valid = np.array(cvr_valid_many(digits), dtype=bool)
-        raw = np.where((raw == "") & has_d, d, raw)
+        take = has_d & (raw == "")
+        raw[take] = d[take]
         new_cvr = valid & (cvr == "")
-        vat = np.where(new_cvr & (vat == ""), "DK" + d, vat)
-        cvr = np.where(new_cvr, d, cvr)
+        new_vat = new_cvr & (vat == "")
+        vat[new_vat] = "DK" + d[new_vat]
+        cvr[new_cvr] = d[new_cvr]
         for i in np.flatnonzero(~has_d & (vat == "")).tolist():
             if col[i]:
                 vat[i] = norm_vat(col[i])              # foreign (or junk): rare, one at a time
@@ -214,8 +216,9 @@ class _Blocks:
     keys of a kind, e.g. name tokens)."""
 
     def __init__(self, keys: list[str], owners: np.ndarray | None, max_size: int) -> None:
-        # dict.fromkeys / dict(zip) / map run in C: no Python-level loop per key
-        self.code: dict[str, int] = dict(zip(dict.fromkeys(keys), count()))
+        # dict(zip) and map run in C, no Python-level loop per key. A key's code is the position of its last
+        # occurrence (later duplicates overwrite earlier ones): codes are sparse in [0, len(keys)), which is fine.
+        self.code: dict[str, int] = dict(zip(keys, count()))
         codes = np.fromiter(map(self.code.__getitem__, keys), dtype=np.int64, count=len(keys))
         if owners is None:
             owner = np.arange(len(keys), dtype=np.int64)
@@ -224,7 +227,7 @@ class _Blocks:
             pair = _sorted_unique(codes * n_own + owners)
             codes, owner = pair // n_own, pair % n_own
         self.record_code = codes
-        self.size = np.bincount(codes, minlength=len(self.code))
+        self.size = np.bincount(codes, minlength=len(keys))
         self.usable = np.where(self.size <= max_size, self.size, 0)
         if "" in self.code:
             self.usable[self.code[""]] = 0
@@ -318,11 +321,12 @@ def _fuzzy_keys(cols: Columns, rows: np.ndarray) -> tuple[list[str], np.ndarray]
         names = cols.name_a[rows].tolist()
         zps = [z + ":" + c[:4] if z and len(c) >= 4 else ""
                for z, c in zip(cols.zip_a[rows].tolist(), cols.core_a[rows].tolist())]
-    counts = [s.count(" ") + 1 if s else 0 for s in names]
-    tokens = " ".join(names).split()
+    counts = np.fromiter(map(str.count, names, repeat(" ")), dtype=np.int64, count=len(names)) + 1
+    counts[np.fromiter(map(len, names), dtype=np.int64, count=len(names)) == 0] = 0
+    tokens = np.array(" ".join(names).split(), dtype=object)
     long = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)) >= 3
     token_owners = np.repeat(rows, counts)[long]
-    keys = [t for t, ok in zip(tokens, long.tolist()) if ok] + zps
+    keys = tokens[long].tolist() + zps
     return keys, np.concatenate([token_owners, rows]).astype(np.int64)
 
 

@@ -255,7 +255,7 @@ def _texts(values: Iterable[object]) -> list[str]:
 def _column(values: Iterable[object]) -> tuple[list[str], str | None]:
     """The column as texts and as one string, one value per line; the string is ``None`` when a value itself
     holds a line break (then the caller falls back to the one-value function, which handles anything)."""
-    texts = values if isinstance(values, list) else list(values)
+    texts = values if isinstance(values, (list, tuple)) else list(values)
     try:
         blob = "\n".join(texts)           # the usual case: all strings already
     except TypeError:
@@ -284,45 +284,70 @@ def _lines_without(blob: str, drop: bytes, pattern: re.Pattern[str]) -> list[str
     return pattern.sub("", blob).split("\n")
 
 
+# one match per line of "\n" + blob: the 8 digits of a CVR (optionally behind DK) filling the line, else nothing
+_LINE_CVR = re.compile(r"\n(?:[Dd][Kk])?([0-9]{8}(?![^\n]))?")
+
+
+def _per_line(pattern: re.Pattern[str], blob: str, n: int) -> list[str] | None:
+    found = pattern.findall("\n" + blob)
+    return found if len(found) == n else None
+
+
 def cvr_digits_many(values: Iterable[object]) -> list[str]:
     """:func:`cvr_digits` of every value."""
     texts, blob = _column(values)
     if blob is None:
         return [cvr_digits(t) for t in texts]
-    out = _lines_without(blob, _DROP_NON_ALNUM, _NON_ALNUM_NL)
-    return [s if len(s) == 8 and s.isdigit() else
-            (s[2:].upper() if len(s) == 10 and s[:2].upper() == "DK" and s[2:].isdigit() else "") for s in out]
+    found = _per_line(_LINE_CVR, "\n".join(_lines_without(blob, _DROP_NON_ALNUM, _NON_ALNUM_NL)), len(texts))
+    return found if found is not None else [cvr_digits(t) for t in texts]
 
 
 def norm_phones(values: Iterable[object], region: str = "DK") -> list[str]:
-    """:func:`norm_phone` of every value."""
+    """:func:`norm_phone` of every value: the Danish fast paths of :func:`norm_phone` as array operations (digit
+    count, a "+" on the line, the leading digits), ``phonenumbers`` for the rest."""
     texts, blob = _column(values)
-    if blob is None or region != "DK":
+    if blob is None or region != "DK" or not blob.isascii():
         return [norm_phone(t, region) for t in texts]
-    out = []
-    append = out.append
-    for s, d in zip(texts, _lines_without(blob, _DROP_NON_DIGIT, _NON_DIGIT_NL)):
-        n = len(d)
-        if n < 6:
-            append("")
-        elif n == 8 and "+" not in s:
-            append("+45" + d)
-        elif n == 10 and d[:2] == "45" and "+" in s:
-            append("+" + d)
-        elif n == 12 and d[:4] == "0045" and "+" not in s:
-            append("+" + d[2:])
-        else:
-            append(_parse_phone(s.strip(), region))
-    return out
+    import numpy as np
+    raw = blob.encode("ascii")
+    digits = raw.translate(None, _DROP_NON_DIGIT)
+    n = len(texts)
+    a = np.frombuffer(raw, dtype=np.uint8)
+    plus = np.zeros(n, dtype=bool)
+    plus[np.cumsum(a == 10)[a == 43]] = True                 # line number of every "+"
+    b = np.frombuffer(digits + b"\n\n\n\n", dtype=np.uint8)
+    ends = np.flatnonzero(b[:len(digits) + 1] == 10)           # the line break after each line (one appended)
+    starts = np.r_[0, ends[:-1] + 1]
+    lens = ends - starts
+    s45 = (b[starts] == 52) & (b[starts + 1] == 53)            # "45…" (the padding keeps the indices in range)
+    s0045 = (b[starts] == 48) & (b[starts + 1] == 48) & (b[starts + 2] == 52) & (b[starts + 3] == 53)
+    lines = np.empty(n, dtype=object)
+    lines[:] = digits.decode("ascii").split("\n")
+    out = np.full(n, "", dtype=object)
+    local = (lens == 8) & ~plus
+    intl = (lens == 10) & plus & s45
+    out[local] = "+45" + lines[local]
+    out[intl] = "+" + lines[intl]
+    for i in np.flatnonzero((lens == 12) & ~plus & s0045).tolist():
+        out[i] = "+" + lines[i][2:]
+    for i in np.flatnonzero((lens >= 6) & ~local & ~intl & ~((lens == 12) & ~plus & s0045)).tolist():
+        out[i] = _parse_phone(texts[i].strip(), region)
+    return out.tolist()
+
+
+_ASCII_SPACE = re.compile(r"[\t\x0b\x0c\r\x1c-\x1f ]")      # str.isspace() in ASCII, less the line break
+_LEADING_ZEROS = re.compile(r"\n0+(?=[0-9]+(?![^\n]))")    # of an all-digit line, keeping its last digit
 
 
 def norm_numbers(values: Iterable[object]) -> list[str]:
     """:func:`norm_number` of every value."""
     texts, blob = _column(values)
-    if blob is None:
+    if blob is None or not blob.isascii():
         return [norm_number(t) for t in texts]
-    out = (blob.lower() if blob.isascii() else blob.casefold()).split("\n")
-    return [(t.lstrip("0") or "0") if t.isdigit() else t for t in map(str.strip, out)]
+    blob = blob.lower()                          # = casefold() in ASCII
+    if _ASCII_SPACE.search(blob):
+        blob = "\n".join(s.strip() for s in blob.split("\n"))
+    return _LEADING_ZEROS.sub("\n", "\n" + blob)[1:].split("\n")
 
 
 def norm_zips(values: Iterable[object]) -> list[str]:
@@ -335,22 +360,20 @@ def norm_zips(values: Iterable[object]) -> list[str]:
     return _NON_ALNUM_NL.sub("", blob).upper().split("\n")
 
 
+# one match per line of "\n" + blob: what follows the last "@" (nothing for a line without "@")
+_LINE_DOMAIN = re.compile(r"\n(?:[^\n]*@([^\n@]*))?")
+
+
 def email_domains(values: Iterable[object]) -> list[str]:
     """:func:`email_domain` of every value."""
     texts, blob = _column(values)
     if blob is None:
         return [email_domain(t) for t in texts]
+    found = _per_line(_LINE_DOMAIN, blob.lower(), len(texts))
+    if found is None:
+        return [email_domain(t) for t in texts]
     generic = GENERIC_EMAIL_DOMAINS
-    out = []
-    append = out.append
-    for s in blob.lower().split("\n"):
-        d = s.rpartition("@")[2] if "@" in s else None
-        if d is None:
-            append("")
-            continue
-        d = d.rstrip().strip(" .>")
-        append("" if d in generic or "." not in d else d)
-    return out
+    return ["" if d in generic or "." not in d else d for d in (x.rstrip().strip(" .>") for x in found)]
 
 
 def _trie_regex(words: Iterable[str]) -> str:
@@ -428,10 +451,12 @@ def parse_names(values: Iterable[object]) -> tuple[list[str], list[str]]:
 def cvr_valid_many(digits: list[str]) -> list[bool]:
     """:func:`cvr_valid` of every value (the mod-11 check done as one matrix product)."""
     import numpy as np
-    ok = [len(d) == 8 and d.isascii() and d.isdigit() and d[0] != "0" for d in digits]
-    eight = [d for d, good in zip(digits, ok) if good]
-    if not eight:
-        return ok
-    m = np.frombuffer("".join(eight).encode("ascii"), dtype=np.uint8).reshape(-1, 8).astype(np.int64) - 48
-    valid = iter(((m @ np.array(_CVR_WEIGHTS, dtype=np.int64)) % 11 == 0).tolist())
-    return [good and next(valid) for good in ok]
+    lens = np.fromiter(map(len, digits), dtype=np.int64, count=len(digits))
+    eight = lens == 8
+    joined = "".join(digits)
+    if not ((lens == 0) | eight).all() or not joined.isascii() or not (joined.isdigit() or not joined):
+        return [cvr_valid(d) for d in digits]      # not the "" / 8 digits that cvr_digits_many gives: one by one
+    m = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 8).astype(np.int64) - 48
+    valid = np.zeros(len(digits), dtype=bool)
+    valid[eight] = ((m @ np.array(_CVR_WEIGHTS, dtype=np.int64)) % 11 == 0) & (m[:, 0] != 0)
+    return valid.tolist()
