@@ -35,6 +35,16 @@ LABELS: dict[str, str] = {
     DRAFT_IN_UNICONTA: "Still a draft in Uniconta",
     LINES_EDITED: "Lines edited in Uniconta",
 }
+MEANING: dict[str, str] = {
+    MATCHED: "same amounts (within the tolerance), debtor, currency and lines; posted in Uniconta",
+    AMOUNTS_DIFFER: "the lines agree but net, VAT or total differ (end discount, VAT code or zone in Uniconta)",
+    MISSING_IN_UNICONTA: "booked in TimeLog, not found in Uniconta — see the hint for why",
+    MISSING_IN_TIMELOG: "in Uniconta, but no TimeLog invoice refers to it (often invoiced directly in Uniconta)",
+    DEBTOR_DIFFERS: "the Uniconta invoice is on another debtor than the customer's linked one",
+    CURRENCY_DIFFERS: "TimeLog and Uniconta hold the invoice in different currencies",
+    DRAFT_IN_UNICONTA: "transferred as a draft that nobody has posted yet",
+    LINES_EDITED: "a line's price, quantity, discount or item changed, or a line was added or removed, in Uniconta",
+}
 # A pair's category: the most consequential finding wins (a draft is not booked at all; a wrong currency or debtor
 # makes every amount comparison moot; edited lines explain differing amounts, so they come before them).
 PAIR_PRECEDENCE: tuple[str, ...] = (DRAFT_IN_UNICONTA, CURRENCY_DIFFERS, DEBTOR_DIFFERS, LINES_EDITED, AMOUNTS_DIFFER)

@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 
-from tlsync.reconcile.model import CATEGORIES, LABELS, Reconciliation
+from tlsync.reconcile.model import CATEGORIES, LABELS, MEANING, Reconciliation
 
 from . import plots
 from .tables import INT, MONEY, NUMBER, Sheet, headline
@@ -41,6 +41,7 @@ class HtmlColumn:
     header: str
     kind: str
     numeric: bool
+    wide: bool = False          # long texts (findings, hints) get room instead of a tall narrow column
 
 
 @dataclass
@@ -70,7 +71,7 @@ def _cell(value: Any, kind: str) -> Cell:
 
 
 def _table(sheet: Sheet) -> HtmlTable:
-    cols = [HtmlColumn(c.header, c.kind, c.kind in (MONEY, INT, NUMBER)) for c in sheet.columns]
+    cols = [HtmlColumn(c.header, c.kind, c.kind in (MONEY, INT, NUMBER), c.width >= 50) for c in sheet.columns]
     rows = [[_cell(v, c.kind) for v, c in zip(values, sheet.columns)] for values in sheet.values()]
     return HtmlTable(sheet.slug, sheet.title, sheet.note, cols, rows)
 
@@ -81,7 +82,7 @@ def render(recon: Reconciliation, sheets: list[Sheet]) -> str:
     counts = recon.counts()
     return env.get_template("report.html.j2").render(
         h=headline(recon), as_of=recon.as_of, tolerance=recon.tolerance, money=money,
-        category_counts=[(LABELS[c], counts[c]) for c in CATEGORIES],
+        category_counts=[(LABELS[c], counts[c], MEANING[c]) for c in CATEGORIES],
         tables=[_table(s) for s in sheets], plots=plots.all_plots(recon), plotly_js=plots.plotly_js(),
         generated=datetime.now().strftime("%Y-%m-%d %H:%M"))
 
