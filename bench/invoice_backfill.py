@@ -101,9 +101,14 @@ def settings_le1():
     from tlsync.settings.models import LegalEntitySettings
 
     return LegalEntitySettings.model_validate({
-        "legal_entity_id": 1, "uniconta_company_id": 10001, "customer_master": "manual",
+        "legal_entity_id": 1, "uniconta_company_id": 10001, "customer_master": "automatic",   # S3b: first invoice creates the debtor
         "debtor_defaults": {"debtor_group": "DK", "payment_terms": "N30", "layout_group": "Standard"},
         "invoice_project_category": "FAKT", "project_group": "KUNDE",
+        # I1-I4 defaults an administrator would set: lines without an item get these, lines with one keep theirs
+        "item_numbers": {"time": {"mode": "specific_item", "item": "KONS-JR"},
+                         "fixed_price": {"mode": "specific_item", "item": "FAST"},
+                         "expenses": {"mode": "specific_item", "item": "UDL"},
+                         "mileage": {"mode": "specific_item", "item": "KM"}},
         "activation": {"configuration_complete": True, "customers_linked": True, "item_numbers_imported": True,
                        "confirmed_by": "bench", "confirmed_at": "2026-11-01T10:00:00"}})
 
@@ -165,12 +170,23 @@ def transfer_phase(db: str, tl_port: int, uc_port: int) -> dict:
                  "password": "uniconta-pw", "extra": {"daily_call_budget": 75000}}
     os.environ["TLSYNC_UNICONTA_DAILY_CALLS"] = "75000"
     start, end = staged_period(engine, invoice_tenant(engine, 1))
+    trace = os.environ.get("TLSYNC_BENCH_TRACE") == "1"
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start(8)
     t0 = time.perf_counter()
     with connections.timelog_source(**tl_fields) as tl, \
             connections.uniconta_client(company_id=10001, **uc_fields) as uc:
         res = backfill(engine, le, uc, tl.transactional, ledger=Ledger(engine, run_id="bench"),
                        start=date(start.year, start.month, 1), end=end)
     seconds = time.perf_counter() - t0
+    if trace:
+        snap = tracemalloc.take_snapshot()
+        _, peak = tracemalloc.get_traced_memory()
+        print(f"tracemalloc peak {peak / 1e6:.0f} MB; largest live allocations:", file=sys.stderr)
+        for stat in snap.statistics("traceback")[:6]:
+            print(f"  {stat.size / 1e6:.1f} MB", *stat.traceback.format()[-6:], sep="\n    ", file=sys.stderr)
     return {"invoices_transferred": res["transferred"], "failed": res["failed"], "elsewhere": res["elsewhere"],
             "ignored": res["ignored"], "lines": res["lines"], "months": res["months"], "seconds": round(seconds, 1),
             "lines_per_s": round(res["lines"] / seconds), "uniconta_calls": res["calls"],
@@ -229,6 +245,8 @@ def _run(args) -> None:
                                  cwd=ROOT, capture_output=True, text=True)
             if out.returncode:
                 raise SystemExit(out.stderr[-4000:])
+            if os.environ.get("TLSYNC_BENCH_TRACE") == "1":
+                print(out.stderr[-6000:])
             r = json.loads(out.stdout.strip().splitlines()[-1])
         finally:
             for p in procs:
