@@ -135,6 +135,7 @@ class Columns:
                  ) -> None:
         self.recs = recs
         self.key = keys
+        self.accounts: list[str] = []                 # debtors only: the review's account strings
         self.n = len(recs)
         self.cvr_a, self.vat_a, self.cvr_raw_a = _tax_columns(tax_columns, self.n)
         self.phone = norm_phones(phones)
@@ -178,30 +179,36 @@ def _tax_columns(columns: list[list[Any]], n: int) -> tuple[np.ndarray, np.ndarr
     return cvr, vat, raw
 
 
-def _fields(recs: list[Mapping[str, Any]], names: tuple[str, ...]) -> list[list[Any]]:
-    """The columns ``names`` of ``recs`` (``None`` where a record lacks a field): one C-level ``itemgetter`` per
-    record when every record has every field (the staged payloads do), ``get`` per field otherwise."""
+def _fields(recs: list[Mapping[str, Any]], names: tuple[str, ...]) -> tuple[list[Sequence[Any]], bool]:
+    """The columns ``names`` of ``recs`` (``None`` where a record lacks a field) and whether every record had
+    every field: one C-level ``itemgetter`` per record when so (the staged payloads), ``get`` per field otherwise."""
     if not recs:
-        return [[] for _ in names]
+        return [() for _ in names], True
     try:
-        return [list(col) for col in zip(*map(itemgetter(*names), recs))]
+        return list(zip(*map(itemgetter(*names), recs))), True
     except (KeyError, TypeError):
-        return [[r.get(f) for r in recs] for f in names]
+        return [[r.get(f) for r in recs] for f in names], False
 
 
 def debtor_columns(recs: Iterable[Mapping[str, Any]]) -> Columns:
     """Uniconta ``DebtorClient`` rows as :class:`Columns` (the fields of :func:`prepare_debtor`)."""
     recs = list(recs)
-    account, name, regno, vat, phone, zipcode, email = _fields(
+    (account, name, regno, vat, phone, zipcode, email), complete = _fields(
         recs, ("Account", "Name", "CompanyRegNo", "VatNumber", "Phone", "ZipCode", "ContactEmail"))
-    email = [e or r.get("InvoiceEmail") for e, r in zip(email, recs)] if not all(email) else email
-    return Columns(recs, account, [regno, vat], phone, account, name, email, zipcode)
+    if not all(email):                               # no contact e-mail: the invoice e-mail
+        email = list(email)
+        for i in np.flatnonzero(~_obj(email).astype(bool)).tolist():
+            email[i] = recs[i].get("InvoiceEmail")
+    cols = Columns(recs, account, [regno, vat], phone, account, name, email, zipcode)
+    # the review's debtor account: str(rec.get("Account", "")), "" for a record without one
+    cols.accounts = list(map(str, account)) if complete else [str(r.get("Account", "")) for r in recs]
+    return cols
 
 
 def customer_columns(recs: Iterable[Mapping[str, Any]]) -> Columns:
     """TimeLog ``Customer`` rows as :class:`Columns` (the fields of :func:`prepare_customer`)."""
     recs = list(recs)
-    id_, no, name, vat, phone, zipcode, email = _fields(
+    (id_, no, name, vat, phone, zipcode, email), _ = _fields(
         recs, ("ID", "No", "Name", "VATNo", "Phone", "ZipCode", "Email"))
     return Columns(recs, id_, [vat], phone, no, name, email, zipcode)
 

@@ -360,8 +360,22 @@ def norm_zips(values: Iterable[object]) -> list[str]:
     return _NON_ALNUM_NL.sub("", blob).upper().split("\n")
 
 
-# one match per line of "\n" + blob: what follows the last "@" (nothing for a line without "@")
-_LINE_DOMAIN = re.compile(r"\n(?:[^\n]*@([^\n@]*))?")
+# one match per line of "\n" + blob: what follows the last "@" (nothing for a line without "@"); "@"-free pieces
+# up to each "@", so re never backtracks
+_LINE_DOMAIN = re.compile(r"\n(?:[^\n@]*@)+([^\n@]*)|\n")
+# what .rstrip().strip(" .>") removes at a line's end (ASCII whitespace and " .>") and at its start (" .>")
+_END_CHARS = frozenset(b" .>\t\x0b\x0c\r\x1c\x1d\x1e\x1f")
+_START_CHARS = frozenset(b" .>")
+
+
+def _untidy_edges(joined: str) -> bool:
+    """Whether a line of ``joined`` ("\\n" + lines + "\\n") starts or ends with what the strips remove."""
+    if not joined.isascii():
+        return True
+    import numpy as np
+    a = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    nl = np.flatnonzero(a == 10)
+    return bool(np.isin(a[nl[1:] - 1], list(_END_CHARS)).any() or np.isin(a[nl[:-1] + 1], list(_START_CHARS)).any())
 
 
 def email_domains(values: Iterable[object]) -> list[str]:
@@ -369,11 +383,35 @@ def email_domains(values: Iterable[object]) -> list[str]:
     texts, blob = _column(values)
     if blob is None:
         return [email_domain(t) for t in texts]
-    found = _per_line(_LINE_DOMAIN, blob.lower(), len(texts))
+    low = blob.lower()
+    found = _after_last_at(low, len(texts)) if low.isascii() else _per_line(_LINE_DOMAIN, low, len(texts))
     if found is None:
         return [email_domain(t) for t in texts]
+    if _untidy_edges("\n" + "\n".join(found) + "\n"):
+        found = [x.rstrip().strip(" .>") for x in found]
     generic = GENERIC_EMAIL_DOMAINS
-    return ["" if d in generic or "." not in d else d for d in (x.rstrip().strip(" .>") for x in found)]
+    return ["" if d in generic or "." not in d else d for d in found]
+
+
+def _after_last_at(blob: str, n: int) -> list[str] | None:
+    # Every ASCII line cut to what follows its last "@" ("" without one), as one byte mask: keep the line breaks
+    # and, per line with an "@", the bytes from its last "@" (exclusive) to the line's end.
+    import numpy as np
+    raw = blob.encode("ascii")
+    a = np.frombuffer(raw, dtype=np.uint8)
+    at = np.flatnonzero(a == 64)
+    breaks = a == 10
+    nl = np.flatnonzero(breaks)
+    if not len(at):
+        return [""] * n
+    end = np.r_[nl, len(raw)][np.searchsorted(nl, at)]         # the end of each "@"'s line
+    last = np.r_[end[1:] != end[:-1], True]                    # "@"s come sorted: the last one of each line
+    marks = np.zeros(len(raw) + 1, dtype=np.int8)
+    marks[at[last] + 1] += 1
+    marks[end[last]] -= 1
+    keep = breaks | (np.cumsum(marks[:-1], dtype=np.int8) > 0)
+    found = a[keep].tobytes().decode("ascii").split("\n")
+    return found if len(found) == n else None
 
 
 def _trie_regex(words: Iterable[str]) -> str:

@@ -122,7 +122,7 @@ def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Ma
     with _no_gc():
         D = debtor_columns(debtors)
         C = index.customers
-        accounts = [str(r.get("Account", "")) for r in D.recs]
+        accounts = D.accounts
         exact = score_pairs(D, C, index, *index.exact_pairs(D), min_points=CANDIDATE)
         kept = exact.take(np.flatnonzero(exact.points >= CANDIDATE))
         found = np.zeros(D.n, dtype=bool)
