@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_matching_bench_runs_small() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "matching.py"), "--skip-m", "--n", "1500",
-                           "--tools", "ours"], capture_output=True, text=True, timeout=120, check=False)
+                           "--tools", "ours", "--repeat", "1"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "== 1,500 x 1,500 (linkage)" in proc.stdout
     line = next(x for x in proc.stdout.splitlines() if x.startswith("ours"))
