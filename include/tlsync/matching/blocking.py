@@ -136,6 +136,8 @@ class Columns:
         self.recs = recs
         self.key = keys
         self.accounts: list[str] = []                 # debtors only: the review's account strings
+        self.codes: dict[str, np.ndarray] = {}        # Index.key_codes, for the index ``codes_of``
+        self.codes_of: object = None
         self.n = len(recs)
         self.cvr_a, self.vat_a, self.cvr_raw_a = _tax_columns(tax_columns, self.n)
         self.phone = norm_phones(phones)
@@ -303,11 +305,23 @@ class Index:
         code = self.blocks["phone"].code.get(phone, -1)
         return int(self.blocks["phone"].size[code]) if code >= 0 and phone else 0
 
+    def key_codes(self, debtors: Columns) -> dict[str, np.ndarray]:
+        """Per exact key kind, the code of each debtor's key in this index (-1: no customer has it); computed once
+        per ``debtors``. Two records have the same key exactly when their codes agree (and the key is not empty),
+        which lets the scorer compare integers instead of strings."""
+        if debtors.codes_of is not self:
+            debtors.codes = {kind: self.blocks[kind].lookup(values(debtors)) for kind, values in _EXACT.items()}
+            debtors.codes_of = self
+        return debtors.codes
+
+    def customer_codes(self, kind: str) -> np.ndarray:
+        """The code of each customer's key of that kind (see :meth:`key_codes`)."""
+        return self.blocks[kind].record_code
+
     def exact_pairs(self, debtors: Columns) -> tuple[np.ndarray, np.ndarray]:
         """(debtor index, customer index) of every debtor–customer pair sharing an exact key, unique, sorted."""
         owners = np.arange(debtors.n, dtype=np.int64)
-        parts = [self.blocks[kind].join(self.blocks[kind].lookup(values(debtors)), owners)
-                 for kind, values in _EXACT.items()]
+        parts = [self.blocks[kind].join(codes, owners) for kind, codes in self.key_codes(debtors).items()]
         return _unique_pairs(parts, max(self.customers.n, 1))
 
     def fuzzy_pairs(self, debtors: Columns, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -230,9 +230,14 @@ def score_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndarra
     it even with equal names (e.g. a different zip and nothing else) are then not compared — its ``sim`` is 0 and
     its points stay below ``min_points``. Comparing names is most of the cost of the fuzzy second pass."""
     D, C = debtors, customers
+    codes = index.key_codes(D)
+
+    def same_key(kind: str) -> np.ndarray:       # equal keys = equal codes in the index (integers, not strings)
+        return codes[kind][d] == index.customer_codes(kind)[c]
+
     # tax numbers
     both = D.has_vat[d] & C.has_vat[c]
-    same = both & (D.vat_a[d] == C.vat_a[c])
+    same = both & same_key("vat")
     conflict = both & ~same & D.has_cvr[d] & C.has_cvr[c]
     maybe_near = np.flatnonzero(~both & D.has_cvr_raw[d] & C.has_cvr_raw[c] & ~(D.has_cvr[d] & C.has_cvr[c]))
     near = np.zeros(len(d), dtype=bool)
@@ -245,11 +250,11 @@ def score_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndarra
     points = np.where(same, W["cvr_equal"], 0) + np.where(conflict, W["cvr_conflict"], 0) \
         + np.where(near, W["cvr_near"], 0)
     # phone, customer number, e-mail domain
-    phone_eq = D.has_phone[d] & (D.phone_a[d] == C.phone_a[c])
+    phone_eq = D.has_phone[d] & same_key("phone")
     phone_n = np.where(phone_eq, np.maximum(index.phone_n[c], 1), 0)
     points += np.where(phone_n > 1, W["phone_shared"], np.where(phone_n == 1, W["phone_equal"], 0))
-    number = D.has_number[d] & (D.number_a[d] == C.number_a[c])
-    domain = D.has_domain[d] & (D.domain_a[d] == C.domain_a[c])
+    number = D.has_number[d] & same_key("number")
+    domain = D.has_domain[d] & same_key("domain")
     points += number * W["number_equal"] + domain * W["domain_equal"]
     # name: equal cores are 1.0, empty names 0.0, the rest the better of two Levenshtein ratios
     named = D.has_core[d] & C.has_core[c]
@@ -257,7 +262,7 @@ def score_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndarra
         zips = D.has_zip[d] & C.has_zip[c]
         zip_pts = np.where(zips, np.where(D.zip_a[d] == C.zip_a[c], W["zip_equal"], W["zip_conflict"]), 0)
         named &= points + zip_pts + W["name_exact"] >= min_points
-    exact = named & (D.core_a[d] == C.core_a[c])
+    exact = named & same_key("core")
     sim = exact.astype(np.float64)
     fuzzy = np.flatnonzero(named & ~exact)
     if len(fuzzy):
@@ -266,7 +271,7 @@ def score_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndarra
                                 cpdist(a, b, scorer=token_sort_ratio, dtype=np.float64)) / 100.0
     points += np.select([sim >= 1.0, sim >= 0.9, sim >= 0.8, sim < 0.6],
                         [W["name_exact"], W["name_high"], W["name_good"], W["name_low"]], 0)
-    form_conflict = (sim >= 0.8) & D.has_form[d] & C.has_form[c] & (D.form_a[d] != C.form_a[c])
+    form_conflict = (sim >= 0.8) & D.has_form[d] & C.has_form[c] & (D.form_id[d] != C.form_id[c])
     points += form_conflict * W["form_conflict"]
     # zip
     zips = D.has_zip[d] & C.has_zip[c]
