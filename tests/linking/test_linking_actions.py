@@ -11,7 +11,7 @@ from tlsync.linking import Decision, LinkError
 from tlsync.linking.actions import Linker
 from tlsync.staging.tables import customer_links
 
-from conftest import COMPANY, HOSTILE, LE, customer, debtor, fixture, no_calls
+from conftest import COMPANY, HOSTILE, LE, confirmed_settings, customer, debtor, fixture, no_calls
 
 DOC = fixture(
     customers=[customer(1, "Eriksen Vin ApS", "501", VATNo="11062814", Phone="33431918", City="Slagelse"),
@@ -181,7 +181,6 @@ def test_cli_writes_through_the_airflow_connections_and_advises_the_number_serie
     from tlsync.linking.cli import main
     from tlsync.settings import save
 
-    from conftest import confirmed_settings
 
     w = world(DOC, sync=False)
     for name, fields in (("TIMELOG_DEFAULT", w.timelog), ("UNICONTA_DEFAULT", w.uniconta)):

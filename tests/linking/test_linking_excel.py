@@ -20,7 +20,7 @@ from tlsync.linking import (
 from tlsync.matching.refresh import refresh_suggestions
 from tlsync.staging.tables import customer_links, ledger_events
 
-from conftest import COMPANY, HOSTILE, LE, customer, debtor, stage, twins
+from conftest import COMPANY, HOSTILE, LE, confirmed_settings, customer, debtor, stage, twins
 
 FORMULAS = ["=1+1", "+45 12 34", "-5", "@SUM(A1)", "'quoted", "''=x", "'=x", "\t=x", "plain", "", "€=5", "a=b"]
 
@@ -141,7 +141,6 @@ def test_a_file_with_errors_is_refused_whole_with_one_line_per_problem(engine, t
     from tlsync.linking.cli import main
 
     settings = tmp_path / "settings.yaml"
-    from conftest import confirmed_settings
     from tlsync.settings import save
 
     save(confirmed_settings(), settings)

@@ -3,20 +3,11 @@ Uniconta company, with the valid choices listed; a company without the project m
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    func,
-    insert,
-    inspect,
-    select,
-)
+from sqlalchemy import func, insert, inspect, select
 from tlsync.settings import (
     clear_link_state,
     load,
@@ -120,14 +111,16 @@ def test_nothing_staged_or_no_company_is_one_message_per_entity(engine):
         "(rule S1)"]
 
 
-def _link_table(engine) -> Table:
-    table = Table("customer_links", MetaData(), Column("legal_entity_id", Integer, primary_key=True),
-                  Column("timelog_customer_id", Integer, primary_key=True), Column("debtor", String(40)))
-    table.create(engine)
+def _link_table(engine):
+    from tlsync.staging.tables import customer_links
+
     with engine.begin() as conn:
-        conn.execute(insert(table), [{"legal_entity_id": le, "timelog_customer_id": c, "debtor": str(10000 + c)}
-                                     for le in (1, 2) for c in (1, 2, 3)])
-    return table
+        conn.execute(insert(customer_links), [
+            {"legal_entity_id": le, "debtor_account": str(10000 + c), "company_id": str(10000 + le),
+             "customer_id": str(c), "state": "linked", "action": "timelog_wins",
+             "updated_at": datetime(2026, 11, 27, 12, 0)}
+            for le in (1, 2) for c in (1, 2, 3)])
+    return customer_links
 
 
 def test_reset_clears_login_company_activation_and_links_of_that_entity_only(engine):
@@ -154,6 +147,9 @@ def test_reset_clears_login_company_activation_and_links_of_that_entity_only(eng
 
 
 def test_clear_link_state_without_link_table_is_a_no_op(engine):
+    from tlsync.staging.tables import customer_links
+
+    customer_links.drop(engine)                                        # a staging database from before issue 5
     assert not inspect(engine).has_table("customer_links")
     assert clear_link_state(engine, 1) == 0
     with pytest.raises(KeyError, match="legal entity 9"):

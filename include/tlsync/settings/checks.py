@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, MetaData, Table, delete, inspect, select
+from sqlalchemy import Engine, delete, inspect, select
 
-from tlsync.staging.tables import STAGING
+from tlsync.staging.tables import STAGING, customer_links
 
 from .models import IntegrationSettings, LegalEntitySettings
 
 MAX_CHOICES = 25
-LINK_TABLE = "customer_links"
 
 
 class _Staged:
@@ -181,19 +180,16 @@ def project_module(engine: Engine, company_id: int) -> bool:
 # ---- reset (S1: NULSTIL) ---------------------------------------------------------------------------------------
 
 def clear_link_state(engine: Engine, legal_entity_id: int) -> int:
-    """Delete the legal entity's customer links, if the link table exists yet.
+    """Delete the legal entity's customer links and ignored debtors (``customer_links``, rules L2/L3).
 
-    Contract for the customer linking (issue 5): links live in a table named ``customer_links`` with a
-    ``legal_entity_id`` column; every row of that legal entity is deleted. No table: nothing to do (returns 0).
-    Returns the number of rows deleted."""
-    if not inspect(engine).has_table(LINK_TABLE):
+    The ledger's history of those links is kept: a reset forgets the state, not the audit trail. A staging
+    database created before the link table existed has nothing to clear (returns 0). Returns the number of rows
+    deleted."""
+    if not inspect(engine).has_table(customer_links.name):
         return 0
-    table = Table(LINK_TABLE, MetaData(), autoload_with=engine)
-    if "legal_entity_id" not in table.c:
-        raise RuntimeError(f"table {LINK_TABLE} has no legal_entity_id column; cannot clear the link state of "
-                           f"legal entity {legal_entity_id} (rule S1)")
     with engine.begin() as conn:
-        return conn.execute(delete(table).where(table.c.legal_entity_id == int(legal_entity_id))).rowcount or 0
+        return conn.execute(delete(customer_links)
+                            .where(customer_links.c.legal_entity_id == int(legal_entity_id))).rowcount or 0
 
 
 def reset(settings: IntegrationSettings, legal_entity_id: int, engine: Engine | None = None) -> IntegrationSettings:
