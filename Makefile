@@ -9,6 +9,7 @@ PY      := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 SIZE    ?= S
 SEED    ?= 42
+TEST_WORKERS ?= 2   # pytest-xdist processes; TEST_WORKERS=0 runs the suite in one process
 
 .PHONY: venv run test lock ddl bench clean
 
@@ -25,7 +26,7 @@ run: venv
 	@$(PY) scripts/run_demo.py --size $(SIZE) --seed $(SEED)
 
 test: venv
-	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Regenerate the full lock from the direct pins (documented in the README).
 lock: venv
