@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Engine, select
 
 from tlsync.staging.tables import STAGING, customer_links
 
@@ -82,16 +81,3 @@ def link_actions(engine: Engine, legal_entity_id: int) -> dict[str, str]:
         customer_links.c.customer_id.is_not(None))
     with engine.connect() as conn:
         return {str(c): str(a) for c, a in conn.execute(q)}
-
-
-def save_link(conn: Any, *, legal_entity_id: int, company_id: int | str, debtor_account: str, customer_id: str,
-              action: str, run_id: str | None, actor: str) -> None:
-    """Insert or replace the ``linked`` row of one debtor, inside the caller's transaction (next to its ledger
-    event, so a link never exists without its audit and vice versa)."""
-    values = {"company_id": str(company_id), "customer_id": str(customer_id), "state": LINKED, "action": action,
-              "run_id": run_id, "actor": actor, "updated_at": datetime.now().replace(microsecond=0)}
-    key = and_(customer_links.c.legal_entity_id == int(legal_entity_id),
-               customer_links.c.debtor_account == str(debtor_account))
-    if conn.execute(update(customer_links).where(key).values(**values)).rowcount == 0:
-        conn.execute(insert(customer_links).values(legal_entity_id=int(legal_entity_id),
-                                                   debtor_account=str(debtor_account), **values))

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -39,6 +40,7 @@ from tlsync.clients.errors import QuotaExceededError, RecordRejectedError
 from tlsync.clients.uniconta.client import UnicontaClient
 from tlsync.clients.uniconta.models import DebtorClient, EmployeeClient, UnicontaEntity
 from tlsync.ledger import DONE, IN_FLIGHT, PENDING, Ledger, content_hash
+from tlsync.linking import store as link_store
 from tlsync.settings.models import CustomerMaster, LegalEntitySettings
 
 from . import staged
@@ -89,14 +91,19 @@ def ensure_debtors(client: UnicontaClient, engine: Engine, le: LegalEntitySettin
         raise ValueError(f"{le.label}: debtor defaults are not set, so {len(missing)} customer(s) cannot get a "
                          f"Uniconta debtor in automatic mode (rules S3b/S4)")
 
+    def save_link(conn: Any, debtor_account: str, customer_id: str) -> None:
+        """The ``linked`` row of a debtor tlsync created, in the caller's transaction next to its ledger event."""
+        link_store.save_link(conn, legal_entity_id=le.legal_entity_id, company_id=company,
+                             debtor_account=debtor_account, customer_id=customer_id, state=link_store.LINKED,
+                             action=LINK_ACTION_CREATED, run_id=ledger.run_id, actor=ledger.actor,
+                             now=datetime.now().replace(microsecond=0))
+
     keys = {cid: f"{company}/{cid}" for cid in missing}
     entries = ledger.by_key(DEBTOR_DOMAIN, le.legal_entity_id)
     if not dry_run:
         result.update(_recover_in_flight(
             client, ledger, le.legal_entity_id, entries, keys, DebtorClient, "Account",
-            lambda conn, ref, target: staged.save_link(
-                conn, legal_entity_id=le.legal_entity_id, company_id=company, debtor_account=target,
-                customer_id=ref, action=LINK_ACTION_CREATED, run_id=ledger.run_id, actor=ledger.actor)))
+            lambda conn, ref, target: save_link(conn, target, ref)))
         entries = ledger.by_key(DEBTOR_DOMAIN, le.legal_entity_id)
     missing = [cid for cid in missing if cid not in result]
 
@@ -133,8 +140,7 @@ def ensure_debtors(client: UnicontaClient, engine: Engine, le: LegalEntitySettin
         return result
 
     def stored(conn: Any, p: _Planned) -> None:
-        staged.save_link(conn, legal_entity_id=le.legal_entity_id, company_id=company, debtor_account=p.target,
-                         customer_id=p.ref, action=LINK_ACTION_CREATED, run_id=ledger.run_id, actor=ledger.actor)
+        save_link(conn, p.target, p.ref)
 
     for p in _insert_batched(client, ledger, DEBTOR_DOMAIN, le.legal_entity_id, planned, batch_size, stored,
                              action="create_debtor", company=company):
