@@ -152,22 +152,33 @@ def _line_net(qty: Decimal, price: Decimal, pct: Decimal) -> Decimal:
     return (qty * price * (Decimal(100) - pct) / Decimal(100)).quantize(Decimal("0.01"))
 
 
+def _uniconta_lines(engine: Engine, entity: str, tenant: str, *, doc: str, qty: str, price: str,
+                    net: str) -> dict[str, list[Line]]:
+    """Staged Uniconta invoice or order lines by document number, in ``LineNumber`` order and numbered from 1;
+    the fields differ between the two (``InvoiceQty``/``SalesPrice``/``InvoiceNetAmount`` on posted invoice lines,
+    ``Qty``/``Price``/``Total`` on order lines); a blank net amount is computed from quantity, price and discount."""
+    raw_by_doc: dict[str, list[dict]] = defaultdict(list)
+    for ln in _payloads(engine, entity, tenant):
+        raw_by_doc[number_text(ln.get(doc))].append(ln)
+    out: dict[str, list[Line]] = {}
+    for no, raw in raw_by_doc.items():
+        lines = out[no] = []
+        for i, ln in enumerate(sorted(raw, key=lambda ln: money(ln.get("LineNumber")) or D0), start=1):
+            q, p, pct = money(ln.get(qty)) or D0, money(ln.get(price)) or D0, money(ln.get("DiscountPct")) or D0
+            amount = money(ln.get(net))
+            lines.append(Line(number=i, item=text(ln.get("Item")), text=text(ln.get("Text")), qty=q, price=p,
+                              discount_pct=pct, net=amount if amount is not None else _line_net(q, p, pct)))
+    return out
+
+
 def _uniconta_docs(engine: Engine, company_id: int, home: str, names: dict[str, str]) -> tuple[list[Doc], list[Doc]]:
     tenant = str(int(company_id))
-    lines_by_invoice: dict[str, list[dict]] = defaultdict(list)
-    for ln in _payloads(engine, "uniconta.invoice_lines", tenant):
-        lines_by_invoice[number_text(ln.get("InvoiceNumber"))].append(ln)
+    invoice_lines = _uniconta_lines(engine, "uniconta.invoice_lines", tenant, doc="InvoiceNumber", qty="InvoiceQty",
+                                    price="SalesPrice", net="InvoiceNetAmount")
     posted = []
     for inv in _payloads(engine, "uniconta.invoices", tenant):
         no = number_text(inv.get("InvoiceNumber"))
-        raw = sorted(lines_by_invoice.get(no, []), key=lambda ln: money(ln.get("LineNumber")) or D0)
-        lines = []
-        for i, ln in enumerate(raw, start=1):
-            qty, price, pct = (money(ln.get("InvoiceQty")) or D0, money(ln.get("SalesPrice")) or D0,
-                               money(ln.get("DiscountPct")) or D0)
-            net = money(ln.get("InvoiceNetAmount"))
-            lines.append(Line(number=i, item=text(ln.get("Item")), text=text(ln.get("Text")), qty=qty, price=price,
-                              discount_pct=pct, net=net if net is not None else _line_net(qty, price, pct)))
+        lines = list(invoice_lines.get(no, ()))
         total = money(inv.get("TotalAmount"))
         account = text(inv.get("Account"))
         posted.append(Doc(
@@ -178,20 +189,12 @@ def _uniconta_docs(engine: Engine, company_id: int, home: str, names: dict[str, 
             currency=(text(inv.get("Currency")) or home).upper(), net=money(inv.get("NetAmount")),
             vat=money(inv.get("VatAmount")), total=total, lines=lines,
             order_number=number_text(inv.get("OrderNumber")), marker=text(inv.get(MARKER_FIELD)).lower()))
-    lines_by_order: dict[str, list[dict]] = defaultdict(list)
-    for ln in _payloads(engine, "uniconta.order_lines", tenant):
-        lines_by_order[number_text(ln.get("OrderNumber"))].append(ln)
+    order_lines = _uniconta_lines(engine, "uniconta.order_lines", tenant, doc="OrderNumber", qty="Qty", price="Price",
+                                  net="Total")
     drafts = []
     for order in _payloads(engine, "uniconta.orders", tenant):
         no = number_text(order.get("OrderNumber"))
-        raw = sorted(lines_by_order.get(no, []), key=lambda ln: money(ln.get("LineNumber")) or D0)
-        lines = []
-        for i, ln in enumerate(raw, start=1):
-            qty, price, pct = (money(ln.get("Qty")) or D0, money(ln.get("Price")) or D0,
-                               money(ln.get("DiscountPct")) or D0)
-            net = money(ln.get("Total"))
-            lines.append(Line(number=i, item=text(ln.get("Item")), text=text(ln.get("Text")), qty=qty, price=price,
-                              discount_pct=pct, net=net if net is not None else _line_net(qty, price, pct)))
+        lines = list(order_lines.get(no, ()))
         account = text(order.get("Account"))
         net = sum((ln.net for ln in lines), D0)
         drafts.append(Doc(
