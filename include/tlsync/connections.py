@@ -7,6 +7,9 @@ message ever contains a secret.
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from tlsync.clients._http import CallCounter
@@ -26,14 +29,66 @@ def _require(conn_id: str, value: Any, field: str) -> Any:
     return value
 
 
+def env_names(conn_id: str) -> list[str]:
+    """The environment variables that may hold Connection ``conn_id``: Airflow's own ``AIRFLOW_CONN_<CONN_ID>``,
+    then the same with ``-`` and ``.`` as ``_`` (what a shell can export)."""
+    upper = conn_id.upper()
+    return list(dict.fromkeys((f"AIRFLOW_CONN_{upper}", f"AIRFLOW_CONN_{upper.replace('-', '_').replace('.', '_')}")))
+
+
+def airflow_fields(conn_id: str, conn: Any) -> dict[str, Any]:
+    """An Airflow ``Connection`` object as the fields the builders here take (secrets stay in memory)."""
+    return {"conn_id": conn_id, "host": conn.host, "login": conn.login, "password": conn.password,
+            "extra": conn.extra_dejson}
+
+
+def connection_fields(conn_id: str, *, airflow: bool = False) -> dict[str, Any]:
+    """The fields of Airflow Connection ``conn_id`` (``conn_id``, ``host``, ``login``, ``password``, ``extra``)
+    for the command line and local runs: from ``AIRFLOW_CONN_<CONN_ID>`` (Airflow's JSON form), else — with
+    ``airflow=True`` — from Airflow's own lookup (its metadata database or secrets backend). Secrets come only
+    from there, are never logged, and no error message contains one: :class:`ConnectionSettingError` names the
+    Connection and the variable. (The hooks read their Connection through Airflow and use :func:`airflow_fields`.)
+    """
+    names = env_names(conn_id)
+    raw = next((os.environ[n] for n in names if os.environ.get(n)), None)
+    if raw:
+        try:
+            conn = json.loads(raw)
+            extra = conn.get("extra") or {}
+            extra = json.loads(extra) if isinstance(extra, str) else extra
+        except (ValueError, AttributeError):
+            raise ConnectionSettingError(f"{names[0]} is not JSON (Airflow's JSON connection form expected)") from None
+        return {"conn_id": conn_id, "host": conn.get("host"), "login": conn.get("login"),
+                "password": conn.get("password"), "extra": extra}
+    if airflow:
+        try:  # pragma: no cover - needs an Airflow metadata database with the Connection
+            from airflow.sdk import BaseHook
+
+            return airflow_fields(conn_id, BaseHook.get_connection(conn_id))
+        except Exception:  # noqa: BLE001 - whatever Airflow raises, the advice is the same
+            pass
+    raise ConnectionSettingError(f"Airflow Connection '{conn_id}' is not available: set {names[0]} (Airflow's JSON "
+                                 f"connection form)" + (" or add the Connection in Airflow" if airflow else ""))
+
+
+def timelog_rest_client(fields: Mapping[str, Any], **client_kw: Any):
+    """TimeLog's :class:`~tlsync.clients.timelog.RestClient` from a ``timelog`` Connection's fields: *Site URL*
+    (host) and the personal access token (extra ``rest_token``)."""
+    from tlsync.clients.timelog import RestClient, RestSettings
+
+    conn_id = fields.get("conn_id") or "timelog_default"
+    return RestClient(RestSettings(
+        base_url=_require(conn_id, fields.get("host"), "Site URL (host)"),
+        token=_require(conn_id, (fields.get("extra") or {}).get("rest_token"), "REST API personal access token")),
+        **client_kw)
+
+
 def timelog_source(*, conn_id: str, host: str | None, login: str | None, password: str | None,
                    extra: dict[str, Any], counter: CallCounter | None = None, **client_kw: Any):
     """Build the :class:`~tlsync.sync.sources.TimeLogSource` for a ``timelog`` Connection."""
     from tlsync.clients.timelog import (
         ReportingClient,
         ReportingSettings,
-        RestClient,
-        RestSettings,
         TransactionalClient,
         TransactionalSettings,
     )
@@ -47,9 +102,7 @@ def timelog_source(*, conn_id: str, host: str | None, login: str | None, passwor
         api_id=_require(conn_id, extra.get("reporting_api_id"), "Reporting API id"),
         api_password=_require(conn_id, extra.get("reporting_api_password"), "Reporting API password")),
         counter=counter, **client_kw)
-    rest = RestClient(RestSettings(
-        base_url=site_url, token=_require(conn_id, extra.get("rest_token"), "REST API personal access token")),
-        counter=counter, **client_kw)
+    rest = timelog_rest_client({"conn_id": conn_id, "host": site_url, "extra": extra}, counter=counter, **client_kw)
     transactional = TransactionalClient(TransactionalSettings(
         base_url=site_url, username=_require(conn_id, login, "Transactional API user (login)"),
         password=_require(conn_id, password, "Transactional API password")), counter=counter, **client_kw)

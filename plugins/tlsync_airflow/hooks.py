@@ -22,9 +22,9 @@ class _TlsyncHook(BaseHook):
 
     def connection_fields(self) -> dict[str, Any]:
         """The Connection as the fields ``tlsync.connections`` takes (secrets stay in memory, never logged)."""
-        conn = self.get_connection(self.conn_id)
-        return {"conn_id": self.conn_id, "host": conn.host, "login": conn.login, "password": conn.password,
-                "extra": conn.extra_dejson}
+        from tlsync import connections
+
+        return connections.airflow_fields(self.conn_id, self.get_connection(self.conn_id))
 
 
 class TimeLogHook(_TlsyncHook):

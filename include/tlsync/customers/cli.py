@@ -14,10 +14,7 @@ ledger), 2 = usage or configuration error.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from pathlib import Path
-from typing import Any
 
 from tlsync.settings.store import SettingsError, load, settings_path
 
@@ -47,19 +44,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def connection_from_env(conn_id: str) -> dict[str, Any]:
-    """The fields of an Airflow Connection given as ``AIRFLOW_CONN_<ID>`` (JSON form)."""
-    raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
-    if not raw:
-        raise LookupError(f"set AIRFLOW_CONN_{conn_id.upper()} (the Airflow Connection '{conn_id}' in JSON form)")
-    try:
-        conn = json.loads(raw)
-    except json.JSONDecodeError:
-        raise LookupError(f"AIRFLOW_CONN_{conn_id.upper()} is not JSON") from None
-    return {"conn_id": conn_id, "host": conn.get("host"), "login": conn.get("login"),
-            "password": conn.get("password"), "extra": conn.get("extra") or {}}
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from tlsync import connections
@@ -72,12 +56,12 @@ def main(argv: list[str] | None = None) -> int:
         le = load(args.file or settings_path()).entity(args.legal_entity)
         if not le.uniconta_connection_id or le.uniconta_company_id is None:
             raise LookupError(f"{le.label}: no Uniconta connection/company chosen (rule S1)")
-        timelog = connection_from_env(le.timelog_connection_id)
-        uniconta = connection_from_env(le.uniconta_connection_id)
+        timelog = connections.connection_fields(le.timelog_connection_id)
+        uniconta = connections.connection_fields(le.uniconta_connection_id)
     except SettingsError as exc:
         print("\n".join(exc.problems))
         return 2
-    except (KeyError, LookupError) as exc:
+    except (KeyError, LookupError, connections.ConnectionSettingError) as exc:
         print(str(exc).strip("'\""))
         return 2
     engine = config.staging_engine(args.staging_url)

@@ -127,11 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{le.label}: no expense GL accounts are configured (rule S6: expense_gl_accounts); nothing to import",
               file=sys.stderr)
         return 2
-    from tlsync.items.cli import rest_client
+    from tlsync import connections
 
     try:
-        rest = rest_client(args.timelog_conn or le.timelog_connection_id)
-    except KeyError as exc:
+        rest = connections.timelog_rest_client(
+            connections.connection_fields(args.timelog_conn or le.timelog_connection_id, airflow=True))
+    except connections.ConnectionSettingError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
     actor = os.environ.get("USER") or "cli"

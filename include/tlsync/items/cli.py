@@ -21,11 +21,12 @@ Exit code 0 = done, 1 = problems (nothing or not everything was written; each pr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
+from tlsync import connections
+from tlsync.connections import ConnectionSettingError
 from tlsync.settings import SettingsError, load, settings_path
 from tlsync.settings.models import LegalEntitySettings
 
@@ -69,37 +70,6 @@ def _entity(args) -> LegalEntitySettings:
     return next(iter(settings.legal_entities.values()))
 
 
-def connection_fields(conn_id: str) -> dict:
-    """An Airflow Connection's fields: ``AIRFLOW_CONN_<ID>`` (JSON form) first, else Airflow's own lookup."""
-    raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
-    if raw:
-        try:
-            conn = json.loads(raw)
-        except json.JSONDecodeError:
-            raise KeyError(f"AIRFLOW_CONN_{conn_id.upper()} is not Airflow's JSON connection form") from None
-        extra = conn.get("extra") or {}
-        return {"host": conn.get("host"), "extra": json.loads(extra) if isinstance(extra, str) else extra}
-    try:  # pragma: no cover - needs an Airflow metadata database
-        from airflow.sdk import BaseHook
-
-        c = BaseHook.get_connection(conn_id)
-        return {"host": c.host, "extra": c.extra_dejson}
-    except Exception:  # noqa: BLE001
-        raise KeyError(f"Airflow Connection {conn_id!r} not found; set AIRFLOW_CONN_{conn_id.upper()} or add it in "
-                       f"Airflow") from None
-
-
-def rest_client(conn_id: str):
-    from tlsync.clients.timelog import RestClient, RestSettings
-
-    fields = connection_fields(conn_id)
-    token = (fields["extra"] or {}).get("rest_token")
-    if not fields.get("host") or not token:
-        raise KeyError(f"Airflow Connection {conn_id!r}: the fields 'Site URL (host)' and 'REST API personal access "
-                       f"token' (extra rest_token) are needed")
-    return RestClient(RestSettings(base_url=fields["host"], token=token))
-
-
 def _print_writes(writes: list[Write], dry_run: bool) -> None:
     if not writes:
         print("nothing to write: TimeLog already matches")
@@ -138,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:
 
     engine = staging_engine(args.staging_url or staging_url())
     try:
-        rest = rest_client(args.timelog_conn or le.timelog_connection_id)
+        rest = connections.timelog_rest_client(
+            connections.connection_fields(args.timelog_conn or le.timelog_connection_id, airflow=True))
         numbers = ItemNumbers(engine, le, rest, actor=os.environ.get("USER") or "cli")
-    except (KeyError, ItemProblem) as exc:
+    except (ConnectionSettingError, ItemProblem) as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
     if not numbers.items:

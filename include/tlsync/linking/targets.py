@@ -3,36 +3,17 @@ all (not even a login), which is what "applying an action twice changes nothing 
 the wire.
 
 Connection fields are those of the Airflow Connections (``conn_id``, ``host``, ``login``, ``password``,
-``extra``), as :mod:`tlsync.connections` takes them; :func:`connection_fields` reads them from Airflow's
-``AIRFLOW_CONN_<ID>`` environment variables (JSON form) for the command line.
+``extra``), as :mod:`tlsync.connections` takes them; a Connection id is read by
+:func:`tlsync.connections.connection_fields` from Airflow's ``AIRFLOW_CONN_<ID>`` environment variables (JSON form)
+for the command line.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
-from tlsync.connections import ConnectionSettingError, _require, uniconta_client
-
-
-def connection_fields(conn_id: str) -> dict[str, Any]:
-    """The fields of Airflow Connection ``conn_id`` from ``AIRFLOW_CONN_<CONN_ID>`` (Airflow's JSON form)."""
-    name = f"AIRFLOW_CONN_{conn_id.upper().replace('-', '_').replace('.', '_')}"
-    raw = os.environ.get(name)
-    if not raw:
-        raise ConnectionSettingError(f"Airflow Connection '{conn_id}' is not available: set {name} (Airflow's JSON "
-                                     f"connection form) to run write actions from the command line")
-    try:
-        conn = json.loads(raw)
-    except ValueError:
-        raise ConnectionSettingError(f"{name} is not JSON (Airflow's JSON connection form expected)") from None
-    extra = conn.get("extra") or {}
-    if isinstance(extra, str):
-        extra = json.loads(extra)
-    return {"conn_id": conn_id, "host": conn.get("host"), "login": conn.get("login"),
-            "password": conn.get("password"), "extra": extra}
+from tlsync.connections import ConnectionSettingError, connection_fields, timelog_rest_client, uniconta_client
 
 
 class Targets:
@@ -53,18 +34,12 @@ class Targets:
     def rest(self):
         """:class:`~tlsync.clients.timelog.RestClient` (customers are written over REST v1)."""
         if self._rest is None:
-            from tlsync.clients.timelog import RestClient, RestSettings
-
             f = self._timelog_fields
             if isinstance(f, str):
                 f = self._timelog_fields = connection_fields(f)
             if not f:
                 raise ConnectionSettingError("no TimeLog connection given; this action writes to TimeLog")
-            conn_id = f.get("conn_id", "timelog_default")
-            self._rest = RestClient(RestSettings(
-                base_url=_require(conn_id, f.get("host"), "Site URL (host)"),
-                token=_require(conn_id, (f.get("extra") or {}).get("rest_token"), "REST API personal access token")),
-                **self._client_kw)
+            self._rest = timelog_rest_client(f, **self._client_kw)
         return self._rest
 
     @property

@@ -7,7 +7,6 @@ The DAG is the production path; this is the same code for tests, debugging and o
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -57,13 +56,12 @@ def run_write_back(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pair
 
 
 def _conn_from_env(name: str) -> dict[str, Any]:
-    """Read ``AIRFLOW_CONN_<NAME>`` (Airflow's JSON form) as the fields :mod:`tlsync.connections` takes."""
-    raw = os.environ.get(f"AIRFLOW_CONN_{name.upper()}")
-    if not raw:
-        raise SystemExit(f"set AIRFLOW_CONN_{name.upper()} (Airflow's JSON connection form)")
-    conn = json.loads(raw)
-    return {"conn_id": name, "host": conn.get("host"), "login": conn.get("login"), "password": conn.get("password"),
-            "extra": conn.get("extra") or {}}
+    """``AIRFLOW_CONN_<NAME>`` as the fields :mod:`tlsync.connections` takes (:func:`connections.connection_fields`);
+    a missing or malformed variable stops the command with its message."""
+    try:
+        return connections.connection_fields(name)
+    except connections.ConnectionSettingError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def main() -> None:

@@ -1,0 +1,65 @@
+"""``tlsync.connections.connection_fields``: the one reader of Airflow Connections for the command line and local
+runs (rule S1: secrets only in Airflow Connections or the environment, never in a message)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from tlsync.connections import (
+    ConnectionSettingError,
+    airflow_fields,
+    connection_fields,
+    env_names,
+    timelog_rest_client,
+)
+
+SECRET = "s3cr3t-pw-123"
+
+
+def test_reads_airflow_json_form_with_extra_as_object_or_text(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_UC_TEST", json.dumps({"conn_type": "uniconta", "host": "http://u",
+                                                           "login": "me", "password": SECRET,
+                                                           "extra": json.dumps({"company_id": 10001})}))
+    assert connection_fields("uc_test") == {"conn_id": "uc_test", "host": "http://u", "login": "me",
+                                            "password": SECRET, "extra": {"company_id": 10001}}
+    monkeypatch.setenv("AIRFLOW_CONN_UC_TEST", json.dumps({"host": "http://u", "extra": {"company_id": 7}}))
+    fields = connection_fields("uc_test")
+    assert fields["extra"] == {"company_id": 7} and fields["login"] is None and fields["password"] is None
+
+
+def test_a_shell_friendly_name_is_read_for_ids_with_dashes_and_dots(monkeypatch):
+    assert env_names("tl-prod.dk") == ["AIRFLOW_CONN_TL-PROD.DK", "AIRFLOW_CONN_TL_PROD_DK"]
+    assert env_names("timelog_default") == ["AIRFLOW_CONN_TIMELOG_DEFAULT"]
+    monkeypatch.setenv("AIRFLOW_CONN_TL_PROD_DK", json.dumps({"host": "https://app5.timelog.com/x"}))
+    assert connection_fields("tl-prod.dk")["host"] == "https://app5.timelog.com/x"
+
+
+def test_missing_connection_names_the_variable(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_NOWHERE_TEST", raising=False)
+    with pytest.raises(ConnectionSettingError, match="'nowhere_test' is not available: set AIRFLOW_CONN_NOWHERE_TEST"):
+        connection_fields("nowhere_test")
+
+
+def test_malformed_variable_is_refused_without_echoing_its_secret(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_BROKEN_TEST", '{"password": "' + SECRET + '", ')
+    with pytest.raises(ConnectionSettingError) as exc:
+        connection_fields("broken_test")
+    assert "AIRFLOW_CONN_BROKEN_TEST is not JSON" in str(exc.value) and SECRET not in str(exc.value)
+
+
+def test_airflow_connection_object_gives_the_same_fields():
+    conn = SimpleNamespace(host="h", login="l", password=SECRET, extra_dejson={"rest_token": "t"})
+    assert airflow_fields("timelog_default", conn) == {"conn_id": "timelog_default", "host": "h", "login": "l",
+                                                       "password": SECRET, "extra": {"rest_token": "t"}}
+
+
+def test_rest_client_needs_site_and_token_and_names_the_missing_field():
+    with pytest.raises(ConnectionSettingError, match="'tl': the field 'REST API personal access token' is empty"):
+        timelog_rest_client({"conn_id": "tl", "host": "http://x", "extra": {}})
+    with pytest.raises(ConnectionSettingError, match="'tl': the field 'Site URL \\(host\\)' is empty"):
+        timelog_rest_client({"conn_id": "tl", "host": "", "extra": {"rest_token": SECRET}})
+    with timelog_rest_client({"conn_id": "tl", "host": "http://x", "extra": {"rest_token": SECRET}}) as client:
+        assert client is not None
