@@ -7,7 +7,10 @@ Asset-triggered: runs when the nightly sync has staged TimeLog invoices or Unico
 
 Each step only writes what changed (sync ledger); a step that fails stops the later steps of that legal entity
 for this run (an invoice should not go out while its customer's debtor update failed) and they catch up on the
-next run. This file only wires; the work is in ``tlsync.sync.writeback`` and the packages it calls.
+next run. ``summary`` collects every step's counts into one table (its return value; ``make run`` prints it) and
+fails when a step did not finish, so the run is marked failed. Settings: the file ``TLSYNC_SETTINGS`` (default
+``config/integration.yaml``), else the Variable ``tlsync_integration_settings``. This file only wires; the work is
+in ``tlsync.sync.writeback`` and the packages it calls (``docs/transfer.md``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from tlsync_airflow.assets import staged
 
 TIMELOG_CONN = "timelog_default"
 UNICONTA_CONN = "uniconta_default"
-SETTINGS_VARIABLE = "tlsync_settings"
+SETTINGS_VARIABLE = "tlsync_integration_settings"   # tlsync.settings.DEFAULT_VARIABLE
 
 DEFAULT_ARGS = {
     "owner": "tlsync",
@@ -88,7 +91,26 @@ def tlsync_transfer():
 
         customers(pair) >> items(pair) >> projects(pair) >> invoices(pair) >> expenses(pair)
 
-    legal_entity.expand(pair=entity_pairs())
+    @task(trigger_rule="all_done", retries=0)
+    def summary(pairs: list[dict]) -> str:
+        from airflow.sdk import get_current_context
+
+        from tlsync.sync import writeback
+
+        context = get_current_context()
+        ti = context["ti"]
+        results = [(pair, {step: ti.xcom_pull(task_ids=f"legal_entity.{step}", map_indexes=i, default=None)
+                           for step in writeback.STEPS}) for i, pair in enumerate(pairs)]
+        text = writeback.format_summary(context["run_id"], results)
+        print(text)
+        unfinished = [f"legal entity {pair['legal_entity_id']} {step}" for pair, steps in results
+                      for step, result in steps.items() if result is None]
+        if unfinished:
+            raise RuntimeError(f"write-back steps did not finish: {', '.join(unfinished)}")
+        return text
+
+    pairs = entity_pairs()
+    legal_entity.expand(pair=pairs) >> summary(pairs)
 
 
 tlsync_transfer()

@@ -1,20 +1,28 @@
-"""`make run`: the nightly sync end to end on the embedded default.
+"""`make run`: the nightly sync and the write-back end to end on the embedded default.
 
 Starts both simulators with generated demo data (same seed, so the two systems tell one story), prepares an
 Airflow home inside the project (SQLite metadata DB, this project's dags/ and plugins/, connections and the
-legal-entity ↔ company Variable from the environment), runs the nightly sync DAG with ``airflow dags test``,
-and prints the run summary and where everything is. Run it twice: the second run stages nothing.
+legal-entity ↔ company Variable from the environment), runs the nightly sync DAG with ``airflow dags test`` and
+prints its summary. Then, for legal entity 1, it does the administrator's setup as **scripted demo steps** (the
+real ``python -m tlsync.linking`` commands: accept the matcher's One suggestions, ignore the rest; confirm the
+activation checklist, rule S8) in a demo settings file under the output folder — never in ``config/`` — runs the
+transfer DAG (``tlsync_transfer``) with ``airflow dags test`` and prints its summary; an accountant posting the new
+drafts (a simulator admin call) and the next night's sync follow, then the finance reconciliation report.
+
+The simulators keep their state between runs (``out/simulators/``), as real systems would, so the second run
+stages nothing and transfers nothing new. ``make clean`` starts afresh. See docs/transfer.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import subprocess
 import sys
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,10 +35,14 @@ sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 from simulators._common import free_port  # noqa: E402
 
 
+DEMO_LEGAL_ENTITY = 1
+
+
 @contextmanager
-def simulator(module: str, port: int, size: str, seed: int, log_dir: Path):
+def simulator(module: str, port: int, size: str, seed: int, log_dir: Path, fixture: Path | None = None):
     log = (log_dir / f"{module.rsplit('.', 1)[1]}-sim.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), "--size", size, "--seed", str(seed)],
+    data = ["--fixture", str(fixture)] if fixture else ["--size", size, "--seed", str(seed)]
+    proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), *data],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
@@ -51,6 +63,16 @@ def simulator(module: str, port: int, size: str, seed: int, log_dir: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def save_state(timelog_url: str, uniconta_url: str, path: Path) -> None:
+    """Both simulators' state (the fixture shape, no passwords) for the next run to start from."""
+    doc = {**httpx.get(f"{timelog_url}/_sim/state", timeout=60).json(),
+           **httpx.get(f"{uniconta_url}/_sim/state", timeout=60).json()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc), encoding="utf-8")
+    tmp.replace(path)
 
 
 def airflow_env(timelog_url: str, uniconta_url: str, out: Path) -> dict[str, str]:
@@ -90,6 +112,119 @@ def airflow(env: dict[str, str], *args: str, log: Path) -> None:
         raise SystemExit(f"`airflow {' '.join(args)}` failed (exit {rc}); last lines of {log}:\n{tail}")
 
 
+def connection_fields(env: dict[str, str], name: str) -> dict:
+    """An ``AIRFLOW_CONN_*`` JSON connection as the fields ``tlsync.connections`` takes (as the DAG's hooks do)."""
+    conn = json.loads(env[f"AIRFLOW_CONN_{name.upper()}"])
+    return {"conn_id": name, "host": conn.get("host"), "login": conn.get("login"), "password": conn.get("password"),
+            "extra": conn.get("extra") or {}}
+
+
+def linking(settings_file: Path, *argv: str, head: int = 3, tail: int = 2) -> str:
+    """Run ``python -m tlsync.linking`` (in-process: the same ``main``) and show the command and its output."""
+    from tlsync.linking.cli import main as linking_main
+
+    print(f"  $ python -m tlsync.linking --settings {settings_file} {' '.join(argv)}")
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        code = linking_main(["--settings", str(settings_file), "--actor", "demo", *argv])
+    lines = buf.getvalue().splitlines()
+    if len(lines) > head + tail + 1:
+        lines = [*lines[:head], *([f"… {len(lines) - head - tail} more line(s) …"] if tail else []),
+                 *(lines[len(lines) - tail:] if tail else [])]
+    for line in lines:
+        print(f"      {line}")
+    if code not in (0, 1):
+        raise SystemExit(f"`python -m tlsync.linking {' '.join(argv)}` failed (exit {code})")
+    return buf.getvalue()
+
+
+def demo_setup(settings_file: Path, legal_entity_id: int) -> None:
+    """The administrator's setup of one legal entity, scripted for the demo (rules L2/L3, S8)."""
+    from tlsync import settings as settings_mod
+    from tlsync.linking import view_rows
+    from tlsync.sync import config
+
+    print(f"\n• demo: accepting the matcher's one-suggestions, ignoring the rest, confirming the checklist — an "
+          f"administrator does this with `python -m tlsync.linking ...` (docs/linking.md) and by editing the "
+          f"settings file; here for legal entity {legal_entity_id}, in the demo's own settings file "
+          f"{settings_file} (config/ is left alone)")
+    if not settings_file.exists():
+        settings_file.parent.mkdir(parents=True, exist_ok=True)
+        settings_mod.save(settings_mod.load(ROOT / "config" / "integration.example.yaml"), settings_file)
+    le = settings_mod.load(settings_file).entity(legal_entity_id)
+    linking(settings_file, "refresh", "--legal-entity", str(legal_entity_id))
+    linking(settings_file, "status", "--legal-entity", str(legal_entity_id))
+    linking(settings_file, "accept-one", "--legal-entity", str(legal_entity_id), "--wins", "timelog")
+    engine = config.staging_engine()
+    for view in ("several", "none"):
+        for row in view_rows(engine, le.uniconta_company_id, view):
+            linking(settings_file, "apply", "ignore", "--legal-entity", str(legal_entity_id), "--debtor",
+                    row.debtor_account, head=1, tail=0)
+    document = settings_mod.load(settings_file)
+    le = document.entity(legal_entity_id)
+    if not le.activation.activated:
+        le.activation = settings_mod.ActivationChecklist(
+            configuration_complete=True, customers_linked=True, item_numbers_imported=True,
+            confirmed_by="make run (scripted demo step)", confirmed_at=datetime.now().replace(microsecond=0))
+        settings_mod.save(document, settings_file)
+        print(f"  demo: activation checklist of legal entity {legal_entity_id} confirmed in {settings_file} "
+              f"(configuration_complete, customers_linked, item_numbers_imported, confirmed_by/at; rule S8)")
+    else:
+        print(f"  the activation checklist of legal entity {legal_entity_id} is already confirmed in {settings_file}")
+    linking(settings_file, "status", "--legal-entity", str(legal_entity_id))
+
+
+def transfer_summary(env: dict[str, str]) -> str:
+    """What the transfer DAG's ``summary`` task returned in its latest run (its XCom in Airflow's metadata DB)."""
+    from sqlalchemy import create_engine, text
+
+    url = env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or f"sqlite:///{Path(env['AIRFLOW_HOME']) / 'airflow.db'}"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            value = conn.execute(text(
+                "SELECT value FROM xcom WHERE dag_id = 'tlsync_transfer' AND task_id = 'summary' "
+                "AND key = 'return_value' ORDER BY timestamp DESC LIMIT 1")).scalar()
+    finally:
+        engine.dispose()
+    if value is None:
+        return "(the transfer's summary task left no result; see the Airflow log)"
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def post_new_drafts(uniconta_url: str, pairs: list[dict], legal_entity_id: int) -> None:
+    """Demo step: an accountant posts the drafts tlsync created (the simulator's stand-in for posting in Uniconta)."""
+    from tlsync.ledger import Ledger
+    from tlsync.sync import config
+
+    company = next(p["company_id"] for p in pairs if p["legal_entity_id"] == legal_entity_id)
+    orders = [int(e.target_key) for e in Ledger(config.staging_engine()).entries("invoice", legal_entity_id,
+                                                                                  states=["done"]) if e.target_key]
+    answer = httpx.post(f"{uniconta_url}/_sim/companies/{company}/post-drafts",
+                        json={"orders": orders, "date": datetime.now(timezone.utc).date().isoformat()},
+                        timeout=120).json()
+    if not answer["posted"] and not answer.get("skipped"):
+        print(f"\n• demo: no new drafts in Uniconta company {company} for an accountant to post")
+        return
+    print(f"\n• demo: an accountant posts the new drafts in Uniconta, dated today (a simulator admin call standing "
+          f"in for posting them in Uniconta): {len(answer['posted'])} posted in company {company}"
+          + (f", {len(answer['skipped'])} refused by Uniconta" if answer.get("skipped") else ""))
+
+
+def next_night(env: dict[str, str], pairs: list[dict]) -> None:
+    """The next night's sync, in-process (``python -m tlsync.sync.local`` runs the DAG's steps without Airflow)."""
+    from tlsync.sync import config, runs
+    from tlsync.sync.local import run_once
+
+    timelog = connection_fields(env, "timelog_default")
+    uniconta = connection_fields(env, "uniconta_default")
+    run_id = run_once(timelog, uniconta, pairs)
+    staged = {r["entity"]: r["staged"] for r in runs.summary_rows(config.staging_engine(), run_id) if r["staged"]}
+    text = ", ".join(f"{entity} {n:,}" for entity, n in staged.items()) or "nothing (nothing changed)"
+    print(f"\n• the next night's sync (in-process, the same steps as the DAG: `python -m tlsync.sync.local`) "
+          f"staged what the write-back changed: {text}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="S", choices=["S", "M", "L"])
@@ -99,26 +234,55 @@ def main() -> None:
     out = Path(os.environ.get("TLSYNC_OUT_DIR", ROOT / "out"))
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    with ExitStack() as stack:
-        print(f"• starting the TimeLog and Uniconta simulators with generated data (size {args.size}, seed {args.seed})")
-        timelog = stack.enter_context(simulator("simulators.timelog", free_port(), args.size, args.seed, logs))
-        uniconta = stack.enter_context(simulator("simulators.uniconta", free_port(), args.size, args.seed, logs))
-        env = airflow_env(timelog, uniconta, out)
-        log = logs / "airflow.log"
-        print(f"• preparing the Airflow home (SQLite) in {env['AIRFLOW_HOME']}")
-        airflow(env, "db", "migrate", log=log)
-        airflow(env, "pools", "set", "timelog_api", "4", "Concurrent calls to TimeLog's APIs", log=log)
-        airflow(env, "pools", "set", "uniconta_api", "2", "Concurrent calls to Uniconta (5,000/user/day)", log=log)
-        logical = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-        print(f"• airflow dags test tlsync_nightly_sync {logical}")
-        airflow(env, "dags", "test", "tlsync_nightly_sync", logical, log=log)
-
     os.environ["TLSYNC_OUT_DIR"] = str(out)
-    from tlsync.sync import config, report  # noqa: E402
+    state = out / "simulators" / f"state-{args.size}-{args.seed}.json"
+    settings_file = out / "demo" / "integration.yaml"
+    started = time.monotonic()
+    from tlsync.sync import config, pipeline, report  # noqa: E402
 
-    print()
-    print(report.after_run(config.staging_engine()))
+    with ExitStack() as stack:
+        if state.exists():
+            print(f"• starting the TimeLog and Uniconta simulators from the state the last run left ({state}; "
+                  f"`make clean` starts afresh)")
+        else:
+            print(f"• starting the TimeLog and Uniconta simulators with generated data (size {args.size}, "
+                  f"seed {args.seed})")
+        fixture = state if state.exists() else None
+        timelog = stack.enter_context(simulator("simulators.timelog", free_port(), args.size, args.seed, logs, fixture))
+        uniconta = stack.enter_context(simulator("simulators.uniconta", free_port(), args.size, args.seed, logs,
+                                                 fixture))
+        env = airflow_env(timelog, uniconta, out)
+        env["TLSYNC_SETTINGS"] = str(settings_file)
+        for key in ("AIRFLOW_CONN_TIMELOG_DEFAULT", "AIRFLOW_CONN_UNICONTA_DEFAULT"):
+            os.environ[key] = env[key]          # the linking commands below write through the same connections
+        pairs = pipeline.entity_pairs(env["AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS"])
+        log = logs / "airflow.log"
+        try:
+            print(f"• preparing the Airflow home (SQLite) in {env['AIRFLOW_HOME']}")
+            airflow(env, "db", "migrate", log=log)
+            airflow(env, "pools", "set", "timelog_api", "4", "Concurrent calls to TimeLog's APIs", log=log)
+            airflow(env, "pools", "set", "uniconta_api", "2", "Concurrent calls to Uniconta (5,000/user/day)", log=log)
+            logical = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+            print(f"• airflow dags test tlsync_nightly_sync {logical}")
+            airflow(env, "dags", "test", "tlsync_nightly_sync", logical, log=log)
+            print()
+            print(report.after_run(config.staging_engine()))
+
+            write_back_started = time.monotonic()
+            demo_setup(settings_file, DEMO_LEGAL_ENTITY)
+            logical = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+            print(f"\n• airflow dags test tlsync_transfer {logical}   (the write-back, docs/transfer.md)\n")
+            transfer_started = time.monotonic()
+            airflow(env, "dags", "test", "tlsync_transfer", logical, log=log)
+            transfer_seconds = time.monotonic() - transfer_started
+            print(transfer_summary(env))
+            post_new_drafts(uniconta, pairs, DEMO_LEGAL_ENTITY)
+            next_night(env, pairs)
+            print(f"\n  (set-up, transfer and the next night took {time.monotonic() - write_back_started:.0f} s, "
+                  f"of which `airflow dags test tlsync_transfer` {transfer_seconds:.0f} s)")
+        finally:
+            save_state(timelog, uniconta, state)
+
     from tlsync.reconcile.flow import demo_reports  # noqa: E402  (issue 7: the finance report, rule U3)
 
     print("\n• the finance report (invoice reconciliation, rule U3):\n")
@@ -127,6 +291,8 @@ def main() -> None:
     print(f"  staging database   {make_url(config.staging_url()).render_as_string(hide_password=True)}")
     print(f"  landing files      {out / 'landing'}")
     print(f"  finance reports    {out / 'reports'}  (HTML, Excel, CSV; how to read them: docs/reconciliation.md)")
+    print(f"  demo settings      {settings_file}  (legal entity 1 set up by the scripted demo steps)")
+    print(f"  simulator state    {state}  (the next run starts from it)")
     print(f"  Airflow + DAG log  {log}")
     print(f"  simulator logs     {logs}")
 

@@ -91,3 +91,7 @@ def test_transfer_runs_on_staged_data_in_dependency_order(bag):
         assert before in tasks[after].upstream_task_ids, f"{after} must wait for {before}"
         assert tasks[after].trigger_rule == "all_success", "a failed step holds back the later ones"
     assert tasks["legal_entity.invoices"].pool == "uniconta_api"
+    summary = tasks["summary"]
+    assert "legal_entity.expenses" in summary.upstream_task_ids and "entity_pairs" in summary.upstream_task_ids
+    assert summary.trigger_rule == "all_done" and summary.retries == 0, \
+        "the summary reports failed steps too (and then fails the run itself)"

@@ -10,14 +10,18 @@ Airflow task (``dags/transfer.py``): a failed expense import does not hold back 
 only the step that failed.
 
 The settings of a legal entity come from :func:`load_settings` — the administrator's settings file
-(``TLSYNC_SETTINGS``), else the Airflow Variable ``tlsync_settings``. A legal entity without settings is skipped
-with a message: nothing is written for it until an administrator has set it up (rule S8).
+(``TLSYNC_SETTINGS``, default ``config/integration.yaml``), else the Airflow Variable
+``tlsync_integration_settings`` (the same document as JSON). A legal entity without settings is skipped with a
+message: nothing is written for it until an administrator has set it up (rule S8).
+
+:func:`format_summary` turns the steps' results of a run into the table the DAG's ``summary`` task returns and
+``make run`` prints; ``docs/transfer.md`` describes the whole write-back.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -133,13 +137,58 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
     return _jsonable(result)
 
 
+def _counts(result: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.items()
+                     if isinstance(v, int) and v and not isinstance(v, bool))
+
+
 def summarise(result: Mapping[str, Any]) -> str:
     """One line for the log and the run summary: the non-zero counts, then any refusal or stop reason."""
     if result.get("skipped"):
         return f"skipped: {result['skipped']}"
-    counts = ", ".join(f"{k} {v}" for k, v in result.items() if isinstance(v, int) and v and not isinstance(v, bool))
     notes = [*result.get("refused", []), *([result["stopped"]] if result.get("stopped") else [])]
-    return "; ".join([counts or "nothing to write", *notes])
+    return "; ".join([_counts(result) or "nothing to write", *notes])
+
+
+def _reasons(failures: Any) -> list[str]:
+    if isinstance(failures, Mapping):
+        return [str(v) for v in failures.values()]
+    if isinstance(failures, (list, tuple)):
+        return [str(v) for v in failures]
+    return []
+
+
+def format_summary(run_id: str, results: Sequence[tuple[Mapping[str, Any], Mapping[str, Mapping[str, Any] | None]]],
+                   *, reasons_shown: int = 3) -> str:
+    """The write-back of one run as text: per legal entity ↔ company, one line per step with its non-zero counts,
+    then the S8 refusals (rule S8), notes, why the run stopped early, and the first ``reasons_shown`` reasons of
+    the records that could not be written (all of them are in the sync ledger).
+
+    ``results``: ``[(pair, {step: result or None})]`` — ``None`` = the step did not finish (it failed, or a failed
+    earlier step held it back)."""
+    lines = [f"Write-back summary ({run_id}):"]
+    for pair, steps in results:
+        lines.append(f"legal entity {pair['legal_entity_id']} → Uniconta company {pair['company_id']}")
+        for step in STEPS:
+            result = steps.get(step)
+            if result is None:
+                lines.append(f"  {step:<10} did not finish: it failed, or a failed earlier step held it back "
+                             f"(see the task's log; the next run catches up)")
+                continue
+            if result.get("skipped"):
+                lines.append(f"  {step:<10} skipped: {result['skipped']}")
+                continue
+            lines.append(f"  {step:<10} {_counts(result) or 'nothing to write'}")
+            lines += [f"  {'':<10} refused: {why}" for why in result.get("refused") or []]
+            if result.get("stopped"):
+                lines.append(f"  {'':<10} stopped: {result['stopped']}")
+            lines += [f"  {'':<10} note: {m}" for m in result.get("messages") or [] if isinstance(m, str)]
+            reasons = _reasons(result.get("failures"))
+            lines += [f"  {'':<10} not written: {why}" for why in reasons[:reasons_shown]]
+            if len(reasons) > reasons_shown:
+                lines.append(f"  {'':<10} … and {len(reasons) - reasons_shown} more (every reason is in the sync "
+                             f"ledger, state failed)")
+    return "\n".join(lines)
 
 
 def _jsonable(value: Any) -> Any:
