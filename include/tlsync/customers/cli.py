@@ -14,9 +14,9 @@ ledger), 2 = usage or configuration error.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 
-from tlsync.settings.store import SettingsError, load, settings_path
+from tlsync import cli_common
 
 LABELS = (
     ("linked", "linked customers"),
@@ -35,8 +35,7 @@ LABELS = (
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tlsync.customers", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--file", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
-    p.add_argument("--staging-url", help="staging database URL (default: $TLSYNC_STAGING_URL or the embedded one)")
+    cli_common.add_setup_arguments(p, legal_entity=False, timelog_conn=False)
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("sync", help="synchronise the linked customers of one legal entity (rules T1, U1)")
     s.add_argument("--legal-entity", type=int, required=True, metavar="N", help="TimeLog legal entity id (rule S2)")
@@ -48,23 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from tlsync import connections
     from tlsync.ledger import Ledger
-    from tlsync.sync import config
 
     from .nightly import sync_customers
 
     try:
-        le = load(args.file or settings_path()).entity(args.legal_entity)
+        le = cli_common.legal_entity(args.file, args.legal_entity)
         if not le.uniconta_connection_id or le.uniconta_company_id is None:
-            raise LookupError(f"{le.label}: no Uniconta connection/company chosen (rule S1)")
+            raise cli_common.SetupError(f"{le.label}: no Uniconta connection/company chosen (rule S1)")
         timelog = connections.connection_fields(le.timelog_connection_id)
         uniconta = connections.connection_fields(le.uniconta_connection_id)
-    except SettingsError as exc:
-        print("\n".join(exc.problems))
-        return 2
-    except (KeyError, LookupError, connections.ConnectionSettingError) as exc:
-        print(str(exc).strip("'\""))
-        return 2
-    engine = config.staging_engine(args.staging_url)
+    except (cli_common.SetupError, connections.ConnectionSettingError) as exc:
+        return cli_common.setup_failed(exc, file=sys.stdout)
+    engine = cli_common.staging(args.staging_url)
     ledger = Ledger(engine, actor="tlsync.customers cli")
     with connections.uniconta_client(company_id=le.uniconta_company_id, **uniconta) as uc, \
             connections.timelog_source(**timelog) as tl:

@@ -23,10 +23,9 @@ import argparse
 import os
 import sys
 from datetime import date
-from pathlib import Path
 
+from tlsync import cli_common
 from tlsync.ledger import Ledger
-from tlsync.settings import SettingsError, load, settings_path
 from tlsync.settings.models import LegalEntitySettings
 
 from .decisions import apply_decisions
@@ -38,12 +37,7 @@ from .report import WAITING, imported_expenses, waiting
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tlsync.expenses", description=__doc__.split("\n\n")[0],
                                 epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--file", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
-    p.add_argument("--staging-url", help="staging database URL (default: $TLSYNC_STAGING_URL)")
-    p.add_argument("--legal-entity", type=int, metavar="N",
-                   help="TimeLog legal entity (needed when the settings have several)")
-    p.add_argument("--timelog-conn", metavar="ID", help="Airflow Connection id of TimeLog (default: the legal "
-                                                        "entity's timelog_connection_id)")
+    cli_common.add_setup_arguments(p)
     sub = p.add_subparsers(dest="command", required=True)
     ls = sub.add_parser("list", help="every posting the import has seen")
     ls.add_argument("--state", help="only this state (done, review, failed, ignored, pending, in_flight)")
@@ -51,22 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     im = sub.add_parser("import", help="import the staged supplier postings")
     im.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="only postings dated from then")
     im.add_argument("--dry-run", action="store_true", help="list what would happen, write nothing")
-    ex = sub.add_parser("export", help="write the review list (.xlsx)")
-    ex.add_argument("--out", type=Path, required=True)
-    de = sub.add_parser("import-decisions", help="apply the Decision column of a review sheet")
-    de.add_argument("path", type=Path)
-    de.add_argument("--dry-run", action="store_true", help="check the file and list what would happen")
+    cli_common.add_review_commands(sub, export_help="write the review list (.xlsx)",
+                                   dry_run_help="check the file and list what would happen")
     return p
-
-
-def _entity(args) -> LegalEntitySettings:
-    settings = load(args.file or settings_path())
-    if args.legal_entity is not None:
-        return settings.entity(args.legal_entity)
-    if len(settings.legal_entities) != 1:
-        known = ", ".join(str(k) for k in sorted(settings.legal_entities)) or "none"
-        raise KeyError(f"the settings have several legal entities ({known}); choose one with --legal-entity N")
-    return next(iter(settings.legal_entities.values()))
 
 
 def _money(value) -> str:
@@ -95,17 +76,9 @@ def _report(result: RunResult, le: LegalEntitySettings, dry_run: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        le = _entity(args)
-    except SettingsError as exc:
-        for p in exc.problems:
-            print(p, file=sys.stderr)
-        return 2
-    except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return 2
-    from tlsync.sync.config import staging_engine, staging_url
-
-    engine = staging_engine(args.staging_url or staging_url())
+        le, engine = cli_common.entity_and_staging(args)
+    except cli_common.SetupError as exc:
+        return cli_common.setup_failed(exc)
     if args.command == "list":
         rows = imported_expenses(engine, le.legal_entity_id, states=[args.state] if args.state else None)
         _print_rows(rows, with_reason=False)
@@ -133,8 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         rest = connections.timelog_rest_client(
             connections.connection_fields(args.timelog_conn or le.timelog_connection_id, airflow=True))
     except connections.ConnectionSettingError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return 2
+        return cli_common.setup_failed(exc)
     actor = os.environ.get("USER") or "cli"
     with rest:
         imp = ExpenseImport(engine, le, rest, ledger=Ledger(engine, run_id=f"cli-{args.command}", actor=actor))

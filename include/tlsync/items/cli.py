@@ -23,11 +23,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-from tlsync import connections
+from tlsync import cli_common, connections
 from tlsync.connections import ConnectionSettingError
-from tlsync.settings import SettingsError, load, settings_path
 from tlsync.settings.models import LegalEntitySettings
 
 from .excel import DecisionFileError, export_items, read_decisions
@@ -37,12 +35,7 @@ from .products import ItemNumbers, ItemProblem, Write
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tlsync.items", description=__doc__.split("\n\n")[0].replace("``", ""),
                                 epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--file", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
-    p.add_argument("--staging-url", help="staging database URL (default: $TLSYNC_STAGING_URL)")
-    p.add_argument("--legal-entity", type=int, metavar="N",
-                   help="TimeLog legal entity (needed when the settings have several)")
-    p.add_argument("--timelog-conn", metavar="ID", help="Airflow Connection id of TimeLog (default: the legal "
-                                                        "entity's timelog_connection_id)")
+    cli_common.add_setup_arguments(p)
     sub = p.add_subparsers(dest="command", required=True)
     ls = sub.add_parser("list", help="Uniconta items and their TimeLog product state")
     ls.add_argument("--all", action="store_true", help="include items blocked in Uniconta")
@@ -50,24 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=f"{what}")
         s.add_argument("items", nargs="+", metavar="ITEM")
         s.add_argument("--dry-run", action="store_true", help="list the writes, make none")
-    ex = sub.add_parser("export", help="write the review sheet (.xlsx)")
-    ex.add_argument("--out", type=Path, required=True)
-    im = sub.add_parser("import-decisions", help="apply the Decision column of a review sheet")
-    im.add_argument("path", type=Path)
-    im.add_argument("--dry-run", action="store_true", help="check the file and list the writes, make none")
+    cli_common.add_review_commands(sub, export_help="write the review sheet (.xlsx)",
+                                   dry_run_help="check the file and list the writes, make none")
     sy = sub.add_parser("sync", help="follow Uniconta's renames and blocks")
     sy.add_argument("--dry-run", action="store_true", help="list the writes, make none")
     return p
-
-
-def _entity(args) -> LegalEntitySettings:
-    settings = load(args.file or settings_path())
-    if args.legal_entity is not None:
-        return settings.entity(args.legal_entity)
-    if len(settings.legal_entities) != 1:
-        known = ", ".join(str(k) for k in sorted(settings.legal_entities)) or "none"
-        raise KeyError(f"the settings have several legal entities ({known}); choose one with --legal-entity N")
-    return next(iter(settings.legal_entities.values()))
 
 
 def _print_writes(writes: list[Write], dry_run: bool) -> None:
@@ -96,17 +76,9 @@ def _apply(numbers: ItemNumbers, writes: list[Write], dry_run: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        le = _entity(args)
-    except SettingsError as exc:
-        for p in exc.problems:
-            print(p, file=sys.stderr)
-        return 2
-    except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return 2
-    from tlsync.sync.config import staging_engine, staging_url
-
-    engine = staging_engine(args.staging_url or staging_url())
+        le, engine = cli_common.entity_and_staging(args)
+    except cli_common.SetupError as exc:
+        return cli_common.setup_failed(exc)
     try:
         rest = connections.timelog_rest_client(
             connections.connection_fields(args.timelog_conn or le.timelog_connection_id, airflow=True))

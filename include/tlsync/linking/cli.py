@@ -28,8 +28,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
+from tlsync import cli_common
+from tlsync.cli_common import SetupError
 from tlsync.clients.errors import SyncAPIError
 from tlsync.connections import ConnectionSettingError
 from tlsync.ledger import LedgerConflict
@@ -40,10 +40,6 @@ from .gate import VIEW_LABELS, transfer_blockers, view_counts
 from .numbers import number_advice
 from .review import render_html, render_json, render_text, view_page
 from .targets import Targets
-
-
-class UsageError(Exception):
-    """A setup problem (settings, legal entity, database): exit code 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,28 +96,16 @@ def _parser() -> argparse.ArgumentParser:
 
 class _Context:
     def __init__(self, args: argparse.Namespace) -> None:
-        from tlsync import settings as settings_mod
-        from tlsync.sync import config
-
-        try:
-            self.settings = settings_mod.load(args.settings)
-        except settings_mod.SettingsError as exc:
-            raise UsageError("\n".join(exc.problems)) from None
-        self.engine = create_engine(args.db or config.staging_url())
-        from tlsync.staging.tables import create_all
-
-        create_all(self.engine)
+        self.settings = cli_common.load_settings(args.settings)
+        self.engine = cli_common.staging(args.db)
         import getpass
 
         self.actor = args.actor or getpass.getuser()
 
     def entity(self, legal_entity_id: int):
-        try:
-            le = self.settings.entity(legal_entity_id)
-        except KeyError as exc:
-            raise UsageError(str(exc.args[0])) from None
+        le = cli_common.choose_entity(self.settings, legal_entity_id)
         if le.uniconta_company_id is None:
-            raise UsageError(f"{le.label}: no Uniconta company chosen yet (rule S1); set it with "
+            raise SetupError(f"{le.label}: no Uniconta company chosen yet (rule S1); set it with "
                              f"`python -m tlsync.settings`")
         return le
 
@@ -180,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         try:
             page = view_page(ctx.engine, le.legal_entity_id, company, args.view, args.page)
         except ValueError as exc:
-            raise UsageError(str(exc)) from None
+            raise SetupError(str(exc)) from None
         text = {"text": render_text, "json": render_json, "html": render_html}[args.format](page)
         if args.out:
             args.out.write_text(text + "\n", encoding="utf-8")
@@ -246,6 +230,5 @@ def main(argv: list[str] | None = None) -> int:
     except (LinkError, LedgerConflict, SyncAPIError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
-    except (UsageError, ConnectionSettingError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except (SetupError, ConnectionSettingError) as exc:
+        return cli_common.setup_failed(exc, prefix="error: ")

@@ -1,0 +1,103 @@
+"""What the administrators' commands (``python -m tlsync.items``, ``.expenses``, ``.customers``, ``.linking`` …)
+do before their own work: read the integration's settings file, pick the TimeLog legal entity (rules S1/S2),
+open the staging database — and stop with exit code 2 and one line per problem when any of that is not usable.
+
+    try:
+        le, engine = cli_common.entity_and_staging(args)      # --file, --legal-entity, --staging-url
+    except cli_common.SetupError as exc:
+        return cli_common.setup_failed(exc)
+
+No message here ever holds a secret: settings hold none, and Connections are read by
+:func:`tlsync.connections.connection_fields`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tlsync.settings.models import IntegrationSettings, LegalEntitySettings
+
+EXIT_SETUP = 2
+
+
+class SetupError(Exception):
+    """The settings, the legal entity, the staging database or a Connection is not usable: exit code 2. The
+    message may have several lines (one per problem in the settings file)."""
+
+
+def add_setup_arguments(parser: argparse.ArgumentParser, *, legal_entity: bool = True,
+                        timelog_conn: bool = True) -> None:
+    """``--file``, ``--staging-url`` and (optionally) ``--legal-entity``, ``--timelog-conn`` on ``parser``."""
+    parser.add_argument("--file", type=Path,
+                        help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
+    parser.add_argument("--staging-url", help="staging database URL (default: $TLSYNC_STAGING_URL, else the "
+                                                   "embedded SQLite database)")
+    if legal_entity:
+        parser.add_argument("--legal-entity", type=int, metavar="N",
+                            help="TimeLog legal entity (needed when the settings have several)")
+    if timelog_conn:
+        parser.add_argument("--timelog-conn", metavar="ID", help="Airflow Connection id of TimeLog (default: the "
+                                                                 "legal entity's timelog_connection_id)")
+
+
+def add_review_commands(sub: argparse._SubParsersAction, *, export_help: str, dry_run_help: str) -> None:
+    """The Excel round trip of a review: ``export --out FILE.xlsx`` and ``import-decisions FILE.xlsx [--dry-run]``
+    (a file with any bad row is refused as a whole, see :mod:`tlsync.excel`)."""
+    ex = sub.add_parser("export", help=export_help)
+    ex.add_argument("--out", type=Path, required=True)
+    im = sub.add_parser("import-decisions", help="apply the Decision column of a review sheet")
+    im.add_argument("path", type=Path)
+    im.add_argument("--dry-run", action="store_true", help=dry_run_help)
+
+
+def load_settings(path: str | Path | None) -> IntegrationSettings:
+    """The settings file (``path``, else ``$TLSYNC_SETTINGS`` or ``config/integration.yaml``), validated."""
+    from tlsync.settings import SettingsError, load, settings_path
+
+    try:
+        return load(path or settings_path())
+    except SettingsError as exc:
+        raise SetupError("\n".join(exc.problems)) from None
+
+
+def choose_entity(settings: IntegrationSettings, legal_entity_id: int | None) -> LegalEntitySettings:
+    """Legal entity ``legal_entity_id`` of the settings; when none is given, the only one there is."""
+    if legal_entity_id is not None:
+        try:
+            return settings.entity(legal_entity_id)
+        except KeyError as exc:
+            raise SetupError(str(exc.args[0])) from None
+    if len(settings.legal_entities) != 1:
+        known = ", ".join(str(k) for k in sorted(settings.legal_entities)) or "none"
+        raise SetupError(f"the settings have several legal entities ({known}); choose one with --legal-entity N")
+    return next(iter(settings.legal_entities.values()))
+
+
+def legal_entity(path: str | Path | None, legal_entity_id: int | None) -> LegalEntitySettings:
+    """:func:`load_settings` then :func:`choose_entity`."""
+    return choose_entity(load_settings(path), legal_entity_id)
+
+
+def staging(url: str | None) -> Engine:
+    """The staging database (``url``, else ``$TLSYNC_STAGING_URL`` or the embedded SQLite), tables created."""
+    from tlsync.sync.config import staging_engine, staging_url
+
+    return staging_engine(url or staging_url())
+
+
+def entity_and_staging(args: argparse.Namespace) -> tuple[LegalEntitySettings, Engine]:
+    """The legal entity and the staging engine from the options of :func:`add_setup_arguments`."""
+    le = legal_entity(args.file, getattr(args, "legal_entity", None))
+    return le, staging(args.staging_url)
+
+
+def setup_failed(exc: BaseException, *, file: TextIO | None = None, prefix: str = "") -> int:
+    """Print the problem (to stderr unless ``file`` is given) and return :data:`EXIT_SETUP`."""
+    print(f"{prefix}{exc}", file=file or sys.stderr)
+    return EXIT_SETUP
