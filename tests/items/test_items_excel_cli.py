@@ -10,7 +10,8 @@ import json
 import pytest
 from openpyxl import load_workbook
 from tlsync.items.cli import main
-from tlsync.items.excel import COLUMNS, DecisionFileError, export_items, read_decisions, safe_text
+from tlsync.excel import neutralise
+from tlsync.items.excel import COLUMNS, DecisionFileError, export_items, read_decisions
 from tlsync.items.products import ItemNumbers, ItemStatus
 
 
@@ -48,8 +49,8 @@ def test_export_is_a_usable_review_sheet(world, tmp_path):
 
 
 def test_formula_injection_is_neutralised_and_read_back(tmp_path, world):
-    assert safe_text("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and safe_text("-5") == "'-5"
-    assert safe_text("KONS-SR") == "KONS-SR"
+    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and neutralise("-5") == "'-5"
+    assert neutralise("KONS-SR") == "KONS-SR"
     path = export_items([ItemStatus("=CMD", "@evil", False, None, None, None)], tmp_path / "evil.xlsx")
     ws = load_workbook(path).active
     assert ws["A2"].value == "'=CMD" and ws["B2"].value == "'@evil" and ws["A2"].data_type == "s"

@@ -150,7 +150,7 @@ def test_a_file_with_errors_is_refused_whole_with_one_line_per_problem(engine, t
         assert conn.execute(select(func.count()).select_from(customer_links)).scalar_one() == links_before
         assert conn.execute(select(func.count()).select_from(ledger_events)).scalar_one() == events_before, \
             "nothing applied"
-    with pytest.raises(DecisionFileError, match="refused, nothing applied — 6 problem"):
+    with pytest.raises(DecisionFileError, match=r"refused, nothing applied \(6 problem"):
         raise DecisionFileError(str(path), found.problems)
 
 

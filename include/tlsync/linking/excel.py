@@ -10,9 +10,9 @@ did not suggest.
 decisions for one debtor, a customer already linked or chosen twice, an unknown customer …) refuses the **whole
 file** with one line per problem (sheet, row number, what is wrong), and nothing is applied.
 
-Formula injection: a text cell starting with ``= + - @`` (or tab/CR) is written with a leading ``'`` so Excel
-shows it as text; a text starting with ``'`` gets one too, so :func:`restore` is the exact inverse and every name
-comes back unchanged.
+Formula injection: text cells are written through :func:`tlsync.excel.neutralise` (a leading ``'`` before
+``= + - @``, tab/CR and ``'``), and :func:`~tlsync.excel.restore` is its exact inverse, so every name comes back
+unchanged.
 """
 
 from __future__ import annotations
@@ -23,11 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import Engine
+
+from tlsync.excel import (
+    TEXT_FORMAT,
+    DecisionFileError,
+    choice_list,
+    column_formats,
+    freeze_and_filter,
+    header_names,
+    neutralise,
+    restore,
+    save,
+    write_header,
+)
 
 from . import store
 from .actions import ACTIONS, Decision
@@ -40,25 +49,9 @@ COLUMNS = ("id", "view", "debtor account", "debtor name", "debtor CVR", "debtor 
            "customer id", "customer no", "customer name", "customer CVR", "score", "reasons", "decision")
 WIDTHS = {"id": 14, "view": 10, "debtor account": 14, "debtor name": 36, "customer name": 36, "reasons": 40,
           "decision": 16}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 
-
-def neutralise(value: Any) -> Any:
-    """A text Excel must show as text, never evaluate (``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``). Control
-    characters an .xlsx file cannot hold (e.g. ``\x07``) are shown as ``\ufffd`` — the only change a value can
-    undergo, and only in the workbook."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        if value.startswith(_FORMULA_START):
-            return "'" + value
-    return value
-
-
-def restore(value: Any) -> Any:
-    """The inverse of :func:`neutralise`."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r'":
-        return value[1:]
-    return value
+__all__ = ["ABOUT", "COLUMNS", "SHEETS", "DecisionFile", "DecisionFileError", "export_views", "neutralise",
+           "read_decisions", "restore"]
 
 
 def _row_id(account: str, rank: int) -> str:
@@ -88,10 +81,7 @@ def export_views(engine: Engine, legal_entity_id: int, company_id: int, path: st
     text_cols = {COLUMNS.index(c) + 1 for c in COLUMNS if c not in ("rank", "score")}
     for view in VIEWS:
         ws = wb.create_sheet(SHEETS[view])
-        ws.append(list(COLUMNS))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        write_header(ws, COLUMNS, [WIDTHS.get(name, 13) for name in COLUMNS])
         n = 0
         for row in view_rows(engine, company_id, view):
             for cand in row.candidates or [None]:
@@ -103,22 +93,12 @@ def export_views(engine: Engine, legal_entity_id: int, company_id: int, path: st
                           ", ".join(cand.reasons) if cand else None, None]
                 ws.append([neutralise(v) for v in values])
                 n += 1
-        for col in text_cols:
-            for cells in ws.iter_cols(min_col=col, max_col=col, min_row=2, max_row=n + 1):
-                for cell in cells:
-                    cell.number_format = "@"
-        for i, name in enumerate(COLUMNS, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 13)
-        dcol = get_column_letter(COLUMNS.index("decision") + 1)
-        validation = DataValidation(type="list", formula1='"' + ",".join(ACTIONS) + '"', allow_blank=True,
-                                    showErrorMessage=True, errorTitle="Unknown decision",
-                                    error="Choose one of: " + ", ".join(ACTIONS))
-        ws.add_data_validation(validation)
-        validation.add(f"{dcol}2:{dcol}{max(n + 1, 2) + 1000}")
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{n + 1}"
+        column_formats(ws, {col: TEXT_FORMAT for col in text_cols}, last_row=n + 1)
+        choice_list(ws, COLUMNS.index("decision") + 1, ACTIONS, last_row=max(n + 1, 2) + 1000, allow_blank=True,
+                    title="Unknown decision", error="Choose one of: " + ", ".join(ACTIONS))
+        freeze_and_filter(ws, len(COLUMNS), n + 1)
         counts[view] = n
-    wb.save(path)
+    save(wb, path)
     return counts
 
 
@@ -133,14 +113,6 @@ class DecisionFile:
     decisions: list[Decision] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     rows_read: int = 0
-
-
-class DecisionFileError(ValueError):
-    """The file was refused as a whole; ``problems`` has one line per problem."""
-
-    def __init__(self, path: str, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(f"{path}: refused, nothing applied — {len(problems)} problem(s):\n" + "\n".join(problems))
 
 
 def _text(value: Any) -> str | None:
@@ -180,7 +152,7 @@ def read_decisions(engine: Engine, path: str | Path, legal_entity_id: int, compa
             header = None
             for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
                 if header is None:
-                    header = [str(v).strip() if v is not None else "" for v in values]
+                    header = header_names(values)
                     missing = [c for c in ("id", "customer id", "decision") if c not in header]
                     if missing:
                         out.problems.append(f"{title}: the header lacks column(s) {', '.join(missing)}")

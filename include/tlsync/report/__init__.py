@@ -5,7 +5,7 @@
 controller (summary first, plots, searchable/sortable tables; opens offline), the workbook for finance (sheets
 Summary, Matched, Differences, Missing in Uniconta, Missing in TimeLog, Expenses imported, Quarantine; typed cells,
 frozen header, filters), the CSV files for machines. User-supplied text is escaped in HTML and neutralised against
-formula injection in Excel and CSV (:mod:`.safe`).
+formula injection in Excel and CSV (:func:`tlsync.excel.neutralise`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlsync.excel import neutralise
 from tlsync.reconcile.model import CATEGORIES, LABELS, Reconciliation
 
 from .csv_out import write_csv
 from .excel import write_workbook
 from .html import write_html
-from .safe import neutralise
 from .tables import headline, sheets
 
 __all__ = ["ReportFiles", "write_report", "headline", "sheets", "neutralise", "format_headline"]

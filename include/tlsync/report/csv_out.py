@@ -9,7 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .safe import neutralise
+from tlsync.excel import neutralise
+
 from .tables import MONEY, Sheet
 
 Q2 = Decimal("0.01")

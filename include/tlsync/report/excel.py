@@ -15,14 +15,11 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from .safe import neutralise
+from tlsync.excel import DATE_FORMAT, DATETIME_FORMAT, MONEY_FORMAT, freeze_and_filter, neutralise, write_header
+
 from .tables import INT, MONEY, NUMBER, Sheet
 
-MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 
@@ -53,17 +50,12 @@ def _put(ws, row: int, col: int, value: Any, kind: str | None = None):
 
 
 def _table(ws, sheet: Sheet) -> None:
-    for j, col in enumerate(sheet.columns, start=1):
-        c = ws.cell(row=1, column=j, value=col.header)
-        c.font, c.fill = HEADER_FONT, HEADER_FILL
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(j)].width = col.width
+    write_header(ws, [col.header for col in sheet.columns], [col.width for col in sheet.columns], font=HEADER_FONT,
+                 fill=HEADER_FILL, alignment=Alignment(wrap_text=True, vertical="top"))
     for i, values in enumerate(sheet.values(), start=2):
         for j, (v, col) in enumerate(zip(values, sheet.columns), start=1):
             _put(ws, i, j, v, col.kind)
-    ws.freeze_panes = "A2"
-    last = get_column_letter(len(sheet.columns))
-    ws.auto_filter.ref = f"A1:{last}{max(1, len(sheet.rows)) + 1}"
+    freeze_and_filter(ws, len(sheet.columns), max(1, len(sheet.rows)) + 1)
 
 
 def write_workbook(sheets: list[Sheet], path: Path) -> Path:
