@@ -112,13 +112,6 @@ def airflow(env: dict[str, str], *args: str, log: Path) -> None:
         raise SystemExit(f"`airflow {' '.join(args)}` failed (exit {rc}); last lines of {log}:\n{tail}")
 
 
-def connection_fields(env: dict[str, str], name: str) -> dict:
-    """An ``AIRFLOW_CONN_*`` JSON connection as the fields ``tlsync.connections`` takes (as the DAG's hooks do)."""
-    conn = json.loads(env[f"AIRFLOW_CONN_{name.upper()}"])
-    return {"conn_id": name, "host": conn.get("host"), "login": conn.get("login"), "password": conn.get("password"),
-            "extra": conn.get("extra") or {}}
-
-
 def linking(settings_file: Path, *argv: str, head: int = 3, tail: int = 2) -> str:
     """Run ``python -m tlsync.linking`` (in-process: the same ``main``) and show the command and its output."""
     from tlsync.linking.cli import main as linking_main
@@ -211,14 +204,13 @@ def post_new_drafts(uniconta_url: str, pairs: list[dict], legal_entity_id: int) 
           + (f", {len(answer['skipped'])} refused by Uniconta" if answer.get("skipped") else ""))
 
 
-def next_night(env: dict[str, str], pairs: list[dict]) -> None:
+def next_night(pairs: list[dict]) -> None:
     """The next night's sync, in-process (``python -m tlsync.sync.local`` runs the DAG's steps without Airflow)."""
+    from tlsync.connections import connection_fields
     from tlsync.sync import config, runs
     from tlsync.sync.local import run_once
 
-    timelog = connection_fields(env, "timelog_default")
-    uniconta = connection_fields(env, "uniconta_default")
-    run_id = run_once(timelog, uniconta, pairs)
+    run_id = run_once(connection_fields("timelog_default"), connection_fields("uniconta_default"), pairs)
     staged = {r["entity"]: r["staged"] for r in runs.summary_rows(config.staging_engine(), run_id) if r["staged"]}
     text = ", ".join(f"{entity} {n:,}" for entity, n in staged.items()) or "nothing (nothing changed)"
     print(f"\n• the next night's sync (in-process, the same steps as the DAG: `python -m tlsync.sync.local`) "
@@ -277,7 +269,7 @@ def main() -> None:
             transfer_seconds = time.monotonic() - transfer_started
             print(transfer_summary(env))
             post_new_drafts(uniconta, pairs, DEMO_LEGAL_ENTITY)
-            next_night(env, pairs)
+            next_night(pairs)
             print(f"\n  (set-up, transfer and the next night took {time.monotonic() - write_back_started:.0f} s, "
                   f"of which `airflow dags test tlsync_transfer` {transfer_seconds:.0f} s)")
         finally:
