@@ -269,3 +269,33 @@ def test_write_back_end_to_end_through_the_simulators(sims, staging, calls, tmp_
     assert second["expenses"]["imported"] == 0
     assert ledger.counts(INVOICE_DOMAIN, LE) == states
     assert len(uniconta_company(sims)["DebtorOrderClient"]) == len(company["DebtorOrderClient"])
+
+    # the DAG's summary task renders these results (and make run prints it)
+    text = writeback.format_summary("transfer-1", [({"legal_entity_id": LE, "company_id": COMPANY}, first)])
+    assert f"  invoices   transferred {inv['transferred']:,}, failed {inv['failed']:,}" in text
+    assert f"  expenses   imported {first['expenses']['imported']:,}" in text
+    assert text.count("not written: ") == min(3, inv["failed"])
+
+
+def test_summary_names_refusals_unfinished_steps_and_the_first_reasons():
+    results = {"customers": {"linked": 2, "debtors_updated": 1, "failed": 0},
+               "items": {"written": 0, "failed": 0, "failures": []},
+               "projects": {"created": 0, "messages": ["legal entity 2 (company 10002): no project module (rule T3)"]},
+               "invoices": {"transferred": 0, "refused": ["legal entity 2 (company 10002): … not confirmed (rule S8)"],
+                            "stopped": None, "failures": {}},
+               "expenses": None}
+    text = writeback.format_summary("run-x", [({"legal_entity_id": 2, "company_id": 10002}, results)])
+    assert text.splitlines() == [
+        "Write-back summary (run-x):",
+        "legal entity 2 → Uniconta company 10002",
+        "  customers  linked 2, debtors updated 1",
+        "  items      nothing to write",
+        "  projects   nothing to write",
+        "             note: legal entity 2 (company 10002): no project module (rule T3)",
+        "  invoices   nothing to write",
+        "             refused: legal entity 2 (company 10002): … not confirmed (rule S8)",
+        "  expenses   did not finish: it failed, or a failed earlier step held it back (see the task's log; the next "
+        "run catches up)"]
+    many = {"transferred": 1, "failures": {str(i): f"reason {i} (rule I5)" for i in range(5)}}
+    lines = writeback.format_summary("r", [({"legal_entity_id": 1, "company_id": 10001}, {"invoices": many})])
+    assert lines.count("not written: reason") == 3 and "… and 2 more" in lines
