@@ -2,10 +2,11 @@
 do before their own work: read the integration's settings file, pick the TimeLog legal entity (rules S1/S2),
 open the staging database — and stop with exit code 2 and one line per problem when any of that is not usable.
 
-    try:
+    @cli_common.setup_errors_exit_2()
+    def main(argv: list[str] | None = None) -> int:
+        args = _parser().parse_args(argv)                      # cli_common.add_setup_arguments(parser)
         le, engine = cli_common.entity_and_staging(args)      # --file, --legal-entity, --staging-url
-    except cli_common.SetupError as exc:
-        return cli_common.setup_failed(exc)
+        ...
 
 No message here ever holds a secret: settings hold none, and Connections are read by
 :func:`tlsync.connections.connection_fields`.
@@ -14,9 +15,13 @@ No message here ever holds a secret: settings hold none, and Connections are rea
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+from tlsync.connections import ConnectionSettingError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -101,3 +106,19 @@ def setup_failed(exc: BaseException, *, file: TextIO | None = None, prefix: str 
     """Print the problem (to stderr unless ``file`` is given) and return :data:`EXIT_SETUP`."""
     print(f"{prefix}{exc}", file=file or sys.stderr)
     return EXIT_SETUP
+
+
+def setup_errors_exit_2(*, stdout: bool = False,
+                        prefix: str = "") -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Decorate a command's ``main``: a :class:`SetupError` or a
+    :class:`~tlsync.connections.ConnectionSettingError` raised in it is printed (stderr, or stdout with
+    ``stdout=True``; after ``prefix``) and the exit code is 2."""
+    def decorate(main: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(main)
+        def run(*args, **kwargs) -> int:
+            try:
+                return main(*args, **kwargs)
+            except (SetupError, ConnectionSettingError) as exc:
+                return setup_failed(exc, file=sys.stdout if stdout else None, prefix=prefix)
+        return run
+    return decorate

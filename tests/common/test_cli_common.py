@@ -72,3 +72,26 @@ def test_review_commands_export_and_import_decisions():
     assert args.command == "import-decisions" and args.path.name == "filled.xlsx" and args.dry_run
     with pytest.raises(SystemExit):
         p.parse_args(["export"])                                    # --out is required
+
+
+def test_setup_errors_anywhere_in_main_exit_2_on_the_chosen_stream(capsys):
+    from tlsync.connections import ConnectionSettingError
+
+    @cli_common.setup_errors_exit_2()
+    def main(argv=None) -> int:
+        if argv == ["conn"]:
+            raise ConnectionSettingError("Airflow Connection 'x': the field 'Site URL (host)' is empty")
+        if argv == ["boom"]:
+            raise RuntimeError("not a setup problem")
+        raise SetupError("legal entity 7 is not in the settings; configured: 1, 2")
+
+    assert main() == 2 and capsys.readouterr().err == "legal entity 7 is not in the settings; configured: 1, 2\n"
+    assert main(["conn"]) == 2 and "the field 'Site URL (host)' is empty" in capsys.readouterr().err
+    with pytest.raises(RuntimeError):
+        main(["boom"])                                              # anything else is not swallowed
+
+    @cli_common.setup_errors_exit_2(stdout=True, prefix="error: ")
+    def other() -> int:
+        raise SetupError("two\nlines")
+
+    assert other() == 2 and capsys.readouterr().out == "error: two\nlines\n"

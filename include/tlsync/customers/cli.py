@@ -14,7 +14,6 @@ ledger), 2 = usage or configuration error.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from tlsync import cli_common
 
@@ -43,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+@cli_common.setup_errors_exit_2(stdout=True)
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from tlsync import connections
@@ -50,14 +50,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from .nightly import sync_customers
 
-    try:
-        le = cli_common.legal_entity(args.file, args.legal_entity)
-        if not le.uniconta_connection_id or le.uniconta_company_id is None:
-            raise cli_common.SetupError(f"{le.label}: no Uniconta connection/company chosen (rule S1)")
-        timelog = connections.connection_fields(le.timelog_connection_id)
-        uniconta = connections.connection_fields(le.uniconta_connection_id)
-    except (cli_common.SetupError, connections.ConnectionSettingError) as exc:
-        return cli_common.setup_failed(exc, file=sys.stdout)
+    le = cli_common.legal_entity(args.file, args.legal_entity)
+    if not le.uniconta_connection_id or le.uniconta_company_id is None:
+        raise cli_common.SetupError(f"{le.label}: no Uniconta connection/company chosen (rule S1)")
+    timelog = connections.connection_fields(le.timelog_connection_id)
+    uniconta = connections.connection_fields(le.uniconta_connection_id)
     engine = cli_common.staging(args.staging_url)
     ledger = Ledger(engine, actor="tlsync.customers cli")
     with connections.uniconta_client(company_id=le.uniconta_company_id, **uniconta) as uc, \

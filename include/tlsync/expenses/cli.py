@@ -73,12 +73,10 @@ def _report(result: RunResult, le: LegalEntitySettings, dry_run: bool) -> int:
     return 1 if result.counts["failed"] else 0
 
 
+@cli_common.setup_errors_exit_2()
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        le, engine = cli_common.entity_and_staging(args)
-    except cli_common.SetupError as exc:
-        return cli_common.setup_failed(exc)
+    le, engine = cli_common.entity_and_staging(args)
     if args.command == "list":
         rows = imported_expenses(engine, le.legal_entity_id, states=[args.state] if args.state else None)
         _print_rows(rows, with_reason=False)
@@ -102,11 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from tlsync import connections
 
-    try:
-        rest = connections.timelog_rest_client(
-            connections.connection_fields(args.timelog_conn or le.timelog_connection_id, airflow=True))
-    except connections.ConnectionSettingError as exc:
-        return cli_common.setup_failed(exc)
+    rest = connections.timelog_rest_client(
+        connections.connection_fields(args.timelog_conn or le.timelog_connection_id, airflow=True))
     actor = os.environ.get("USER") or "cli"
     with rest:
         imp = ExpenseImport(engine, le, rest, ledger=Ledger(engine, run_id=f"cli-{args.command}", actor=actor))

@@ -25,7 +25,6 @@ import os
 import sys
 
 from tlsync import cli_common, connections
-from tlsync.connections import ConnectionSettingError
 from tlsync.settings.models import LegalEntitySettings
 
 from .excel import DecisionFileError, export_items, read_decisions
@@ -73,17 +72,15 @@ def _apply(numbers: ItemNumbers, writes: list[Write], dry_run: bool) -> int:
     return 0 if outcome.ok else 1
 
 
+@cli_common.setup_errors_exit_2()
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    le, engine = cli_common.entity_and_staging(args)
+    rest = connections.timelog_rest_client(
+        connections.connection_fields(args.timelog_conn or le.timelog_connection_id, airflow=True))
     try:
-        le, engine = cli_common.entity_and_staging(args)
-    except cli_common.SetupError as exc:
-        return cli_common.setup_failed(exc)
-    try:
-        rest = connections.timelog_rest_client(
-            connections.connection_fields(args.timelog_conn or le.timelog_connection_id, airflow=True))
         numbers = ItemNumbers(engine, le, rest, actor=os.environ.get("USER") or "cli")
-    except (ConnectionSettingError, ItemProblem) as exc:
+    except ItemProblem as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
     if not numbers.items:

@@ -31,7 +31,6 @@ from pathlib import Path
 from tlsync import cli_common
 from tlsync.cli_common import SetupError
 from tlsync.clients.errors import SyncAPIError
-from tlsync.connections import ConnectionSettingError
 from tlsync.ledger import LedgerConflict
 
 from .actions import Decision, LinkError, Linker, Outcome
@@ -220,6 +219,7 @@ def _run(args: argparse.Namespace) -> int:
     return code
 
 
+@cli_common.setup_errors_exit_2(prefix="error: ")
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -230,5 +230,3 @@ def main(argv: list[str] | None = None) -> int:
     except (LinkError, LedgerConflict, SyncAPIError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
-    except (SetupError, ConnectionSettingError) as exc:
-        return cli_common.setup_failed(exc, prefix="error: ")
