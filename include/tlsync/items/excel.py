@@ -94,25 +94,14 @@ def read_decisions(path: Path, numbers: ItemNumbers) -> Decisions:
                 shown = f"{raw_decision!r}" if decision else "empty"
                 problems.append(f"row {n}: item {item!r}: the decision is {shown}; choose activate, deactivate or keep")
                 continue
-            u = numbers.items.get(item)
-            if decision == "activate":
-                if u is None:
-                    problems.append(f"row {n}: item {item!r} does not exist in Uniconta company {numbers.le.tenant} "
-                                    f"(rule U2)")
-                    continue
-                if u.blocked:
-                    problems.append(f"row {n}: item {item!r} is blocked in Uniconta company {numbers.le.tenant}; it "
-                                    f"cannot be activated (rule U2)")
-                    continue
-                activate.append(item)
-            elif decision == "deactivate":
-                if u is None and item not in numbers.products:
-                    problems.append(f"row {n}: item {item!r} is neither a Uniconta item of company "
-                                    f"{numbers.le.tenant} nor a TimeLog product number (rule U2)")
-                    continue
-                deactivate.append(item)
-            else:
+            if decision == "keep":
                 keep += 1
+                continue
+            why = numbers.refusal(item, decision)
+            if why:
+                problems.append(f"row {n}: {why}")
+                continue
+            (activate if decision == "activate" else deactivate).append(item)
     if problems:
         raise DecisionFileError(path, problems)
     return Decisions(activate, deactivate, keep)

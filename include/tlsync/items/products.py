@@ -171,21 +171,32 @@ class ItemNumbers:
 
     # -- planning ------------------------------------------------------------------------------------------
 
+    def refusal(self, number: str, decision: str) -> str | None:
+        """Why item ``number`` cannot be activated (unknown in Uniconta or blocked there) or deactivated (known
+        nowhere), rule U2; ``None`` when it can."""
+        if decision == "activate":
+            u = self.items.get(number)
+            if u is None:
+                hint = f" (its number is now {self.renamed[number]!r})" if number in self.renamed else ""
+                return f"item {number!r} does not exist in Uniconta company {self.le.tenant}{hint} (rule U2)"
+            if u.blocked:
+                return (f"item {number!r} is blocked in Uniconta company {self.le.tenant}; a blocked item cannot be "
+                        f"activated in TimeLog (rule U2)")
+        elif decision == "deactivate" and number not in self.products and number not in self.items:
+            return (f"item {number!r} is neither a Uniconta item of company {self.le.tenant} nor a TimeLog product "
+                    f"number of legal entity {self.le.legal_entity_id} (rule U2)")
+        return None
+
     def plan_activate(self, numbers: Iterable[str]) -> list[Write]:
         """The writes that make each item an active product number; :class:`ItemProblem` (nothing planned) if any
         item is unknown in Uniconta or blocked there."""
         writes, problems = [], []
         for number in _unique(numbers):
-            u = self.items.get(number)
-            if u is None:
-                hint = f" (its number is now {self.renamed[number]!r})" if number in self.renamed else ""
-                problems.append(f"item {number!r} does not exist in Uniconta company {self.le.tenant}{hint} "
-                                f"(rule U2)")
+            why = self.refusal(number, "activate")
+            if why:
+                problems.append(why)
                 continue
-            if u.blocked:
-                problems.append(f"item {number!r} is blocked in Uniconta company {self.le.tenant}; a blocked item "
-                                f"cannot be activated in TimeLog (rule U2)")
-                continue
+            u = self.items[number]
             p = self.products.get(number)
             if p is None:
                 writes.append(Write("create", number, u.name, None, "chosen by the administrator"))
@@ -200,11 +211,12 @@ class ItemNumbers:
         inactive, need none; a number known nowhere is a problem)."""
         writes, problems = [], []
         for number in _unique(numbers):
+            why = self.refusal(number, "deactivate")
+            if why:
+                problems.append(why)
+                continue
             p = self.products.get(number)
             if p is None:
-                if number not in self.items:
-                    problems.append(f"item {number!r} is neither a Uniconta item of company {self.le.tenant} nor a "
-                                    f"TimeLog product number of legal entity {self.le.legal_entity_id} (rule U2)")
                 continue
             if p.is_active:
                 name = self.items[number].name if number in self.items else (p.product_name or number)
