@@ -97,6 +97,9 @@ def tlsync_transfer():
 
         from tlsync.sync import writeback
 
+        if pairs is None:
+            raise RuntimeError("entity_pairs failed (see its log): the legal entity ↔ company pairs are unknown, "
+                               "nothing was written")
         context = get_current_context()
         ti = context["ti"]
         results = [(pair, {step: ti.xcom_pull(task_ids=f"legal_entity.{step}", map_indexes=i, default=None)

@@ -101,6 +101,19 @@ def airflow_env(timelog_url: str, uniconta_url: str, out: Path) -> dict[str, str
     return env
 
 
+POOLS = {"timelog_api": {"slots": 4, "description": "Concurrent calls to TimeLog's APIs", "include_deferred": False},
+         "uniconta_api": {"slots": 2, "description": "Concurrent calls to Uniconta (5,000/user/day)",
+                          "include_deferred": False}}
+
+
+def pools_file(home: Path) -> Path:
+    """The DAGs' pools as a file for ``airflow pools import`` (one Airflow start-up instead of one per pool)."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "tlsync-pools.json"
+    path.write_text(json.dumps(POOLS, indent=2), encoding="utf-8")
+    return path
+
+
 def airflow(env: dict[str, str], *args: str, log: Path) -> None:
     bin_dir = Path(sys.executable).parent
     with log.open("a") as fh:
@@ -252,8 +265,7 @@ def main() -> None:
         try:
             print(f"• preparing the Airflow home (SQLite) in {env['AIRFLOW_HOME']}")
             airflow(env, "db", "migrate", log=log)
-            airflow(env, "pools", "set", "timelog_api", "4", "Concurrent calls to TimeLog's APIs", log=log)
-            airflow(env, "pools", "set", "uniconta_api", "2", "Concurrent calls to Uniconta (5,000/user/day)", log=log)
+            airflow(env, "pools", "import", str(pools_file(Path(env["AIRFLOW_HOME"]))), log=log)
             logical = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
             print(f"• airflow dags test tlsync_nightly_sync {logical}")
             airflow(env, "dags", "test", "tlsync_nightly_sync", logical, log=log)
