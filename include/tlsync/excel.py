@@ -13,14 +13,16 @@ auto-filter (:func:`freeze_and_filter`), a drop-down for a decision column (:fun
 :func:`save` (creates the folder).
 
 **Decision files are refused as a whole**: :func:`decision_rows` opens the file and gives its header and its
-non-blank rows; the caller collects one line per bad row and raises :class:`DecisionFileError` — nothing is
-applied when any row is bad.
+non-blank rows; :class:`DecisionChecks` runs the checks every row gets (no formula, a key, listed once, a known
+decision) and collects one line per problem; the caller adds its own and raises :class:`DecisionFileError` —
+nothing is applied when any row is bad.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,44 @@ def decision_rows(path: str | Path, sheet: str) -> Iterator[tuple[list[str], Ite
         yield header, data()
     finally:
         wb.close()
+
+
+@dataclass
+class DecisionChecks:
+    """The checks every row of a decision file gets, one problem line each (``row N: …``): no cell is a formula
+    (a value must be typed), the key is there (as written: :func:`restore`), it is listed once, and the decision
+    is one of ``choices`` (case and blanks ignored)."""
+
+    key: str                                   # the key's column header, e.g. "Item number"
+    key_label: str                             # how an empty key is named: "the {key_label} is empty"
+    choices: Sequence[str]
+    name: Callable[[str], str]                 # how a row's key is named in a problem, e.g. "item 'X'"
+    formula_label: Callable[[str], str] = str  # how a column is named when it holds a formula
+    decision: str = "Decision"
+    problems: list[str] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def row(self, n: int, cells: Mapping[str, Any]) -> tuple[str, str] | None:
+        """``(key, decision)`` of row ``n`` (``cells``: the checked columns by header), or ``None`` when a
+        problem was recorded."""
+        formulas = [c for c, v in cells.items() if isinstance(v, str) and v.startswith("=")]
+        if formulas:
+            self.problems.extend(f"row {n}: {self.formula_label(c)} is a formula ({str(cells[c])[:40]}); type the "
+                                 f"value itself" for c in formulas)
+            return None
+        raw_key, raw_decision = cells[self.key], cells[self.decision]
+        key = restore(str(raw_key).strip()) if raw_key is not None else ""
+        decision = str(raw_decision).strip().lower() if raw_decision is not None else ""
+        if not key:
+            self.problems.append(f"row {n}: the {self.key_label} is empty")
+            return None
+        if key in self.seen:
+            self.problems.append(f"row {n}: {self.name(key)} is listed twice (also in row {self.seen[key]})")
+            return None
+        self.seen[key] = n
+        if decision not in self.choices:
+            shown = repr(raw_decision) if decision else "empty"
+            self.problems.append(f"row {n}: {self.name(key)}: the decision is {shown}; choose "
+                                 f"{', '.join(self.choices[:-1])} or {self.choices[-1]}")
+            return None
+        return key, decision

@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 from tlsync.excel import (
     MONEY_FORMAT,
     TEXT_FORMAT,
+    DecisionChecks,
     DecisionFileError,
     choice_list,
     column_formats,
@@ -76,3 +77,20 @@ def test_a_file_that_is_no_workbook_is_refused_with_one_line(tmp_path):
             pass
     assert exc.value.problems == ["cannot read the file as an Excel workbook: BadZipFile"]
     assert str(exc.value).startswith(f"{bad}: refused, nothing applied (1 problem(s))")
+
+
+def test_decision_checks_give_one_line_per_bad_row_and_the_key_as_written():
+    check = DecisionChecks(key="Key", key_label="key", choices=("take", "leave", "wait"), name=lambda k: f"key {k!r}")
+    rows = {2: {"Key": neutralise("=A1"), "Decision": " Take "}, 3: {"Key": "B", "Decision": "=IF(1,\"take\")"},
+            4: {"Key": None, "Decision": "take"}, 5: {"Key": "=A1", "Decision": "wait"},
+            6: {"Key": "'=A1", "Decision": "leave"}, 7: {"Key": "C", "Decision": "maybe"},
+            8: {"Key": "D", "Decision": None}}
+    got = {n: check.row(n, cells) for n, cells in rows.items()}
+    assert got == {2: ("=A1", "take"), 3: None, 4: None, 5: None, 6: None, 7: None, 8: None}
+    assert check.problems == [
+        'row 3: Decision is a formula (=IF(1,"take")); type the value itself',
+        "row 4: the key is empty",
+        "row 5: Key is a formula (=A1); type the value itself",
+        "row 6: key '=A1' is listed twice (also in row 2)",
+        "row 7: key 'C': the decision is 'maybe'; choose take, leave or wait",
+        "row 8: key 'D': the decision is empty; choose take, leave or wait"]

@@ -21,6 +21,7 @@ from tlsync.excel import (
     DATE_FORMAT,
     MONEY_FORMAT,
     TEXT_FORMAT,
+    DecisionChecks,
     DecisionFileError,
     choice_list,
     column_formats,
@@ -95,29 +96,15 @@ def read_decisions(path: Path, waiting_keys: set[str], ref) -> list[Decision]:
             raise DecisionFileError(path, [f"row 1: the header lacks {', '.join(repr(m) for m in missing)} "
                                            f"(found: {', '.join(h for h in header if h) or 'nothing'})"])
         col = {name: header.index(name) for name in (KEY, TYPE, PROJECT, DECISION)}
-        problems: list[str] = []
+        check = DecisionChecks(key=KEY, key_label="posting key", choices=DECISIONS, name=lambda k: f"posting {k}")
+        problems = check.problems
         out: list[Decision] = []
-        seen: dict[str, int] = {}
         for n, cells in rows:
             values = {name: cells[i] for name, i in col.items()}
-            formulas = [name for name, v in values.items() if isinstance(v, str) and v.startswith("=")]
-            if formulas:
-                problems.extend(f"row {n}: {name} is a formula ({str(values[name])[:40]}); type the value itself"
-                                for name in formulas)
+            checked = check.row(n, values)
+            if checked is None:
                 continue
-            key = restore(str(values[KEY]).strip()) if values[KEY] is not None else ""
-            action = str(values[DECISION]).strip().lower() if values[DECISION] is not None else ""
-            if not key:
-                problems.append(f"row {n}: the posting key is empty")
-                continue
-            if key in seen:
-                problems.append(f"row {n}: posting {key} is listed twice (also in row {seen[key]})")
-                continue
-            seen[key] = n
-            if action not in DECISIONS:
-                shown = repr(values[DECISION]) if action else "empty"
-                problems.append(f"row {n}: posting {key}: the decision is {shown}; choose import, ignore or wait")
-                continue
+            key, action = checked
             if key not in waiting_keys:
                 problems.append(f"row {n}: posting {key} is not waiting for review (unknown, already imported or "
                                 f"ignored); export the list again (rule U4)")

@@ -16,13 +16,13 @@ from openpyxl import Workbook
 
 from tlsync.excel import (
     TEXT_FORMAT,
+    DecisionChecks,
     DecisionFileError,
     choice_list,
     column_formats,
     decision_rows,
     freeze_and_filter,
     neutralise,
-    restore,
     save,
     write_header,
 )
@@ -61,11 +61,11 @@ class Decisions:
 def read_decisions(path: Path, numbers: ItemNumbers) -> Decisions:
     """Read and check every row against the staged Uniconta items; :class:`DecisionFileError` if any is bad."""
     path = Path(path)
-    problems: list[str] = []
+    check = DecisionChecks(key=COLUMNS[0], key_label="item number", choices=DECISIONS, name=lambda k: f"item {k!r}",
+                           formula_label={COLUMNS[0]: "the item number", COLUMNS[-1]: "the decision"}.__getitem__)
     activate: list[str] = []
     deactivate: list[str] = []
     keep = 0
-    seen: dict[str, int] = {}
     with decision_rows(path, SHEET) as (header, rows):
         try:
             col_item, col_decision = header.index(COLUMNS[0]), header.index(COLUMNS[-1])
@@ -73,35 +73,18 @@ def read_decisions(path: Path, numbers: ItemNumbers) -> Decisions:
             raise DecisionFileError(path, [f"row 1: the header must contain {COLUMNS[0]!r} and {COLUMNS[-1]!r} "
                                            f"(found: {', '.join(h for h in header if h) or 'nothing'})"]) from None
         for n, cells in rows:
-            raw_item, raw_decision = cells[col_item], cells[col_decision]
-            bad = False
-            for what, raw in (("item number", raw_item), ("decision", raw_decision)):
-                if isinstance(raw, str) and raw.startswith("="):
-                    problems.append(f"row {n}: the {what} is a formula ({raw[:40]}); type the value itself")
-                    bad = True
-            if bad:
+            checked = check.row(n, {COLUMNS[0]: cells[col_item], COLUMNS[-1]: cells[col_decision]})
+            if checked is None:
                 continue
-            item = restore(str(raw_item).strip()) if raw_item is not None else ""
-            decision = str(raw_decision).strip().lower() if raw_decision is not None else ""
-            if not item:
-                problems.append(f"row {n}: the item number is empty")
-                continue
-            if item in seen:
-                problems.append(f"row {n}: item {item!r} is listed twice (also in row {seen[item]})")
-                continue
-            seen[item] = n
-            if decision not in DECISIONS:
-                shown = f"{raw_decision!r}" if decision else "empty"
-                problems.append(f"row {n}: item {item!r}: the decision is {shown}; choose activate, deactivate or keep")
-                continue
+            item, decision = checked
             if decision == "keep":
                 keep += 1
                 continue
             why = numbers.refusal(item, decision)
             if why:
-                problems.append(f"row {n}: {why}")
+                check.problems.append(f"row {n}: {why}")
                 continue
             (activate if decision == "activate" else deactivate).append(item)
-    if problems:
-        raise DecisionFileError(path, problems)
+    if check.problems:
+        raise DecisionFileError(path, check.problems)
     return Decisions(activate, deactivate, keep)
