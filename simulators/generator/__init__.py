@@ -8,6 +8,7 @@ Public API (other modules code against these names)::
     truth(size="S", seed=42, **kw) -> list[dict]                          # which TimeLog customer IS which debtor
     write_truth(path, size="S", seed=42, **kw) -> Path                    # the same as CSV
     load_fixture(path) -> dict                                            # json.load with parse_float=Decimal
+    stream_fixture(path) -> Iterator[(path, value)]                       # the same, record by record (any size)
 
 ``python -m simulators.generator --size M --seed 42 --out data/`` writes ``fixture.json`` and ``truth.csv``.
 
@@ -103,10 +104,11 @@ from typing import Any
 from .master import EXPENSE_IMPORT_ACCOUNTS, LEGAL_ENTITIES, SIZES, Ctx, MasterBuilder
 from .sinks import (PROJECT_CLASSES, TIMELOG_COLLECTIONS, UNICONTA_CLASSES, FileSink, ListSink, NullSink, assemble_dict,
                     assemble_file, dumps, json_default, temp_dir_near)
+from .stream import stream_fixture
 from .transactions import TxBuilder
 
 __all__ = ["DEFAULT_TODAY", "SIZES", "TRUTH_COLUMNS", "generate", "write_fixture", "truth", "write_truth",
-           "load_fixture", "dumps", "json_default", "TIMELOG_COLLECTIONS", "UNICONTA_CLASSES"]
+           "load_fixture", "stream_fixture", "dumps", "json_default", "TIMELOG_COLLECTIONS", "UNICONTA_CLASSES"]
 
 DEFAULT_TODAY = date(2026, 11, 1)
 TRUTH_COLUMNS = ("legal_entity_id", "company_id", "timelog_customer_id", "uniconta_debtor_account", "kind")

@@ -176,6 +176,9 @@ class TimelogStore:
         self.by_id: dict[str, dict[int, dict]] = {}
         self.extra: dict[str, Any] = {}
         self.frag: dict[str, dict[int, tuple[dict, str]]] = {}  # method -> ID -> (record, XML fragment)
+        self.pos: dict[str, dict[int, int]] = {}                 # collection -> ID -> index in data[collection]
+        self._field_idx: dict[tuple[str, str], dict[str, dict]] = {}       # (coll, field) -> lower(str(value)) -> record
+        self._child_idx: dict[tuple[str, str], dict[int, list[dict]]] = {}  # (coll, parent field) -> parent ID -> records
         self.version = 0
         self.load(self._initial)
 
@@ -228,6 +231,8 @@ class TimelogStore:
                 self._normalize_collection(coll)
             self._invoice_totals()
             self.frag = {}
+            self._field_idx = {}
+            self._child_idx = {}
             self.version += 1
 
     def _merge_auth(self, new: dict | None) -> dict:
@@ -260,6 +265,7 @@ class TimelogStore:
     def _index(self, coll: str) -> None:
         key = id_key(coll)
         self.by_id[coll] = {int(r[key]): r for r in self.data[coll] if r.get(key) not in (None, "")}
+        self.pos[coll] = {int(r[key]): i for i, r in enumerate(self.data[coll]) if r.get(key) not in (None, "")}
 
     def next_id(self, coll: str) -> int:
         ids = self.by_id.get(coll) or {}
@@ -562,25 +568,96 @@ class TimelogStore:
             return self._get(coll, ident)
 
     def find(self, coll: str, field: str, value: Any) -> dict | None:
+        """The first record (in collection order) whose ``field`` equals ``value`` as case-insensitive text.
+
+        Answered from an index built on first use per (collection, field) and kept current by every write, so a
+        look-up by GUID costs O(1) instead of a scan of the collection (the invoice write-back of a five-year
+        backfill looks up one invoice per call)."""
         with self.lock:
-            for r in self.data.get(coll, []):
-                if str(r.get(field, "")).lower() == str(value).lower():
-                    return r
-        return None
+            idx = self._field_idx.get((coll, field))
+            if idx is None:
+                idx = {}
+                for r in self.data.get(coll, []):
+                    idx.setdefault(str(r.get(field, "")).lower(), r)
+                self._field_idx[(coll, field)] = idx
+            return idx.get(str(value).lower())
+
+    def children(self, coll: str, parent_field: str, parent_id: Any) -> list[dict]:
+        """The records of ``coll`` whose ``parent_field`` is ``parent_id`` (e.g. an invoice's lines), in
+        collection order; from an index built on first use and kept current by every write."""
+        with self.lock:
+            idx = self._child_idx.get((coll, parent_field))
+            if idx is None:
+                idx = {}
+                for r in self.data.get(coll, []):
+                    try:
+                        pid = int(r.get(parent_field))
+                    except (TypeError, ValueError):
+                        continue
+                    idx.setdefault(pid, []).append(r)
+                self._child_idx[(coll, parent_field)] = idx
+            try:
+                return list(idx.get(int(parent_id), ()))
+            except (TypeError, ValueError):
+                return []
+
+    def _reindex(self, coll: str, old: dict | None, new: dict) -> None:
+        """Keep the find/children indexes of ``coll`` current after ``old`` was replaced by ``new``."""
+        for (c, field), idx in list(self._field_idx.items()):
+            if c != coll:
+                continue
+            ov = None if old is None else str(old.get(field, "")).lower()
+            nv = str(new.get(field, "")).lower()
+            if old is not None and ov != nv:
+                del self._field_idx[(c, field)]          # a key changed (rare): rebuilt on the next find
+            elif old is not None and idx.get(ov) is old:
+                idx[ov] = new
+            else:
+                idx.setdefault(nv, new)                  # appended: first match only if the value is new
+        for (c, field), idx in list(self._child_idx.items()):
+            if c != coll:
+                continue
+            if old is not None:
+                try:
+                    bucket = idx.get(int(old.get(field)), [])
+                except (TypeError, ValueError):
+                    bucket = []
+                for i, r in enumerate(bucket):
+                    if r is old:
+                        try:
+                            same = int(new.get(field)) == int(old.get(field))
+                        except (TypeError, ValueError):
+                            same = False
+                        if same:
+                            bucket[i] = new
+                            break
+                        del self._child_idx[(c, field)]  # moved to another parent (rare): rebuilt on next use
+                        break
+                else:
+                    del self._child_idx[(c, field)]
+                continue
+            try:
+                idx.setdefault(int(new.get(field)), []).append(new)
+            except (TypeError, ValueError):
+                pass
 
     def _replace(self, coll: str, new: dict) -> None:
         key = id_key(coll)
         rid = int(new[key])
         old = self.by_id[coll].get(rid)
         lst = self.data[coll]
+        pos = self.pos.setdefault(coll, {})
         if old is None:
+            pos[rid] = len(lst)
             lst.append(new)
         else:
-            for i, r in enumerate(lst):
-                if r is old:
-                    lst[i] = new
-                    break
+            i = pos.get(rid)
+            if i is None or i >= len(lst) or lst[i] is not old:   # positions out of date: find it the slow way
+                i = next(j for j, r in enumerate(lst) if r is old)
+                pos[rid] = i
+            lst[i] = new
         self.by_id[coll][rid] = new
+        self._reindex(coll, old, new)
         for method, cache in self.frag.items():
             if SCHEMAS[method].collection == coll:
                 cache.pop(rid, None)

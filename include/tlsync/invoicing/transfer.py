@@ -32,7 +32,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, and_, select
@@ -83,6 +83,11 @@ class Run:
     failures: dict[str, str] = field(default_factory=dict)
     lines_seen: int = 0
     queue: list = field(default_factory=list)       # candidates waiting for a full batch (across months)
+    debtors: dict = field(default_factory=dict)     # customer ID → debtor account, known in this run
+    employees: dict = field(default_factory=dict)   # internal reference (initials) → employee number
+    projects: dict = field(default_factory=dict)    # project ID → Uniconta project number
+    wb_pool: Any = None                              # write-back threads (created on first use)
+    wb_pending: list = field(default_factory=list)  # [(futures, items)] of write-backs not yet recorded
 
     def flush(self, *, full_only: bool = False) -> None:
         while self.queue and (len(self.queue) >= ORDER_BATCH or not full_only):
@@ -140,11 +145,17 @@ def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Any, ti
             for start, end in source.months(*span):
                 _month(run, start, end)
             run.flush()
+        drain_write_backs(run)
     except QuotaOut:
         run.counts["pending"] += len(run.queue)
         result["stopped"] = QUOTA_REASON
         run.messages.append(f"{le.label}: {QUOTA_REASON}; the rest stays pending and the next run continues")
+        drain_write_backs(run)
     finally:
+        if run.wb_pending:                           # an error is on its way out: record what finished, quietly
+            drain_write_backs(run, quiet=True)
+        if run.wb_pool is not None:
+            run.wb_pool.shutdown(wait=True)
         if budget is not None:
             budget.close()
     result.update({k: run.counts.get(k, 0) for k in COUNT_KEYS})
@@ -197,6 +208,7 @@ def _month(run: Run, start: date, end: date) -> None:
         return
     entries = states_of(run.ledger, run.le_id, [marker(inv.guid or "") for inv, _ in invoices if inv.guid])
     candidates: list[tuple[Any, dict, LedgerEntry | None]] = []
+    adopt: list[dict] = []
     for inv, raw in invoices:
         if not inv.guid:
             run.counts["failed"] += 1
@@ -211,55 +223,89 @@ def _month(run: Run, start: date, end: date) -> None:
         elif state == IN_FLIGHT:
             run.counts["pending"] += 1          # another writer has it (recovery already ran for ours)
         elif external:
-            _adopt(run, inv, key, ELSEWHERE, target=external,
+            _adopt(run, inv, key, ELSEWHERE, target=external, into=adopt,
                    reason=f"transferred by TimeLog's built-in integration (external invoice number {external}"
                           f"{', status ' + inv.external_invoice_status if inv.external_invoice_status else ''})")
         elif inv.is_ignored_when_transfer and state in (None, FAILED):   # not after an administrator's unignore
-            _adopt(run, inv, key, IGNORED, reason="marked 'ignore for transfer' in TimeLog")
+            _adopt(run, inv, key, IGNORED, reason="marked 'ignore for transfer' in TimeLog", into=adopt)
         else:
             candidates.append((inv, raw, entry))
+    if adopt:                                        # the month's adoptions: one transaction, a few statements
+        run.ledger.transition_many(DOMAIN, run.le_id, adopt)
     run.queue.extend(candidates)
+    if len(candidates) >= ORDER_BATCH:               # a busy month: its debtors, employees, projects at once
+        masters(run, [(inv, raw) for inv, raw, _ in candidates])   # (a quiet one is left to its batch)
     run.flush(full_only=True)
     if run.progress:
         run.progress(len(invoices) - len(candidates))
 
 
-def _adopt(run: Run, inv: Any, key: str, state: str, *, reason: str, target: str | None = None) -> None:
+def _adopt(run: Run, inv: Any, key: str, state: str, *, reason: str, target: str | None = None,
+           into: list[dict] | None = None) -> None:
+    """Adopt an invoice as ``elsewhere``/``ignored`` (never sent). With ``into`` the ledger move is appended there
+    for one :meth:`Ledger.transition_many` of the month instead of being written now."""
     run.counts["elsewhere" if state == ELSEWHERE else "ignored"] += 1
     if run.dry_run:
         run.planned.append({"write": f"ledger: adopt as {state}", "guid": key, "invoice_no": inv.invoice_number,
                             "reason": reason})
         return
-    run.ledger.transition(DOMAIN, run.le_id, key, state, action=f"adopt_{state}", target_key=target, reason=reason,
-                          details=details_of(inv, None), expect=(None, PENDING, FAILED))
+    move = {"source_key": key, "state": state, "action": f"adopt_{state}", "target_key": target, "reason": reason,
+            "details": details_of(inv, None), "expect": (None, PENDING, FAILED)}
+    if into is not None:
+        into.append(move)
+        return
+    run.ledger.transition_many(DOMAIN, run.le_id, [move])
 
 
 # ------------------------------------------------------------------------------------------------ one batch
 
 
-def prepare(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> tuple[list[Draft], dict[str, list[str]]]:
-    """Build the drafts of a batch: debtors (S3), employees (T4) and projects (T3) first, in batches."""
+def masters(run: Run, invoices: list[tuple[Any, dict]]) -> tuple[dict, dict, dict, Any]:
+    """Debtors (S3), employees (T4) and projects (T3) of some invoices — created in Uniconta where missing, in
+    batches. What is known is kept for the rest of the run, so a backfill asks once per month (``_month`` calls
+    this for the whole month) instead of once per batch; what could not be resolved is asked again next time.
+    Returns ``(debtors, refs, employees, projects)``; ``projects`` is ``None`` without the project module."""
     from tlsync.customers.sync import ensure_debtors, ensure_employees
-    from tlsync.projects.transfer import ensure_projects
+    from tlsync.projects.transfer import ProjectResult, ensure_projects
 
+    le, ctx = run.le, run.ctx
+    customers = {inv.customer_id for inv, _ in invoices}
+    refs = {inv.guid: internal_reference(raw, ctx, inv) for inv, raw in invoices}
+    initials = {r for r in refs.values() if r}
+    try:
+        new = {c for c in customers if c not in run.debtors}
+        if new:
+            run.debtors.update(ensure_debtors(run.uniconta, run.engine, le, new, ledger=run.ledger,
+                                              dry_run=run.dry_run))
+        new = {r for r in initials if r not in run.employees}
+        if new:
+            run.employees.update(ensure_employees(run.uniconta, run.engine, le, new, ledger=run.ledger,
+                                                  dry_run=run.dry_run))
+        projects = None
+        if ctx.project_module:
+            wanted = {inv.project_id for inv, _ in invoices if inv.project_id}
+            new = {p for p in wanted if p not in run.projects}
+            projects = ProjectResult()
+            if new:
+                projects = ensure_projects(run.uniconta, run.engine, le, new, ledger=run.ledger,
+                                           dry_run=run.dry_run, module=True)
+                run.projects.update(projects.numbers)
+                if run.dry_run:
+                    run.planned.extend(projects.planned)
+            projects.numbers = {p: run.projects[p] for p in wanted if p in run.projects}
+    except QuotaExceededError as exc:
+        raise QuotaOut(str(exc)) from exc
+    debtors = {c: run.debtors[c] for c in customers if c in run.debtors}
+    employees = {r: run.employees[r] for r in initials if r in run.employees}
+    return debtors, refs, employees, projects
+
+
+def prepare(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> tuple[list[Draft], dict[str, list[str]]]:
+    """Build the drafts of a batch: debtors (S3), employees (T4) and projects (T3) first (:func:`masters`)."""
     le, ctx = run.le, run.ctx
     lines = source.lines_for(run.engine, run.tenant, [inv.id for inv, _, _ in batch])
     run.lines_seen += sum(len(v) for v in lines.values())
-    try:
-        debtors = ensure_debtors(run.uniconta, run.engine, le, {inv.customer_id for inv, _, _ in batch},
-                                 ledger=run.ledger, dry_run=run.dry_run)
-        refs = {inv.guid: internal_reference(raw, ctx, inv) for inv, raw, _ in batch}
-        employees = ensure_employees(run.uniconta, run.engine, le, {r for r in refs.values() if r},
-                                     ledger=run.ledger, dry_run=run.dry_run)
-        projects = None
-        if ctx.project_module:
-            projects = ensure_projects(run.uniconta, run.engine, le,
-                                       {inv.project_id for inv, _, _ in batch if inv.project_id},
-                                       ledger=run.ledger, dry_run=run.dry_run, module=True)
-            if run.dry_run:
-                run.planned.extend(projects.planned)
-    except QuotaExceededError as exc:
-        raise QuotaOut(str(exc)) from exc
+    debtors, refs, employees, projects = masters(run, [(inv, raw) for inv, raw, _ in batch])
     drafts: list[Draft] = []
     problems: dict[str, list[str]] = {}
     automatic = le.customer_master.value == "automatic"
@@ -301,11 +347,10 @@ def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
         if run.dry_run or (entry is not None and entry.state == FAILED and entry.reason == reason):
             continue                                 # same reason as last time: no new event every night
         to_fail.append((key, reason, details_of(inv, None)))
-    if to_fail:
-        with run.engine.begin() as conn:             # one transaction for the batch's refusals
-            for key, reason, details in to_fail:
-                run.ledger.transition(DOMAIN, run.le_id, key, FAILED, action="build_draft", reason=reason,
-                                      details=details, expect=(IN_FLIGHT, PENDING, FAILED, None), conn=conn)
+    if to_fail:                                      # one transaction for the batch's refusals
+        run.ledger.transition_many(DOMAIN, run.le_id, [
+            {"source_key": key, "state": FAILED, "action": "build_draft", "reason": reason, "details": details,
+             "expect": (IN_FLIGHT, PENDING, FAILED, None)} for key, reason, details in to_fail])
     if run.progress:
         run.progress(len(problems))
     if run.dry_run:
@@ -325,51 +370,25 @@ def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
 
 
 def claim_batch(run: Run, drafts: list[Draft]) -> list[Draft]:
-    """:meth:`Ledger.claim` for a whole batch in one transaction, with the same guarantees: a row is inserted
-    (a concurrent insert loses on the primary key) or updated only from a writable state (``WHERE state IN …``,
-    checked by the row count). If anything conflicts, the batch falls back to one claim per invoice."""
-    from sqlalchemy import insert, update
+    """:meth:`Ledger.claim` for a whole batch, committed in one transaction before anything is written
+    (:meth:`Ledger.transition_many`), with the same guarantees: a new row is inserted (a concurrent insert loses on
+    the primary key), an existing one is moved only from a writable state (read ``FOR UPDATE``, checked again in
+    the ``WHERE``). Drafts someone else holds are left out. If anything conflicts, the batch falls back to one
+    claim per invoice."""
     from sqlalchemy.exc import IntegrityError
 
-    from tlsync.ledger import WRITABLE
-    from tlsync.ledger.store import to_json
-    from tlsync.staging.tables import ledger_events
+    from tlsync.ledger import WRITABLE, LedgerConflict
 
     if not drafts:
         return []
-    keys = [d.guid for d in drafts]
-    now = datetime.now().replace(microsecond=0)
+    was = states_of(run.ledger, run.le_id, [d.guid for d in drafts])
+    claimable = [d for d in drafts if d.guid not in was or was[d.guid].state in WRITABLE]
     try:
-        with run.engine.begin() as conn:
-            was = {r.source_key: r for r in conn.execute(
-                select(sync_ledger.c.source_key, sync_ledger.c.state, sync_ledger.c.attempts).where(
-                    sync_ledger.c.domain == DOMAIN, sync_ledger.c.legal_entity_id == run.le_id,
-                    sync_ledger.c.source_key.in_(keys)))}
-            claimed = []
-            for d in drafts:
-                row = was.get(d.guid)
-                details = to_json(d.details)
-                if row is None:
-                    conn.execute(insert(sync_ledger).values(
-                        domain=DOMAIN, legal_entity_id=run.le_id, source_key=d.guid, state=IN_FLIGHT, attempts=1,
-                        details=details, run_id=run.ledger.run_id, created_at=now, updated_at=now))
-                elif row.state in WRITABLE:
-                    changed = conn.execute(update(sync_ledger).where(
-                        sync_ledger.c.domain == DOMAIN, sync_ledger.c.legal_entity_id == run.le_id,
-                        sync_ledger.c.source_key == d.guid, sync_ledger.c.state.in_(WRITABLE)).values(
-                        state=IN_FLIGHT, attempts=(row.attempts or 0) + 1, reason=None, run_id=run.ledger.run_id,
-                        updated_at=now, details=details))
-                    if changed.rowcount != 1:
-                        raise IntegrityError("claim", None, Exception("changed meanwhile"))
-                else:
-                    continue
-                conn.execute(insert(ledger_events).values(
-                    domain=DOMAIN, legal_entity_id=run.le_id, source_key=d.guid, action="claim",
-                    state_before=row.state if row else None, state_after=IN_FLIGHT, after=details,
-                    run_id=run.ledger.run_id, actor=run.ledger.actor, at=now))
-                claimed.append(d)
-            return claimed
-    except IntegrityError:
+        run.ledger.transition_many(DOMAIN, run.le_id, [
+            {"source_key": d.guid, "state": IN_FLIGHT, "action": "claim", "details": d.details, "after": d.details,
+             "expect": (None, *WRITABLE)} for d in claimable])
+        return claimable
+    except (IntegrityError, LedgerConflict):
         return [d for d in drafts
                 if run.ledger.claim(DOMAIN, run.le_id, d.guid, action="claim", details=d.details) is not None]
 
@@ -472,58 +491,103 @@ def finish(run: Run, d: Draft, *, action: str = "transfer") -> None:
 
 def finish_many(run: Run, drafts: list[Draft], *, action: str = "transfer") -> None:
     """The drafts are in Uniconta: ``done`` with their order numbers (one transaction for the batch), then the
-    write-back to TimeLog, whose outcomes are recorded in one more transaction."""
+    write-back to TimeLog. The write-back runs in the background while the next batch is built and written; its
+    outcomes are recorded in one more transaction per batch (:func:`drain_write_backs`). A write-back whose
+    outcome is never recorded (a crash) keeps the reason "TimeLog write-back pending" and is sent again by the next
+    run — ``UpdateExternalData`` sets the same values again, nothing is posted twice."""
     if not drafts:
         return
     done: list[tuple[str, Any, dict]] = []
-    with run.engine.begin() as conn:
-        for d in drafts:
-            details = {**d.details, "order_number": d.order.OrderNumber, "written_back": False}
-            run.ledger.transition(DOMAIN, run.le_id, d.guid, DONE, action=action,
-                                  target_key=str(d.order.OrderNumber), reason=WRITEBACK_PENDING, details=details,
-                                  expect=(IN_FLIGHT,), conn=conn,
-                                  after={"order": d.order.OrderNumber, "lines": len(d.lines),
-                                         "total": str(d.total())})
-            done.append((d.guid, d.order.OrderNumber, details))
+    moves = []
+    for d in drafts:
+        details = {**d.details, "order_number": d.order.OrderNumber, "written_back": False}
+        moves.append({"source_key": d.guid, "state": DONE, "action": action, "target_key": str(d.order.OrderNumber),
+                      "reason": WRITEBACK_PENDING, "details": details, "expect": (IN_FLIGHT,),
+                      "after": {"order": d.order.OrderNumber, "lines": len(d.lines), "total": str(d.total())}})
+        done.append((d.guid, d.order.OrderNumber, details))
+    run.ledger.transition_many(DOMAIN, run.le_id, moves)
     run.counts["transferred"] += len(done)
-    write_backs(run, done)
+    start_write_backs(run, done)
 
 
 def write_back(run: Run, guid: str, order_number: Any, details: dict) -> bool:
     return write_backs(run, [(guid, order_number, details)]) == 1
 
 
-def write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> int:
-    """Tell TimeLog where each invoice went (``UpdateExternalData``: the order number, state "Draft"); record the
-    outcomes in one transaction. Returns how many succeeded."""
+def _write_back_one(run: Run, item: tuple[str, Any, dict]) -> tuple[str, dict, str | None]:
     from tlsync.clients.timelog.models import InvoiceStatus
 
-    def one(item: tuple[str, Any, dict]) -> tuple[str, dict, str | None]:
-        guid, order_number, details = item
-        try:
-            run.timelog_tx.update_external_data(guid, str(order_number), InvoiceStatus.DRAFT, status_name="Draft")
-        except SyncAPIError as exc:
-            return guid, details, f"{WRITEBACK_PENDING}: {exc.message}"
-        return guid, details, None
+    guid, order_number, details = item
+    try:
+        run.timelog_tx.update_external_data(guid, str(order_number), InvoiceStatus.DRAFT, status_name="Draft")
+    except SyncAPIError as exc:
+        return guid, details, f"{WRITEBACK_PENDING}: {exc.message}"
+    return guid, details, None
 
-    # one SOAP call per invoice (TimeLog has no batch operation and no daily quota): a few in parallel, so a
-    # backfill is not bound by the round trip; the client's token cache and HTTP pool are thread-safe
-    if len(items) > 1 and WRITEBACK_THREADS > 1:
-        from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=WRITEBACK_THREADS, thread_name_prefix="writeback") as pool:
-            outcomes = list(pool.map(one, items))
-    else:
-        outcomes = [one(item) for item in items]
+def _record_write_backs(run: Run, outcomes: list[tuple[str, dict, str | None]]) -> int:
     for guid, details, reason in outcomes:
         if reason:
             run.messages.append(f"invoice {details.get('invoice_no')}: {reason} (retried by the next run)")
-    with run.engine.begin() as conn:
-        for guid, details, reason in outcomes:
-            run.ledger.transition(DOMAIN, run.le_id, guid, DONE, action="write_back", reason=reason,
-                                  details=None if reason else {**details, "written_back": True},
-                                  expect=(DONE,), conn=conn)
+    run.ledger.transition_many(DOMAIN, run.le_id, [
+        {"source_key": guid, "state": DONE, "action": "write_back", "reason": reason,
+         "details": None if reason else {**details, "written_back": True}, "expect": (DONE,)}
+        for guid, details, reason in outcomes])
     return sum(1 for _, _, reason in outcomes if reason is None)
+
+
+def write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> int:
+    """Tell TimeLog where each invoice went (``UpdateExternalData``: the order number, state "Draft") and record
+    the outcomes in one transaction, now. Returns how many succeeded."""
+    # one SOAP call per invoice (TimeLog has no batch operation and no daily quota): a few in parallel, so a
+    # backfill is not bound by the round trip; the client's token cache and HTTP pool are thread-safe
+    if len(items) > 1 and WRITEBACK_THREADS > 1:
+        futures = [_pool(run).submit(_write_back_one, run, item) for item in items]
+        outcomes = [f.result() for f in futures]
+    else:
+        outcomes = [_write_back_one(run, item) for item in items]
+    return _record_write_backs(run, outcomes)
+
+
+def _pool(run: Run):
+    if run.wb_pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        run.wb_pool = ThreadPoolExecutor(max_workers=max(1, WRITEBACK_THREADS), thread_name_prefix="writeback")
+    return run.wb_pool
+
+
+def start_write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> None:
+    """Send a batch's write-backs in the background; at most two batches are in flight (the older one is
+    recorded first), so memory and the number of unrecorded outcomes stay bounded."""
+    if not items:
+        return
+    futures = [_pool(run).submit(_write_back_one, run, item) for item in items]
+    run.wb_pending.append(futures)
+    while len(run.wb_pending) > 2:
+        _record_write_backs(run, [f.result() for f in run.wb_pending.pop(0)])
+
+
+def drain_write_backs(run: Run, *, quiet: bool = False) -> None:
+    """Wait for the background write-backs and record their outcomes. ``quiet``: an error is already on its way
+    out — record what finished and swallow what the write-backs raised (their invoices stay "write-back
+    pending" and are retried by the next run)."""
+    while run.wb_pending:
+        futures = run.wb_pending.pop(0)
+        if not quiet:
+            _record_write_backs(run, [f.result() for f in futures])
+            continue
+        outcomes = []
+        for f in futures:
+            try:
+                outcomes.append(f.result())
+            except BaseException:  # noqa: BLE001 - the run is failing anyway; this one is retried next run
+                continue
+        try:
+            _record_write_backs(run, outcomes)
+        except Exception:  # noqa: BLE001
+            log.exception("could not record the outcomes of %d write-backs; they are retried next run",
+                          len(outcomes))
 
 
 def retry_write_backs(run: Run) -> int:

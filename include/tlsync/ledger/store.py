@@ -215,6 +215,118 @@ class Ledger:
             at=now))
         return self.get_in(conn, domain, legal_entity_id, source_key)
 
+    def transition_many(self, domain: str, legal_entity_id: int, moves: Iterable[Mapping[str, Any]], *,
+                        conn: Any = None) -> int:
+        """:meth:`transition` for many records of one domain and legal entity, in one transaction and a handful
+        of statements (one ``SELECT`` of all rows, one multi-row ``INSERT`` of the new rows, one batched
+        ``UPDATE`` of the existing ones — each guarded by the state it was read in — and one multi-row ``INSERT``
+        of the events). For bulk paths such as a five-year backfill, where one transaction per record is the cost.
+
+        Each move is a mapping with ``source_key``, ``state``, ``action`` and optionally ``target_key``,
+        ``content_hash``, ``reason``, ``before``, ``after``, ``details``, ``expect`` — the same meaning as the
+        arguments of :meth:`transition`. All or nothing: if any record is not in an expected state (or changes
+        meanwhile), :class:`LedgerConflict` is raised and nothing of the batch is written. Returns the number of
+        records moved. A key may appear only once per call."""
+        from sqlalchemy import bindparam
+
+        moves = list(moves)
+        if not moves:
+            return 0
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.transition_many(domain, legal_entity_id, moves, conn=own)
+        le = int(legal_entity_id)
+        keys = [str(m["source_key"]) for m in moves]
+        if len(set(keys)) != len(keys):
+            raise ValueError("transition_many: a source key appears twice in one batch")
+        current: dict[str, Any] = {}
+        for i in range(0, len(keys), 500):
+            for row in conn.execute(select(sync_ledger).where(       # rows locked until commit (PostgreSQL)
+                    sync_ledger.c.domain == domain, sync_ledger.c.legal_entity_id == le,
+                    sync_ledger.c.source_key.in_(keys[i:i + 500])).with_for_update()):
+                current[row.source_key] = row
+        now = _now()
+        inserts, updates, events = [], [], []
+        for m, key in zip(moves, keys):
+            state, action = m["state"], m["action"]
+            if state not in STATES:
+                raise ValueError(f"unknown ledger state {state!r}; known: {', '.join(STATES)}")
+            row = current.get(key)
+            was = row.state if row is not None else None
+            expect = m.get("expect")
+            if expect is not None and was not in set(expect):
+                wanted = " or ".join(str(s) for s in expect)
+                raise LedgerConflict(f"{domain} {key} (legal entity {le}) is {was or 'not in the ledger'}; "
+                                     f"{action} needs it to be {wanted}")
+            target = m.get("target_key")
+            target = str(target) if target is not None else (row.target_key if row is not None else None)
+            chash = m.get("content_hash")
+            chash = chash if chash is not None else (row.content_hash if row is not None else None)
+            details = m.get("details")
+            details = to_json(details) if details is not None else (row.details if row is not None else None)
+            attempts = (row.attempts or 0) if row is not None else 0
+            if state == IN_FLIGHT:
+                attempts += 1
+            values = {"state": state, "reason": m.get("reason"), "run_id": self.run_id, "updated_at": now,
+                      "target_key": target, "content_hash": chash, "details": details, "attempts": attempts}
+            if row is None:
+                inserts.append({"domain": domain, "legal_entity_id": le, "source_key": key, "created_at": now,
+                                **values})
+            else:
+                updates.append({"k_source_key": key, "k_was": was, **values})
+            events.append({"domain": domain, "legal_entity_id": le, "source_key": key, "action": action,
+                           "state_before": was, "state_after": state, "target_key": target,
+                           "before": to_json(m.get("before")), "after": to_json(m.get("after")),
+                           "reason": m.get("reason"), "run_id": self.run_id, "actor": self.actor, "at": now})
+        if inserts:
+            conn.execute(insert(sync_ledger), inserts)       # a concurrent insert loses on the primary key
+        if updates and conn.dialect.name == "postgresql":
+            self._update_from_values(conn, domain, le, updates)
+        elif updates:
+            stmt = (update(sync_ledger)
+                    .where(sync_ledger.c.domain == domain, sync_ledger.c.legal_entity_id == le,
+                           sync_ledger.c.source_key == bindparam("k_source_key"),
+                           sync_ledger.c.state == bindparam("k_was"))
+                    .values(**{c: bindparam(c) for c in ("state", "reason", "run_id", "updated_at", "target_key",
+                                                         "content_hash", "details", "attempts")}))
+            # the rows were read FOR UPDATE (PostgreSQL; SQLite has one writer at a time), so the state guard
+            # in the WHERE holds; where the driver reports an executemany's row count, it is checked as well
+            changed = conn.execute(stmt, updates)
+            if conn.dialect.supports_sane_multi_rowcount and changed.rowcount != len(updates):
+                raise LedgerConflict(f"{domain} (legal entity {le}): {len(updates) - changed.rowcount} record(s) "
+                                     f"changed state while a batch of {len(moves)} was being moved; nothing of "
+                                     f"the batch was written")
+        conn.execute(insert(ledger_events), events)
+        return len(moves)
+
+    @staticmethod
+    def _update_from_values(conn: Any, domain: str, le: int, updates: list[dict]) -> None:
+        """PostgreSQL: the updates of :meth:`transition_many` as one ``UPDATE … FROM unnest(arrays)`` per 2,000
+        rows (one statement, one parameter per column — nothing to compile per row), each row guarded by the
+        state it was read in; the exact row count says whether one changed meanwhile."""
+        from sqlalchemy import text
+
+        stmt = text(
+            "UPDATE sync_ledger AS l SET state = v.state, reason = v.reason, run_id = v.run_id, "
+            "updated_at = v.updated_at, target_key = v.target_key, content_hash = v.content_hash, "
+            "details = v.details, attempts = v.attempts "
+            "FROM unnest(CAST(:k AS text[]), CAST(:was AS text[]), CAST(:state AS text[]), CAST(:reason AS text[]), "
+            "CAST(:run_id AS text[]), CAST(:updated_at AS timestamp[]), CAST(:target_key AS text[]), "
+            "CAST(:content_hash AS text[]), CAST(:details AS text[]), CAST(:attempts AS integer[])) "
+            "AS v(k, was, state, reason, run_id, updated_at, target_key, content_hash, details, attempts) "
+            "WHERE l.domain = :domain AND l.legal_entity_id = :le AND l.source_key = v.k AND l.state = v.was")
+        for i in range(0, len(updates), 2000):
+            chunk = updates[i:i + 2000]
+            params = {"domain": domain, "le": le, "k": [u["k_source_key"] for u in chunk],
+                      "was": [u["k_was"] for u in chunk]}
+            for name in ("state", "reason", "run_id", "updated_at", "target_key", "content_hash", "details",
+                         "attempts"):
+                params[name] = [u[name] for u in chunk]
+            changed = conn.execute(stmt, params).rowcount
+            if changed != len(chunk):
+                raise LedgerConflict(f"{domain} (legal entity {le}): {len(chunk) - changed} record(s) changed "
+                                     f"state while a batch was being moved; nothing of the batch was written")
+
     def get_in(self, conn: Any, domain: str, legal_entity_id: int, source_key: str) -> LedgerEntry:
         return LedgerEntry.from_row(conn.execute(
             select(sync_ledger).where(self._key(domain, legal_entity_id, source_key))).one())
