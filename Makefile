@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh clone (only Python 3.11 and the machine's services assumed):
 #   make run    — venv from the lock, both simulators with generated demo data, the nightly sync DAG via
-#                 `airflow dags test` on a SQLite Airflow home inside the project, and its summary.
+#                 `airflow dags test` on a SQLite Airflow home inside the project, a scripted set-up of legal
+#                 entity 1, the write-back DAG, and the finance reconciliation report.
 #   make test   — the whole test suite (SQLite and the PostgreSQL server at 127.0.0.1:5432).
 SHELL   := /bin/bash
 PYTHON  ?= python3.11
