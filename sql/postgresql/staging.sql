@@ -380,6 +380,7 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_gl_transactions (
 	account VARCHAR(400), 
 	date DATE, 
 	amount NUMERIC(18, 4), 
+	row_id INTEGER, 
 	PRIMARY KEY (tenant, natural_key)
 );
 
@@ -394,6 +395,7 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_invoice_lines (
 	item VARCHAR(400), 
 	invoice_qty NUMERIC(18, 4), 
 	sales_price NUMERIC(18, 4), 
+	row_id INTEGER, 
 	PRIMARY KEY (tenant, natural_key)
 );
 
@@ -410,6 +412,7 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_invoices (
 	net_amount NUMERIC(18, 4), 
 	total_amount NUMERIC(18, 4), 
 	currency VARCHAR(400), 
+	row_id INTEGER, 
 	PRIMARY KEY (tenant, natural_key)
 );
 

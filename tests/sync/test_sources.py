@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import httpx
 
 from tlsync import connections
+from tlsync.staging.cursors import high_water
 from tlsync.staging.entities import get
+from tlsync.staging.loader import StagingLoader
+from tlsync.sync.sources import UnicontaSource
 
 
 def test_company_without_project_module_has_no_projects_and_says_so(sims):
@@ -19,12 +23,49 @@ def test_company_without_project_module_has_no_projects_and_says_so(sims):
         assert source.project_module is True
 
 
-def test_incremental_uniconta_read_filters_on_the_cursor(sims):
-    with connections.uniconta_source(company_id=10001, **sims["uniconta"]) as source:
-        everything = [r.raw for r in source.records(get("uniconta.invoices"))]
-        recent = [r.raw for r in source.records(get("uniconta.invoices"), since=datetime(2026, 1, 1))]
+def test_incremental_uniconta_read_by_date_filters_on_the_date(sims, engine):
+    """A date-cursored class (none of the posted ones any more) still reads ``<cursor> ge since``."""
+    dated = replace(get("uniconta.invoices"), cursor="Date")
+    with UnicontaSource(connections.uniconta_client(company_id=10001, **sims["uniconta"]), 10001,
+                        staging=engine) as source:
+        everything = [r.raw for r in source.records(dated)]
+        recent = [r.raw for r in source.records(dated, since=datetime(2026, 1, 1))]
     assert recent and len(recent) < len(everything)
     assert all(str(r["Date"]) >= "2026-01-01" for r in recent)
+
+
+def test_posted_classes_read_from_the_highest_staged_row_id(sims, engine):
+    """Posted invoices, lines and GL postings follow ``RowId`` (docs/staging-cursors.md): a first load reads the
+    history, then only rows above the highest staged RowId of the company are read — whatever their date."""
+    for name in ("uniconta.invoices", "uniconta.invoice_lines", "uniconta.gl_transactions"):
+        spec = get(name)
+        assert spec.row_cursor and "RowId" in spec.columns, name
+        with UnicontaSource(connections.uniconta_client(company_id=10001, **sims["uniconta"]), 10001,
+                            staging=engine) as source:
+            assert str(source.cursor_filter(spec, datetime(2026, 1, 1))) == "Date ge datetime'2021-01-01T00:00:00'"
+            first = [r.raw for r in source.records(spec, since=datetime(2026, 1, 1))]
+            assert len(first) > 3, name
+            older = sorted(first, key=lambda r: r["RowId"])[: len(first) // 2]
+            StagingLoader(engine).load(spec, "10001", "run-a", older)
+            mark = max(r["RowId"] for r in older)
+            assert high_water(engine, spec, "10001") == mark
+            assert high_water(engine, spec, "10002") is None, "the cursor is per company (rule S2)"
+            assert str(source.cursor_filter(spec, datetime(2026, 1, 1))) == f"RowId gt {mark}"
+            rest = [r.raw for r in source.records(spec, since=datetime(2099, 1, 1))]
+        assert sorted(r["RowId"] for r in rest) == sorted(r["RowId"] for r in first if r["RowId"] > mark), name
+
+
+def test_row_id_overlap_and_periodic_full_read_are_configurable(sims, engine, monkeypatch):
+    spec = get("uniconta.invoices")
+    StagingLoader(engine).load(spec, "10001", "run-a", [{"InvoiceNumber": 7, "RowId": 40, "Date": "2026-01-02"}])
+    source = UnicontaSource(None, 10001, staging=engine)
+    monkeypatch.setenv("TLSYNC_UNICONTA_ROWID_OVERLAP", "5")
+    assert str(source.cursor_filter(spec, datetime(2026, 1, 1))) == "RowId gt 35"
+    monkeypatch.setenv("TLSYNC_UNICONTA_FULL_READ_EVERY_DAYS", "7")
+    full_day = date.fromordinal(7 * (date(2026, 11, 27).toordinal() // 7))
+    assert str(source.cursor_filter(spec, datetime(2026, 1, 1), today=full_day)).startswith("Date ge ")
+    assert str(source.cursor_filter(spec, datetime(2026, 1, 1), today=full_day + timedelta(days=1))) == "RowId gt 35"
+    assert source.cursor_filter(spec, None) is None, "no since: a full read"
 
 
 def test_legal_entity_invoices_only_and_their_lines(sims):

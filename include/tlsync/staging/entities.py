@@ -21,6 +21,8 @@ System = Literal["timelog", "uniconta"]
 Mode = Literal["full", "incremental"]
 ColumnType = Literal["str", "int", "decimal", "date", "datetime", "bool"]
 
+ROW_ID = "RowId"   # Uniconta's identity of every stored row (see docs/staging-cursors.md)
+
 TIMELOG: System = "timelog"
 UNICONTA: System = "uniconta"
 
@@ -35,9 +37,16 @@ class EntitySpec:
     columns: dict[str, ColumnType] = field(default_factory=dict)   # typed columns (API field name → type)
     enums: dict[str, frozenset] = field(default_factory=dict)      # field → allowed values (quality gate)
     dates: tuple[str, ...] = ()    # date/datetime fields checked to be parsable and in range
-    cursor: str | None = None      # field an incremental read filters on (``field ge window start``)
+    cursor: str | None = None      # field an incremental read filters on: a date (``field ge window start``) or
+    #                                ``RowId`` (``RowId gt highest staged RowId``, see docs/staging-cursors.md)
     currency_field: str | None = None
     cvr_field: str | None = None   # CVR number field: checksum checked as a *warning*
+
+    @property
+    def row_cursor(self) -> bool:
+        """Whether the incremental read follows Uniconta's ``RowId`` (assigned on insert, so a record *posted*
+        later is found whatever its date) instead of a date window."""
+        return self.cursor == ROW_ID
 
     @property
     def qualified(self) -> str:
@@ -103,18 +112,20 @@ ENTITIES: tuple[EntitySpec, ...] = (
     _spec(UNICONTA, "projects", "ProjectClient", "Number", columns={"Name": "str", "Account": "str"}),
     _spec(UNICONTA, "project_categories", "PrCategoryClient", "Number", columns={"Name": "str"}),
     _spec(UNICONTA, "gl_accounts", "GLAccountClient", "Account", columns={"Name": "str"}),
-    # ---- Uniconta: changing data (incremental by date), per company ----------------------------------------
+    # ---- Uniconta: posted data (incremental by RowId), per company ------------------------------------------
+    # Posted invoices, their lines and GL postings are read from the highest RowId staged for the company, not by
+    # their Date: an invoice posted today may be dated months ago (docs/staging-cursors.md; rules U3, U4/S6).
     _spec(UNICONTA, "orders", "DebtorOrderClient", "OrderNumber", columns={"Account": "str"}),
     _spec(UNICONTA, "order_lines", "DebtorOrderLineClient", ("OrderNumber", "LineNumber"),
           columns={"Item": "str", "Qty": "decimal", "Price": "decimal"}),
     _spec(UNICONTA, "invoices", "DebtorInvoiceClient", "InvoiceNumber", mode="incremental",
           columns={"Account": "str", "Date": "date", "NetAmount": "decimal", "TotalAmount": "decimal",
-                   "Currency": "str"}, dates=("Date",), cursor="Date"),
+                   "Currency": "str", ROW_ID: "int"}, dates=("Date",), cursor=ROW_ID),
     _spec(UNICONTA, "invoice_lines", "DebtorInvoiceLines", ("InvoiceNumber", "LineNumber"), mode="incremental",
-          columns={"Item": "str", "InvoiceQty": "decimal", "SalesPrice": "decimal"}, cursor="Date"),
-    _spec(UNICONTA, "gl_transactions", "GLTransClient", "RowId",
-          mode="incremental", columns={"Account": "str", "Date": "date", "Amount": "decimal"}, dates=("Date",),
-          cursor="Date"),
+          columns={"Item": "str", "InvoiceQty": "decimal", "SalesPrice": "decimal", ROW_ID: "int"}, cursor=ROW_ID),
+    _spec(UNICONTA, "gl_transactions", "GLTransClient", ROW_ID,
+          mode="incremental", columns={"Account": "str", "Date": "date", "Amount": "decimal", ROW_ID: "int"},
+          dates=("Date",), cursor=ROW_ID),
 )
 
 # TimeLog data that belongs to the site as a whole (read once per run), as opposed to one legal entity's

@@ -142,8 +142,12 @@ link_suggestions = Table(
 
 
 def create_all(engine) -> None:
-    """Create every table that does not exist yet (idempotent)."""
+    """Create every table that does not exist yet (idempotent), and add the ``row_id`` cursor column to staging
+    tables created before it existed (docs/staging-cursors.md)."""
+    from .cursors import add_missing_cursor_columns
+
     metadata.create_all(engine)
+    add_missing_cursor_columns(engine)
 
 
 # ---- the sync ledger (every write idempotent through it) -------------------------------------------------------

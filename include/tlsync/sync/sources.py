@@ -172,11 +172,17 @@ def _tx_id(doc: Any) -> int | None:
 
 
 class UnicontaSource:
-    """One Uniconta company through the OData reads (rule S2: one company per legal entity)."""
+    """One Uniconta company through the OData reads (rule S2: one company per legal entity).
 
-    def __init__(self, client, company_id: int) -> None:
+    Incremental reads of posted classes (invoices, their lines, GL postings) follow ``RowId``: ``$filter=RowId gt
+    <highest RowId staged for this company>`` (see :mod:`tlsync.staging.cursors` and docs/staging-cursors.md), so
+    an invoice posted today with an old date is read (rule U3) and so is a backdated supplier posting (U4/S6).
+    ``staging`` is the staging engine the cursor is read from (default: the configured one)."""
+
+    def __init__(self, client, company_id: int, *, staging=None) -> None:
         self.client = client
         self.company_id = company_id
+        self._staging = staging
         self._project_module = True   # until a project class says otherwise (rule T3)
 
     def __enter__(self) -> UnicontaSource:
@@ -192,17 +198,48 @@ class UnicontaSource:
     def project_module(self) -> bool:
         return self._project_module
 
+    @property
+    def tenant(self) -> str:
+        return str(self.company_id)
+
+    def staging(self):
+        if self._staging is None:
+            from tlsync.sync import config
+
+            self._staging = config.staging_engine()
+        return self._staging
+
+    def cursor_filter(self, spec: EntitySpec, since: datetime | None, today: date | None = None):
+        """The ``$filter`` of an incremental read (``None``: read everything).
+
+        - date cursor: ``<cursor> ge since``;
+        - ``RowId`` cursor: ``RowId gt <highest staged RowId − overlap>``; before anything is staged for the
+          company (a first load), and on the configured full-read days, ``Date ge <history start>``.
+        """
+        from tlsync.clients.uniconta.odata import Field
+
+        if since is None or not spec.cursor:
+            return None
+        if not spec.row_cursor:
+            return Field(spec.cursor) >= since
+        from tlsync.staging import cursors
+        from tlsync.sync import config
+
+        mark = cursors.high_water(self.staging(), spec, self.tenant)
+        every = cursors.full_read_every_days()
+        today = today or date.today()
+        if mark is None or (every and today.toordinal() % every == 0):
+            return Field("Date") >= datetime.combine(config.history_start(), datetime.min.time())
+        return Field(spec.cursor) > max(0, mark - cursors.overlap())
+
     def records(self, spec: EntitySpec, since: datetime | None = None) -> Iterator[Extracted]:
+        """Every record of ``spec`` (``since`` given: only the increment, see :meth:`cursor_filter`)."""
         from tlsync.clients.errors import ProjectModuleMissingError
 
         if spec.name == "companies":
             yield from (Extracted(c) for c in self.client.companies_raw() if int(c.get("CompanyId", -1)) == self.company_id)
             return
-        flt = None
-        if since is not None and spec.cursor:
-            from tlsync.clients.uniconta.odata import Field
-
-            flt = Field(spec.cursor) >= since
+        flt = self.cursor_filter(spec, since)
         try:
             for row in self.client.read_raw(spec.source, filter=flt):
                 yield Extracted(row)
