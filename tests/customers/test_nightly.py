@@ -226,3 +226,68 @@ def test_first_sync_after_link_with_uniconta_data_keeps_uniconta_values(engine, 
         "after 'link and use Uniconta data' the first sync does not push TimeLog's older values"
     assert after["Address3"] == "Postboks 12", "but TimeLog still fills what Uniconta has empty"
     assert counts["conflicts"] == 0 and counts["customers_updated"] == 1
+
+
+def test_first_sync_right_after_link_timelog_wins_writes_nothing_again(engine, sims, uniconta, rest, ledger):
+    """``accept-one --wins timelog`` (L3.1) already wrote TimeLog's values into the debtor; the customer step that
+    follows, on the debtors staged *before* the link, must not send the same update again (rules T1, S4) — and a
+    real change afterwards is still written, exactly once."""
+    from tlsync.linking.actions import Linker
+    from tlsync.linking.targets import Targets
+
+    contacts = tl_state(sims, "Contacts")
+    with_contacts = {str(c["CustomerID"]) for c in contacts.values()}
+    cid = sorted((c for c in tl_state(sims) if c not in with_contacts), key=int)[0]   # no contacts to create
+    account = sorted(d["Account"] for d in uc_state(sims))[-1]
+    stage(engine, sims)
+    targets = Targets(sims["timelog"], sims["uniconta"], COMPANY)
+    try:
+        outcome = Linker(engine, 1, COMPANY, targets=targets).link(account, cid, wins="timelog")
+    finally:
+        targets.close()
+    assert outcome.changed and outcome.written["changes"]["uniconta"], "the link wrote TimeLog's values"
+    assert debtor(sims, account)["Name"] == tl_state(sims)[cid]["Name"]
+    reset_counters(sims["timelog_url"], sims["uniconta_url"])
+
+    counts = sync_customers(engine, settings("manual"), uniconta, rest, ledger=ledger)   # debtors not restaged
+
+    assert no_calls(sims), "the link's write is not repeated: no read, no Update"
+    assert counts["debtors_updated"] == counts["customers_updated"] == 0 and counts["unchanged"] == 1
+    # the next night sees the debtor as the link left it: still nothing to write
+    stage(engine, sims)
+    reset_counters(sims["timelog_url"], sims["uniconta_url"])
+    counts = sync_customers(engine, settings("manual"), uniconta, rest, ledger=ledger)
+    assert no_calls(sims) and counts["debtors_updated"] == counts["customers_updated"] == 0
+    # a real change in TimeLog afterwards: exactly one debtor update (T1)
+    tl_touch(sims, cid, Phone="+45 31 31 31 31")
+    stage(engine, sims)
+    reset_counters(sims["timelog_url"], sims["uniconta_url"])
+    counts = sync_customers(engine, settings("manual"), uniconta, rest, ledger=ledger)
+    assert counts["debtors_updated"] == 1 and counts["customers_updated"] == 0
+    assert counters(sims["uniconta_url"])["crud"] == 2, "one debtor read + one Update"
+    assert debtor(sims, account)["Phone"] == "+45 31 31 31 31"
+
+
+def test_first_sync_right_after_link_uniconta_wins_writes_nothing_again(engine, sims, uniconta, rest, ledger):
+    """The same for "link and use Uniconta data" (L3.2): the link wrote Uniconta's values into the TimeLog
+    customer; the customer step on the customers staged before the link does not write them again (U1)."""
+    from tlsync.linking.actions import Linker
+    from tlsync.linking.targets import Targets
+
+    contacts = tl_state(sims, "Contacts")
+    with_contacts = {str(c["CustomerID"]) for c in contacts.values()}
+    cid = sorted((c for c in tl_state(sims) if c not in with_contacts), key=int)[0]
+    account = sorted(d["Account"] for d in uc_state(sims))[-1]
+    stage(engine, sims)
+    targets = Targets(sims["timelog"], sims["uniconta"], COMPANY)
+    try:
+        outcome = Linker(engine, 1, COMPANY, targets=targets).link(account, cid, wins="uniconta")
+    finally:
+        targets.close()
+    assert outcome.changed and outcome.written["changes"]["timelog"]
+    reset_counters(sims["timelog_url"], sims["uniconta_url"])
+
+    counts = sync_customers(engine, settings("manual"), uniconta, rest, ledger=ledger)   # customers not restaged
+
+    assert counts["customers_updated"] == 0 and counts["debtors_updated"] == 0
+    assert no_calls(sims)

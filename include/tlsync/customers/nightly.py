@@ -21,6 +21,12 @@ field by field:
   (L3.1, a debtor tlsync created) TimeLog's non-empty values win and Uniconta fills the fields TimeLog has empty;
 - an empty value never overwrites (L3.1/L3.2): a field cleared on one side stays as the other side has it.
 
+Right after linking: a link action (L3.1 "use TimeLog data", L3.2 "use Uniconta data") has already written one
+side's values into the other and recorded them in the ledger (domain ``customer_link``). The first sync of that
+customer applies those recorded writes to the staged records that predate them, so it does not send the same
+update a second time (``accept-one --wins timelog`` followed by the customer step writes nothing more); a record
+staged after the link is taken as staged, so a real change since is still written (T1/U1).
+
 Fields the mapping does not cover are never touched, in particular the S4 defaults (debtor group, VAT zone,
 VAT code, payment terms, layout group): Uniconta's values stay whatever an accountant made them.
 
@@ -127,21 +133,24 @@ def sync_customers(engine: Engine, le, uniconta: UnicontaClient, timelog_rest: R
     debtors = staged.uniconta_rows(engine, "uniconta.debtors", company)
     memory = ledger.by_key(SYNC_DOMAIN, le_id)
     link_actions = staged.link_actions(engine, le_id)
+    linked_since = _written_by_links(engine, le_id, company, links, memory)
 
     for cid, account in sorted(links.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0]):
-        customer, debtor = customers.get(cid), debtors.get(account)
-        if customer is None or debtor is None:
+        seen_customer, seen_debtor = customers.get(cid), debtors.get(account)
+        if seen_customer is None or seen_debtor is None:
             counts["not_staged"] += 1
             continue
         key = f"{company}/{cid}"
         entry = memory.get(key)
         first = "uniconta" if link_actions.get(cid) in UNICONTA_FIRST else "timelog"
+        customer, debtor = _as_left_by_link(seen_customer, seen_debtor, linked_since.get(cid))
         to_uc, to_tl, conflicts = plan_customer(customer, debtor, entry.details if entry and entry.details else None,
                                                 first=first)
         counts["conflicts"] += 1 if conflicts else 0
         after_uc = {**debtor, **to_uc}
         after_tl = _apply_to_customer(customer, to_tl)
-        remembered = {**_memory(after_tl, after_uc), "tl_seen": content_hash(customer), "uc_seen": content_hash(debtor)}
+        remembered = {**_memory(after_tl, after_uc), "tl_seen": content_hash(seen_customer),
+                      "uc_seen": content_hash(seen_debtor)}
         if not to_uc and not to_tl and entry is not None and entry.state == DONE \
                 and entry.content_hash == content_hash(remembered):
             counts["unchanged"] += 1
@@ -180,6 +189,48 @@ def sync_customers(engine: Engine, le, uniconta: UnicontaClient, timelog_rest: R
 
     _sync_contacts(engine, le_id, company, links, debtors, uniconta, ledger, dry_run, counts)
     return counts
+
+
+def _written_by_links(engine: Engine, le_id: int, company: int, links: dict[str, str],
+                      memory: dict) -> dict[str, tuple[dict, dict]]:
+    """``{customer id: (debtor fields, customer attributes)}`` that a link action (L3.1/L3.2) wrote *after* the
+    debtor or customer was last staged, for the customers this sync has no memory of yet (their first sync).
+
+    ``accept-one --wins timelog`` writes TimeLog's values into the debtor and records them in the ledger
+    (domain ``customer_link``); the customer step that follows the same night still reads the debtor as staged
+    before the link. Without this it would send exactly the same update again. Only what was written after the
+    record's staging counts: once the next night has staged the record, staging is the truth again (an edit made
+    since the link is then a real change, rules T1/U1)."""
+    first = {cid: account for cid, account in links.items()
+             if not ((e := memory.get(f"{company}/{cid}")) is not None and e.details)}
+    if not first:
+        return {}
+    writes = staged.link_writes(engine, le_id, first.values())
+    if not writes:
+        return {}
+    debtor_at = staged.staged_times(engine, "uniconta.debtors", first.values(), tenant=str(company))
+    customer_at = staged.staged_times(engine, "timelog.customers", first.keys())
+    out: dict[str, tuple[dict, dict]] = {}
+    for cid, account in first.items():
+        w = writes.get(account)
+        if w is None or w.customer_id != cid:
+            continue
+        # staged in the same second as the link (both clocks keep whole seconds): the write is applied; when the
+        # staged record has it already, that changes nothing
+        to_uc = w.to_uniconta if account in debtor_at and debtor_at[account] <= w.at else {}
+        to_tl = w.to_timelog if cid in customer_at and customer_at[cid] <= w.at else {}
+        if to_uc or to_tl:
+            out[cid] = (to_uc, to_tl)
+    return out
+
+
+def _as_left_by_link(customer: dict, debtor: dict, written: tuple[dict, dict] | None) -> tuple[dict, dict]:
+    """The staged customer and debtor with what a link wrote since their staging applied (see
+    :func:`_written_by_links`): the two records as the systems hold them now."""
+    if not written:
+        return customer, debtor
+    to_uc, to_tl = written
+    return _apply_to_customer(customer, to_tl), {**debtor, **to_uc}
 
 
 _TL_KEY = {f.update: f.timelog for f in FIELDS if f.update}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -16,6 +18,8 @@ from sqlalchemy import Engine, select
 from tlsync.staging.tables import STAGING, customer_links
 
 LINKED = "linked"
+LINK_DOMAIN = "customer_link"                 # tlsync.linking's ledger domain (key: the debtor account)
+LINK_WRITE_ACTIONS = ("link_timelog_wins", "link_uniconta_wins")
 
 
 def _site_rows(engine: Engine, entity: str, keys: Iterable[str] | None = None) -> dict[str, dict]:
@@ -81,3 +85,61 @@ def link_actions(engine: Engine, legal_entity_id: int) -> dict[str, str]:
         customer_links.c.customer_id.is_not(None))
     with engine.connect() as conn:
         return {str(c): str(a) for c, a in conn.execute(q)}
+
+
+def staged_times(engine: Engine, entity: str, keys: Iterable[str], *, tenant: str | None = None
+                 ) -> dict[str, datetime]:
+    """``{natural key: staged_at}`` of some staged records — of one tenant, or of the site-wide TimeLog tenants
+    (no ``:``) when ``tenant`` is ``None``."""
+    table = STAGING[entity]
+    q = select(table.c.natural_key, table.c.staged_at)
+    q = q.where(table.c.tenant == str(tenant)) if tenant is not None else q.where(table.c.tenant.notlike("%:%"))
+    wanted = sorted({str(k) for k in keys})
+    out: dict[str, datetime] = {}
+    with engine.connect() as conn:
+        for i in range(0, len(wanted), 500):
+            for key, at in conn.execute(q.where(table.c.natural_key.in_(wanted[i:i + 500]))):
+                if at is not None:
+                    out[str(key)] = at
+    return out
+
+
+@dataclass(frozen=True)
+class LinkWrite:
+    """What a link action (rule L3.1/L3.2, ledger domain ``customer_link``) last wrote for one debtor: the
+    debtor fields written to Uniconta (``DebtorClient`` names), the customer fields written to TimeLog
+    (``CustomerUpdate`` attributes), and when."""
+
+    customer_id: str
+    to_uniconta: dict[str, Any]
+    to_timelog: dict[str, Any]
+    at: datetime
+
+
+def link_writes(engine: Engine, legal_entity_id: int, accounts: Iterable[str]) -> dict[str, LinkWrite]:
+    """``{debtor account: LinkWrite}`` — the latest link event (``link_timelog_wins``/``link_uniconta_wins``) of
+    each debtor in the sync ledger, read from its audit trail (one query per 500 debtors)."""
+    from tlsync.staging.tables import ledger_events
+
+    wanted = sorted({str(a) for a in accounts})
+    out: dict[str, LinkWrite] = {}
+    with engine.connect() as conn:
+        for i in range(0, len(wanted), 500):
+            q = (select(ledger_events.c.source_key, ledger_events.c.after, ledger_events.c.at)
+                 .where(ledger_events.c.domain == LINK_DOMAIN,
+                        ledger_events.c.legal_entity_id == int(legal_entity_id),
+                        ledger_events.c.action.in_(LINK_WRITE_ACTIONS),
+                        ledger_events.c.source_key.in_(wanted[i:i + 500]))
+                 .order_by(ledger_events.c.id))
+            for key, after, at in conn.execute(q):
+                try:
+                    written = json.loads(after) if after else {}
+                except ValueError:
+                    continue
+                changes = written.get("changes") or {}
+                customer_id = str((written.get("link") or {}).get("customer_id") or "")
+                if at is None or not customer_id:
+                    continue
+                out[str(key)] = LinkWrite(customer_id, dict(changes.get("uniconta") or {}),
+                                          dict(changes.get("timelog") or {}), at)   # the latest wins (id order)
+    return out
