@@ -57,6 +57,9 @@ QUOTA_REASON = "Uniconta daily quota ran out"
 WRITEBACK_PENDING = "TimeLog write-back pending"
 WRITEBACK_THREADS = int(os.environ.get("TLSYNC_WRITEBACK_THREADS") or 8)
 COUNT_KEYS = ("transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls")
+ANALYZE_EVERY = 20_000
+"""Ledger rows written between two refreshes of its planner statistics (see :func:`source.analyze`)."""
+INVOICES_T, LINES_T, DETAILS_T = source.INVOICES.name, source.LINES.name, source.DETAILS.name
 
 
 class QuotaOut(Exception):
@@ -87,6 +90,7 @@ class Run:
     employees: dict = field(default_factory=dict)   # internal reference (initials) → employee number
     projects: dict = field(default_factory=dict)    # project ID → Uniconta project number
     wb_pool: Any = None                              # write-back threads (created on first use)
+    analyzed_at: int = 0                             # ledger rows written when its statistics were last refreshed
     wb_pending: list = field(default_factory=list)  # [(futures, items)] of write-backs not yet recorded
 
     def flush(self, *, full_only: bool = False) -> None:
@@ -122,6 +126,7 @@ def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Any, ti
         result["refused"] = list(blockers)
         return result
     source.ensure_indexes(engine)
+    source.analyze(engine, [INVOICES_T, LINES_T, DETAILS_T, sync_ledger.name], only_if_never=True)
     tenant = source.invoice_tenant(engine, le.legal_entity_id)
     if tenant is None:
         result["messages"].append(f"{le.label}: no TimeLog invoices are staged for this legal entity yet")
@@ -203,6 +208,10 @@ def states_of(ledger: Ledger, le_id: int, keys: Iterable[str]) -> dict[str, Ledg
 
 
 def _month(run: Run, start: date, end: date) -> None:
+    written = run.counts["transferred"] + run.counts["elsewhere"] + run.counts["ignored"] + run.counts["failed"]
+    if not run.dry_run and written - run.analyzed_at >= ANALYZE_EVERY:   # a backfill grows the ledger fast
+        source.analyze(run.engine, [sync_ledger.name])
+        run.analyzed_at = written
     invoices = source.invoices_in(run.engine, run.tenant, start, end)
     if not invoices:
         return
