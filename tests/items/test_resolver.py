@@ -104,9 +104,15 @@ def test_time_on_the_line():
         LineItem("KONS-SR", None, "I1 on the line", None)
 
 
-def test_time_specific_item_overrides_the_line():
-    r = resolver(time={"mode": "specific_item", "item": "KONS-JR"}).resolve(line(product="KONS-SR"), INVOICE)
-    assert (r.item, r.rule, r.blocked) == ("KONS-JR", "I1 specific item", None)
+def test_time_specific_item_is_for_lines_without_an_item():
+    """TimeLog's help page: "Vælges et specifikt varenummer: Får tidsregistreringer automatisk tilføjet det valgte
+    varenummer på fakturalinjerne" — and "For valgte varenumre kan ændres på fakturakladden": the specific item is
+    what a line gets when it has none; an item on the line (chosen or changed on the draft) stays (rule I1)."""
+    r = resolver(time={"mode": "specific_item", "item": "KONS-JR"})
+    own = r.resolve(line(product="KONS-SR"), INVOICE)
+    assert (own.item, own.rule, own.blocked) == ("KONS-SR", "I1 on the line", None)
+    none = r.resolve(line(product=""), INVOICE)
+    assert (none.item, none.rule, none.blocked) == ("KONS-JR", "I1 specific item", None)
 
 
 @pytest.mark.parametrize("dimension, mapping, expect_rule", [
@@ -150,7 +156,7 @@ FIXED = [{"RegistrationType": "6", "TaskID": "200"}]
 
 @pytest.mark.parametrize("default, item, rule", [
     ({"mode": "on_line"}, "FAST", "I2 on the line"),
-    ({"mode": "specific_item", "item": "ABON"}, "ABON", "I2 specific item"),
+    ({"mode": "specific_item", "item": "ABON"}, "FAST", "I2 on the line"),      # the line's own item stays
     ({"mode": "by_dimension", "dimension": "project_type", "mapping": {"2": "ABON"}}, "ABON",
      "I2 by project type 'Fastpris'"),
     ({"mode": "by_dimension", "dimension": "project_category", "mapping": {"1": "ABON"}}, "ABON",
@@ -161,6 +167,16 @@ FIXED = [{"RegistrationType": "6", "TaskID": "200"}]
 def test_fixed_price(default, item, rule):
     got = resolver(fixed_price=default).resolve(line(product="FAST", unit=6, project="20", details=FIXED), INVOICE)
     assert (got.item, got.rule, got.blocked) == (item, rule, None)
+
+
+def test_fixed_price_specific_item_does_not_replace_the_lines_own_item():
+    """The demo's finding: an instalment with item ABON went to Uniconta as FAST. The specific item is the
+    pre-filled item of a new payment ("Fastprisbetalingerne får automatisk tilføjet det valgte varenummer ... når
+    der oprettes en ny betaling"), so ABON stays; a payment without an item gets FAST (rule I2)."""
+    r = resolver(fixed_price={"mode": "specific_item", "item": "FAST"})
+    assert r.resolve(line(product="ABON", unit=6, details=FIXED), INVOICE).item == "ABON"
+    assert r.resolve(line(product="", unit=6, details=FIXED), INVOICE) == LineItem("FAST", None, "I2 specific item",
+                                                                                   None)
 
 
 # -- I3 expenses -----------------------------------------------------------------------------------------------
@@ -177,7 +193,9 @@ def test_expenses_by_expense_type_from_the_registration_and_from_the_line():
 
 def test_expenses_specific_and_on_line():
     ln = line("3", product="HOTEL", unit=6, details=[{"RegistrationType": "3", "RegistrationID": "500"}])
-    assert resolver(expenses={"mode": "specific_item", "item": "UDL"}).resolve(ln).item == "UDL"
+    assert resolver(expenses={"mode": "specific_item", "item": "UDL"}).resolve(ln).item == "HOTEL"
+    bare = line("3", product="", unit=6, details=[{"RegistrationType": "3", "RegistrationID": "500"}])
+    assert resolver(expenses={"mode": "specific_item", "item": "UDL"}).resolve(bare).item == "UDL"
     assert resolver().resolve(ln) == LineItem("HOTEL", None, "I3 on the line", None)
 
 
@@ -191,6 +209,8 @@ def test_expenses_specific_and_on_line():
 def test_travel_kinds_each_principle(kind, ln):
     assert resolver().resolve(ln) == LineItem(ln["ProductNo"], None, "I4 on the line", None)
     specific = resolver(**{kind: {"mode": "specific_item", "item": "UDL"}}).resolve(ln)
+    assert (specific.item, specific.rule, specific.blocked) == (ln["ProductNo"], "I4 on the line", None)
+    specific = resolver(**{kind: {"mode": "specific_item", "item": "UDL"}}).resolve({**ln, "ProductNo": ""})
     assert (specific.item, specific.rule, specific.blocked) == ("UDL", "I4 specific item", None)
     gl = resolver(**{kind: {"mode": "gl_account", "account": "3610"}}).resolve(ln)
     assert gl == LineItem(None, "3610", "I4 GL account 3610", None)
@@ -230,7 +250,7 @@ def test_unknown_item_blocks_with_reason():
 
 
 def test_blocked_item_blocks_with_reason_also_when_chosen_by_a_default():
-    got = resolver(time={"mode": "specific_item", "item": "RABAT"}).resolve(line("13", product="KONS-SR"), INVOICE)
+    got = resolver(time={"mode": "specific_item", "item": "RABAT"}).resolve(line("13", product=""), INVOICE)
     assert got.blocked == ("line 13 of invoice 2025-0042 has item 'RABAT' (I1 specific item), which is blocked in "
                            "Uniconta company 10001; unblock it or choose another item (rule I1)")
 
@@ -241,6 +261,68 @@ def test_blocked_reasons_name_their_own_line_even_when_the_outcome_is_cached():
     assert a.blocked.startswith("line 1 ") and b.blocked.startswith("line 2 ")
     ok1, ok2 = r.resolve(line("3", product="KM", unit=4)), r.resolve(line("4", product="KM", unit=4))
     assert ok1 is ok2                                         # one LineItem per distinct outcome
+
+
+# -- credit notes -----------------------------------------------------------------------------------------------
+
+CREDITED = {**INVOICE, "Type": "1"}                      # invoice 2025-0042 (ID 9), credited below
+CREDITED_LINES = [
+    line("31", product="KONS-SR", unit=1, Text="Udvikling, Birgitte Knudsen", details=[work("100"), work("100")]),
+    line("32", product="HOTEL", unit=6, rate="2568.6700", Text="Hotel: udlæg",
+         details=[{"RegistrationType": "3", "RegistrationID": "500"}]),
+    line("33", product="REJSE", unit=6, rate="900.0000", Text="Tog: udlæg"),     # no details; expense names it
+]
+CREDIT_NOTE = {"ID": "12", "InvoiceNumber": "2025-0050", "CurrencyAbb": "DKK", "CustomerID": "18", "ProjectID": "10",
+               "Type": "2", "RelatesToInvoiceID": "9"}
+
+
+def credit_line(line_id, product, unit, rate, text, qty):
+    """A credit-note line as TimeLog serves it: negative quantity and amount, and no line details at all."""
+    return line(line_id, product=product, unit=unit, rate=rate, Text=text, Quantity=qty, InvoiceID="12",
+                InvoiceNo="2025-0050")
+
+
+def credit_resolver(**defaults) -> ItemResolver:
+    data = ref()
+    data.expense_by_line["33"] = "2"
+    return ItemResolver(ItemNumberDefaults.model_validate(defaults), data,
+                        invoice_lines={"9": CREDITED_LINES}.get)
+
+
+def test_credit_note_lines_take_their_kind_and_dimension_from_the_credited_invoice():
+    """A credit note's lines carry no details (no registration type): TimeLog credits invoice
+    ``RelatesToInvoiceID``, so each line is classified by the line it credits there — the same kind rules as an
+    invoice's (I1 time by task type, I3 expense by expense type), not the unit-type fallback (fixed price)."""
+    r = credit_resolver(time={"mode": "by_dimension", "dimension": "task_type", "mapping": {"3": "KONS-JR"}},
+                        fixed_price={"mode": "specific_item", "item": "FAST"},
+                        expenses={"mode": "by_dimension", "mapping": {"1": "UDL", "2": "HOTEL"}})
+    hotel = credit_line("41", "HOTEL", 6, "2568.6700", "Hotel: udlæg", "-1.0000")
+    work_line = credit_line("42", "KONS-SR", 1, "1250.0000", "Udvikling, Birgitte Knudsen", "-2.0000")
+    partial = credit_line("43", "KONS-SR", 1, "1250.0000", "Delkreditering: Udvikling, Birgitte Knudsen", "-0.5000")
+    train = credit_line("44", "REJSE", 6, "900.0000", "Tog: udlæg", "-1.0000")
+    assert [r.line_kind(ln, CREDIT_NOTE) for ln in (hotel, work_line, partial, train)] == \
+        ["expense", "time", "time", "expense"]
+    assert r.resolve(hotel, CREDIT_NOTE) == LineItem("UDL", None, "I3 by expense type 'Hotel'", None)
+    assert r.resolve(train, CREDIT_NOTE) == LineItem("HOTEL", None, "I3 by expense type 'Flybillet'", None)
+    assert r.resolve(work_line, CREDIT_NOTE) == LineItem("KONS-JR", None, "I1 by task type 'Udvikling'", None)
+    assert r.resolve(partial, CREDIT_NOTE).item == "KONS-JR"
+    # exactly what the credited invoice's own lines got
+    assert [r.resolve(ln, CREDITED).item for ln in CREDITED_LINES] == ["KONS-JR", "UDL", "HOTEL"]
+
+
+def test_credit_note_whose_credited_invoice_is_not_staged_falls_back_without_guessing_wrong():
+    r = credit_resolver(expenses={"mode": "by_dimension", "mapping": {"1": "UDL"}})
+    orphan = {**CREDIT_NOTE, "RelatesToInvoiceID": "404"}
+    hotel = credit_line("41", "HOTEL", 6, "2568.6700", "Hotel: udlæg", "-1.0000")
+    # HOTEL is expense type 1's own product number (and no other active type's): an expense of that type
+    assert r.line_kind(hotel, orphan) == "expense"
+    assert r.resolve(hotel, orphan) == LineItem("UDL", None, "I3 by expense type 'Hotel'", None)
+    fee = credit_line("45", "FAST", 6, "500.0000", "Gebyr", "-1.0000")
+    assert r.line_kind(fee, orphan) == "fixed_price"
+    # REJSE belongs to two expense types: an expense, but the type is unknown -> the line's own item (I3)
+    train = credit_line("46", "REJSE", 6, "900.0000", "Tog", "-1.0000")
+    assert r.resolve(train, orphan) == LineItem("REJSE", None, "I3 expense type (unknown) not mapped: on the line",
+                                                None)
 
 
 def test_credit_note_lines_resolve_like_invoice_lines():

@@ -106,6 +106,47 @@ def test_every_staged_line_resolves_and_blocked_ones_say_why(staged):
                              item_numbers={"fixed_price": {"mode": "specific_item", "item": "GL-TIME"}})
     r = ItemResolver.from_staging(engine, le)
     fixed = [ln for ln in lines if r.line_kind(ln) == "fixed_price"]
-    assert fixed
+    assert fixed and any(not ln.get("ProductNo") for ln in fixed) and any(ln.get("ProductNo") for ln in fixed)
     for ln in fixed:
-        assert "item 'GL-TIME' (I2 specific item), which is blocked in Uniconta company 10001" in r.resolve(ln).blocked
+        got = r.resolve(ln)
+        if ln.get("ProductNo"):              # the specific item is for lines without one (rule I2)
+            assert got.item == ln["ProductNo"] and got.rule == "I2 on the line"
+        else:
+            assert "item 'GL-TIME' (I2 specific item), which is blocked in Uniconta company 10001" in got.blocked
+
+
+def test_credit_note_lines_are_classified_like_the_invoice_they_credit(staged):
+    """S data credit note 2025-0005 credits invoice 2024-0007; its lines have no details. With the example
+    settings (expenses by expense type, fixed price = FAST) its HOTEL and FORPL lines are expenses and keep their
+    items by expense type — they went to Uniconta as FAST before (rules I2, I3) — and every credit-note line gets
+    the kind, and the item, of the line it credits."""
+    engine = staged
+    invoices = {i["ID"]: i for i in payloads(engine, "timelog.invoices")}
+    lines = payloads(engine, "timelog.invoice_lines")
+    attach_details(lines, payloads(engine, "timelog.invoice_line_details"))
+    le = LegalEntitySettings(legal_entity_id=1, uniconta_company_id=10001, item_numbers={
+        "time": {"mode": "by_dimension", "dimension": "task_type", "mapping": {"3": "KONS-JR", "1": "KONS-SR"}},
+        "fixed_price": {"mode": "specific_item", "item": "FAST"},
+        "expenses": {"mode": "by_dimension", "mapping": {"1": "HOTEL", "5": "FORPL", "6": "LIC"}}})
+    r = ItemResolver.from_staging(engine, le)
+    note = next(i for i in invoices.values() if i["InvoiceNumber"] == "2025-0005")
+    assert note["Type"] == "2" and note["RelatesToInvoiceID"]
+    got = {ln["ProductNo"]: (r.line_kind(ln, note), r.resolve(ln, note)) for ln in lines if ln["InvoiceID"] == note["ID"]}
+    assert all(not ln["_Details"] for ln in lines if ln["InvoiceID"] == note["ID"])
+    assert got["HOTEL"][0] == got["FORPL"][0] == "expense"
+    assert (got["HOTEL"][1].item, got["HOTEL"][1].rule) == ("HOTEL", "I3 by expense type 'Hotel'")
+    assert (got["FORPL"][1].item, got["FORPL"][1].rule) == ("FORPL", "I3 by expense type 'Forplejning'")
+    by_id = {ln["ID"]: ln for ln in lines}
+    notes = [i for i in invoices.values() if i["Type"] == "2"]
+    assert len(notes) >= 3
+    checked = 0
+    for n in notes:
+        credited = [ln for ln in lines if ln["InvoiceID"] == n["RelatesToInvoiceID"]]
+        for ln in (x for x in lines if x["InvoiceID"] == n["ID"]):
+            twin = next(c for c in credited if c["ProductNo"] == ln["ProductNo"] and c["UnitType"] == ln["UnitType"]
+                        and ln["Text"].endswith(c["Text"]))
+            original = invoices[twin["InvoiceID"]]
+            assert r.line_kind(ln, n) == r.line_kind(by_id[twin["ID"]], original), (n["InvoiceNumber"], ln["Text"])
+            assert r.resolve(ln, n).item == r.resolve(twin, original).item, (n["InvoiceNumber"], ln["Text"])
+            checked += 1
+    assert checked >= 5

@@ -14,7 +14,12 @@ mileage, per_diem,        on the line / one specific item **or a GL account**   
 accommodation
 ========================  ========================================================================  =====
 
-A dimension value without a mapping falls back to the line's own item (``ProductNo``, rule I1). A line that ends
+A dimension value without a mapping falls back to the line's own item (``ProductNo``, rule I1). **One specific
+item** is the item a line gets when it has none: TimeLog's help page (*Konfiguration af varenumre*) says the
+chosen item is "automatisk tilføjet" to the lines and payments as they are made, and "For valgte varenumre kan
+ændres på fakturakladden" — the pre-selected items can be changed on the invoice draft. So an item on the booked
+line (chosen or changed on the draft, e.g. ``ABON`` on an instalment) stays, and only a line without one gets the
+specific item (rules I1–I4; the demo sent ``ABON`` lines as ``FAST`` before). A line that ends
 with no item is not transferable and says why (rule I5: without any defaults every line needs an item chosen by
 hand, and the integration still works for the lines that have one). An item that does not exist in the
 company's Uniconta items, or is blocked there, blocks the line too — Uniconta would refuse the order line.
@@ -28,6 +33,15 @@ instalment 6, mileage 16 …). :meth:`ItemResolver.line_kind` therefore looks, i
    most frequent registration type decides (rounding and currency differences do not count);
 3. the staged expenses (``GetExpensesRaw.InvoiceLineId``): a line an expense was invoiced on is an expense;
 4. the line's ``UnitType``: hours/minutes/days → time, km → mileage, anything else → fixed price.
+
+**Credit notes** (``Type`` 2) are classified by the same rules as invoices. TimeLog serves their lines without
+details (and no expense names them), so steps 2–3 would find nothing and every expense line would fall to "fixed
+price" by its unit. A credit note names the invoice it credits (``RelatesToInvoiceID``): each of its lines is
+matched to the line it credits there — same item and unit, then the same text (a partial credit prefixes
+"Delkreditering: "), rate and quantity — and takes that line's details and expense registration, so it gets the
+kind, task type and expense type, and therefore the item, the credited line got (rules I1–I4). When the credited
+invoice is not staged, a line whose item is the product number of an active expense type is an expense (of that
+type when only one has it); otherwise the unit decides as above.
 
 Travel expenses (registration type 4/12) are TimeLog's allowances: a text naming lodging (*logi, ophold,
 overnatning, hotel, accommodation*) makes them ``accommodation``, every other allowance is ``per_diem``.
@@ -46,7 +60,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -70,6 +84,9 @@ LINE_KINDS = ("time", "fixed_price", "expense", "mileage", "per_diem", "accommod
 
 KIND_KEY = "_Kind"
 DETAILS_KEY = "_Details"
+CREDITED_KEY = "_CreditedLineID"      # internal: the ID of the line a credit note's line credits
+CREDIT_NOTE_KEY = "_OnCreditNote"     # internal: the line is a credit note's
+CREDIT_NOTE_TYPE = 2                  # GetInvoicesRaw.Type: 1 invoice, 2 credit note
 
 SETTING_OF_KIND = {"time": "time", "fixed_price": "fixed_price", "expense": "expenses", "mileage": "mileage",
                    "per_diem": "per_diem", "accommodation": "accommodation"}
@@ -164,9 +181,20 @@ def attach_details(lines: Iterable[dict], details: Iterable[Mapping]) -> None:
 class ItemResolver:
     """Resolves the item of invoice lines of one legal entity ↔ Uniconta company (rules I1–I5)."""
 
-    def __init__(self, defaults: ItemNumberDefaults, ref: ReferenceData) -> None:
+    def __init__(self, defaults: ItemNumberDefaults, ref: ReferenceData, *,
+                 invoice_lines: Callable[[str], list[dict] | None] | None = None) -> None:
+        """``invoice_lines(invoice_id)``: the staged lines of an invoice with their ``_Details`` attached (``None``
+        when not staged) — how a credit note finds the lines it credits (:meth:`from_staging` reads staging)."""
         self.defaults = defaults
         self.ref = ref
+        self._invoice_lines = invoice_lines
+        self._credited: dict[str, list[dict]] = {}
+        self._expense_type_of_item: dict[str, str | None] = {}
+        for type_id, payload in ref.expense_types.items():
+            item = _s(payload.get("ProductNo"))
+            if item and payload.get("IsActive", True) not in (False, "0", "false", "False"):
+                # one active expense type with this product number: that type; several: an expense of unknown type
+                self._expense_type_of_item[item] = type_id if item not in self._expense_type_of_item else None
         self._cache: dict[tuple, tuple[LineItem, str | None]] = {}
         self._rate_cache: dict[tuple, str | None] = {}
         self._rates: dict[tuple[Decimal, str], list[tuple[str, str | None]]] = {}
@@ -188,12 +216,16 @@ class ItemResolver:
     def from_staging(cls, engine: Engine, le: LegalEntitySettings) -> ItemResolver:
         """Read the staged TimeLog dimensions (site-wide tenant) and the company's staged Uniconta items once."""
         ref = load_reference(engine, le)
-        return cls(le.item_numbers, ref)
+        return cls(le.item_numbers, ref, invoice_lines=_staged_invoice_lines(engine, le.legal_entity_id))
 
     # -- the kind of a line --------------------------------------------------------------------------------
 
-    def line_kind(self, line: Mapping) -> str:
-        """``time | fixed_price | expense | mileage | per_diem | accommodation`` (see the module docstring)."""
+    def line_kind(self, line: Mapping, invoice: Mapping | None = None) -> str:
+        """``time | fixed_price | expense | mileage | per_diem | accommodation`` (see the module docstring;
+        ``invoice``: the line's invoice, which a credit note's line needs to find the line it credits)."""
+        return self._kind(self._as_credited(line, invoice))
+
+    def _kind(self, line: Mapping) -> str:
         explicit = line.get(KIND_KEY)
         if explicit in LINE_KINDS:
             return explicit
@@ -207,10 +239,50 @@ class ItemResolver:
                     votes = Counter(kinds)
                     kind = max(votes, key=lambda k: (votes[k], -_ORDER.get(k, 9)))
                 return self._travel_kind(line, details) if kind == "travel" else kind
-        line_id = _s(line.get("ID"))
-        if line_id is not None and line_id in self.ref.expense_by_line:
-            return "expense"
+        for line_id in (_s(line.get("ID")), line.get(CREDITED_KEY)):
+            if line_id is not None and line_id in self.ref.expense_by_line:
+                return "expense"
+        if line.get(CREDIT_NOTE_KEY) and _s(line.get("ProductNo")) in self._expense_type_of_item:
+            return "expense"                       # a credit note's line, its credited line unknown (docstring)
         return _UNIT_KIND.get(_int(line.get("UnitType")), "fixed_price")
+
+    # -- credit notes --------------------------------------------------------------------------------------
+
+    def _as_credited(self, line: Mapping, invoice: Mapping | None) -> Mapping:
+        """A credit note's line without details, with the details (and the ID, for the staged expenses) of the
+        line it credits attached: classified by the same rules as an invoice's line (module docstring)."""
+        if invoice is None or line.get(DETAILS_KEY) or line.get(KIND_KEY) in LINE_KINDS or \
+                _int(invoice.get("Type")) != CREDIT_NOTE_TYPE:
+            return line
+        out = dict(line)
+        out[CREDIT_NOTE_KEY] = True
+        credited = self._credited_line(line, _s(invoice.get("RelatesToInvoiceID")))
+        if credited is not None:
+            out[DETAILS_KEY] = credited.get(DETAILS_KEY) or []
+            out[CREDITED_KEY] = _s(credited.get("ID"))
+        return out
+
+    def _credited_line(self, line: Mapping, invoice_id: str | None) -> Mapping | None:
+        if invoice_id is None or self._invoice_lines is None:
+            return None
+        if invoice_id not in self._credited:
+            if len(self._credited) >= 10_000:
+                self._credited.clear()
+            self._credited[invoice_id] = list(self._invoice_lines(invoice_id) or ())
+        product, unit = _s(line.get("ProductNo")), _int(line.get("UnitType"))
+        text, rate = _s(line.get("Text")) or "", _dec(line.get("Rate"))
+        qty = abs(_dec(line.get("Quantity")) or Decimal(0))
+        best, best_score = None, -1
+        for cand in self._credited[invoice_id]:
+            if _s(cand.get("ProductNo")) != product or _int(cand.get("UnitType")) != unit:
+                continue
+            ctext = _s(cand.get("Text")) or ""
+            score = (8 if ctext == text else 4 if ctext and text.endswith(ctext) else 0) \
+                + (2 if _dec(cand.get("Rate")) == rate else 0) \
+                + (1 if abs(_dec(cand.get("Quantity")) or Decimal(0)) == qty else 0)
+            if score > best_score:
+                best, best_score = cand, score
+        return best
 
     @staticmethod
     def _travel_kind(line: Mapping, details: Iterable[Mapping]) -> str:
@@ -241,7 +313,13 @@ class ItemResolver:
                 found = self.ref.expenses.get(_s(d.get("RegistrationID")) or "")
                 if found is not None:
                     return found
-        return self.ref.expense_by_line.get(_s(line.get("ID")) or "")
+        for line_id in (_s(line.get("ID")), line.get(CREDITED_KEY)):
+            found = self.ref.expense_by_line.get(line_id or "")
+            if found is not None:
+                return found
+        if line.get(CREDIT_NOTE_KEY) and not line.get(CREDITED_KEY):
+            return self._expense_type_of_item.get(_s(line.get("ProductNo")) or "")
+        return None
 
     def _hourly_rate(self, line: Mapping, invoice: Mapping | None) -> str | None:
         explicit = _s(line.get("HourlyRateID"))
@@ -282,7 +360,8 @@ class ItemResolver:
     def resolve(self, line: Mapping, invoice: Mapping | None = None) -> LineItem:
         """The item (or GL account) of one staged invoice line, the rule that chose it, and — when the line
         cannot be transferred — why (rules I1–I5)."""
-        kind = self.line_kind(line)
+        line = self._as_credited(line, invoice)
+        kind = self._kind(line)
         default = self._by_kind[kind]
         own = _s(line.get("ProductNo"))
         value = None
@@ -308,7 +387,8 @@ class ItemResolver:
                         f"company {self.ref.company} (rule {rule})")
             return LineItem(None, default.account, how, None), None
         if isinstance(default, SpecificItem):
-            item, how = default.item, f"{rule} specific item"
+            # the pre-selected item of a line that has none; an item on the line stays (module docstring)
+            item, how = (own, f"{rule} on the line") if own else (default.item, f"{rule} specific item")
         elif isinstance(default, OnLine):
             item, how = own, f"{rule} on the line"
         else:
@@ -339,7 +419,7 @@ class ItemResolver:
     def warnings(self) -> list[str]:
         """Rule I3: the same item on several (active) expense types breaks the expense import's detection of the
         type. Looks at the item each expense type actually gets: the configured mapping, else the expense type's
-        own product number (what TimeLog puts on the line), or the one specific item."""
+        own product number (what TimeLog puts on the line), else the one specific item."""
         default = self.defaults.expenses
         by_item: dict[str, list[str]] = {}
         types = {k: v for k, v in self.ref.expense_types.items() if v.get("IsActive", True) not in (False, "0")}
@@ -347,7 +427,7 @@ class ItemResolver:
             types = {k: {} for k in default.mapping}
         for type_id, payload in sorted(types.items(), key=lambda kv: (len(kv[0]), kv[0])):
             if isinstance(default, SpecificItem):
-                item = default.item
+                item = _s(payload.get("ProductNo")) or default.item     # the line's own item stays (I3)
             elif isinstance(default, ExpenseByDimension):
                 item = default.mapping.get(type_id) or _s(payload.get("ProductNo"))
             else:
@@ -383,6 +463,31 @@ def _rows(engine: Engine, entity: str, tenant: str | None = None, *, site_wide: 
         query = query.where(table.c.tenant.not_like("%:%"))
     with engine.connect() as conn:
         return [json.loads(p) for p in conn.execute(query).scalars()]
+
+
+def _staged_invoice_lines(engine: Engine, legal_entity_id: int) -> Callable[[str], list[dict] | None]:
+    """``invoice_lines(invoice_id)`` on staging: the legal entity's staged lines of one invoice (tenant
+    ``<site>:<legal entity>``), each with its line details under ``_Details`` — two indexed reads per credited
+    invoice, and only for credit notes."""
+    lines_t, details_t = STAGING["timelog.invoice_lines"], STAGING["timelog.invoice_line_details"]
+    suffix = f"%:{int(legal_entity_id)}"
+
+    def invoice_lines(invoice_id: str) -> list[dict] | None:
+        try:
+            wanted = int(invoice_id)
+        except (TypeError, ValueError):
+            return None
+        with engine.connect() as conn:
+            lines = [json.loads(p) for p in conn.execute(select(lines_t.c.payload).where(
+                lines_t.c.tenant.like(suffix), lines_t.c.invoice_id == wanted)).scalars()]
+            if not lines:
+                return None
+            details = [json.loads(p) for p in conn.execute(select(details_t.c.payload).where(
+                details_t.c.tenant.like(suffix), details_t.c.invoice_id == wanted)).scalars()]
+        attach_details(lines, details)
+        return sorted(lines, key=lambda ln: _int(ln.get("ID")) or 0)
+
+    return invoice_lines
 
 
 def load_reference(engine: Engine, le: LegalEntitySettings) -> ReferenceData:
