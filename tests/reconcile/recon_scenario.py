@@ -24,13 +24,14 @@ INJECT_NAME = "=HYPERLINK(\"http://evil\",\"klik\")"
 SCRIPT_NAME = "<script>alert('x')</script> ApS"
 
 
-def stage(engine, entity: str, tenant: str, key: str, payload: dict, staged_at: datetime = NOW) -> None:
+def stage(engine, entity: str, tenant: str, key: str, payload: dict, staged_at: datetime = NOW, **columns) -> None:
+    """One staged record; ``columns``: the entity's typed columns the loader fills (e.g. ``invoice_id``)."""
     body = json.dumps(payload, default=str, sort_keys=True)
     with engine.begin() as conn:
         conn.execute(insert(STAGING[entity]).values(
             source_system=entity.split(".")[0], tenant=tenant, natural_key=key,
             content_hash=hashlib.sha256(body.encode()).hexdigest(), run_id="fixture", staged_at=staged_at,
-            payload=body))
+            payload=body, **columns))
 
 
 def tl_invoice(engine, iid: int, number: str, day: str, customer: int, net: str, vat: str, lines: list[tuple],

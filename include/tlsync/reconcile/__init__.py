@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Engine
+
+from tlsync.settings.models import LegalEntitySettings
 
 from . import compare, load, pairing
 from .model import (AMOUNTS_DIFFER, BY_DEBTOR_DATE_AMOUNT, BY_EXTERNAL_NUMBER, BY_LEDGER, CATEGORIES,
@@ -31,7 +34,7 @@ EXPENSES_NOT_RUN = "expense import not run: no expenses have been imported from 
 __all__ = ["reconcile", "Reconciliation", "Row", "Doc", "Line", "CATEGORIES", "LABELS", "DIFFERENCE_CATEGORIES",
            "MATCHED", "AMOUNTS_DIFFER", "MISSING_IN_UNICONTA", "MISSING_IN_TIMELOG", "DEBTOR_DIFFERS",
            "CURRENCY_DIFFERS", "DRAFT_IN_UNICONTA", "LINES_EDITED", "BY_LEDGER", "BY_EXTERNAL_NUMBER",
-           "BY_DEBTOR_DATE_AMOUNT", "DEFAULT_TOLERANCE", "imported_expenses"]
+           "BY_DEBTOR_DATE_AMOUNT", "DEFAULT_TOLERANCE", "imported_expenses", "entity_settings"]
 
 
 def imported_expenses(engine: Engine, legal_entity_id: int,
@@ -52,16 +55,42 @@ def imported_expenses(engine: Engine, legal_entity_id: int,
     return rows, f"{len(rows)} expense posting(s) seen by the expense import (rule U4); 'state' done = imported"
 
 
+def entity_settings(legal_entity_id: int, company_id: int) -> LegalEntitySettings | None:
+    """The legal entity's integration settings (the settings file ``TLSYNC_SETTINGS``, else the Airflow Variable
+    ``tlsync_integration_settings`` as JSON) when they pair it with ``company_id``; ``None`` otherwise. A settings
+    file that does not validate is logged and ignored: the report still runs, comparing with the lines' own
+    items."""
+    from tlsync import settings as st
+
+    try:
+        if st.settings_path().exists():
+            doc = st.load()
+        elif raw := os.environ.get("AIRFLOW_VAR_" + st.DEFAULT_VARIABLE.upper()):
+            doc = st.from_variable_json(raw)
+        else:
+            return None
+    except st.SettingsError as exc:
+        log.warning("reconciliation: the integration settings cannot be read, so the default items (rules I1–I4) "
+                    "are not known; lines are compared with their own items: %s", exc)
+        return None
+    le = doc.legal_entities.get(int(legal_entity_id))
+    return le if le is not None and le.uniconta_company_id == int(company_id) else None
+
+
 def reconcile(engine: Engine, legal_entity_id: int, start: date, end: date, *, company_id: int,
               tolerance: Decimal = DEFAULT_TOLERANCE, as_of: date | None = None, site: str | None = None,
-              with_expenses: bool = True) -> Reconciliation:
+              with_expenses: bool = True, settings: LegalEntitySettings | None = None) -> Reconciliation:
     """Reconcile one TimeLog legal entity with its Uniconta company (rule S2) for invoices dated ``start`` …
-    ``end`` (inclusive). ``tolerance`` (Decimal, default 0.01) is the largest difference still counted as equal."""
+    ``end`` (inclusive). ``tolerance`` (Decimal, default 0.01) is the largest difference still counted as equal.
+    ``settings``: the legal entity's settings, whose default items (rules I1–I4) tell which item tlsync sent for
+    each line (default: :func:`entity_settings`)."""
     if end < start:
         raise ValueError(f"reconciliation period ends ({end}) before it starts ({start})")
     tolerance = Decimal(str(tolerance))
     site = site or load.site_code(engine, legal_entity_id)
-    src = load.load(engine, legal_entity_id, company_id, site)
+    if settings is None:
+        settings = entity_settings(legal_entity_id, company_id)
+    src = load.load(engine, legal_entity_id, company_id, site, settings)
     found = pairing.pair(src, tolerance)
     rows = [compare.compare_pair(tl, uc, basis, src, tolerance) for tl, uc, basis in found.pairs]
     rows += compare.orphan_rows(found, src)

@@ -36,12 +36,15 @@ def _qty(value: Decimal) -> str:
 
 def line_changes(tl: list[Line], uc: list[Line], tolerance: Decimal) -> list[str]:
     """What differs between TimeLog's lines and Uniconta's, line by line in order (texts are not compared: a
-    transfer may shorten them). Empty when the lines agree."""
+    transfer may shorten them). Empty when the lines agree. A TimeLog line's item is the item tlsync *sent*
+    (``Line.sent_item``: the line's own item or a default item, rules I1–I4) when tlsync transferred it — a
+    default item is not an edit in Uniconta — else the line's own ``ProductNo``."""
     out = []
     for a, b in zip(tl, uc):
         parts = []
-        if a.item != b.item:
-            parts.append(f"item {a.item or '(none)'} → {b.item or '(none)'}")
+        sent = a.sent_item if a.sent_item is not None else a.item
+        if sent != b.item:
+            parts.append(f"item {sent or '(none)'} → {b.item or '(none)'}")
         if a.qty != b.qty:
             parts.append(f"quantity {_qty(a.qty)} → {_qty(b.qty)}")
         if abs(a.price - b.price) > tolerance:

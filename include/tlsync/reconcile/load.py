@@ -25,7 +25,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from tlsync.ledger import Ledger, LedgerEntry
+from tlsync.ledger import DONE, IN_FLIGHT, Ledger, LedgerEntry
+from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING, customer_links, quarantine
 
 from .model import DRAFT, POSTED, TIMELOG, UNICONTA, Doc, Line
@@ -111,8 +112,12 @@ def site_code(engine: Engine, legal_entity_id: int) -> str:
     return tenants[0] if tenants else "SIMSITE"
 
 
-def _timelog_docs(engine: Engine, site: str, legal_entity_id: int) -> tuple[list[Doc], dict[str, dict]]:
+def _timelog_docs(engine: Engine, site: str, legal_entity_id: int
+                  ) -> tuple[list[Doc], dict[str, dict], dict[str, tuple[dict, list[dict]]]]:
+    """The booked TimeLog invoices as docs, the staged customers, and each doc's raw invoice and line payloads
+    (by doc key, lines in the docs' order) for :func:`_sent_items`."""
     tenant = f"{site}:{int(legal_entity_id)}"
+    raw: dict[str, tuple[dict, list[dict]]] = {}
     customers = {text(c.get("ID")): c for c in _payloads(engine, "timelog.customers", site)}
     lines_by_invoice: dict[str, list[dict]] = defaultdict(list)
     for ln in _payloads(engine, "timelog.invoice_lines", tenant):
@@ -135,6 +140,7 @@ def _timelog_docs(engine: Engine, site: str, legal_entity_id: int) -> tuple[list
         cust = customers.get(cid, {})
         kind = "credit note" if text(inv.get("Type")) == str(CREDIT_NOTE_TYPE) else "invoice"
         # key: the ledger's key for the invoice transfer is the GUID in lower case (issue 6)
+        raw[text(inv.get("GUID")).lower() or rid] = (inv, raw_lines)
         docs.append(Doc(
             system=TIMELOG, key=text(inv.get("GUID")).lower() or rid, number=text(inv.get("InvoiceNumber")),
             status="booked", kind=kind, date=day(inv.get("InvoiceDate")), party=cid,
@@ -145,7 +151,57 @@ def _timelog_docs(engine: Engine, site: str, legal_entity_id: int) -> tuple[list
             external_no=number_text(inv.get("ExternalInvoiceNo")),
             external_status=text(inv.get("ExternalInvoiceStatus")),
             ignored_in_source=text(inv.get("IsIgnoredWhenTransfer")).lower() in ("true", "1"), record_id=rid))
-    return docs, customers
+    return docs, customers, raw
+
+
+SENT_STATES = (DONE, IN_FLIGHT)   # the ledger states in which tlsync has written (or is writing) the draft
+
+
+def _sent_items(engine: Engine, tenant: str, docs: list[Doc], raw: dict[str, tuple[dict, list[dict]]],
+                ledger: dict[str, LedgerEntry], settings: LegalEntitySettings | None) -> None:
+    """Set ``Line.sent_item`` on the lines of the invoices tlsync transferred: the item it put on each draft line.
+
+    The transfer does not take the line's ``ProductNo`` as it is: the default items (rules I1–I4; e.g. time by
+    task type, fixed price = one specific item for lines without one) may choose another. The ledger's ``items``
+    (one per line, when the transfer recorded them) are what was sent; otherwise they are derived the way the
+    transfer derives them — :meth:`tlsync.items.ItemResolver.from_staging` with the legal entity's settings, on
+    the staged lines with their details. Without settings nothing is derived (every line "on the line")."""
+    from tlsync.settings.models import OnLine
+
+    need: list[Doc] = []
+    for doc in docs:
+        entry = ledger.get(doc.key)
+        if entry is None or entry.state not in SENT_STATES or not entry.target_key or not doc.lines:
+            continue
+        recorded = entry.details.get("items")
+        if isinstance(recorded, list) and len(recorded) == len(doc.lines):
+            for line, item in zip(doc.lines, recorded):
+                line.sent_item = text(item)
+        else:
+            need.append(doc)
+    if not need or settings is None:
+        return
+    defaults = settings.item_numbers
+    if all(isinstance(getattr(defaults, k), OnLine) for k in type(defaults).model_fields):
+        return                                          # every kind "on the line": the sent item is the line's own
+    from tlsync.items.resolver import ItemResolver, attach_details
+
+    resolver = ItemResolver.from_staging(engine, settings)
+    t = STAGING["timelog.invoice_line_details"]
+    ids = sorted({int(d.record_id) for d in need if d.record_id.isdigit()})
+    details: dict[str, list[dict]] = defaultdict(list)
+    with engine.connect() as conn:
+        for i in range(0, len(ids), 500):
+            for p in conn.execute(select(t.c.payload).where(t.c.tenant == tenant,
+                                                            t.c.invoice_id.in_(ids[i:i + 500]))).scalars():
+                d = json.loads(p)
+                details[text(d.get("InvoiceID"))].append(d)
+    for doc in need:
+        invoice, lines = raw[doc.key]
+        lines = [dict(ln) for ln in lines]
+        attach_details(lines, details.get(doc.record_id, ()))
+        for line, payload in zip(doc.lines, lines):
+            line.sent_item = resolver.resolve(payload, invoice).item or ""
 
 
 def _line_net(qty: Decimal, price: Decimal, pct: Decimal) -> Decimal:
@@ -245,14 +301,17 @@ def _quarantine(engine: Engine, tenants: set[str]) -> list[dict]:
     return sorted(out, key=lambda r: (r["entity"], str(r["natural_key"])))
 
 
-def load(engine: Engine, legal_entity_id: int, company_id: int, site: str) -> Sources:
+def load(engine: Engine, legal_entity_id: int, company_id: int, site: str,
+         settings: LegalEntitySettings | None = None) -> Sources:
+    """``settings``: the legal entity's integration settings, for the items tlsync sent (:func:`_sent_items`)."""
     home = _home_currency(engine, company_id, site, legal_entity_id)
     names = {text(p.get("Account")): text(p.get("Name"))
              for p in _payloads(engine, "uniconta.debtors", str(int(company_id)))}
     items = {text(p.get("Item")) for p in _payloads(engine, "uniconta.items", str(int(company_id)))}
-    tl, customers = _timelog_docs(engine, site, legal_entity_id)
+    tl, customers, raw = _timelog_docs(engine, site, legal_entity_id)
     posted, drafts = _uniconta_docs(engine, company_id, home, names)
     ledger = Ledger(engine).by_key(INVOICE_DOMAIN, legal_entity_id)
+    _sent_items(engine, f"{site}:{int(legal_entity_id)}", tl, raw, ledger, settings)
     with engine.connect() as conn:
         links = conn.execute(select(customer_links.c.customer_id, customer_links.c.debtor_account).where(
             customer_links.c.legal_entity_id == int(legal_entity_id), customer_links.c.state == "linked")).all()

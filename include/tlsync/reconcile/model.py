@@ -71,6 +71,7 @@ class Line:
     price: Decimal
     discount_pct: Decimal
     net: Decimal
+    sent_item: str | None = None        # TimeLog: the item tlsync sent for the line (rules I1–I4), when it did
 
 
 @dataclass
