@@ -207,12 +207,12 @@ def post_new_drafts(uniconta_url: str, pairs: list[dict], legal_entity_id: int) 
     orders = [int(e.target_key) for e in Ledger(config.staging_engine()).entries("invoice", legal_entity_id,
                                                                                   states=["done"]) if e.target_key]
     answer = httpx.post(f"{uniconta_url}/_sim/companies/{company}/post-drafts",
-                        json={"orders": orders, "date": datetime.now(timezone.utc).date().isoformat()},
+                        json={"orders": orders},   # each keeps its own invoice date, as in Uniconta
                         timeout=120).json()
     if not answer["posted"] and not answer.get("skipped"):
         print(f"\n• demo: no new drafts in Uniconta company {company} for an accountant to post")
         return
-    print(f"\n• demo: an accountant posts the new drafts in Uniconta, dated today (a simulator admin call standing "
+    print(f"\n• demo: an accountant posts the new drafts in Uniconta (a simulator admin call standing "
           f"in for posting them in Uniconta): {len(answer['posted'])} posted in company {company}"
           + (f", {len(answer['skipped'])} refused by Uniconta" if answer.get("skipped") else ""))
 
