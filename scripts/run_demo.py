@@ -258,8 +258,8 @@ def main() -> None:
                                                  fixture))
         env = airflow_env(timelog, uniconta, out)
         env["TLSYNC_SETTINGS"] = str(settings_file)
-        for key in ("AIRFLOW_CONN_TIMELOG_DEFAULT", "AIRFLOW_CONN_UNICONTA_DEFAULT"):
-            os.environ[key] = env[key]          # the linking commands below write through the same connections
+        for key in ("AIRFLOW_CONN_TIMELOG_DEFAULT", "AIRFLOW_CONN_UNICONTA_DEFAULT", "TLSYNC_SETTINGS"):
+            os.environ[key] = env[key]          # the linking commands and the report below use the same ones
         pairs = pipeline.entity_pairs(env["AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS"])
         log = logs / "airflow.log"
         try:

@@ -95,7 +95,10 @@ class OnLine(_Model):
 
 
 class SpecificItem(_Model):
-    """One Uniconta item number for every line of this kind."""
+    """One Uniconta item number for the lines of this kind that carry no item of their own.
+
+    TimeLog's help page: the item is "automatisk tilføjet" when the invoice lines are made, and pre-selected items
+    can still be changed on the draft — so a line's own item is kept (rules I1–I4)."""
 
     mode: Literal["specific_item"] = "specific_item"
     item: NonEmpty
