@@ -73,8 +73,27 @@ CREATE TABLE IF NOT EXISTS run_entity_counts (
 	staged INTEGER NOT NULL, 
 	quarantined INTEGER NOT NULL, 
 	warnings INTEGER NOT NULL, 
+	removed INTEGER DEFAULT '0' NOT NULL, 
 	PRIMARY KEY (run_id, entity, tenant)
 );
+
+CREATE TABLE IF NOT EXISTS staging_deletions (
+	id INTEGER NOT NULL, 
+	run_id VARCHAR(64) NOT NULL, 
+	entity VARCHAR(64) NOT NULL, 
+	tenant VARCHAR(64) NOT NULL, 
+	natural_key VARCHAR(200) NOT NULL, 
+	content_hash VARCHAR(64) NOT NULL, 
+	staged_run_id VARCHAR(64), 
+	staged_at DATETIME, 
+	payload TEXT NOT NULL, 
+	deleted_at DATETIME NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_staging_deletions_entity ON staging_deletions (entity, tenant, natural_key);
+
+CREATE INDEX IF NOT EXISTS ix_staging_deletions_run ON staging_deletions (run_id);
 
 CREATE TABLE IF NOT EXISTS stg_timelog_contacts (
 	source_system VARCHAR(16) NOT NULL, 

@@ -94,6 +94,8 @@ run_entity_counts = Table(
     Column("staged", Integer, nullable=False),
     Column("quarantined", Integer, nullable=False),
     Column("warnings", Integer, nullable=False, default=0),
+    # rows of a fully read entity that vanished from the source and were moved to staging_deletions
+    Column("removed", Integer, nullable=False, default=0, server_default="0"),
     comment="Run summary per entity and tenant; extracted = unchanged + staged + quarantined",
 )
 
@@ -123,6 +125,25 @@ quarantine = Table(
     comment="Rows the quality gate refused, with the rule, a readable reason and the raw payload",
 )
 
+staging_deletions = Table(
+    "staging_deletions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),           # the run whose complete full read no longer had it
+    Column("entity", String(64), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("natural_key", String(200), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("staged_run_id", String(64)),                    # the run that last staged the removed version
+    Column("staged_at", DateTime),
+    Column("payload", Text, nullable=False),                # the last staged payload, as it was
+    Column("deleted_at", DateTime, nullable=False),
+    Index("ix_staging_deletions_entity", "entity", "tenant", "natural_key"),
+    Index("ix_staging_deletions_run", "run_id"),
+    comment="Append-only audit of staged rows removed because a complete full read no longer had them "
+            "(docs/staging-deletions.md)",
+)
+
 
 link_suggestions = Table(
     "link_suggestions",
@@ -142,12 +163,15 @@ link_suggestions = Table(
 
 
 def create_all(engine) -> None:
-    """Create every table that does not exist yet (idempotent), and add the ``row_id`` cursor column to staging
-    tables created before it existed (docs/staging-cursors.md)."""
+    """Create every table that does not exist yet (idempotent), add the ``row_id`` cursor column to staging
+    tables created before it existed (docs/staging-cursors.md) and the ``removed`` count to a ``run_entity_counts``
+    created before it existed (docs/staging-deletions.md)."""
     from .cursors import add_missing_cursor_columns
+    from .deletions import add_missing_count_columns
 
     metadata.create_all(engine)
     add_missing_cursor_columns(engine)
+    add_missing_count_columns(engine)
 
 
 # ---- the sync ledger (every write idempotent through it) -------------------------------------------------------

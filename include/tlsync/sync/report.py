@@ -1,10 +1,11 @@
-"""What the run command prints after a run: the latest run's summary and the staged row counts per entity."""
+"""What the run command prints after a run: the latest run's summary, the staged row counts per entity, and how many
+rows were quarantined and removed (no longer in the source, docs/staging-deletions.md) by that run."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from tlsync.staging.tables import STAGING, quarantine, sync_runs
+from tlsync.staging.tables import STAGING, quarantine, staging_deletions, sync_runs
 from tlsync.sync.runs import format_summary
 
 
@@ -29,5 +30,11 @@ def after_run(engine: Engine) -> str:
     parts += [f"  {name:<{width}}  {n:>9,}" for name, n in counts.items()]
     with engine.connect() as conn:
         q = conn.execute(select(func.count()).select_from(quarantine).where(quarantine.c.run_id == run_id)).scalar_one()
+        removed = conn.execute(select(staging_deletions.c.entity, func.count()).where(
+            staging_deletions.c.run_id == run_id).group_by(staging_deletions.c.entity)
+            .order_by(staging_deletions.c.entity)).all()
     parts.append(f"  {'quarantined this run':<{width}}  {q:>9,}")
+    parts.append(f"  {'removed this run':<{width}}  {sum(n for _, n in removed):>9,}"
+                 + ("  (no longer in the source: " + ", ".join(f"{e} {n:,}" for e, n in removed)
+                    + "; python -m tlsync.staging.deletions --run " + run_id + ")" if removed else ""))
     return "\n".join(parts)

@@ -72,13 +72,14 @@ def sum_calls(parts: Iterable[Mapping[str, int] | None]) -> dict[str, int]:
 
 
 def summary_rows(engine: Engine, run_id: str) -> list[dict]:
-    """Per entity (summed over tenants): extracted, unchanged, staged, quarantined, warnings."""
+    """Per entity (summed over tenants): extracted, unchanged, staged, quarantined, warnings, and removed (staged
+    rows a complete full read no longer had, docs/staging-deletions.md)."""
     with engine.connect() as conn:
         rows = conn.execute(select(run_entity_counts).where(run_entity_counts.c.run_id == run_id)).mappings().all()
     totals: dict[str, Counter] = {}
     for row in rows:
         totals.setdefault(row["entity"], Counter()).update(
-            {k: row[k] for k in ("extracted", "unchanged", "staged", "quarantined", "warnings")})
+            {k: row[k] or 0 for k in ("extracted", "unchanged", "staged", "quarantined", "warnings", "removed")})
     return [{"entity": entity, **counts} for entity, counts in sorted(totals.items())]
 
 
@@ -87,7 +88,7 @@ def format_summary(engine: Engine, run_id: str) -> str:
     rows = summary_rows(engine, run_id)
     with engine.connect() as conn:
         run = conn.execute(select(sync_runs).where(sync_runs.c.run_id == run_id)).mappings().one_or_none()
-    cols = ("extracted", "unchanged", "staged", "quarantined", "warnings")
+    cols = ("extracted", "unchanged", "staged", "quarantined", "warnings", "removed")
     width = max([len(r["entity"]) for r in rows] + [len("entity"), len("total")])
     lines = [f"{'entity':<{width}}  " + "  ".join(f"{c:>11}" for c in cols)]
     lines.append("-" * len(lines[0]))

@@ -9,6 +9,10 @@ staged, so unchanged records are counted and skipped (never rewritten, never re-
 records pass the quality gate (issue 4: GX suites + quarantine); good ones are upserted, bad ones quarantined
 with rule, reason and raw payload. The counts reconcile per entity and tenant —
 ``extracted = unchanged + staged + quarantined`` — which is asserted and recorded in ``run_entity_counts``.
+
+*Vanished records*: after the whole landing file of a **full** read was read, staged rows whose natural key the
+read did not have are removed and kept in ``staging_deletions`` (``removed`` in the counts; safety valve and
+details in :mod:`tlsync.staging.deletions`, docs/staging-deletions.md). Incremental entities are never pruned.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert
 
+from tlsync.staging import deletions
 from tlsync.staging.entities import EntitySpec, natural_key
 from tlsync.staging.loader import StagingLoader, canonical_json, content_hash
 from tlsync.staging.tables import quarantine, run_entity_counts
@@ -40,6 +45,7 @@ class EntityCounts:
     staged: int = 0
     quarantined: int = 0
     warnings: int = 0
+    removed: int = 0      # staged rows removed because a complete full read no longer had them (not in the sum)
 
     def check(self) -> None:
         if self.extracted != self.unchanged + self.staged + self.quarantined:
@@ -100,18 +106,34 @@ def line_sums(path: Path, key_field: str, amount_field: str) -> dict[str, Decima
 
 
 def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: str, landing: Path,
-                       context, *, now: datetime | None = None) -> EntityCounts:
-    """Run the quality gate on new/changed records of ``landing`` and stage the good ones (see module doc)."""
+                       context, *, now: datetime | None = None, prune: bool | None = None) -> EntityCounts:
+    """Run the quality gate on new/changed records of ``landing`` and stage the good ones (see module doc).
+
+    ``prune`` (default: whether ``spec`` is read in full): remove staged rows the read no longer had. Only ever
+    for a full read whose landing file exists — the extract writes it whole or not at all (temp file + rename),
+    so a file here is a read that finished."""
     from tlsync.quality import check_batch
 
     now = now or datetime.now().replace(microsecond=0)
+    prune = (spec.mode == "full") if prune is None else prune
+    if prune and spec.mode != "full":
+        raise ValueError(f"{spec.qualified} is read incrementally; its staged rows are never pruned")
+    prune = prune and landing.exists()
     loader = StagingLoader(engine)
     counts = EntityCounts(spec.qualified, tenant)
     existing = loader.existing_hashes(spec, tenant)
+    seen: set[str] = set()     # every natural key the read returned: staged, unchanged, quarantined or refused
+    keyless = 0
     with engine.begin() as conn:  # a retried task replaces its own quarantine rows instead of adding twins
         conn.execute(delete(quarantine).where(quarantine.c.run_id == run_id, quarantine.c.entity == spec.qualified,
                                               quarantine.c.tenant == tenant))
     refused = [(r["raw"], r["error"]) for batch in read_landing(invalid_path(landing)) for r in batch]
+    for raw, _ in refused:
+        key = natural_key(spec, raw) if isinstance(raw, dict) else None
+        if key is None:
+            keyless += 1
+        else:
+            seen.add(key)
     if refused:
         counts.extracted += len(refused)
         counts.quarantined += len(refused)
@@ -122,7 +144,11 @@ def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: st
         counts.extracted += len(batch)
         changed = []
         for rec in batch:
-            key = natural_key(spec, rec)
+            key = natural_key(spec, rec) if isinstance(rec, dict) else None
+            if key is None:
+                keyless += 1
+            else:
+                seen.add(key)
             if key is not None and existing.get(key) == content_hash(canonical_json(rec)):
                 counts.unchanged += 1
             else:
@@ -141,6 +167,12 @@ def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: st
                         [(q.natural_key, q.rule, q.reason, q.payload) for q in result.quarantined])
             counts.quarantined += len(result.quarantined)
     counts.check()
+    if prune:
+        outcome = deletions.prune_vanished(engine, spec, tenant, run_id, staged_keys=existing.keys(), seen=seen,
+                                           extracted=counts.extracted, keyless=keyless, now=now)
+        counts.warnings += 1 if outcome.held else 0
+        # from the audit table, so that a retried task (whose rows were already removed) reports them too
+        counts.removed = deletions.removed_in_run(engine, run_id, spec.qualified, tenant)
     record_counts(engine, run_id, counts)
     return counts
 

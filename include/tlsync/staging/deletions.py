@@ -1,0 +1,188 @@
+"""Records that vanished from the source: removed from staging after a complete full read, kept in an audit table.
+
+Entities read in **full** every night (``mode="full"`` in :mod:`tlsync.staging.entities`: TimeLog reference lists,
+Uniconta reference classes and the Uniconta drafts ``DebtorOrderClient`` / ``DebtorOrderLineClient``) see the
+source's whole population each time. A staged row whose natural key is not in such a read was deleted in the
+source — a draft the accountant deleted or posted (posting removes the draft in Uniconta), a deleted debtor, a
+removed item. Left staged, it would make the reconciliation say "still a draft in Uniconta" (rule U3), keep a
+deleted debtor in the customer-linking views (L2) and a deleted item selectable (I1–I4).
+
+:func:`prune_vanished` removes such rows and copies each, with its last payload, into the append-only
+``staging_deletions`` table in the same transaction, so nothing is lost and an operator sees what disappeared and
+when (``python -m tlsync.staging.deletions``). It is only called after the whole landing file of a full read was
+read (see ``tlsync.sync.steps.validate_and_stage``); every record of that read counts as present — also those the
+quality gate quarantined or the client's model refused. **Incremental entities are never pruned** (their reads are
+partial by design).
+
+Safety valve: nothing is removed, and a warning names entity, tenant and counts, when
+
+- the read returned no records while rows are staged (an API hiccup answering with an empty list),
+- the read would remove more than ``TLSYNC_MAX_PRUNE_SHARE`` (default ``0.5``) of the staged rows,
+- a refused record had no natural key (it might be any of the missing rows).
+
+See docs/staging-deletions.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, func, insert, inspect, select, text
+
+from .entities import EntitySpec
+
+log = logging.getLogger(__name__)
+
+MAX_SHARE_ENV = "TLSYNC_MAX_PRUNE_SHARE"
+DEFAULT_MAX_SHARE = 0.5
+_BATCH = 500   # keys per IN (…) list
+
+
+def max_prune_share() -> float:
+    """The largest share (0–1) of an entity's staged rows one run may remove (``TLSYNC_MAX_PRUNE_SHARE``,
+    default 0.5). ``1`` allows removing all but an empty read; ``0`` disables pruning."""
+    raw = os.environ.get(MAX_SHARE_ENV, "")
+    if raw.strip() == "":
+        return DEFAULT_MAX_SHARE
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{MAX_SHARE_ENV} must be a number between 0 and 1 (e.g. 0.5), got {raw!r}") from None
+    if not 0 <= value <= 1:
+        raise ValueError(f"{MAX_SHARE_ENV} must be between 0 and 1 (e.g. 0.5), got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    removed: int = 0            # rows moved from staging to staging_deletions
+    vanished: int = 0           # staged keys the read did not have
+    held: str | None = None     # the warning, when the safety valve kept them
+
+
+def prune_vanished(engine: Engine, spec: EntitySpec, tenant: str, run_id: str, *, staged_keys: Collection[str],
+                   seen: Collection[str], extracted: int, keyless: int = 0, now: datetime | None = None,
+                   max_share: float | None = None) -> PruneResult:
+    """Remove the rows of ``(spec, tenant)`` staged before this run (``staged_keys``) whose natural key is not in
+    the complete full read (``seen``: every key the read returned, quarantined and refused records included), and
+    record each in ``staging_deletions``. ``extracted`` is the number of records read, ``keyless`` how many of
+    them had no natural key. Returns how many rows were removed, or the safety valve's warning."""
+    if spec.mode != "full":
+        raise ValueError(f"{spec.qualified} is read incrementally; its staged rows are never pruned")
+    vanished = sorted(k for k in staged_keys if k not in seen)
+    if not vanished:
+        return PruneResult()
+    share = max_prune_share() if max_share is None else max_share
+    staged = len(staged_keys)
+    where = f"{spec.qualified}@{tenant}"
+    held = None
+    if extracted == 0:
+        held = (f"{where}: the full read returned no records while {staged:,} rows are staged; not removing them "
+                f"(an empty answer may be an API hiccup). If the source really is empty, they are removed by the "
+                f"first read that returns records, within {MAX_SHARE_ENV}")
+    elif keyless:
+        held = (f"{where}: {keyless:,} records without a natural key were quarantined, so the {len(vanished):,} of "
+                f"{staged:,} staged rows missing from the read may be among them; not removing any")
+    elif len(vanished) > share * staged:
+        held = (f"{where}: the full read would remove {len(vanished):,} of {staged:,} staged rows "
+                f"({len(vanished) / staged:.0%}), more than {MAX_SHARE_ENV}={share:g}; not removing them "
+                f"(read {extracted:,} records). If they really were deleted, raise {MAX_SHARE_ENV} for one run")
+    if held:
+        log.warning("%s", held)
+        return PruneResult(0, len(vanished), held)
+    removed = _move_to_audit(engine, spec, tenant, run_id, vanished, now or datetime.now().replace(microsecond=0))
+    shown = ", ".join(vanished[:10]) + (f", … ({len(vanished) - 10} more)" if len(vanished) > 10 else "")
+    log.info("%s: removed %d staged rows no longer in the source (%s); see staging_deletions", where, removed, shown)
+    return PruneResult(removed, len(vanished))
+
+
+def _move_to_audit(engine: Engine, spec: EntitySpec, tenant: str, run_id: str, keys: list[str],
+                   now: datetime) -> int:
+    """Copy the rows to ``staging_deletions`` and delete them, in one transaction."""
+    from .tables import STAGING, staging_deletions
+
+    table = STAGING[spec.qualified]
+    removed = 0
+    with engine.begin() as conn:
+        for start in range(0, len(keys), _BATCH):
+            batch = keys[start:start + _BATCH]
+            match = (table.c.tenant == tenant) & table.c.natural_key.in_(batch)
+            rows = conn.execute(select(table.c.natural_key, table.c.content_hash, table.c.run_id,
+                                       table.c.staged_at, table.c.payload).where(match)).all()
+            if not rows:
+                continue
+            conn.execute(insert(staging_deletions), [
+                {"run_id": run_id, "entity": spec.qualified, "tenant": tenant, "natural_key": key,
+                 "content_hash": digest, "staged_run_id": staged_run, "staged_at": staged_at, "payload": payload,
+                 "deleted_at": now}
+                for key, digest, staged_run, staged_at, payload in rows])
+            removed += conn.execute(delete(table).where(match)).rowcount
+    return removed
+
+
+def removed_in_run(engine: Engine, run_id: str, entity: str, tenant: str) -> int:
+    """How many rows of ``(entity, tenant)`` run ``run_id`` removed (also right for a retried task)."""
+    from .tables import staging_deletions as d
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(d).where(
+            d.c.run_id == run_id, d.c.entity == entity, d.c.tenant == tenant)).scalar_one()
+
+
+def deletions(engine: Engine, *, entity: str | None = None, tenant: str | None = None, run_id: str | None = None,
+              key: str | None = None, limit: int | None = None) -> list[dict]:
+    """The audit rows, newest first, optionally for one entity / tenant / run / natural key."""
+    from .tables import staging_deletions as d
+
+    stmt = select(d).order_by(d.c.deleted_at.desc(), d.c.id.desc())
+    for column, value in ((d.c.entity, entity), (d.c.tenant, tenant), (d.c.run_id, run_id),
+                          (d.c.natural_key, key)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if limit:
+        stmt = stmt.limit(limit)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def add_missing_count_columns(engine: Engine) -> list[str]:
+    """Upgrade a staging database created before ``run_entity_counts.removed`` existed (idempotent)."""
+    insp = inspect(engine)
+    if not insp.has_table("run_entity_counts"):
+        return []
+    if "removed" in {c["name"] for c in insp.get_columns("run_entity_counts")}:
+        return []
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE run_entity_counts ADD COLUMN removed INTEGER NOT NULL DEFAULT 0"))
+    return ["run_entity_counts"]
+
+
+def format_deletions(rows: Iterable[dict]) -> str:
+    lines = [f"{'deleted at':<19}  {'run':<28}  {'entity':<24}  {'tenant':<12}  natural key"]
+    for r in rows:
+        lines.append(f"{str(r['deleted_at']):<19}  {r['run_id']:<28}  {r['entity']:<24}  {r['tenant']:<12}  "
+                     f"{r['natural_key']}")
+    return "\n".join(lines) if len(lines) > 1 else "No staged row was removed."
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="List staged rows removed because the source no longer had them.")
+    parser.add_argument("--entity", help="e.g. uniconta.orders")
+    parser.add_argument("--tenant", help="e.g. 10001 (Uniconta company) or the TimeLog site code")
+    parser.add_argument("--run", dest="run_id")
+    parser.add_argument("--key", help="natural key, e.g. 1042 or 1042|2")
+    parser.add_argument("--limit", type=int, default=100)
+    args = parser.parse_args(argv)
+    from tlsync.sync import config
+
+    print(format_deletions(deletions(config.staging_engine(), entity=args.entity, tenant=args.tenant,
+                                     run_id=args.run_id, key=args.key, limit=args.limit)))
+
+
+if __name__ == "__main__":
+    main()
