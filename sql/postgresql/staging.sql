@@ -95,6 +95,17 @@ CREATE INDEX IF NOT EXISTS ix_staging_deletions_entity ON staging_deletions (ent
 
 CREATE INDEX IF NOT EXISTS ix_staging_deletions_run ON staging_deletions (run_id);
 
+CREATE TABLE IF NOT EXISTS staging_vanished (
+	entity VARCHAR(64) NOT NULL, 
+	tenant VARCHAR(64) NOT NULL, 
+	natural_key VARCHAR(200) NOT NULL, 
+	misses INTEGER NOT NULL, 
+	first_run_id VARCHAR(64) NOT NULL, 
+	last_run_id VARCHAR(64) NOT NULL, 
+	first_missing_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	PRIMARY KEY (entity, tenant, natural_key)
+);
+
 CREATE TABLE IF NOT EXISTS stg_timelog_contacts (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 

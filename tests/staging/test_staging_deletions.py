@@ -16,7 +16,7 @@ from sqlalchemy import Column, MetaData, Table, create_engine, insert, inspect, 
 from tlsync.quality import QualityContext
 from tlsync.staging import deletions
 from tlsync.staging.entities import get
-from tlsync.staging.tables import STAGING, create_all, run_entity_counts, staging_deletions
+from tlsync.staging.tables import STAGING, create_all, run_entity_counts, staging_deletions, staging_vanished
 from tlsync.sync import report, runs
 from tlsync.sync.steps import invalid_path, validate_and_stage, write_landing
 
@@ -128,6 +128,52 @@ def test_an_empty_read_while_rows_are_staged_prunes_nothing_and_warns(engine, tm
             run_entity_counts.c.run_id == "n2")).scalar_one() == 1, "counted as a warning of the run"
     text = runs.format_summary(engine, "n2")
     assert "removed" in text.splitlines()[0]
+
+
+def pending(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {r.natural_key: r.misses for r in conn.execute(select(staging_vanished))}
+
+
+def test_rows_held_by_the_valve_are_removed_when_the_next_complete_read_confirms_them_gone(engine, tmp_path):
+    """An accountant posts every draft: the draft list is legitimately empty. One empty answer may be a hiccup
+    (held); the next night's complete read without them confirms (TLSYNC_PRUNE_CONFIRM_READS, default 2)."""
+    orders = get("uniconta.orders")
+    night(engine, tmp_path, orders, "10001", "n1", [{"OrderNumber": n, "Account": "1"} for n in (1, 2, 3)])
+    first = night(engine, tmp_path, orders, "10001", "n2", [])
+    assert (first.removed, first.warnings) == (0, 1) and pending(engine) == {"1": 1, "2": 1, "3": 1}
+    retried = night(engine, tmp_path, orders, "10001", "n2", [])
+    assert retried.removed == 0 and pending(engine) == {"1": 1, "2": 1, "3": 1}, "a retried task is the same read"
+    # next night: one new draft, the three old ones still missing (75% > 50%) — confirmed by two reads, removed
+    second = night(engine, tmp_path, orders, "10001", "n3", [{"OrderNumber": 4, "Account": "1"}])
+    assert (second.removed, second.warnings) == (3, 0) and keys(engine, orders, "10001") == ["4"]
+    assert pending(engine) == {} and {r["natural_key"] for r in audit(engine)} == {"1", "2", "3"}
+
+
+def test_a_held_row_that_comes_back_starts_over_and_the_confirmation_can_be_switched_off(engine, tmp_path,
+                                                                                         monkeypatch):
+    records = [debtor(n) for n in range(1, 4)]
+    night(engine, tmp_path, DEBTORS, "10001", "n1", records)
+    night(engine, tmp_path, DEBTORS, "10001", "n2", [])                       # hiccup: held
+    assert pending(engine) == {"1": 1, "2": 1, "3": 1}
+    night(engine, tmp_path, DEBTORS, "10001", "n3", records)                  # all back
+    assert pending(engine) == {}
+    assert night(engine, tmp_path, DEBTORS, "10001", "n4", []).removed == 0   # another hiccup: held again, not removed
+    monkeypatch.setenv("TLSYNC_PRUNE_CONFIRM_READS", "0")
+    assert night(engine, tmp_path, DEBTORS, "10001", "n5", []).removed == 0, "0: the valve stays closed"
+    assert pending(engine) == {"1": 2, "2": 2, "3": 2} and keys(engine, DEBTORS, "10001") == ["1", "2", "3"]
+    monkeypatch.setenv("TLSYNC_PRUNE_CONFIRM_READS", "1")
+    with pytest.raises(ValueError, match="0 \\(never\\) or at least 2"):
+        deletions.confirm_reads()
+
+
+def test_a_keyless_refused_record_is_never_confirmed_away(engine, tmp_path):
+    night(engine, tmp_path, DEBTORS, "10001", "n1", [debtor(n) for n in range(1, 5)])
+    for run in ("n2", "n3", "n4"):
+        counts = night(engine, tmp_path, DEBTORS, "10001", run, [debtor(1), debtor(2), debtor(3)],
+                       refused=[{"Name": "no account"}])
+        assert counts.removed == 0 and counts.warnings == 1
+    assert keys(engine, DEBTORS, "10001") == ["1", "2", "3", "4"]
 
 
 def test_removing_more_than_the_allowed_share_is_held_unless_the_setting_allows_it(engine, tmp_path, caplog,

@@ -14,11 +14,16 @@ read (see ``tlsync.sync.steps.validate_and_stage``); every record of that read c
 quality gate quarantined or the client's model refused. **Incremental entities are never pruned** (their reads are
 partial by design).
 
-Safety valve: nothing is removed, and a warning names entity, tenant and counts, when
+Safety valve: nothing is removed, and a warning names entity, tenant and counts (a warning of the run), when
 
 - the read returned no records while rows are staged (an API hiccup answering with an empty list),
 - the read would remove more than ``TLSYNC_MAX_PRUNE_SHARE`` (default ``0.5``) of the staged rows,
 - a refused record had no natural key (it might be any of the missing rows).
+
+Held rows are remembered in ``staging_vanished``; when ``TLSYNC_PRUNE_CONFIRM_READS`` (default 2) complete reads in
+a row — in different runs — did not have them, they are removed (not with a keyless refused record). One hiccup
+never removes anything; an accountant posting every draft (an empty draft list, legitimately) is followed the night
+after. ``0`` keeps the valve closed until an operator raises ``TLSYNC_MAX_PRUNE_SHARE``.
 
 See docs/staging-deletions.md.
 """
@@ -32,7 +37,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, func, insert, inspect, select, text
+from sqlalchemy import Engine, delete, func, insert, inspect, select, text, update
 
 from .entities import EntitySpec
 
@@ -40,6 +45,8 @@ log = logging.getLogger(__name__)
 
 MAX_SHARE_ENV = "TLSYNC_MAX_PRUNE_SHARE"
 DEFAULT_MAX_SHARE = 0.5
+CONFIRM_ENV = "TLSYNC_PRUNE_CONFIRM_READS"
+DEFAULT_CONFIRM_READS = 2
 _BATCH = 500   # keys per IN (…) list
 
 
@@ -58,46 +65,104 @@ def max_prune_share() -> float:
     return value
 
 
+def confirm_reads() -> int:
+    """After how many complete full reads in a row without them rows held by the safety valve are removed anyway
+    (``TLSYNC_PRUNE_CONFIRM_READS``, default 2; ``0`` = never, the valve then holds until an operator raises
+    ``TLSYNC_MAX_PRUNE_SHARE``). Drafts are the reason: an accountant posting every draft empties the list, which
+    the valve cannot tell from an API hiccup on that night — but a hiccup does not repeat on the next night."""
+    raw = os.environ.get(CONFIRM_ENV, "")
+    if raw.strip() == "":
+        return DEFAULT_CONFIRM_READS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{CONFIRM_ENV} must be a whole number of reads (e.g. 2; 0 = never), got {raw!r}") from None
+    if value < 0 or value == 1:
+        raise ValueError(f"{CONFIRM_ENV} must be 0 (never) or at least 2 reads, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class PruneResult:
     removed: int = 0            # rows moved from staging to staging_deletions
     vanished: int = 0           # staged keys the read did not have
-    held: str | None = None     # the warning, when the safety valve kept them
+    held: str | None = None     # the warning, when the safety valve kept (some of) them
 
 
 def prune_vanished(engine: Engine, spec: EntitySpec, tenant: str, run_id: str, *, staged_keys: Collection[str],
                    seen: Collection[str], extracted: int, keyless: int = 0, now: datetime | None = None,
-                   max_share: float | None = None) -> PruneResult:
+                   max_share: float | None = None, confirm: int | None = None) -> PruneResult:
     """Remove the rows of ``(spec, tenant)`` staged before this run (``staged_keys``) whose natural key is not in
     the complete full read (``seen``: every key the read returned, quarantined and refused records included), and
     record each in ``staging_deletions``. ``extracted`` is the number of records read, ``keyless`` how many of
-    them had no natural key. Returns how many rows were removed, or the safety valve's warning."""
+    them had no natural key. Rows the safety valve holds are remembered in ``staging_vanished`` and removed once
+    ``confirm`` complete reads in a row (different runs) did not have them. Returns the outcome."""
+    from .tables import staging_vanished as sv
+
     if spec.mode != "full":
         raise ValueError(f"{spec.qualified} is read incrementally; its staged rows are never pruned")
+    now = now or datetime.now().replace(microsecond=0)
     vanished = sorted(k for k in staged_keys if k not in seen)
+    with engine.begin() as conn:
+        pending = {r.natural_key: r for r in conn.execute(select(sv).where(sv.c.entity == spec.qualified,
+                                                                           sv.c.tenant == tenant))}
+        # rows that are back in the source (or no longer staged) are no longer pending
+        back = [k for k in pending if k not in set(vanished)]
+        for start in range(0, len(back), _BATCH):
+            conn.execute(delete(sv).where(sv.c.entity == spec.qualified, sv.c.tenant == tenant,
+                                          sv.c.natural_key.in_(back[start:start + _BATCH])))
     if not vanished:
         return PruneResult()
     share = max_prune_share() if max_share is None else max_share
+    confirm = confirm_reads() if confirm is None else confirm
+    # complete reads in a row that did not have the key, this one included (a retried task is the same read)
+    misses = {k: (pending[k].misses + (pending[k].last_run_id != run_id)) if k in pending else 1 for k in vanished}
     staged = len(staged_keys)
     where = f"{spec.qualified}@{tenant}"
     held = None
-    if extracted == 0:
-        held = (f"{where}: the full read returned no records while {staged:,} rows are staged; not removing them "
-                f"(an empty answer may be an API hiccup). If the source really is empty, they are removed by the "
-                f"first read that returns records, within {MAX_SHARE_ENV}")
-    elif keyless:
+    if keyless:
         held = (f"{where}: {keyless:,} records without a natural key were quarantined, so the {len(vanished):,} of "
                 f"{staged:,} staged rows missing from the read may be among them; not removing any")
+    elif extracted == 0:
+        held = (f"{where}: the full read returned no records while {staged:,} rows are staged; not removing them "
+                f"(an empty answer may be an API hiccup)")
     elif len(vanished) > share * staged:
         held = (f"{where}: the full read would remove {len(vanished):,} of {staged:,} staged rows "
                 f"({len(vanished) / staged:.0%}), more than {MAX_SHARE_ENV}={share:g}; not removing them "
-                f"(read {extracted:,} records). If they really were deleted, raise {MAX_SHARE_ENV} for one run")
-    if held:
+                f"(read {extracted:,} records)")
+    if held is None:
+        remove, keep = vanished, []
+    elif keyless or not confirm:
+        remove, keep = [], vanished
+    else:
+        remove = [k for k in vanished if misses[k] >= confirm]
+        keep = [k for k in vanished if misses[k] < confirm]
+    removed = _move_to_audit(engine, spec, tenant, run_id, remove, now) if remove else 0
+    with engine.begin() as conn:
+        for start in range(0, len(remove), _BATCH):
+            conn.execute(delete(sv).where(sv.c.entity == spec.qualified, sv.c.tenant == tenant,
+                                          sv.c.natural_key.in_(remove[start:start + _BATCH])))
+        for k in keep:
+            values = {"misses": misses[k], "last_run_id": run_id}
+            if k in pending:
+                conn.execute(update(sv).where(sv.c.entity == spec.qualified, sv.c.tenant == tenant,
+                                              sv.c.natural_key == k).values(**values))
+            else:
+                conn.execute(insert(sv), [{"entity": spec.qualified, "tenant": tenant, "natural_key": k,
+                                           "first_run_id": run_id, "first_missing_at": now, **values}])
+    if remove:
+        shown = ", ".join(remove[:10]) + (f", … ({len(remove) - 10} more)" if len(remove) > 10 else "")
+        log.info("%s: removed %d staged rows no longer in the source%s (%s); see staging_deletions", where, removed,
+                 f" — missing from {confirm} complete reads in a row" if held else "", shown)
+    if held and keep:
+        if keyless or not confirm:
+            then = f"raise {MAX_SHARE_ENV} for one run if they really were deleted"
+        else:
+            then = (f"they are removed if the next {confirm - min(misses[k] for k in keep)} complete read(s) do not "
+                    f"have them either ({CONFIRM_ENV}={confirm}), or raise {MAX_SHARE_ENV} for one run")
+        held = f"{held}; {len(keep):,} held in staging_vanished — {then}"
         log.warning("%s", held)
-        return PruneResult(0, len(vanished), held)
-    removed = _move_to_audit(engine, spec, tenant, run_id, vanished, now or datetime.now().replace(microsecond=0))
-    shown = ", ".join(vanished[:10]) + (f", … ({len(vanished) - 10} more)" if len(vanished) > 10 else "")
-    log.info("%s: removed %d staged rows no longer in the source (%s); see staging_deletions", where, removed, shown)
+        return PruneResult(removed, len(vanished), held)
     return PruneResult(removed, len(vanished))
 
 

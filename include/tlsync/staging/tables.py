@@ -144,6 +144,20 @@ staging_deletions = Table(
             "(docs/staging-deletions.md)",
 )
 
+staging_vanished = Table(
+    "staging_vanished",
+    metadata,
+    Column("entity", String(64), primary_key=True),
+    Column("tenant", String(64), primary_key=True),
+    Column("natural_key", String(200), primary_key=True),
+    Column("misses", Integer, nullable=False),              # complete full reads (runs) in a row without it
+    Column("first_run_id", String(64), nullable=False),
+    Column("last_run_id", String(64), nullable=False),
+    Column("first_missing_at", DateTime, nullable=False),
+    comment="Staged rows missing from a complete full read but kept by the safety valve, until a later read "
+            "confirms them gone (TLSYNC_PRUNE_CONFIRM_READS) or has them again (docs/staging-deletions.md)",
+)
+
 
 link_suggestions = Table(
     "link_suggestions",
