@@ -37,7 +37,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, inspect, select, text, update
 
 from .entities import EntitySpec
 
@@ -107,7 +107,8 @@ def prune_vanished(engine: Engine, spec: EntitySpec, tenant: str, run_id: str, *
         pending = {r.natural_key: r for r in conn.execute(select(sv).where(sv.c.entity == spec.qualified,
                                                                            sv.c.tenant == tenant))}
         # rows that are back in the source (or no longer staged) are no longer pending
-        back = [k for k in pending if k not in set(vanished)]
+        missing = set(vanished)
+        back = [k for k in pending if k not in missing]
         for start in range(0, len(back), _BATCH):
             conn.execute(delete(sv).where(sv.c.entity == spec.qualified, sv.c.tenant == tenant,
                                           sv.c.natural_key.in_(back[start:start + _BATCH])))
@@ -142,14 +143,16 @@ def prune_vanished(engine: Engine, spec: EntitySpec, tenant: str, run_id: str, *
         for start in range(0, len(remove), _BATCH):
             conn.execute(delete(sv).where(sv.c.entity == spec.qualified, sv.c.tenant == tenant,
                                           sv.c.natural_key.in_(remove[start:start + _BATCH])))
-        for k in keep:
-            values = {"misses": misses[k], "last_run_id": run_id}
-            if k in pending:
-                conn.execute(update(sv).where(sv.c.entity == spec.qualified, sv.c.tenant == tenant,
-                                              sv.c.natural_key == k).values(**values))
-            else:
-                conn.execute(insert(sv), [{"entity": spec.qualified, "tenant": tenant, "natural_key": k,
-                                           "first_run_id": run_id, "first_missing_at": now, **values}])
+        again = [{"b_key": k, "b_misses": misses[k]} for k in keep if k in pending]
+        if again:
+            conn.execute(update(sv).where(sv.c.entity == spec.qualified, sv.c.tenant == tenant,
+                                          sv.c.natural_key == bindparam("b_key"))
+                         .values(misses=bindparam("b_misses"), last_run_id=run_id), again)
+        new = [{"entity": spec.qualified, "tenant": tenant, "natural_key": k, "misses": misses[k],
+                "first_run_id": run_id, "last_run_id": run_id, "first_missing_at": now}
+               for k in keep if k not in pending]
+        if new:
+            conn.execute(insert(sv), new)
     if remove:
         shown = ", ".join(remove[:10]) + (f", … ({len(remove) - 10} more)" if len(remove) > 10 else "")
         log.info("%s: removed %d staged rows no longer in the source%s (%s); see staging_deletions", where, removed,

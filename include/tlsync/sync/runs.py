@@ -88,7 +88,7 @@ def format_summary(engine: Engine, run_id: str) -> str:
     rows = summary_rows(engine, run_id)
     with engine.connect() as conn:
         run = conn.execute(select(sync_runs).where(sync_runs.c.run_id == run_id)).mappings().one_or_none()
-    cols = ("extracted", "unchanged", "staged", "quarantined", "warnings", "removed")
+    cols = ("extracted", "unchanged", "staged", "quarantined", "warnings")
     width = max([len(r["entity"]) for r in rows] + [len("entity"), len("total")])
     lines = [f"{'entity':<{width}}  " + "  ".join(f"{c:>11}" for c in cols)]
     lines.append("-" * len(lines[0]))
@@ -97,6 +97,10 @@ def format_summary(engine: Engine, run_id: str) -> str:
     totals = {c: sum(r.get(c, 0) for r in rows) for c in cols}
     lines.append("-" * len(lines[0]))
     lines.append(f"{'total':<{width}}  " + "  ".join(f"{totals[c]:>11,}" for c in cols))
+    removed = [(r["entity"], r.get("removed", 0)) for r in rows if r.get("removed")]
+    if removed:   # not part of extracted = unchanged + staged + quarantined (docs/staging-deletions.md)
+        lines.append("removed (no longer in the source): " + ", ".join(f"{e} {n:,}" for e, n in removed)
+                     + f" — python -m tlsync.staging.deletions --run {run_id}")
     if run is not None:
         calls = ", ".join(f"{k}: {v:,}" for k, v in (run["calls"] or {}).items()) or "none recorded"
         lines.append(f"run {run_id}: {run['status']}; API calls spent: {calls}")
