@@ -65,7 +65,7 @@ def test_invoice_maps_to_a_draft_with_marker_and_exact_totals():
     assert draft.total() == Decimal("1108.76")
     assert draft.details == {"invoice_no": "2024-0001", "kind": "invoice", "customer_id": 18, "debtor_account": "10018",
                              "currency": "DKK", "date": "2024-11-01", "net": "1108.76", "vat": "277.19",
-                             "total": "1385.95"}
+                             "total": "1385.95", "items": ["KONS", "FAST"]}
 
 
 def test_credit_note_travels_with_negative_quantities():

@@ -194,6 +194,7 @@ def build(inv: Invoice, raw: dict, lines: list[dict], ctx: Context, *, debtor: s
         DeliveryCity=inv.customer_city, DeliveryCountry=_country(inv), InvoiceDate=inv.invoice_date.date(),
         **{MARKER_FIELD: marker(inv.guid or "")})
     details = details_of(inv, debtor)
+    details["items"] = [ln.Item or "" for ln in order_lines]   # what was sent, per line (the report compares, U3)
     return Draft(marker(inv.guid or ""), order, order_lines, details, inv.project_id), []
 
 

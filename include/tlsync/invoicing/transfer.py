@@ -21,8 +21,8 @@ One run for one legal entity (:func:`transfer_invoices`):
    but not all lines stays ``in_flight`` and is finished by step 2 of the next run. No loss, no duplicate.
 
 Ledger: domain ``invoice``, key = the TimeLog invoice GUID (lower case), ``target_key`` = the Uniconta order number,
-``details`` = ``{invoice_no, kind, customer_id, debtor_account, currency, date, net, vat, total, order_number,
-written_back}`` (amounts as strings) — the reconciliation report reads these fields.
+``details`` = ``{invoice_no, kind, customer_id, debtor_account, currency, date, net, vat, total, items, order_number,
+written_back}`` (amounts as strings; ``items`` = the item sent per line) — the reconciliation report reads these.
 """
 
 from __future__ import annotations
