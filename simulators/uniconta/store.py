@@ -385,7 +385,19 @@ class Store:
                     r["RowId"] = table.next_row_id
                     self._fixture_add(table, r, company)
             self._reorder(table)
+        self._continue_order_series(company)
         return company
+
+    def _continue_order_series(self, company: Company) -> None:
+        """Uniconta's order numbers are one series that is never reused: a posted invoice keeps its order's
+        ``OrderNumber`` after the draft is gone, so the next new order must come after those too (otherwise a new
+        draft would share a number with a posted invoice, and anything that pairs by order number breaks)."""
+        posted = company.tables.get("DebtorInvoiceClient")
+        used = max((r["OrderNumber"] for r in posted.rows.values() if isinstance(r.get("OrderNumber"), int)),
+                   default=0) if posted else 0
+        if used:
+            orders = company.tables.get("DebtorOrderClient") or self._new_table(company, "DebtorOrderClient")
+            orders.next_auto = max(orders.next_auto, used + 1)
 
     def _fixture_add(self, table: Table, row: dict, company: Company) -> None:
         s = table.schema

@@ -131,3 +131,18 @@ def test_concurrent_inserts_get_unique_numbers(api):
         rows = [row for chunk in pool.map(work, range(16)) for row in chunk]
     assert len({r["OrderNumber"] for r in rows}) == len({r["RowId"] for r in rows}) == 80
     assert len(api.get("/DebtorOrderClient").json()) == 80
+
+
+def test_new_orders_continue_the_order_series_past_posted_invoices():
+    """Uniconta never reuses an order number: a posted invoice keeps its order's number after the draft is gone,
+    so a new draft comes after it (otherwise pairing a draft with its posted invoice by order number breaks)."""
+    doc = _fixture()
+    doc["uniconta"]["companies"][0]["DebtorOrderClient"] = [{"OrderNumber": 5002, "Account": "1001"}]
+    doc["uniconta"]["companies"][0]["DebtorInvoiceClient"] = [
+        {"InvoiceNumber": 100001, "OrderNumber": 5001, "Account": "1001", "Date": "2026-01-31"},
+        {"InvoiceNumber": 100002, "OrderNumber": 5003, "Account": "1001", "Date": "2026-02-28"}]
+    with serve_in_thread(create_app(doc)) as base, \
+            httpx.Client(base_url=f"{base}/api/Entities", auth=("0010001/integration", "uniconta-pw")) as c:
+        made = c.post("/Insert/DebtorOrderClient", json={"Account": "1001"})
+        assert made.status_code == 200, made.text
+        assert made.json()["OrderNumber"] == 5004
