@@ -91,7 +91,7 @@ class Run:
     projects: dict = field(default_factory=dict)    # project ID → Uniconta project number
     wb_pool: Any = None                              # write-back threads (created on first use)
     analyzed_at: int = 0                             # ledger rows written when its statistics were last refreshed
-    wb_pending: list = field(default_factory=list)  # [(futures, items)] of write-backs not yet recorded
+    wb_pending: list = field(default_factory=list)  # [futures] per batch of write-backs not yet recorded
 
     def flush(self, *, full_only: bool = False) -> None:
         while self.queue and (len(self.queue) >= ORDER_BATCH or not full_only):
@@ -590,7 +590,9 @@ def drain_write_backs(run: Run, *, quiet: bool = False) -> None:
         for f in futures:
             try:
                 outcomes.append(f.result())
-            except BaseException:  # noqa: BLE001 - the run is failing anyway; this one is retried next run
+            except Exception:  # noqa: BLE001 - the run is failing anyway; this one is retried next run
+                log.warning("a TimeLog write-back failed while the run was stopping; it is retried next run",
+                            exc_info=True)
                 continue
         try:
             _record_write_backs(run, outcomes)

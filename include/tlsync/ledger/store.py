@@ -240,10 +240,12 @@ class Ledger:
         if len(set(keys)) != len(keys):
             raise ValueError("transition_many: a source key appears twice in one batch")
         current: dict[str, Any] = {}
-        for i in range(0, len(keys), 500):
+        ordered = sorted(keys)          # one lock order for every run: two concurrent batches cannot deadlock
+        for i in range(0, len(ordered), 500):
             for row in conn.execute(select(sync_ledger).where(       # rows locked until commit (PostgreSQL)
                     sync_ledger.c.domain == domain, sync_ledger.c.legal_entity_id == le,
-                    sync_ledger.c.source_key.in_(keys[i:i + 500])).with_for_update()):
+                    sync_ledger.c.source_key.in_(ordered[i:i + 500]))
+                    .order_by(sync_ledger.c.source_key).with_for_update()):
                 current[row.source_key] = row
         now = _now()
         inserts, updates, events = [], [], []
