@@ -79,9 +79,10 @@ def test_legal_entity_invoices_only_and_their_lines(sims):
 
 def test_customers_modified_since_reads_only_those(sims):
     tl = sims["timelog_url"]
-    httpx.post(f"{tl}/_sim/touch", json={"collection": "Customers", "ids": [3, 5], "changes": {"Phone": "70 10 20 30"}}
-               ).raise_for_status()
     at = httpx.get(f"{tl}/_sim/clock").json()["now"]
+    # stamped exactly at ``at`` (a touch "now" could fall in the next second and miss the read)
+    httpx.post(f"{tl}/_sim/touch", json={"collection": "Customers", "ids": [3, 5], "changes": {"Phone": "70 10 20 30"},
+                                         "at": at}).raise_for_status()
     with connections.timelog_source(**sims["timelog"]) as source:
         changed = [r.raw for r in source.changed(get("timelog.customers"), datetime.fromisoformat(at),
                                                  datetime(2030, 1, 1))]
