@@ -89,47 +89,36 @@ def _records(path: tuple) -> bool:
         (len(path) == 4 and path[:2] == ("uniconta", "companies"))
 
 
-def _items(r: _Reader) -> Iterator[Any]:
-    r.expect("[")
+def _members(r: _Reader, opening: str, closing: str) -> Iterator[None]:
+    """Step through a JSON object or array: yields with the reader at the start of each member (the caller reads
+    the member before resuming), skipping the commas; returns after the closing bracket."""
+    r.expect(opening)
     while True:
         c = r.peek()
-        if c == "]":
+        if c == closing:
             r.pos += 1
             return
         if c == ",":
             r.pos += 1
             continue
+        yield
+
+
+def _items(r: _Reader) -> Iterator[Any]:
+    for _ in _members(r, "[", "]"):
         yield r.value()
 
 
 def _walk(r: _Reader, path: tuple) -> Iterator[tuple[tuple, Any]]:
     c = r.peek()
     if c == "{" and _descend(path):
-        r.pos += 1
-        while True:
-            c = r.peek()
-            if c == "}":
-                r.pos += 1
-                return
-            if c == ",":
-                r.pos += 1
-                continue
+        for _ in _members(r, "{", "}"):
             key = r.value()
             r.expect(":")
             yield from _walk(r, (*path, key))
     elif c == "[" and path == ("uniconta", "companies"):
-        r.pos += 1
-        i = 0
-        while True:
-            c = r.peek()
-            if c == "]":
-                r.pos += 1
-                return
-            if c == ",":
-                r.pos += 1
-                continue
+        for i, _ in enumerate(_members(r, "[", "]")):
             yield from _walk(r, (*path, i))
-            i += 1
     elif c == "[" and _records(path):
         it = _items(r)
         yield path, it
