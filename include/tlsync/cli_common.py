@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from tlsync.settings.models import IntegrationSettings, LegalEntitySettings
 
 EXIT_SETUP = 2
+EXIT_BUSY = 3
+"""Another writer holds the legal entity's write lease (:class:`tlsync.ledger.lease.LeaseHeld`): nothing written."""
 
 
 class SetupError(Exception):
@@ -90,10 +92,18 @@ def legal_entity(path: str | Path | None, legal_entity_id: int | None) -> LegalE
 
 
 def staging(url: str | None) -> Engine:
-    """The staging database (``url``, else ``$TLSYNC_STAGING_URL`` or the embedded SQLite), tables created."""
+    """The staging database (``url``, else ``$TLSYNC_STAGING_URL`` or the embedded SQLite), checked to be at the
+    code's schema revision: a database nobody migrated is a :class:`SetupError` naming it and ``tlsync deploy
+    init`` (the commands open an existing database; they never create or alter tables)."""
+    from tlsync.staging.migrate import StagingSchemaError, require_current
     from tlsync.sync.config import staging_engine, staging_url
 
-    return staging_engine(url or staging_url())
+    engine = staging_engine(url or staging_url())
+    try:
+        require_current(engine)
+    except StagingSchemaError as exc:
+        raise SetupError(str(exc)) from None
+    return engine
 
 
 def entity_and_staging(args: argparse.Namespace) -> tuple[LegalEntitySettings, Engine]:
@@ -112,13 +122,19 @@ def setup_errors_exit_2(*, stdout: bool = False,
                         prefix: str = "") -> Callable[[Callable[..., int]], Callable[..., int]]:
     """Decorate a command's ``main``: a :class:`SetupError` or a
     :class:`~tlsync.connections.ConnectionSettingError` raised in it is printed (stderr, or stdout with
-    ``stdout=True``; after ``prefix``) and the exit code is 2."""
+    ``stdout=True``; after ``prefix``) and the exit code is 2; a :class:`~tlsync.ledger.lease.LeaseHeld` (another
+    writer has the legal entity) is printed the same way with exit code 3."""
     def decorate(main: Callable[..., int]) -> Callable[..., int]:
         @functools.wraps(main)
         def run(*args, **kwargs) -> int:
+            from tlsync.ledger.lease import LeaseHeld
+
             try:
                 return main(*args, **kwargs)
             except (SetupError, ConnectionSettingError) as exc:
                 return setup_failed(exc, file=sys.stdout if stdout else None, prefix=prefix)
+            except LeaseHeld as exc:   # a second writer of the same legal entity: one line, nothing written
+                print(f"{prefix}{exc.message}", file=sys.stdout if stdout else sys.stderr)
+                return EXIT_BUSY
         return run
     return decorate

@@ -115,8 +115,25 @@ def plan_customer(customer: dict, debtor: dict, memory: dict | None, *, first: s
     return to_uc, to_tl, conflicts
 
 
+LEASE_DOMAINS = (SYNC_DOMAIN, CONTACT_DOMAIN)
+"""Ledger domains the customer sync writes, held as one write lease for the run (:mod:`tlsync.ledger.lease`): a
+second sync of the legal entity stops with one line (:class:`~tlsync.ledger.lease.LeaseHeld`) instead of updating
+the same debtors and contacts at the same time."""
+
+
 def sync_customers(engine: Engine, le, uniconta: UnicontaClient, timelog_rest: RestClient, *, ledger: Ledger,
                    dry_run: bool = False) -> dict[str, int]:
+    """:func:`_sync_customers` holding the legal entity's customer write lease (none for a dry run)."""
+    if dry_run:
+        return _sync_customers(engine, le, uniconta, timelog_rest, ledger=ledger, dry_run=True)
+    from tlsync.ledger.lease import write_lease
+
+    with write_lease(engine, le.legal_entity_id, LEASE_DOMAINS, run_id=ledger.run_id, what="synchronised"):
+        return _sync_customers(engine, le, uniconta, timelog_rest, ledger=ledger, dry_run=False)
+
+
+def _sync_customers(engine: Engine, le, uniconta: UnicontaClient, timelog_rest: RestClient, *, ledger: Ledger,
+                    dry_run: bool = False) -> dict[str, int]:
     """T1 + U1 + contacts for every linked customer of ``le`` (a :class:`LegalEntitySettings`). Returns counts:
     ``linked``, ``debtors_updated``, ``customers_updated``, ``conflicts`` (TimeLog won), ``unchanged``,
     ``not_staged`` (link without a staged customer/debtor yet), ``failed``, ``contacts_created``,

@@ -224,7 +224,13 @@ def import_expenses(engine: Engine, le: LegalEntitySettings, timelog_rest: RestC
     person (new or still), ignored now (reversal pairs, see :mod:`.plan`), already done or ignored before, and
     refused or unreachable now (kept with the reason; retried next run). ``dry_run`` writes nothing anywhere —
     neither TimeLog nor the ledger — and counts what would happen. Nothing happens without S6 accounts."""
-    run = ExpenseImport(engine, le, timelog_rest, ledger=ledger).run(since=since, dry_run=dry_run)
+    if dry_run:
+        return dict(ExpenseImport(engine, le, timelog_rest, ledger=ledger).run(since=since, dry_run=True).counts)
+    from tlsync.ledger.lease import write_lease
+
+    # one importer per legal entity at a time: its recovery may then treat every in-flight claim as interrupted
+    with write_lease(engine, le.legal_entity_id, (DOMAIN,), run_id=ledger.run_id, what="imported"):
+        run = ExpenseImport(engine, le, timelog_rest, ledger=ledger).run(since=since, dry_run=False)
     return dict(run.counts)
 
 

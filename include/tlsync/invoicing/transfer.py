@@ -40,6 +40,7 @@ from sqlalchemy import Engine, and_, select
 from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, SyncAPIError
 from tlsync.clients.uniconta.models import DebtorOrderClient
 from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, Ledger, LedgerEntry
+from tlsync.ledger.lease import Lease, LeaseHeld, LeaseLost, write_lease
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import sync_ledger
 
@@ -57,6 +58,9 @@ QUOTA_REASON = "Uniconta daily quota ran out"
 WRITEBACK_PENDING = "TimeLog write-back pending"
 WRITEBACK_THREADS = int(os.environ.get("TLSYNC_WRITEBACK_THREADS") or 8)
 COUNT_KEYS = ("transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls")
+LEASE_DOMAINS = (DOMAIN, "debtor", "employee", "project")
+"""Ledger domains a transfer writes (invoices, and the debtors, employees and projects they need): held as one
+write lease for the whole run (:mod:`tlsync.ledger.lease`) — a second writer of the legal entity stops cleanly."""
 ANALYZE_EVERY = 20_000
 """Ledger rows written between two refreshes of its planner statistics (see :func:`source.analyze`)."""
 INVOICES_T, LINES_T, DETAILS_T = source.INVOICES.name, source.LINES.name, source.DETAILS.name
@@ -92,6 +96,7 @@ class Run:
     wb_pool: Any = None                              # write-back threads (created on first use)
     analyzed_at: int = 0                             # ledger rows written when its statistics were last refreshed
     wb_pending: list = field(default_factory=list)  # [futures] per batch of write-backs not yet recorded
+    lease: Lease | None = None                       # the write lease of the legal entity (None: a dry run)
 
     def flush(self, *, full_only: bool = False) -> None:
         while self.queue and (len(self.queue) >= ORDER_BATCH or not full_only):
@@ -125,16 +130,35 @@ def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Any, ti
     if blockers:
         result["refused"] = list(blockers)
         return result
-    source.ensure_indexes(engine)
     source.analyze(engine, [INVOICES_T, LINES_T, DETAILS_T, sync_ledger.name], only_if_never=True)
     tenant = source.invoice_tenant(engine, le.legal_entity_id)
     if tenant is None:
         result["messages"].append(f"{le.label}: no TimeLog invoices are staged for this legal entity yet")
         return result
+    if dry_run:
+        return _transfer(engine, le, uniconta, timelog_tx, ledger, tenant, result, period, dry_run, progress,
+                         context)
+    try:
+        with write_lease(engine, le.legal_entity_id, LEASE_DOMAINS, run_id=ledger.run_id, what="transferred") as lease:
+            return _transfer(engine, le, uniconta, timelog_tx, ledger, tenant, result, period, dry_run, progress,
+                             context, lease=lease)
+    except LeaseHeld as exc:                         # another writer has this legal entity: a clean skip
+        result["stopped"] = exc.message
+        result["messages"].append(exc.message)
+        return result
+    except LeaseLost as exc:                         # ours was taken over meanwhile: stop, write nothing more
+        result["stopped"] = str(exc)
+        result["messages"].append(str(exc))
+        return result
+
+
+def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx: Any, ledger: Ledger, tenant: str,
+              result: dict[str, Any], period: tuple[date, date] | None, dry_run: bool,
+              progress: Callable[[int], None] | None, context: Context | None, lease: Lease | None = None) -> dict:
     start_calls = uniconta.calls_used
     budget = None if dry_run else DayBudget(ledger, uniconta)
     run = Run(engine, le, uniconta, timelog_tx, ledger, tenant, context or load_context(engine, le, tenant), dry_run, budget,
-              progress)
+              progress, lease=lease)
     if not run.ctx.project_module:
         from tlsync.projects.transfer import no_module_message
 
@@ -369,6 +393,8 @@ def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
         if run.progress:
             run.progress(len(drafts))
         return
+    if run.lease is not None:
+        run.lease.check()                            # taken over while we were paused: write nothing more
     claimed = claim_batch(run, drafts)
     run.counts["pending"] += len(drafts) - len(claimed)      # someone else holds those
     write_drafts(run, claimed)

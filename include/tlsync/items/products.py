@@ -260,7 +260,18 @@ class ItemNumbers:
 
     def apply(self, writes: Iterable[Write]) -> Outcome:
         """Carry out planned writes, each recorded in the ledger (domain ``product``, key = item number). A write
-        TimeLog refuses is reported and recorded as failed; the others still happen."""
+        TimeLog refuses is reported and recorded as failed; the others still happen. Holds the legal entity's
+        ``product`` write lease meanwhile (:mod:`tlsync.ledger.lease`): a second writer stops with one line."""
+        writes = list(writes)
+        if not writes:
+            return Outcome()
+        from tlsync.ledger.lease import write_lease
+
+        with write_lease(self.engine, self.le.legal_entity_id, (DOMAIN,), run_id=self.ledger.run_id,
+                         what="given item numbers"):
+            return self._apply(writes)
+
+    def _apply(self, writes: list[Write]) -> Outcome:
         out = Outcome()
         le_id = self.le.legal_entity_id
         for w in writes:

@@ -28,10 +28,16 @@ def main(argv: list[str] | None = None, out=None) -> int:
         return int(exc.code or 0) and 2
     engine = _engine(args.db)
     le = _settings(args.legal_entity)
+    from tlsync.ledger.lease import LeaseHeld
+
     with ExitStack() as stack:
         uc, _ = _clients(le, stack)
-        res = transfer_projects(uc, engine, le, ledger=Ledger(engine, run_id="cli_projects", actor="cli"),
-                                dry_run=args.dry_run)
+        try:
+            res = transfer_projects(uc, engine, le, ledger=Ledger(engine, run_id="cli_projects", actor="cli"),
+                                    dry_run=args.dry_run)
+        except LeaseHeld as exc:       # another writer has the legal entity's projects now: nothing written
+            out.write(f"stopped: {exc.message}\n")
+            return 1
     for w in res.planned:
         out.write("would " + ", ".join(f"{k}={v}" for k, v in w.items()) + "\n")
     for msg in res.messages:

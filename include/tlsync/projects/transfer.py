@@ -155,6 +155,20 @@ def transfer_projects(client: Any, engine: Engine, le: LegalEntitySettings, *, l
 
 def _transfer(client: Any, engine: Engine, le: LegalEntitySettings, *, ledger: Ledger, ids: set[int] | None,
               dry_run: bool, update: bool, module: bool | None) -> ProjectResult:
+    """Holds the legal entity's ``project`` write lease (re-entrant: the invoice transfer already holds it) so two
+    writers never create the same project (:mod:`tlsync.ledger.lease`)."""
+    if dry_run:
+        return _transfer_leased(client, engine, le, ledger=ledger, ids=ids, dry_run=True, update=update,
+                                module=module)
+    from tlsync.ledger.lease import write_lease
+
+    with write_lease(engine, le.legal_entity_id, (PROJECT_DOMAIN,), run_id=ledger.run_id, what="transferred"):
+        return _transfer_leased(client, engine, le, ledger=ledger, ids=ids, dry_run=False, update=update,
+                                module=module)
+
+
+def _transfer_leased(client: Any, engine: Engine, le: LegalEntitySettings, *, ledger: Ledger, ids: set[int] | None,
+                     dry_run: bool, update: bool, module: bool | None) -> ProjectResult:
     result = ProjectResult()
     if le.uniconta_company_id is None:
         raise ValueError(f"{le.label}: no Uniconta company chosen; projects cannot be transferred (rule S1)")

@@ -132,7 +132,13 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
         return {"skipped": f"{le.label}: no Uniconta company chosen (rule S1)"}
     engine = engine or config.staging_engine()
     ledger = Ledger(engine, run_id=run_id, actor=f"tlsync {step}")
-    result = _RUNNERS[step](engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period)
+    from tlsync.ledger.lease import LeaseHeld
+
+    try:
+        result = _RUNNERS[step](engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period)
+    except LeaseHeld as exc:           # another writer has this legal entity now: a clean skip, said in one line
+        log.warning("%s — %s: %s", le.label, step, exc.message)
+        return {"skipped": exc.message}
     log.info("%s — %s: %s", le.label, step, summarise(result))
     return _jsonable(result)
 
