@@ -48,6 +48,7 @@ class TimeLogSource:
         self.transactional = transactional
         self.counter = counter
         self._currencies: frozenset[str] | None = None
+        self._legal_entities: list[str] | None = None
 
     def __enter__(self) -> TimeLogSource:
         return self
@@ -115,19 +116,25 @@ class TimeLogSource:
         for record_id in ids:
             yield from _from_raw_records(by_id(record_id))
 
-    def invoices_with_lines(self, legal_entity_id: int, since: date, until: date, *, modified: bool = True
+    def invoices_with_lines(self, legal_entity_id: int, since: date, until: date, *, modified: bool = True,
+                            modified_since: datetime | None = None
                             ) -> tuple[list[Extracted], list[Extracted], list[Extracted]]:
         """One legal entity's invoices and credit notes dated in ``[since, until]`` **plus**, with ``modified``,
         those TimeLog reports as modified in that period (Transactional ``Get…ModifiedInPeriodPaged``: e.g. booked
         or written back after their date), with their lines and line details. Rule S2: only this legal entity's
         documents. The first load reads from the history start, where nothing older is in scope, so it skips the
-        modified-in-period read (on a large site that read is the slowest of all)."""
+        modified-in-period read (on a large site that read is the slowest of all).
+
+        ``modified_since`` (default: ``since``) is where the modified-in-period read starts: the previous
+        successful run's start, not the dated read's look-back — an invoice modified before that was seen by that
+        run, and one the write-back touched (rule T2) is then fetched by id once, not every night of the look-back
+        window (three Reporting calls per invoice)."""
         le = str(legal_entity_id)
         dated = list(_from_raw_records(self.reporting.invoices_raw(since, until)))
         in_window = {str(x.raw.get("ID")) for x in dated}
-        invoices = {x.raw.get("ID"): x for x in dated if str(x.raw.get("LegalEntityID") or "") == le}
+        invoices = {x.raw.get("ID"): x for x in (self._attributed(x, le) for x in dated) if x is not None}
         changed: set[int] = set()
-        start = datetime.combine(since, datetime.min.time())
+        start = modified_since or datetime.combine(since, datetime.min.time())
         end = datetime.combine(until, datetime.min.time()) + timedelta(days=1)
         getters = (self.transactional.invoices_modified_in_period,
                    self.transactional.credit_notes_modified_in_period) if modified else ()
@@ -139,12 +146,40 @@ class TimeLogSource:
         for doc_id in sorted(changed):  # outside the date window: fetch each by id (few, by construction)
             for x in _from_raw_records(self.reporting.invoices_raw(date(1990, 1, 1), until + timedelta(days=3650),
                                                                    invoice_id=doc_id)):
-                if str(x.raw.get("LegalEntityID") or "") == le:
+                if (x := self._attributed(x, le)) is not None:
                     invoices[x.raw.get("ID")] = x
-        ids = set(invoices)
+        ids = {i for i, x in invoices.items() if x.error is None}   # a quarantined invoice brings no lines
         lines = self._lines(self.reporting.invoice_lines_raw, since, until, changed, ids)
         details = self._lines(self.reporting.invoice_line_details_raw, since, until, changed, ids)
         return list(invoices.values()), lines, details
+
+    def site_legal_entities(self) -> list[str]:
+        """The IDs of the site's legal entities (Reporting ``GetLegalEntitiesRaw``, read once per source)."""
+        if self._legal_entities is None:
+            self._legal_entities = sorted({str(x.raw.get("ID")) for x in
+                                           _from_raw_records(self.reporting.legal_entities_raw())
+                                           if x.raw.get("ID") not in (None, "")})
+        return self._legal_entities
+
+    def _attributed(self, x: Extracted, le: str) -> Extracted | None:
+        """The invoice ``x`` if it belongs to legal entity ``le`` (rule S2), else ``None``.
+
+        ``LegalEntityID`` is optional in the Reporting schema and a site without legal entities sends none: such an
+        invoice belongs to the site's single legal entity (the payload gets that ``LegalEntityID``, so what is
+        staged says whose it is). On a site with several legal entities it cannot be placed: it is returned with an
+        error, so the validate step quarantines it with that reason in every legal entity's read — never dropped
+        silently."""
+        own = str(x.raw.get("LegalEntityID") or "")
+        if own:
+            return x if own == le else None
+        entities = self.site_legal_entities()
+        if not entities or entities == [le]:     # the site's one legal entity (or none listed): this read's
+            return Extracted({**x.raw, "LegalEntityID": le}, x.error)
+        if len(entities) == 1:                   # the single legal entity is another one, not this read's
+            return None
+        return Extracted(x.raw, f"TimeLog invoice {x.raw.get('ID')} has no LegalEntityID and site "
+                                f"{self.site!r} has {len(entities)} legal entities ({', '.join(entities)}): "
+                                "it cannot be placed in one Uniconta company (rule S2)")
 
     def _lines(self, reader, since: date, until: date, extra_ids: set[int], ids: set) -> list[Extracted]:
         out = [x for x in _from_raw_records(reader(since, until)) if x.raw.get("InvoiceID") in ids]
