@@ -17,7 +17,9 @@ debtor, with a ``kind`` of mess in the main generator's proportions: exact, mess
 phone_only, number_only, name_only), ~10 % TimeLog-only, ~10 % Uniconta-only — and the decoys of the main
 generator: Uniconta-only look-alikes with the other legal form ("Hansen ApS" next to "Hansen A/S"), Uniconta-only
 debtors whose ``Account`` equals an unrelated TimeLog-only customer's ``No``, TimeLog group companies sharing a
-twin's switchboard phone, and old duplicate TimeLog records with a twin's CVR. The mess itself comes from
+twin's switchboard phone, and old duplicate TimeLog records with a twin's CVR. Issue 15 adds the weak-evidence
+cases of :data:`EXTRA_KINDS` (name + zip only, an identical invalid CVR, the exact name only, a shared switchboard
+next to the exact name) and a second, differently distributed ``profile`` ("hard"). The mess itself comes from
 :mod:`simulators.generator.danish` (formats, ``messy_name``, ``typo``, ``other_legal_form``, ``break_cvr``).
 """
 
@@ -32,7 +34,22 @@ from pathlib import Path
 from . import danish as dk
 from .master import KIND_WEIGHTS, KINDS
 
-__all__ = ["iter_linkage", "linkage", "write_linkage"]
+__all__ = ["EXTRA_KINDS", "PROFILES", "iter_linkage", "linkage", "write_linkage"]
+
+# The cases of issue 15 on top of the main generator's kinds (truth kinds of their own):
+# - name_zip: the same name and postal code, no CVR nor phone on one side;
+# - invalid_cvr: both systems hold the *same* CVR that fails the modulus-11 check (a legacy or mistyped number);
+# - exact_name: the exact name and nothing else (no tax number, phone, number, zip or company e-mail in common);
+# - switchboard: the exact name and a switchboard phone shared with group companies of clearly other names.
+EXTRA_KINDS = ("name_zip", "invalid_cvr", "exact_name", "switchboard")
+# A profile = (twin share, TimeLog-only share, kind weights for KINDS + EXTRA_KINDS). "default" keeps the main
+# generator's mix and adds the new cases at a few per cent each; "hard" is a differently distributed set: fewer
+# clean twins, many more of the weak-evidence cases, more TimeLog-only customers (more decoys).
+PROFILES: dict[str, tuple[float, float, tuple[int, ...]]] = {
+    "default": (0.80, 0.10, KIND_WEIGHTS + (4, 3, 3, 3)),
+    "hard": (0.70, 0.18, (12, 20, 15, 10, 8, 6, 9, 8, 6, 8, 8)),
+}
+_ALL_KINDS = KINDS + EXTRA_KINDS
 
 
 class _State:
@@ -106,7 +123,10 @@ def _debtor(account: str, name: str, regno: str, vat: str, phone: str, zipc: str
             "ZipCode": zipc, "City": city, "ContactEmail": email}
 
 
-def _twin(st: _State, rng: random.Random, kind: str) -> tuple[dict, dict]:
+def _twin(st: _State, rng: random.Random, kind: str) -> tuple[dict, dict, list[dict]]:
+    """A TimeLog customer, its Uniconta debtor and any extra TimeLog customers the case brings along."""
+    if kind in EXTRA_KINDS:
+        return _extra_twin(st, rng, kind)
     name = st.name(rng)
     cvr = st.cvr(rng) if rng.random() < 0.93 or kind == "cvr_only" else ""
     phone = dk.make_phone(rng)
@@ -154,23 +174,65 @@ def _twin(st: _State, rng: random.Random, kind: str) -> tuple[dict, dict]:
                             "site": c["Email"].split("@", 1)[1]})
     if len(st.recent_twins) > 64:
         del st.recent_twins[0]
-    return c, d
+    return c, d, []
 
 
-def iter_linkage(n: int, seed: int = 42) -> Iterator[tuple[str, dict]]:
+def _extra_twin(st: _State, rng: random.Random, kind: str) -> tuple[dict, dict, list[dict]]:
+    name = st.name(rng)
+    zipc, city = rng.choice(dk.ZIP_CITIES)
+    phone = dk.make_phone(rng)
+    extras: list[dict] = []
+    free_mail = f"{rng.choice(('kontor', 'faktura', 'info'))}{rng.randrange(100, 999)}@" + \
+        rng.choice(("gmail.com", "hotmail.com", "outlook.dk", "mail.dk"))
+    dname = name if rng.random() < 0.7 else (name.upper() if rng.random() < 0.5 else dk.messy_name(rng, name))
+    if kind == "name_zip":                  # same name and postal code; one side has neither CVR nor phone
+        cvr = st.cvr(rng) if rng.random() < 0.7 else ""
+        bare_debtor = rng.random() < 0.5
+        c = _customer(st, rng, name, "" if not bare_debtor else cvr, "" if not bare_debtor else phone, zipc, city)
+        d = _debtor(st.new_account(), dname, cvr if not bare_debtor else "", "",
+                    phone if not bare_debtor and rng.random() < 0.5 else "", zipc, city, free_mail, rng)
+    elif kind == "invalid_cvr":             # the same CVR in both, failing the modulus-11 check
+        bad = dk.break_cvr(rng, st.cvr(rng))
+        c = _customer(st, rng, name, "", phone if rng.random() < 0.5 else "", zipc, city)
+        c["VATNo"] = dk.format_cvr(rng, bad)
+        other_zip = rng.choice(dk.ZIP_CITIES) if rng.random() < 0.3 else (zipc, city)
+        d = _debtor(st.new_account(), dk.typo(rng, dname) if rng.random() < 0.4 else dname,
+                    bad if rng.random() < 0.7 else "", "DK" + bad if rng.random() < 0.5 else "",
+                    "", other_zip[0], other_zip[1], free_mail, rng)
+        if not d["CompanyRegNo"] and not d["VatNumber"]:
+            d["CompanyRegNo"] = bad
+    elif kind == "exact_name":              # the name and nothing else
+        c = _customer(st, rng, name, st.cvr(rng) if rng.random() < 0.6 else "", phone, zipc, city)
+        d = _debtor(st.new_account(), dname, "", "", "", "" if rng.random() < 0.5 else rng.choice(dk.ZIP_CITIES)[0],
+                    "", free_mail, rng)
+    else:                                   # switchboard: exact name + a phone shared with group companies
+        c = _customer(st, rng, name, st.cvr(rng) if rng.random() < 0.5 else "", phone, zipc, city)
+        first = dk.split_suffix(name)[0].split()[0]
+        for _ in range(rng.randint(1, 4)):
+            gname = f"{first} {rng.choice(('Holding', 'Ejendomme', 'Service', 'Invest', 'Udlejning'))} " \
+                    f"{rng.choice(dk.MUNICIPALITIES)} {st.next_id} ApS"
+            extras.append(_customer(st, rng, gname, st.cvr(rng), phone, zipc, city))
+        d = _debtor(st.new_account(), dname, "", "", phone, zipc if rng.random() < 0.6 else "", city, free_mail,
+                    rng)
+    return c, d, extras
+
+
+def iter_linkage(n: int, seed: int = 42, profile: str = "default") -> Iterator[tuple[str, dict]]:
     """Stream ``("uniconta", debtor)``, ``("timelog", customer)`` and ``("truth", row)`` events for about ``n``
-    debtors and ``n`` customers. Deterministic for (n, seed)."""
+    debtors and ``n`` customers. Deterministic for (n, seed, profile); ``profile`` is a key of :data:`PROFILES`."""
+    twins, tl_only, weights = PROFILES[profile]
     st = _State(seed)
     for i in range(n):
         rng = random.Random(seed * 1_000_003 + i)
         p = rng.random()
-        if p < 0.80:
-            kind = rng.choices(KINDS, KIND_WEIGHTS)[0]
-            c, d = _twin(st, rng, kind)
+        if p < twins:
+            kind = rng.choices(_ALL_KINDS, weights)[0]
+            c, d, extras = _twin(st, rng, kind)
             yield "timelog", c
+            yield from (("timelog", x) for x in extras)
             yield "uniconta", d
             yield "truth", {"timelog_customer_id": c["ID"], "uniconta_debtor_account": d["Account"], "kind": kind}
-        elif p < 0.90:                                      # TimeLog-only, sometimes a decoy
+        elif p < twins + tl_only:                           # TimeLog-only, sometimes a decoy
             q = rng.random()
             t = st.recent_twins[rng.randrange(len(st.recent_twins))] if st.recent_twins else None
             if t and q < 0.06:                              # group company sharing the twin's switchboard
@@ -205,15 +267,15 @@ def iter_linkage(n: int, seed: int = 42) -> Iterator[tuple[str, dict]]:
                                       f"{rng.choice(('info', 'faktura', 'bogholderi'))}@{site}", rng)
 
 
-def linkage(n: int, seed: int = 42) -> tuple[list[dict], list[dict], list[dict]]:
+def linkage(n: int, seed: int = 42, profile: str = "default") -> tuple[list[dict], list[dict], list[dict]]:
     """``(debtors, customers, truth)`` as lists."""
     out: dict[str, list[dict]] = {"uniconta": [], "timelog": [], "truth": []}
-    for what, rec in iter_linkage(n, seed):
+    for what, rec in iter_linkage(n, seed, profile):
         out[what].append(rec)
     return out["uniconta"], out["timelog"], out["truth"]
 
 
-def write_linkage(directory: str | Path, n: int, seed: int = 42) -> Path:
+def write_linkage(directory: str | Path, n: int, seed: int = 42, profile: str = "default") -> Path:
     """Stream the set to ``debtors.jsonl``, ``customers.jsonl`` and ``truth.csv`` in ``directory``."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
@@ -222,7 +284,7 @@ def write_linkage(directory: str | Path, n: int, seed: int = 42) -> Path:
             (d / "truth.csv").open("w", encoding="utf-8", newline="") as ft:
         w = csv.DictWriter(ft, ("timelog_customer_id", "uniconta_debtor_account", "kind"))
         w.writeheader()
-        for what, rec in iter_linkage(n, seed):
+        for what, rec in iter_linkage(n, seed, profile):
             if what == "truth":
                 w.writerow(rec)
             else:

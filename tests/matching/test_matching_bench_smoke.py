@@ -13,7 +13,7 @@ def test_matching_bench_runs_small() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "matching.py"), "--skip-m", "--n", "1500",
                            "--tools", "ours", "--repeat", "1"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "== 1,500 x 1,500 (linkage)" in proc.stdout
+    assert "== 1,500 x 1,500 (linkage, default, seed 42)" in proc.stdout
     line = next(x for x in proc.stdout.splitlines() if x.startswith("ours"))
     precision, recall = map(float, line.split()[1:3])
     assert precision >= 0.99 and recall >= 0.99
