@@ -5,6 +5,10 @@
 - ``TLSYNC_OUT_DIR``: landing files and reports. Default ``<project>/out``.
 - ``TLSYNC_LOOKBACK_DAYS``: how far incremental reads reach back behind the watermark (default 7, the TimeLog
   guide's "daily: last 7 days" advice).
+- ``TLSYNC_MODIFIED_OVERLAP_MINUTES``: how far a "modified since" read (TimeLog customers, projects, invoices and
+  credit notes modified after their date) reaches back behind the previous successful run's start (default 30): a
+  margin for clock skew between this host and TimeLog, not the dated reads' look-back — records a night's
+  write-back touched are then read once by the next night, not on every night of the look-back window.
 - ``TLSYNC_HISTORY_START``: the first date of an initial load of dated records (default 2021-01-01).
 - ``TLSYNC_LANDING_KEEP_RUNS``: how many runs' landing files to keep (default 7); older ones are deleted when a run
   finishes.
@@ -34,6 +38,10 @@ def staging_url() -> str:
 
 def lookback_days() -> int:
     return int(os.environ.get("TLSYNC_LOOKBACK_DAYS", "7"))
+
+
+def modified_overlap_minutes() -> float:
+    return float(os.environ.get("TLSYNC_MODIFIED_OVERLAP_MINUTES", "30"))
 
 
 def landing_keep_runs() -> int:

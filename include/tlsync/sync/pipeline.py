@@ -106,6 +106,18 @@ def _window(spec: EntitySpec, tenant: str) -> datetime:
                              lookback_days=config.lookback_days(), history_start=config.history_start())
 
 
+def _modified_since(spec: EntitySpec, tenant: str) -> datetime:
+    """Where a "modified since" read starts: the last successful run's start minus a small clock-skew margin
+    (``TLSYNC_MODIFIED_OVERLAP_MINUTES``) — never the dated reads' look-back of days. The source stamps the
+    modification time itself, so a record modified before that start was seen by that run; with the look-back,
+    every invoice the write-back touched (rule T2's Uniconta reference) was fetched again by id on each of the
+    next seven nights (issue 11: 176 Reporting calls instead of 16 on a no-change night)."""
+    mark = runs.watermark(config.staging_engine(), spec.qualified, tenant)
+    if mark is None:
+        return _window(spec, tenant)
+    return max(_window(spec, tenant), mark - timedelta(minutes=config.modified_overlap_minutes()))
+
+
 def extract_timelog_site(timelog: sources.TimeLogSource, run_id: str) -> dict:
     """Site-wide TimeLog data: reference lists in full; customers and projects in full the first time, then only
     those modified since the watermark (minus the look-back); expenses and mileage by date window (issue 4)."""
@@ -115,7 +127,7 @@ def extract_timelog_site(timelog: sources.TimeLogSource, run_id: str) -> dict:
     for name in TIMELOG_SITE_FULL:
         spec = BY_NAME[f"timelog.{name}"]
         if spec.mode == "incremental" and _has_watermark(spec, tenant):
-            records = timelog.changed(spec, _window(spec, tenant), started + timedelta(days=1))
+            records = timelog.changed(spec, _modified_since(spec, tenant), started + timedelta(days=1))
         else:
             records = timelog.records(spec)   # reference data, or the first load of customers / projects
         written[spec.qualified] = _land(run_id, tenant, spec, records)
@@ -138,8 +150,10 @@ def extract_timelog_legal_entity(timelog: sources.TimeLogSource, run_id: str, pa
     until = runs.started_at(config.staging_engine(), run_id) + timedelta(days=1)
     written, advance = {}, []
     since = min(_window(BY_NAME[f"timelog.{n}"], tenant) for n in ("invoices", "invoice_lines"))
+    modified = _has_watermark(BY_NAME["timelog.invoices"], tenant)
     invoices, lines, details = timelog.invoices_with_lines(
-        legal_entity_id, since.date(), until.date(), modified=_has_watermark(BY_NAME["timelog.invoices"], tenant))
+        legal_entity_id, since.date(), until.date(), modified=modified,
+        modified_since=_modified_since(BY_NAME["timelog.invoices"], tenant) if modified else None)
     for spec, records in ((BY_NAME["timelog.invoices"], invoices), (BY_NAME["timelog.invoice_lines"], lines),
                           (BY_NAME["timelog.invoice_line_details"], details)):
         written[spec.qualified] = _land(run_id, tenant, spec, records)
