@@ -1,0 +1,301 @@
+"""What the pages read, shaped for the templates, and the few glue steps between a form and the domain functions.
+
+Everything decided here is decided by the domain packages (``tlsync.linking``, ``tlsync.settings``,
+``tlsync.items``, ``tlsync.ledger``); this module only reads one page's worth of rows and turns form fields into
+the settings models.
+
+Linking page speed (rule L5, 200 rows from a company with 100,000 debtors): the view's debtor accounts are read
+alone (one narrow indexed query), sorted and cut to the page; only then are the page's suggestions, debtor payloads
+and customer payloads read — 200 rows of each, not the whole company (``bench/linking_page.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, or_, select
+
+from tlsync.linking.review import Candidate, ReviewRow
+from tlsync.staging.tables import STAGING, link_suggestions
+
+CHUNK = 500
+
+
+@dataclass
+class LinkingPage:
+    rows: list[ReviewRow]
+    page: int
+    pages: int
+    total: int
+
+
+def _account_order(account: str) -> tuple[bool, int, str]:
+    return (not account.isdigit(), int(account) if account.isdigit() else 0, account)
+
+
+def _str(v: object) -> str | None:
+    return None if v in (None, "") else str(v)
+
+
+def _chunks(values: list[str]):
+    for i in range(0, len(values), CHUNK):
+        yield values[i:i + CHUNK]
+
+
+def linking_page(engine: Engine, company_id: int, view: str, page: int, page_size: int, q: str = "") -> LinkingPage:
+    """One page of a linking view, the same rows and order as ``tlsync.linking.view_page`` (which reads the whole
+    view); ``q`` filters by debtor account/name/CVR or TimeLog customer id/number/name/CVR (case-insensitive)."""
+    ls = link_suggestions
+    company = str(company_id)
+    base = (ls.c.company_id == company, ls.c.view == view)
+    with engine.connect() as conn:
+        if q.strip():
+            like = f"%{q.strip().lower()}%"
+            debtors, customers = STAGING["uniconta.debtors"], STAGING["timelog.customers"]
+            by_cvr = select(debtors.c.natural_key).where(debtors.c.tenant == company,
+                                                         debtors.c.company_reg_no.ilike(like))
+            by_customer = select(customers.c.natural_key).where(or_(customers.c.no.ilike(like),
+                                                                    customers.c.vat_no.ilike(like)))
+            cond = or_(ls.c.debtor_account.ilike(like), ls.c.debtor_name.ilike(like),
+                       ls.c.customer_name.ilike(like), ls.c.customer_id.ilike(like),
+                       ls.c.debtor_account.in_(by_cvr), ls.c.customer_id.in_(by_customer))
+            accounts = set(conn.execute(select(ls.c.debtor_account).where(*base, cond)).scalars())
+        else:
+            accounts = set(conn.execute(select(ls.c.debtor_account).where(*base)).scalars())
+        ordered = sorted(accounts, key=_account_order)
+        pages = max(1, -(-len(ordered) // page_size))
+        page = min(max(1, page), pages)
+        chosen = ordered[(page - 1) * page_size: page * page_size]
+        found: list[dict] = []
+        debtor_payloads: dict[str, dict] = {}
+        for part in _chunks(chosen):
+            found += [dict(r._mapping) for r in conn.execute(
+                select(ls).where(*base, ls.c.debtor_account.in_(part)).order_by(ls.c.debtor_account, ls.c.rank))]
+            t = STAGING["uniconta.debtors"]
+            debtor_payloads.update((k, json.loads(p)) for k, p in conn.execute(
+                select(t.c.natural_key, t.c.payload).where(t.c.tenant == company, t.c.natural_key.in_(part))))
+        ids = sorted({r["customer_id"] for r in found if r["customer_id"] is not None})
+        customer_payloads: dict[str, dict] = {}
+        t = STAGING["timelog.customers"]
+        for part in _chunks(ids):
+            customer_payloads.update((str(k), json.loads(p)) for k, p in conn.execute(
+                select(t.c.natural_key, t.c.payload).where(t.c.natural_key.in_(part))))
+    rows: dict[str, ReviewRow] = {}
+    for r in found:
+        account = r["debtor_account"]
+        row = rows.get(account)
+        if row is None:
+            d = debtor_payloads.get(account, {})
+            row = rows[account] = ReviewRow(account, d.get("Name", r["debtor_name"]), _str(d.get("CompanyRegNo")),
+                                            _str(d.get("Phone")), _str(d.get("City")), view)
+        if r["customer_id"] is not None:
+            c = customer_payloads.get(r["customer_id"], {})
+            row.candidates.append(Candidate(r["rank"], r["customer_id"], _str(c.get("No")),
+                                            c.get("Name", r["customer_name"]), _str(c.get("VATNo")),
+                                            _str(c.get("Phone")), r["score"], json.loads(r["reasons"] or "[]")))
+    return LinkingPage([rows[a] for a in chosen if a in rows], page, pages, len(ordered))
+
+
+def preview(engine: Engine, company_id: int, decisions: list[Any]) -> list[dict[str, Any]]:
+    """What each decision would write, from the staged records (the action itself re-reads the live record and
+    writes only what still differs): ``{"decision", "debtor", "customer", "side", "changes", "note"}``."""
+    from tlsync.customers.mapping import customer_changes, debtor_changes, new_customer
+    from tlsync.linking.store import staged_customer, staged_debtor
+
+    out = []
+    for d in decisions:
+        debtor = staged_debtor(engine, company_id, d.debtor_account) or {}
+        customer = staged_customer(engine, d.customer_id) if d.customer_id else None
+        row: dict[str, Any] = {"decision": d, "debtor": debtor, "customer": customer or {}, "side": None,
+                               "changes": {}, "note": None}
+        if d.action == "link-timelog" and customer is not None:
+            row.update(side="uniconta", changes=debtor_changes(customer, debtor))
+        elif d.action == "link-uniconta" and customer is not None:
+            row.update(side="timelog", changes=customer_changes(debtor, customer))
+        elif d.action == "import" and debtor:
+            created = new_customer(debtor).model_dump(exclude_none=True)
+            row.update(side="timelog", changes={k: v for k, v in created.items() if v not in ("", [], {})},
+                       note="new_customer")
+        elif d.action == "ignore":
+            row["note"] = "moves_to_ignored"
+        elif d.action == "unignore":
+            row["note"] = "moves_back"
+        out.append(row)
+    return out
+
+
+# ---- integration page ------------------------------------------------------------------------------------------
+
+CHOICE_ENTITIES = ("debtor_groups", "vat_zones", "payment_terms", "layout_groups", "project_categories",
+                   "project_groups", "gl_accounts", "items")
+_LABEL_FIELDS = ("Name", "Text", "Description", "Item")
+
+
+def choices(engine: Engine, company_id: int) -> dict[str, list[tuple[str, str]]]:
+    """The values each drop-down offers: the company's staged Uniconta reference data as ``(key, label)``, blocked
+    rows, headings and sum accounts left out (what ``settings validate`` accepts)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    with engine.connect() as conn:
+        for entity in CHOICE_ENTITIES:
+            t = STAGING[f"uniconta.{entity}"]
+            rows = conn.execute(select(t.c.natural_key, t.c.payload).where(t.c.tenant == str(company_id))).all()
+            listed = []
+            for key, raw in sorted(rows, key=lambda r: _account_order(str(r[0]))):
+                p = json.loads(raw) if raw else {}
+                if str(p.get("Blocked", "")).lower() in {"true", "1"}:
+                    continue
+                if entity == "gl_accounts" and str(p.get("AccountType", "")) in {"Header", "Sum",
+                                                                                 "CalculationExpression"}:
+                    continue
+                label = next((str(p[f]) for f in _LABEL_FIELDS if p.get(f) and str(p[f]) != str(key)), "")
+                listed.append((str(key), f"{key} – {label}" if label else str(key)))
+            out[entity] = listed
+    return out
+
+
+def connection_summary(entity: Any) -> list[dict[str, str]]:
+    """Each Connection of the legal entity by id, where it is defined (environment or Airflow) and its host — the
+    login and every secret stay on the server."""
+    from tlsync.connections import ConnectionSettingError, connection_fields, env_names
+
+    out = []
+    for system, conn_id in (("TimeLog", entity.timelog_connection_id), ("Uniconta", entity.uniconta_connection_id)):
+        if not conn_id:
+            out.append({"system": system, "conn_id": "—", "where": "", "host": ""})
+            continue
+        import os
+
+        where = "environment" if any(os.environ.get(n) for n in env_names(conn_id)) else "Airflow"
+        try:
+            host = str(connection_fields(conn_id, airflow=True).get("host") or "")
+        except ConnectionSettingError as exc:
+            host, where = "", str(exc)
+        out.append({"system": system, "conn_id": conn_id, "where": where, "host": host})
+    return out
+
+
+def test_connections(entity: Any) -> tuple[dict[str, tuple[bool, str]], list[Any]]:
+    """*Test* for both Connections (environment or Airflow), and the Uniconta companies the user can see (S1)."""
+    from tlsync.clients.errors import SyncAPIError
+    from tlsync.connections import ConnectionSettingError, check_timelog, connection_fields, uniconta_client
+
+    results: dict[str, tuple[bool, str]] = {}
+    companies: list[Any] = []
+    try:
+        results["TimeLog"] = check_timelog(**connection_fields(entity.timelog_connection_id, airflow=True))
+    except ConnectionSettingError as exc:
+        results["TimeLog"] = (False, str(exc))
+    if not entity.uniconta_connection_id:
+        results["Uniconta"] = (False, "no Uniconta Connection (after NULSTIL); set uniconta_connection_id (S1)")
+        return results, companies
+    try:
+        fields = connection_fields(entity.uniconta_connection_id, airflow=True)
+        with uniconta_client(**fields) as client:
+            companies = list(client.companies())
+        results["Uniconta"] = (True, f"Uniconta: logged in; {len(companies)} company(ies) visible to the user")
+    except (ConnectionSettingError, SyncAPIError, ValueError) as exc:
+        results["Uniconta"] = (False, str(exc))
+    return results, companies
+
+
+def _blank(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def entity_from_form(entity: Any, form: Any) -> Any:
+    """The legal entity's settings with the form's values (pydantic validates; a bad value raises)."""
+    from tlsync.settings import LegalEntitySettings
+
+    doc = entity.model_dump(mode="json")
+    if "uniconta_company_id" in form:
+        company = _blank(form.get("uniconta_company_id"))
+        doc["uniconta_company_id"] = int(company) if company else None
+    doc["customer_master"] = form.get("customer_master") or doc["customer_master"]
+    group, terms, layout = (_blank(form.get(k)) for k in ("debtor_group", "payment_terms", "layout_group"))
+    if group or terms or layout:
+        doc["debtor_defaults"] = {"debtor_group": group, "payment_terms": terms, "layout_group": layout,
+                                  "vat_zone": form.get("vat_zone") or "Domestic", "vat": _blank(form.get("vat"))}
+    else:
+        doc["debtor_defaults"] = None
+    doc["invoice_project_category"] = _blank(form.get("invoice_project_category"))
+    doc["project_group"] = _blank(form.get("project_group"))
+    doc["expense_gl_accounts"] = [str(a) for a in form.getlist("expense_gl_accounts") if str(a).strip()]
+    items = doc["item_numbers"]
+    for kind in ("time", "fixed_price", "expenses", "mileage", "per_diem", "accommodation"):
+        choice = str(form.get(f"item.{kind}") or "")
+        if not choice or choice == "keep":
+            continue
+        if choice == "on_line":
+            items[kind] = {"mode": "on_line"}
+        elif choice.startswith("item:"):
+            items[kind] = {"mode": "specific_item", "item": choice[5:]}
+        elif choice.startswith("gl:"):
+            items[kind] = {"mode": "gl_account", "account": choice[3:]}
+    if doc["uniconta_company_id"] != entity.uniconta_company_id:
+        doc["activation"] = {}          # a new company: the checklist is confirmed again (S8)
+    return LegalEntitySettings.model_validate(doc)
+
+
+def active_items_missing(engine: Engine, entity: Any) -> list[str]:
+    """Rule U2 behind the checklist's "item numbers imported": every item the defaults use, and at least one item,
+    must be an active product number in TimeLog (one REST read)."""
+    from tlsync.connections import ConnectionSettingError, connection_fields, timelog_rest_client
+    from tlsync.items.products import ItemNumbers
+
+    try:
+        with timelog_rest_client(connection_fields(entity.timelog_connection_id, airflow=True)) as rest:
+            status = ItemNumbers(engine, entity, rest).status()
+    except (ConnectionSettingError, ValueError) as exc:
+        return [f"{entity.label}: item numbers could not be checked in TimeLog: {exc} (rule U2)"]
+    except Exception as exc:  # noqa: BLE001 - an API error: one line, the rule, no traceback
+        return [f"{entity.label}: item numbers could not be checked in TimeLog: {exc} (rule U2)"]
+    active = {s.item for s in status if s.active}
+    out = []
+    if not active:
+        out.append(f"{entity.label}: no Uniconta item is active as a TimeLog product number yet; activate the items "
+                   f"to invoice with (`tlsync items`, rule U2)")
+    for path, item in entity.item_numbers.items():
+        if item not in active:
+            out.append(f"{entity.label}: {path}: item {item!r} is not active in TimeLog (rule U2)")
+    return out
+
+
+# ---- invoices page ---------------------------------------------------------------------------------------------
+
+def invoice_rows(engine: Engine, legal_entity_id: int, state: str | None) -> tuple[list[dict], dict[str, int]]:
+    from tlsync.invoicing import DOMAIN
+    from tlsync.ledger import Ledger
+
+    ledger = Ledger(engine)
+    entries = ledger.entries(DOMAIN, legal_entity_id, states=[state] if state else None)
+    rows = [{"key": e.source_key, "state": e.state, "reason": e.reason, "target": e.target_key,
+             "no": e.details.get("invoice_no"), "kind": e.details.get("kind"), "date": e.details.get("date"),
+             "total": e.details.get("total")} for e in entries]
+    rows.sort(key=lambda r: (str(r["date"] or ""), str(r["no"] or "")), reverse=True)
+    return rows, ledger.counts(DOMAIN, legal_entity_id)
+
+
+def move_invoices(engine: Engine, legal_entity_id: int, move: str, keys: list[str], *, actor: str) -> str:
+    """Retry / ignore / un-ignore invoices: the same ledger transitions as ``tlsync invoicing retry|ignore``."""
+    from tlsync.invoicing import DOMAIN
+    from tlsync.ledger import FAILED, IGNORED, PENDING, Ledger, LedgerConflict
+
+    moves = {"retry": ((FAILED,), PENDING, "retry", None),
+             "ignore": ((None, PENDING, FAILED), IGNORED, "ignore", f"ignored by {actor}"),
+             "unignore": ((IGNORED,), PENDING, "unignore", None)}
+    if move not in moves:
+        return "choose retry, ignore or un-ignore"
+    expect, state, action, reason = moves[move]
+    ledger = Ledger(engine, actor=actor)
+    done, refused = 0, []
+    for key in keys:
+        try:
+            ledger.transition(DOMAIN, legal_entity_id, key.strip().lower(), state, action=action, reason=reason,
+                              expect=expect)
+            done += 1
+        except LedgerConflict as exc:
+            refused.append(str(exc))
+    return f"{done} {move}" + (f"; {len(refused)} refused: " + "; ".join(refused[:3]) if refused else "")
