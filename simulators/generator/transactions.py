@@ -534,7 +534,7 @@ class TxBuilder:
         vat = debtor.rec["Vat"]
         out = []
         for n, ln in enumerate(lines, start=1):
-            out.append({"LineNumber": n, "Account": debtor.account, "Date": inv["date"].isoformat(),
+            out.append({"LineNumber": n, "DCAccount": debtor.account, "Date": inv["date"].isoformat(),
                         "Item": ln.product, "Text": ln.text, "Qty": ln.qty, "Price": ln.rate,
                         "DiscountPct": ln.disc, "Amount": ln.amount, "Currency": "" if inv["cur"] == "DKK"
                         else inv["cur"], "Vat": vat, "Project": proj,
@@ -578,7 +578,7 @@ class TxBuilder:
         self.uc(comp, "DebtorInvoiceClient", rec)
         for r in rows:
             self.uc(comp, "DebtorInvoiceLines", {
-                "InvoiceNumber": number, "LineNumber": r["LineNumber"], "Account": r["Account"], "Date": r["Date"],
+                "InvoiceNumber": number, "LineNumber": r["LineNumber"], "DCAccount": r["DCAccount"], "Date": r["Date"],
                 "Item": r["Item"], "Text": r["Text"], "InvoiceQty": r["Qty"], "SalesPrice": r["Price"],
                 "DiscountPct": r["DiscountPct"], "InvoiceNetAmount": r["Amount"], "Currency": r["Currency"],
                 "Vat": r["Vat"], "Project": r["Project"], "PrCategory": r["PrCategory"]})

@@ -6,7 +6,18 @@ Start it::
     python -m simulators.uniconta --port 8082 --fixture f.json            # or: --size S --seed 42
     python -m simulators.uniconta --port 8082 --daily-quota 5000 --page-size 1000 --fault-rate-429 0.05
 
-or in-process: ``create_app(fixture, size=, seed=, faults=, daily_quota=, page_size=)`` → ASGI app.
+or in-process: ``create_app(fixture, size=, seed=, faults=, daily_quota=, page_size=, quota_mode=, throttle_seconds=,
+row_id_field=)`` → ASGI app.
+
+Public evidence the simulator follows (Uniconta publishes no API reference for these; each choice names its source)
+- Companies: ``GET /api/Entities/CompanyClient`` with ``PrimaryKeyId`` (the company id), ``CompanyName`` and
+  ``Project`` (the project module, .NET ``Company.Project``) — as read by public clients (Uniconta-PowerBI
+  scripts, Uniconta-Pages' company picker). The fixture keeps ``CompanyId``/``Name``/``ProjectModule``.
+- ``DebtorInvoiceLines`` carry the customer as ``DCAccount`` (Uniconta-Pages ``DebtorInvoiceLinesPage.xaml``).
+- Quota: by default the service *slows down* (``quota_mode="throttle"``: about 1 s extra per call for each
+  ``daily_quota`` calls, support.uniconta.com); the 403 refusal is the optional ``quota_mode="refuse"``.
+- Row id: served as ``RowId`` by default; ``row_id_field="PrimaryKeyId"`` serves (and filters/orders on) the name
+  public OData consumers see instead, so a client must detect the field rather than assume it.
 
 Default credentials (overridable by the fixture's ``uniconta.users``): user ``integration`` / ``uniconta-pw``,
 with access to every company. Without a fixture and size there is one company, 10001, with the project module.
@@ -28,9 +39,9 @@ OData feed (read-only, always JSON — the real feed answers Atom/XML unless ``A
   public); while more rows remain, ``@odata.nextLink`` is an absolute URL repeating the query with
   ``$skip`` advanced (and ``$top`` reduced when one was given). Default order is ``RowId`` (insertion order).
 - ``GET /odata/{CompanyId}`` or ``/odata`` — the service document ``{"value": [{"name", "kind", "url"}...]}``.
-- Companies the user can see: ``GET /odata/CompanyClient`` (also under any company id, and
-  ``GET /api/Entities/CompanyClient``) — rows ``CompanyId, Name, Country, Currency, ProjectModule…``. The .NET API
-  lists companies with ``Session.GetCompanies()``; the OData listing is the simulator's documented equivalent.
+- Companies the user can see: ``GET /api/Entities/CompanyClient`` — rows ``PrimaryKeyId, CompanyName, Country,
+  Currency, Project…`` (see above); ``GET /odata/CompanyClient`` serves the same rows as an OData set (unconfirmed
+  for the real feed: kept for OData consumers). The .NET API lists companies with ``Session.GetCompanies()``.
 
 JSON CRUD (company: from the user name's ``00<CompanyId>/`` prefix, else the user's default company):
 - ``POST /api/Entities/Insert/{Class}`` — one JSON object → 200 with the stored record (``RowId`` and server
@@ -58,8 +69,9 @@ Errors (documented choices; body always ``{"error": {"code", "message", ...}}``,
   (403 rather than 401: the login itself is valid.)
 - 403 ``NoSubscription``: project classes (``ProjectClient``, ``ProjectGroupClient``, ``PrCategoryClient``) in a
   company without the project module (``ProjectModule: false``) — reads and writes; message names the module.
-- 403 ``DailyCallLimitExceeded``: the user's daily quota is spent (``daily_quota``, default 5,000 per user per day
-  across all companies; refused calls do not count). 403 and not 429 on purpose: a 429 invites a retry, but
+- 403 ``DailyCallLimitExceeded`` — only with ``quota_mode="refuse"``: the user's daily quota is spent
+  (``daily_quota``, default 5,000 per user per day across all companies; refused calls do not count). In the
+  default ``throttle`` mode no call is refused; calls past the quota are answered late. 403 and not 429 on purpose: a 429 invites a retry, but
   nothing succeeds before the next day — the body says "Daily API call limit reached" and carries
   ``limit``/``used``. (Fault-injected 429s, with ``Retry-After``, are the transient kind.)
 - 404 ``NotFound``: unknown class (``Unknown entity set 'X'``) or path; 404 ``CouldNotFind``: Update/Delete of a
@@ -75,7 +87,8 @@ Admin (``/_sim/...``, never counted, never faulted)
   shape; passwords only with ``?include_secrets=true`` — a loaded user without ``Password`` keeps the password it
   already had, else gets the default, so ``load(dump)`` round-trips), ``POST /_sim/reset``
   (back to the last loaded fixture / start-up seed, and a new quota day).
-- ``GET /_sim/quota``; ``POST /_sim/quota/reset`` (a new day; optional ``{"daily_quota": n}``). Usage also appears
+- ``GET /_sim/quota``; ``POST /_sim/quota/reset`` (a new day; optional ``{"daily_quota": n, "mode": "throttle" |
+  "refuse"}``). Usage also appears
   under ``"quota"`` in ``GET /_sim/counters`` (calls per surface and per user, faults).
 - ``GET/PUT /_sim/faults`` (429 + ``Retry-After``, 5xx, slow, truncated; seeded) from ``simulators._common``.
 - ``PUT /_sim/companies/{id}/project-module`` ``{"enabled": bool}``.
@@ -118,6 +131,9 @@ def create_app(
     faults: FaultConfig | None = None,
     daily_quota: int = 5000,
     page_size: int = 1000,
+    quota_mode: str = "throttle",
+    throttle_seconds: float = 1.0,
+    row_id_field: str = "RowId",
 ) -> Any:
     """Build the simulator's ASGI app (behind the fault injector). ``fixture`` (whole document or its
     ``"uniconta"`` section) wins over ``size``; with neither, one default company."""
@@ -129,9 +145,9 @@ def create_app(
 
         doc = generate(size=size, seed=seed)
     store = Store(doc)
-    quota = Quota(daily_quota, store.clock)
+    quota = Quota(daily_quota, store.clock, mode=quota_mode, throttle_seconds=throttle_seconds)
     counters = UnicontaCounters(quota)
-    sim = UnicontaSim(store, quota, counters, page_size)
+    sim = UnicontaSim(store, quota, counters, page_size, row_id_field)
     app = build_app(sim)
     app.state.sim = sim
     injector = wrap_with_faults(app, counters, faults)

@@ -5,6 +5,7 @@ See the package docstring (:mod:`simulators.uniconta`) for the documented behavi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -34,16 +35,56 @@ def _wire(row: dict, select: list[str] | None = None) -> dict:
     return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
+COMPANY_WIRE = {"CompanyId": "PrimaryKeyId", "Name": "CompanyName", "ProjectModule": "Project"}
+"""Stored company attribute → the field name public clients read from ``GET /api/Entities/CompanyClient``
+(``PrimaryKeyId`` is the company id, ``CompanyName`` its name; the project module is the .NET ``Company.Project``
+property). The fixture format keeps ``CompanyId``/``Name``/``ProjectModule`` (a simulator convention)."""
+
+
+def company_row(attrs: dict) -> dict:
+    """A company as listed to the user, with the public field names (:data:`COMPANY_WIRE`)."""
+    return {COMPANY_WIRE.get(k, k): v for k, v in attrs.items() if not k.startswith("_")}
+
+
+ROW_ID_FIELDS = ("RowId", "PrimaryKeyId")
+
+
 class UnicontaSim:
-    def __init__(self, store: Store, quota: Quota, counters: Any, page_size: int) -> None:
+    def __init__(self, store: Store, quota: Quota, counters: Any, page_size: int,
+                 row_id_field: str = "RowId") -> None:
+        if row_id_field not in ROW_ID_FIELDS:
+            raise ValueError(f"row_id_field must be one of {', '.join(ROW_ID_FIELDS)}, not {row_id_field!r}")
         self.store = store
         self.quota = quota
         self.counters = counters
         self.page_size = page_size
+        self.row_id_field = row_id_field
+        #: served name → stored name (empty when the row id is served as ``RowId``)
+        self.aliases = {} if row_id_field == "RowId" else {row_id_field: "RowId"}
+
+    # ------------------------------------------------------------------------------------------ row id names
+    def wire(self, row: dict, select: list[str] | None = None) -> dict:
+        """A stored row as served, the row id under :attr:`row_id_field`."""
+        out = _wire(row, select)
+        if self.aliases and "RowId" in out:
+            out = {(self.row_id_field if k == "RowId" else k): v for k, v in out.items()}
+        return out
+
+    def inbound(self, body: Any) -> Any:
+        """A written record with the served row-id name mapped back to the stored ``RowId``."""
+        if not self.aliases or not isinstance(body, dict):
+            return body
+        return {("RowId" if k == self.row_id_field else k): v for k, v in body.items() if k != "RowId"}
+
+    def known_wire(self, known: Any) -> Any:
+        """``known`` judged on served names: the row id answers to :attr:`row_id_field` only."""
+        if not self.aliases:
+            return known
+        return lambda n: n == self.row_id_field or (n != "RowId" and known(n))
 
     # --------------------------------------------------------------------------------------------- callers
-    def caller(self, request: Request, surface: str) -> tuple[User, int | None]:
-        """Authenticate (HTTP Basic), count the call, enforce the daily quota."""
+    async def caller(self, request: Request, surface: str) -> tuple[User, int | None]:
+        """Authenticate (HTTP Basic), count the call, apply the daily quota (throttle, or refuse in that mode)."""
         header = request.headers.get("authorization", "")
         challenge = {"WWW-Authenticate": 'Basic realm="Uniconta"'}
         if not header.lower().startswith("basic "):
@@ -63,7 +104,9 @@ class UnicontaSim:
             self.counters.hit(surface)
             raise
         self.counters.hit(surface, user.UserName)
-        ok, used = self.quota.spend(user.UserName)
+        ok, used, delay = self.quota.spend_with_delay(user.UserName)
+        if delay:
+            await asyncio.sleep(delay)
         if not ok:
             limit = self.quota.daily_quota
             raise UnicontaError(403, "DailyCallLimitExceeded",
@@ -97,21 +140,22 @@ class UnicontaSim:
         for k in params:
             if k.startswith("$") and k not in SYSTEM_OPTIONS:
                 raise bad_request(f"The query parameter '{k}' is not supported by this service")
+        aliases: dict[str, str] = {}
         if cls == "CompanyClient":
-            rows = [c.attrs for c in self.store.visible_companies(user)]
-            fields = set(SCHEMAS["CompanyClient"].fields).union(*(r.keys() for r in rows)) if rows else \
-                set(SCHEMAS["CompanyClient"].fields)
+            rows = [company_row(c.attrs) for c in self.store.visible_companies(user)]
+            fields = {COMPANY_WIRE.get(f, f) for f in SCHEMAS["CompanyClient"].fields}.union(*(r.keys() for r in rows))
 
             def known(n: str) -> bool:
                 return n in fields
             table = None
         else:
             table = self.store.table(company, cls)
-            known = table.known
+            known = self.known_wire(table.known)
+            aliases = self.aliases
         try:
-            filt = parse_filter(params["$filter"], known, cls) if "$filter" in params else None
-            orderby = parse_orderby(params["$orderby"], known, cls) if params.get("$orderby") else None
-            select = parse_select(params["$select"], known, cls) if "$select" in params else None
+            filt = parse_filter(params["$filter"], known, cls, aliases) if "$filter" in params else None
+            orderby = parse_orderby(params["$orderby"], known, cls, aliases) if params.get("$orderby") else None
+            select = parse_select(params["$select"], known, cls, aliases) if "$select" in params else None
             top = parse_nonneg_int("$top", params["$top"]) if "$top" in params else None
             skip = parse_nonneg_int("$skip", params["$skip"]) if "$skip" in params else 0
         except ODataError as exc:
@@ -125,7 +169,7 @@ class UnicontaSim:
         total = len(result)
         end = total if top is None else min(total, skip + top)
         page_end = min(end, skip + self.page_size)
-        page = [_wire(r, select) for r in result[skip:page_end]]
+        page = [self.wire(r, select) if table is not None else _wire(r, select) for r in result[skip:page_end]]
         body: dict[str, Any] = {"@odata.context": f"{request.base_url}odata/{company.id}/$metadata#{cls}"}
         if params.get("$count", "").lower() == "true" or params.get("$inlinecount") == "allpages":
             body["@odata.count"] = total
@@ -144,7 +188,7 @@ class UnicontaSim:
         if cls == "CompanyClient":
             if write:
                 raise UnicontaError(403, "NoRights", "CompanyClient cannot be written through this API")
-            raise UnicontaError(404, "NotFound", "CompanyClient is listed at GET /odata/CompanyClient")
+            raise UnicontaError(404, "NotFound", "CompanyClient is listed at GET /api/Entities/CompanyClient")
         return self.store.table(company, cls)
 
 
@@ -192,13 +236,13 @@ def build_app(sim: UnicontaSim) -> FastAPI:
     @app.get("/odata")
     @app.get("/odata/")
     async def odata_root(request: Request) -> JSONResponse:
-        user, ncid = sim.caller(request, "odata")
+        user, ncid = await sim.caller(request, "odata")
         return sim.service_document(request, sim.company(user, ncid, None))
 
     @app.get("/odata/{seg}")
     @app.get("/odata/{seg}/")
     async def odata_one(request: Request, seg: str) -> JSONResponse:
-        user, ncid = sim.caller(request, "odata")
+        user, ncid = await sim.caller(request, "odata")
         if seg.isdigit():
             return sim.service_document(request, sim.company(user, ncid, seg))
         if seg.startswith("$"):
@@ -208,7 +252,7 @@ def build_app(sim: UnicontaSim) -> FastAPI:
 
     @app.get("/odata/{cid}/{cls}")
     async def odata_set(request: Request, cid: str, cls: str) -> JSONResponse:
-        user, ncid = sim.caller(request, "odata")
+        user, ncid = await sim.caller(request, "odata")
         company = sim.company(user, ncid, cid)
         if cls.startswith("$"):
             raise UnicontaError(404, "NotFound", f"{cls} is not served by the simulator")
@@ -217,49 +261,49 @@ def build_app(sim: UnicontaSim) -> FastAPI:
     # -------------------------------------------------------------------------------------------- CRUD
     @app.post("/api/Entities/Insert/{cls}")
     async def insert(request: Request, cls: str) -> JSONResponse:
-        user, ncid = sim.caller(request, "crud")
+        user, ncid = await sim.caller(request, "crud")
         company = sim.company(user, ncid, None)
         table = sim.crud_table(company, cls, True)
         body = await _json_body(request)
         if isinstance(body, list):
             raise bad_request(f"Insert takes one JSON object; use /api/Entities/InsertList/{cls} for a list")
-        rows = await run_in_threadpool(store.insert, company, table, [body])
-        return JSONResponse(_wire(rows[0]))
+        rows = await run_in_threadpool(store.insert, company, table, [sim.inbound(body)])
+        return JSONResponse(sim.wire(rows[0]))
 
     @app.post("/api/Entities/InsertList/{cls}")
     async def insert_list(request: Request, cls: str) -> JSONResponse:
-        user, ncid = sim.caller(request, "crud")
+        user, ncid = await sim.caller(request, "crud")
         company = sim.company(user, ncid, None)
         table = sim.crud_table(company, cls, True)
         body = await _json_body(request)
         if not isinstance(body, list):
             raise bad_request("InsertList takes a JSON array of records")
-        rows = await run_in_threadpool(store.insert, company, table, body)
-        return JSONResponse([_wire(r) for r in rows])
+        rows = await run_in_threadpool(store.insert, company, table, [sim.inbound(b) for b in body])
+        return JSONResponse([sim.wire(r) for r in rows])
 
     @app.api_route("/api/Entities/Update/{cls}", methods=["PUT", "POST"])
     async def update(request: Request, cls: str) -> JSONResponse:
-        user, ncid = sim.caller(request, "crud")
+        user, ncid = await sim.caller(request, "crud")
         company = sim.company(user, ncid, None)
         table = sim.crud_table(company, cls, True)
         body = await _json_body(request)
-        row = await run_in_threadpool(store.update, company, table, body)
-        return JSONResponse(_wire(row))
+        row = await run_in_threadpool(store.update, company, table, sim.inbound(body))
+        return JSONResponse(sim.wire(row))
 
     @app.api_route("/api/Entities/Delete/{cls}", methods=["DELETE", "POST"])
     async def delete(request: Request, cls: str) -> JSONResponse:
-        user, ncid = sim.caller(request, "crud")
+        user, ncid = await sim.caller(request, "crud")
         company = sim.company(user, ncid, None)
         table = sim.crud_table(company, cls, True)
         body = await _json_body(request)
-        row = await run_in_threadpool(store.delete, company, table, body)
-        return JSONResponse(_wire(row))
+        row = await run_in_threadpool(store.delete, company, table, sim.inbound(body))
+        return JSONResponse(sim.wire(row))
 
     async def _read(request: Request, cls: str) -> JSONResponse:
-        user, ncid = sim.caller(request, "crud")
+        user, ncid = await sim.caller(request, "crud")
         company = sim.company(user, ncid, None)
         if cls == "CompanyClient":
-            return JSONResponse([dict(c.attrs) for c in store.visible_companies(user)])
+            return JSONResponse([company_row(c.attrs) for c in store.visible_companies(user)])
         table = sim.crud_table(company, cls, False)
         name, value = request.query_params.get("Name"), request.query_params.get("Value")
         if name is None and value is None:
@@ -267,8 +311,8 @@ def build_app(sim: UnicontaSim) -> FastAPI:
         elif name is None or value is None:
             raise bad_request("Lookup needs both Name (a field) and Value")
         else:
-            rows = await run_in_threadpool(store.lookup, table, name, value)
-        return JSONResponse([_wire(r) for r in rows])
+            rows = await run_in_threadpool(store.lookup, table, sim.aliases.get(name, name), value)
+        return JSONResponse([sim.wire(r) for r in rows])
 
     @app.get("/api/Entities/Read/{cls}")
     async def read(request: Request, cls: str) -> JSONResponse:
@@ -309,7 +353,10 @@ def build_app(sim: UnicontaSim) -> FastAPI:
         limit = body.get("daily_quota")
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
             raise bad_request("daily_quota must be a non-negative integer")
-        return JSONResponse(sim.quota.new_day(limit))
+        mode = body.get("mode")
+        if mode is not None and mode not in Quota.MODES:
+            raise bad_request(f"mode must be one of {', '.join(Quota.MODES)}")
+        return JSONResponse(sim.quota.new_day(limit, mode))
 
     @app.put("/_sim/companies/{cid}/project-module")
     async def project_module(request: Request, cid: int) -> JSONResponse:

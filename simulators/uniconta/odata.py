@@ -242,7 +242,9 @@ class Filter:
 
 
 class _Parser:
-    def __init__(self, src: str, known: Callable[[str], bool], cls: str) -> None:
+    def __init__(self, src: str, known: Callable[[str], bool], cls: str,
+                 aliases: dict[str, str] | None = None) -> None:
+        self.aliases = aliases or {}
         self.src = src
         self.toks = _tokenize(src)
         self.i = 0
@@ -348,6 +350,7 @@ class _Parser:
             if not self.known(name):
                 raise ODataError(f"Could not find a property named '{name}' on type "
                                  f"'Uniconta.ClientTools.DataModel.{self.cls}' (position {tok.pos} in $filter)")
+            name = self.aliases.get(name, name)
             self.fields.add(name)
             return (lambda row: row.get(name)), name
         raise self.fail(tok, "a property name or a literal")
@@ -378,17 +381,20 @@ class _Parser:
         return lambda row: fn(a0(row), a1(row))
 
 
-def parse_filter(src: str, known: Callable[[str], bool], cls: str) -> Filter:
-    """Compile ``$filter`` text; raises :class:`ODataError` with a position on any mistake."""
+def parse_filter(src: str, known: Callable[[str], bool], cls: str,
+                 aliases: dict[str, str] | None = None) -> Filter:
+    """Compile ``$filter`` text; raises :class:`ODataError` with a position on any mistake. ``aliases`` maps a
+    served field name to the stored one (e.g. ``PrimaryKeyId`` → ``RowId``); ``known`` judges the served names."""
     if not src.strip():
         raise ODataError("Empty $filter")
-    p = _Parser(src, known, cls)
+    p = _Parser(src, known, cls, aliases)
     pred, key_eq = p.parse()
     return Filter(src, pred, key_eq, p.fields)
 
 
 # ----------------------------------------------------------------------------------------------------- orderby
-def parse_orderby(src: str, known: Callable[[str], bool], cls: str) -> list[tuple[str, bool]]:
+def parse_orderby(src: str, known: Callable[[str], bool], cls: str,
+                  aliases: dict[str, str] | None = None) -> list[tuple[str, bool]]:
     """``"Name asc, Account desc"`` → ``[("Name", False), ("Account", True)]`` (second = descending)."""
     keys: list[tuple[str, bool]] = []
     for part in src.split(","):
@@ -398,7 +404,7 @@ def parse_orderby(src: str, known: Callable[[str], bool], cls: str) -> list[tupl
         if not known(words[0]):
             raise ODataError(f"Could not find a property named '{words[0]}' on type "
                              f"'Uniconta.ClientTools.DataModel.{cls}' in $orderby")
-        keys.append((words[0], len(words) == 2 and words[1] == "desc"))
+        keys.append(((aliases or {}).get(words[0], words[0]), len(words) == 2 and words[1] == "desc"))
     return keys
 
 
@@ -421,7 +427,8 @@ def sort_rows(rows: list[dict], keys: list[tuple[str, bool]]) -> list[dict]:
     return out
 
 
-def parse_select(src: str, known: Callable[[str], bool], cls: str) -> list[str]:
+def parse_select(src: str, known: Callable[[str], bool], cls: str,
+                 aliases: dict[str, str] | None = None) -> list[str]:
     names = [s.strip() for s in src.split(",") if s.strip()]
     if not names:
         raise ODataError("Empty $select")
@@ -429,7 +436,7 @@ def parse_select(src: str, known: Callable[[str], bool], cls: str) -> list[str]:
         if n != "*" and not known(n):
             raise ODataError(f"Could not find a property named '{n}' on type "
                              f"'Uniconta.ClientTools.DataModel.{cls}' in $select")
-    return [] if "*" in names else names
+    return [] if "*" in names else [(aliases or {}).get(n, n) for n in names]
 
 
 def parse_nonneg_int(name: str, value: str) -> int:

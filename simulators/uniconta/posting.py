@@ -150,7 +150,7 @@ def post_drafts(store: Store, company: Company, options: dict[str, Any]) -> dict
                 vat_sum += vat
                 cost_sum += cost
                 row: dict[str, Any] = {
-                    "Account": order["Account"], "InvoiceNumber": next_no, "OrderNumber": ono,
+                    "DCAccount": order["Account"], "InvoiceNumber": next_no, "OrderNumber": ono,
                     "LineNumber": ln.get("LineNumber"), "Date": inv_date.isoformat(),
                     "InvoiceQty": to_json_number(qty), "SalesPrice": to_json_number(price),
                     "GrossAmount": to_json_number(gross),

@@ -13,6 +13,9 @@ Documented choices (the public material is silent):
 - Enum-backed fields (``Country``, ``VatZone``, ``ItemType``, ``CatType``, ``AccountType``, ``DCType``) are served
   as the enum member *name* string (e.g. ``"Denmark"``, ``"Domestic"``), as seen in real REST output.
 - Dates are strings ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SS``; amounts are JSON numbers.
+- ``DebtorInvoiceLines`` name the customer ``DCAccount`` (not ``Account``): Uniconta-Pages
+  ``DebtorInvoiceLinesPage.xaml`` binds ``DCAccount``, and public Power BI queries of the OData feed select it.
+  A fixture row still carrying ``Account`` is loaded as ``DCAccount``.
 """
 
 from __future__ import annotations
@@ -220,7 +223,7 @@ SCHEMAS: dict[str, EntitySchema] = {s.name: s for s in [
             "CreditnoteDate ContactName ContactRef Dimension1..5",
             {"NetAmount": 0.0, "LineAmount": 0.0, "TotalAmount": 0.0, "VatAmount": 0.0, "AmountLocalCur": 0.0}),
     _schema("DebtorInvoiceLines", "",
-            "Account Item Text InvoiceQty Unit SalesPrice NetDiscount DiscountPct InvoiceTotal CostPrice Margin "
+            "DCAccount Item Text InvoiceQty Unit SalesPrice NetDiscount DiscountPct InvoiceTotal CostPrice Margin "
             "Warehouse Location Project PrCategory Task WorkSpace Currency Vat Date OrderNumber LineNumber "
             "InvoiceNumber InvoiceNetAmount GrossAmount Employee PostingAccount CostValue AmountInclVat SalesPriceCur "
             "Dimension1..5",

@@ -239,18 +239,35 @@ class Company:
 
 
 class Quota:
-    """``daily_quota`` accepted calls per user per day, across all the user's companies.
+    """``daily_quota`` calls per user per day, across all the user's companies, in one of two modes.
+
+    ``mode="throttle"`` (the default, as the real service behaves): no call is refused; each call past every
+    ``daily_quota`` calls of the day is slowed by ``throttle_seconds`` per ``daily_quota`` calls used (calls
+    5,001–10,000 wait 1 s each, 10,001–15,000 2 s …). Source: support.uniconta.com, "API-kald / API calls": about
+    one second extra per call for each 5,000 calls in 24 hours, lasting until 24 hours after midnight; bought extra
+    calls (up to 75,000) carry no delay — simulate those with a higher ``daily_quota``.
+    ``mode="refuse"`` (optional, not documented by Uniconta): past the quota every call is refused with 403
+    ``DailyCallLimitExceeded`` until the next day. Kept so the pipeline's "stop and resume tomorrow" path can be
+    exercised.
 
     A "day" is the UTC calendar date, or an admin-started day (``POST /_sim/quota/reset``), whichever changed last.
     """
 
-    def __init__(self, daily_quota: int, clock: Callable[[], datetime]) -> None:
+    MODES = ("throttle", "refuse")
+
+    def __init__(self, daily_quota: int, clock: Callable[[], datetime], *, mode: str = "throttle",
+                 throttle_seconds: float = 1.0) -> None:
+        if mode not in self.MODES:
+            raise ValueError(f"quota mode must be one of {', '.join(self.MODES)}, not {mode!r}")
         self.daily_quota = daily_quota
         self.clock = clock
+        self.mode = mode
+        self.throttle_seconds = throttle_seconds
         self.day = 1
         self.date = clock().date()
         self.used: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def _roll(self) -> None:
@@ -260,30 +277,46 @@ class Quota:
             self.day += 1
             self.used.clear()
             self.refused.clear()
+            self.throttled.clear()
 
     def spend(self, user: str) -> tuple[bool, int]:
+        ok, used, _ = self.spend_with_delay(user)
+        return ok, used
+
+    def spend_with_delay(self, user: str) -> tuple[bool, int, float]:
+        """``(accepted, used, seconds to wait before answering)`` for one call of ``user``."""
         with self._lock:
             self._roll()
-            if self.used[user] >= self.daily_quota:
+            if self.mode == "refuse" and self.used[user] >= self.daily_quota:
                 self.refused[user] += 1
-                return False, self.used[user]
+                return False, self.used[user], 0.0
             self.used[user] += 1
-            return True, self.used[user]
+            used = self.used[user]
+            steps = (used - 1) // self.daily_quota if self.mode == "throttle" and self.daily_quota > 0 else 0
+            if steps:
+                self.throttled[user] += 1
+            return True, used, steps * self.throttle_seconds
 
-    def new_day(self, daily_quota: int | None = None) -> dict[str, Any]:
+    def new_day(self, daily_quota: int | None = None, mode: str | None = None) -> dict[str, Any]:
+        if mode is not None and mode not in self.MODES:
+            raise ValueError(f"quota mode must be one of {', '.join(self.MODES)}, not {mode!r}")
         with self._lock:
+            if mode is not None:
+                self.mode = mode
             self.day += 1
             self.date = self.clock().date()
             self.used.clear()
             self.refused.clear()
+            self.throttled.clear()
             if daily_quota is not None:
                 self.daily_quota = daily_quota
         return self.as_dict()
 
     def as_dict(self) -> dict[str, Any]:
         with self._lock:
-            return {"daily_quota": self.daily_quota, "day": self.day, "date": self.date.isoformat(),
-                    "used": dict(self.used), "refused": dict(self.refused),
+            return {"daily_quota": self.daily_quota, "mode": self.mode, "throttle_seconds": self.throttle_seconds,
+                    "day": self.day, "date": self.date.isoformat(),
+                    "used": dict(self.used), "refused": dict(self.refused), "throttled": dict(self.throttled),
                     "remaining": {u: max(0, self.daily_quota - n) for u, n in self.used.items()}}
 
 
@@ -527,6 +560,9 @@ class Store:
     # ---------------------------------------------------------------------------------------------- normalise
     def _normalise(self, table: Table, raw: dict, *, from_wire: bool) -> dict:
         schema = table.schema
+        if schema.name == "DebtorInvoiceLines" and "Account" in raw and "DCAccount" not in raw:
+            # fixtures written before the field was named as in Uniconta (DCAccount, see schema.py)
+            raw = {("DCAccount" if k == "Account" else k): v for k, v in raw.items()}
         row: dict[str, Any] = {}
         types = table.types
         for k, v in raw.items():

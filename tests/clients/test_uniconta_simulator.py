@@ -213,7 +213,7 @@ def test_unknown_class():
 
 
 def test_server_quota_refusal_is_not_retried():
-    with simulator(daily_quota=3) as url, client(url) as uc:
+    with simulator(daily_quota=3, quota_mode="refuse") as url, client(url) as uc:
         for _ in range(3):
             list(uc.debtors(top=1))
         with pytest.raises(QuotaExceededError) as ei:

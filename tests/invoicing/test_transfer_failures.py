@@ -128,7 +128,7 @@ def test_quota_runs_out_then_next_days_finish_without_loss_or_duplicate(world, m
     used = httpx.get(f"{url}/_sim/quota").json()
     spent = max(used.get("used", {}).values() or [0]) if isinstance(used.get("used"), dict) else 0
     # the server's own refusal (403 DailyCallLimitExceeded): one call left today
-    httpx.post(f"{url}/_sim/quota/reset", json={"daily_quota": 2})
+    httpx.post(f"{url}/_sim/quota/reset", json={"daily_quota": 2, "mode": "refuse"})
     first = transfer_invoices(engine, le, uc, world["tx"], ledger=ledger)
     assert first["stopped"] == QUOTA_REASON
     assert not ledger.in_flight(DOMAIN, 1) or all(e.state == "in_flight" for e in ledger.in_flight(DOMAIN, 1))

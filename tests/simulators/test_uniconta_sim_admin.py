@@ -134,13 +134,13 @@ def test_generated_data_serves_and_round_trips():
     pytest.importorskip("simulators.generator")
     with serve_in_thread(create_app(size="S", seed=42, page_size=50)) as url:
         auth = ("integration", "uniconta-pw")
-        companies = httpx.get(f"{url}/odata/CompanyClient", auth=auth).json()["value"]
-        assert [c["CompanyId"] for c in companies] == [10001, 10002]
+        companies = httpx.get(f"{url}/api/Entities/CompanyClient", auth=auth).json()
+        assert [c["PrimaryKeyId"] for c in companies] == [10001, 10002]
         for c in companies:
-            r = httpx.get(f"{url}/odata/{c['CompanyId']}/DebtorClient", auth=auth)
+            r = httpx.get(f"{url}/odata/{c['PrimaryKeyId']}/DebtorClient", auth=auth)
             assert r.status_code == 200 and r.json()["value"]
-            r = httpx.get(f"{url}/odata/{c['CompanyId']}/ProjectClient", auth=auth)
-            assert r.status_code == (200 if c["ProjectModule"] else 403)
+            r = httpx.get(f"{url}/odata/{c['PrimaryKeyId']}/ProjectClient", auth=auth)
+            assert r.status_code == (200 if c["Project"] else 403)
         state = httpx.get(f"{url}/_sim/state").json()
         httpx.post(f"{url}/_sim/fixture", json=state)
         assert httpx.get(f"{url}/_sim/state").json() == state

@@ -28,7 +28,7 @@ def _fixture() -> dict:
 
 @pytest.fixture
 def base():
-    with serve_in_thread(create_app(_fixture(), daily_quota=6)) as url:
+    with serve_in_thread(create_app(_fixture(), daily_quota=6, quota_mode="refuse")) as url:
         yield url
 
 
@@ -49,13 +49,18 @@ def test_company_by_user_name_prefix_and_by_path(base):
 
 
 def test_user_lists_the_companies_it_sees(base):
-    r = httpx.get(f"{base}/odata/CompanyClient", auth=("integration", "uniconta-pw"))
+    """The public clients' listing: ``PrimaryKeyId``, ``CompanyName``, ``Project`` (package docstring's sources)."""
+    r = httpx.get(f"{base}/api/Entities/CompanyClient", auth=("integration", "uniconta-pw"))
     assert r.status_code == 200
-    companies = r.json()["value"]
-    assert [(c["CompanyId"], c["Name"], c["ProjectModule"]) for c in companies] == [
+    companies = r.json()
+    assert [(c["PrimaryKeyId"], c["CompanyName"], c["Project"]) for c in companies] == [
         (10001, "Alpha A/S", True), (10002, "Beta ApS", False)]
+    assert not {"CompanyId", "Name", "ProjectModule"} & set(companies[0])
+    r = httpx.get(f"{base}/odata/CompanyClient", params={"$filter": "Project eq true"},
+                  auth=("integration", "uniconta-pw"))
+    assert [c["PrimaryKeyId"] for c in r.json()["value"]] == [10001]
     r = httpx.get(f"{base}/api/Entities/CompanyClient", auth=("other", "other-pw"))
-    assert [c["CompanyId"] for c in r.json()] == [10003]
+    assert [c["PrimaryKeyId"] for c in r.json()] == [10003]
 
 
 def test_wrong_password_and_missing_credentials_are_401(base):
@@ -98,6 +103,25 @@ def test_daily_quota_refuses_after_n_calls_and_resets_next_day(base):
     day = httpx.post(f"{base}/_sim/quota/reset").json()
     assert day["day"] == 2 and day["used"] == {}
     assert httpx.get(f"{base}/odata/10001/DebtorClient", auth=auth).status_code == 200
+
+
+def test_default_quota_mode_slows_calls_down_instead_of_refusing():
+    """support.uniconta.com: past the quota the service answers later, it does not refuse."""
+    import time
+
+    auth = ("integration", "uniconta-pw")
+    with serve_in_thread(create_app(_fixture(), daily_quota=3, throttle_seconds=0.3)) as url:
+        started = time.perf_counter()
+        for _ in range(3):
+            assert httpx.get(f"{url}/odata/10001/DebtorClient", auth=auth).status_code == 200
+        fast = time.perf_counter() - started
+        started = time.perf_counter()
+        r = httpx.get(f"{url}/odata/10001/DebtorClient", auth=auth)
+        slow = time.perf_counter() - started
+        assert r.status_code == 200 and slow >= 0.3 > fast / 3
+        quota = httpx.get(f"{url}/_sim/quota").json()
+        assert quota["mode"] == "throttle" and quota["used"]["integration"] == 4
+        assert quota["throttled"]["integration"] == 1 and not quota["refused"]
 
 
 def test_project_module_refusal(base):

@@ -23,6 +23,7 @@ import httpx
 from .._http import CallCounter, RetryPolicy
 from ..errors import MalformedResponseError, UnknownCompanyError
 from .crud import DEFAULT_BATCH_SIZE, CrudAPI
+from .fields import canonical
 from .models import (
     CompanyClient,
     ContactClient,
@@ -51,8 +52,10 @@ from .session import COMPANY_SETTING, SYSTEM, UnicontaSession, UnicontaSettings
 
 E = TypeVar("E", bound=UnicontaEntity)
 
-COMPANIES_PATH = "/odata/CompanyClient"
-"""Where the companies a user can see are listed (signed in as the bare user, no company chosen)."""
+COMPANIES_PATH = "/api/Entities/CompanyClient"
+"""Where the companies a user can see are listed (signed in as the bare user, no company chosen) — the path public
+clients use; rows carry ``PrimaryKeyId``/``CompanyName``/``Project``, read here as ``CompanyId``/``Name``/
+``ProjectModule`` (see :mod:`.fields`)."""
 
 
 class UnicontaClient:
@@ -133,7 +136,13 @@ class UnicontaClient:
                 raise MalformedResponseError(SYSTEM, f"body is not JSON ({exc})", where=where) from None
             rows = body.get("value") if isinstance(body, dict) else body
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise MalformedResponseError(SYSTEM, 'expected {"value": [companies]}', where=where)
+                raise MalformedResponseError(SYSTEM, "expected a JSON array of companies", where=where)
+            for row in rows:
+                canonical("CompanyClient", row, None)
+                if row.get("CompanyId") is None:
+                    raise MalformedResponseError(
+                        SYSTEM, f"a company without an id (neither PrimaryKeyId nor CompanyId; fields: "
+                        f"{', '.join(sorted(row)[:12])})", where=where)
             return rows
 
         return self.session.call("GET", COMPANIES_PATH, parse=parse, company=False)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from ..errors import MalformedResponseError, NotFoundError
+from .fields import canonical, payload_to_wire
 from .models import GenericEntity, UnicontaEntity, dumps, loads, model_for
 from .odata import validate_rows
 
@@ -61,7 +62,8 @@ def _describe(objs: Sequence[UnicontaEntity], class_name: str) -> str:
     return f"{class_name} batch of {len(objs)}: " + ", ".join(names) + more
 
 
-def _parse_written(model: type[E], sent: Sequence[E], where: str) -> Any:
+def _parse_written(model: type[E], sent: Sequence[E], where: str, class_name: str = "",
+                   row_id_field: str | None = None) -> Any:
     """Parser for a write's answer: the entity/entities as the server stored them (200 + JSON), or what we sent
     (204, empty or unreadable body — see the module docstring for why that is not retried)."""
 
@@ -79,6 +81,8 @@ def _parse_written(model: type[E], sent: Sequence[E], where: str) -> Any:
             body = [body]
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body) or len(body) != len(sent):
             return list(sent)  # e.g. an ErrorCodes number or a status object: success, nothing to learn
+        for row in body:
+            canonical(class_name, row, row_id_field)
         try:
             return validate_rows(model, body, where)
         except MalformedResponseError as exc:  # raising here would make the resilient client repeat the write
@@ -98,6 +102,9 @@ class CrudAPI:
                record: str, batch: Sequence[str] | None = None) -> list[E]:
         self.session.require_company()
         where = f"{op} {class_name}"
+        wire = self.session.row_id_field
+        if wire and wire != "RowId":
+            payload = payload_to_wire(loads(dumps(payload)), wire)
         return self.session.call(
             method,
             f"/api/Entities/{op}/{class_name}",
@@ -105,7 +112,7 @@ class CrudAPI:
             headers=JSON_HEADERS,
             record=record,
             batch=batch,
-            parse=_parse_written(model, sent, where),
+            parse=_parse_written(model, sent, where, class_name, wire),
         )
 
     def insert(self, obj: E, *, class_name: str | None = None) -> E:
@@ -173,6 +180,9 @@ class CrudAPI:
                 raise MalformedResponseError("Uniconta", "expected a JSON array of objects", where=where)
             return body
 
+        wire = self.session.row_id_field
+        if name == "RowId" and wire:
+            name = wire
         try:
             rows = self.session.call(
                 "GET", f"/api/Entities/{class_name}", params={"Name": name, "Value": _value_str(value)},
@@ -180,6 +190,10 @@ class CrudAPI:
             )
         except NotFoundError:  # "no such record" is an empty answer, not an error, for a look-up
             return []
+        self.session.learn_row_id(rows)
+        wire = self.session.row_id_field
+        for row in rows:
+            canonical(class_name, row, wire)
         return validate_rows(model, rows, where)  # type: ignore[arg-type]
 
 

@@ -468,7 +468,8 @@ class DebtorInvoiceLines(UnicontaEntity):
 
     InvoiceNumber: int | str | None = None
     LineNumber: Money = None
-    Account: Key = None
+    DCAccount: Key = None  # the customer, as Uniconta names it on invoice lines (Uniconta-Pages)
+    Account: Key = None  # the same value under the pipeline's name (filled from DCAccount, see .fields)
     Item: Key = None
     Text: str | None = None
     InvoiceQty: Money = None

@@ -32,6 +32,7 @@ import httpx
 from pydantic import ValidationError
 
 from ..errors import MalformedResponseError
+from .fields import ROW_ID, MissingRowIdError, canonical, mentions_row_id, remember_row_id, row_id_name, to_wire
 from .models import UnicontaEntity, loads, model_for
 
 if TYPE_CHECKING:
@@ -308,10 +309,19 @@ class ODataReader:
         order = render_orderby(orderby)
         if order is None and page_size is not None:
             order = "RowId asc"
-        if order is not None:
-            base["$orderby"] = order
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be >= 1")
+        by_row_id = mentions_row_id(base.get("$filter")) or mentions_row_id(order)
+        wire = self.session.row_id_field
+        if by_row_id and wire is None:
+            wire = self._detect_row_id(class_name, path)
+            if wire is None:  # the class has no rows at all: no filter or order can find any
+                return
+        if "$filter" in base:
+            base["$filter"] = to_wire(base["$filter"], wire) or ""
+        if order is not None:
+            base["$orderby"] = to_wire(order, wire) or order
+        companies = class_name == "CompanyClient"
 
         delivered = 0
         offset = skip or 0
@@ -336,6 +346,19 @@ class ODataReader:
                 where = f"GET {path} page {page_no}"
                 page: Page = self.session.call("GET", url, params=query, parse=lambda r, w=where: parse_page(r, w))
                 rows = page.rows
+                if rows and not companies:
+                    self.session.learn_row_id(rows)
+                    wire = wire or self.session.row_id_field
+                    for row in rows:
+                        canonical(class_name, row, wire)
+                    if by_row_id and any(row.get(ROW_ID) is None for row in rows):
+                        raise MissingRowIdError(
+                            "Uniconta", f"{class_name} rows without a row id (neither RowId nor PrimaryKeyId) in a "
+                            "read that resumes by row id; set the Uniconta connection's extra 'row_id_field' to the "
+                            "field the server uses", where=where)
+                elif rows:
+                    for row in rows:
+                        canonical(class_name, row, None)
                 if top is not None and delivered + len(rows) > top:
                     rows = rows[: top - delivered]
                 delivered += len(rows)
@@ -367,6 +390,22 @@ class ODataReader:
         """Stream every matching record (see :meth:`pages` for the arguments)."""
         for rows in self.pages(cls, **kwargs):
             yield from rows
+
+    def _detect_row_id(self, class_name: str, path: str) -> str | None:
+        """One ``$top=1`` read to learn the row-id name before a read that filters or orders on it. ``None`` when
+        the class has no rows; :class:`MissingRowIdError` when its rows carry no known row-id field."""
+        where = f"GET {path} (row id detection)"
+        page: Page = self.session.call("GET", path, params={"$top": "1"}, parse=lambda r: parse_page(r, where))
+        if not page.rows:
+            return None
+        name = row_id_name(page.rows[0])
+        if name is None:
+            raise MissingRowIdError(
+                "Uniconta", f"{class_name} rows carry neither RowId nor PrimaryKeyId (fields: "
+                f"{', '.join(sorted(page.rows[0])[:12])}); set the Uniconta connection's extra 'row_id_field'",
+                where=where)
+        remember_row_id(self.session.settings.base_url, name)
+        return name
 
     def _follow(self, next_link: str | None, current: str) -> tuple[str | None, dict[str, str] | None]:
         """Turn ``@odata.nextLink`` into a request against *our* base URL.

@@ -43,6 +43,7 @@ from ..errors import (
     UnknownCompanyError,
     UnknownMethodError,
 )
+from .fields import ROW_ID_CANDIDATES, detected_row_id, remember_row_id, row_id_name
 from .models import PROJECT_CLASSES, loads
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,17 @@ class UnicontaSettings(BaseModel):
     username: str = Field(min_length=1)
     password: SecretStr
     company_id: int | None = None
+    row_id_field: str | None = None
+    """The name rows carry their id under (``RowId`` or ``PrimaryKeyId``); ``None``: detect it (see :mod:`.fields`)."""
+
+    @field_validator("row_id_field")
+    @classmethod
+    def _known_row_id(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if v not in ROW_ID_CANDIDATES:
+            raise ValueError(f"row_id_field must be one of {', '.join(ROW_ID_CANDIDATES)} (or empty: detect)")
+        return v
 
     @field_validator("base_url")
     @classmethod
@@ -274,6 +286,20 @@ class UnicontaSession:
         """Basic auth as ``00<CompanyId>/<user>`` (company chosen) or the bare user (``company=False``)."""
         name = self.settings.login_name() if company else self.settings.username
         return httpx.BasicAuth(name, self.settings.password.get_secret_value())
+
+    # -- field names (see .fields) ----------------------------------------------------------------------------
+    @property
+    def row_id_field(self) -> str | None:
+        """The server's row-id name: configured, else detected in this process, else ``None`` (not seen yet)."""
+        return self.settings.row_id_field or detected_row_id(self.settings.base_url)
+
+    def learn_row_id(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Note the row-id name from rows just read (free detection; the configured name always wins)."""
+        if self.settings.row_id_field or not rows or detected_row_id(self.settings.base_url):
+            return
+        name = row_id_name(rows[0])
+        if name:
+            remember_row_id(self.settings.base_url, name)
 
     # -- quota ------------------------------------------------------------------------------------------------
     @property
