@@ -1,7 +1,11 @@
-"""tlsync customer linking — recompute the linking suggestions whenever either side's customers were staged
-(rules L1/L2; issue 5). Asset-triggered by the nightly sync, never by the clock.
+"""tlsync customer linking — recompute the linking suggestions whenever either side's customers changed
+(rules L1/L2; issue 5). Asset-triggered by the nightly sync, never by the clock: one run per night that staged or
+removed debtors or customers, none otherwise.
 
     staging.uniconta.debtors | staging.timelog.customers ──► refresh_suggestions (per Uniconta company)
+
+Only the companies that changed are recomputed: all of them when TimeLog's (site-wide) customers changed or for a
+manual run, otherwise the companies named in the debtors events' extra (``tlsync.sync.changes``).
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ from tlsync_airflow.assets import staged
 def tlsync_customer_linking():
     @task
     def refresh_suggestions() -> dict:
-        from airflow.sdk import Variable
+        from airflow.sdk import Variable, get_current_context
 
         from tlsync.matching.refresh import refresh_suggestions as refresh
-        from tlsync.sync import config, pipeline
+        from tlsync.sync import changes, config, pipeline
+        from tlsync_airflow.assets import triggering_changes
 
-        companies = [p["company_id"] for p in pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))]
+        pairs = pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
+        companies = changes.companies_to_refresh(triggering_changes(get_current_context()),
+                                                 [p["company_id"] for p in pairs])
         return {str(k): v for k, v in refresh(config.staging_engine(), companies).items()}
 
     refresh_suggestions()

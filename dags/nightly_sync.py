@@ -2,13 +2,17 @@
 
 Daily at 02:00 Europe/Copenhagen, no catch-up. Reads both systems, validates every batch (quality gate with
 quarantine) and stages it; each staged entity is an Airflow Asset, so the customer, invoice and reconciliation
-DAGs run on data, not on the clock.
+DAGs run on data, not on the clock. The Asset events mean "this changed": ``finish`` emits them once, after every
+legal entity was staged, only for the entities that staged or removed rows, with the counts per tenant in the
+extra (``tlsync.sync.changes``; ``tlsync_airflow.assets``) — one downstream run per night, none on a night without
+change.
 
     begin ─┬─ timelog_site: extract → validate_and_stage        (customers, projects, expenses, reference data)
            └─ per legal entity ↔ Uniconta company (rule S2), mapped:
                  extract_timelog ─┐
                  extract_uniconta ┴─ validate_and_stage                     (invoices, lines, Uniconta entities)
-    finish: API calls summed, watermarks advanced (only now), summary logged; record_failure if anything failed
+    finish: API calls summed, watermarks advanced (only now), summary logged, asset events of what changed
+    record_failure: when any task failed, finish included — the run is marked failed (idempotent), the DAG run fails
 
 This file only wires; the work is in ``tlsync.sync`` (include/) and the hooks (plugins/). No I/O at import.
 """
@@ -21,14 +25,10 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task, task_group
 
-from tlsync.staging.entities import ENTITIES, TIMELOG_SITE_DATED, TIMELOG_SITE_FULL
-from tlsync_airflow.assets import staged_asset
+from tlsync_airflow.assets import STAGED_CHANGES
 
 TIMELOG_CONN = "timelog_default"
 UNICONTA_CONN = "uniconta_default"
-SITE_ENTITIES = [s for s in ENTITIES if s.system == "timelog" and s.name in TIMELOG_SITE_FULL + TIMELOG_SITE_DATED]
-PAIR_ENTITIES = [s for s in ENTITIES if s not in SITE_ENTITIES]
-
 
 DEFAULT_ARGS = {
     "owner": "tlsync",
@@ -76,7 +76,7 @@ def tlsync_nightly_sync():
             with TimeLogHook(TIMELOG_CONN).get_conn() as timelog:
                 return pipeline.extract_timelog_site(timelog, sync_run)
 
-        @task(outlets=[staged_asset(s) for s in SITE_ENTITIES])
+        @task
         def validate_and_stage(extracted: dict) -> dict:
             from tlsync.sync import pipeline
 
@@ -102,7 +102,7 @@ def tlsync_nightly_sync():
             with UnicontaHook(UNICONTA_CONN).get_conn(company_id=pair["company_id"]) as uniconta:
                 return pipeline.extract_uniconta_company(uniconta, sync_run, pair)
 
-        @task(outlets=[staged_asset(s) for s in PAIR_ENTITIES])
+        @task
         def validate_and_stage(timelog: dict, uniconta: dict) -> dict:
             from tlsync.sync import pipeline
 
@@ -110,24 +110,35 @@ def tlsync_nightly_sync():
 
         return validate_and_stage(extract_timelog(sync_run, pair), extract_uniconta(sync_run, pair))
 
-    @task
+    @task(outlets=[STAGED_CHANGES])
     def finish(sync_run: str, site: dict, pairs: list[dict]) -> str:
+        from airflow.sdk import get_current_context
+
+        from tlsync.sync import changes, config, pipeline
+        from tlsync_airflow.assets import emit_changes
+
+        summary = pipeline.finish(sync_run, [site, *pairs])
+        emit_changes(get_current_context()["outlet_events"], changes.night_changes(config.staging_engine(), sync_run))
+        return summary
+
+    @task(trigger_rule="one_failed", retries=0)
+    def record_failure() -> None:
+        """Only when a task failed (``finish`` too): the run is marked failed, then this task fails the DAG run."""
+        from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
+
         from tlsync.sync import pipeline
 
-        return pipeline.finish(sync_run, [site, *pairs])
-
-    @task(trigger_rule="one_failed")
-    def record_failure(sync_run: str) -> None:
-        """Only when something failed: the run is marked failed; watermarks stay where they were."""
-        from tlsync.sync import pipeline
-
-        pipeline.fail(sync_run)
+        run_id = get_current_context()["run_id"]
+        pipeline.fail(run_id)
+        raise AirflowFailException(f"nightly sync {run_id} failed (see the failed task's log): the sync run is "
+                                   "marked failed and announces nothing; the next night announces its changes")
 
     sync_run = begin()
     site = timelog_site(sync_run)
     pairs = legal_entity.partial(sync_run=sync_run).expand(pair=entity_pairs())
-    finish(sync_run, site, pairs)
-    [site, pairs] >> record_failure(sync_run)
+    finished = finish(sync_run, site, pairs)
+    [site, pairs, finished] >> record_failure()
 
 
 tlsync_nightly_sync()

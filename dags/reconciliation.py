@@ -2,10 +2,13 @@
 
 Two DAGs, wiring only (``tlsync.reconcile.flow`` decides):
 
-    tlsync_reconciliation          staged invoices / drafts (Assets of the nightly sync) ──► pairs ──► report[pair]
-                                   period: the previous month and the current one up to today
+    tlsync_reconciliation          staged invoices / drafts changed (Assets of the nightly sync) ──► pairs ──► report[pair]
+                                   period: the previous month and the current one up to the night's day — the
+                                   time of the newest triggering asset event (a manual run: its logical date)
     tlsync_reconciliation_monthly  06:00 Copenhagen time on the 2nd of each month ──► pairs ──► report[pair]
-                                   period: the closed month before the logical date
+                                   period: the closed month before the run's data interval (its logical date)
+
+Periods never come from the clock when the task runs (``tlsync.reconcile.flow.run_day``).
 
 Reports go to ``<TLSYNC_OUT_DIR>/reports`` (HTML, Excel, CSV); each task's return value holds the headline numbers
 and the paths.
@@ -32,19 +35,22 @@ def entity_pairs() -> list[dict]:
 
 
 @task
-def report_nightly(pair: dict) -> dict:
-    from tlsync.reconcile import flow
+def report_nightly(pair: dict, data_interval_end=None, logical_date=None, dag_run=None) -> dict:
+    from airflow.sdk import get_current_context
 
-    start, end = flow.nightly_period(pendulum.now("Europe/Copenhagen").date())
+    from tlsync.reconcile import flow
+    from tlsync_airflow.assets import triggering_changes
+
+    night = max((e["timestamp"] for e in triggering_changes(get_current_context())), default=None)
+    start, end = flow.nightly_period(flow.run_day(night, data_interval_end, logical_date, dag_run.run_after))
     return flow.run_report(pair["legal_entity_id"], pair["company_id"], start, end)
 
 
 @task
-def report_closed_month(pair: dict, logical_date=None) -> dict:
+def report_closed_month(pair: dict, data_interval_end=None, logical_date=None, dag_run=None) -> dict:
     from tlsync.reconcile import flow
 
-    when = logical_date or pendulum.now("Europe/Copenhagen")      # a manual run may have no logical date
-    start, end = flow.closed_month(pendulum.instance(when).in_timezone("Europe/Copenhagen"))
+    start, end = flow.closed_month(flow.run_day(data_interval_end, logical_date, dag_run.run_after))
     return flow.run_report(pair["legal_entity_id"], pair["company_id"], start, end)
 
 

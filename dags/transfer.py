@@ -1,6 +1,8 @@
 """tlsync transfer — write what the night's staging asks for, per legal entity (issues 5, 6, 7).
 
-Asset-triggered: runs when the nightly sync has staged TimeLog invoices or Uniconta debtors, never on the clock.
+Asset-triggered: runs once after a night that staged or removed TimeLog invoices or Uniconta debtors (the nightly
+sync announces them from its ``finish``, after every legal entity was staged), never on the clock and not after a
+night without change. Unpausing it starts nothing: a paused DAG queues no asset events.
 
     settings → per legal entity ↔ Uniconta company (rule S2), mapped:
         customers (T1/U1) → items (U2) → projects (T3) → invoices (T2, behind the S8 gate) → expenses (U4)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tlsync_airflow.assets import STAGED_CHANGES
+
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 
@@ -60,15 +62,15 @@ def test_nightly_sync_schedule_and_wiring(bag):
     assert tasks["legal_entity.extract_uniconta"].pool == "uniconta_api"
     for tid in ("timelog_site.extract", "legal_entity.extract_uniconta"):
         assert tasks[tid].retries >= 3 and tasks[tid].retry_exponential_backoff
-    outlets = {a.uri for tid in ("timelog_site.validate_and_stage", "legal_entity.validate_and_stage")
-               for a in tasks[tid].outlets}
-    from tlsync.staging.entities import ENTITIES
-
-    assert outlets == {f"tlsync://staging/{s.system}/{s.name}" for s in ENTITIES}, "one Asset per staged entity"
+    # The staging tasks (one per legal entity, mapped) emit nothing: finish announces the night's changes once,
+    # after every legal entity was staged, through the one alias (issue 11 item 1).
+    assert {tid: t.outlets for tid, t in tasks.items() if t.outlets} == {"finish": [STAGED_CHANGES]}
     assert tasks["finish"].upstream_task_ids >= {"timelog_site.validate_and_stage", "legal_entity.validate_and_stage"}
-    assert tasks["record_failure"].trigger_rule == "one_failed"
+    assert tasks["record_failure"].trigger_rule == "one_failed" and tasks["record_failure"].retries == 0
     assert tasks["record_failure"].upstream_task_ids >= {"timelog_site.validate_and_stage",
-                                                         "legal_entity.validate_and_stage"}
+                                                         "legal_entity.validate_and_stage", "finish"}, \
+        "a failing finish marks the run failed too"
+    assert tasks["record_failure"].downstream_task_ids == set(), "a leaf: it fails the DAG run when it fires"
 
 
 def test_customer_linking_runs_on_staged_customers_not_on_the_clock(bag):

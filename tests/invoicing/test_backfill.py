@@ -25,7 +25,7 @@ def test_backfill_dag_loads_monthly_with_dry_run_param(bag):
     dag = bag.dags["tlsync_invoice_backfill"]
     assert type(dag.timetable).__name__ == "CronDataIntervalTimetable" and dag.timetable.summary in ("@monthly", "0 0 1 * *")
     assert dag.catchup is False and dag.max_active_runs == 1
-    assert dag.params["dry_run"] is False
+    assert dag.params["dry_run"] is True, "the form shows a dry run; only the run's conf can ask for writes"
     assert dag.params["legal_entities"] == []
     (task,) = dag.tasks
     assert task.task_id == "transfer_month" and task.pool == "uniconta_api"

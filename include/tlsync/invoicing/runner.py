@@ -1,17 +1,62 @@
 """Run the invoice transfer for every configured legal entity over one period — what the DAGs call.
 
-The DAGs only wire (schedule, data interval, params); this module builds the clients from Connection fields,
+The DAGs only wire (schedule, data interval, conf); this module builds the clients from Connection fields,
 loads the settings, and calls :func:`~tlsync.invoicing.transfer.transfer_invoices` per legal entity ↔ Uniconta
 company (rule S2). It returns a small JSON-able summary per legal entity for XCom and the logs.
+
+**No surprise writes** (issue 11 item 7): a run of the backfill DAG writes only when its ``dag_run.conf`` names its
+legal entities and says ``"dry_run": false`` (:func:`backfill_request`). Params defaults are not read: a run the
+scheduler makes after unpausing has no conf, and Airflow 3.3's backfill form drops the conf it shows
+(``dag_run_conf: null``) — such runs are dry runs that say so in one log line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 PLANNED_SHOWN = 200
+HOW_TO_WRITE = ('to write, start the run with conf {"legal_entities": [1], "dry_run": false} '
+                "(airflow backfill create … --dag-run-conf, or the REST API; docs/invoicing.md)")
+
+
+@dataclass(frozen=True)
+class BackfillRequest:
+    """What one backfill run may do: write (``dry_run`` false) only for the legal entities its conf names."""
+
+    dry_run: bool
+    legal_entity_ids: tuple[int, ...] | None   # None: every configured legal entity (dry runs only)
+    reason: str                                # the one log line that says what the run does and why
+
+
+def backfill_request(conf: Mapping[str, Any] | None) -> BackfillRequest:
+    """Read a backfill run's ``dag_run.conf``. A malformed conf is an error naming the key and what it needs."""
+    conf = dict(conf or {})
+    raw_ids = conf.get("legal_entities")
+    if raw_ids in (None, []):
+        ids = None
+    elif isinstance(raw_ids, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in raw_ids):
+        ids = tuple(sorted(set(raw_ids)))
+    else:
+        raise ValueError(f"tlsync_invoice_backfill: conf 'legal_entities' must be a list of TimeLog legal entity ids "
+                         f"such as [1, 2], got {raw_ids!r}")
+    dry = conf.get("dry_run", True)
+    if not isinstance(dry, bool):
+        raise ValueError(f"tlsync_invoice_backfill: conf 'dry_run' must be true or false, got {dry!r}")
+    if not conf:
+        return BackfillRequest(True, None, "dry run: this run has no conf (a scheduled run, or started from a form "
+                                           f"that drops it), so nothing is written; {HOW_TO_WRITE}")
+    if dry:
+        return BackfillRequest(True, ids, f"dry run: the conf asks for one (dry_run is not false); {HOW_TO_WRITE}")
+    if ids is None:
+        return BackfillRequest(True, None, "dry run: the conf says dry_run false but names no legal entities, so "
+                                           f"nothing is written; {HOW_TO_WRITE}")
+    return BackfillRequest(False, ids, f"writing: the conf asks for legal entities {', '.join(map(str, ids))}")
 
 
 def summarise(res: dict) -> dict:

@@ -1,8 +1,14 @@
 """What the reconciliation DAGs run (the DAG files only wire): periods, and one report per legal entity.
 
-- **Nightly** (after the staging Assets were updated): the previous calendar month and the current one up to today
-  — late postings of a just-closed month keep showing until the month's own report has been produced.
-- **Monthly**, for the closed month: the calendar month before the run's logical date.
+- **Nightly** (after the staging Assets were updated): the previous calendar month and the current one up to the
+  run's day — late postings of a just-closed month keep showing until the month's own report has been produced.
+- **Monthly**, for the closed month: the calendar month before the run's data interval (its logical date).
+
+The day a run reports for comes from the run, never from the clock when the task happens to run (a queued or
+retried task reports the same period; issue 11 item 8), in Copenhagen time (:func:`run_day`): an asset-triggered
+run has no logical date or data interval in Airflow 3, so the nightly report takes the time of the newest
+triggering asset event — when the night finished staging; a run started by hand takes its data interval's end /
+logical date, else the time it was due to run (``run_after``).
 
 Each task returns a small, JSON-safe summary (amounts as strings, paths) for XCom and the task log; the report
 files themselves go to ``<TLSYNC_OUT_DIR>/reports``. The tolerance comes from ``TLSYNC_RECONCILE_TOLERANCE``.
@@ -12,12 +18,25 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
+
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+def run_day(*candidates: datetime | None) -> date:
+    """The Copenhagen date of the first given time (event time, data interval end, logical date, run_after…)."""
+    for when in candidates:
+        if when is not None:
+            aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+            return aware.astimezone(COPENHAGEN).date()
+    raise ValueError("the run has no event time, data interval, logical date or run_after to take its period from")
 
 
 def nightly_period(today: date) -> tuple[date, date]:

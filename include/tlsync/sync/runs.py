@@ -58,10 +58,17 @@ def finish_run(engine: Engine, run_id: str, calls: Mapping[str, int], advanced: 
             status="success", finished_at=now, calls=dict(calls)))
 
 
-def fail_run(engine: Engine, run_id: str, calls: Mapping[str, int] | None = None) -> None:
+def fail_run(engine: Engine, run_id: str, calls: Mapping[str, int] | None = None) -> bool:
+    """Mark the run failed — whether it was still *running* or ``finish`` had already marked it successful before
+    failing later (its changes were then never announced, tlsync.sync.changes). Idempotent: a run already failed
+    keeps its first ``finished_at`` and calls; returns whether this call changed the row."""
+    values: dict = {"status": "failed", "finished_at": datetime.now().replace(microsecond=0)}
+    if calls is not None:
+        values["calls"] = dict(calls)
     with engine.begin() as conn:
-        conn.execute(update(sync_runs).where(sync_runs.c.run_id == run_id).values(
-            status="failed", finished_at=datetime.now().replace(microsecond=0), calls=dict(calls or {})))
+        changed = conn.execute(update(sync_runs).where(sync_runs.c.run_id == run_id, sync_runs.c.status != "failed")
+                               .values(**values)).rowcount
+    return bool(changed)
 
 
 def sum_calls(parts: Iterable[Mapping[str, int] | None]) -> dict[str, int]:
