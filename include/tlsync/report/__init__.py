@@ -1,11 +1,21 @@
-"""The finance report of a reconciliation (rule U3): a self-contained HTML page, an Excel workbook, CSV files.
+"""The finance report of a reconciliation (rule U3): HTML page, PDF for the archive, Excel workbook, CSV files.
 
-``write_report(recon, out_dir) -> ReportFiles`` renders one :class:`~tlsync.reconcile.model.Reconciliation` into
-``out_dir`` (created if missing). The three outputs are built from the same tables (:mod:`.tables`): the HTML for a
-controller (summary first, plots, searchable/sortable tables; opens offline), the workbook for finance (sheets
-Summary, Matched, Differences, Missing in Uniconta, Missing in TimeLog, Expenses imported, Quarantine; typed cells,
-frozen header, filters), the CSV files for machines. User-supplied text is escaped in HTML and neutralised against
-formula injection in Excel and CSV (:func:`tlsync.excel.neutralise`).
+``write_report(recon, out_dir, language=None) -> ReportFiles`` renders one
+:class:`~tlsync.reconcile.model.Reconciliation` into ``out_dir`` (created if missing), in Danish unless the
+language (``TLSYNC_REPORT_LANGUAGE`` or the argument, :mod:`.i18n`) says English. All outputs are built from the
+same tables (:mod:`.tables`), so they cannot disagree:
+
+- the **HTML** for a controller (the amount bridge per currency first — TimeLog total, Uniconta total, one line per
+  category summing to the difference to the øre, each linking to its rows — then counts, plots and one table per
+  category with the hint first; opens offline), and the same page as **PDF** (A4 landscape, WeasyPrint);
+- the **workbook** for finance (Summary with headline and bridge at the top, one sheet per category, expenses,
+  quarantine; typed cells, frozen panes, filters, print set-up);
+- **CSV for machines** (``<name>-csv/``: as before — comma, dot decimals, code names) and **CSV for Danish Excel**
+  (``<name>-excel-csv/``: semicolon, decimal comma, UTF-8 with BOM, readable headers).
+
+User-supplied text is escaped in HTML/PDF and neutralised against formula injection in Excel and CSV
+(:func:`tlsync.excel.neutralise`). :func:`bridge_summary` is the bridge as JSON-safe data (the DAG's XCom and the
+e-mail, :mod:`.mail`).
 """
 
 from __future__ import annotations
@@ -17,12 +27,14 @@ from pathlib import Path
 from tlsync.excel import neutralise
 from tlsync.reconcile.model import CATEGORIES, LABELS, Reconciliation
 
-from .csv_out import write_csv
+from .csv_out import write_csv, write_excel_csv
 from .excel import write_workbook
-from .html import write_html
-from .tables import headline, sheets
+from .html import write_html, write_pdf
+from .i18n import Lang, language
+from .tables import ROUNDING, bridges, headline, readable_sheets, sheets
 
-__all__ = ["ReportFiles", "write_report", "headline", "sheets", "neutralise", "format_headline"]
+__all__ = ["ReportFiles", "write_report", "headline", "sheets", "neutralise", "format_headline", "bridges",
+           "bridge_summary", "Lang", "language"]
 
 
 @dataclass
@@ -31,20 +43,34 @@ class ReportFiles:
     html: Path
     xlsx: Path
     csv: list[Path] = field(default_factory=list)
+    pdf: Path | None = None
+    excel_csv: list[Path] = field(default_factory=list)
+    language: str = "da"
 
 
 def report_name(recon: Reconciliation) -> str:
     return f"reconciliation-le{recon.legal_entity_id}-{recon.start}-{recon.end}"
 
 
-def write_report(recon: Reconciliation, out_dir: Path | str) -> ReportFiles:
-    """Write ``<name>.html``, ``<name>.xlsx`` and ``<name>-csv/*.csv`` into ``out_dir``; returns the paths."""
+def write_report(recon: Reconciliation, out_dir: Path | str, language: str | None = None, *,
+                 pdf: bool = True) -> ReportFiles:
+    """Write ``<name>.html``, ``<name>.pdf``, ``<name>.xlsx``, ``<name>-csv/*.csv`` (machines) and
+    ``<name>-excel-csv/*.csv`` (Danish Excel) into ``out_dir``; returns the paths. ``language``: ``da``/``en``
+    (default ``TLSYNC_REPORT_LANGUAGE``, else Danish). ``pdf=False`` skips the PDF."""
+    from .i18n import language as choose
+
+    lang = Lang(choose(language))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = report_name(recon)
     tabs = sheets(recon)
-    html = write_html(recon, tabs, out / f"{name}.html")
-    xlsx = write_workbook(tabs, out / f"{name}.xlsx")
+    readable = readable_sheets(recon, lang)
+    html = write_html(recon, readable, out / f"{name}.html", lang)
+    pdf_path = write_pdf(recon, readable, out / f"{name}.pdf", lang) if pdf else None
+    xlsx = write_workbook(recon, readable, out / f"{name}.xlsx", lang)
+    excel_dir = out / f"{name}-excel-csv"
+    excel_dir.mkdir(exist_ok=True)
+    excel_csv = [write_excel_csv(s, excel_dir, lang) for s in readable]
     csv_dir = out / f"{name}-csv"
     csv_dir.mkdir(exist_ok=True)
     paths = [write_csv(s, csv_dir) for s in tabs]
@@ -55,7 +81,17 @@ def write_report(recon: Reconciliation, out_dir: Path | str) -> ReportFiles:
         w.writerow(["category", "label", "count"])
         for c in CATEGORIES:
             w.writerow([c, LABELS[c], counts[c]])
-    return ReportFiles(folder=out, html=html, xlsx=xlsx, csv=[*paths, counts_path])
+    return ReportFiles(folder=out, html=html, xlsx=xlsx, csv=[*paths, counts_path], pdf=pdf_path,
+                       excel_csv=excel_csv, language=lang.code)
+
+
+def bridge_summary(recon: Reconciliation) -> list[dict]:
+    """The amount bridge per currency as JSON-safe data (amounts as strings, exact): what the DAG task returns and
+    the e-mail's body shows."""
+    return [{"currency": b.currency, "timelog_total": str(b.timelog_total), "uniconta_total": str(b.uniconta_total),
+             "difference": str(b.difference),
+             "lines": [{"key": ln.key, "count": ln.count, "amount": str(ln.amount)} for ln in b.lines]}
+            for b in bridges(recon)]
 
 
 def format_headline(recon: Reconciliation, files: ReportFiles | None = None) -> str:
@@ -71,7 +107,15 @@ def format_headline(recon: Reconciliation, files: ReportFiles | None = None) -> 
         lines.append(f"  (also invoices in {', '.join(h['other_currencies'])}: per currency in the report)")
     lines.append("  " + ", ".join(f"{LABELS[c]} {n}" for c, n in h["counts"].items() if n or c == "matched")
                  + f" — {h['open']} open, {h['weak']} weaker match(es)")
+    for b in bridges(recon):
+        lines.append(f"  bridge {b.currency} (TimeLog − Uniconta): " + ", ".join(
+            f"{'rounding' if ln.key == ROUNDING else LABELS[ln.key]} {ln.amount:+,.2f}" for ln in b.lines)
+            + f" = {b.difference:,.2f}")
     if files is not None:
-        lines += [f"  report (HTML)    {files.html}", f"  workbook (Excel) {files.xlsx}",
-                  f"  CSV files        {files.csv[0].parent}"]
+        lines += [f"  report (HTML)    {files.html}"]
+        if files.pdf is not None:
+            lines.append(f"  report (PDF)     {files.pdf}")
+        lines += [f"  workbook (Excel) {files.xlsx}", f"  CSV files        {files.csv[0].parent}",
+                  f"  CSV for Excel    {files.excel_csv[0].parent}" if files.excel_csv else ""]
+        lines = [ln for ln in lines if ln]
     return "\n".join(lines)

@@ -1,37 +1,62 @@
-"""The Excel workbook: one sheet per table, typed cells, frozen header row, auto-filter on the header.
+"""The Excel workbook for finance: the Summary first (headline and amount bridge at the top, then the counts and
+the totals per month), one sheet per category, then the expenses and the quarantine.
 
-Dates are real dates (``yyyy-mm-dd``), money real numbers with two decimals (``#,##0.00``; the value is written
-from the ``Decimal`` so no øre is lost to a float on the way in), counts integers. Text is neutralised against
-formula injection, and written as a string cell explicitly (openpyxl would otherwise treat a leading ``=`` as a
-formula).
+Every sheet: typed cells — dates real dates (``dd-mm-yyyy``), money real numbers (``#,##0.00``, written from the
+``Decimal`` rounded half-up so no øre is lost to a float on the way in, shown by Excel in the reader's own number
+format), counts integers, and numeric ids (invoice, order, debtor and customer numbers) numbers shown without
+separators, so Excel warns of no "number stored as text"; a frozen header row (and first column), an auto-filter,
+and an A4-landscape print set-up that fits the columns to the page width and repeats the header row on every page.
+Headers and category names are in the report's language; the hint comes first, technical columns last.
+
+Text is neutralised against formula injection and written as a string cell explicitly (openpyxl would otherwise
+treat a leading ``=`` as a formula). Each bridge line links to its category's sheet.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
-from tlsync.excel import DATE_FORMAT, DATETIME_FORMAT, MONEY_FORMAT, freeze_and_filter, neutralise, write_header
+from tlsync.excel import MONEY_FORMAT, neutralise, write_header
+from tlsync.invoicing.money import q2
+from tlsync.reconcile.model import CATEGORIES, MATCHED, Reconciliation
 
-from .tables import INT, MONEY, NUMBER, Sheet
+from .i18n import Lang
+from .tables import INT, MONEY, NUMBER, ROUNDING, Sheet, bridges, headline
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+LINK_FONT = Font(color="1F4F8F", underline="single")
+TOP_LINE = Border(top=Side(style="medium", color="1F3A5F"))
+DATE_FORMAT = "dd-mm-yyyy"
+DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
+ID_FORMAT = "0"
+SIGNED_MONEY = "+#,##0.00;-#,##0.00;0.00"
+#: text columns whose values are numbers by nature (written as numbers when they are plain digits)
+ID_COLUMNS = {"TimeLog invoice", "Uniconta no.", "Customer no.", "Debtor", "Record key", "voucher", "invoice",
+              "creditor", "account"}
+_ID = re.compile(r"[1-9]\d{0,14}\Z")
 
 
-def _put(ws, row: int, col: int, value: Any, kind: str | None = None):
+def _put(ws: Worksheet, row: int, col: int, value: Any, kind: str | None = None, *, is_id: bool = False,
+         lang: Lang | None = None, translate: bool = False):
     cell = ws.cell(row=row, column=col)
     if value is None:
         return cell
     if kind == NUMBER and isinstance(value, (Decimal, int, float)):
         cell.value = value
     elif isinstance(value, Decimal) or (kind == MONEY and isinstance(value, (int, float))):
-        cell.value = Decimal(value).quantize(Decimal("0.01"))
+        cell.value = q2(Decimal(value))
         cell.number_format = MONEY_FORMAT
     elif isinstance(value, datetime):
         cell.value = value
@@ -43,35 +68,137 @@ def _put(ws, row: int, col: int, value: Any, kind: str | None = None):
         cell.value = value
     elif isinstance(value, int) and kind in (INT, None, MONEY):
         cell.value = value
+    elif is_id and isinstance(value, str) and _ID.match(value.strip()):
+        cell.value = int(value.strip())
+        cell.number_format = ID_FORMAT
     else:
-        cell.value = neutralise(str(value))
+        text = lang.value(str(value)) if translate and lang is not None else str(value)
+        cell.value = neutralise(text)
         cell.data_type = "s"
     return cell
 
 
-def _table(ws, sheet: Sheet) -> None:
-    write_header(ws, [col.header for col in sheet.columns], [col.width for col in sheet.columns], font=HEADER_FONT,
-                 fill=HEADER_FILL, alignment=Alignment(wrap_text=True, vertical="top"))
-    for i, values in enumerate(sheet.values(), start=2):
-        for j, (v, col) in enumerate(zip(values, sheet.columns), start=1):
-            _put(ws, i, j, v, col.kind)
-    freeze_and_filter(ws, len(sheet.columns), max(1, len(sheet.rows)) + 1)
+def print_setup(ws: Worksheet, *, title_rows: str | None = "1:1") -> None:
+    """A4 landscape, all columns on the page width, the header row on every page, page numbers in the footer."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.right.text = "&P / &N"
+    ws.oddFooter.left.text = "&A"
 
 
-def write_workbook(sheets: list[Sheet], path: Path) -> Path:
+def _table(ws: Worksheet, sheet: Sheet, lang: Lang, first_row: int = 1) -> int:
+    """The sheet's table from ``first_row`` (header) on; returns the last row written."""
+    names = [lang.header(c.header) for c in sheet.columns]
+    if first_row == 1:
+        write_header(ws, names, [c.width for c in sheet.columns], font=HEADER_FONT, fill=HEADER_FILL,
+                     alignment=Alignment(wrap_text=True, vertical="top"))
+    else:
+        for j, name in enumerate(names, start=1):
+            c = ws.cell(row=first_row, column=j, value=name)
+            c.font, c.fill, c.alignment = HEADER_FONT, HEADER_FILL, Alignment(wrap_text=True, vertical="top")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for i, r in enumerate(sheet.rows, start=first_row + 1):
+        for j, col in enumerate(sheet.columns, start=1):
+            c = _put(ws, i, j, col.get(r), col.kind, is_id=col.header in ID_COLUMNS, lang=lang,
+                     translate=col.translate)
+            if col.width >= 30:
+                c.alignment = wrap
+    last = first_row + max(1, len(sheet.rows))
+    ws.auto_filter.ref = f"A{first_row}:{get_column_letter(len(sheet.columns))}{last}"
+    return last
+
+
+def _summary(ws: Worksheet, recon: Reconciliation, monthly: Sheet, lang: Lang, sheet_of: dict[str, str]) -> None:
+    h = headline(recon)
+    widths = {1: 58, 2: 12, 3: 20}
+    for col, w in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = w
+    ws.cell(row=1, column=1, value=lang.t("title")).font = TITLE_FONT
+    ws.cell(row=2, column=1, value=neutralise(lang.t("entity", le=recon.legal_entity_id, company=recon.company_id)))
+    ws.cell(row=3, column=1, value=f"{lang.t('period')}: {lang.period(recon.start, recon.end)} · "
+                                   f"{lang.t('as_of')}: {lang.date(recon.as_of)} · "
+                                   f"{lang.t('tolerance')}: {lang.money(recon.tolerance)}")
+    ws.cell(row=4, column=1, value=lang.t("sign")).font = Font(italic=True)
+    row = 6
+    for b in bridges(recon):
+        ws.cell(row=row, column=1, value=f"{lang.t('bridge')} ({b.currency})").font = Font(bold=True, size=12)
+        ws.cell(row=row, column=2, value=lang.t("count")).font = BOLD
+        ws.cell(row=row, column=3, value=f"{lang.t('amount')} ({b.currency})").font = BOLD
+        row += 1
+        for key, amount in (("timelog_total", b.timelog_total), ("uniconta_total", b.uniconta_total)):
+            ws.cell(row=row, column=1, value=lang.t(key))
+            _put(ws, row, 3, amount)
+            row += 1
+        ws.cell(row=row, column=1, value=lang.t("difference")).font = BOLD
+        c = _put(ws, row, 3, b.difference)
+        c.font, c.number_format = BOLD, SIGNED_MONEY
+        for col in (1, 2, 3):
+            ws.cell(row=row, column=col).border = TOP_LINE
+        row += 1
+        for ln in b.lines:
+            label = lang.t("rounding") if ln.key == ROUNDING else lang.category(ln.key)
+            c = ws.cell(row=row, column=1, value="   " + label)
+            target = sheet_of[MATCHED if ln.key == ROUNDING else ln.key]
+            c.hyperlink = f"#'{target}'!A1"
+            c.font = LINK_FONT
+            ws.cell(row=row, column=2, value=ln.count)
+            _put(ws, row, 3, ln.amount).number_format = SIGNED_MONEY
+            row += 1
+        ws.cell(row=row, column=1, value=lang.t("explained")).font = BOLD
+        c = _put(ws, row, 3, b.explained)
+        c.font, c.number_format = BOLD, SIGNED_MONEY
+        for col in (1, 2, 3):
+            ws.cell(row=row, column=col).border = TOP_LINE
+        row += 2
+    counts = recon.counts()
+    ws.cell(row=row, column=1, value=lang.t("count_per_category")).font = Font(bold=True, size=12)
+    ws.cell(row=row, column=2, value=lang.t("count")).font = BOLD
+    row += 1
+    for c in CATEGORIES:
+        cell = ws.cell(row=row, column=1, value=lang.category(c))
+        cell.hyperlink, cell.font = f"#'{sheet_of[c]}'!A1", LINK_FONT
+        ws.cell(row=row, column=2, value=counts[c])
+        row += 1
+    ws.cell(row=row, column=1, value=lang.t("total")).font = BOLD
+    ws.cell(row=row, column=2, value=h["rows"]).font = BOLD
+    ws.cell(row=row + 1, column=1, value=lang.t("weak"))
+    ws.cell(row=row + 1, column=2, value=h["weak"])
+    row += 3
+    ws.cell(row=row, column=1, value=lang.t("months")).font = Font(bold=True, size=12)
+    row += 1
+    # the monthly table below the headline: its own header row, columns from B on would clash with the bridge's
+    # widths, so it starts in column A with the period
+    _table(ws, monthly, lang, first_row=row)
+    for j, col in enumerate(monthly.columns, start=1):
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, col.width)
+    ws.freeze_panes = "A5"
+    print_setup(ws, title_rows="1:4")
+
+
+def write_workbook(recon: Reconciliation, sheets: list[Sheet], path: Path, lang: Lang | None = None) -> Path:
+    """``sheets``: the readable sheets (:func:`~.tables.readable_sheets`), the monthly table first."""
+    lang = lang or Lang()
     wb = Workbook()
     wb.remove(wb.active)
-    for sheet in sheets:
+    monthly, rest = sheets[0], sheets[1:]
+    summary = wb.create_sheet(lang.t("summary"))
+    sheet_of = {s.key: s.name[:31] for s in rest}
+    for sheet in rest:
         ws = wb.create_sheet(sheet.name[:31])
-        _table(ws, sheet)
-        if sheet.extra:
-            start = len(sheet.rows) + 3
-            for i, values in enumerate(sheet.extra):
-                for j, v in enumerate(values, start=1):
-                    c = _put(ws, start + i, j, v)
-                    if j == 1:
-                        c.font = Font(bold=True)
-    wb.properties.title = "tlsync invoice reconciliation"
+        _table(ws, sheet, lang)
+        ws.freeze_panes = "B2" if sheet.key in CATEGORIES else "A2"
+        print_setup(ws)
+    _summary(summary, recon, monthly, lang, sheet_of)
+    wb.active = 0
+    wb.properties.title = lang.t("title")
     wb.properties.creator = "tlsync"
     wb.save(path)
     return path

@@ -1,9 +1,17 @@
-"""The HTML page: one self-contained file a controller can open offline (inline CSS and JS, plotly.js inlined).
+"""The HTML page and the PDF for the archive: one template, two media.
+
+**HTML**: one self-contained file a controller opens offline (inline CSS and JS, plotly.js inlined). The amount
+bridge comes first (per currency, each line linking to its rows), then the counts, the plots, and one table per
+category with the hint first; the technical columns are behind "Show technical columns". Every table has a search
+box and sorts on a click on its header (a few lines of inline JS that sort on the raw values in ``data-sort``).
+
+**PDF** (:func:`write_pdf`): the same template rendered for print (``pdf=True``: no scripts or plotly figures, no
+technical columns, A4 landscape with repeated table headers and page numbers) and converted by WeasyPrint, which
+needs Pango on the machine (Debian: ``libpango-1.0-0 libpangoft2-1.0-0``).
 
 Rendered with Jinja2 with autoescape on, so every customer name, invoice text and reason is escaped; the only
-unescaped parts are plotly.js itself and the plot fragments, which carry our own labels and numbers only
-(:mod:`.plots`). Each table has a search box and sorts on a click on its header (a few lines of inline JS that
-sort on the raw values kept in ``data-sort``).
+unescaped parts are plotly.js itself, the plot fragments (our own labels and numbers only, :mod:`.plots`) and the
+waterfall SVG (its labels escaped when drawn). Numbers and dates in the report's language (:mod:`.i18n`).
 """
 
 from __future__ import annotations
@@ -16,17 +24,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 
-from tlsync.reconcile.model import CATEGORIES, LABELS, MEANING, Reconciliation
+from tlsync.reconcile.model import CATEGORIES, Reconciliation
 
 from . import plots
-from .tables import INT, MONEY, NUMBER, Sheet, headline
+from .i18n import Lang
+from .tables import DATE, DATETIME, INT, MONEY, NUMBER, ROUNDING, Sheet, bridges, headline
 
 TEMPLATES = Path(__file__).with_name("templates")
-Q2 = Decimal("0.01")
-
-
-def money(value: Decimal | None) -> str:
-    return "" if value is None else f"{Decimal(value).quantize(Q2):,.2f}"
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Cell:
     text: str
     sort: str
     numeric: bool
+    negative: bool = False
 
 
 @dataclass
@@ -42,6 +47,7 @@ class HtmlColumn:
     kind: str
     numeric: bool
     wide: bool = False          # long texts (findings, hints) get room instead of a tall narrow column
+    detail: bool = False        # technical: hidden until asked for, left out of the PDF
 
 
 @dataclass
@@ -53,40 +59,57 @@ class HtmlTable:
     rows: list[list[Cell]]
 
 
-def _cell(value: Any, kind: str) -> Cell:
+def _cell(value: Any, kind: str, lang: Lang, translate: bool = False) -> Cell:
     numeric = kind in (MONEY, INT, NUMBER)
     if value is None:
         return Cell("", "", numeric)
     if isinstance(value, Decimal) and kind == NUMBER:
-        return Cell(f"{value:f}", str(value), True)
+        return Cell(lang.number(value), str(value), True)
     if isinstance(value, Decimal):
-        return Cell(money(value), str(value), True)
-    if isinstance(value, datetime):
-        return Cell(value.strftime("%Y-%m-%d %H:%M"), value.isoformat(), False)
-    if isinstance(value, date):
-        return Cell(value.isoformat(), value.isoformat(), False)
+        return Cell(lang.money(value), str(value), True, value < 0)
+    if isinstance(value, datetime) or kind == DATETIME and isinstance(value, date):
+        return Cell(lang.date(value), value.isoformat(), False)
+    if isinstance(value, date) or kind == DATE and isinstance(value, date):
+        return Cell(lang.date(value), value.isoformat(), False)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Cell(str(value), str(value), True)
-    return Cell(str(value), str(value), numeric)
+        return Cell(lang.number(value) if isinstance(value, int) else str(value), str(value), True)
+    text = lang.value(str(value)) if translate else str(value)
+    return Cell(text, text, numeric)
 
 
-def _table(sheet: Sheet) -> HtmlTable:
-    cols = [HtmlColumn(c.header, c.kind, c.kind in (MONEY, INT, NUMBER), c.width >= 50) for c in sheet.columns]
-    rows = [[_cell(v, c.kind) for v, c in zip(values, sheet.columns)] for values in sheet.values()]
+def html_table(sheet: Sheet, lang: Lang, *, pdf: bool = False) -> HtmlTable:
+    columns = [c for c in sheet.columns if not (pdf and c.detail)]
+    cols = [HtmlColumn(lang.header(c.header), c.kind, c.kind in (MONEY, INT, NUMBER), c.width >= 40, c.detail)
+            for c in columns]
+    rows = [[_cell(c.get(r), c.kind, lang, c.translate) for c in columns] for r in sheet.rows]
     return HtmlTable(sheet.slug, sheet.title, sheet.note, cols, rows)
 
 
-def render(recon: Reconciliation, sheets: list[Sheet]) -> str:
+def render(recon: Reconciliation, sheets: list[Sheet], lang: Lang, *, pdf: bool = False) -> str:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                       trim_blocks=False, lstrip_blocks=False)
     counts = recon.counts()
+    h = headline(recon)
+    the_bridges = bridges(recon)
     return env.get_template("report.html.j2").render(
-        h=headline(recon), as_of=recon.as_of, tolerance=recon.tolerance, money=money,
-        category_counts=[(LABELS[c], counts[c], MEANING[c]) for c in CATEGORIES],
-        tables=[_table(s) for s in sheets], plots=plots.all_plots(recon), plotly_js=plots.plotly_js(),
-        generated=datetime.now().strftime("%Y-%m-%d %H:%M"))
+        lang=lang, t=lang.t, h=h, recon=recon, pdf=pdf, ROUNDING=ROUNDING,
+        period=lang.period(recon.start, recon.end), as_of=lang.date(recon.as_of),
+        tolerance=lang.money(recon.tolerance),
+        bridges=[(b, plots.waterfall_svg(b, lang)) for b in the_bridges],
+        category_counts=[(c, lang.category(c), counts[c], lang.meaning(c)) for c in CATEGORIES],
+        tables=[html_table(s, lang, pdf=pdf) for s in sheets],
+        plots=[] if pdf else plots.all_plots(recon, lang), plotly_js="" if pdf else plots.plotly_js(),
+        generated=lang.date(datetime.now()))
 
 
-def write_html(recon: Reconciliation, sheets: list[Sheet], path: Path) -> Path:
-    path.write_text(render(recon, sheets), encoding="utf-8")
+def write_html(recon: Reconciliation, sheets: list[Sheet], path: Path, lang: Lang | None = None) -> Path:
+    path.write_text(render(recon, sheets, lang or Lang()), encoding="utf-8")
+    return path
+
+
+def write_pdf(recon: Reconciliation, sheets: list[Sheet], path: Path, lang: Lang | None = None) -> Path:
+    """The report as an A4-landscape PDF for the archive (WeasyPrint)."""
+    from weasyprint import HTML
+
+    HTML(string=render(recon, sheets, lang or Lang(), pdf=True), base_url=str(TEMPLATES)).write_pdf(path)
     return path

@@ -18,8 +18,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from tlsync.reconcile.model import (CATEGORIES, DIFFERENCE_CATEGORIES, DRAFT, LABELS, MATCHED, MISSING_IN_TIMELOG,
-                                    MISSING_IN_UNICONTA, POSTED, Reconciliation, Row)
+from tlsync.reconcile.model import (AMOUNTS_DIFFER, CATEGORIES, CURRENCY_DIFFERS, DEBTOR_DIFFERS,
+                                    DIFFERENCE_CATEGORIES, DRAFT, DRAFT_IN_UNICONTA, LABELS, LINES_EDITED, MATCHED,
+                                    MISSING_IN_TIMELOG, MISSING_IN_UNICONTA, POSTED, Reconciliation, Row)
 
 D0 = Decimal(0)
 Q2 = Decimal("0.01")
@@ -28,10 +29,12 @@ TEXT, DATE, DATETIME, MONEY, INT, NUMBER = "text", "date", "datetime", "money", 
 
 @dataclass
 class Column:
-    header: str
+    header: str                            # the machine export's name; people see ``Lang.header(header)``
     kind: str                              # text | date | datetime | money | int
     get: Callable[[Any], Any]
     width: int = 14
+    detail: bool = False                   # a technical column: after the readable ones, hidden in HTML/PDF
+    translate: bool = False                # a short code value shown translated (``Lang.value``)
 
 
 @dataclass
@@ -42,13 +45,14 @@ class Sheet:
     rows: list[Any]
     note: str = ""                         # shown above the table in HTML, in the CSV name list, in Excel's Summary
     extra: list[list[Any]] = field(default_factory=list)   # Summary only: further blocks below the main table
+    key: str = ""                          # a stable slug (the category code) when the name is translated
 
     def values(self) -> list[list[Any]]:
         return [[c.get(r) for c in self.columns] for r in self.rows]
 
     @property
     def slug(self) -> str:
-        return self.name.lower().replace(" ", "_")
+        return self.key or self.name.lower().replace(" ", "_")
 
 
 def _tl(r: Row, attr: str):
@@ -262,3 +266,187 @@ def by_period_and_category(rows: list[Row]) -> dict[str, dict[str, int]]:
     for r in rows:
         out[r.period][r.category] += 1
     return dict(sorted(out.items()))
+
+
+# ---- the amount bridge (issue 16) ------------------------------------------------------------------------------
+
+ROUNDING = "rounding"
+#: the bridge's order: the big unexplained amounts first, rounding on matched invoices last
+BRIDGE_ORDER: tuple[str, ...] = (MISSING_IN_UNICONTA, MISSING_IN_TIMELOG, DRAFT_IN_UNICONTA, CURRENCY_DIFFERS,
+                                 DEBTOR_DIFFERS, LINES_EDITED, AMOUNTS_DIFFER, ROUNDING)
+
+
+def contribution(r: Row, currency: str) -> Decimal:
+    """What one row adds to the difference TimeLog − Uniconta in ``currency``: TimeLog's total when the TimeLog
+    invoice is in that currency, minus Uniconta's posted total when the Uniconta invoice is (a draft has none)."""
+    tl = r.timelog.total or D0 if r.timelog is not None and r.timelog.currency == currency else D0
+    uc = (r.uniconta.total or D0 if r.uniconta is not None and r.uniconta.status == POSTED
+          and r.uniconta.currency == currency else D0)
+    return tl - uc
+
+
+def touches(r: Row, currency: str) -> bool:
+    return any(d is not None and d.currency == currency for d in (r.timelog, r.uniconta))
+
+
+@dataclass
+class BridgeLine:
+    key: str                               # a category code, or ROUNDING (matched invoices that differ by øre)
+    count: int
+    amount: Decimal
+
+
+@dataclass
+class Bridge:
+    """From TimeLog's total to Uniconta's, for one currency of one legal entity: one line per category."""
+    currency: str
+    timelog_total: Decimal
+    uniconta_total: Decimal
+    lines: list[BridgeLine]
+
+    @property
+    def difference(self) -> Decimal:
+        return self.timelog_total - self.uniconta_total
+
+    @property
+    def explained(self) -> Decimal:
+        return sum((ln.amount for ln in self.lines), D0)
+
+
+def bridge_key(r: Row) -> str:
+    return ROUNDING if r.category == MATCHED else r.category
+
+
+def bridges(recon: Reconciliation) -> list[Bridge]:
+    """The amount bridge per currency (home currency first): TimeLog total, Uniconta total, and per category the
+    sum of its rows' differences; matched invoices that still differ (within the tolerance, VAT rounded per line
+    in Uniconta) form the rounding line. The lines add up to the difference exactly — the same rows, the same
+    amounts — and that is checked here, not assumed."""
+    currencies = sorted({d.currency for r in recon.rows for d in (r.timelog, r.uniconta) if d is not None},
+                        key=lambda c: (c != recon.home_currency, c))
+    out = []
+    for cur in currencies or [recon.home_currency]:
+        rows = [r for r in recon.rows if touches(r, cur)]
+        tl_total = sum((r.timelog.total or D0 for r in rows if r.timelog is not None and r.timelog.currency == cur),
+                       D0)
+        uc_total = sum((r.uniconta.total or D0 for r in rows if r.uniconta is not None
+                        and r.uniconta.status == POSTED and r.uniconta.currency == cur), D0)
+        acc: dict[str, BridgeLine] = {}
+        for r in rows:
+            amount = contribution(r, cur)
+            key = bridge_key(r)
+            if key == ROUNDING and amount == 0:
+                continue                   # a matched invoice to the øre explains nothing
+            line = acc.setdefault(key, BridgeLine(key, 0, D0))
+            line.count += 1
+            line.amount += amount
+        b = Bridge(cur, tl_total, uc_total, [acc[k] for k in BRIDGE_ORDER if k in acc])
+        if b.explained != b.difference:    # an identity of the sums above; a failure is a bug, never a finding
+            raise RuntimeError(f"amount bridge in {cur} does not add up: {b.explained} explained, "
+                               f"{b.difference} difference")
+        out.append(b)
+    return out
+
+
+# ---- the tables people read: readable headers, the hint first, technical columns last ---------------------------
+
+#: the detail sheets in the order a controller works through them (the largest amounts first, matched last)
+CATEGORY_SHEETS: tuple[str, ...] = (MISSING_IN_UNICONTA, MISSING_IN_TIMELOG, DRAFT_IN_UNICONTA, CURRENCY_DIFFERS,
+                                    DEBTOR_DIFFERS, LINES_EDITED, AMOUNTS_DIFFER, MATCHED)
+
+
+def _either(r: Row, attr: str):
+    return _tl(r, attr) if r.timelog is not None else _uc(r, attr)
+
+
+def findings_text(r: Row, lang) -> str:
+    """What differs, in the report's language; a matched pair that still differs says it is rounding."""
+    if r.category == MATCHED and r.timelog is not None and r.uniconta is not None:
+        diffs = [(name, a, b) for name, a, b in (("VAT", r.timelog.vat, r.uniconta.vat),
+                                                 ("total", r.timelog.total, r.uniconta.total))
+                 if a is not None and b is not None and a != b]
+        if diffs:
+            words = {"VAT": "moms"} if lang.code == "da" else {}
+            what = ", ".join(f"{words.get(name, name)} {lang.money(a - b, signed=True)}" for name, a, b in diffs)
+            return lang.t("rounding_finding", what=what)
+    return lang.phrases(r.findings)
+
+
+def readable_row_columns(lang) -> list[Column]:
+    """A reconciliation row for a person: category, hint, what differs, invoice, customer, amounts; then the
+    technical columns (``detail``)."""
+    return [
+        Column("Category", TEXT, lambda r: lang.category(r.category), 20),
+        Column("Root-cause hint", TEXT, lambda r: lang.phrases(r.hints), 48),
+        Column("What differs", TEXT, lambda r: findings_text(r, lang), 40),
+        Column("TimeLog invoice", TEXT, lambda r: _tl(r, "number"), 11),
+        Column("Uniconta no.", TEXT, lambda r: _uc(r, "number"), 11),
+        Column("Customer / debtor", TEXT, lambda r: _either(r, "party_name"), 26),
+        Column("Date", DATE, lambda r: r.date, 11),
+        Column("Currency", TEXT, lambda r: _either(r, "currency"), 7),
+        Column("TimeLog total", MONEY, lambda r: _tl(r, "total"), 14),
+        Column("Uniconta total", MONEY, lambda r: _posted(r, "total"), 14),
+        Column("Difference (total)", MONEY, difference, 15),
+        Column("Open (days)", INT, lambda r: r.age_days, 8),
+        Column("Period", TEXT, lambda r: r.period, 9, detail=True),
+        Column("Paired by", TEXT, lambda r: r.basis, 20, detail=True, translate=True),
+        Column("Kind", TEXT, lambda r: (r.timelog or r.uniconta).kind, 11, detail=True, translate=True),
+        Column("TimeLog date", DATE, lambda r: _tl(r, "date"), 12, detail=True),
+        Column("Customer no.", TEXT, lambda r: _tl(r, "party_no"), 10, detail=True),
+        Column("Customer", TEXT, lambda r: _tl(r, "party_name"), 24, detail=True),
+        Column("TimeLog currency", TEXT, lambda r: _tl(r, "currency"), 8, detail=True),
+        Column("TimeLog net", MONEY, lambda r: _tl(r, "net"), 14, detail=True),
+        Column("TimeLog VAT", MONEY, lambda r: _tl(r, "vat"), 14, detail=True),
+        Column("Uniconta status", TEXT, lambda r: _uc(r, "status"), 10, detail=True, translate=True),
+        Column("Uniconta date", DATE, lambda r: _uc(r, "date"), 12, detail=True),
+        Column("Debtor", TEXT, lambda r: _uc(r, "party"), 10, detail=True),
+        Column("Debtor name", TEXT, lambda r: _uc(r, "party_name"), 24, detail=True),
+        Column("Uniconta currency", TEXT, lambda r: _uc(r, "currency"), 8, detail=True),
+        Column("Uniconta net", MONEY, lambda r: _posted(r, "net"), 14, detail=True),
+        Column("Uniconta VAT", MONEY, lambda r: _posted(r, "vat"), 14, detail=True),
+        Column("Draft net (Uniconta)", MONEY, lambda r: r.uniconta.net if r.uniconta is not None
+               and r.uniconta.status == DRAFT else None, 14, detail=True),
+        Column("Ledger state", TEXT, lambda r: r.ledger_state, 12, detail=True, translate=True),
+        Column("TimeLog GUID", TEXT, lambda r: _tl(r, "key"), 38, detail=True),
+    ]
+
+
+#: the expense import's fields a person reads first; every other field follows as a technical column
+EXPENSE_MAIN = ("date", "voucher", "creditor_name", "text", "amount", "vat", "amount_incl_vat", "currency",
+                "expense_type", "project", "state", "reason")
+EXPENSE_WIDTHS = {"text": 30, "reason": 40, "creditor_name": 22, "expense_type": 16}
+
+
+def readable_expense_sheet(recon: Reconciliation, lang) -> Sheet:
+    machine = expense_sheet(recon)
+    by_name = {c.header: c for c in machine.columns}
+    if "Note" in by_name:
+        return Sheet("Expenses imported" if lang.code == "en" else "Udgifter importeret", machine.title, machine.columns, machine.rows, note=machine.note, key="expenses_imported")
+    cols = []
+    for name in [*(n for n in EXPENSE_MAIN if n in by_name), *(n for n in by_name if n not in EXPENSE_MAIN)]:
+        c = by_name[name]
+        cols.append(Column(name, c.kind, c.get, EXPENSE_WIDTHS.get(name, 12 if c.kind != TEXT else 16),
+                           detail=name not in EXPENSE_MAIN, translate=name == "state"))
+    return Sheet("Expenses imported" if lang.code == "en" else "Udgifter importeret",
+                 "Expenses imported from Uniconta (U4)" if lang.code == "en" else "Udgifter importeret fra Uniconta (U4)",
+                 cols, machine.rows, note=machine.note, key="expenses_imported")
+
+
+def readable_sheets(recon: Reconciliation, lang) -> list[Sheet]:
+    """What people read (HTML, PDF, the workbook, the CSV files for Excel): the monthly totals, one sheet per
+    category, the expenses and the quarantine — headers and category names in the report's language."""
+    monthly = Sheet(lang.t("months")[:31] if lang.code == "en" else "Måneder", lang.t("months"), SUMMARY_COLUMNS,
+                    month_totals(recon.rows), key="months")
+    cols = readable_row_columns(lang)
+    out = [monthly]
+    for c in CATEGORY_SHEETS:
+        out.append(Sheet(lang.category(c)[:31], lang.category(c), cols, recon.by_category(c), note=lang.meaning(c),
+                         key=c))
+    out.append(readable_expense_sheet(recon, lang))
+    out.append(Sheet("Karantæne" if lang.code == "da" else "Quarantine",
+                     "Rækker afvist af kvalitetskontrollen" if lang.code == "da" else "Rows refused by the quality gate",
+                     QUARANTINE_COLUMNS, recon.quarantine, key="quarantine",
+                     note=("Faktura-, linje-, kunde- og debitorposter, som kvalitetskontrollen afviste, og som ikke er "
+                           "indlæst siden" if lang.code == "da" else "Invoice, line, customer and debtor records the "
+                           "quality gate refused and that have not been staged since")))
+    return out
