@@ -6,6 +6,14 @@ connections and bodies that fail to parse (truncated) are retried with exponenti
 ``Retry-After`` header is honoured as a lower bound. Everything else is fatal at once and surfaces as the typed
 error the surface-specific ``classify`` function chooses.
 
+**Writes are never blindly retried** (issue 17, rule T2). A request that is not idempotent (``POST`` by default;
+callers say ``idempotent=True`` for a SOAP read or ``False`` for a non-idempotent ``PUT``) is retried only when
+the server provably did not act on it: the connection was never made (``ConnectError``/``ConnectTimeout``) or the
+answer was 429 or 503 (refused before processing). Any other failure after the request was sent — a read
+timeout, a dropped connection, 500/502/504, a 2xx whose body is truncated — raises
+:class:`~tlsync.clients.errors.WriteOutcomeUnknownError`: the record may exist now, and the caller settles that by
+looking it up (by ExternalID, marker or number) before anything is sent again.
+
 Calls are counted per system in a :class:`CallCounter`, which can also enforce a budget (Uniconta's daily quota)
 *before* a call is spent. URLs are logged without query values for secret-looking keys.
 """
@@ -30,6 +38,7 @@ from .errors import (
     RetriesExhaustedError,
     SyncAPIError,
     TransientError,
+    WriteOutcomeUnknownError,
 )
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,9 @@ T = TypeVar("T")
 
 SECRET_KEYS = ("password", "apipassword", "token", "secret", "hash", "authorization", "apikey")
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+"""Answers that say the request was refused before it was processed: a write may be sent again after them."""
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 def redact_url(url: str | httpx.URL) -> str:
@@ -182,9 +194,15 @@ class ResilientClient:
         *,
         parse: Callable[[httpx.Response], T] | None = None,
         record: str | None = None,
+        idempotent: bool | None = None,
         **kwargs: Any,
     ) -> T | httpx.Response:
-        """Send one logical request, retrying transient failures. Returns ``parse(response)`` or the response."""
+        """Send one logical request, retrying transient failures. Returns ``parse(response)`` or the response.
+
+        ``idempotent`` (default: by ``method``, see the module docstring): ``False`` means a failure after the
+        request was sent raises :class:`WriteOutcomeUnknownError` instead of sending it again."""
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
         last: BaseException | None = None
         for attempt in range(1, self.retry.max_attempts + 1):
             self.counter.spend(self.system)
@@ -193,12 +211,18 @@ class ResilientClient:
                 resp = self._http.request(method, url, **kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:  # includes RemoteProtocolError
                 last = TransientError(self.system, f"{type(exc).__name__} calling {redact_url(url)}")
+                if not idempotent and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+                    raise WriteOutcomeUnknownError(self.system, f"{type(exc).__name__} after sending",
+                                                   record=record, cause=last) from None
             else:
                 if resp.status_code in self.retry.retry_statuses:
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                     last = TransientError(
                         self.system, f"HTTP {resp.status_code} from {redact_url(resp.request.url)}", retry_after=retry_after
                     )
+                    if not idempotent and resp.status_code not in NOT_PROCESSED_STATUSES:
+                        raise WriteOutcomeUnknownError(self.system, f"HTTP {resp.status_code}", record=record,
+                                                       cause=last)
                 else:
                     error = self.classify(resp, record)
                     if error is not None:
@@ -208,6 +232,9 @@ class ResilientClient:
                     try:
                         return parse(resp)
                     except MalformedResponseError as exc:
+                        if not idempotent:   # answered, maybe acted on (a 2xx cut short, a bare 500): unknown
+                            raise WriteOutcomeUnknownError(self.system, exc.message, record=record,
+                                                           cause=exc) from None
                         last = exc
             if attempt == self.retry.max_attempts:
                 break

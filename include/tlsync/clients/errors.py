@@ -64,6 +64,19 @@ class TransientError(SyncAPIError):
         super().__init__(system, message)
 
 
+class WriteOutcomeUnknownError(SyncAPIError):
+    """A write that is not idempotent was sent and its answer was lost or unreadable (a timeout after sending, a
+    dropped connection, 500/502/504, a truncated body): it may or may not have landed. It is **not** sent again
+    blindly; the caller settles it by looking the record up (ExternalID, marker, number) — issue 17, rule T2."""
+
+    def __init__(self, system: str, message: str, *, record: str | None = None,
+                 cause: BaseException | None = None) -> None:
+        self.record = record
+        self.cause = cause
+        super().__init__(system, f"{record + ': ' if record else ''}the write's outcome is unknown ({message}); "
+                                 f"it was not sent again — look it up before writing it again")
+
+
 class RetriesExhaustedError(SyncAPIError):
     """A transient failure persisted through every retry; ``last`` is the final cause."""
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from tlsync.clients.errors import RecordRejectedError, SyncAPIError
+from tlsync.clients.errors import RecordRejectedError, SyncAPIError, WriteOutcomeUnknownError
 from tlsync.clients.timelog.models import ProjectExpenseCreate
 from tlsync.clients.timelog.rest import RestClient
 from tlsync.ledger import FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW, Ledger
@@ -205,6 +205,11 @@ class ExpenseImport:
             self.ledger.fail(DOMAIN, self.le_id, p.key, reason, action="import")
             result.add("failed", f"FAILED: {reason}")
             return
+        except WriteOutcomeUnknownError as exc:  # sent, answer lost, and TimeLog could not be asked: it stays
+            reason = (f"{p.label}: {exc.message}; the next run looks for external ID {p.key} before writing "
+                      f"anything (rule U4)")     # in_flight — settled by the next run's look-up, never re-sent
+            result.add("failed", f"FAILED: {reason}")
+            return
         except SyncAPIError as exc:              # not refused, just not reachable now: try again next run
             reason = f"{p.label}: TimeLog could not be reached ({exc.message}); retried next run (rule U4)"
             self.ledger.release(DOMAIN, self.le_id, p.key, reason=reason, action="import")
@@ -228,9 +233,11 @@ def import_expenses(engine: Engine, le: LegalEntitySettings, timelog_rest: RestC
         return dict(ExpenseImport(engine, le, timelog_rest, ledger=ledger).run(since=since, dry_run=True).counts)
     from tlsync.ledger.lease import write_lease
 
-    # one importer per legal entity at a time: its recovery may then treat every in-flight claim as interrupted
+    # one importer per legal entity at a time (the lease): every in-flight claim it finds belongs to a writer that
+    # is gone, so it is settled now, whatever its age (issue 17)
     with write_lease(engine, le.legal_entity_id, (DOMAIN,), run_id=ledger.run_id, what="imported"):
-        run = ExpenseImport(engine, le, timelog_rest, ledger=ledger).run(since=since, dry_run=False)
+        run = ExpenseImport(engine, le, timelog_rest, ledger=ledger, stale_after=timedelta(0)).run(
+            since=since, dry_run=False)
     return dict(run.counts)
 
 

@@ -10,6 +10,11 @@ OR limit — never a scan per invoice) and
 - **no order**: nothing landed — the invoice goes back to ``pending`` and is sent again.
 
 So every invoice ends with exactly one draft, whatever the point of the kill.
+
+Whose claims: recovery runs only inside the transfer's write lease of the legal entity
+(:mod:`tlsync.ledger.lease`), and a claim is ``in_flight`` only while its writer holds that lease — so every claim
+found here belongs to a writer whose lease is gone (killed, or presumed dead after its heartbeat stopped). A second
+transfer started while the first is still writing never gets here: it stops at the lease (issue 17).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from tlsync.clients.errors import QuotaExceededError, RecordRejectedError
+from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.models import DebtorOrderClient, DebtorOrderLineClient
 from tlsync.clients.uniconta.odata import Field, Filter
 from tlsync.ledger import IN_FLIGHT
@@ -145,6 +150,6 @@ def _insert_lines_only(run: Run, drafts: list[Draft], todo: list[DebtorOrderLine
             pass
     except QuotaExceededError as exc:
         raise QuotaOut(str(exc)) from exc
-    except RecordRejectedError:
+    except (RecordRejectedError, WriteOutcomeUnknownError):   # per draft: look its lines up, add the missing
         for d in drafts:
             complete_lines(run, d)

@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, select
 
-from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, SyncAPIError
+from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, SyncAPIError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.models import DebtorOrderClient
 from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, Ledger, LedgerEntry
 from tlsync.ledger.lease import Lease, LeaseHeld, LeaseLost, write_lease
@@ -459,13 +459,28 @@ def write_drafts(run: Run, drafts: list[Draft]) -> None:
     finish_many(run, written)
 
 
-def _insert_orders(run: Run, drafts: list[Draft]) -> list[Draft]:
+def _insert_orders(run: Run, drafts: list[Draft], *, resend: int = 1) -> list[Draft]:
     """Insert the orders of ``drafts``; returns those written, each with ``order.OrderNumber`` set. A draft
-    Uniconta refuses fails alone (the batch is split until the refused one is found)."""
+    Uniconta refuses fails alone (the batch is split until the refused one is found). When the answer is lost
+    (:class:`WriteOutcomeUnknownError`), the orders are looked up by their markers before anything is sent again:
+    those found are written; the others did not land and are sent once more (``resend``)."""
     try:
         stored = run.uniconta.insert_list([d.order for d in drafts], batch_size=len(drafts))
     except QuotaExceededError as exc:
         raise QuotaOut(str(exc)) from exc
+    except WriteOutcomeUnknownError:
+        from .recovery import find_orders
+
+        found = find_orders(run, [d.guid for d in drafts])   # a failure here leaves the claims for recovery
+        landed = [d for d in drafts if d.guid in found]
+        for d in landed:
+            d.order.OrderNumber = int(found[d.guid].OrderNumber)
+        missing = [d for d in drafts if d.guid not in found]
+        if missing and resend > 0:
+            return landed + _insert_orders(run, missing, resend=resend - 1)
+        if missing:
+            raise
+        return landed
     except RecordRejectedError as exc:
         if len(drafts) == 1:
             _refused(run, drafts[0], f"Uniconta refused the draft: {exc.message}")
@@ -503,9 +518,10 @@ def _insert_lines(run: Run, drafts: list[Draft]) -> None:
             pass
     except QuotaExceededError as exc:
         raise QuotaOut(str(exc)) from exc
-    except RecordRejectedError:
-        # InsertList is all or nothing per call, and earlier calls may have landed: let recovery (which checks
-        # every order's lines) find out, draft by draft, which lines are missing and which draft is refused.
+    except (RecordRejectedError, WriteOutcomeUnknownError):
+        # InsertList is all or nothing per call, and earlier calls may have landed (or the last one's answer was
+        # lost): let recovery (which reads every order's lines first) find out, draft by draft, which lines are
+        # missing and which draft is refused — nothing is sent again without that look-up.
         from .recovery import complete_lines
 
         for d in drafts:

@@ -376,7 +376,7 @@ class ReportingClient(ClientLifecycle):
         secret = self.settings.api_password.get_secret_value()
         form = {"siteCode": self.settings.site_code, "apiID": self.settings.api_id, "apiPassword": secret}
         form.update({k: _form_value(v) for k, v in params.items()})
-        return call(self._http, "POST", method, data=form, record=method,
+        return call(self._http, "POST", method, data=form, record=method, idempotent=True,   # reads only
                     parse=lambda resp: self._parse(resp, method))
 
     def _parse(self, resp: httpx.Response, method: str) -> etree._Element:

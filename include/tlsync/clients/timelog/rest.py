@@ -29,7 +29,14 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from .._http import CallCounter, ResilientClient, RetryPolicy
-from ..errors import AuthenticationError, MalformedResponseError, NotFoundError, RecordRejectedError, SyncAPIError
+from ..errors import (
+    AuthenticationError,
+    MalformedResponseError,
+    NotFoundError,
+    RecordRejectedError,
+    SyncAPIError,
+    WriteOutcomeUnknownError,
+)
 from ._common import (
     ClientLifecycle,
     RawRecord,
@@ -141,7 +148,16 @@ class RestClient(ClientLifecycle):
     def create_customer(self, customer: CustomerCreate) -> RestCustomer:
         """``POST /v1/customer/create`` — answers the small read model of the new customer."""
         record = f"customer {customer.customer_no or customer.name!r}"
-        return self._single("POST", "customer/create", RestCustomer, record=record, body=customer.to_api())
+
+        def lookup() -> RestCustomer | None:
+            for c in self.customers():
+                if (customer.customer_no and (c.no or "").strip() == customer.customer_no.strip()) or \
+                        (not customer.customer_no and (c.name or "").strip() == (customer.name or "").strip()):
+                    return c
+            return None
+
+        return settle_write(lambda: self._single("POST", "customer/create", RestCustomer, record=record,
+                                                 body=customer.to_api()), lookup, record)
 
     def update_customer(self, customer_id: int, changes: Mapping[str, Any] | None = None, *,
                         base: CustomerUpdate | None = None) -> RestCustomer:
@@ -189,8 +205,13 @@ class RestClient(ClientLifecycle):
         choice (``POST /v1/product/create``, body in ``ProductApiReadModel`` names; activation at
         ``PUT /v1/product/{id}/activate`` / ``.../deactivate``).
         """
-        return self._single("POST", PRODUCT_CREATE_PATH, Product, record=f"product {product.product_number!r}",
-                            body=product.to_api())
+        def lookup() -> Product | None:
+            return next((p for p in self.products() if (p.product_number or "").strip() ==
+                         product.product_number.strip()), None)
+
+        return settle_write(lambda: self._single("POST", PRODUCT_CREATE_PATH, Product,
+                                                 record=f"product {product.product_number!r}",
+                                                 body=product.to_api()), lookup, f"product {product.product_number!r}")
 
     def activate_product(self, product_number_id: int) -> Product | None:
         """Mark a product number active (the administrator "activates" a Uniconta item for TimeLog, rule U2)."""
@@ -261,7 +282,16 @@ class RestClient(ClientLifecycle):
         The swagger documents no response body; when TimeLog sends the read model back it is returned.
         """
         record = f"project expense {expense.external_id or expense.expense_no or expense.project_id}"
-        return self._single_or_none("POST", "project-expense", ProjectExpense, record=record, body=expense.to_api())
+        send = lambda: self._single_or_none("POST", "project-expense", ProjectExpense,  # noqa: E731
+                                            record=record, body=expense.to_api())
+        if not expense.external_id:          # nothing to look it up by: an unknown outcome stays unknown
+            return send()
+
+        def lookup() -> ProjectExpense | None:
+            return next((x for x in self.project_expenses(int(expense.project_id))
+                         if (x.external_id or "") == expense.external_id), None)
+
+        return settle_write(send, lookup, record)
 
     def project_expenses(self, project_id: int) -> Iterator[ProjectExpense]:
         """``GET /v1/project-expense?projectID=`` — one project's expenses; the expense import looks here for
@@ -387,6 +417,30 @@ class RestClient(ClientLifecycle):
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self.settings.token.get_secret_value())
+
+
+def settle_write(send: Callable[[], M | None], lookup: Callable[[], M | None], record: str, *,
+                 attempts: int = 3) -> M | None:
+    """Send a create that is not idempotent; when its answer is lost or unreadable
+    (:class:`WriteOutcomeUnknownError`, see :mod:`tlsync.clients._http`), look the record up before anything is
+    sent again (issue 17, rule T2): found → that is the result; not found → it did not land, send it again (at
+    most ``attempts`` sends). If the look-up itself fails, the outcome stays unknown and the error is raised: the
+    caller's ledger keeps the claim ``in_flight`` for the next run's recovery, which looks again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return send()
+        except WriteOutcomeUnknownError as exc:
+            log.warning("%s: %s; looking it up before sending anything again", SYSTEM, exc.message)
+            try:
+                found = lookup()
+            except SyncAPIError as lookup_error:   # still unknown: never re-sent blindly
+                raise exc from lookup_error
+            if found is not None:
+                log.info("%s: %s had landed; not sent again", SYSTEM, record)
+                return found
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 PRODUCT_CREATE_PATH = "product/create"

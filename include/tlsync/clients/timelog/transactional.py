@@ -68,6 +68,9 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
+NOT_IDEMPOTENT: frozenset[str] = frozenset()
+"""SOAP operations that create something (none today): a lost answer is settled by a look-up, never re-sent
+(:mod:`tlsync.clients._http`, issue 17)."""
 M = TypeVar("M", bound=BaseModel)
 
 SYSTEM = "TimeLog Transactional API"
@@ -403,8 +406,11 @@ class TransactionalClient(ClientLifecycle):
                 record: str | None = None) -> _Answer:
         body = _xml.soap_envelope(operation, service.ns, params)
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{soap_action(service, operation)}"'}
+        # every operation this client sends is idempotent (reads, GetToken, and UpdateExternalData, which sets the
+        # same values again), so a lost answer is retried; a create added here must go in NOT_IDEMPOTENT
         result = call(self._http, "POST", service.url(self.settings.secure), content=body, headers=headers,
-                      record=record or operation, parse=lambda resp: self._parse(resp, operation))
+                      record=record or operation, parse=lambda resp: self._parse(resp, operation),
+                      idempotent=operation not in NOT_IDEMPOTENT)
         return _read_answer(result, operation)
 
     def _parse(self, resp: httpx.Response, operation: str) -> etree._Element:
