@@ -120,7 +120,8 @@ def uniconta_client(*, conn_id: str, host: str | None, login: str | None, passwo
     settings = UnicontaSettings(
         base_url=(host or DEFAULT_UNICONTA_URL), username=_require(conn_id, login, "Uniconta user (login)"),
         password=_require(conn_id, password, "Uniconta password"),
-        company_id=int(company) if company not in (None, "") else None)
+        company_id=int(company) if company not in (None, "") else None,
+        row_id_field=extra.get("row_id_field") or None)
     return UnicontaClient(settings, counter=counter, **client_kw)
 
 

@@ -26,6 +26,10 @@ UNICONTA_FIELDS: dict[str, Any] = {
     "daily_call_budget": {"label": "Daily call budget",
                           "description": "Calls the sync may spend per day (Uniconta allows 5,000 per user)",
                           "schema": {"type": ["integer", "null"], "default": 5000}},
+    "row_id_field": {"label": "Row id field (optional)",
+                     "description": "RowId or PrimaryKeyId — the name Uniconta's rows carry their id under; empty: "
+                                    "detected (tlsync contract probe shows it)",
+                     "schema": {"type": ["string", "null"]}},
 }
 
 

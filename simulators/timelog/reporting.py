@@ -15,13 +15,17 @@ Wire format (facts from ``reference/timelog-api.md``; choices marked *choice*):
 - ``ValidateCredentials`` answers the ASMX serialisation of a bool:
   ``<boolean xmlns="http://www.timelog.com/ws/tlp/v4_4">true|false</boolean>`` (false, not ``Errors``, for
   wrong credentials — *choice*, it is what the method is for).
-- Wrong ``siteCode``/``apiID``/``apiPassword``: HTTP 200 with
+- Wrong ``siteCode``/``apiID``/``apiPassword``: HTTP **401** with
   ``<tlp:Errors><tlp:Error>Access denied. Check siteCode, apiID, apiPassword and SSL settings</tlp:Error></tlp:Errors>``
   (root local-name ``Errors`` as observed by a public client; child ``Error`` and the message text as in that
-  client's test fixture).
+  client's test fixture). The status: TimeLog's own SDK documentation (``TimeLog/TimeLogApiSdk``) says the
+  Reporting API answers 401 for bad credentials and 500 for bad input since 2021 (before: 200 with ``Errors``).
 - Bad filter *values* (an unparseable string date, an unknown status value, ``page``/``pageSize`` not a
-  positive number, ``startDate`` after ``endDate``): the same ``Errors`` root with one ``Error`` naming the
-  parameter — *choice*.
+  positive number, ``startDate`` after ``endDate``): HTTP **500** with the same ``Errors`` root and one ``Error``
+  naming the parameter (status: the SDK docs above; body — *choice*). The SOAP binding keeps answering these
+  inside a 200 envelope — *choice*, the SDK docs speak of the HTTP API.
+- An empty result is the plural root without items and with ``resultEmpty="true"`` (SDK docs; placed on the
+  root — *choice*).
 - ASMX protocol errors (not the method's own errors), as ASP.NET answers them, HTTP 500 ``text/plain``:
   unknown method ``System.InvalidOperationException: {Method} Web Service method name is not valid.``;
   a missing parameter ``System.InvalidOperationException: Missing parameter: {name}.``; a value that does not
@@ -214,7 +218,10 @@ def render_item(schema: Schema, rec: dict) -> str:
 def render_doc(schema: Schema, rows: list[dict], store: TimelogStore | None = None,
                root_attrs: dict[str, Any] | None = None, declaration: bool = True) -> str:
     xsd = schema.method[3:] if schema.method.startswith("Get") else schema.method
-    attrs = "".join(f' {k}="{v}"' for k, v in (root_attrs or {}).items())
+    root_attrs = dict(root_attrs or {})
+    if not rows:
+        root_attrs.setdefault("resultEmpty", "true")  # TimeLogApiSdk docs: an empty result says so on its root
+    attrs = "".join(f' {k}="{v}"' for k, v in root_attrs.items())
     head = (f'<tlp:{schema.root} xmlns:tlp="{NS_TLP}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
             f'xsi:schemaLocation="{NS_TLP} http://www.timelog.com/api/xsd/{xsd}.xsd"{attrs}>')
     # Fragment cache: records are replaced (never mutated) on change, so an entry is valid while it belongs to the
@@ -522,19 +529,24 @@ class ReportingAPI:
     # -------------------------------------------------------------------------------- core
     def execute(self, method: Method, params: dict[str, str], soap: bool) -> tuple[str, bool]:
         """Run ``method``; returns (xml without declaration, is_bool_result). Raises AsmxError."""
+        body, is_bool, _ = self.execute_status(method, params, soap)
+        return body, is_bool
+
+    def execute_status(self, method: Method, params: dict[str, str], soap: bool) -> tuple[str, bool, int]:
+        """Like :meth:`execute`, with the HTTP status of the answer (401 bad credentials, 500 bad input)."""
         values = {n: convert(n, "str", params.get(n.lower()), soap) for n in CRED_PARAMS}
         args = {n: convert(n, k, params.get(n.lower()), soap) for n, k in method.params}
         ok = self.store.reporting_ok(values["siteCode"], values["apiID"], values["apiPassword"])
         if method.name == "ValidateCredentials":
-            return ("true" if ok else "false"), True
+            return ("true" if ok else "false"), True, 200
         if not ok:
-            return errors_doc([ACCESS_DENIED], declaration=False), False
+            return errors_doc([ACCESS_DENIED], declaration=False), False, 401
         try:
             rows, root_attrs = method.run(self.store, args)  # type: ignore[misc]
         except FilterError as e:
-            return errors_doc([str(e)], declaration=False), False
+            return errors_doc([str(e)], declaration=False), False, 500
         assert method.schema is not None
-        return render_doc(method.schema, rows, self.store, root_attrs, declaration=False), False
+        return render_doc(method.schema, rows, self.store, root_attrs, declaration=False), False, 200
 
     def _count(self, params: dict[str, str]) -> None:
         user = params.get("apiid")
@@ -557,12 +569,12 @@ class ReportingAPI:
                             "HttpRequest request, HttpResponse response, Boolean& abortProcessing)",
                             status_code=500, media_type="text/plain; charset=utf-8")
         try:
-            body, is_bool = await run_in_threadpool(self.execute, method, params, False)
+            body, is_bool, status = await run_in_threadpool(self.execute_status, method, params, False)
         except AsmxError as e:
             return Response(str(e), status_code=500, media_type="text/plain; charset=utf-8")
         if is_bool:
             body = f'<boolean xmlns="{NS_WS}">{body}</boolean>'
-        return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body, media_type=XML_CT)
+        return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body, status_code=status, media_type=XML_CT)
 
     # -------------------------------------------------------------------------------- SOAP 1.1
     async def soap(self, request: Request) -> Response:

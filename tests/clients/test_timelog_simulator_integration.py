@@ -190,6 +190,20 @@ def test_reporting_values_match_the_simulator_state(sim):
     assert [i.id for i in only_booked] == [i.id for i in booked]
 
 
+def test_bad_input_is_http_500_with_errors_rejected_once_and_empty_results_are_empty(sim):
+    """TimeLogApiSdk docs (since 2021): bad input answers HTTP 500 with the ``Errors`` body — a rejection naming the
+    method, not a server fault to retry; an empty result carries ``resultEmpty="true"`` and yields nothing."""
+    from tlsync.clients.errors import RecordRejectedError
+
+    counter = CallCounter()
+    with reporting(sim, counter=counter) as r:
+        with pytest.raises(RecordRejectedError) as err:
+            list(r.invoices(date(2024, 3, 1), date(2024, 1, 1)))
+        assert "GetInvoicesRaw" in str(err.value) and "startDate" in str(err.value)
+        assert counter.get("TimeLog Reporting API") == 1
+        assert list(r.customers(customer_id=987654)) == []
+
+
 def test_wrong_credentials_give_one_clear_error_without_the_secret(sim):
     counter = CallCounter()
     with reporting(sim, password="wrong-apipass", counter=counter) as r, pytest.raises(AuthenticationError) as err:

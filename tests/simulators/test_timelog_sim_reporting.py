@@ -22,9 +22,9 @@ def c(timelog_sim):
     return timelog_sim
 
 
-def call(c: httpx.Client, method: str, **params) -> etree._Element:
+def call(c: httpx.Client, method: str, http_status: int = 200, **params) -> etree._Element:
     r = c.get(f"{ASMX}/{method}", params={**CRED, **params})
-    assert r.status_code == 200, r.text
+    assert r.status_code == http_status, r.text
     assert r.headers["content-type"].startswith("text/xml")
     return etree.fromstring(r.content)
 
@@ -95,7 +95,7 @@ def test_expense_items_carry_an_id_attribute_and_invoices_a_guid(c):
 def test_wrong_credentials_answer_an_errors_root(c, bad):
     r = c.get(f"{ASMX}/GetCustomersRaw", params={**CRED, bad: "wrong", "customerID": 0, "customerStatusID": -1,
                                                   "accountManagerID": 0})
-    assert r.status_code == 200
+    assert r.status_code == 401  # TimeLogApiSdk docs: 401 for bad credentials since 2021
     root = etree.fromstring(r.content)
     assert root.tag == T + "Errors"
     assert [etree.QName(e).localname for e in root] == ["Error"]
@@ -129,9 +129,15 @@ def test_bad_filter_values_answer_errors_root(c):
         ("GetInvoicesRaw", {**INVOICES_ALL, "startDate": "2024-03-01", "endDate": "2024-01-01"}),
         ("GetWorkUnitsRawPaged", {**WU, "page": 0, "pageSize": 10}),
     ):
-        root = call(c, method, **params)
+        root = call(c, method, http_status=500, **params)  # TimeLogApiSdk docs: 500 for bad input
         assert root.tag == T + "Errors", (method, params)
         assert root[0].text
+
+
+def test_empty_result_says_result_empty(c):
+    root = call(c, "GetCustomersRaw", customerID=987654, customerStatusID=-1, accountManagerID=0)
+    assert len(root) == 0 and root.get("resultEmpty") == "true"
+    assert call(c, "GetCustomersRaw", customerID=0, customerStatusID=-1, accountManagerID=0).get("resultEmpty") is None
 
 
 def test_all_sentinels_and_id_filters(c):

@@ -8,8 +8,8 @@ A *supplier posting* is a staged ``GLTransClient`` row of the legal entity's Uni
 
 Other postings on those accounts (a manual journal line, an accrual) are not supplier expenses and are left alone.
 
-**The posting's key** is ``"<company id>:<RowId>"``. ``RowId`` is the identity Uniconta gives every stored row and
-the natural key staging keeps GL transactions by; a voucher number is not unique per line (one voucher has many
+**The posting's key** is ``"<company id>:<RowId>"``. ``RowId`` (served as ``PrimaryKeyId`` by some servers, see
+:mod:`tlsync.clients.uniconta.fields`) is the identity Uniconta gives every stored row and the natural key staging keeps GL transactions by; a voucher number is not unique per line (one voucher has many
 lines, and number series restart per journal), so it is shown to people but never used as the key. The company id
 in front keeps keys apart if a legal entity is ever reconnected to another company (rule S1 "NULSTIL").
 
@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, select
 
+from tlsync.clients.uniconta.fields import MissingRowIdError, canonical
 from tlsync.clients.uniconta.models import GLTransClient
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING
@@ -92,9 +93,15 @@ class SupplierPosting:
 
     @classmethod
     def from_model(cls, company_id: str, row: GLTransClient) -> SupplierPosting | None:
-        """``None`` for a row that is not a supplier posting (no date, no RowId, not from a creditor)."""
-        if row.RowId is None or row.Date is None or row.DCType not in CREDITOR:
+        """``None`` for a row that is not a supplier posting (no date, not from a creditor). A supplier posting
+        without a row id is an error (:class:`MissingRowIdError`), never skipped: it would be lost for good."""
+        if row.Date is None or row.DCType not in CREDITOR:
             return None
+        if row.RowId is None:
+            raise MissingRowIdError(
+                "Uniconta", f"GLTransClient posting of company {company_id} on account {row.Account} dated "
+                f"{row.Date} (voucher {row.Voucher}) has no row id (neither RowId nor PrimaryKeyId); set the Uniconta "
+                "connection's extra 'row_id_field' and restage (rule U4)", where="staged GL postings")
         extra = row.model_extra or {}
         return cls(
             key=f"{company_id}:{row.RowId}", company_id=str(company_id), row_id=int(row.RowId), date=row.Date,
@@ -116,7 +123,8 @@ def staged_postings(engine: Engine, le: LegalEntitySettings) -> list[SupplierPos
     out = []
     with engine.connect() as conn:
         for payload in conn.execute(q).scalars():
-            row = GLTransClient.model_validate(json.loads(payload, parse_float=Decimal))
+            row = GLTransClient.model_validate(canonical("GLTransClient", json.loads(payload, parse_float=Decimal),
+                                                         "PrimaryKeyId"))
             posting = SupplierPosting.from_model(le.tenant, row)
             if posting is not None:
                 out.append(posting)

@@ -10,7 +10,9 @@ Wire facts (shared/api/reference/timelog-api.md, "Reporting API wire details" an
 * Answers are raw XML in ``http://www.timelog.com/XML/Schema/tlp/v4_4``: a plural root with singular items
   carrying an ``ID`` attribute (and ``GUID`` where the schema has one). ``GetWorkUnitsRawPaged`` is the only paged
   method (1-based ``page``/``pageSize``; root attributes ``Page, PageSize, TotalPages, TotalRecords``).
-* Wrong credentials and bad filters answer HTTP 200 with an ``Errors`` root whose children carry the messages.
+* Wrong credentials answer HTTP 401 and bad filters HTTP 500, each with an ``Errors`` root whose children carry
+  the messages (TimeLog's SDK docs, since 2021; older sites answered 200 with the same root — both are read); a 500
+  carrying ``Errors`` is a rejection, not retried. An empty result is the plural root with ``resultEmpty="true"``.
 
 Each read method returns an **iterator** of models; the ``*_raw`` variant yields :class:`RawRecord` pairs
 ``(model | None, raw_dict)`` so staging can quarantine an invalid row with its original payload. A whole answer
