@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from tlsync.staging.entities import BY_NAME, TIMELOG_SITE_DATED, TIMELOG_SITE_FULL, EntitySpec
-from tlsync.sync import config, runs, sources
+from tlsync.sync import config, landing, runs, sources
 from tlsync.sync.steps import (
     check_something_survived,
     invalid_path,
-    landing_path,
     line_sums,
     validate_and_stage,
     write_landing,
@@ -80,8 +77,10 @@ def _manifest(run_id: str, tenant: str, written: dict[str, dict], calls: Mapping
 
 def _land(run_id: str, tenant: str, spec: EntitySpec, items: Iterable[sources.Extracted]) -> dict:
     """Write the raw records to the landing file, and the ones the client's model refused (with the reason) to a
-    sibling ``.invalid.jsonl`` that the validate step quarantines with rule ``schema``."""
-    path = landing_path(config.out_dir(), run_id, tenant, spec)
+    sibling ``.invalid.jsonl`` that the validate step quarantines with rule ``schema``. The files go to the
+    landing area (``TLSYNC_LANDING_URL``: a local folder or object storage, :mod:`tlsync.sync.landing`); the
+    manifest names each by its URL, without credentials, so any worker host can stage it."""
+    path = landing.file_path(landing.root(), run_id, tenant, spec.qualified)
     invalid: list[dict] = []
 
     def valid() -> Iterable[dict]:
@@ -92,7 +91,11 @@ def _land(run_id: str, tenant: str, spec: EntitySpec, items: Iterable[sources.Ex
                 invalid.append({"raw": item.raw, "error": item.error})
 
     count = write_landing(path, valid())
-    bad = write_landing(invalid_path(path), invalid) if invalid else 0
+    if invalid:
+        bad = write_landing(invalid_path(path), invalid)
+    else:   # a retry without refused records must not stage an earlier attempt's
+        bad = 0
+        landing.remove(invalid_path(path))
     log.info("%s@%s: landed %d records (%d refused by the API model)", spec.qualified, tenant, count, bad)
     return {"path": str(path), "count": count + bad}
 
@@ -193,16 +196,17 @@ def validate_and_stage_all(*manifests: Mapping) -> dict:
         advance.extend(manifest["advance"])
         for qualified in sorted(manifest["entities"], key=_stage_order):
             spec = BY_NAME[qualified]
-            landing = Path(manifest["entities"][qualified]["path"])
+            landing_file = landing.resolve(manifest["entities"][qualified]["path"])
             ctx = QualityContext(known_currencies=currencies, date_min=date(2000, 1, 1),
                                  date_max=date.today() + timedelta(days=366),
-                                 line_sums=_line_sums_for(spec, landing))
-            counts.append(validate_and_stage(engine, spec, manifest["tenant"], manifest["run_id"], landing, ctx))
+                                 line_sums=_line_sums_for(spec, landing_file))
+            counts.append(validate_and_stage(engine, spec, manifest["tenant"], manifest["run_id"], landing_file,
+                                             ctx))
     check_something_survived(counts, manifests[0]["run_id"] if manifests else "?")
     return {"counts": [asdict(c) for c in counts], "calls": runs.sum_calls(calls), "advance": advance}
 
 
-def _line_sums_for(spec: EntitySpec, header_landing: Path) -> dict | None:
+def _line_sums_for(spec: EntitySpec, header_landing) -> dict | None:
     """For invoice headers: Σ line amounts per invoice from the sibling landing file of the lines."""
     if spec.qualified == "timelog.invoices":
         return line_sums(header_landing.with_name("timelog.invoice_lines.jsonl"), "InvoiceID", "Amount")
@@ -216,22 +220,16 @@ def finish(run_id: str, parts: Iterable[Mapping | None]) -> str:
     calls = runs.sum_calls(p.get("calls") for p in parts)
     advance = [tuple(a) for p in parts for a in p.get("advance", ())]
     runs.finish_run(engine, run_id, calls, advance)
-    prune_landing(config.out_dir() / "landing", keep=config.landing_keep_runs())
+    prune_landing(landing.root(), keep=config.landing_keep_runs())
     text = runs.format_summary(engine, run_id)
     log.info("run summary\n%s", text)
     return text
 
 
-def prune_landing(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the ``keep`` newest runs' landing folders (they are only needed to retry a run's tasks and
-    to look into a recent run; staging and quarantine hold what lasts)."""
-    if not folder.is_dir():
-        return []
-    runs_by_age = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
-    removed = runs_by_age[keep:]
-    for path in removed:
-        shutil.rmtree(path, ignore_errors=True)
-    return removed
+def prune_landing(folder, keep: int) -> list:
+    """Delete all but the ``keep`` newest runs' landing folders or prefixes (they are only needed to retry a run's
+    tasks and to look into a recent run; staging and quarantine hold what lasts) — :func:`landing.prune`."""
+    return landing.prune(folder, keep)
 
 
 def fail(run_id: str) -> None:

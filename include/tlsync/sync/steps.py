@@ -2,7 +2,8 @@
 and each step can be retried alone.
 
 *Landing*: the extract step streams the API's raw records (payload dicts with the API's own field names) into
-``<out>/landing/<run_id>/<tenant>/<entity>.jsonl``. A retried extract rewrites its file whole.
+``<landing>/<run_id>/<tenant>/<entity>.jsonl`` — a local folder or S3-compatible object storage
+(``TLSYNC_LANDING_URL``, :mod:`tlsync.sync.landing`). A retried extract rewrites its file whole.
 
 *Validate and stage*: the landing file is read in chunks; each record's content hash is compared with what is
 staged, so unchanged records are counted and skipped (never rewritten, never re-validated); changed and new
@@ -17,14 +18,11 @@ details in :mod:`tlsync.staging.deletions`, docs/staging-deletions.md). Incremen
 
 from __future__ import annotations
 
-import json
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert
 
@@ -32,6 +30,7 @@ from tlsync.staging import deletions
 from tlsync.staging.entities import EntitySpec, natural_key
 from tlsync.staging.loader import StagingLoader, canonical_json, content_hash
 from tlsync.staging.tables import quarantine, run_entity_counts
+from tlsync.sync import landing
 
 CHUNK = 20_000
 
@@ -54,45 +53,23 @@ class EntityCounts:
                 f"{self.unchanged} + staged {self.staged} + quarantined {self.quarantined}")
 
 
-def landing_path(out: Path, run_id: str, tenant: str, spec: EntitySpec) -> Path:
-    safe_run = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-    return out / "landing" / safe_run / tenant / f"{spec.qualified}.jsonl"
-
-
-def invalid_path(landing: Path) -> Path:
+def invalid_path(landing_file):
     """Where records refused by the client's model wait (``{"raw": …, "error": …}`` per line)."""
-    return landing.with_name(landing.name.replace(".jsonl", ".invalid.jsonl"))
+    return landing.invalid_path(landing_file)
 
 
-def write_landing(path: Path, records: Iterable[dict]) -> int:
-    """Stream records into ``path`` atomically (temp file + rename); return how many were written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".jsonl.part")
-    n = 0
-    with tmp.open("w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False, default=str))
-            fh.write("\n")
-            n += 1
-    os.replace(tmp, path)
-    return n
+def write_landing(path, records: Iterable[dict]) -> int:
+    """Stream records into the landing file ``path`` atomically; return how many were written
+    (:func:`tlsync.sync.landing.write`: local folder or object storage)."""
+    return landing.write(path, records)
 
 
-def read_landing(path: Path, chunk: int = CHUNK) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            batch.append(json.loads(line))
-            if len(batch) >= chunk:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
+def read_landing(path, chunk: int = CHUNK) -> Iterator[list[dict]]:
+    """The landing file's records in chunks (bounded memory, either backend)."""
+    return landing.read(path, chunk)
 
 
-def line_sums(path: Path, key_field: str, amount_field: str) -> dict[str, Decimal]:
+def line_sums(path, key_field: str, amount_field: str) -> dict[str, Decimal]:
     """Sum of line amounts per header key, in Decimal, streamed from a landing file (for the header = Σ lines rule)."""
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for batch in read_landing(path):
@@ -105,12 +82,12 @@ def line_sums(path: Path, key_field: str, amount_field: str) -> dict[str, Decima
     return dict(sums)
 
 
-def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: str, landing: Path,
+def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: str, landing_file,
                        context, *, now: datetime | None = None, prune: bool | None = None) -> EntityCounts:
-    """Run the quality gate on new/changed records of ``landing`` and stage the good ones (see module doc).
+    """Run the quality gate on new/changed records of ``landing_file`` and stage the good ones (see module doc).
 
     ``prune`` (default: whether ``spec`` is read in full): remove staged rows the read no longer had. Only ever
-    for a full read whose landing file exists — the extract writes it whole or not at all (temp file + rename),
+    for a full read whose landing file exists — the extract writes it whole or not at all (:func:`landing.write`),
     so a file here is a read that finished."""
     from tlsync.quality import check_batch
 
@@ -118,7 +95,7 @@ def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: st
     prune = (spec.mode == "full") if prune is None else prune
     if prune and spec.mode != "full":
         raise ValueError(f"{spec.qualified} is read incrementally; its staged rows are never pruned")
-    prune = prune and landing.exists()
+    prune = prune and landing_file.exists()
     loader = StagingLoader(engine)
     counts = EntityCounts(spec.qualified, tenant)
     existing = loader.existing_hashes(spec, tenant)
@@ -127,7 +104,7 @@ def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: st
     with engine.begin() as conn:  # a retried task replaces its own quarantine rows instead of adding twins
         conn.execute(delete(quarantine).where(quarantine.c.run_id == run_id, quarantine.c.entity == spec.qualified,
                                               quarantine.c.tenant == tenant))
-    refused = [(r["raw"], r["error"]) for batch in read_landing(invalid_path(landing)) for r in batch]
+    refused = [(r["raw"], r["error"]) for batch in read_landing(invalid_path(landing_file)) for r in batch]
     for raw, _ in refused:
         key = natural_key(spec, raw) if isinstance(raw, dict) else None
         if key is None:
@@ -140,7 +117,7 @@ def validate_and_stage(engine: Engine, spec: EntitySpec, tenant: str, run_id: st
         _quarantine(engine, run_id, spec, tenant, now, [
             (natural_key(spec, raw), "schema", f"{spec.qualified} {natural_key(spec, raw) or '(no key)'}: {error}", raw)
             for raw, error in refused])
-    for batch in read_landing(landing):
+    for batch in read_landing(landing_file):
         counts.extracted += len(batch)
         changed = []
         for rec in batch:
