@@ -26,7 +26,7 @@ def test_every_airflow_3_component_runs_with_its_command():
         "airflow-triggerer": "triggerer",
         "airflow-worker": "celery worker",
     }
-    assert "airflow db migrate" in " ".join(SERVICES["airflow-init"]["command"])
+    assert "tlsync deploy init" in " ".join(SERVICES["airflow-init"]["command"])
 
 
 def test_celery_executor_on_redis_with_postgres_metadata():
@@ -76,5 +76,17 @@ def test_simulators_and_connections_point_at_each_other():
     assert SERVICES["timelog-sim"]["entrypoint"][-1] == "simulators.timelog"
     assert SERVICES["uniconta-sim"]["entrypoint"][-1] == "simulators.uniconta"
     assert "8081" in SERVICES["timelog-sim"]["command"] and "8082" in SERVICES["uniconta-sim"]["command"]
-    pools = " ".join(SERVICES["airflow-init"]["command"])
-    assert "pools set timelog_api" in pools and "pools set uniconta_api" in pools
+    from tlsync.deploy import POOLS
+
+    assert set(POOLS) == {"timelog_api", "uniconta_api"}, "tlsync deploy init creates the DAGs' pools"
+
+
+def test_workers_get_settings_out_folder_and_one_jwt_secret():
+    for name in AIRFLOW:
+        env = _env(name)
+        volumes = [v.replace("${AIRFLOW_PROJ_DIR:-.}", str(ROOT)).split(":") for v in SERVICES[name]["volumes"]]
+        mounts = {container: host for host, container, *_ in volumes}
+        assert Path(env["TLSYNC_SETTINGS"]).parent.as_posix() in mounts, "the settings file is mounted"
+        assert env["TLSYNC_OUT_DIR"] in mounts, "reports land in the mounted out folder"
+        assert "AIRFLOW__API_AUTH__JWT_SECRET" in env
+        assert env["AIRFLOW__CORE__TEST_CONNECTION"] == "Enabled"

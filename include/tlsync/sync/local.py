@@ -2,18 +2,35 @@
 
 The DAG is the production path; this is the same code for tests, debugging and one-off runs by an operator
 (``python -m tlsync.sync.local --help``). Connections are given as the same fields an Airflow Connection holds.
+
+A give-up (an API that stays unreachable through every retry, a refused connection, a database that is not there)
+never leaves the run ``running``: :func:`run_once` marks it ``failed`` in ``sync_runs`` before the error leaves,
+and the command prints one line — the run, the system and what it gave up on — and exits 1, no traceback
+(issue 17; the traceback is logged at DEBUG level for whoever runs it with ``TLSYNC_DEBUG=1``).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from tlsync import connections
 from tlsync.sync import pipeline
+
+log = logging.getLogger(__name__)
+
+
+def failure_line(exc: BaseException) -> str:
+    """One line for a give-up: the typed client errors already name the system and what failed."""
+    from tlsync.clients.errors import SyncAPIError
+
+    text = str(exc) if isinstance(exc, SyncAPIError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Sequence[Mapping[str, int]] | str,
@@ -22,16 +39,24 @@ def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Seq
     run_id = run_id or "local__" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
     pairs = pipeline.parse_entity_pairs(pairs) if isinstance(pairs, (str, dict)) else list(pairs)
     pipeline.begin(run_id)
-    with connections.timelog_source(**timelog) as source:
-        site = pipeline.extract_timelog_site(source, run_id)
-    parts = [pipeline.validate_and_stage_all(site)]
-    for pair in pairs:
+    try:
         with connections.timelog_source(**timelog) as source:
-            tl = pipeline.extract_timelog_legal_entity(source, run_id, pair)
-        with connections.uniconta_source(company_id=pair["company_id"], **uniconta) as source:
-            uc = pipeline.extract_uniconta_company(source, run_id, pair)
-        parts.append(pipeline.validate_and_stage_all(tl, uc))
-    pipeline.finish(run_id, parts)
+            site = pipeline.extract_timelog_site(source, run_id)
+        parts = [pipeline.validate_and_stage_all(site)]
+        for pair in pairs:
+            with connections.timelog_source(**timelog) as source:
+                tl = pipeline.extract_timelog_legal_entity(source, run_id, pair)
+            with connections.uniconta_source(company_id=pair["company_id"], **uniconta) as source:
+                uc = pipeline.extract_uniconta_company(source, run_id, pair)
+            parts.append(pipeline.validate_and_stage_all(tl, uc))
+        pipeline.finish(run_id, parts)
+    except BaseException as exc:                 # a give-up (or a kill signal turned exception): never "running"
+        try:
+            pipeline.fail(run_id)
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            log.warning("run %s: could not mark the run failed", run_id, exc_info=True)
+        log.error("run %s failed: %s", run_id, failure_line(exc))
+        raise
     return run_id
 
 
@@ -74,7 +99,13 @@ def main() -> None:
 
     timelog, uniconta = _conn_from_env("timelog_default"), _conn_from_env("uniconta_default")
     pairs = os.environ.get("AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS", "")
-    run_id = run_once(timelog, uniconta, pairs)
+    run_id = "local__" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    try:
+        run_once(timelog, uniconta, pairs, run_id=run_id)
+    except Exception as exc:  # noqa: BLE001 - a give-up: one line, the run is already marked failed
+        log.debug("run %s failed", run_id, exc_info=True)
+        print(f"run {run_id} failed: {failure_line(exc)}", file=sys.stderr)
+        raise SystemExit(1) from None
     print(runs.format_summary(config.staging_engine(), run_id))
     if args.write_back:
         for le, steps in run_write_back(timelog, uniconta, pairs, run_id=run_id, dry_run=args.dry_run).items():
