@@ -55,7 +55,6 @@ def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Seq
             pipeline.fail(run_id)
         except Exception:  # noqa: BLE001 - the original error is the one to report
             log.warning("run %s: could not mark the run failed", run_id, exc_info=True)
-        log.error("run %s failed: %s", run_id, failure_line(exc))
         raise
     return run_id
 
@@ -95,6 +94,8 @@ def main() -> None:
                         help="then run the transfer DAG's steps too (customers, projects, invoices, expenses)")
     parser.add_argument("--dry-run", action="store_true", help="with --write-back: plan the writes, make none")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.DEBUG if os.environ.get("TLSYNC_DEBUG") else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     from tlsync.sync import config, runs, writeback
 
     timelog, uniconta = _conn_from_env("timelog_default"), _conn_from_env("uniconta_default")
