@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, update
+from sqlalchemy import update
 
 from tlsync.ledger.lease import Lease, LeaseHeld, LeaseLost, holders, write_lease, write_leases
 
@@ -30,10 +30,9 @@ with write_lease(create_engine(sys.argv[1]), 1, ["invoice", "debtor"], run_id="r
 
 
 @pytest.fixture
-def eng(db_url):
-    e = create_engine(db_url)
-    yield e
-    e.dispose()
+def eng(engine):
+    """The staging database, migrated (the lease table is part of the staging schema)."""
+    return engine
 
 
 def _holder(db_url: str) -> subprocess.Popen:
