@@ -5,13 +5,15 @@ Two DAGs, wiring only (``tlsync.reconcile.flow`` decides):
     tlsync_reconciliation          staged invoices / drafts changed (Assets of the nightly sync) ──► pairs ──► report[pair]
                                    period: the previous month and the current one up to the night's day — the
                                    time of the newest triggering asset event (a manual run: its logical date)
-    tlsync_reconciliation_monthly  06:00 Copenhagen time on the 2nd of each month ──► pairs ──► report[pair]
+    tlsync_reconciliation_monthly  06:00 Copenhagen time on the 2nd of each month ──► pairs ──► report[pair] ──► deliver
                                    period: the closed month before the run's data interval (its logical date)
 
 Periods never come from the clock when the task runs (``tlsync.reconcile.flow.run_day``).
 
-Reports go to ``<TLSYNC_OUT_DIR>/reports`` (HTML, Excel, CSV); each task's return value holds the headline numbers
-and the paths.
+Reports go to ``<TLSYNC_OUT_DIR>/reports`` (HTML, PDF, Excel, CSV); each task's return value holds the headline
+numbers, the amount bridge and the paths. The monthly report is then e-mailed (``deliver``: PDF and workbook
+attached, the bridge in the body) through the Airflow SMTP connection ``tlsync_smtp`` to the addresses in the
+Variable ``tlsync_report_recipients`` — nothing is sent when it is empty.
 """
 
 from __future__ import annotations
@@ -54,6 +56,16 @@ def report_closed_month(pair: dict, data_interval_end=None, logical_date=None, d
     return flow.run_report(pair["legal_entity_id"], pair["company_id"], start, end)
 
 
+@task
+def deliver(report: dict) -> dict:
+    from airflow.sdk import Variable
+
+    from tlsync.report.mail import RECIPIENTS_VARIABLE
+    from tlsync_airflow.mail import send_report
+
+    return send_report(report, Variable.get(RECIPIENTS_VARIABLE, default=None))
+
+
 @dag(
     dag_id="tlsync_reconciliation",
     schedule=STAGED_INVOICES,
@@ -77,7 +89,7 @@ def tlsync_reconciliation():
     doc_md=__doc__,
 )
 def tlsync_reconciliation_monthly():
-    report_closed_month.expand(pair=entity_pairs())
+    deliver.expand(report=report_closed_month.expand(pair=entity_pairs()))
 
 
 tlsync_reconciliation()

@@ -41,7 +41,9 @@ def test_monthly_reconciliation_closes_the_previous_month_in_copenhagen_time(bag
     dag = bag.dags["tlsync_reconciliation_monthly"]
     assert dag.timetable.expression == "0 6 2 * *"
     assert str(dag.timetable.timezone.name) == "Europe/Copenhagen"
-    assert {t.task_id for t in dag.tasks} == {"entity_pairs", "report_closed_month"}
+    assert {t.task_id for t in dag.tasks} == {"entity_pairs", "report_closed_month", "deliver"}
+    assert {t.task_id: t for t in dag.tasks}["deliver"].upstream_task_ids == {"report_closed_month"}, \
+        "the report is e-mailed after it was written"
 
 
 def test_periods():

@@ -78,7 +78,7 @@ def run_report(legal_entity_id: int, company_id: int, start: date, end: date, *,
                out_dir: Path | str | None = None, as_of: date | None = None) -> dict[str, Any]:
     """Reconcile one legal entity ↔ company for ``start``…``end``, write the report, log and return the headline."""
     from tlsync.reconcile import reconcile
-    from tlsync.report import format_headline, headline, write_report
+    from tlsync.report import bridge_summary, format_headline, headline, write_report
     from tlsync.sync import config
 
     engine = config.staging_engine()
@@ -86,8 +86,10 @@ def run_report(legal_entity_id: int, company_id: int, start: date, end: date, *,
                       tolerance=tolerance())
     files = write_report(recon, Path(out_dir) if out_dir else config.out_dir() / "reports")
     log.info("%s", format_headline(recon, files))
-    return {**_plain(headline(recon)), "html": str(files.html), "xlsx": str(files.xlsx),
-            "csv": str(files.csv[0].parent)}
+    return {**_plain(headline(recon)), "start": start.isoformat(), "end": end.isoformat(),
+            "language": files.language, "bridge": bridge_summary(recon), "html": str(files.html),
+            "pdf": str(files.pdf) if files.pdf else None, "xlsx": str(files.xlsx),
+            "csv": str(files.csv[0].parent), "excel_csv": str(files.excel_csv[0].parent)}
 
 
 def demo_reports(pairs_variable: str | None, out_dir: Path | str, *, start: date | None = None,

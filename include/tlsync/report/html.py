@@ -31,6 +31,8 @@ from .i18n import Lang
 from .tables import DATE, DATETIME, INT, MONEY, NUMBER, ROUNDING, Sheet, bridges, headline
 
 TEMPLATES = Path(__file__).with_name("templates")
+CSS_NAMES = {"Root-cause hint": "col-hint", "What differs": "col-what", "Customer / debtor": "col-party",
+             "text": "col-what", "reason": "col-what", "Reason": "col-hint"}
 
 
 @dataclass
@@ -48,6 +50,7 @@ class HtmlColumn:
     numeric: bool
     wide: bool = False          # long texts (findings, hints) get room instead of a tall narrow column
     detail: bool = False        # technical: hidden until asked for, left out of the PDF
+    css: str = ""               # a class naming the column for the print layout (col-hint, col-what, …)
 
 
 @dataclass
@@ -79,8 +82,8 @@ def _cell(value: Any, kind: str, lang: Lang, translate: bool = False) -> Cell:
 
 def html_table(sheet: Sheet, lang: Lang, *, pdf: bool = False) -> HtmlTable:
     columns = [c for c in sheet.columns if not (pdf and c.detail)]
-    cols = [HtmlColumn(lang.header(c.header), c.kind, c.kind in (MONEY, INT, NUMBER), c.width >= 40, c.detail)
-            for c in columns]
+    cols = [HtmlColumn(lang.header(c.header), c.kind, c.kind in (MONEY, INT, NUMBER), c.width >= 40, c.detail,
+                       CSS_NAMES.get(c.header, "")) for c in columns]
     rows = [[_cell(c.get(r), c.kind, lang, c.translate) for c in columns] for r in sheet.rows]
     return HtmlTable(sheet.slug, sheet.title, sheet.note, cols, rows)
 

@@ -117,7 +117,7 @@ WORDS: dict[str, dict[str, str]] = {
     "as_of": {"da": "Opgjort", "en": "As of"},
     "tolerance": {"da": "Tolerance", "en": "Tolerance"},
     "currency": {"da": "Valuta", "en": "Currency"},
-    "waterfall": {"da": "Fra TimeLog til Uniconta ({cur})", "en": "From TimeLog to Uniconta ({cur})"},
+    "waterfall": {"da": "Fra Uniconta til TimeLog ({cur})", "en": "From Uniconta to TimeLog ({cur})"},
     "trend": {"da": "Totaler pr. måned inkl. moms ({cur})", "en": "Monthly totals incl. VAT ({cur})"},
     "open_per_month": {"da": "Åbne differencer pr. måned", "en": "Open differences per month"},
     "ageing": {"da": "Alder af åbne differencer (pr. {as_of})", "en": "Ageing of open differences (as of {as_of})"},

@@ -78,22 +78,22 @@ def waterfall_svg(bridge: Bridge, lang: Lang, *, width: int = 980) -> str:
     steps.append((f"{lang.t('timelog')}", 0.0, tl, COLOURS["timelog"], lang.money(bridge.timelog_total)))
     ticks = nice_ticks(min(min(s[1], s[2]) for s in steps), max(max(s[1], s[2]) for s in steps))
     lo, hi = ticks[0], ticks[-1]
-    left, right, top, row_h, bar_h = 230, 150, 34, 30, 18
+    left, right, top, row_h, bar_h = 300, 170, 40, 34, 22
     plot_w = width - left - right
-    height = top + row_h * len(steps) + 34
+    height = top + row_h * len(steps) + 44
 
     def x(v: float) -> float:
         return left + (v - lo) / (hi - lo) * plot_w
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="waterfall" viewBox="0 0 {width} {height}" '
-           f'width="{width}" height="{height}" role="img" font-family="Helvetica, Arial, sans-serif" font-size="12">',
-           f'<text x="{left}" y="18" font-size="14" font-weight="bold">'
+           f'width="{width}" height="{height}" role="img" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="15">',
+           f'<text x="{left}" y="22" font-size="17" font-weight="bold">'
            f'{escape(lang.t("waterfall", cur=bridge.currency))}</text>']
     axis_y = top + row_h * len(steps) + 4
     for t in ticks:
         out.append(f'<line x1="{x(t):.1f}" y1="{top - 4}" x2="{x(t):.1f}" y2="{axis_y}" stroke="'
                    f'{"#555" if t == 0 else "#e3e6ea"}" stroke-width="1"/>')
-        out.append(f'<text x="{x(t):.1f}" y="{axis_y + 16}" text-anchor="middle" fill="#555">'
+        out.append(f'<text x="{x(t):.1f}" y="{axis_y + 18}" text-anchor="middle" fill="#555">'
                    f'{escape(_tick_label(lang, t))}</text>')
     for i, (label, a, b, colour, amount) in enumerate(steps):
         y = top + i * row_h
