@@ -13,6 +13,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from simulators.generator import FIXED_TODAY
 from simulators._common import serve_in_thread
 from simulators.uniconta import create_app
 from tlsync.clients._http import CallCounter, RetryPolicy
@@ -46,7 +47,7 @@ FAST = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.005)
 def _s_fixture() -> dict:
     from simulators.generator import generate
 
-    return generate(size="S", seed=42)
+    return generate(size="S", seed=42, today=FIXED_TODAY)
 
 
 LIMITED = {"UserName": "limited", "Password": "limited-pw", "Companies": [10001]}
@@ -330,3 +331,63 @@ def test_update_of_a_missing_record_is_not_found():
             uc.update(DebtorClient(Account="NOPE", Name="x"))
         assert ei.value.record == "DebtorClient Account=NOPE" and ei.value.status == 404
         assert_clear(ei.value, "CouldNotFind")
+
+
+# ------------------------------------------------------------------- field names found, not assumed (issue 13)
+
+
+def test_companies_listed_as_public_clients_read_them():
+    """``GET /api/Entities/CompanyClient`` with ``PrimaryKeyId``/``CompanyName``/``Project``, read as
+    ``CompanyId``/``Name``/``ProjectModule`` (tlsync.clients.uniconta.fields)."""
+    with simulator() as url, client(url, company_id=None) as uc:
+        companies = uc.companies()
+        assert [(c.CompanyId, c.ProjectModule) for c in companies] == [(10001, True), (10002, False)]
+        assert all(c.Name for c in companies)
+        with uc.choose_company(10002) as c2:
+            assert c2.company_id == 10002
+        assert counters(url)["by_surface"]["crud"] >= 2
+
+
+def test_primary_key_id_server_detected_once_and_used_for_cursor_reads_and_writes():
+    with simulator(row_id_field="PrimaryKeyId") as url, client(url) as uc:
+        lines = list(uc.read_raw("DebtorInvoiceLines", top=5))
+        assert lines and all(r["RowId"] == r["PrimaryKeyId"] for r in lines)   # canonical name added
+        assert all(r["DCAccount"] and r["Account"] == r["DCAccount"] for r in lines)
+        assert uc.session.row_id_field == "PrimaryKeyId"                      # learnt from the rows, no call
+        highest = lines[2]["RowId"]
+        after = list(uc.read_raw("DebtorInvoiceLines", filter=Field("RowId") > highest, top=3))
+        assert [r["RowId"] for r in after][:2] == [lines[3]["RowId"], lines[4]["RowId"]]
+        assert all(r["RowId"] > highest for r in after)
+    # a fresh client filtering first: sent as RowId, refused (400), one $top=1 detection, sent again
+    with simulator(row_id_field="PrimaryKeyId") as url, client(url) as uc:
+        before = uc.calls_used
+        rows = list(uc.read_raw("GLTransClient", filter=Field("RowId") > 0, top=2))
+        assert len(rows) == 2 and all(r["RowId"] for r in rows)
+        assert uc.calls_used - before == 3 and uc.session.row_id_field == "PrimaryKeyId"
+        debtor = next(uc.debtors(top=1))
+        assert debtor.RowId is not None
+        debtor.Name = "Omdøbt A/S"
+        stored = uc.update(debtor)
+        assert stored.RowId == debtor.RowId and stored.Name == "Omdøbt A/S"
+    # configured: no detection at all
+    with simulator(row_id_field="PrimaryKeyId") as url:
+        settings = UnicontaSettings(base_url=url, username="integration", password=SecretStr(PASSWORD),
+                                    company_id=10001, row_id_field="PrimaryKeyId")
+        with UnicontaClient(settings, retry=FAST, sleep=lambda s: None) as uc:
+            assert len(list(uc.read_raw("GLTransClient", filter=Field("RowId") > 0, top=2))) == 2
+            assert uc.calls_used == 1
+
+
+def test_rows_without_any_row_id_fail_loudly_in_a_cursor_read():
+    from tlsync.clients.uniconta.fields import MissingRowIdError
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"value": [{"InvoiceNumber": 1, "LineNumber": 1}]})
+
+    settings = UnicontaSettings(base_url="http://uniconta.test", username="integration",
+                                password=SecretStr(PASSWORD), company_id=10001)
+    with UnicontaClient(settings, transport=httpx.MockTransport(handler), retry=FAST) as uc:
+        assert list(uc.read_raw("DebtorInvoiceLines"))  # a plain read takes them as they are
+        with pytest.raises(MissingRowIdError) as err:
+            list(uc.read_raw("DebtorInvoiceLines", filter=Field("RowId") > 10))
+    assert "row_id_field" in str(err.value) and "DebtorInvoiceLines" in str(err.value)

@@ -23,7 +23,7 @@ import httpx
 from .._http import CallCounter, RetryPolicy
 from ..errors import MalformedResponseError, UnknownCompanyError
 from .crud import DEFAULT_BATCH_SIZE, CrudAPI
-from .fields import canonical
+from .fields import Detected, canonical
 from .models import (
     CompanyClient,
     ContactClient,
@@ -76,11 +76,13 @@ class UnicontaClient:
         sleep: Callable[[float], None] = time.sleep,
         timeout: httpx.Timeout | float = httpx.Timeout(60.0, connect=10.0),
         seed: int | None = None,
+        detected: Detected | None = None,
     ) -> None:
+        detected = detected or Detected()
         self._init_args = dict(counter=counter, retry=retry, transport=transport, sleep=sleep, timeout=timeout,
-                               seed=seed)
+                               seed=seed, detected=detected)
         self.session = UnicontaSession(settings, counter=counter, retry=retry, transport=transport, sleep=sleep,
-                                       timeout=timeout, seed=seed)
+                                       timeout=timeout, seed=seed, detected=detected)
         self.odata = ODataReader(self.session)
         self.crud = CrudAPI(self.session)
 

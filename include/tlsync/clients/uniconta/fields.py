@@ -38,28 +38,22 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 """Per class: the pipeline's field name → the server names it may arrive under (first present wins)."""
 
-_detected: dict[str, str] = {}
-_lock = threading.Lock()
-
-
 class MissingRowIdError(MalformedResponseError):
     """Rows of a class carry no row id under any known name: an incremental read cannot go on safely."""
 
 
-def detected_row_id(base_url: str) -> str | None:
-    """The row-id name detected for a server in this process (``None`` before any row was seen)."""
-    return _detected.get(base_url)
+class Detected:
+    """What a client learned about its server's field names; shared by a client and its :meth:`for_company`
+    siblings (one server), never across clients — a new client detects afresh."""
 
+    def __init__(self) -> None:
+        self.row_id: str | None = None
+        self._lock = threading.Lock()
 
-def remember_row_id(base_url: str, name: str) -> None:
-    with _lock:
-        _detected[base_url] = name
-
-
-def forget_detected() -> None:
-    """Forget every detected name (tests that point one URL at differently configured servers)."""
-    with _lock:
-        _detected.clear()
+    def remember_row_id(self, name: str) -> None:
+        with self._lock:
+            if self.row_id is None:
+                self.row_id = name
 
 
 def row_id_name(row: dict[str, Any]) -> str | None:

@@ -31,8 +31,8 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 import httpx
 from pydantic import ValidationError
 
-from ..errors import MalformedResponseError
-from .fields import ROW_ID, MissingRowIdError, canonical, mentions_row_id, remember_row_id, row_id_name, to_wire
+from ..errors import MalformedResponseError, RecordRejectedError
+from .fields import ROW_ID, MissingRowIdError, canonical, mentions_row_id, row_id_name, to_wire
 from .models import UnicontaEntity, loads, model_for
 
 if TYPE_CHECKING:
@@ -283,7 +283,34 @@ class ODataReader:
         cid = self.session.require_company(company_id)
         return f"/odata/{cid}/{_check_name(class_name)}"
 
-    def raw_pages(
+    def raw_pages(self, cls: type[UnicontaEntity] | str, **kwargs: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Yield ``(where, rows)`` per HTTP page — see :meth:`_raw_pages` for the arguments.
+
+        A read that filters or orders on ``RowId`` before the server's row-id name is known is sent with ``RowId``
+        (no extra call on a server that has it). If the server refuses the name (400 naming ``RowId``), one
+        ``$top=1`` read finds the name it uses (``PrimaryKeyId``) and the read is sent again with it.
+        """
+        guessing = self.session.row_id_field is None
+        pages = self._raw_pages(cls, **kwargs)
+        try:
+            first = next(pages)
+        except StopIteration:
+            return
+        except RecordRejectedError as exc:
+            if not (guessing and exc.status == 400 and ROW_ID in str(exc) and self.session.row_id_field is None):
+                raise
+            class_name, _ = model_for(cls)
+            name = self._detect_row_id(class_name, self.path(class_name, kwargs.get("company_id")))
+            if name is None:
+                return
+            if name == ROW_ID:
+                raise
+            yield from self._raw_pages(cls, **kwargs)
+            return
+        yield first
+        yield from pages
+
+    def _raw_pages(
         self,
         cls: type[UnicontaEntity] | str,
         *,
@@ -312,11 +339,7 @@ class ODataReader:
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be >= 1")
         by_row_id = mentions_row_id(base.get("$filter")) or mentions_row_id(order)
-        wire = self.session.row_id_field
-        if by_row_id and wire is None:
-            wire = self._detect_row_id(class_name, path)
-            if wire is None:  # the class has no rows at all: no filter or order can find any
-                return
+        wire = self.session.row_id_field  # None: not known yet — sent as RowId (see raw_pages)
         if "$filter" in base:
             base["$filter"] = to_wire(base["$filter"], wire) or ""
         if order is not None:
@@ -404,7 +427,7 @@ class ODataReader:
                 "Uniconta", f"{class_name} rows carry neither RowId nor PrimaryKeyId (fields: "
                 f"{', '.join(sorted(page.rows[0])[:12])}); set the Uniconta connection's extra 'row_id_field'",
                 where=where)
-        remember_row_id(self.session.settings.base_url, name)
+        self.session.detected.remember_row_id(name)
         return name
 
     def _follow(self, next_link: str | None, current: str) -> tuple[str | None, dict[str, str] | None]:

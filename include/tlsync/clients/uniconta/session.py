@@ -43,7 +43,7 @@ from ..errors import (
     UnknownCompanyError,
     UnknownMethodError,
 )
-from .fields import ROW_ID_CANDIDATES, detected_row_id, remember_row_id, row_id_name
+from .fields import ROW_ID_CANDIDATES, Detected, row_id_name
 from .models import PROJECT_CLASSES, loads
 
 log = logging.getLogger(__name__)
@@ -234,8 +234,10 @@ class UnicontaSession:
         sleep: Callable[[float], None] = time.sleep,
         timeout: httpx.Timeout | float = httpx.Timeout(60.0, connect=10.0),
         seed: int | None = None,
+        detected: Detected | None = None,
     ) -> None:
         self.settings = settings
+        self.detected = detected or Detected()
         self.counter = counter or CallCounter()
         guarded = QuotaGuardTransport(transport or default_transport(settings.base_url), self._quota_error,
                                       owns_inner=transport is None)
@@ -291,15 +293,15 @@ class UnicontaSession:
     @property
     def row_id_field(self) -> str | None:
         """The server's row-id name: configured, else detected in this process, else ``None`` (not seen yet)."""
-        return self.settings.row_id_field or detected_row_id(self.settings.base_url)
+        return self.settings.row_id_field or self.detected.row_id
 
     def learn_row_id(self, rows: Sequence[dict[str, Any]]) -> None:
         """Note the row-id name from rows just read (free detection; the configured name always wins)."""
-        if self.settings.row_id_field or not rows or detected_row_id(self.settings.base_url):
+        if self.settings.row_id_field or not rows or self.detected.row_id:
             return
         name = row_id_name(rows[0])
         if name:
-            remember_row_id(self.settings.base_url, name)
+            self.detected.remember_row_id(name)
 
     # -- quota ------------------------------------------------------------------------------------------------
     @property
