@@ -243,12 +243,12 @@ def prepare(size: str, seed: int, workdir: Path, db: str, les: list[int], stage:
     fixtures (streamed, bounded memory at any size). Returns the TimeLog and Uniconta simulator fixtures."""
     from sqlalchemy import create_engine
 
-    from simulators.generator import write_fixture
+    from simulators.generator import FIXED_TODAY, write_fixture
 
     path = workdir / f"fixture_{size}.json"
     if not path.exists():
         t0 = time.perf_counter()
-        write_fixture(path, size=size, seed=seed)
+        write_fixture(path, size=size, seed=seed, today=FIXED_TODAY)   # the documented figures' data
         print(f"generated {size} fixture in {time.perf_counter() - t0:.0f} s ({path.stat().st_size / 1e6:.0f} MB)",
               flush=True)
     sims = workdir / f"sim_{size}"

@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
 from sqlalchemy import create_engine  # noqa: E402
 
-from simulators.generator import generate  # noqa: E402
+from simulators.generator import FIXED_TODAY, generate  # noqa: E402
 from tlsync.items.resolver import ItemResolver, attach_details  # noqa: E402
 from tlsync.settings.models import LegalEntitySettings  # noqa: E402
 from tlsync.staging.entities import get  # noqa: E402
@@ -52,7 +52,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     args = ap.parse_args()
 
-    doc = generate(args.size, args.seed)
+    doc = generate(args.size, args.seed, today=FIXED_TODAY)   # the same data whatever the date
     tl, uc = doc["timelog"], next(c for c in doc["uniconta"]["companies"] if c["CompanyId"] == 10001)
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite:///{tmp}/staging.db")

@@ -75,8 +75,8 @@ def _peak_mb() -> float:
 # --- data ------------------------------------------------------------------------------------------------------
 
 def write_m(d: Path, seed: int) -> None:
-    from simulators.generator import generate, truth
-    fx = generate("M", seed)
+    from simulators.generator import FIXED_TODAY, generate, truth
+    fx = generate("M", seed, today=FIXED_TODAY)   # the same data whatever the date
     (d / "customers.jsonl").write_text("".join(json.dumps(c, default=str, ensure_ascii=False) + "\n"
                                                for c in fx["timelog"]["Customers"]), encoding="utf-8")
     with (d / "debtors.jsonl").open("w", encoding="utf-8") as f:
@@ -86,7 +86,7 @@ def write_m(d: Path, seed: int) -> None:
     with (d / "truth.csv").open("w", newline="") as f:
         w = csv.DictWriter(f, ("company", "timelog_customer_id", "uniconta_debtor_account", "kind"))
         w.writeheader()
-        for t in truth("M", seed):
+        for t in truth("M", seed, today=FIXED_TODAY):
             w.writerow({"company": t["company_id"], "timelog_customer_id": t["timelog_customer_id"],
                         "uniconta_debtor_account": t["uniconta_debtor_account"], "kind": t["kind"]})
 

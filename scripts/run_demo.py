@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack, contextmanager, redirect_stdout
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -39,9 +39,12 @@ DEMO_LEGAL_ENTITY = 1
 
 
 @contextmanager
-def simulator(module: str, port: int, size: str, seed: int, log_dir: Path, fixture: Path | None = None):
+def simulator(module: str, port: int, size: str, seed: int, log_dir: Path, fixture: Path | None = None,
+              today: str | None = None):
     log = (log_dir / f"{module.rsplit('.', 1)[1]}-sim.log").open("w")
     data = ["--fixture", str(fixture)] if fixture else ["--size", size, "--seed", str(seed)]
+    if today and not fixture:   # the generated data ends the day before (default: today in Denmark)
+        data += ["--today", today]
     proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), *data],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -234,7 +237,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="S", choices=["S", "M", "L"])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help="the generated data's 'today' (default: today in Denmark, so this month has data; "
+                             "a fixed date gives the same data on every day)")
     args = parser.parse_args()
+    today = args.today.isoformat() if args.today else None
 
     out = Path(os.environ.get("TLSYNC_OUT_DIR", ROOT / "out"))
     logs = out / "logs"
@@ -251,11 +258,12 @@ def main() -> None:
                   f"`make clean` starts afresh)")
         else:
             print(f"• starting the TimeLog and Uniconta simulators with generated data (size {args.size}, "
-                  f"seed {args.seed})")
+                  f"seed {args.seed}, dated up to {today or 'today'})")
         fixture = state if state.exists() else None
-        timelog = stack.enter_context(simulator("simulators.timelog", free_port(), args.size, args.seed, logs, fixture))
+        timelog = stack.enter_context(simulator("simulators.timelog", free_port(), args.size, args.seed, logs, fixture,
+                                                today))
         uniconta = stack.enter_context(simulator("simulators.uniconta", free_port(), args.size, args.seed, logs,
-                                                 fixture))
+                                                 fixture, today))
         env = airflow_env(timelog, uniconta, out)
         env["TLSYNC_SETTINGS"] = str(settings_file)
         for key in ("AIRFLOW_CONN_TIMELOG_DEFAULT", "AIRFLOW_CONN_UNICONTA_DEFAULT", "TLSYNC_SETTINGS"):

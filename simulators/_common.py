@@ -19,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -214,6 +215,8 @@ def simulator_arguments(prog: str, description: str, port: int) -> argparse.Argu
     source.add_argument("--fixture", help="fixture JSON file (the whole document or this simulator's section)")
     source.add_argument("--size", choices=["S", "M", "L"], help="generate data of this size")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help="with --size: the generated data's 'today' (default: today in Denmark)")
     parser.add_argument("--fault-rate-429", type=float, default=0.0)
     parser.add_argument("--fault-rate-5xx", type=float, default=0.0)
     parser.add_argument("--fault-rate-slow", type=float, default=0.0)

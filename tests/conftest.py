@@ -7,6 +7,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from simulators.generator import FIXED_TODAY
+
 # Airflow reads its configuration at import time: give the test session its own home, never the user's.
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="tlsync-airflow-home-"))
@@ -84,8 +86,8 @@ def sims():
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
 
-    timelog_app = timelog_sim.create_app(size="S", seed=42)
-    uniconta_app = uniconta_sim.create_app(size="S", seed=42)
+    timelog_app = timelog_sim.create_app(size="S", seed=42, today=FIXED_TODAY)
+    uniconta_app = uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY)
     with serve_in_thread(timelog_app) as tl, serve_in_thread(uniconta_app) as uc:
         yield {
             "timelog_url": tl,

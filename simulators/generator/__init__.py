@@ -14,8 +14,10 @@ Public API (other modules code against these names)::
 
 Sizes: **S** (40 TimeLog customers, a few hundred invoice lines, 2 years; every test), **M** (3,000 customers,
 ~100k invoice lines, 3 years), **L** (12,000 customers, >1M invoice lines, 5 years; stream it with
-``write_fixture``). Same (size, seed, years, today) → byte-identical output; ``today`` defaults to
-:data:`DEFAULT_TODAY` so nothing depends on the wall clock.
+``write_fixture``). Same (size, seed, years, today) → byte-identical output. ``today`` defaults to the real date
+in Europe/Copenhagen (:func:`real_today`), so the demo's data ends yesterday and a scheduler run today finds this
+month's invoices (issue 11); tests and benchmarks pass a fixed ``today`` (:data:`FIXED_TODAY`) so that their runs
+stay deterministic by seed whatever the date.
 
 Documented choices (where the public material is silent or the fixture needs more than the wire shows)
 ------------------------------------------------------------------------------------------------------
@@ -96,10 +98,11 @@ from __future__ import annotations
 import csv
 import json
 import time
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .master import EXPENSE_IMPORT_ACCOUNTS, LEGAL_ENTITIES, SIZES, Ctx, MasterBuilder
 from .sinks import (PROJECT_CLASSES, TIMELOG_COLLECTIONS, UNICONTA_CLASSES, FileSink, ListSink, NullSink, assemble_dict,
@@ -107,10 +110,12 @@ from .sinks import (PROJECT_CLASSES, TIMELOG_COLLECTIONS, UNICONTA_CLASSES, File
 from .stream import stream_fixture
 from .transactions import TxBuilder
 
-__all__ = ["DEFAULT_TODAY", "SIZES", "TRUTH_COLUMNS", "generate", "write_fixture", "truth", "write_truth",
+__all__ = ["FIXED_TODAY", "real_today", "SIZES", "TRUTH_COLUMNS", "generate", "write_fixture", "truth", "write_truth",
            "load_fixture", "stream_fixture", "dumps", "json_default", "TIMELOG_COLLECTIONS", "UNICONTA_CLASSES"]
 
-DEFAULT_TODAY = date(2026, 11, 1)
+# The fixed "today" of tests, benchmarks and documented figures (the generator's default until issue 11).
+FIXED_TODAY = date(2026, 11, 1)
+DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 TRUTH_COLUMNS = ("legal_entity_id", "company_id", "timelog_customer_id", "uniconta_debtor_account", "kind")
 
 AUTH = {"SiteCode": "SIMSITE", "ApiId": "apiuser", "ApiPassword": "apipass",
@@ -120,6 +125,11 @@ USERS = [{"UserName": "integration", "Password": "uniconta-pw", "Companies": [10
          {"UserName": "bogholder", "Password": "bogholder-pw", "Companies": [10001]}]
 
 
+def real_today() -> date:
+    """Today's date in Denmark (the users' calendar), the generator's default ``today``."""
+    return datetime.now(DANISH_TIME).date()
+
+
 def _ctx(size: str, seed: int, years: int | None, today: date | None) -> Ctx:
     try:
         cfg = SIZES[size.upper()]
@@ -127,7 +137,7 @@ def _ctx(size: str, seed: int, years: int | None, today: date | None) -> Ctx:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}") from None
     if years is not None and years < 1:
         raise ValueError("years must be >= 1")
-    return Ctx(cfg, int(seed), today or DEFAULT_TODAY, years or cfg.years)
+    return Ctx(cfg, int(seed), today or real_today(), years or cfg.years)
 
 
 def _head(ctx: Ctx, sink) -> dict:

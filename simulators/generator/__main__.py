@@ -13,7 +13,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from . import DEFAULT_TODAY, SIZES, write_fixture, write_truth
+from . import SIZES, write_fixture, write_truth
 
 
 def _read_meta(path: Path) -> dict:
@@ -34,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--out", type=Path, default=Path("data"), help="output folder (created if missing)")
     ap.add_argument("--years", type=int, default=None, help="invoice history in years (default per size)")
-    ap.add_argument("--today", type=date.fromisoformat, default=None,
-                    help=f"the generator's 'today' (default {DEFAULT_TODAY.isoformat()})")
+    ap.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                    help="the generator's 'today': the data ends the day before (default: today in Denmark; give "
+                         "a fixed date for output that is the same on every day)")
     args = ap.parse_args(argv)
 
     args.out.mkdir(parents=True, exist_ok=True)

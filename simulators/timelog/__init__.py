@@ -32,6 +32,7 @@ Start it with ``python -m simulators.timelog --port 8081 [--fixture file.json | 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
@@ -49,24 +50,24 @@ from .transactional import TransactionalAPI
 __all__ = ["SITE", "TimelogStore", "create_app"]
 
 
-def _generated(size: str, seed: int) -> dict:
+def _generated(size: str, seed: int, today: date | None = None) -> dict:
     try:
         from simulators.generator import generate  # type: ignore[import-not-found]
     except ImportError as e:  # pragma: no cover - depends on the generator package being present
         raise RuntimeError("simulators.generator is not available; pass a fixture instead of size=") from e
-    return generate(size=size, seed=seed)
+    return generate(size=size, seed=seed, today=today)
 
 
 def create_app(fixture: dict | None = None, *, size: str | None = None, seed: int = 42,
-               faults: FaultConfig | None = None) -> Any:
+               today: date | None = None, faults: FaultConfig | None = None) -> Any:
     """The ASGI app to serve: the simulator behind the shared fault injector.
 
     ``fixture`` (a whole fixture document or its ``"timelog"`` section) seeds the state; without it ``size``
-    (S/M/L) asks the generator for one. The returned object carries ``.store`` (the :class:`TimelogStore`),
+    (S/M/L) asks the generator for one, dated up to ``today`` (default: today in Denmark). The returned object carries ``.store`` (the :class:`TimelogStore`),
     ``.counters`` and ``.fastapi`` for in-process use.
     """
     if fixture is None and size:
-        fixture = _generated(size, seed)
+        fixture = _generated(size, seed, today)
     store = TimelogStore(fixture)
     counters = CallCounters()
     app = FastAPI(title="TimeLog PSA simulator", docs_url=None, redoc_url=None, openapi_url=None)

@@ -101,6 +101,7 @@ Admin (``/_sim/...``, never counted, never faulted)
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from .._common import CallCounters, FaultConfig, wrap_with_faults
@@ -128,6 +129,7 @@ def create_app(
     *,
     size: str | None = None,
     seed: int = 42,
+    today: date | None = None,
     faults: FaultConfig | None = None,
     daily_quota: int = 5000,
     page_size: int = 1000,
@@ -136,14 +138,15 @@ def create_app(
     row_id_field: str = "RowId",
 ) -> Any:
     """Build the simulator's ASGI app (behind the fault injector). ``fixture`` (whole document or its
-    ``"uniconta"`` section) wins over ``size``; with neither, one default company."""
+    ``"uniconta"`` section) wins over ``size`` (generated data dated up to ``today``, default today in
+    Denmark); with neither, one default company."""
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
     doc = fixture
     if doc is None and size is not None:
         from simulators.generator import generate  # the shared synthetic data generator
 
-        doc = generate(size=size, seed=seed)
+        doc = generate(size=size, seed=seed, today=today)
     store = Store(doc)
     quota = Quota(daily_quota, store.clock, mode=quota_mode, throttle_seconds=throttle_seconds)
     counters = UnicontaCounters(quota)

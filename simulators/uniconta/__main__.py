@@ -1,4 +1,5 @@
-"""``python -m simulators.uniconta --port 8082 [--fixture f.json | --size S --seed 42] [--daily-quota 5000]
+"""``python -m simulators.uniconta --port 8082 [--fixture f.json | --size S --seed 42 [--today 2026-11-01]]
+[--daily-quota 5000]
 [--page-size 1000] [--quota-mode throttle|refuse] [--throttle-seconds 1] [--row-id-field RowId|PrimaryKeyId]
 [--fault-rate-429 0.05 ...]``"""
 
@@ -24,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the name under which rows carry their id (PrimaryKeyId: as public OData clients see)")
     args = parser.parse_args(argv)
     fixture, faults = fixture_and_faults(args)
-    app = create_app(fixture, size=args.size, seed=args.seed, faults=faults, daily_quota=args.daily_quota,
-                     page_size=args.page_size, quota_mode=args.quota_mode,
+    app = create_app(fixture, size=args.size, seed=args.seed, today=args.today, faults=faults,
+                     daily_quota=args.daily_quota, page_size=args.page_size, quota_mode=args.quota_mode,
                      throttle_seconds=args.throttle_seconds, row_id_field=args.row_id_field)
     print(f"Uniconta simulator on http://{args.host}:{args.port}  (user integration / uniconta-pw unless the "
           f"fixture says otherwise)", file=sys.stderr)

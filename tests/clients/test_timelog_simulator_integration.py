@@ -15,6 +15,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from simulators.generator import FIXED_TODAY
 from simulators._common import serve_in_thread
 from simulators.timelog import create_app
 from tlsync.clients._http import CallCounter, RetryPolicy
@@ -50,7 +51,7 @@ NO_FAULTS = {"rate_429": 0, "rate_5xx": 0, "rate_truncated": 0, "retry_after": 0
 def _fixture() -> dict:
     from simulators.generator import generate
 
-    return generate("S", 42)
+    return generate("S", 42, today=FIXED_TODAY)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import itertools
 import httpx
 import pytest
 
+from simulators.generator import FIXED_TODAY
 from simulators._common import serve_in_thread
 from tlsync import connections
 from tlsync.clients.timelog.rest import RestClient, RestSettings
@@ -29,8 +30,8 @@ def served():
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
 
-    with serve_in_thread(timelog_sim.create_app(size="S", seed=42)) as tl, \
-            serve_in_thread(uniconta_sim.create_app(size="S", seed=42)) as uc:
+    with serve_in_thread(timelog_sim.create_app(size="S", seed=42, today=FIXED_TODAY)) as tl, \
+            serve_in_thread(uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY)) as uc:
         yield tl, uc
 
 

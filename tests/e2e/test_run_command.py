@@ -11,11 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from simulators.generator import FIXED_TODAY
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(env: dict) -> str:
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_demo.py"), "--size", "S"], env=env,
+    # a fixed 'today' for the generated data: the same figures on every day (the demo's default is the real date)
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_demo.py"), "--size", "S", "--today",
+                           FIXED_TODAY.isoformat()], env=env,
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout

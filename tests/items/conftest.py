@@ -8,6 +8,7 @@ from datetime import datetime
 
 import httpx
 import pytest
+from simulators.generator import FIXED_TODAY
 from tlsync import connections
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.settings.models import LegalEntitySettings
@@ -58,8 +59,8 @@ def item_sims():
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
 
-    with serve_in_thread(timelog_sim.create_app(size="S", seed=42)) as tl, \
-            serve_in_thread(uniconta_sim.create_app(size="S", seed=42)) as uc:
+    with serve_in_thread(timelog_sim.create_app(size="S", seed=42, today=FIXED_TODAY)) as tl, \
+            serve_in_thread(uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY)) as uc:
         yield {
             "timelog_url": tl, "uniconta_url": uc,
             "uniconta": {"conn_id": "uniconta_default", "host": uc, "login": "integration",

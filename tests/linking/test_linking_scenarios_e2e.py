@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from simulators.generator import FIXED_TODAY
 from tlsync.linking import Decision, number_advice, transfer_blockers, view_counts, view_rows
 from tlsync.matching.refresh import refresh_suggestions
 
@@ -61,7 +62,7 @@ def test_timelog_only_nothing_to_link(world):
 def test_both_matching_does_the_heavy_lifting(world):
     from simulators.generator import generate
 
-    w = world(generate(size="S", seed=42))
+    w = world(generate(size="S", seed=42, today=FIXED_TODAY))
     le = confirmed_settings(project_category="TID").entity(LE)    # the company has the project module (S5)
     counts = view_counts(w.engine, COMPANY)
     total = sum(counts[v] for v in OPEN)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tlsync.matching import match_customers
 
-from simulators.generator import generate, truth
+from simulators.generator import FIXED_TODAY, generate, truth
 
 
 def deb(account, name, regno="", vat="", phone="", zipc="2100", email=""):
@@ -73,7 +73,7 @@ def test_unknown_view_and_empty_input() -> None:
 
 @pytest.fixture(scope="module")
 def s_data():
-    return generate("S", 42), truth("S", 42)
+    return generate("S", 42, today=FIXED_TODAY), truth("S", 42, today=FIXED_TODAY)
 
 
 def _evaluate(fx, tr):

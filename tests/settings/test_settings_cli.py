@@ -16,7 +16,7 @@ from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
 from tlsync.staging.tables import create_all
 
-from simulators.generator import generate
+from simulators.generator import FIXED_TODAY, generate
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "integration.example.yaml"
@@ -34,7 +34,7 @@ def env(tmp_path, monkeypatch):
     engine = create_engine(url)
     create_all(engine)
     loader = StagingLoader(engine)
-    for company in generate("S", seed=42)["uniconta"]["companies"]:
+    for company in generate("S", seed=42, today=FIXED_TODAY)["uniconta"]["companies"]:
         for cls, entity in CLASSES.items():
             loader.load(get(f"uniconta.{entity}"), str(company["CompanyId"]), "test-run", company.get(cls, []))
     engine.dispose()

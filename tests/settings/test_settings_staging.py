@@ -19,7 +19,7 @@ from tlsync.settings import (
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
 
-from simulators.generator import generate
+from simulators.generator import FIXED_TODAY, generate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "integration.example.yaml"
 CLASSES = {"DebtorGroupClient": "debtor_groups", "GLVatClient": "vat_zones", "PaymentTermClient": "payment_terms",
@@ -30,7 +30,7 @@ CLASSES = {"DebtorGroupClient": "debtor_groups", "GLVatClient": "vat_zones", "Pa
 def stage_demo_reference_data(engine, companies=(10001, 10002)) -> None:
     """What the nightly sync stages from the generated S data: the reference classes of each company."""
     loader = StagingLoader(engine)
-    for company in generate("S", seed=42)["uniconta"]["companies"]:
+    for company in generate("S", seed=42, today=FIXED_TODAY)["uniconta"]["companies"]:
         if company["CompanyId"] not in companies:
             continue
         for cls, entity in CLASSES.items():
@@ -158,7 +158,7 @@ def test_clear_link_state_without_link_table_is_a_no_op(engine):
 
 def test_dimension_mapping_keys_must_be_timelog_ids(engine):
     stage_demo_reference_data(engine, companies=(10001,))
-    timelog = generate("S", seed=42)["timelog"]
+    timelog = generate("S", seed=42, today=FIXED_TODAY)["timelog"]
     loader = StagingLoader(engine)
     loader.load(get("timelog.hourly_rates"), "SIMSITE", "test-run", timelog["HourlyRates"])
     loader.load(get("timelog.expense_types"), "SIMSITE", "test-run", timelog["ExpenseTypes"])

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from stdnum.dk import cvr as stdnum_cvr
 
-from simulators.generator import (DEFAULT_TODAY, TRUTH_COLUMNS, dumps, generate, load_fixture, truth,
+from simulators.generator import (FIXED_TODAY, TRUTH_COLUMNS, dumps, generate, load_fixture, real_today, truth,
                                   write_fixture, write_truth)
 from simulators.generator import danish as dk
 from simulators.generator.master import KINDS
@@ -32,7 +32,7 @@ def q2(d: Decimal) -> Decimal:
 
 @pytest.fixture(scope="module")
 def fx() -> dict:
-    return generate("S", 42)
+    return generate("S", 42, today=FIXED_TODAY)
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +48,11 @@ def companies(fx) -> dict[int, dict]:
 # -- determinism and speed -------------------------------------------------------------------------------------
 
 def test_same_seed_gives_identical_json(fx):
-    assert dumps(generate("S", 42)) == dumps(fx)
+    assert dumps(generate("S", 42, today=FIXED_TODAY)) == dumps(fx)
 
 
 def test_different_seed_gives_different_data(fx):
-    other = generate("S", 43)
+    other = generate("S", 43, today=FIXED_TODAY)
     assert dumps(other) != dumps(fx)
     assert [c["Name"] for c in other["timelog"]["Customers"]] != [c["Name"] for c in fx["timelog"]["Customers"]]
 
@@ -63,12 +63,16 @@ def test_today_and_years_are_parameters():
     assert (meta["today"], meta["years"], meta["period_start"]) == ("2025-06-01", 1, "2024-06-01")
     dates = [i["InvoiceDate"][:10] for i in f["timelog"]["Invoices"]]
     assert dates and min(dates) >= "2024-06-01" and max(dates) < "2025-06-01"
-    assert generate("S", 42)["_meta"]["today"] == DEFAULT_TODAY.isoformat()
+    before = real_today()
+    meta = generate("S", 42)["_meta"]
+    assert meta["today"] in {before.isoformat(), real_today().isoformat()}, "default: today in Denmark"
+    invoices = max(i["InvoiceDate"][:10] for i in generate("S", 42, today=FIXED_TODAY)["timelog"]["Invoices"])
+    assert invoices < FIXED_TODAY.isoformat() <= meta["today"]
 
 
 def test_size_s_is_fast():
     t0 = time.perf_counter()
-    generate("S", 7)
+    generate("S", 7, today=FIXED_TODAY)
     assert time.perf_counter() - t0 < 1.0
 
 
@@ -253,7 +257,7 @@ def test_invoice_mix(tl):
     assert any(ln["ProductNo"] == "" for ln in tl["InvoiceLines"])
     assert {"Posted", ""} <= {i["ExternalInvoiceStatus"] for i in inv} <= {"Posted", "Draft", ""}
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", i["_LastModifiedAt"]) for i in inv)
-    assert all(i["_LastModifiedAt"] < DEFAULT_TODAY.isoformat() for i in inv)
+    assert all(i["_LastModifiedAt"] < FIXED_TODAY.isoformat() for i in inv)
 
 
 def test_transferred_invoices_exist_in_uniconta_with_the_same_amounts(fx, tl, companies):
@@ -357,7 +361,7 @@ def _letters(name: str) -> str:
 
 
 def test_truth_pairs_reference_existing_records(tl, companies):
-    rows = truth("S", 42)
+    rows = truth("S", 42, today=FIXED_TODAY)
     customers = {c["ID"]: c for c in tl["Customers"]}
     assert rows and {r["kind"] for r in rows} == set(KINDS)
     seen = set()
@@ -388,7 +392,7 @@ def test_truth_pairs_reference_existing_records(tl, companies):
 
 
 def test_look_alikes_make_several_plausible_matches(tl, companies):
-    rows = truth("S", 42)
+    rows = truth("S", 42, today=FIXED_TODAY)
     linked = {(r["company_id"], r["uniconta_debtor_account"]) for r in rows}
     tl_bases = {dk.split_suffix(c["Name"])[0] for c in tl["Customers"]}
     # a Uniconta-only debtor named like a TimeLog customer with the other legal form ("Hansen ApS"/"Hansen A/S")
@@ -402,14 +406,14 @@ def test_look_alikes_make_several_plausible_matches(tl, companies):
 
 
 def test_truth_is_independent_of_the_transaction_pass():
-    assert truth("S", 42) == truth("S", 42)
-    assert truth("S", 42) != truth("S", 43)
+    assert truth("S", 42, today=FIXED_TODAY) == truth("S", 42, today=FIXED_TODAY)
+    assert truth("S", 42, today=FIXED_TODAY) != truth("S", 43, today=FIXED_TODAY)
 
 
 # -- files -----------------------------------------------------------------------------------------------------
 
 def test_streamed_file_equals_generate(tmp_path, fx):
-    path = write_fixture(tmp_path / "f" / "fixture.json", "S", 42)
+    path = write_fixture(tmp_path / "f" / "fixture.json", "S", 42, today=FIXED_TODAY)
     with open(path, encoding="utf-8") as fh:
         plain = json.load(fh)
     assert set(plain) == {"timelog", "uniconta", "_meta"}
@@ -419,20 +423,22 @@ def test_streamed_file_equals_generate(tmp_path, fx):
 
 
 def test_write_truth_csv(tmp_path):
-    path = write_truth(tmp_path / "truth.csv", "S", 42)
+    path = write_truth(tmp_path / "truth.csv", "S", 42, today=FIXED_TODAY)
     with open(path, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert tuple(rows[0]) == TRUTH_COLUMNS
     assert [(int(r["timelog_customer_id"]), r["uniconta_debtor_account"], r["kind"]) for r in rows] == \
-        [(r["timelog_customer_id"], r["uniconta_debtor_account"], r["kind"]) for r in truth("S", 42)]
+        [(r["timelog_customer_id"], r["uniconta_debtor_account"], r["kind"])
+         for r in truth("S", 42, today=FIXED_TODAY)]
 
 
 def test_cli_writes_fixture_and_truth(tmp_path):
     out = tmp_path / "data"
-    res = subprocess.run([sys.executable, "-m", "simulators.generator", "--size", "S", "--seed", "42", "--out",
-                          str(out)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    res = subprocess.run([sys.executable, "-m", "simulators.generator", "--size", "S", "--seed", "42", "--today",
+                          FIXED_TODAY.isoformat(), "--out", str(out)], cwd=REPO, capture_output=True, text=True,
+                         timeout=60)
     assert res.returncode == 0, res.stderr
     assert "timelog.InvoiceLines" in res.stdout and "uniconta.10001.DebtorClient" in res.stdout
     assert re.search(r"in \d+\.\d s", res.stdout)
-    assert load_fixture(out / "fixture.json") == generate("S", 42)
+    assert load_fixture(out / "fixture.json") == generate("S", 42, today=FIXED_TODAY)
     assert (out / "truth.csv").read_text(encoding="utf-8").startswith(",".join(TRUTH_COLUMNS))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulators.generator import load_fixture, stream, stream_fixture, write_fixture
+from simulators.generator import FIXED_TODAY, load_fixture, stream, stream_fixture, write_fixture
 
 
 def _rebuild(path) -> dict:
@@ -28,12 +28,12 @@ def _rebuild(path) -> dict:
 @pytest.mark.parametrize("chunk", [97, 1 << 22])
 def test_stream_equals_load(tmp_path, monkeypatch, chunk):
     monkeypatch.setattr(stream, "CHUNK", chunk)    # tiny buffers: records and numbers cut at every boundary
-    path = write_fixture(tmp_path / "fixture.json", size="S", seed=7)
+    path = write_fixture(tmp_path / "fixture.json", size="S", seed=7, today=FIXED_TODAY)
     assert _rebuild(path) == load_fixture(path)
 
 
 def test_unconsumed_collections_are_skipped(tmp_path):
-    path = write_fixture(tmp_path / "fixture.json", size="S", seed=7)
+    path = write_fixture(tmp_path / "fixture.json", size="S", seed=7, today=FIXED_TODAY)
     seen = [where for where, _ in stream_fixture(path)]        # nothing consumed
     assert ("timelog", "InvoiceLines") in seen and ("_meta",) in seen
     full = load_fixture(path)
@@ -42,7 +42,7 @@ def test_unconsumed_collections_are_skipped(tmp_path):
 
 
 def test_truncated_file_is_an_error(tmp_path):
-    path = write_fixture(tmp_path / "fixture.json", size="S", seed=7)
+    path = write_fixture(tmp_path / "fixture.json", size="S", seed=7, today=FIXED_TODAY)
     cut = tmp_path / "cut.json"
     cut.write_bytes(path.read_bytes()[:-5000])
     with pytest.raises(ValueError):

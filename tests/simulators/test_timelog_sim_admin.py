@@ -14,6 +14,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from simulators.generator import FIXED_TODAY
 from simulators._common import FaultConfig, free_port, serve_in_thread
 from simulators.timelog import create_app
 from simulators.timelog.sample import REPORTING_ALL, sample_fixture
@@ -155,7 +156,7 @@ def test_cli_serves_a_fixture_file(tmp_path):
 
 def test_generated_size_s_serves_every_reporting_method_and_the_other_surfaces():
     pytest.importorskip("simulators.generator")
-    app = create_app(size="S", seed=42)
+    app = create_app(size="S", seed=42, today=FIXED_TODAY)
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as c:
         for method, (params, root_name, item_name) in REPORTING_ALL.items():
             root = etree.fromstring(c.get(f"/tlsim/service.asmx/{method}", params={**CRED, **params}).content)

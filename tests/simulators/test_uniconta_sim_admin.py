@@ -8,6 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from simulators.generator import FIXED_TODAY
 from simulators._common import serve_in_thread
 from simulators.uniconta import create_app
 
@@ -132,7 +133,7 @@ def test_touch_and_reset(base):
 
 def test_generated_data_serves_and_round_trips():
     pytest.importorskip("simulators.generator")
-    with serve_in_thread(create_app(size="S", seed=42, page_size=50)) as url:
+    with serve_in_thread(create_app(size="S", seed=42, page_size=50, today=FIXED_TODAY)) as url:
         auth = ("integration", "uniconta-pw")
         companies = httpx.get(f"{url}/api/Entities/CompanyClient", auth=auth).json()
         assert [c["PrimaryKeyId"] for c in companies] == [10001, 10002]
@@ -147,5 +148,6 @@ def test_generated_data_serves_and_round_trips():
         secret = httpx.get(f"{url}/_sim/state", params={"include_secrets": "1"}).json()
         from simulators.generator import generate
 
-        expected = {u["UserName"]: u["Password"] for u in generate(size="S", seed=42)["uniconta"]["users"]}
+        users = generate(size="S", seed=42, today=FIXED_TODAY)["uniconta"]["users"]
+        expected = {u["UserName"]: u["Password"] for u in users}
         assert {u["UserName"]: u["Password"] for u in secret["uniconta"]["users"]} == expected

@@ -9,6 +9,7 @@ from datetime import date
 
 import httpx
 
+from simulators.generator import FIXED_TODAY
 from tlsync import connections
 
 
@@ -37,7 +38,7 @@ def test_invoice_without_legal_entity_belongs_to_the_single_legal_entity(sims):
     import simulators.timelog as timelog_sim
     from simulators.generator import generate
 
-    fx = copy.deepcopy(generate("S", 42)["timelog"])
+    fx = copy.deepcopy(generate("S", 42, today=FIXED_TODAY)["timelog"])
     keep = fx["LegalEntities"][0]
     fx["LegalEntities"] = [keep]
     for inv in fx["Invoices"]:

@@ -285,7 +285,8 @@ def create_app() -> FastAPI:
         doc = settings.model_copy(deep=True)
         doc.legal_entities[entity.legal_entity_id] = candidate
         st.save(doc)
-        return _back("/integration", le=entity.legal_entity_id, msg=i18n.translate(_lang(request), "saved"))
+        return _back("/integration", le=entity.legal_entity_id,
+                     msg=i18n.translate(_lang(request), "activated" if confirm else "checklist_saved"))
 
     @app.post("/integration/reset", response_class=HTMLResponse)
     async def integration_reset(request: Request, user: Writer) -> Response:
