@@ -25,7 +25,12 @@ Decisions, documented here because the staging ledger depends on them:
   Uniconta a blank ``Currency`` means the company's own currency and passes.
 - **Typed columns** (``spec.columns``): a non-blank value that does not parse as its declared type (``int``,
   ``decimal``, ``bool``, ``date``/``datetime``) is a ``schema`` problem — the loader would otherwise store NULL
-  in the typed column without telling anyone.
+  in the typed column without telling anyone — and so is one the column cannot hold (an amount beyond
+  ``Numeric(18, 4)``, an integer beyond 32 bits, text beyond 400 characters): one such record used to stop the
+  whole night at PostgreSQL's COPY (issue 17); now it is quarantined alone.
+- **Control characters** (NUL and the other C0 codes except tab/LF/CR) in a typed text column or a key field:
+  ``control_character``, quarantined with the raw payload (stored as escaped JSON, so every byte is kept); the
+  natural key and the reason show them as ``\\xNN``, never raw (PostgreSQL refuses NUL in any text column).
 - **Hard failure.** When ``reported_count > 0`` and no row survives, :class:`HardQualityFailure` is raised; it
   carries the full ``result`` so the caller can still write the quarantine rows before failing the task.
 - **Empty batch** returns at once, without importing pandas or Great Expectations.
@@ -149,8 +154,8 @@ def check_batch(spec: EntitySpec, records: list[dict], context: QualityContext, 
             flag(f.row, f.rule, _finding_text(spec, context, rows[f.row], keys[f.row], f, copies))
 
     typed = [(f, kind) for f, kind in spec.columns.items()
-             if kind != "str" and f not in spec.key and f not in spec.enums and f not in spec.dates
-             and f != spec.currency_field]
+             if f not in spec.key and f not in spec.enums and f not in spec.dates and f != spec.currency_field]
+    texts = sorted({*spec.key, *(f for f, kind in spec.columns.items() if kind == "str")})
     header_field = R.HEADER_AMOUNT_FIELDS.get(entity) if context.line_sums is not None else None
     header_typed = header_field is not None and spec.columns.get(header_field) == "decimal"
     for i, record in enumerate(rows):
@@ -160,6 +165,10 @@ def check_batch(spec: EntitySpec, records: list[dict], context: QualityContext, 
                 problem = R.type_problem(value, kind)
                 if problem:
                     flag(i, R.SCHEMA, f"{f} {R.show(value)} {problem}")
+        for f in texts:
+            problem = R.control_problem(record.get(f))
+            if problem:
+                flag(i, R.CONTROL_CHARACTER, f"{f} {R.show(record.get(f))} {problem}")
         if header_field is not None and keys[i] is not None:
             problem = R.header_lines_problem(header_field, record.get(header_field), context.line_sums.get(keys[i]),
                                              context.tolerance, header_typed=header_typed)
@@ -175,7 +184,7 @@ def check_batch(spec: EntitySpec, records: list[dict], context: QualityContext, 
             good.append(record)
             continue
         found.sort(key=lambda p: R.rank(p[0]))   # stable: GX order within a rule
-        nk = keys[i]
+        nk = R.printable(keys[i]) if keys[i] is not None else None
         if nk is None:
             subject = f"{label} in row {positions[i] + 1}"
         elif found[0][0] == R.KEY_DUPLICATE:

@@ -6,6 +6,12 @@ parsable / in range). This module holds what GX needs prepared or cannot do on o
 - normalising raw wire values (TimeLog XML strings, Uniconta JSON values) into the tokens GX compares,
 - parsing dates (``parse_datetime``) — the GX frame carries the parsed value, the raw one is kept for the reason,
 - the typed-column ("schema") check: a value the loader would silently turn into NULL is quarantined instead,
+  and so is one the staging column cannot hold (issue 17: an amount of 1e20 made PostgreSQL's COPY fail with
+  "numeric field overflow" and stopped the whole night) — decimals beyond ``Numeric(18, 4)``, integers beyond
+  32 bits, text longer than the ``String(400)`` column,
+- control characters (NUL and the other C0 codes except tab, LF, CR) in a staged text column or a key: NUL is
+  refused by PostgreSQL ("invalid byte sequence 0x00") and none belongs in a name; the record is quarantined
+  (``control_character``) with its raw payload, which is stored as escaped JSON and so keeps every byte,
 - invoice header amount = sum of its lines, in ``Decimal`` within a tolerance (never float),
 - the CVR mod-11 checksum via ``stdnum.dk.cvr`` (a *warning*, never a quarantine),
 - the readable reason texts and the rule ids.
@@ -30,6 +36,7 @@ DATE_UNPARSABLE = "date_unparsable"
 DATE_OUT_OF_RANGE = "date_out_of_range"
 ENUM_INVALID = "enum_invalid"
 CURRENCY_UNKNOWN = "currency_unknown"
+CONTROL_CHARACTER = "control_character"
 HEADER_LINES_MISMATCH = "header_lines_mismatch"
 # warnings (never quarantine)
 CVR_CHECKSUM = "cvr_checksum"
@@ -39,6 +46,7 @@ RULE_PRIORITY: tuple[str, ...] = (
     KEY_MISSING,
     KEY_DUPLICATE,
     SCHEMA,
+    CONTROL_CHARACTER,
     DATE_MISSING,
     DATE_UNPARSABLE,
     DATE_OUT_OF_RANGE,
@@ -152,27 +160,57 @@ _INT_RE = re.compile(r"[+-]?\d+")
 _BOOLS = {"0", "1", "true", "false"}
 
 
+TEXT_MAX = 400                          # String(400): tlsync.staging.tables
+INT_MAX = 2**31 - 1                     # Integer: 32 bits on PostgreSQL
+DECIMAL_LIMIT = Decimal(10) ** 14       # Numeric(18, 4): 14 digits before the point
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_problem(value: Any) -> str | None:
+    """Why a text value must not be staged as it is: a control character (``None`` if there is none)."""
+    if not isinstance(value, str):
+        return None
+    m = _CONTROL.search(value)
+    if m is None:
+        return None
+    return f"contains the control character U+{ord(m.group()):04X} at position {m.start() + 1}"
+
+
+def printable(value: Any) -> str:
+    """A value for a reason text or a key column, control characters shown as ``\\xNN`` (never raw)."""
+    text = str(value)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
+
+
 def type_problem(value: Any, kind: str) -> str | None:
     """Why a non-blank value does not fit a typed staging column (``None`` if it fits)."""
     if kind == "str":
-        return None if not isinstance(value, (dict, list)) else "is not a text value"
+        if isinstance(value, (dict, list)):
+            return "is not a text value"
+        if isinstance(value, str) and len(value) > TEXT_MAX:
+            return f"is {len(value):,} characters long; staging holds at most {TEXT_MAX}"
+        return None
     if kind == "int":
         if isinstance(value, bool):
             return "is not an integer"
-        if isinstance(value, int):
-            return None
-        if isinstance(value, float):
-            return None if value.is_integer() else "is not an integer"
-        if isinstance(value, Decimal):
-            return None if value.is_finite() and value == value.to_integral_value() else "is not an integer"
-        if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
+        if isinstance(value, (int, float, Decimal)) or (isinstance(value, str) and _INT_RE.fullmatch(value.strip())):
+            try:
+                number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+            except InvalidOperation:
+                return "is not an integer"
+            if not number.is_finite() or number != number.to_integral_value():
+                return "is not an integer"
+            if abs(number) > INT_MAX:
+                return f"is beyond the integers staging holds (±{INT_MAX:,})"
             return None
         return "is not an integer"
     if kind == "decimal":
         try:
-            to_decimal(value)
+            number = to_decimal(value)
         except ValueError:
             return "is not a number"
+        if abs(number) >= DECIMAL_LIMIT:
+            return "is beyond the amounts staging holds (18 digits, 4 of them decimals: below ±10^14)"
         return None
     if kind == "bool":
         if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):

@@ -7,10 +7,17 @@
   un-namespaced children, ``GetInvoiceLineDetailsRaw.xml`` uses ``tlp/v5_0``), so the clients validate the
   namespace of the document root and then match children by name.
 * SOAP 1.1 envelopes are built with lxml (values are escaped by construction, never string-formatted).
+* **Characters XML forbids** (issue 17): a NUL or ``\x01`` in one customer's name — raw, or as ``&#1;`` — made the
+  whole ``GetCustomersRaw`` document unparsable, so one record stopped every night. When a document does not
+  parse and holds such characters, each is swapped for a private-use stand-in (U+E000 + its code, valid XML) and
+  the document is parsed again; :func:`element_value` gives the original character back. The other records are
+  read as usual; the one with the character reaches the quality gate as sent, which quarantines it by its ID
+  (rule ``control_character``) with its raw payload. A document that still does not parse is malformed as before.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -56,6 +63,34 @@ def _parser() -> etree.XMLParser:
                            remove_pis=True, load_dtd=False)
 
 
+_BAD_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BAD_REFS = re.compile(rb"&#(?:x0*([0-9a-fA-F]{1,2})|0*([0-9]{1,2}));")
+_STANDIN = re.compile("[\ue000-\ue01f]")
+_RESTORE = {0xE000 + code: code for code in range(0x20)}
+
+
+def _swap_forbidden(body: bytes) -> bytes | None:
+    """``body`` with every character XML 1.0 forbids (C0 controls but tab/LF/CR, raw or as a character
+    reference) replaced by its private-use stand-in; ``None`` if there is none (or the body is not UTF-8)."""
+    head = body[:200].lower()
+    if b"encoding=" in head and b"utf-8" not in head and b"ascii" not in head:
+        return None
+
+    def ref(m: re.Match) -> bytes:
+        code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        if code >= 0x20 or code in (0x09, 0x0A, 0x0D):
+            return m.group(0)
+        return f"&#x{0xE000 + code:X};".encode("ascii")
+
+    swapped = _BAD_REFS.sub(ref, _BAD_BYTES.sub(lambda m: chr(0xE000 + m.group()[0]).encode("utf-8"), body))
+    return swapped if swapped != body else None
+
+
+def restore(text: str) -> str:
+    """Give back the characters :func:`_swap_forbidden` stood in for."""
+    return text.translate(_RESTORE) if _STANDIN.search(text) else text
+
+
 def parse_document(body: bytes, *, system: str, where: str) -> etree._Element:
     """Parse a whole XML document or raise :class:`MalformedResponseError` naming ``where`` and the line.
 
@@ -67,6 +102,12 @@ def parse_document(body: bytes, *, system: str, where: str) -> etree._Element:
     try:
         return etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
+        swapped = _swap_forbidden(body)
+        if swapped is not None:
+            try:
+                return etree.fromstring(swapped, _parser())
+            except etree.XMLSyntaxError:
+                pass
         line = exc.lineno or (exc.position[0] if getattr(exc, "position", None) else 0) or 1
         reason = str(exc.msg or exc).split(",")[0]
         raise MalformedResponseError(system, f"the XML does not parse ({reason})", where=f"{where} line {line}") from None
@@ -84,7 +125,7 @@ def element_value(el: etree._Element) -> Any:
     if localname(el.tag) in ARRAY_ELEMENTS:
         return [element_value(c) for c in children]
     if not children:
-        return el.text if el.text is not None else ""
+        return restore(el.text) if el.text is not None else ""
     return element_to_dict(el)
 
 
@@ -98,7 +139,7 @@ def element_to_dict(el: etree._Element) -> dict[str, Any]:
     for key, value in el.attrib.items():
         if key.startswith(f"{{{XSI_NS}}}"):
             continue
-        out[localname(key)] = value
+        out[localname(key)] = restore(value)
     groups: dict[str, list[Any]] = {}
     for sub in el:
         if isinstance(sub.tag, str):
