@@ -87,9 +87,9 @@ def stage_fixture(path: Path, engine, sim_dir: Path | None = None) -> tuple[Path
     from simulators.generator import dumps, stream_fixture
     from tlsync.staging import entities
     from tlsync.staging.loader import StagingLoader
-    from tlsync.staging.tables import create_all
+    from tlsync.staging.migrate import upgrade
 
-    create_all(engine)
+    upgrade(engine)
     loader = StagingLoader(engine)
     run, site = "bench", None
     by_source = {s.source: s for s in entities.ENTITIES if s.system == "uniconta"}
@@ -241,7 +241,7 @@ def settings_le1():
 def prepare(size: str, seed: int, workdir: Path, db: str, les: list[int], stage: bool = True) -> tuple[Path, Path]:
     """Generate the fixture (reused when ``workdir`` already holds it), stage it and write the simulators'
     fixtures (streamed, bounded memory at any size). Returns the TimeLog and Uniconta simulator fixtures."""
-    from sqlalchemy import create_engine
+    from tlsync.staging.engine import create_staging_engine
 
     from simulators.generator import FIXED_TODAY, write_fixture
 
@@ -259,7 +259,7 @@ def prepare(size: str, seed: int, workdir: Path, db: str, les: list[int], stage:
             raise SystemExit(f"--staged needs the simulator fixtures of an earlier run in {sims}")
         return tl_sim, uc_sim
     t0 = time.perf_counter()
-    engine = create_engine(db)
+    engine = create_staging_engine(db)
     tl_sim, uc_sim = stage_fixture(path, engine, sims)
     for le in les:
         link_all(engine, le, COMPANY_OF[le])
@@ -321,14 +321,16 @@ def transfer_phase(db: str, tl_port: int, uc_port: int, les: list[int]) -> dict:
     history, one after the other (each legal entity has its own Uniconta company)."""
     from datetime import date
 
-    from sqlalchemy import create_engine, func, select
+    from sqlalchemy import func, select
+
+    from tlsync.staging.engine import create_staging_engine
 
     from tlsync import connections
     from tlsync.invoicing.backfill import backfill
     from tlsync.invoicing.source import LINES, invoice_tenant, staged_period
     from tlsync.ledger import Ledger
 
-    engine = create_engine(db)
+    engine = create_staging_engine(db)
     tl_fields = {"conn_id": "timelog_default", "host": f"http://127.0.0.1:{tl_port}/tlsim", "login": "integration",
                  "password": "integration-pw",
                  "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",

@@ -22,14 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
-from sqlalchemy import create_engine  # noqa: E402
+from tlsync.staging.engine import create_staging_engine  # noqa: E402
 
 from simulators.generator import FIXED_TODAY, generate  # noqa: E402
 from tlsync.items.resolver import ItemResolver, attach_details  # noqa: E402
 from tlsync.settings.models import LegalEntitySettings  # noqa: E402
 from tlsync.staging.entities import get  # noqa: E402
 from tlsync.staging.loader import StagingLoader  # noqa: E402
-from tlsync.staging.tables import create_all  # noqa: E402
+from tlsync.staging.migrate import upgrade  # noqa: E402
 
 SITE = {"Projects": "projects", "ProjectTypes": "project_types", "ProjectCategories": "project_categories",
         "Tasks": "tasks", "TaskTypes": "task_types", "HourlyRates": "hourly_rates", "Expenses": "expenses",
@@ -55,8 +55,8 @@ def main() -> None:
     doc = generate(args.size, args.seed, today=FIXED_TODAY)   # the same data whatever the date
     tl, uc = doc["timelog"], next(c for c in doc["uniconta"]["companies"] if c["CompanyId"] == 10001)
     with tempfile.TemporaryDirectory() as tmp:
-        engine = create_engine(f"sqlite:///{tmp}/staging.db")
-        create_all(engine)
+        engine = create_staging_engine(f"sqlite:///{tmp}/staging.db")
+        upgrade(engine)
         loader = StagingLoader(engine)
         for coll, name in SITE.items():
             loader.load(get(f"timelog.{name}"), "SIMSITE", "bench", tl.get(coll, []))

@@ -26,7 +26,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from tlsync.staging import entities  # noqa: E402
 from tlsync.staging.loader import StagingLoader  # noqa: E402
-from tlsync.staging.tables import create_all  # noqa: E402
+from tlsync.staging.engine import create_staging_engine  # noqa: E402
+from tlsync.staging.migrate import upgrade  # noqa: E402
 
 SPEC = entities.get("timelog.invoice_lines")
 
@@ -61,8 +62,8 @@ class FreshDatabase:
 
 
 def run_ours(url: str, n: int) -> tuple[float, float]:
-    engine = create_engine(url)
-    create_all(engine)
+    engine = create_staging_engine(url)
+    upgrade(engine)
     before = peak_rss_mb()
     t0 = time.perf_counter()
     written = StagingLoader(engine, chunk_size=20_000).load(SPEC, "BENCH", "bench-run", records(n))

@@ -274,6 +274,10 @@ def main() -> None:
             print(f"• preparing the Airflow home (SQLite) in {env['AIRFLOW_HOME']}")
             airflow(env, "db", "migrate", log=log)
             airflow(env, "pools", "import", str(pools_file(Path(env["AIRFLOW_HOME"]))), log=log)
+            from tlsync.staging.migrate import upgrade
+
+            print(f"• staging database at schema revision {upgrade(config.staging_url())} (Alembic migrations, "
+                  f"docs/staging-migrations.md)")
             logical = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
             print(f"• airflow dags test tlsync_nightly_sync {logical}")
             airflow(env, "dags", "test", "tlsync_nightly_sync", logical, log=log)

@@ -70,12 +70,47 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def engine(db_url):
-    from tlsync.staging.tables import create_all
+    """A staging engine on the test's database, migrated to the code's revision (as ``tlsync deploy init`` does)."""
+    from tlsync.staging.engine import create_staging_engine
+    from tlsync.staging.migrate import upgrade
 
-    eng = create_engine(db_url)
-    create_all(eng)
+    eng = create_staging_engine(db_url)
+    upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def use_staging(tmp_path, monkeypatch):
+    """Point the product's configuration at a staging database: ``use_staging(url)`` sets ``TLSYNC_STAGING_URL``
+    (and ``TLSYNC_OUT_DIR`` to the test's folder), migrates it (``migrate=False``: leave it as it is), empties the
+    per-URL engine cache and returns ``config.staging_engine()``. May be called again with another URL; the
+    engines are disposed and the cache emptied after the test. The one place tests do this."""
+    from tlsync.staging.migrate import upgrade
+    from tlsync.sync import config
+
+    monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
+    handed_out = []
+
+    def use(url: str, *, migrate: bool = True):
+        if migrate:
+            upgrade(url)
+        monkeypatch.setenv("TLSYNC_STAGING_URL", url)
+        config.staging_engine.cache_clear()
+        handed_out.append(config.staging_engine())
+        return handed_out[-1]
+
+    config.staging_engine.cache_clear()
+    yield use
+    for eng in handed_out:
+        eng.dispose()
+    config.staging_engine.cache_clear()
+
+
+@pytest.fixture
+def staging(db_url, use_staging):
+    """The product's configuration pointed at the test's database (SQLite and PostgreSQL), migrated."""
+    return use_staging(db_url)
 
 
 @pytest.fixture

@@ -92,10 +92,18 @@ def legal_entity(path: str | Path | None, legal_entity_id: int | None) -> LegalE
 
 
 def staging(url: str | None) -> Engine:
-    """The staging database (``url``, else ``$TLSYNC_STAGING_URL`` or the embedded SQLite), tables created."""
+    """The staging database (``url``, else ``$TLSYNC_STAGING_URL`` or the embedded SQLite), checked to be at the
+    code's schema revision: a database nobody migrated is a :class:`SetupError` naming it and ``tlsync deploy
+    init`` (the commands open an existing database; they never create or alter tables)."""
+    from tlsync.staging.migrate import StagingSchemaError, require_current
     from tlsync.sync.config import staging_engine, staging_url
 
-    return staging_engine(url or staging_url())
+    engine = staging_engine(url or staging_url())
+    try:
+        require_current(engine)
+    except StagingSchemaError as exc:
+        raise SetupError(str(exc)) from None
+    return engine
 
 
 def entity_and_staging(args: argparse.Namespace) -> tuple[LegalEntitySettings, Engine]:

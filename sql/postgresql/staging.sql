@@ -13,6 +13,8 @@ CREATE TABLE IF NOT EXISTS customer_links (
 	PRIMARY KEY (legal_entity_id, debtor_account)
 );
 
+COMMENT ON TABLE customer_links IS 'Uniconta debtor ⇄ TimeLog customer links and ignored debtors per legal entity (rules L2/L3)';
+
 CREATE INDEX IF NOT EXISTS ix_customer_links_customer ON customer_links (legal_entity_id, customer_id);
 
 CREATE TABLE IF NOT EXISTS ledger_events (
@@ -33,6 +35,8 @@ CREATE TABLE IF NOT EXISTS ledger_events (
 	PRIMARY KEY (id)
 );
 
+COMMENT ON TABLE ledger_events IS 'Append-only audit of every ledger transition, with before/after values';
+
 CREATE INDEX IF NOT EXISTS ix_ledger_events_record ON ledger_events (domain, legal_entity_id, source_key);
 
 CREATE TABLE IF NOT EXISTS link_suggestions (
@@ -49,6 +53,8 @@ CREATE TABLE IF NOT EXISTS link_suggestions (
 	PRIMARY KEY (company_id, debtor_account, rank)
 );
 
+COMMENT ON TABLE link_suggestions IS 'Customer-linking suggestions per Uniconta debtor (rules L1/L2), recomputed after each staging';
+
 CREATE TABLE IF NOT EXISTS quarantine (
 	id SERIAL NOT NULL, 
 	run_id VARCHAR(64) NOT NULL, 
@@ -61,6 +67,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
 	quarantined_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	PRIMARY KEY (id)
 );
+
+COMMENT ON TABLE quarantine IS 'Rows the quality gate refused, with the rule, a readable reason and the raw payload';
 
 CREATE INDEX IF NOT EXISTS ix_quarantine_run_id ON quarantine (run_id);
 
@@ -77,6 +85,8 @@ CREATE TABLE IF NOT EXISTS run_entity_counts (
 	PRIMARY KEY (run_id, entity, tenant)
 );
 
+COMMENT ON TABLE run_entity_counts IS 'Run summary per entity and tenant; extracted = unchanged + staged + quarantined';
+
 CREATE TABLE IF NOT EXISTS staging_deletions (
 	id SERIAL NOT NULL, 
 	run_id VARCHAR(64) NOT NULL, 
@@ -90,6 +100,8 @@ CREATE TABLE IF NOT EXISTS staging_deletions (
 	deleted_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	PRIMARY KEY (id)
 );
+
+COMMENT ON TABLE staging_deletions IS 'Append-only audit of staged rows removed because a complete full read no longer had them (docs/staging-deletions.md)';
 
 CREATE INDEX IF NOT EXISTS ix_staging_deletions_entity ON staging_deletions (entity, tenant, natural_key);
 
@@ -106,6 +118,8 @@ CREATE TABLE IF NOT EXISTS staging_vanished (
 	PRIMARY KEY (entity, tenant, natural_key)
 );
 
+COMMENT ON TABLE staging_vanished IS 'Staged rows missing from a complete full read but kept by the safety valve, until a later read confirms them gone (TLSYNC_PRUNE_CONFIRM_READS) or has them again (docs/staging-deletions.md)';
+
 CREATE TABLE IF NOT EXISTS stg_timelog_contacts (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -117,6 +131,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_contacts (
 	customer_id INTEGER, 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_timelog_contacts IS 'timelog GetContactsRaw staged by tlsync (key: ID)';
 
 CREATE TABLE IF NOT EXISTS stg_timelog_customers (
 	source_system VARCHAR(16) NOT NULL, 
@@ -133,6 +149,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_customers (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_timelog_customers IS 'timelog GetCustomersRaw staged by tlsync (key: ID)';
+
 CREATE TABLE IF NOT EXISTS stg_timelog_employees (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -145,6 +163,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_employees (
 	email VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_timelog_employees IS 'timelog GetEmployeesRaw staged by tlsync (key: ID)';
 
 CREATE TABLE IF NOT EXISTS stg_timelog_expense_types (
 	source_system VARCHAR(16) NOT NULL, 
@@ -160,6 +180,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_expense_types (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_timelog_expense_types IS 'timelog expense-type staged by tlsync (key: ExpenseTypeID)';
+
 CREATE TABLE IF NOT EXISTS stg_timelog_expenses (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -172,6 +194,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_expenses (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_timelog_expenses IS 'timelog GetExpensesRaw staged by tlsync (key: ID)';
+
 CREATE TABLE IF NOT EXISTS stg_timelog_hourly_rates (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -183,6 +207,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_hourly_rates (
 	name VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_timelog_hourly_rates IS 'timelog GetHourlyRatesRaw staged by tlsync (key: ID)';
 
 CREATE TABLE IF NOT EXISTS stg_timelog_invoice_line_details (
 	source_system VARCHAR(16) NOT NULL, 
@@ -197,6 +223,10 @@ CREATE TABLE IF NOT EXISTS stg_timelog_invoice_line_details (
 	registration_type INTEGER, 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_timelog_invoice_line_details IS 'timelog GetInvoiceLineDetailsRaw staged by tlsync (key: ID)';
+
+CREATE INDEX IF NOT EXISTS ix_tlsync_invdetail_invoice ON stg_timelog_invoice_line_details (tenant, invoice_id);
 
 CREATE TABLE IF NOT EXISTS stg_timelog_invoice_lines (
 	source_system VARCHAR(16) NOT NULL, 
@@ -213,6 +243,10 @@ CREATE TABLE IF NOT EXISTS stg_timelog_invoice_lines (
 	product_no VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_timelog_invoice_lines IS 'timelog GetInvoiceLinesRaw staged by tlsync (key: ID)';
+
+CREATE INDEX IF NOT EXISTS ix_tlsync_invline_invoice ON stg_timelog_invoice_lines (tenant, invoice_id);
 
 CREATE TABLE IF NOT EXISTS stg_timelog_invoices (
 	source_system VARCHAR(16) NOT NULL, 
@@ -236,6 +270,10 @@ CREATE TABLE IF NOT EXISTS stg_timelog_invoices (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_timelog_invoices IS 'timelog GetInvoicesRaw staged by tlsync (key: ID)';
+
+CREATE INDEX IF NOT EXISTS ix_tlsync_inv_tenant_date ON stg_timelog_invoices (tenant, invoice_date);
+
 CREATE TABLE IF NOT EXISTS stg_timelog_legal_entities (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -249,6 +287,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_legal_entities (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_timelog_legal_entities IS 'timelog GetLegalEntitiesRaw staged by tlsync (key: ID)';
+
 CREATE TABLE IF NOT EXISTS stg_timelog_mileage (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -260,6 +300,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_mileage (
 	project_id INTEGER, 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_timelog_mileage IS 'timelog GetMileageRaw staged by tlsync (key: ID)';
 
 CREATE TABLE IF NOT EXISTS stg_timelog_products (
 	source_system VARCHAR(16) NOT NULL, 
@@ -275,6 +317,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_products (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_timelog_products IS 'timelog product staged by tlsync (key: ProductNumberID)';
+
 CREATE TABLE IF NOT EXISTS stg_timelog_project_categories (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -287,6 +331,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_project_categories (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_timelog_project_categories IS 'timelog GetProjectCategoriesShortList staged by tlsync (key: ID)';
+
 CREATE TABLE IF NOT EXISTS stg_timelog_project_types (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -298,6 +344,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_project_types (
 	name VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_timelog_project_types IS 'timelog GetProjectTypesShortList staged by tlsync (key: ID)';
 
 CREATE TABLE IF NOT EXISTS stg_timelog_projects (
 	source_system VARCHAR(16) NOT NULL, 
@@ -313,6 +361,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_projects (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_timelog_projects IS 'timelog GetProjectsRaw staged by tlsync (key: ID)';
+
 CREATE TABLE IF NOT EXISTS stg_timelog_task_types (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -324,6 +374,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_task_types (
 	name VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_timelog_task_types IS 'timelog GetTaskTypesShortList staged by tlsync (key: ID)';
 
 CREATE TABLE IF NOT EXISTS stg_timelog_tasks (
 	source_system VARCHAR(16) NOT NULL, 
@@ -337,6 +389,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_tasks (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_timelog_tasks IS 'timelog GetTasksRaw staged by tlsync (key: ID)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_companies (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -349,6 +403,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_companies (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_companies IS 'uniconta CompanyClient staged by tlsync (key: CompanyId)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_debtor_groups (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -360,6 +416,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_debtor_groups (
 	name VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_uniconta_debtor_groups IS 'uniconta DebtorGroupClient staged by tlsync (key: Group)';
 
 CREATE TABLE IF NOT EXISTS stg_uniconta_debtors (
 	source_system VARCHAR(16) NOT NULL, 
@@ -375,6 +433,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_debtors (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_debtors IS 'uniconta DebtorClient staged by tlsync (key: Account)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_employees (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -387,6 +447,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_employees (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_employees IS 'uniconta EmployeeClient staged by tlsync (key: Number)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_gl_accounts (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -398,6 +460,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_gl_accounts (
 	name VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_uniconta_gl_accounts IS 'uniconta GLAccountClient staged by tlsync (key: Account)';
 
 CREATE TABLE IF NOT EXISTS stg_uniconta_gl_transactions (
 	source_system VARCHAR(16) NOT NULL, 
@@ -414,6 +478,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_gl_transactions (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_gl_transactions IS 'uniconta GLTransClient staged by tlsync (key: RowId)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_invoice_lines (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -428,6 +494,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_invoice_lines (
 	row_id INTEGER, 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_uniconta_invoice_lines IS 'uniconta DebtorInvoiceLines staged by tlsync (key: InvoiceNumber, LineNumber)';
 
 CREATE TABLE IF NOT EXISTS stg_uniconta_invoices (
 	source_system VARCHAR(16) NOT NULL, 
@@ -446,6 +514,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_invoices (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_invoices IS 'uniconta DebtorInvoiceClient staged by tlsync (key: InvoiceNumber)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_items (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -459,6 +529,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_items (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_items IS 'uniconta InvItemClient staged by tlsync (key: Item)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_layout_groups (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -469,6 +541,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_layout_groups (
 	payload TEXT NOT NULL, 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_uniconta_layout_groups IS 'uniconta DebtorLayoutGroupClient staged by tlsync (key: Name)';
 
 CREATE TABLE IF NOT EXISTS stg_uniconta_order_lines (
 	source_system VARCHAR(16) NOT NULL, 
@@ -484,6 +558,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_order_lines (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_order_lines IS 'uniconta DebtorOrderLineClient staged by tlsync (key: OrderNumber, LineNumber)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_orders (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -495,6 +571,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_orders (
 	account VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_uniconta_orders IS 'uniconta DebtorOrderClient staged by tlsync (key: OrderNumber)';
 
 CREATE TABLE IF NOT EXISTS stg_uniconta_payment_terms (
 	source_system VARCHAR(16) NOT NULL, 
@@ -508,6 +586,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_payment_terms (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_payment_terms IS 'uniconta PaymentTermClient staged by tlsync (key: Payment)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_project_categories (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -520,6 +600,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_project_categories (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_project_categories IS 'uniconta PrCategoryClient staged by tlsync (key: Number)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_project_groups (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -531,6 +613,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_project_groups (
 	name VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_uniconta_project_groups IS 'uniconta ProjectGroupClient staged by tlsync (key: Group)';
 
 CREATE TABLE IF NOT EXISTS stg_uniconta_projects (
 	source_system VARCHAR(16) NOT NULL, 
@@ -545,6 +629,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_projects (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+COMMENT ON TABLE stg_uniconta_projects IS 'uniconta ProjectClient staged by tlsync (key: Number)';
+
 CREATE TABLE IF NOT EXISTS stg_uniconta_vat_zones (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -556,6 +642,8 @@ CREATE TABLE IF NOT EXISTS stg_uniconta_vat_zones (
 	name VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+COMMENT ON TABLE stg_uniconta_vat_zones IS 'uniconta GLVatClient staged by tlsync (key: Vat)';
 
 CREATE TABLE IF NOT EXISTS sync_ledger (
 	domain VARCHAR(32) NOT NULL, 
@@ -573,6 +661,8 @@ CREATE TABLE IF NOT EXISTS sync_ledger (
 	PRIMARY KEY (domain, legal_entity_id, source_key)
 );
 
+COMMENT ON TABLE sync_ledger IS 'Current state of every record tlsync writes, keyed by the source record; makes writes idempotent';
+
 CREATE TABLE IF NOT EXISTS sync_runs (
 	run_id VARCHAR(64) NOT NULL, 
 	started_at TIMESTAMP WITHOUT TIME ZONE DEFAULT now() NOT NULL, 
@@ -582,6 +672,8 @@ CREATE TABLE IF NOT EXISTS sync_runs (
 	PRIMARY KEY (run_id)
 );
 
+COMMENT ON TABLE sync_runs IS 'One row per sync run: status and API calls spent per system';
+
 CREATE TABLE IF NOT EXISTS watermarks (
 	entity VARCHAR(64) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -590,3 +682,28 @@ CREATE TABLE IF NOT EXISTS watermarks (
 	updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	PRIMARY KEY (entity, tenant)
 );
+
+COMMENT ON TABLE watermarks IS 'Incremental cursors; advanced only when the whole run succeeds';
+
+CREATE TABLE IF NOT EXISTS write_leases (
+	domain VARCHAR(64) NOT NULL, 
+	legal_entity_id INTEGER NOT NULL, 
+	owner VARCHAR(64) NOT NULL, 
+	run_id VARCHAR(250), 
+	what VARCHAR(64), 
+	host VARCHAR(255) NOT NULL, 
+	pid INTEGER NOT NULL, 
+	acquired_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	heartbeat_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	PRIMARY KEY (domain, legal_entity_id)
+);
+
+COMMENT ON TABLE write_leases IS 'One writer at a time per legal entity and ledger domain: who holds it, since when, last heartbeat (tlsync.ledger.lease)';
+
+-- the Alembic revision this schema is (tlsync.staging.migrate)
+CREATE TABLE IF NOT EXISTS alembic_version (
+	version_num VARCHAR(32) NOT NULL, 
+	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+INSERT INTO alembic_version (version_num) VALUES ('0001') ON CONFLICT DO NOTHING;

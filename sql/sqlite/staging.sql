@@ -198,6 +198,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_invoice_line_details (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+CREATE INDEX IF NOT EXISTS ix_tlsync_invdetail_invoice ON stg_timelog_invoice_line_details (tenant, invoice_id);
+
 CREATE TABLE IF NOT EXISTS stg_timelog_invoice_lines (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -213,6 +215,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_invoice_lines (
 	product_no VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+CREATE INDEX IF NOT EXISTS ix_tlsync_invline_invoice ON stg_timelog_invoice_lines (tenant, invoice_id);
 
 CREATE TABLE IF NOT EXISTS stg_timelog_invoices (
 	source_system VARCHAR(16) NOT NULL, 
@@ -235,6 +239,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_invoices (
 	external_invoice_no VARCHAR(400), 
 	PRIMARY KEY (tenant, natural_key)
 );
+
+CREATE INDEX IF NOT EXISTS ix_tlsync_inv_tenant_date ON stg_timelog_invoices (tenant, invoice_date);
 
 CREATE TABLE IF NOT EXISTS stg_timelog_legal_entities (
 	source_system VARCHAR(16) NOT NULL, 
@@ -590,3 +596,24 @@ CREATE TABLE IF NOT EXISTS watermarks (
 	updated_at DATETIME NOT NULL, 
 	PRIMARY KEY (entity, tenant)
 );
+
+CREATE TABLE IF NOT EXISTS write_leases (
+	domain VARCHAR(64) NOT NULL, 
+	legal_entity_id INTEGER NOT NULL, 
+	owner VARCHAR(64) NOT NULL, 
+	run_id VARCHAR(250), 
+	what VARCHAR(64), 
+	host VARCHAR(255) NOT NULL, 
+	pid INTEGER NOT NULL, 
+	acquired_at DATETIME NOT NULL, 
+	heartbeat_at DATETIME NOT NULL, 
+	PRIMARY KEY (domain, legal_entity_id)
+);
+
+-- the Alembic revision this schema is (tlsync.staging.migrate)
+CREATE TABLE IF NOT EXISTS alembic_version (
+	version_num VARCHAR(32) NOT NULL, 
+	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+INSERT OR IGNORE INTO alembic_version (version_num) VALUES ('0001');

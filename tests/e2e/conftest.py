@@ -8,14 +8,3 @@ import pytest
 PAIRS = {"1": 10001, "2": 10002}
 
 
-@pytest.fixture
-def staging(db_url, tmp_path, monkeypatch):
-    """Point the product's configuration at a fresh staging DB (SQLite and PostgreSQL) and output folder."""
-    from tlsync.sync import config
-
-    monkeypatch.setenv("TLSYNC_STAGING_URL", db_url)
-    monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
-    config.staging_engine.cache_clear()
-    yield config.staging_engine()
-    config.staging_engine().dispose()
-    config.staging_engine.cache_clear()

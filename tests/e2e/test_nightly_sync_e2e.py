@@ -120,7 +120,8 @@ KILLER = textwrap.dedent("""
 """)
 
 
-def test_killed_mid_stage_then_rerun_equals_an_uninterrupted_run(sims, staging, db_url, second_db_url, tmp_path):
+def test_killed_mid_stage_then_rerun_equals_an_uninterrupted_run(sims, staging, db_url, second_db_url, tmp_path,
+                                                                  use_staging):
     env = {**os.environ, "TLSYNC_STAGING_URL": db_url, "TLSYNC_OUT_DIR": str(tmp_path / "out"),
            "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT)])}
     conns = json.dumps({"timelog": sims["timelog"], "uniconta": sims["uniconta"]})
@@ -135,17 +136,9 @@ def test_killed_mid_stage_then_rerun_equals_an_uninterrupted_run(sims, staging, 
     after = snapshot(staging)
 
     # The same sync, never interrupted, into a second empty database of the same kind.
-    from tlsync.sync import config
-
-    os.environ["TLSYNC_STAGING_URL"] = second_db_url
-    config.staging_engine.cache_clear()
-    try:
-        run_once(sims["timelog"], sims["uniconta"], PAIRS, "uninterrupted")
-        reference = snapshot(config.staging_engine())
-    finally:
-        config.staging_engine().dispose()
-        config.staging_engine.cache_clear()
-        os.environ["TLSYNC_STAGING_URL"] = db_url
+    second = use_staging(second_db_url)
+    run_once(sims["timelog"], sims["uniconta"], PAIRS, "uninterrupted")
+    reference = snapshot(second)
     assert after == reference, "no duplicates, no gaps"
 
 

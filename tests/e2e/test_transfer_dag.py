@@ -34,18 +34,10 @@ WRITES = re.compile(r"\b(transferred|created|updated|imported)\b")
 
 
 @pytest.fixture
-def sqlite_staging(tmp_path, monkeypatch):
+def sqlite_staging(tmp_path, use_staging):
     """Staging on SQLite only: the Airflow path is what is tested here; the write-back itself runs on both
     databases in tests/sync/test_writeback_e2e.py."""
-    from tlsync.sync import config
-
-    url = f"sqlite:///{tmp_path / 'staging.db'}"
-    monkeypatch.setenv("TLSYNC_STAGING_URL", url)
-    monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
-    config.staging_engine.cache_clear()
-    yield config.staging_engine()
-    config.staging_engine().dispose()
-    config.staging_engine.cache_clear()
+    return use_staging(f"sqlite:///{tmp_path / 'staging.db'}")
 
 
 def _state(sims) -> dict:

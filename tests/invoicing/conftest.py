@@ -47,19 +47,6 @@ def link_all(engine, le_id: int, company: int) -> None:
 
 
 @pytest.fixture
-def staging(db_url, tmp_path, monkeypatch):
-    """The product's configuration pointed at a fresh staging DB (SQLite and PostgreSQL) and output folder."""
-    from tlsync.sync import config
-
-    monkeypatch.setenv("TLSYNC_STAGING_URL", db_url)
-    monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
-    config.staging_engine.cache_clear()
-    yield config.staging_engine()
-    config.staging_engine().dispose()
-    config.staging_engine.cache_clear()
-
-
-@pytest.fixture
 def world(sims, staging):
     """Staged S data (one nightly sync), linked customers, and ready-made clients for legal entity 1 and 2."""
     from tlsync import connections

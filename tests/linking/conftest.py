@@ -85,18 +85,14 @@ class World:
 
 
 @pytest.fixture
-def world(db_url, tmp_path, monkeypatch):
+def world(db_url, use_staging):
     """``world(fixture_doc)`` → a :class:`World`: both simulators serving the document, staged once by the nightly
     sync into a fresh staging DB (SQLite and PostgreSQL), suggestions computed."""
     from simulators._common import serve_in_thread
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
     from tlsync.matching.refresh import refresh_suggestions
-    from tlsync.sync import config
-
-    monkeypatch.setenv("TLSYNC_STAGING_URL", db_url)
-    monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
-    config.staging_engine.cache_clear()
+    engine = use_staging(db_url)
     stack = []
 
     def make(doc: dict, *, sync: bool = True) -> World:
@@ -106,7 +102,7 @@ def world(db_url, tmp_path, monkeypatch):
         uc_cm = serve_in_thread(uniconta_sim.create_app(doc))
         tl, uc = tl_cm.__enter__(), uc_cm.__enter__()
         stack.extend([tl_cm, uc_cm])
-        w = World(config.staging_engine(), 
+        w = World(engine,
                   {"conn_id": "timelog_default", "host": f"{tl}/tlsim", "login": "integration",
                    "password": "integration-pw",
                    "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
@@ -116,9 +112,6 @@ def world(db_url, tmp_path, monkeypatch):
         if sync:
             w.sync()
         else:
-            from tlsync.staging.tables import create_all
-
-            create_all(w.engine)
             stage(w.engine, doc["timelog"]["Customers"], doc["uniconta"]["companies"][0]["DebtorClient"])
         refresh_suggestions(w.engine, [COMPANY])
         return w
@@ -126,8 +119,6 @@ def world(db_url, tmp_path, monkeypatch):
     yield make
     for cm in reversed(stack):
         cm.__exit__(None, None, None)
-    config.staging_engine().dispose()
-    config.staging_engine.cache_clear()
 
 
 @contextmanager

@@ -8,13 +8,7 @@ import pytest
 
 
 @pytest.fixture
-def staging(db_url, tmp_path, monkeypatch):
-    from tlsync.sync import config
-
-    monkeypatch.setenv("TLSYNC_STAGING_URL", db_url)
-    monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
+def staging(staging, tmp_path, monkeypatch):
+    """The shared ``staging`` (tests/conftest.py: migrated, configured), without a settings file."""
     monkeypatch.setenv("TLSYNC_SETTINGS", str(tmp_path / "no-settings.yaml"))
-    config.staging_engine.cache_clear()
-    yield config.staging_engine()
-    config.staging_engine().dispose()
-    config.staging_engine.cache_clear()
+    return staging

@@ -54,19 +54,14 @@ def test_periods():
     assert flow.nightly_period(date(2026, 1, 5)) == (date(2025, 12, 1), date(2026, 1, 5))
 
 
-def test_run_report_writes_the_files_and_returns_a_json_safe_headline(engine, tmp_path, monkeypatch):
+def test_run_report_writes_the_files_and_returns_a_json_safe_headline(engine, tmp_path, use_staging):
     import json
 
     import recon_scenario as scenario
-    from tlsync.sync import config
 
     scenario.build(engine)
-    monkeypatch.setenv("TLSYNC_STAGING_URL", engine.url.render_as_string(hide_password=False))
-    config.staging_engine.cache_clear()
-    try:
-        out = flow.run_report(1, 10001, date(2026, 1, 1), date(2026, 2, 28), out_dir=tmp_path, as_of=date(2026, 3, 1))
-    finally:
-        config.staging_engine.cache_clear()
+    use_staging(engine.url.render_as_string(hide_password=False))
+    out = flow.run_report(1, 10001, date(2026, 1, 1), date(2026, 2, 28), out_dir=tmp_path, as_of=date(2026, 3, 1))
     json.dumps(out)
     assert out["difference"] == "-400.00" and out["counts"]["matched"] == 2
     assert Path(out["html"]).exists() and Path(out["xlsx"]).exists() and Path(out["csv"]).is_dir()

@@ -196,12 +196,11 @@ def test_html_escapes_user_text_and_is_self_contained(files):
 @pytest.fixture
 def sqlite_files(tmp_path):
     """The page does not depend on the database kind: render it once, from a SQLite staging file."""
-    from sqlalchemy import create_engine
+    from tlsync.staging.engine import create_staging_engine
+    from tlsync.staging.migrate import upgrade
 
-    from tlsync.staging.tables import create_all
-
-    engine = create_engine(f"sqlite:///{tmp_path / 'staging.db'}")
-    create_all(engine)
+    engine = create_staging_engine(f"sqlite:///{tmp_path / 'staging.db'}")
+    upgrade(engine)
     scenario.build(engine)
     recon = reconcile(engine, scenario.LE, date(2026, 1, 1), date(2026, 2, 28), company_id=scenario.COMPANY,
                       as_of=date(2026, 3, 1))

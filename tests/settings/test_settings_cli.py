@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 from tlsync.settings import load
 from tlsync.settings.cli import main
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
-from tlsync.staging.tables import create_all
+from tlsync.staging.engine import create_staging_engine
+from tlsync.staging.migrate import upgrade
 
 from simulators.generator import FIXED_TODAY, generate
 
@@ -31,8 +31,8 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("TLSYNC_STAGING_URL", url)
     monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
     monkeypatch.setenv("TLSYNC_SETTINGS", str(tmp_path / "integration.yaml"))
-    engine = create_engine(url)
-    create_all(engine)
+    engine = create_staging_engine(url)
+    upgrade(engine)
     loader = StagingLoader(engine)
     for company in generate("S", seed=42, today=FIXED_TODAY)["uniconta"]["companies"]:
         for cls, entity in CLASSES.items():

@@ -8,10 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import Column, MetaData, Table, create_engine, insert, inspect, select
 
-from tlsync.staging.cursors import add_missing_cursor_columns, high_water
+from tlsync.staging.cursors import high_water
 from tlsync.staging.entities import ENTITIES, get
 from tlsync.staging.loader import StagingLoader
-from tlsync.staging.tables import STAGING, create_all
+from tlsync.staging.migrate import current as current_revision
+from tlsync.staging.migrate import head, upgrade
+from tlsync.staging.tables import STAGING
 
 
 def test_posted_uniconta_classes_have_a_row_id_cursor_and_nothing_else_does():
@@ -48,11 +50,13 @@ def test_a_database_staged_before_the_cursor_gets_the_column_filled_from_the_pay
                 for rid in (5, 77, 41)]
         with eng.begin() as conn:
             conn.execute(insert(old), rows)
-        create_all(eng)                       # what the product does on start
+        upgrade(eng)                          # the set-up step adopts the database (revision 0001)
         assert "row_id" in {c["name"] for c in inspect(eng).get_columns(current.name)}
         with eng.connect() as conn:
             assert sorted(conn.execute(select(current.c.row_id)).scalars()) == [5, 41, 77]
         assert high_water(eng, spec, "10001") == 77
-        assert add_missing_cursor_columns(eng) == [], "idempotent"
+        assert upgrade(eng) == head() == current_revision(eng), "idempotent"
+        with eng.connect() as conn:
+            assert sorted(conn.execute(select(current.c.row_id)).scalars()) == [5, 41, 77]
     finally:
         eng.dispose()

@@ -16,7 +16,8 @@ from sqlalchemy import Column, MetaData, Table, create_engine, insert, inspect, 
 from tlsync.quality import QualityContext
 from tlsync.staging import deletions
 from tlsync.staging.entities import get
-from tlsync.staging.tables import STAGING, create_all, run_entity_counts, staging_deletions, staging_vanished
+from tlsync.staging.migrate import head, upgrade
+from tlsync.staging.tables import STAGING, run_entity_counts, staging_deletions, staging_vanished
 from tlsync.sync import report, runs
 from tlsync.sync.steps import invalid_path, validate_and_stage, write_landing
 
@@ -240,12 +241,12 @@ def test_a_database_created_before_the_removed_count_gets_the_column(db_url):
         with eng.begin() as conn:
             conn.execute(insert(old), [{"run_id": "old", "entity": "uniconta.debtors", "tenant": "1", "extracted": 2,
                                         "unchanged": 2, "staged": 0, "quarantined": 0, "warnings": 0}])
-        create_all(eng)                       # what the product does on start
+        upgrade(eng)                          # the set-up step adopts the database (revision 0001)
         assert "removed" in {c["name"] for c in inspect(eng).get_columns(current.name)}
         assert inspect(eng).has_table("staging_deletions")
         with eng.connect() as conn:
             assert conn.execute(select(current.c.removed)).scalar_one() == 0
         assert runs.summary_rows(eng, "old")[0]["removed"] == 0
-        assert deletions.add_missing_count_columns(eng) == [], "idempotent"
+        assert upgrade(eng) == head(), "idempotent"
     finally:
         eng.dispose()

@@ -83,16 +83,9 @@ def calls(monkeypatch):
 
 
 @pytest.fixture
-def staging(engine, tmp_path, monkeypatch):
+def staging(engine, use_staging):
     """The product's configuration (``TLSYNC_STAGING_URL``) pointed at the test's database (SQLite, PostgreSQL)."""
-    from tlsync.sync import config
-
-    monkeypatch.setenv("TLSYNC_STAGING_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
-    config.staging_engine.cache_clear()
-    yield config.staging_engine()
-    config.staging_engine().dispose()
-    config.staging_engine.cache_clear()
+    return use_staging(engine.url.render_as_string(hide_password=False))
 
 
 def uniconta_company(sims) -> dict:
@@ -299,3 +292,36 @@ def test_summary_names_refusals_unfinished_steps_and_the_first_reasons():
     many = {"transferred": 1, "failures": {str(i): f"reason {i} (rule I5)" for i in range(5)}}
     lines = writeback.format_summary("r", [({"legal_entity_id": 1, "company_id": 10001}, {"invoices": many})])
     assert lines.count("not written: reason") == 3 and "… and 2 more" in lines
+
+
+@pytest.fixture
+def evidence_sims():
+    """Both simulators as the public evidence shows the real services (issue 13): Uniconta rows carry their id as
+    ``PrimaryKeyId``, companies are listed at ``/api/Entities/CompanyClient`` (``PrimaryKeyId``, ``CompanyName``,
+    ``Project``), invoice lines name the customer ``DCAccount``, the quota throttles instead of refusing; TimeLog's
+    Reporting API answers 401/500 with ``resultEmpty`` on empty results. The connection does not name the row-id
+    field: the product detects it."""
+    from simulators._common import serve_in_thread
+    import simulators.timelog as timelog_sim
+    import simulators.uniconta as uniconta_sim
+
+    timelog_app = timelog_sim.create_app(size="S", seed=42)
+    uniconta_app = uniconta_sim.create_app(size="S", seed=42, row_id_field="PrimaryKeyId", quota_mode="throttle")
+    with serve_in_thread(timelog_app) as tl, serve_in_thread(uniconta_app) as uc:
+        yield {
+            "timelog_url": tl,
+            "uniconta_url": uc,
+            "timelog": {"conn_id": "timelog_default", "host": f"{tl}/tlsim", "login": "integration",
+                        "password": "integration-pw",
+                        "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
+                                  "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}},
+            "uniconta": {"conn_id": "uniconta_default", "host": uc, "login": "integration",
+                         "password": "uniconta-pw", "extra": {}},
+        }
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_write_back_end_to_end_with_the_public_evidence_simulators(evidence_sims, staging, calls, tmp_path,
+                                                                    monkeypatch):
+    """The same night, set-up, write-back, retry and next night as above, against the evidence-aligned servers."""
+    test_write_back_end_to_end_through_the_simulators(evidence_sims, staging, calls, tmp_path, monkeypatch)

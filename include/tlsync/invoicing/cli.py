@@ -20,8 +20,6 @@ from contextlib import ExitStack
 from datetime import date
 from typing import Any
 
-from sqlalchemy import create_engine
-
 from tlsync.ledger import FAILED, IGNORED, PENDING, Ledger, LedgerConflict
 
 from .transfer import DOMAIN
@@ -66,11 +64,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _engine(url: str | None):
-    from tlsync.staging.tables import create_all
+    """The staging database through the one engine factory, checked to be at the code's revision
+    (:class:`~tlsync.staging.migrate.StagingSchemaError` otherwise)."""
+    from tlsync.staging.engine import create_staging_engine
+    from tlsync.staging.migrate import require_current
     from tlsync.sync.config import staging_url
 
-    engine = create_engine(url or staging_url())
-    create_all(engine)
+    engine = create_staging_engine(url or staging_url())
+    try:
+        require_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -234,7 +239,13 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) and 2
-    engine = _engine(args.db)
+    from tlsync.staging.migrate import StagingSchemaError
+
+    try:
+        engine = _engine(args.db)
+    except StagingSchemaError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         if args.command == "list":
             return cmd_list(engine, args, out)

@@ -4,9 +4,9 @@ The nightly sync stages TimeLog's invoices, lines and line details per legal ent
 ``<site code>:<legal entity id>`` (payloads with the Reporting API's field names). The transfer never loads all
 of them: :func:`months` cuts a period into calendar months, :func:`invoices_in` streams one month's invoices in
 date order, and :func:`lines_for` fetches the lines (with their details attached, for the item resolver) of one
-batch of invoices. Two indexes make those reads cheap on a five-year history (:func:`ensure_indexes`); they are
-created with plain ``CREATE INDEX IF NOT EXISTS`` on the staging tables so the shared table definitions and the
-rendered DDL stay as they are.
+batch of invoices. Indexes on ``(tenant, invoice_date)`` of the invoices and ``(tenant, invoice_id)`` of the lines
+and line details make those reads cheap on a five-year history; they are declared on the staging tables
+(:mod:`tlsync.staging.tables`) and created by the staging migrations, like every other part of the schema.
 """
 
 from __future__ import annotations
@@ -30,20 +30,6 @@ BOOKED = (int(InvoiceStatus.BOOKED), int(InvoiceStatus.OVERDUE), int(InvoiceStat
 """Rule T2: only booked invoices travel; overdue and paid ones are booked too (status 0 is a draft)."""
 TRANSFERRED_TYPES = (int(InvoiceType.INVOICE), int(InvoiceType.CREDIT_NOTE))
 """Invoices and credit notes; reminders and vouchers are not accounting documents for Uniconta."""
-
-_INDEXES = (
-    ("ix_tlsync_inv_tenant_date", INVOICES.name, "tenant, invoice_date"),
-    ("ix_tlsync_invline_invoice", LINES.name, "tenant, invoice_id"),
-    ("ix_tlsync_invdetail_invoice", DETAILS.name, "tenant, invoice_id"),
-)
-
-
-def ensure_indexes(engine: Engine) -> None:
-    """Create the indexes the month-by-month reads use (idempotent, both databases)."""
-    with engine.begin() as conn:
-        for name, table, cols in _INDEXES:
-            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols})"))
-
 
 def analyze(engine: Engine, tables: Sequence[str], *, only_if_never: bool = False) -> None:
     """PostgreSQL: refresh the planner's statistics of ``tables`` (``ANALYZE``; samples, a fraction of a second).

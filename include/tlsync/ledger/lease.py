@@ -43,25 +43,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, and_, delete, select, update
+from sqlalchemy import Engine, and_, delete, select, update
 
-from tlsync.staging.tables import metadata
+from tlsync.staging.tables import write_leases   # the table is part of the staging schema (its migrations)
 
 log = logging.getLogger(__name__)
 
-write_leases = Table(
-    "write_leases",
-    metadata,
-    Column("domain", String(64), primary_key=True),
-    Column("legal_entity_id", Integer, primary_key=True),
-    Column("owner", String(64), nullable=False),          # random token of the holding Lease
-    Column("run_id", String(250)),
-    Column("what", String(64)),                            # e.g. "transferred", for the message
-    Column("host", String(255), nullable=False),
-    Column("pid", Integer, nullable=False),
-    Column("acquired_at", DateTime, nullable=False),       # UTC
-    Column("heartbeat_at", DateTime, nullable=False),      # UTC
-)
 
 DEFAULT_TTL = 90.0
 DEFAULT_WAIT = 0.0
@@ -135,15 +122,6 @@ _HELD: dict[tuple[str, str, int], list] = {}
 _HELD_LOCK = threading.Lock()
 
 
-_ENSURED: set[str] = set()
-
-
-def _ensure_table(engine: Engine) -> None:
-    """Create ``write_leases`` where it is missing (databases created before the table existed)."""
-    url = engine.url.render_as_string(hide_password=True)
-    if url not in _ENSURED:
-        write_leases.create(engine, checkfirst=True)
-        _ENSURED.add(url)
 
 
 @dataclass
@@ -202,7 +180,6 @@ class Lease:
                             row.heartbeat_at)
 
     def acquire(self, wait: float | None = None) -> Lease:
-        _ensure_table(self.engine)
         url = self.engine.url.render_as_string(hide_password=True)
         with _HELD_LOCK:
             todo = [d for d in self.domains if (url, d, int(self.legal_entity_id)) not in _HELD]
@@ -301,7 +278,6 @@ def write_lease(engine: Engine, legal_entity_id: int, domains: Iterable[str], *,
 
 def holders(engine: Engine, legal_entity_id: int | None = None) -> list[dict[str, Any]]:
     """The leases held now (for an administrator, and for tests), with ``alive`` per row."""
-    _ensure_table(engine)
     q = select(write_leases)
     if legal_entity_id is not None:
         q = q.where(write_leases.c.legal_entity_id == int(legal_entity_id))

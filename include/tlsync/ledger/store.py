@@ -29,7 +29,7 @@ from uuid import UUID
 from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tlsync.staging.tables import ledger_events, metadata, sync_ledger
+from tlsync.staging.tables import ledger_events, sync_ledger
 
 PENDING, IN_FLIGHT, DONE, FAILED, IGNORED, ELSEWHERE, REVIEW = (
     "pending", "in_flight", "done", "failed", "ignored", "elsewhere", "review")
@@ -111,8 +111,7 @@ class Ledger:
     def __init__(self, engine: Engine, *, run_id: str | None = None, actor: str = "tlsync") -> None:
         self.engine = engine
         self.run_id = run_id
-        self.actor = actor
-        metadata.create_all(engine, tables=[sync_ledger, ledger_events])
+        self.actor = actor   # the tables come from the staging migrations (tlsync.staging.migrate.upgrade)
 
     # -- reading -------------------------------------------------------------------------------------------
 

@@ -112,14 +112,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from tlsync.reconcile import reconcile
     from tlsync.report import format_headline, write_report
+    from tlsync.staging.migrate import StagingSchemaError, require_current
     from tlsync.sync import config
 
     try:
         company = args.company if args.company is not None else company_for(args.legal_entity)
         engine = config.staging_engine(args.staging_url or config.staging_url())
+        require_current(engine)
         recon = reconcile(engine, args.legal_entity, start, end, company_id=company, tolerance=args.tolerance,
                           as_of=args.as_of)
         files = write_report(recon, args.out or (config.out_dir() / "reports"))
+    except StagingSchemaError as exc:   # a database nobody migrated: one line, exit 2
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -64,9 +64,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"# {b}")
         return 0
     if args.command == "validate":
-        from tlsync.sync.config import staging_engine, staging_url
+        from tlsync.cli_common import SetupError, staging
 
-        problems = validate_against_staging(settings, staging_engine(staging_url()))
+        try:
+            engine = staging(None)
+        except SetupError as exc:   # a staging database nobody migrated: one line, exit 2
+            print(exc, file=sys.stderr)
+            return 2
+        problems = validate_against_staging(settings, engine)
         for w in settings.warnings():
             print(f"warning: {w}")
         if not problems:
@@ -74,14 +79,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: {n} legal entit{'y' if n == 1 else 'ies'}, no problems")
         return _problems(problems)
     if args.command == "reset":
-        from tlsync.sync.config import staging_engine, staging_url
+        from tlsync.cli_common import SetupError, staging
 
         try:
             le = settings.entity(args.legal_entity)
         except KeyError as exc:
             return _problems([str(exc.args[0])])
+        try:
+            engine = staging(None)
+        except SetupError as exc:   # a staging database nobody migrated: one line, exit 2
+            print(exc, file=sys.stderr)
+            return 2
         conn_id = le.uniconta_connection_id
-        save(reset(settings, args.legal_entity, staging_engine(staging_url())), path)
+        save(reset(settings, args.legal_entity, engine), path)
         print(f"legal entity {args.legal_entity}: Uniconta login and company cleared, activation unconfirmed, "
               f"customer links deleted (rule S1)")
         if conn_id:

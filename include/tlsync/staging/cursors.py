@@ -15,12 +15,11 @@ keep in step.
 
 from __future__ import annotations
 
-import json
 import os
 
-from sqlalchemy import Engine, bindparam, func, inspect, select, text, update
+from sqlalchemy import Engine, func, select
 
-from .entities import ENTITIES, ROW_ID, EntitySpec
+from .entities import EntitySpec
 
 OVERLAP_ENV = "TLSYNC_UNICONTA_ROWID_OVERLAP"
 FULL_READ_ENV = "TLSYNC_UNICONTA_FULL_READ_EVERY_DAYS"
@@ -47,34 +46,3 @@ def high_water(engine: Engine, spec: EntitySpec, tenant: str) -> int | None:
     with engine.connect() as conn:
         value = conn.execute(select(func.max(table.c.row_id)).where(table.c.tenant == tenant)).scalar_one_or_none()
     return None if value is None else int(value)
-
-
-def add_missing_cursor_columns(engine: Engine) -> list[str]:
-    """Upgrade a staging database created before the ``RowId`` cursor: add the ``row_id`` column to the tables of
-    ``RowId``-cursored entities and fill it from the stored payloads (idempotent; returns the tables changed)."""
-    from .tables import STAGING
-
-    changed = []
-    insp = inspect(engine)
-    for spec in ENTITIES:
-        if not spec.row_cursor:
-            continue
-        table = STAGING[spec.qualified]
-        if not insp.has_table(table.name):
-            continue
-        if "row_id" in {c["name"] for c in insp.get_columns(table.name)}:
-            continue
-        with engine.begin() as conn:
-            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN row_id INTEGER"))
-            rows = conn.execute(select(table.c.tenant, table.c.natural_key, table.c.payload)).all()
-            values = []
-            for tenant, key, payload in rows:
-                rid = json.loads(payload).get(ROW_ID)
-                if isinstance(rid, (int, str)) and str(rid).strip().lstrip("-").isdigit():
-                    values.append({"t": tenant, "k": key, "r": int(rid)})
-            if values:
-                conn.execute(update(table).where(table.c.tenant == bindparam("t"),
-                                                 table.c.natural_key == bindparam("k"))
-                             .values(row_id=bindparam("r")), values)
-        changed.append(table.name)
-    return changed

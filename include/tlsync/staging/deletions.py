@@ -33,11 +33,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, inspect, select, text, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 
 from .entities import EntitySpec
 
@@ -218,18 +219,6 @@ def deletions(engine: Engine, *, entity: str | None = None, tenant: str | None =
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def add_missing_count_columns(engine: Engine) -> list[str]:
-    """Upgrade a staging database created before ``run_entity_counts.removed`` existed (idempotent)."""
-    insp = inspect(engine)
-    if not insp.has_table("run_entity_counts"):
-        return []
-    if "removed" in {c["name"] for c in insp.get_columns("run_entity_counts")}:
-        return []
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE run_entity_counts ADD COLUMN removed INTEGER NOT NULL DEFAULT 0"))
-    return ["run_entity_counts"]
-
-
 def format_deletions(rows: Iterable[dict]) -> str:
     lines = [f"{'deleted at':<19}  {'run':<28}  {'entity':<24}  {'tenant':<12}  natural key"]
     for r in rows:
@@ -238,19 +227,28 @@ def format_deletions(rows: Iterable[dict]) -> str:
     return "\n".join(lines) if len(lines) > 1 else "No staged row was removed."
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="List staged rows removed because the source no longer had them.")
     parser.add_argument("--entity", help="e.g. uniconta.orders")
     parser.add_argument("--tenant", help="e.g. 10001 (Uniconta company) or the TimeLog site code")
     parser.add_argument("--run", dest="run_id")
     parser.add_argument("--key", help="natural key, e.g. 1042 or 1042|2")
     parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--staging-url", help="default: $TLSYNC_STAGING_URL, else the embedded SQLite database")
     args = parser.parse_args(argv)
-    from tlsync.sync import config
+    from .engine import create_staging_engine, default_url
+    from .migrate import StagingSchemaError, require_current
 
-    print(format_deletions(deletions(config.staging_engine(), entity=args.entity, tenant=args.tenant,
-                                     run_id=args.run_id, key=args.key, limit=args.limit)))
+    engine = create_staging_engine(args.staging_url or default_url())
+    try:
+        require_current(engine)
+    except StagingSchemaError as exc:   # one line, exit 2 (as every administrator's command)
+        print(exc, file=sys.stderr)
+        return 2
+    print(format_deletions(deletions(engine, entity=args.entity, tenant=args.tenant, run_id=args.run_id,
+                                     key=args.key, limit=args.limit)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

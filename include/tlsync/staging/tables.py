@@ -6,8 +6,10 @@ key, a SHA-256 content hash of the canonical payload, the run that staged it and
 and the spec's typed columns in snake_case. The primary key is ``(tenant, natural_key)``: staging holds the latest
 version of each record, and an unchanged record is never rewritten (its hash is compared first).
 
-The same metadata creates the schema on SQLite (embedded default) and PostgreSQL; ``sql/`` holds the DDL
-rendered from it for both dialects (``make ddl``; a test keeps the files in sync).
+The schema is owned by the Alembic migrations in ``tlsync/staging/migrations`` (applied by
+:func:`tlsync.staging.migrate.upgrade`, never by opening an engine); this metadata is what the migrations must
+produce — a test compares the two on SQLite and PostgreSQL, and ``sql/`` holds the DDL rendered from it for both
+dialects (``make ddl``; a test keeps the files in sync). Every index a query relies on is declared here.
 """
 
 from __future__ import annotations
@@ -71,6 +73,14 @@ def _staging_table(spec: EntitySpec) -> Table:
 
 
 STAGING: dict[str, Table] = {spec.qualified: _staging_table(spec) for spec in ENTITIES}
+
+# The invoice transfer reads a legal entity's booked invoices month by month and then the lines and line details
+# of one batch of invoices (tlsync.invoicing.source); these indexes keep both reads cheap on a five-year history.
+Index("ix_tlsync_inv_tenant_date", STAGING["timelog.invoices"].c.tenant, STAGING["timelog.invoices"].c.invoice_date)
+Index("ix_tlsync_invline_invoice", STAGING["timelog.invoice_lines"].c.tenant,
+      STAGING["timelog.invoice_lines"].c.invoice_id)
+Index("ix_tlsync_invdetail_invoice", STAGING["timelog.invoice_line_details"].c.tenant,
+      STAGING["timelog.invoice_line_details"].c.invoice_id)
 
 sync_runs = Table(
     "sync_runs",
@@ -176,18 +186,6 @@ link_suggestions = Table(
 )
 
 
-def create_all(engine) -> None:
-    """Create every table that does not exist yet (idempotent), add the ``row_id`` cursor column to staging
-    tables created before it existed (docs/staging-cursors.md) and the ``removed`` count to a ``run_entity_counts``
-    created before it existed (docs/staging-deletions.md)."""
-    from .cursors import add_missing_cursor_columns
-    from .deletions import add_missing_count_columns
-
-    metadata.create_all(engine)
-    add_missing_cursor_columns(engine)
-    add_missing_count_columns(engine)
-
-
 # ---- the sync ledger (every write idempotent through it) -------------------------------------------------------
 
 sync_ledger = Table(
@@ -243,4 +241,20 @@ customer_links = Table(
     Column("updated_at", DateTime, nullable=False),
     Index("ix_customer_links_customer", "legal_entity_id", "customer_id"),
     comment="Uniconta debtor ⇄ TimeLog customer links and ignored debtors per legal entity (rules L2/L3)",
+)
+
+write_leases = Table(
+    "write_leases",
+    metadata,
+    Column("domain", String(64), primary_key=True),
+    Column("legal_entity_id", Integer, primary_key=True),
+    Column("owner", String(64), nullable=False),          # random token of the holding Lease
+    Column("run_id", String(250)),
+    Column("what", String(64)),                            # e.g. "transferred", for the message
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", DateTime, nullable=False),       # UTC
+    Column("heartbeat_at", DateTime, nullable=False),      # UTC
+    comment="One writer at a time per legal entity and ledger domain: who holds it, since when, last heartbeat "
+            "(tlsync.ledger.lease)",
 )

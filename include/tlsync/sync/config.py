@@ -21,7 +21,9 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine
+
+from tlsync.staging.engine import create_staging_engine, default_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
@@ -33,7 +35,7 @@ def out_dir() -> Path:
 
 
 def staging_url() -> str:
-    return os.environ.get("TLSYNC_STAGING_URL") or f"sqlite:///{out_dir() / 'staging.db'}"
+    return default_url()
 
 
 def lookback_days() -> int:
@@ -54,21 +56,7 @@ def history_start() -> date:
 
 @lru_cache(maxsize=8)
 def staging_engine(url: str | None = None) -> Engine:
-    """One engine per URL and process; creates missing tables. SQLite gets WAL and a busy timeout so that
-    parallel tasks of a local run don't trip over each other's locks."""
-    from tlsync.staging.tables import create_all
-
-    url = url or staging_url()
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    create_all(engine)
-    return engine
+    """One engine per URL and process (:func:`tlsync.staging.engine.create_staging_engine`: SQLite WAL and busy
+    timeout, PostgreSQL pre-ping). Creates no table: the schema is migrated by the set-up step
+    (:func:`tlsync.staging.migrate.upgrade`, docs/staging-migrations.md)."""
+    return create_staging_engine(url or staging_url())

@@ -96,7 +96,10 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.DEBUG if os.environ.get("TLSYNC_DEBUG") else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from tlsync.staging.migrate import upgrade
     from tlsync.sync import config, runs, writeback
+
+    upgrade(config.staging_url())   # an operator's one-off run is its own set-up step (docs/staging-migrations.md)
 
     timelog, uniconta = _conn_from_env("timelog_default"), _conn_from_env("uniconta_default")
     pairs = os.environ.get("AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS", "")

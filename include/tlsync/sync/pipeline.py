@@ -31,7 +31,13 @@ STAGE_ORDER = ("invoice_lines", "invoice_line_details", "order_lines", "invoices
 
 
 def begin(run_id: str) -> str:
-    runs.start_run(config.staging_engine(), run_id)
+    """Start the run — on a staging database at the code's schema revision, else stop with one line naming the
+    database, the revisions and ``tlsync deploy init`` (a task never migrates: docs/staging-migrations.md)."""
+    from tlsync.staging.migrate import require_current
+
+    engine = config.staging_engine()
+    require_current(engine)
+    runs.start_run(engine, run_id)
     return run_id
 
 
