@@ -88,9 +88,11 @@ def write_report(recon: Reconciliation, out_dir: Path | str, language: str | Non
 def bridge_summary(recon: Reconciliation) -> list[dict]:
     """The amount bridge per currency as JSON-safe data (amounts as strings, exact): what the DAG task returns and
     the e-mail's body shows."""
-    return [{"currency": b.currency, "timelog_total": str(b.timelog_total), "uniconta_total": str(b.uniconta_total),
-             "difference": str(b.difference),
-             "lines": [{"key": ln.key, "count": ln.count, "amount": str(ln.amount)} for ln in b.lines]}
+    from tlsync.invoicing.money import q2
+
+    return [{"currency": b.currency, "timelog_total": str(q2(b.timelog_total)),
+             "uniconta_total": str(q2(b.uniconta_total)), "difference": str(q2(b.difference)),
+             "lines": [{"key": ln.key, "count": ln.count, "amount": str(q2(ln.amount))} for ln in b.lines]}
             for b in bridges(recon)]
 
 

@@ -21,7 +21,6 @@ from tlsync.invoicing.money import q2
 from .tables import MONEY, Sheet
 
 
-
 def _cell(value: Any, kind: str) -> str:
     if value is None:
         return ""

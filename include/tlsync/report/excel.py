@@ -23,6 +23,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tlsync.excel import MONEY_FORMAT, neutralise, write_header
@@ -76,6 +77,12 @@ def _put(ws: Worksheet, row: int, col: int, value: Any, kind: str | None = None,
         cell.value = neutralise(text)
         cell.data_type = "s"
     return cell
+
+
+def _link(cell, sheet: str) -> None:
+    """An internal link to ``sheet`` (a location in the workbook, not a file Excel would try to open)."""
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!A1", display=str(cell.value))
+    cell.font = LINK_FONT
 
 
 def print_setup(ws: Worksheet, *, title_rows: str | None = "1:1") -> None:
@@ -146,8 +153,7 @@ def _summary(ws: Worksheet, recon: Reconciliation, monthly: Sheet, lang: Lang, s
             label = lang.t("rounding") if ln.key == ROUNDING else lang.category(ln.key)
             c = ws.cell(row=row, column=1, value="   " + label)
             target = sheet_of[MATCHED if ln.key == ROUNDING else ln.key]
-            c.hyperlink = f"#'{target}'!A1"
-            c.font = LINK_FONT
+            _link(c, target)
             ws.cell(row=row, column=2, value=ln.count)
             _put(ws, row, 3, ln.amount).number_format = SIGNED_MONEY
             row += 1
@@ -163,7 +169,7 @@ def _summary(ws: Worksheet, recon: Reconciliation, monthly: Sheet, lang: Lang, s
     row += 1
     for c in CATEGORIES:
         cell = ws.cell(row=row, column=1, value=lang.category(c))
-        cell.hyperlink, cell.font = f"#'{sheet_of[c]}'!A1", LINK_FONT
+        _link(cell, sheet_of[c])
         ws.cell(row=row, column=2, value=counts[c])
         row += 1
     ws.cell(row=row, column=1, value=lang.t("total")).font = BOLD

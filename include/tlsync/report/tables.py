@@ -18,9 +18,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from tlsync.reconcile.model import (AMOUNTS_DIFFER, CATEGORIES, CURRENCY_DIFFERS, DEBTOR_DIFFERS,
-                                    DIFFERENCE_CATEGORIES, DRAFT, DRAFT_IN_UNICONTA, LABELS, LINES_EDITED, MATCHED,
-                                    MISSING_IN_TIMELOG, MISSING_IN_UNICONTA, POSTED, Reconciliation, Row)
+from tlsync.reconcile.model import (
+    AMOUNTS_DIFFER,
+    CATEGORIES,
+    CURRENCY_DIFFERS,
+    DEBTOR_DIFFERS,
+    DIFFERENCE_CATEGORIES,
+    DRAFT,
+    DRAFT_IN_UNICONTA,
+    LABELS,
+    LINES_EDITED,
+    MATCHED,
+    MISSING_IN_TIMELOG,
+    MISSING_IN_UNICONTA,
+    POSTED,
+    Reconciliation,
+    Row,
+)
 
 D0 = Decimal(0)
 Q2 = Decimal("0.01")
@@ -373,10 +387,9 @@ def findings_text(r: Row, lang) -> str:
 
 
 def readable_row_columns(lang) -> list[Column]:
-    """A reconciliation row for a person: category, hint, what differs, invoice, customer, amounts; then the
-    technical columns (``detail``)."""
+    """A reconciliation row for a person: the hint first, what differs, invoice, customer, amounts; then the
+    technical columns (``detail``), starting with the category (each sheet holds one category)."""
     return [
-        Column("Category", TEXT, lambda r: lang.category(r.category), 20),
         Column("Root-cause hint", TEXT, lambda r: lang.phrases(r.hints), 48),
         Column("What differs", TEXT, lambda r: findings_text(r, lang), 40),
         Column("TimeLog invoice", TEXT, lambda r: _tl(r, "number"), 11),
@@ -388,6 +401,7 @@ def readable_row_columns(lang) -> list[Column]:
         Column("Uniconta total", MONEY, lambda r: _posted(r, "total"), 14),
         Column("Difference (total)", MONEY, difference, 15),
         Column("Open (days)", INT, lambda r: r.age_days, 8),
+        Column("Category", TEXT, lambda r: lang.category(r.category), 20, detail=True),
         Column("Period", TEXT, lambda r: r.period, 9, detail=True),
         Column("Paired by", TEXT, lambda r: r.basis, 20, detail=True, translate=True),
         Column("Kind", TEXT, lambda r: (r.timelog or r.uniconta).kind, 11, detail=True, translate=True),
@@ -418,18 +432,19 @@ EXPENSE_WIDTHS = {"text": 30, "reason": 40, "creditor_name": 22, "expense_type":
 
 
 def readable_expense_sheet(recon: Reconciliation, lang) -> Sheet:
+    """The expense import's rows with readable headers (``Lang.header``), the fields a person reads first."""
     machine = expense_sheet(recon)
+    name = "Expenses imported" if lang.code == "en" else "Udgifter importeret"
+    title = "Expenses imported from Uniconta (U4)" if lang.code == "en" else "Udgifter importeret fra Uniconta (U4)"
     by_name = {c.header: c for c in machine.columns}
     if "Note" in by_name:
-        return Sheet("Expenses imported" if lang.code == "en" else "Udgifter importeret", machine.title, machine.columns, machine.rows, note=machine.note, key="expenses_imported")
+        return Sheet(name, title, machine.columns, machine.rows, note=machine.note, key="expenses_imported")
     cols = []
-    for name in [*(n for n in EXPENSE_MAIN if n in by_name), *(n for n in by_name if n not in EXPENSE_MAIN)]:
-        c = by_name[name]
-        cols.append(Column(name, c.kind, c.get, EXPENSE_WIDTHS.get(name, 12 if c.kind != TEXT else 16),
-                           detail=name not in EXPENSE_MAIN, translate=name == "state"))
-    return Sheet("Expenses imported" if lang.code == "en" else "Udgifter importeret",
-                 "Expenses imported from Uniconta (U4)" if lang.code == "en" else "Udgifter importeret fra Uniconta (U4)",
-                 cols, machine.rows, note=machine.note, key="expenses_imported")
+    for field_name in [*(n for n in EXPENSE_MAIN if n in by_name), *(n for n in by_name if n not in EXPENSE_MAIN)]:
+        c = by_name[field_name]
+        cols.append(Column(field_name, c.kind, c.get, EXPENSE_WIDTHS.get(field_name, 12 if c.kind != TEXT else 16),
+                           detail=field_name not in EXPENSE_MAIN, translate=field_name == "state"))
+    return Sheet(name, title, cols, machine.rows, note=machine.note, key="expenses_imported")
 
 
 def readable_sheets(recon: Reconciliation, lang) -> list[Sheet]:
