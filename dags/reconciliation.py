@@ -2,7 +2,7 @@
 
 Two DAGs, wiring only (``tlsync.reconcile.flow`` decides):
 
-    tlsync_reconciliation          staged invoices / drafts changed (Assets of the nightly sync) ──► pairs ──► report[pair]
+    tlsync_reconciliation          staged invoices / drafts changed (nightly sync's Assets) ──► pairs ──► report[pair]
                                    period: the previous month and the current one up to the night's day — the
                                    time of the newest triggering asset event (a manual run: its logical date)
     tlsync_reconciliation_monthly  06:00 Copenhagen time on the 2nd of each month ──► pairs ──► report[pair] ──► deliver
