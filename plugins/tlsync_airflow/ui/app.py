@@ -125,9 +125,9 @@ def create_app() -> FastAPI:
     @app.get("/linking", response_class=HTMLResponse)
     def linking(request: Request, user: PageUser, le: int | None = None, view: str = "one", page: int = 1,
                 q: str = "", msg: str = "") -> Response:
-        from tlsync.linking import number_advice, view_counts
+        from tlsync.linking import number_advice
 
-        from .queries import linking_page
+        from .queries import linking_page, view_counts
 
         settings = _settings_or_error(request, user)
         if isinstance(settings, Response):

@@ -15,10 +15,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, case, exists, func, or_, select
 
 from tlsync.linking.review import Candidate, ReviewRow
-from tlsync.staging.tables import STAGING, link_suggestions
+from tlsync.staging.tables import STAGING, customer_links, link_suggestions
 
 CHUNK = 500
 
@@ -44,38 +44,55 @@ def _chunks(values: list[str]):
         yield values[i:i + CHUNK]
 
 
+def _numeric(engine: Engine, column: Any) -> Any:
+    """SQL: the account is made of digits only (numeric accounts sort first, in numeric order)."""
+    if engine.dialect.name == "postgresql":
+        return column.op("~")("^[0-9]+$")
+    return ~column.op("GLOB")("*[^0-9]*") & (column != "")
+
+
+def _ordered(engine: Engine, column: Any) -> list[Any]:
+    """The order of ``tlsync.linking.view_rows`` in SQL: numeric accounts first by value (by length, then text —
+    the same for digits without leading zeros), then the others by text."""
+    numeric = _numeric(engine, column)
+    return [case((numeric, 0), else_=1), case((numeric, func.length(column)), else_=0), column]
+
+
 def linking_page(engine: Engine, company_id: int, view: str, page: int, page_size: int, q: str = "") -> LinkingPage:
-    """One page of a linking view, the same rows and order as ``tlsync.linking.view_page`` (which reads the whole
-    view); ``q`` filters by debtor account/name/CVR or TimeLog customer id/number/name/CVR (case-insensitive)."""
+    """One page of a linking view, the rows and order of ``tlsync.linking.view_page`` (which reads the whole view
+    and every staged payload); ``q`` filters by debtor account/name/CVR or TimeLog customer id/number/name/CVR
+    (case-insensitive). The page's debtors are chosen in SQL (``ORDER BY … LIMIT 200``); only their suggestions and
+    payloads are read."""
     ls = link_suggestions
     company = str(company_id)
     base = (ls.c.company_id == company, ls.c.view == view)
+    head = select(ls.c.debtor_account).where(*base, ls.c.rank <= 1)      # one row per debtor (0 = no candidate)
+    if q.strip():
+        like = f"%{q.strip().lower()}%"
+        debtors, customers = STAGING["uniconta.debtors"], STAGING["timelog.customers"]
+        by_cvr = select(debtors.c.natural_key).where(debtors.c.tenant == company,
+                                                     func.lower(debtors.c.company_reg_no).like(like))
+        by_customer = select(customers.c.natural_key).where(or_(func.lower(customers.c.no).like(like),
+                                                                func.lower(customers.c.vat_no).like(like)))
+        matching = select(ls.c.debtor_account).where(*base, or_(
+            func.lower(ls.c.debtor_account).like(like), func.lower(ls.c.debtor_name).like(like),
+            func.lower(ls.c.customer_name).like(like), ls.c.customer_id.like(like),
+            ls.c.debtor_account.in_(by_cvr), ls.c.customer_id.in_(by_customer)))
+        head = head.where(ls.c.debtor_account.in_(matching))
     with engine.connect() as conn:
-        if q.strip():
-            like = f"%{q.strip().lower()}%"
-            debtors, customers = STAGING["uniconta.debtors"], STAGING["timelog.customers"]
-            by_cvr = select(debtors.c.natural_key).where(debtors.c.tenant == company,
-                                                         debtors.c.company_reg_no.ilike(like))
-            by_customer = select(customers.c.natural_key).where(or_(customers.c.no.ilike(like),
-                                                                    customers.c.vat_no.ilike(like)))
-            cond = or_(ls.c.debtor_account.ilike(like), ls.c.debtor_name.ilike(like),
-                       ls.c.customer_name.ilike(like), ls.c.customer_id.ilike(like),
-                       ls.c.debtor_account.in_(by_cvr), ls.c.customer_id.in_(by_customer))
-            accounts = set(conn.execute(select(ls.c.debtor_account).where(*base, cond)).scalars())
-        else:
-            accounts = set(conn.execute(select(ls.c.debtor_account).where(*base)).scalars())
-        ordered = sorted(accounts, key=_account_order)
-        pages = max(1, -(-len(ordered) // page_size))
+        total = conn.execute(select(func.count()).select_from(head.subquery())).scalar() or 0
+        pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        chosen = ordered[(page - 1) * page_size: page * page_size]
+        chosen = list(conn.execute(head.order_by(*_ordered(engine, ls.c.debtor_account))
+                                   .limit(page_size).offset((page - 1) * page_size)).scalars())
         found: list[dict] = []
         debtor_payloads: dict[str, dict] = {}
-        for part in _chunks(chosen):
-            found += [dict(r._mapping) for r in conn.execute(
-                select(ls).where(*base, ls.c.debtor_account.in_(part)).order_by(ls.c.debtor_account, ls.c.rank))]
-            t = STAGING["uniconta.debtors"]
+        t = STAGING["uniconta.debtors"]
+        if chosen:
+            found = [dict(r._mapping) for r in conn.execute(
+                select(ls).where(*base, ls.c.debtor_account.in_(chosen)).order_by(ls.c.debtor_account, ls.c.rank))]
             debtor_payloads.update((k, json.loads(p)) for k, p in conn.execute(
-                select(t.c.natural_key, t.c.payload).where(t.c.tenant == company, t.c.natural_key.in_(part))))
+                select(t.c.natural_key, t.c.payload).where(t.c.tenant == company, t.c.natural_key.in_(chosen))))
         ids = sorted({r["customer_id"] for r in found if r["customer_id"] is not None})
         customer_payloads: dict[str, dict] = {}
         t = STAGING["timelog.customers"]
@@ -95,7 +112,32 @@ def linking_page(engine: Engine, company_id: int, view: str, page: int, page_siz
             row.candidates.append(Candidate(r["rank"], r["customer_id"], _str(c.get("No")),
                                             c.get("Name", r["customer_name"]), _str(c.get("VATNo")),
                                             _str(c.get("Phone")), r["score"], json.loads(r["reasons"] or "[]")))
-    return LinkingPage([rows[a] for a in chosen if a in rows], page, pages, len(ordered))
+    return LinkingPage([rows[a] for a in chosen if a in rows], page, pages, total)
+
+
+def view_counts(engine: Engine, company_id: int) -> dict[str, int]:
+    """The tab counts of ``tlsync.linking.view_counts`` (the S8 gate's), counted in SQL instead of read into
+    Python: debtors per view (a linked or ignored debtor counted as such, whatever its stored suggestion says),
+    ``linked``, and ``unmatched`` (staged, undecided, not in the suggestions yet)."""
+    ls, cl, debtors = link_suggestions, customer_links, STAGING["uniconta.debtors"]
+    company = str(company_id)
+    decided = select(cl.c.debtor_account).where(cl.c.company_id == company)
+    counts = dict.fromkeys(("one", "several", "none", "ignored", "linked", "unmatched"), 0)
+    with engine.connect() as conn:
+        for view, n in conn.execute(select(ls.c.view, func.count()).where(
+                ls.c.company_id == company, ls.c.rank <= 1, ls.c.debtor_account.not_in(decided))
+                .group_by(ls.c.view)):
+            counts[view] = counts.get(view, 0) + n
+        staged = exists().where(debtors.c.tenant == company, debtors.c.natural_key == cl.c.debtor_account)
+        suggested = exists().where(ls.c.company_id == company, ls.c.debtor_account == cl.c.debtor_account)
+        for state, n in conn.execute(select(cl.c.state, func.count()).where(
+                cl.c.company_id == company, or_(cl.c.state == "linked", staged, suggested)).group_by(cl.c.state)):
+            counts["linked" if state == "linked" else "ignored"] += n
+        counts["unmatched"] = conn.execute(select(func.count()).select_from(debtors).where(
+            debtors.c.tenant == company,
+            ~exists().where(ls.c.company_id == company, ls.c.debtor_account == debtors.c.natural_key),
+            ~exists().where(cl.c.company_id == company, cl.c.debtor_account == debtors.c.natural_key))).scalar() or 0
+    return counts
 
 
 def preview(engine: Engine, company_id: int, decisions: list[Any]) -> list[dict[str, Any]]:
