@@ -12,7 +12,7 @@ SIZE    ?= S
 SEED    ?= 42
 TEST_WORKERS ?= 2   # pytest-xdist processes; TEST_WORKERS=0 runs the suite in one process
 
-.PHONY: venv run test lock ddl bench clean
+.PHONY: venv run ui test lock ddl bench clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ venv: $(VENV)/.installed
 
 run: venv
 	@$(PY) scripts/run_demo.py --size $(SIZE) --seed $(SEED)
+
+# The Airflow UI with tlsync's pages on the demo data `make run` left (http://127.0.0.1:8080, UI_PORT to change).
+ui: venv
+	@$(PY) scripts/run_ui.py --size $(SIZE) --seed $(SEED)
 
 test: venv
 	@$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
