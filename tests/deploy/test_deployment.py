@@ -55,7 +55,8 @@ def _setup_history(stack) -> None:
 
 
 def _runs(stack, dag_id: str) -> list[dict]:
-    return stack.rest("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100, "order_by": "queued_at"}).json()["dag_runs"]
+    runs = stack.rest("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100}).json()["dag_runs"]
+    return sorted(runs, key=lambda r: r["queued_at"] or "")
 
 
 def _wait_run(stack, dag_id: str, run_id: str, timeout: float = 600) -> dict:
