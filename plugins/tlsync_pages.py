@@ -11,6 +11,7 @@ from tlsync_airflow.ui.app import PREFIX, app
 
 _PAGES = (("Integration", "integration", "tlsync-integration"),
           ("Kundekobling", "linking", "tlsync-linking"),
+          ("Varenumre", "items", "tlsync-items"),
           ("Fakturaer", "invoices", "tlsync-invoices"))
 
 

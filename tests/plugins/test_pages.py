@@ -25,6 +25,7 @@ ROUTES = [("GET", "/tlsync/"), ("GET", "/tlsync/static/tlsync.css"), ("GET", "/t
           ("POST", "/tlsync/linking/preview"), ("POST", "/tlsync/linking/apply"), ("GET", "/tlsync/integration"),
           ("POST", "/tlsync/integration/test"), ("POST", "/tlsync/integration/save"),
           ("POST", "/tlsync/integration/activate"), ("POST", "/tlsync/integration/reset"),
+          ("GET", "/tlsync/items"), ("POST", "/tlsync/items/apply"),
           ("GET", "/tlsync/invoices"), ("POST", "/tlsync/invoices/move")]
 WRITES = [r for r in ROUTES if r[0] == "POST"]
 
@@ -131,6 +132,15 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
             page.screenshot(path=str(SHOTS / "02-integration-defaults.png"), full_page=True)
             text = server.settings_file.read_text()
             assert "uniconta_company_id: 10001" in text and "debtor_group: DK" in text
+            assert "item: FAST" in text and "account: '2220'" in text      # defaults not offered earlier are kept
+
+            # a value the company does not have is refused with the valid choices, as `settings validate` does
+            r = httpx.post(server.url + "/tlsync/integration/save", timeout=60,
+                           headers={"Authorization": f"Bearer {server.token('admin')}"},
+                           data={"le": "1", "uniconta_company_id": "10001", "debtor_group": "NOPE",
+                                 "payment_terms": "N14", "layout_group": "Standard"})
+            assert r.status_code == 200 and "debtor group &#39;NOPE&#39; does not exist in Uniconta" in r.text
+            assert "choose one of: DK" in r.text and server.settings_file.read_text() == text
 
             # Customer linking: link 3 suggested pairs, TimeLog wins, after a preview
             page.goto(server.url + "/tlsync/linking?le=1&view=one")
@@ -183,6 +193,12 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
             assert "ÅBEN" in gate, page.inner_text("main")
             assert "Aktiveret af admin" in page.inner_text("main")
 
+            # item numbers: Uniconta's items, their state in TimeLog, which defaults use them
+            page.goto(server.url + "/tlsync/items?le=1")
+            page.wait_for_selector("table.grid")
+            assert "FAST" in page.inner_text("table.grid")
+            page.screenshot(path=str(SHOTS / "08-items.png"), full_page=True)
+
             # the next transfer writes the drafts; the invoices page lists them
             _transfer(server)
             page.goto(server.url + "/tlsync/invoices?le=1&state=done")
@@ -190,7 +206,7 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
             assert rows.count() > 0
             assert re.search(r"\d{2}-\d{2}-\d{4}", rows.first.inner_text())        # Danish dates
             assert re.search(r"\d,\d{2}\b", rows.first.inner_text())                 # Danish money
-            page.screenshot(path=str(SHOTS / "08-invoices.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "09-invoices.png"), full_page=True)
         finally:
             browser.close()
 

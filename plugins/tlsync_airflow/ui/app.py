@@ -300,6 +300,33 @@ def create_app() -> FastAPI:
         st.save(st.reset(settings, entity.legal_entity_id, _engine()))
         return _back("/integration", le=entity.legal_entity_id, msg=i18n.translate(_lang(request), "reset_done"))
 
+    # -- item numbers (U2, I1–I5) ---------------------------------------------------------------------------
+
+    @app.get("/items", response_class=HTMLResponse)
+    def items(request: Request, user: PageUser, le: int | None = None, msg: str = "") -> Response:
+        from .queries import item_rows
+
+        settings = _settings_or_error(request, user)
+        if isinstance(settings, Response):
+            return settings
+        entity = _entity(settings, le)
+        if entity.uniconta_company_id is None:
+            return _render(request, user, "items.html", entities=settings.legal_entities, le=entity, msg=msg,
+                           rows=None, problems=[i18n.translate(_lang(request), "no_company")], warnings=[])
+        rows, warnings, problems = item_rows(_engine(), entity)
+        return _render(request, user, "items.html", entities=settings.legal_entities, le=entity, msg=msg,
+                       rows=rows, warnings=warnings, problems=problems)
+
+    @app.post("/items/apply")
+    async def items_apply(request: Request, user: Writer) -> Response:
+        from .queries import apply_items
+
+        form = await request.form()
+        entity = _entity(_settings(), int(form.get("le") or 0) or None)
+        text = apply_items(_engine(), entity, str(form.get("move") or ""), [str(i) for i in form.getlist("row")],
+                           actor=user.get_name())
+        return _back("/items", le=entity.legal_entity_id, msg=text)
+
     # -- invoices (T2) --------------------------------------------------------------------------------------
 
     @app.get("/invoices", response_class=HTMLResponse)
