@@ -53,8 +53,8 @@ def records(ws, first: str | None = None) -> list[dict]:
     header = rows[0]
     out = []
     for r in rows[1:]:
-        if r[0] is None:
-            break                      # the Summary's further blocks start after an empty row
+        if all(v is None for v in r):
+            break                      # a table ends at an empty row
         out.append(dict(zip(header, r)))
     return out
 

@@ -349,3 +349,16 @@ def test_nothing_is_sent_without_recipients_and_a_bad_address_is_one_line(engine
     with pytest.raises(ValueError, match="tlsync_report_recipients"):
         send_report(report, "controller at nordlys")
     assert not smtp_server.seen.wait(0.5) and smtp_server.messages == []
+
+
+def test_a_blank_uniconta_line_amount_is_computed_half_up_like_everywhere_else():
+    """Issue 12: the reconciliation's own copy of the line total rounded half-even (0.125 → 0.12); it is the
+    product's one rule now (half-up, tlsync.invoicing.money.line_total)."""
+    from tlsync.invoicing.money import line_total
+    from tlsync.reconcile.load import _line_net
+
+    for qty, price, pct in (("1", "0.125", "0"), ("3", "0.005", "0"), ("2.5", "99.99", "10"), ("-1", "0.125", "0")):
+        args = (Decimal(qty), Decimal(price), Decimal(pct))
+        assert _line_net(*args) == line_total(*args)
+    assert _line_net(Decimal(1), Decimal("0.125"), Decimal(0)) == Decimal("0.13")
+    assert _line_net(Decimal(-1), Decimal("0.125"), Decimal(0)) == Decimal("-0.13"), "away from zero"

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from tlsync.invoicing.money import line_total
 from tlsync.ledger import DONE, IN_FLIGHT, Ledger, LedgerEntry
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING, customer_links, quarantine
@@ -205,7 +206,9 @@ def _sent_items(engine: Engine, tenant: str, docs: list[Doc], raw: dict[str, tup
 
 
 def _line_net(qty: Decimal, price: Decimal, pct: Decimal) -> Decimal:
-    return (qty * price * (Decimal(100) - pct) / Decimal(100)).quantize(Decimal("0.01"))
+    """A line's net amount when Uniconta left it blank: the one rounding rule of the product (half-up to the øre,
+    :func:`tlsync.invoicing.money.line_total`), not a copy of it."""
+    return line_total(qty, price, pct)
 
 
 def _uniconta_lines(engine: Engine, entity: str, tenant: str, *, doc: str, qty: str, price: str,
