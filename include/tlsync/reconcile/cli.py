@@ -2,6 +2,7 @@
 
 Exit codes: 0 the report was written (differences are findings, not failures); 1 it could not be produced (no
 Uniconta company for the legal entity, unreadable database, …) — the message says what to fix; 2 bad arguments.
+The report for people is Danish unless ``--language en`` (or ``TLSYNC_REPORT_LANGUAGE=en``) says otherwise.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 
 DESCRIPTION = """\
 Reconcile TimeLog's booked invoices and credit notes with Uniconta's drafts and posted invoices for one legal
-entity and period (rule U3), and write the finance report: an HTML page (opens offline), an Excel workbook and CSV
-files. Reads the staging database only (run the nightly sync first); spends no API calls.
+entity and period (rule U3), and write the finance report: an HTML page (opens offline), a PDF, an Excel workbook
+and CSV files. Reads the staging database only (run the nightly sync first); spends no API calls.
 """
 
 EPILOG = """\
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=_tolerance, default=Decimal("0.01"),
                    help="largest difference still counted as equal, in the invoice currency (default 0.01)")
     p.add_argument("--as-of", type=_date, default=None, help="date the ageing is computed at (default today)")
+    p.add_argument("--language", choices=("da", "en"), default=None,
+                   help="language of the report for people (default: TLSYNC_REPORT_LANGUAGE, else da — Danish); "
+                        "the machine CSV files are the same in both")
     p.add_argument("--staging-url", default=None,
                    help="staging database URL (default: TLSYNC_STAGING_URL, else SQLite at <TLSYNC_OUT_DIR>/staging.db)")
     return p
@@ -121,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         require_current(engine)
         recon = reconcile(engine, args.legal_entity, start, end, company_id=company, tolerance=args.tolerance,
                           as_of=args.as_of)
-        files = write_report(recon, args.out or (config.out_dir() / "reports"))
+        files = write_report(recon, args.out or (config.out_dir() / "reports"), args.language)
     except StagingSchemaError as exc:   # a database nobody migrated: one line, exit 2
         print(f"error: {exc}", file=sys.stderr)
         return 2
