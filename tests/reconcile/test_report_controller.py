@@ -362,3 +362,24 @@ def test_a_blank_uniconta_line_amount_is_computed_half_up_like_everywhere_else()
         assert _line_net(*args) == line_total(*args)
     assert _line_net(Decimal(1), Decimal("0.125"), Decimal(0)) == Decimal("0.13")
     assert _line_net(Decimal(-1), Decimal("0.125"), Decimal(0)) == Decimal("-0.13"), "away from zero"
+
+
+def test_the_command_takes_the_language(engine, tmp_path, capsys, monkeypatch):
+    from tlsync.reconcile.cli import main
+
+    monkeypatch.delenv("TLSYNC_REPORT_LANGUAGE", raising=False)
+    scenario.build(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    base = ["--legal-entity", "1", "--company", "10001", "--month", "2026-01", "--as-of", "2026-03-01",
+            "--staging-url", url]
+    assert main([*base, "--out", str(tmp_path / "en"), "--language", "en"]) == 0
+    assert main([*base, "--out", str(tmp_path / "da")]) == 0
+    out = capsys.readouterr().out
+    assert "report (PDF)" in out and "CSV for Excel" in out and "bridge DKK (TimeLog − Uniconta)" in out
+    name = "reconciliation-le1-2026-01-01-2026-01-31"
+    assert "Amount bridge" in (tmp_path / "en" / f"{name}.html").read_text(encoding="utf-8")
+    assert "Afstemning af beløb" in (tmp_path / "da" / f"{name}.html").read_text(encoding="utf-8")
+    assert (tmp_path / "da" / f"{name}.pdf").read_bytes().startswith(b"%PDF-")
+    with pytest.raises(SystemExit) as exc:
+        main([*base, "--language", "fr"])
+    assert exc.value.code == 2
