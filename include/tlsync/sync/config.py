@@ -12,6 +12,9 @@
 - ``TLSYNC_HISTORY_START``: the first date of an initial load of dated records (default 2021-01-01).
 - ``TLSYNC_LANDING_KEEP_RUNS``: how many runs' landing files to keep (default 7); older ones are deleted when a run
   finishes.
+- ``TLSYNC_LANDING_URL`` / ``TLSYNC_LANDING_CONN``: where the landing files are (default ``<out>/landing``; object
+  storage such as ``s3://bucket/prefix`` for workers on several hosts) and the Connection with its credentials —
+  see :mod:`tlsync.sync.landing`.
 """
 
 from __future__ import annotations
