@@ -134,6 +134,7 @@ WORDS: dict[str, dict[str, str]] = {
     "days": {"da": "dage", "en": "days"},
     "over_days": {"da": "over {n} dage", "en": "over {n} days"},
     "invoices": {"da": "fakturaer", "en": "invoices"},
+    "invoice_one": {"da": "faktura", "en": "invoice"},
     "no_rows": {"da": "Ingen rækker.", "en": "No rows."},
     "mail_subject": {"da": "Afstemning af fakturaer, juridisk enhed {le}, {period}: difference {diff}",
                      "en": "Invoice reconciliation, legal entity {le}, {period}: difference {diff}"},
