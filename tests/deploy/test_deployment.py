@@ -70,14 +70,14 @@ def _wait_run(stack, dag_id: str, run_id: str, timeout: float = 600) -> dict:
     raise AssertionError(f"{dag_id} {run_id} did not finish in {timeout:.0f} s:\n{stack.log('scheduler', 30)}")
 
 
-def _wait_quiet(stack, settle: float = 40, timeout: float = 600) -> None:
+def _wait_quiet(stack, settle: float = 40, timeout: float = 600, dags: tuple[str, ...] = (NIGHTLY, *DOWNSTREAM)) -> None:
     """Until no run of any tlsync DAG is queued or running, and none appeared for ``settle`` seconds (the
     scheduler had time to create the asset-triggered runs)."""
     deadline = time.monotonic() + timeout
     quiet_since, seen = None, None
     while time.monotonic() < deadline:
         stack.check_alive()
-        runs = [(d, r["dag_run_id"], r["state"]) for d in (NIGHTLY, *DOWNSTREAM) for r in _runs(stack, d)]
+        runs = [(d, r["dag_run_id"], r["state"]) for d in dags for r in _runs(stack, d)]
         busy = [r for r in runs if r[2] in ("queued", "running")]
         if busy or runs != seen:
             quiet_since, seen = time.monotonic(), runs
@@ -207,8 +207,7 @@ def test_celery_deployment_runs_the_nightly_chain_once_per_night(tmp_path):
         for dag_id in dag_ids:
             if dag_id != NIGHTLY:
                 stack.rest("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-        time.sleep(20)
-        _wait_quiet(stack, settle=20)
+        _wait_quiet(stack, settle=20, dags=tuple(d for d in dag_ids if d != NIGHTLY))
         for dag_id in dag_ids:
             for run in _runs(stack, dag_id) if dag_id != NIGHTLY else []:
                 assert run["state"] == "success", f"{dag_id} {run['dag_run_id']} {run['state']}"
