@@ -674,6 +674,17 @@ CREATE TABLE IF NOT EXISTS sync_runs (
 
 COMMENT ON TABLE sync_runs IS 'One row per sync run: status and API calls spent per system';
 
+CREATE TABLE IF NOT EXISTS uniconta_call_tally (
+	day VARCHAR(10) NOT NULL, 
+	username VARCHAR(200) NOT NULL, 
+	calls INTEGER DEFAULT '0' NOT NULL, 
+	slow_calls INTEGER DEFAULT '0' NOT NULL, 
+	updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+	PRIMARY KEY (day, username)
+);
+
+COMMENT ON TABLE uniconta_call_tally IS 'Uniconta calls per user and Danish day, booked by every task before each call (tlsync.quota)';
+
 CREATE TABLE IF NOT EXISTS watermarks (
 	entity VARCHAR(64) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -706,4 +717,4 @@ CREATE TABLE IF NOT EXISTS alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
-INSERT INTO alembic_version (version_num) VALUES ('0001') ON CONFLICT DO NOTHING;
+INSERT INTO alembic_version (version_num) VALUES ('0002') ON CONFLICT DO NOTHING;

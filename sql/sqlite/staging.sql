@@ -588,6 +588,15 @@ CREATE TABLE IF NOT EXISTS sync_runs (
 	PRIMARY KEY (run_id)
 );
 
+CREATE TABLE IF NOT EXISTS uniconta_call_tally (
+	day VARCHAR(10) NOT NULL, 
+	username VARCHAR(200) NOT NULL, 
+	calls INTEGER DEFAULT '0' NOT NULL, 
+	slow_calls INTEGER DEFAULT '0' NOT NULL, 
+	updated_at DATETIME NOT NULL, 
+	PRIMARY KEY (day, username)
+);
+
 CREATE TABLE IF NOT EXISTS watermarks (
 	entity VARCHAR(64) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 
@@ -616,4 +625,4 @@ CREATE TABLE IF NOT EXISTS alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
-INSERT OR IGNORE INTO alembic_version (version_num) VALUES ('0001');
+INSERT OR IGNORE INTO alembic_version (version_num) VALUES ('0002');

@@ -1,3 +1,3 @@
 """The projects tests use the invoice transfer's world: staged S data, linked customers, simulator clients."""
 
-from tests.invoicing.conftest import staging, world  # noqa: F401  (fixtures)
+from tests.invoicing.conftest import world  # noqa: F401  (fixture; staging comes from tests/conftest.py)

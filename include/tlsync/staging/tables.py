@@ -258,3 +258,14 @@ write_leases = Table(
     comment="One writer at a time per legal entity and ledger domain: who holds it, since when, last heartbeat "
             "(tlsync.ledger.lease)",
 )
+
+uniconta_call_tally = Table(
+    "uniconta_call_tally",
+    metadata,
+    Column("day", String(10), primary_key=True),           # the quota's day: the Danish calendar date (YYYY-MM-DD)
+    Column("username", String(200), primary_key=True),     # Uniconta's quota is per user
+    Column("calls", Integer, nullable=False, server_default="0"),       # spent or reserved by tlsync that day
+    Column("slow_calls", Integer, nullable=False, server_default="0"),  # answered slower than the threshold
+    Column("updated_at", DateTime, nullable=False),         # UTC
+    comment="Uniconta calls per user and Danish day, booked by every task before each call (tlsync.quota)",
+)

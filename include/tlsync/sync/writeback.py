@@ -134,11 +134,19 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
     ledger = Ledger(engine, run_id=run_id, actor=f"tlsync {step}")
     from tlsync.ledger.lease import LeaseHeld
 
+    from tlsync.clients.errors import QuotaExceededError
+
     try:
         result = _RUNNERS[step](engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period)
     except LeaseHeld as exc:           # another writer has this legal entity now: a clean skip, said in one line
         log.warning("%s — %s: %s", le.label, step, exc.message)
         return {"skipped": exc.message}
+    except QuotaExceededError:         # the day's Uniconta allowance is spent: a clean stop, resumed next night
+        from tlsync.quota import stop_line
+
+        line = stop_line(f"{le.label} — {step}", engine, uniconta_fields.get("login"))
+        log.warning("%s", line)
+        return {"stopped": line}
     log.info("%s — %s: %s", le.label, step, summarise(result))
     return _jsonable(result)
 

@@ -48,7 +48,7 @@ from .models import (
     loads,
 )
 from .odata import FilterLike, ODataReader, OrderLike, validate_rows
-from .session import COMPANY_SETTING, SYSTEM, UnicontaSession, UnicontaSettings
+from .session import COMPANY_SETTING, SYSTEM, CallAllowance, UnicontaSession, UnicontaSettings
 
 E = TypeVar("E", bound=UnicontaEntity)
 
@@ -77,18 +77,24 @@ class UnicontaClient:
         timeout: httpx.Timeout | float = httpx.Timeout(60.0, connect=10.0),
         seed: int | None = None,
         detected: Detected | None = None,
+        allowance: CallAllowance | None = None,
+        owns_allowance: bool = True,
     ) -> None:
         detected = detected or Detected()
         self._init_args = dict(counter=counter, retry=retry, transport=transport, sleep=sleep, timeout=timeout,
-                               seed=seed, detected=detected)
+                               seed=seed, detected=detected, allowance=allowance, owns_allowance=False)
+        self._owns_allowance = owns_allowance and allowance is not None
         self.session = UnicontaSession(settings, counter=counter, retry=retry, transport=transport, sleep=sleep,
-                                       timeout=timeout, seed=seed, detected=detected)
+                                       timeout=timeout, seed=seed, detected=detected, allowance=allowance)
         self.odata = ODataReader(self.session)
         self.crud = CrudAPI(self.session)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def close(self) -> None:
+        """Close the connection; the client that was given the allowance gives its unused reservation back."""
         self.session.close()
+        if self._owns_allowance and self.session.allowance is not None:
+            self.session.allowance.release()
 
     def __enter__(self) -> UnicontaClient:
         return self

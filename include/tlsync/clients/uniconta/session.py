@@ -26,7 +26,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from .._http import CallCounter, ResilientClient, RetryPolicy
 from ..errors import (
     AuthenticationError,
+    CallBudgetExceededError,
     NotFoundError,
     ProjectModuleMissingError,
     QuotaExceededError,
@@ -176,6 +177,17 @@ def is_quota_refusal(resp: httpx.Response) -> bool:
     return _speaks_of_daily_quota(code, text)
 
 
+class CallAllowance(Protocol):
+    """Where every Uniconta call is booked before it is sent (``tlsync.quota.DailyTally``: one tally per Danish
+    day shared by every process). ``acquire()`` False means the day's allowance is spent: the call is not sent."""
+
+    def acquire(self) -> bool: ...
+
+    def observe(self, seconds: float) -> None: ...
+
+    def release(self) -> None: ...
+
+
 class QuotaGuardTransport(httpx.BaseTransport):
     """Transport wrapper that turns Uniconta's daily-quota refusal into :class:`QuotaExceededError` at once.
 
@@ -186,13 +198,23 @@ class QuotaGuardTransport(httpx.BaseTransport):
     """
 
     def __init__(self, inner: httpx.BaseTransport, on_quota: Callable[[httpx.Response], SyncAPIError], *,
-                 owns_inner: bool = True) -> None:
+                 owns_inner: bool = True, allowance: CallAllowance | None = None,
+                 on_allowance: Callable[[], SyncAPIError] | None = None) -> None:
         self.inner = inner
         self.on_quota = on_quota
         self.owns_inner = owns_inner  # a transport handed in by the caller is the caller's to close
+        self.allowance = allowance
+        self.on_allowance = on_allowance
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Every attempt (retries too) is booked in the allowance before it is sent, and timed after."""
+        if self.allowance is not None and not self.allowance.acquire():
+            raise (self.on_allowance() if self.on_allowance else
+                   CallBudgetExceededError(SYSTEM, "the daily Uniconta call allowance is spent"))
+        started = time.monotonic()
         resp = self.inner.handle_request(request)
+        if self.allowance is not None:
+            self.allowance.observe(time.monotonic() - started)
         if resp.status_code == 429:
             resp.read()
             resp.request = request  # httpx binds it only after the transport returns; messages need it now
@@ -235,12 +257,15 @@ class UnicontaSession:
         timeout: httpx.Timeout | float = httpx.Timeout(60.0, connect=10.0),
         seed: int | None = None,
         detected: Detected | None = None,
+        allowance: CallAllowance | None = None,
     ) -> None:
         self.settings = settings
         self.detected = detected or Detected()
         self.counter = counter or CallCounter()
+        self.allowance = allowance
         guarded = QuotaGuardTransport(transport or default_transport(settings.base_url), self._quota_error,
-                                      owns_inner=transport is None)
+                                      owns_inner=transport is None, allowance=allowance,
+                                      on_allowance=self._allowance_error)
         self.http = ResilientClient(
             SYSTEM,
             settings.base_url,
@@ -355,6 +380,11 @@ class UnicontaSession:
             used=used if isinstance(used, int) else self.calls_used,
             limit=limit if isinstance(limit, int) else None,
         )
+
+    def _allowance_error(self) -> CallBudgetExceededError:
+        return CallBudgetExceededError(
+            SYSTEM, f"the daily call allowance of user {self.settings.username!r} is spent (the tally shared by every "
+            "task); stop now and resume the next night — nothing is lost", used=self.calls_used)
 
     def _classify(self, resp: httpx.Response, record: str | None) -> SyncAPIError | None:
         """Map a non-retryable answer to a typed error (``None`` = success).

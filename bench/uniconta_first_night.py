@@ -1,0 +1,154 @@
+"""Benchmark: the Uniconta calls of a **first** night (nightly sync + set-up + write-back) on generated data.
+
+    .venv/bin/python bench/uniconta_first_night.py --size M          # 3,000 customers, ~3,500 projects, ~100k lines
+    .venv/bin/python bench/uniconta_first_night.py --size S
+
+What ``make run`` does, in one process and without Airflow (the DAGs' own step functions): both simulators on
+loopback with one generated fixture; a fresh SQLite staging database; the nightly sync (``tlsync.sync.local``);
+the administrator's set-up of legal entity 1 (accept the matcher's one-suggestions, ignore the rest, confirm the
+activation checklist — legal entity 2 stays unconfirmed, so its invoices are refused by the S8 gate); then every
+write-back step of both legal entities (``tlsync.sync.writeback.run_step``, the transfer DAG's tasks).
+
+The figure is the **simulator's own count** of authenticated Uniconta calls (``/_sim/quota``: every call the
+server answered, reads included), per phase, printed next to issue 13's target (≤ 1,500 for M's first night) and
+as a share of Uniconta's 5,000 daily calls — the baseline the quota is measured against. A second night (nothing
+changed) is measured too: what every ordinary night costs. The tally tlsync books (``uniconta_call_tally``) is
+printed beside it: the two must agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
+
+QUOTA = 5000
+TARGET = {"M": 1500}
+
+
+def uniconta_used(url: str) -> int:
+    return sum(httpx.get(f"{url}/_sim/quota").json()["used"].values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="M", choices=["S", "M"])
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+
+    from simulators._common import serve_in_thread
+    from simulators.generator import generate
+    import simulators.timelog as timelog_sim
+    import simulators.uniconta as uniconta_sim
+
+    work = Path(tempfile.mkdtemp(prefix="tlsync-first-night-"))
+    os.environ["TLSYNC_OUT_DIR"] = str(work / "out")
+    url = f"sqlite:///{work / 'staging.db'}"
+    os.environ["TLSYNC_STAGING_URL"] = url
+
+    from tlsync import settings as settings_mod
+    from tlsync.linking import Decision, Linker, Targets, view_rows
+    from tlsync.matching.refresh import refresh_suggestions
+    from tlsync.staging.migrate import upgrade
+    from tlsync.sync import config, writeback
+    from tlsync.sync.local import run_once
+
+    upgrade(url)
+    config.staging_engine.cache_clear()
+    engine = config.staging_engine()
+
+    started = time.perf_counter()
+    fixture = generate(size=args.size, seed=args.seed)
+    print(f"generated {args.size} (seed {args.seed}) in {time.perf_counter() - started:.1f} s", flush=True)
+    with serve_in_thread(timelog_sim.create_app(fixture)) as tl, \
+            serve_in_thread(uniconta_sim.create_app(fixture, quota_mode="throttle")) as uc:
+        tl_fields = {"conn_id": "timelog_default", "host": f"{tl}/tlsim", "login": "integration",
+                     "password": "integration-pw",
+                     "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
+                               "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}}
+        uc_fields = {"conn_id": "uniconta_default", "host": uc, "login": "integration", "password": "uniconta-pw",
+                     "extra": {}}
+        example = settings_mod.load(ROOT / "config" / "integration.example.yaml")
+        pairs = {str(le.legal_entity_id): le.uniconta_company_id for le in example.legal_entities.values()}
+        phases: list[tuple[str, int, float]] = []
+
+        def phase(name: str, fn) -> object:
+            before, t0 = uniconta_used(uc), time.perf_counter()
+            out = fn()
+            phases.append((name, uniconta_used(uc) - before, time.perf_counter() - t0))
+            print(f"  {name:<34} {phases[-1][1]:>6,} Uniconta calls  {phases[-1][2]:7.1f} s", flush=True)
+            return out
+
+        print("first night:")
+        phase("nightly sync", lambda: run_once(tl_fields, uc_fields, pairs, "night-1"))
+        le1 = example.entity(1)
+        company = le1.uniconta_company_id
+
+        def setup() -> None:
+            refresh_suggestions(engine, [company])
+            linker = Linker(engine, 1, company, targets=Targets(tl_fields, uc_fields, company), actor="bench")
+            try:
+                linker.apply_all([Decision("link-timelog", r.debtor_account, r.best.customer_id)
+                                  for r in view_rows(engine, company, "one")])
+                rest = [r.debtor_account for v in ("several", "none") for r in view_rows(engine, company, v)]
+                linker.apply_all([Decision("ignore", a) for a in rest])
+            finally:
+                linker.targets.close()
+            le1.activation = settings_mod.ActivationChecklist(
+                configuration_complete=True, customers_linked=True, item_numbers_imported=True,
+                confirmed_by="bench", confirmed_at=datetime.now().replace(microsecond=0))
+            settings_file = work / "integration.yaml"
+            settings_mod.save(example, settings_file)
+            os.environ["TLSYNC_SETTINGS"] = str(settings_file)
+
+        phase("set-up (linking LE 1)", setup)
+        settings = writeback.load_settings()
+        results = {}
+        for le in settings.legal_entities.values():
+            for step in writeback.STEPS:
+                results[(le.legal_entity_id, step)] = phase(
+                    f"write-back LE {le.legal_entity_id} {step}",
+                    lambda le=le, step=step: writeback.run_step(
+                        step, le.legal_entity_id, run_id="transfer-1", timelog_fields=tl_fields,
+                        uniconta_fields=uc_fields, settings=settings, engine=engine))
+        first = sum(n for _, n, _ in phases)
+        print("second night (nothing changed):")
+        mark = len(phases)
+        phase("nightly sync", lambda: run_once(tl_fields, uc_fields, pairs, "night-2"))
+        for le in settings.legal_entities.values():
+            for step in writeback.STEPS:
+                phase(f"write-back LE {le.legal_entity_id} {step}",
+                      lambda le=le, step=step: writeback.run_step(
+                          step, le.legal_entity_id, run_id="transfer-2", timelog_fields=tl_fields,
+                          uniconta_fields=uc_fields, settings=settings, engine=engine))
+        second = sum(n for _, n, _ in phases[mark:])
+        try:
+            from tlsync.quota import tally_report
+            tally = tally_report(engine)
+        except ImportError:
+            tally = "(no tally)"
+    stopped = [f"LE {le} {step}: {r.get('stopped')}" for (le, step), r in results.items()
+               if isinstance(r, dict) and r.get("stopped")]
+    target = TARGET.get(args.size)
+    print(f"\nfirst night ({args.size}): {first:,} Uniconta calls = {first / QUOTA:.2f} × the 5,000 daily quota"
+          + (f"; target ≤ {target:,}: {'met' if first <= target else 'NOT met'} ({first / target:.2f} × target)"
+             if target else ""))
+    print(f"second night ({args.size}): {second:,} Uniconta calls = {second / QUOTA:.3f} × the daily quota; "
+          f"first/second = {first / max(second, 1):.1f}×")
+    print(f"tlsync's own tally: {tally}")
+    if stopped:
+        print("steps that stopped early: " + "; ".join(stopped))
+    return 0 if target is None or first <= target else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
