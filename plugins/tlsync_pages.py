@@ -12,7 +12,8 @@ from tlsync_airflow.ui.app import PREFIX, app
 _PAGES = (("Integration", "integration", "tlsync-integration"),
           ("Kundekobling", "linking", "tlsync-linking"),
           ("Varenumre", "items", "tlsync-items"),
-          ("Fakturaer", "invoices", "tlsync-invoices"))
+          ("Fakturaer", "invoices", "tlsync-invoices"),
+          ("Afstemning", "reports", "tlsync-reports"))
 
 
 class TlsyncPagesPlugin(AirflowPlugin):

@@ -26,7 +26,9 @@ ROUTES = [("GET", "/tlsync/"), ("GET", "/tlsync/static/tlsync.css"), ("GET", "/t
           ("POST", "/tlsync/integration/test"), ("POST", "/tlsync/integration/save"),
           ("POST", "/tlsync/integration/activate"), ("POST", "/tlsync/integration/reset"),
           ("GET", "/tlsync/items"), ("POST", "/tlsync/items/apply"),
-          ("GET", "/tlsync/invoices"), ("POST", "/tlsync/invoices/move")]
+          ("GET", "/tlsync/reports"), ("POST", "/tlsync/reports/run"), ("GET", "/tlsync/reports/file/{name}"),
+          ("GET", "/tlsync/invoices"), ("POST", "/tlsync/invoices/move"),
+          ("POST", "/tlsync/invoices/backfill/plan"), ("POST", "/tlsync/invoices/backfill/start")]
 WRITES = [r for r in ROUTES if r[0] == "POST"]
 
 
@@ -45,6 +47,7 @@ def test_every_route_is_covered(server):
 
 def test_anonymous_is_refused_everywhere(server):
     for method, path in ROUTES:
+        path = path.replace("{name}", "reconciliation-le1-2026-01-01-2026-12-31.html")
         r = httpx.request(method, server.url + path, data={"le": "1"}, timeout=30)
         assert r.status_code in (401, 403), (method, path, r.status_code)
         assert "Nordlys" not in r.text
@@ -207,6 +210,24 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
             assert re.search(r"\d{2}-\d{2}-\d{4}", rows.first.inner_text())        # Danish dates
             assert re.search(r"\d,\d{2}\b", rows.first.inner_text())                 # Danish money
             page.screenshot(path=str(SHOTS / "09-invoices.png"), full_page=True)
+
+            # reconciliation: make the report for the year, open it in the page, the downloads are there
+            page.goto(server.url + "/tlsync/reports?le=1")
+            page.fill("input[name=start]", "2020-01-01")
+            page.fill("input[name=end]", "2030-12-31")
+            page.click("button:has-text('Lav rapport')")
+            page.wait_for_selector("table.grid")
+            page.screenshot(path=str(SHOTS / "10-reports.png"), full_page=True)
+            for link in ("xlsx", "pdf", "csv (zip)"):
+                href = page.get_attribute(f"a:has-text('{link}')", "href")
+                r = page.request.get(server.url + href)
+                assert r.status == 200 and len(r.body()) > 100, (link, r.status)
+            with page.expect_popup() as opened:
+                page.click("a:has-text('Åbn')")
+            report = opened.value
+            report.wait_for_load_state()
+            report.screenshot(path=str(SHOTS / "11-report.png"))
+            assert report.url.endswith(".html") and "TimeLog" in report.inner_text("body")
         finally:
             browser.close()
 

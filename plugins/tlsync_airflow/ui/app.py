@@ -139,8 +139,8 @@ def create_app() -> FastAPI:
         if entity.uniconta_company_id is None:
             return _render(request, user, "linking.html", counts=None, **ctx)
         engine = _engine()
-        result = linking_page(engine, entity.uniconta_company_id, view, page, PAGE_SIZE, q)
         counts = view_counts(engine, entity.uniconta_company_id)
+        result = linking_page(engine, entity.uniconta_company_id, view, page, PAGE_SIZE, q, total=counts[view])
         advice = number_advice(engine, entity.uniconta_company_id, entity.legal_entity_id) if (
             view == "none" or "import" in msg) else None
         return _render(request, user, "linking.html", counts=counts, result=result, advice=advice, **ctx)
@@ -327,6 +327,50 @@ def create_app() -> FastAPI:
                            actor=user.get_name())
         return _back("/items", le=entity.legal_entity_id, msg=text)
 
+    # -- reconciliation (U3) ----------------------------------------------------------------------------------
+
+    @app.get("/reports", response_class=HTMLResponse)
+    def reports(request: Request, user: PageUser, le: int | None = None, msg: str = "") -> Response:
+        from .queries import report_list
+
+        settings = _settings_or_error(request, user)
+        if isinstance(settings, Response):
+            return settings
+        entity = _entity(settings, le)
+        return _render(request, user, "reports.html", entities=settings.legal_entities, le=entity, msg=msg,
+                       reports=report_list(entity.legal_entity_id))
+
+    @app.post("/reports/run")
+    async def reports_run(request: Request, user: Writer) -> Response:
+        from datetime import date
+
+        from tlsync.reconcile.flow import run_report
+
+        form = await request.form()
+        entity = _entity(_settings(), int(form.get("le") or 0) or None)
+        if entity.uniconta_company_id is None:
+            raise HTTPException(400, f"{entity.label}: no Uniconta company chosen yet (rule S1)")
+        try:
+            start, end = date.fromisoformat(str(form.get("start"))), date.fromisoformat(str(form.get("end")))
+        except ValueError:
+            raise HTTPException(400, "the period needs a first and a last day (YYYY-MM-DD)") from None
+        if end < start:
+            raise HTTPException(400, "the period ends before it starts")
+        result = run_report(entity.legal_entity_id, entity.uniconta_company_id, start, end)
+        return _back("/reports", le=entity.legal_entity_id, msg=Path(result["html"]).stem)
+
+    @app.get("/reports/file/{name}")
+    def report_file(name: str, user: PageUser) -> Response:
+        from .queries import report_file as find
+
+        found = find(name)
+        if found is None:
+            raise HTTPException(404, "no such report file")
+        path, media_type, body = found
+        headers = {} if media_type.startswith("text/html") else {
+            "Content-Disposition": f'attachment; filename="{path.name}"'}
+        return Response(body, media_type=media_type, headers=headers)
+
     # -- invoices (T2) --------------------------------------------------------------------------------------
 
     @app.get("/invoices", response_class=HTMLResponse)
@@ -351,6 +395,41 @@ def create_app() -> FastAPI:
         text = move_invoices(_engine(), le, str(form.get("move") or ""), [str(k) for k in form.getlist("row")],
                              actor=user.get_name())
         return _back("/invoices", le=le, state=form.get("state") or "all", msg=text)
+
+    @app.post("/invoices/backfill/plan", response_class=HTMLResponse)
+    async def backfill_plan(request: Request, user: Writer) -> Response:
+        from .queries import backfill_form, backfill_plan as plan
+
+        form = await request.form()
+        settings = _settings()
+        entity = _entity(settings, int(form.get("le") or 0) or None)
+        try:
+            start, end, ids = backfill_form(form)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        summary = plan(start, end, ids)
+        rows, counts = _invoice_rows(entity)
+        return _render(request, user, "invoices.html", entities=settings.legal_entities, le=entity, rows=rows,
+                       counts=counts, state="all", msg="", plan=summary,
+                       backfill={"start": form.get("start"), "end": form.get("end"), "ids": ids})
+
+    @app.post("/invoices/backfill/start")
+    async def backfill_start(request: Request, user: Writer) -> Response:
+        from .queries import backfill_form, start_backfill
+
+        form = await request.form()
+        entity = _entity(_settings(), int(form.get("le") or 0) or None)
+        try:
+            start, end, ids = backfill_form(form)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        text = await start_backfill(request, start, end, ids)
+        return _back("/invoices", le=entity.legal_entity_id, msg=text)
+
+    def _invoice_rows(entity: Any):
+        from .queries import invoice_rows
+
+        return invoice_rows(_engine(), entity.legal_entity_id, None)
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:

@@ -58,11 +58,12 @@ def _ordered(engine: Engine, column: Any) -> list[Any]:
     return [case((numeric, 0), else_=1), case((numeric, func.length(column)), else_=0), column]
 
 
-def linking_page(engine: Engine, company_id: int, view: str, page: int, page_size: int, q: str = "") -> LinkingPage:
+def linking_page(engine: Engine, company_id: int, view: str, page: int, page_size: int, q: str = "",
+                 total: int | None = None) -> LinkingPage:
     """One page of a linking view, the rows and order of ``tlsync.linking.view_page`` (which reads the whole view
     and every staged payload); ``q`` filters by debtor account/name/CVR or TimeLog customer id/number/name/CVR
     (case-insensitive). The page's debtors are chosen in SQL (``ORDER BY … LIMIT 200``); only their suggestions and
-    payloads are read."""
+    payloads are read. ``total``: the view's size when already known (the tab count; unfiltered only)."""
     ls = link_suggestions
     company = str(company_id)
     base = (ls.c.company_id == company, ls.c.view == view)
@@ -80,7 +81,8 @@ def linking_page(engine: Engine, company_id: int, view: str, page: int, page_siz
             ls.c.debtor_account.in_(by_cvr), ls.c.customer_id.in_(by_customer)))
         head = head.where(ls.c.debtor_account.in_(matching))
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(head.subquery())).scalar() or 0
+        if total is None or q.strip():
+            total = conn.execute(select(func.count()).select_from(head.subquery())).scalar() or 0
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
         chosen = list(conn.execute(head.order_by(*_ordered(engine, ls.c.debtor_account))
@@ -362,6 +364,63 @@ def apply_items(engine: Engine, entity: Any, move: str, numbers: list[str], *, a
         ": " + "; ".join(outcome.failed[:3]) if outcome.failed else "")
 
 
+# ---- reconciliation page ---------------------------------------------------------------------------------------
+
+def _reports_dir():
+    from tlsync.sync import config
+
+    return config.out_dir() / "reports"
+
+
+def report_list(legal_entity_id: int) -> list[dict[str, Any]]:
+    """The finance reports already written for the legal entity (newest first): name, period, the files."""
+    import re
+
+    folder = _reports_dir()
+    day = r"(\d{4}-\d{2}-\d{2})"
+    pattern = re.compile(rf"^reconciliation-le{int(legal_entity_id)}-{day}-{day}$")
+    out = []
+    for html in folder.glob("reconciliation-le*.html") if folder.exists() else []:
+        m = pattern.match(html.stem)
+        if not m:
+            continue
+        files = {ext: f"{html.stem}.{ext}" for ext in ("html", "xlsx", "pdf")
+                 if (folder / f"{html.stem}.{ext}").exists()}
+        if (folder / f"{html.stem}-excel-csv").is_dir():
+            files["csv"] = f"{html.stem}-excel-csv.zip"
+        out.append({"name": html.stem, "start": m.group(1), "end": m.group(2), "files": files,
+                    "written": html.stat().st_mtime})
+    return sorted(out, key=lambda r: r["written"], reverse=True)
+
+
+def report_file(name: str) -> tuple[Any, str, bytes] | None:
+    """A report file by its bare name (nothing outside the reports folder can be named): ``(path, media type,
+    bytes)``; ``<report>-excel-csv.zip`` zips the Danish-Excel CSV folder on the fly."""
+    import io
+    import re
+    import zipfile
+
+    day = r"\d{4}-\d{2}-\d{2}"
+    if not re.fullmatch(rf"reconciliation-le\d+-{day}-{day}(\.html|\.xlsx|\.pdf|-excel-csv\.zip)", name):
+        return None
+    folder = _reports_dir()
+    if name.endswith("-excel-csv.zip"):
+        source = folder / name[:-4]
+        if not source.is_dir():
+            return None
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(source.glob("*.csv")):
+                zf.write(f, f.name)
+        return source, "application/zip", buf.getvalue()
+    path = folder / name
+    if not path.is_file():
+        return None
+    media = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf",
+             ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[path.suffix]
+    return path, media, path.read_bytes()
+
+
 # ---- invoices page ---------------------------------------------------------------------------------------------
 
 def invoice_rows(engine: Engine, legal_entity_id: int, state: str | None) -> tuple[list[dict], dict[str, int]]:
@@ -398,3 +457,66 @@ def move_invoices(engine: Engine, legal_entity_id: int, move: str, keys: list[st
         except LedgerConflict as exc:
             refused.append(str(exc))
     return f"{done} {move}" + (f"; {len(refused)} refused: " + "; ".join(refused[:3]) if refused else "")
+
+
+# ---- invoice backfill (T2) ---------------------------------------------------------------------------------------
+
+BACKFILL_DAG = "tlsync_invoice_backfill"
+
+
+def backfill_form(form: Any) -> tuple[Any, Any, list[int]]:
+    """``start``/``end`` months (``YYYY-MM``) and the ticked legal entities → (first day, last day, ids)."""
+    from tlsync.invoicing.backfill import month_range
+
+    start, end = str(form.get("start") or ""), str(form.get("end") or "")
+    ids = sorted({int(i) for i in form.getlist("legal_entities") if str(i).isdigit()})
+    if not ids:
+        raise ValueError("choose at least one legal entity for the backfill")
+    try:
+        first, last = month_range(start, end)
+    except (ValueError, IndexError):
+        raise ValueError("the backfill needs a first and a last month (YYYY-MM)") from None
+    if last < first:
+        raise ValueError("the backfill period ends before it starts")
+    return first, last, ids
+
+
+def backfill_plan(start: Any, end: Any, ids: list[int]) -> dict[str, dict]:
+    """The dry run of the backfill DAG's step for the whole period (``transfer_period(dry_run=True)``): what would
+    be written per legal entity, and what refuses it (S8)."""
+    from tlsync.connections import connection_fields
+    from tlsync.invoicing.runner import transfer_period
+
+    def fields(conn_id: str) -> dict:
+        return connection_fields(conn_id, airflow=True)
+
+    try:
+        return transfer_period((start, end), dry_run=True, legal_entity_ids=ids, timelog_fields=fields,
+                               uniconta_fields=fields)
+    except Exception as exc:  # noqa: BLE001 - connection/API problem: one line, no traceback, no secret
+        return {"?": {"refused": [str(exc)]}}
+
+
+async def start_backfill(request: Any, start: Any, end: Any, ids: list[int]) -> str:
+    """Start the backfill DAG through Airflow's REST API (``POST /api/v2/backfills``) as the logged-in user (their
+    token; Airflow checks their DAG permissions), with the conf that makes it write — Airflow's backfill form drops
+    the conf it shows."""
+    import httpx
+
+    from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
+
+    auth = request.headers.get("authorization") or f"Bearer {request.cookies.get(COOKIE_NAME_JWT_TOKEN, '')}"
+    body = {"dag_id": BACKFILL_DAG, "from_date": f"{start.isoformat()}T00:00:00Z",
+            "to_date": f"{end.isoformat()}T00:00:00Z", "max_active_runs": 1,
+            "dag_run_conf": {"legal_entities": ids, "dry_run": False}}
+    base = str(request.base_url).split("/tlsync", 1)[0].rstrip("/")
+    async with httpx.AsyncClient(timeout=60) as client:
+        r = await client.post(f"{base}/api/v2/backfills", json=body, headers={"Authorization": auth})
+    if r.status_code >= 400:
+        try:
+            detail = r.json().get("detail")
+        except ValueError:
+            detail = r.text[:200]
+        return f"✘ Airflow refused the backfill ({r.status_code}): {detail}"
+    return (f"backfill {r.json().get('id')} of {BACKFILL_DAG} started: {start.isoformat()} – {end.isoformat()}, "
+            f"legal entities {', '.join(map(str, ids))} (conf dry_run=false)")
