@@ -86,7 +86,7 @@ def test_matched_invoice_with_vat_rounded_per_line_is_a_rounding_line(engine, tm
     _assert_bridge_adds_up(recon)
     files = write_report(recon, tmp_path, "da", pdf=False)
     html = files.html.read_text(encoding="utf-8")
-    assert "Øreafrunding på afstemte fakturaer (moms afrundet pr. linje i Uniconta)" in html
+    assert "Øreafrunding på afstemte fakturaer</a> <span class=\"muted\">– moms afrundet pr. linje i Uniconta" in html
     assert "afstemt med øreafrunding: moms −0,01, total −0,01" in html
 
 

@@ -97,6 +97,8 @@ WORDS: dict[str, dict[str, str]] = {
     "rounding": {"da": "Øreafrunding på afstemte fakturaer (moms afrundet pr. linje i Uniconta)",
                  "en": "Rounding on matched invoices (VAT rounded per line in Uniconta)"},
     "rounding_short": {"da": "Øreafrunding", "en": "Rounding"},
+    "rounding_line": {"da": "Øreafrunding på afstemte fakturaer", "en": "Rounding on matched invoices"},
+    "rounding_why": {"da": "moms afrundet pr. linje i Uniconta", "en": "VAT rounded per line in Uniconta"},
     "rounding_finding": {"da": "afstemt med øreafrunding: {what} (moms afrundet pr. linje i Uniconta)",
                          "en": "matched with rounding: {what} (VAT rounded per line in Uniconta)"},
     "count": {"da": "Antal", "en": "Count"},

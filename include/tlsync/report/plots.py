@@ -199,7 +199,7 @@ def all_plots(recon: Reconciliation, lang: Lang) -> list[str]:
     out = []
     if len(_home_months(recon)) >= MIN_TREND_MONTHS:
         out += [monthly_totals(recon, lang), differences_over_time(recon, lang)]
-    if any(r.open for r in recon.rows):
+    if any(r.open and r.age_days is not None for r in recon.rows):
         out.append(ageing(recon, lang))
     return out
 
