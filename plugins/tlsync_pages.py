@@ -13,6 +13,7 @@ _PAGES = (("Integration", "integration", "tlsync-integration"),
           ("Kundekobling", "linking", "tlsync-linking"),
           ("Varenumre", "items", "tlsync-items"),
           ("Fakturaer", "invoices", "tlsync-invoices"),
+          ("Udgifter", "expenses", "tlsync-expenses"),
           ("Afstemning", "reports", "tlsync-reports"))
 
 

@@ -26,6 +26,7 @@ ROUTES = [("GET", "/tlsync/"), ("GET", "/tlsync/static/tlsync.css"), ("GET", "/t
           ("POST", "/tlsync/integration/test"), ("POST", "/tlsync/integration/save"),
           ("POST", "/tlsync/integration/activate"), ("POST", "/tlsync/integration/reset"),
           ("GET", "/tlsync/items"), ("POST", "/tlsync/items/apply"),
+          ("GET", "/tlsync/expenses"), ("POST", "/tlsync/expenses/decide"),
           ("GET", "/tlsync/reports"), ("POST", "/tlsync/reports/run"), ("GET", "/tlsync/reports/file/{name}"),
           ("GET", "/tlsync/invoices"), ("POST", "/tlsync/invoices/move"),
           ("POST", "/tlsync/invoices/backfill/plan"), ("POST", "/tlsync/invoices/backfill/start")]
@@ -211,13 +212,18 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
             assert re.search(r"\d,\d{2}\b", rows.first.inner_text())                 # Danish money
             page.screenshot(path=str(SHOTS / "09-invoices.png"), full_page=True)
 
+            # expenses waiting for a person: a project picker and the expense type per posting
+            page.goto(server.url + "/tlsync/expenses?le=1")
+            assert "Udgifter" in page.inner_text("h1")
+            page.screenshot(path=str(SHOTS / "10-expenses.png"), full_page=True)
+
             # reconciliation: make the report for the year, open it in the page, the downloads are there
             page.goto(server.url + "/tlsync/reports?le=1")
             page.fill("input[name=start]", "2020-01-01")
             page.fill("input[name=end]", "2030-12-31")
             page.click("button:has-text('Lav rapport')")
             page.wait_for_selector("table.grid")
-            page.screenshot(path=str(SHOTS / "10-reports.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "11-reports.png"), full_page=True)
             for link in ("xlsx", "pdf", "csv (zip)"):
                 href = page.get_attribute(f"a:has-text('{link}')", "href")
                 r = page.request.get(server.url + href)
@@ -226,7 +232,7 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
                 page.click("a:has-text('Åbn')")
             report = opened.value
             report.wait_for_load_state()
-            report.screenshot(path=str(SHOTS / "11-report.png"))
+            report.screenshot(path=str(SHOTS / "12-report.png"))
             assert report.url.endswith(".html") and "TimeLog" in report.inner_text("body")
         finally:
             browser.close()

@@ -371,6 +371,29 @@ def create_app() -> FastAPI:
             "Content-Disposition": f'attachment; filename="{path.name}"'}
         return Response(body, media_type=media_type, headers=headers)
 
+    # -- expenses (U4/S6) -------------------------------------------------------------------------------------
+
+    @app.get("/expenses", response_class=HTMLResponse)
+    def expenses(request: Request, user: PageUser, le: int | None = None, msg: str = "") -> Response:
+        from .queries import expense_review
+
+        settings = _settings_or_error(request, user)
+        if isinstance(settings, Response):
+            return settings
+        entity = _entity(settings, le)
+        rows, projects, types = expense_review(_engine(), entity)
+        return _render(request, user, "expenses.html", entities=settings.legal_entities, le=entity, msg=msg,
+                       rows=rows, projects=projects, types=types)
+
+    @app.post("/expenses/decide")
+    async def expenses_decide(request: Request, user: Writer) -> Response:
+        from .queries import decide_expenses
+
+        form = await request.form()
+        entity = _entity(_settings(), int(form.get("le") or 0) or None)
+        text = decide_expenses(_engine(), entity, form, actor=user.get_name())
+        return _back("/expenses", le=entity.legal_entity_id, msg=text)
+
     # -- invoices (T2) --------------------------------------------------------------------------------------
 
     @app.get("/invoices", response_class=HTMLResponse)

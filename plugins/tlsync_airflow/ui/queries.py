@@ -520,3 +520,59 @@ async def start_backfill(request: Any, start: Any, end: Any, ids: list[int]) -> 
         return f"✘ Airflow refused the backfill ({r.status_code}): {detail}"
     return (f"backfill {r.json().get('id')} of {BACKFILL_DAG} started: {start.isoformat()} – {end.isoformat()}, "
             f"legal entities {', '.join(map(str, ids))} (conf dry_run=false)")
+
+
+# ---- expenses review (U4/S6) -------------------------------------------------------------------------------------
+
+def expense_review(engine: Engine, entity: Any) -> tuple[list[dict], list[tuple[str, str]], list[tuple[str, str]]]:
+    """The postings waiting for a person (with the reason), and the choices: the legal entity's TimeLog projects
+    (a list, not a free-text field) and its usable expense types."""
+    from tlsync.expenses import waiting
+    from tlsync.expenses.reference import ExpenseReference
+
+    rows = waiting(engine, entity.legal_entity_id)
+    ref = ExpenseReference.from_staging(engine, entity)
+    projects = sorted(((str(p.id), f"{p.no or ''} {p.name or ''}".strip()) for p in ref.projects_by_id.values()
+                       if ref.project_by_number(p.no or "")[0] is p), key=lambda x: x[1])
+    types = sorted(((str(t.expense_type_id), f"{t.expense_type_name or t.expense_type_id}"
+                     + (f" ({t.account_no})" if t.account_no else ""))
+                    for t in ref.types.values() if ref.usable_type(t.expense_type_id)), key=lambda x: x[1])
+    for r in rows:
+        suggested = ref.types_for_account(str(r.get("account") or ""))
+        r["suggested_type"] = str(r.get("expense_type_id") or (suggested[0].expense_type_id if suggested else ""))
+    return rows, projects, types
+
+
+def decide_expenses(engine: Engine, entity: Any, form: Any, *, actor: str) -> str:
+    """The review's decisions (import with type + project / ignore) carried out as ``tlsync expenses
+    import-decisions`` does (``apply_decisions``); each choice checked against the reference data first."""
+    from tlsync.connections import connection_fields, timelog_rest_client
+    from tlsync.expenses import ExpenseImport
+    from tlsync.expenses.decisions import apply_decisions
+    from tlsync.expenses.excel import Decision
+    from tlsync.ledger import Ledger
+
+    keys = [str(k) for k in form.getlist("row")]
+    action = str(form.get("action") or "")
+    if action not in ("import", "ignore") or not keys:
+        return "choose postings and import or ignore"
+    ledger = Ledger(engine, actor=actor)
+    with timelog_rest_client(connection_fields(entity.timelog_connection_id, airflow=True)) as rest:
+        imp = ExpenseImport(engine, entity, rest, ledger=ledger)
+        decisions, problems = [], []
+        for i, key in enumerate(keys, 1):
+            if action == "ignore":
+                decisions.append(Decision(i, key, "ignore"))
+                continue
+            type_id, project_id = form.get(f"type.{key}"), form.get(f"project.{key}")
+            t = imp.ref.usable_type(int(type_id)) if str(type_id or "").isdigit() else None
+            p = imp.ref.projects_by_id.get(int(project_id)) if str(project_id or "").isdigit() else None
+            if t is None or p is None:
+                problems.append(f"posting {key}: choose an expense type and a project of legal entity "
+                                f"{entity.legal_entity_id} (rule U4)")
+                continue
+            decisions.append(Decision(i, key, "import", t.expense_type_id, p.id, p.no))
+        if problems:
+            return "; ".join(problems[:5]) + " — nothing was applied"
+        result = apply_decisions(imp, decisions, actor=actor)
+    return "; ".join(f"{k} {v}" for k, v in result.counts.items() if v) or "nothing changed"
