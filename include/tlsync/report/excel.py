@@ -128,7 +128,8 @@ def _summary(ws: Worksheet, recon: Reconciliation, monthly: Sheet, lang: Lang, s
     for col, w in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = w
     ws.cell(row=1, column=1, value=lang.t("title")).font = TITLE_FONT
-    ws.cell(row=2, column=1, value=neutralise(lang.t("entity", le=recon.legal_entity_id, company=recon.company_id)))
+    entity = lang.t("entity", le=recon.legal_entity_id, company=recon.company_id)
+    ws.cell(row=2, column=1, value=entity[:1].upper() + entity[1:])
     ws.cell(row=3, column=1, value=f"{lang.t('period')}: {lang.period(recon.start, recon.end)} · "
                                    f"{lang.t('as_of')}: {lang.date(recon.as_of)} · "
                                    f"{lang.t('tolerance')}: {lang.money(recon.tolerance)}")
