@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "invoicing": ("tlsync.invoicing.cli", "invoice transfer and its states: list, retry, ignore (T2)"),
     "expenses": ("tlsync.expenses.cli", "expense import from Uniconta to TimeLog (U4, S6)"),
     "reconcile": ("tlsync.reconcile.cli", "the finance reconciliation report (U3)"),
+    "contract": ("tlsync.contract.cli", "probe the real APIs (read-only) and diff them with the simulators"),
 }
 
 
