@@ -86,6 +86,7 @@ def _count(page, view: str) -> int:
 
 def _act(page, action: str, rows: int | None = None) -> None:
     """Select ``rows`` rows (None = select all on the page), choose ``action``, preview, then OK."""
+    assert page.locator("table.grid").count(), page.inner_text("body")[:1500]
     if rows is None:
         page.check("input[data-select-all]")
     else:
