@@ -16,6 +16,7 @@ from tlsync.clients.errors import (
     NotFoundError,
     RecordRejectedError,
     RetriesExhaustedError,
+    WriteOutcomeUnknownError,
 )
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.clients.timelog.models import Customer, CustomerCreate, CustomerUpdate, ProductCreate, ProjectExpenseCreate
@@ -222,3 +223,33 @@ def test_product_create_activate_and_project_expense():
 def test_settings_accept_site_or_api_url():
     assert RestSettings(base_url="https://x.timelog.com/a/api/v1/", token="t").base_url == "https://x.timelog.com/a"
     assert TOKEN not in repr(RestSettings(base_url="https://x/a", token=TOKEN))
+
+
+def test_create_customer_answer_without_customer_id_is_settled_by_number_never_sent_twice():
+    """Issue 13, evidence 8: the swagger's CustomerApiCreateModel has no CustomerID; if the real answer lacks it,
+    the new customer is looked up by number — a second create would be a duplicate."""
+    from tlsync.clients.timelog.models import CustomerCreate
+
+    creates = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            creates.append(request.url.path)
+            return httpx.Response(200, json={"Properties": {"Name": "Ny Kunde ApS", "CustomerNo": "7001"}})
+        return httpx.Response(200, json={"Properties": {}, "Entities": [
+            {"Properties": {"CustomerID": 42, "Name": "Ny Kunde ApS", "No": "7001"}}], "Links": []})
+
+    with make_client(handler) as client:
+        created = client.create_customer(CustomerCreate(name="Ny Kunde ApS", customer_no="7001"))
+    assert created.customer_id == 42 and len(creates) == 1
+
+    def not_found(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            creates.append(request.url.path)
+            return httpx.Response(200, json={"Properties": {"Name": "Ny Kunde ApS"}})
+        return httpx.Response(200, json={"Properties": {}, "Entities": [], "Links": []})
+
+    creates.clear()
+    with make_client(not_found) as client, pytest.raises(WriteOutcomeUnknownError) as err:
+        client.create_customer(CustomerCreate(name="Ny Kunde ApS", customer_no="7001"))
+    assert len(creates) == 1 and "without a CustomerID" in str(err.value)

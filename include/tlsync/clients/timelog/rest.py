@@ -156,8 +156,24 @@ class RestClient(ClientLifecycle):
                     return c
             return None
 
-        return settle_write(lambda: self._single("POST", "customer/create", RestCustomer, record=record,
-                                                 body=customer.to_api()), lookup, record)
+        def send() -> RestCustomer:
+            try:
+                return self._single("POST", "customer/create", RestCustomer, record=record, body=customer.to_api())
+            except MalformedResponseError:
+                # A 2xx answer without the new customer's CustomerID (the swagger's create model has none): the
+                # customer was created. Find it by number; never send the create again (issue 13, evidence 8).
+                found = lookup()
+                if found is not None:
+                    log.info("%s: %s created; its id was not in the answer, found by number", SYSTEM, record)
+                    return found
+                raise _CreatedWithoutId() from None
+
+        try:
+            return settle_write(send, lookup, record)
+        except _CreatedWithoutId:
+            raise WriteOutcomeUnknownError(
+                SYSTEM, "TimeLog answered the create without a CustomerID and no customer with that number was "
+                "found yet; the next run looks it up again", record=record) from None
 
     def update_customer(self, customer_id: int, changes: Mapping[str, Any] | None = None, *,
                         base: CustomerUpdate | None = None) -> RestCustomer:
@@ -417,6 +433,10 @@ class RestClient(ClientLifecycle):
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self.settings.token.get_secret_value())
+
+
+class _CreatedWithoutId(Exception):
+    """A create answered 2xx without the new record's id and the record is not found yet (never re-sent)."""
 
 
 def settle_write(send: Callable[[], M | None], lookup: Callable[[], M | None], record: str, *,
