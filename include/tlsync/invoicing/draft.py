@@ -177,6 +177,9 @@ def build(inv: Invoice, raw: dict, lines: list[dict], ctx: Context, *, debtor: s
             DiscountPct=pct, Total=total, Project=line_project, PrCategory=category if line_project else None,
             Date=_date(line.get("Date")), **({"PostingAccount": li.gl_account} if li.gl_account else {})))
     expected = dec(inv.net_amount)
+    if not credit and expected < 0:      # issue 17: an "invoice" of −1,000,000 went out as an ordinary draft
+        problems.append(f"{what}: it is an invoice (not a credit note) with a negative net amount {show(expected)}; "
+                        f"held back — TimeLog should issue a credit note for this (rule T2)")
     if flip:
         expected = -expected
     if order_lines and not problems and net != expected:

@@ -97,6 +97,7 @@ class Run:
     analyzed_at: int = 0                             # ledger rows written when its statistics were last refreshed
     wb_pending: list = field(default_factory=list)  # [futures] per batch of write-backs not yet recorded
     lease: Lease | None = None                       # the write lease of the legal entity (None: a dry run)
+    duplicates: dict = field(default_factory=dict)  # invoice number → {TimeLog invoice ID: GUID} (shared numbers)
 
     def flush(self, *, full_only: bool = False) -> None:
         while self.queue and (len(self.queue) >= ORDER_BATCH or not full_only):
@@ -158,7 +159,7 @@ def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx
     start_calls = uniconta.calls_used
     budget = None if dry_run else DayBudget(ledger, uniconta)
     run = Run(engine, le, uniconta, timelog_tx, ledger, tenant, context or load_context(engine, le, tenant), dry_run, budget,
-              progress, lease=lease)
+              progress, lease=lease, duplicates=duplicate_numbers(engine, tenant))
     if not run.ctx.project_module:
         from tlsync.projects.transfer import no_module_message
 
@@ -333,9 +334,55 @@ def masters(run: Run, invoices: list[tuple[Any, dict]]) -> tuple[dict, dict, dic
     return debtors, refs, employees, projects
 
 
+def duplicate_numbers(engine: Engine, tenant: str) -> dict[str, dict[int, str]]:
+    """Invoice numbers that more than one staged booked invoice or credit note of the tenant carries:
+    ``{number: {TimeLog invoice ID: GUID}}`` (one grouped query; normally empty)."""
+    from sqlalchemy import func
+
+    inv = source.INVOICES
+    booked = and_(inv.c.tenant == tenant, inv.c.status.in_(source.BOOKED), inv.c.type.in_(source.TRANSFERRED_TYPES),
+                  inv.c.invoice_number.is_not(None), inv.c.invoice_number != "")
+    shared = select(inv.c.invoice_number).where(booked).group_by(inv.c.invoice_number).having(func.count() > 1)
+    out: dict[str, dict[int, str]] = {}
+    with engine.connect() as conn:
+        for number, payload in conn.execute(select(inv.c.invoice_number, inv.c.payload)
+                                            .where(booked, inv.c.invoice_number.in_(shared))):
+            raw = source.loads(payload)
+            out.setdefault(str(number), {})[int(raw.get("ID") or 0)] = marker(str(raw.get("GUID") or ""))
+    return out
+
+
+def duplicate_problem(run: Run, inv: Any) -> str | None:
+    """Why an invoice whose number another staged invoice also carries is held back (``None``: its number is its
+    own). Issue 17: a second TimeLog invoice with an existing number went out as a second draft. Neither is sent
+    while the number is shared — which one is right is for a person to decide in TimeLog — except that one already
+    in Uniconta stays there."""
+    others = {i: g for i, g in run.duplicates.get(str(inv.invoice_number or ""), {}).items() if i != inv.id}
+    if not others:
+        return None
+    written = states_of(run.ledger, run.le_id, others.values())
+    sent = [f"{i} (order {written[g].target_key})" for i, g in sorted(others.items())
+            if g in written and written[g].state in (DONE, IN_FLIGHT, ELSEWHERE)]
+    listed = ", ".join(str(i) for i in sorted(others))
+    return (f"{describe(inv)}: its invoice number {inv.invoice_number} is also TimeLog invoice {listed}"
+            + (f", already in Uniconta as {', '.join(sent)}" if sent else "")
+            + "; held back until TimeLog gives each invoice its own number (rule T2)")
+
+
 def prepare(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> tuple[list[Draft], dict[str, list[str]]]:
-    """Build the drafts of a batch: debtors (S3), employees (T4) and projects (T3) first (:func:`masters`)."""
+    """Build the drafts of a batch: debtors (S3), employees (T4) and projects (T3) first (:func:`masters`). An
+    invoice whose number another staged invoice shares is held back (:func:`duplicate_problem`)."""
     le, ctx = run.le, run.ctx
+    if run.duplicates:
+        held = {}
+        for inv, _, _ in batch:
+            why = duplicate_problem(run, inv)
+            if why:
+                held[marker(inv.guid)] = [why]
+        if held:
+            drafts, problems = prepare(run, [b for b in batch if marker(b[0].guid) not in held]) \
+                if len(held) < len(batch) else ([], {})
+            return drafts, {**problems, **held}
     lines = source.lines_for(run.engine, run.tenant, [inv.id for inv, _, _ in batch])
     run.lines_seen += sum(len(v) for v in lines.values())
     debtors, refs, employees, projects = masters(run, [(inv, raw) for inv, raw, _ in batch])

@@ -63,6 +63,24 @@ _RANK = {rule: i for i, rule in enumerate(RULE_PRIORITY)}
 # - Uniconta: header ``LineAmount`` = Σ line net (``DebtorInvoiceLines.InvoiceNetAmount``); the header's
 #   ``NetAmount`` is LineAmount after the end discount (EndDiscountPct), so it is *not* the sum of the lines.
 #   line_sums = Σ ``InvoiceNetAmount`` per ``InvoiceNumber``.
+HEADER_AMOUNT_FALLBACK: dict[str, str] = {"uniconta.invoices": "NetAmount"}
+"""A header whose ``LineAmount`` is blank or 0 (older posted invoices, exports that leave it out) is compared by
+``NetAmount`` instead — equal to Σ lines when the invoice has no end discount, the usual case."""
+
+
+def header_amount_field(entity: str, record: dict, field: str) -> str:
+    """The header field to compare with Σ lines for this record (see :data:`HEADER_AMOUNT_FALLBACK`)."""
+    fallback = HEADER_AMOUNT_FALLBACK.get(entity)
+    if fallback is None:
+        return field
+    value = record.get(field)
+    try:
+        blank = is_blank(value) or to_decimal(value) == 0
+    except ValueError:
+        return field
+    return fallback if blank else field
+
+
 HEADER_AMOUNT_FIELDS: dict[str, str] = {
     "timelog.invoices": "NetAmount",
     "uniconta.invoices": "LineAmount",

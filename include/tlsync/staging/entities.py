@@ -120,7 +120,8 @@ ENTITIES: tuple[EntitySpec, ...] = (
           columns={"Item": "str", "Qty": "decimal", "Price": "decimal"}),
     _spec(UNICONTA, "invoices", "DebtorInvoiceClient", "InvoiceNumber", mode="incremental",
           columns={"Account": "str", "Date": "date", "NetAmount": "decimal", "TotalAmount": "decimal",
-                   "Currency": "str", ROW_ID: "int"}, dates=("Date",), cursor=ROW_ID),
+                   "Currency": "str", ROW_ID: "int"}, dates=("Date",), cursor=ROW_ID,
+          currency_field="Currency"),   # blank = the company's currency; else one TimeLog knows (issue 17)
     _spec(UNICONTA, "invoice_lines", "DebtorInvoiceLines", ("InvoiceNumber", "LineNumber"), mode="incremental",
           columns={"Item": "str", "InvoiceQty": "decimal", "SalesPrice": "decimal", ROW_ID: "int"}, cursor=ROW_ID),
     _spec(UNICONTA, "gl_transactions", "GLTransClient", ROW_ID,

@@ -205,7 +205,8 @@ def validate_and_stage_all(*manifests: Mapping) -> dict:
             landing_file = landing.resolve(manifest["entities"][qualified]["path"])
             ctx = QualityContext(known_currencies=currencies, date_min=date(2000, 1, 1),
                                  date_max=date.today() + timedelta(days=366),
-                                 line_sums=_line_sums_for(spec, landing_file))
+                                 line_sums=_line_sums_for(spec, landing_file),
+                                 lines_complete=spec.system != "uniconta")
             counts.append(validate_and_stage(engine, spec, manifest["tenant"], manifest["run_id"], landing_file,
                                              ctx))
     check_something_survived(counts, manifests[0]["run_id"] if manifests else "?")
@@ -213,9 +214,16 @@ def validate_and_stage_all(*manifests: Mapping) -> dict:
 
 
 def _line_sums_for(spec: EntitySpec, header_landing) -> dict | None:
-    """For invoice headers: Σ line amounts per invoice from the sibling landing file of the lines."""
+    """For invoice headers: Σ line amounts per invoice from the sibling landing file of the lines — TimeLog's
+    ``NetAmount`` = Σ line ``Amount``, and Uniconta's ``LineAmount`` = Σ ``InvoiceNetAmount`` of its posted lines
+    (issue 17: a Uniconta invoice whose total differs from its lines was staged). Uniconta's lines are read by
+    RowId after their headers, so a header read tonight has its lines in tonight's file; one read without any
+    line (a header re-read alone) is not compared (``QualityContext.lines_complete`` is false for Uniconta)."""
     if spec.qualified == "timelog.invoices":
         return line_sums(header_landing.with_name("timelog.invoice_lines.jsonl"), "InvoiceID", "Amount")
+    if spec.qualified == "uniconta.invoices":
+        lines = header_landing.with_name("uniconta.invoice_lines.jsonl")
+        return line_sums(lines, "InvoiceNumber", "InvoiceNetAmount") if lines.exists() else None
     return None
 
 
