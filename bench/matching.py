@@ -189,7 +189,7 @@ def _import(tool: str) -> None:
     if tool == "splink":
         import duckdb  # noqa: F401
         import pandas  # noqa: F401
-        import splink  # noqa: F401
+        import splink
         import splink.comparison_library  # noqa: F401
 
 

@@ -15,5 +15,5 @@ def test_matching_bench_runs_small() -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "== 1,500 x 1,500 (linkage, default, seed 42)" in proc.stdout
     line = next(x for x in proc.stdout.splitlines() if x.startswith("ours"))
-    precision, recall = map(float, line.split()[1:3])
-    assert precision >= 0.99 and recall >= 0.99
+    precision, recall_one, recall = map(float, line.split()[1:4])
+    assert precision >= 0.99 and recall_one >= 0.9 and recall >= 0.99

@@ -12,8 +12,14 @@ import numpy as np
 import pytest
 from tlsync.matching import match_customers
 from tlsync.matching import normalize as N
-from tlsync.matching.blocking import Index, customer_columns, debtor_columns, prepare_customer, prepare_debtor
-from tlsync.matching.scoring import CANDIDATE, score_pair, score_pairs
+from tlsync.matching.blocking import (
+    Index,
+    customer_columns,
+    debtor_columns,
+    prepare_customer,
+    prepare_debtor,
+)
+from tlsync.matching.scoring import P_CANDIDATE, score_pair, score_pairs
 
 from simulators.generator.linkage import linkage
 
@@ -77,17 +83,30 @@ def test_array_scorer_equals_score_pair_on_every_candidate_pair(sample) -> None:
     fd, fc = index.fuzzy_pairs(D, np.arange(D.n))
     d, c = np.r_[d, fd], np.r_[c, fc]
     assert len(d) > 2000
-    scores = score_pairs(D, C, index, d, c)
+    scores, model = score_pairs(D, C, index, d, c)
     objects = scores.scored(np.arange(len(d)), D, C)
     for k, got in enumerate(objects):
-        want = score_pair(prepare_debtor(debtors[d[k]]), prepare_customer(customers[c[k]]), index)
+        want = score_pair(prepare_debtor(debtors[d[k]]), prepare_customer(customers[c[k]]), index, model)
         assert (got.customer_id, got.score, got.name_similarity, got.reasons, got.same_tax_no, got.same_number) == \
                (want.customer_id, want.score, want.name_similarity, want.reasons, want.same_tax_no, want.same_number)
-    # with min_points, a pair is only skipped when it cannot reach it: the kept pairs are the same, scored the same
-    cut = score_pairs(D, C, index, d, c, min_points=CANDIDATE)
-    keep = scores.points >= CANDIDATE
-    assert np.array_equal(cut.points >= CANDIDATE, keep)
-    assert np.array_equal(cut.points[keep], scores.points[keep]) and np.array_equal(cut.sim[keep], scores.sim[keep])
+        assert got.probability == pytest.approx(want.probability, abs=1e-6)
+
+
+def test_model_is_learned_from_the_data_and_weighs_rare_values_more(sample) -> None:
+    debtors, customers, _ = sample
+    model = match_customers(debtors, customers).model
+    direct, board = "+4591919191", "+4592929292"
+    group = [dict(c, Phone=board) for c in customers[1:5]]            # a switchboard shared by four customers
+    index = Index(customer_columns([dict(customers[0], Phone=direct)] + group + customers[5:]))
+    line = score_pair(prepare_debtor({"Account": "x", "Name": "Noget Helt Andet ApS", "Phone": direct}),
+                      prepare_customer(dict(customers[0], Phone=direct)), index, model)
+    shared = score_pair(prepare_debtor({"Account": "x", "Name": "Noget Helt Andet ApS", "Phone": board}),
+                        prepare_customer(group[0]), index, model)
+    assert "phone equal" in line.reasons and "phone equal (shared by 4 TimeLog customers)" in shared.reasons
+    assert line.score >= shared.score + 2, "a switchboard shared by a group says less than a direct line"
+    # m is learned: the same CVR is common among true pairs, and rare among random ones (u)
+    m, u = model.m["tax"][0], model.describe()["tax"][0][1]
+    assert m > 0.5 and u < 1e-3 and 0.5 < model.twin_share < 1
 
 
 def test_every_suggestion_is_explained_by_score_pair(sample) -> None:
@@ -98,12 +117,12 @@ def test_every_suggestion_is_explained_by_score_pair(sample) -> None:
     shown = 0
     for row in res.rows:
         for cand in row.candidates:
-            want = score_pair(prepare_debtor(row.debtor), prepare_customer(by_id[cand.customer_id]), index)
+            want = score_pair(prepare_debtor(row.debtor), prepare_customer(by_id[cand.customer_id]), index, res.model)
             assert (cand.score, cand.reasons) == (want.score, want.reasons)
-            assert cand.score >= CANDIDATE
+            assert cand.probability >= P_CANDIDATE
             shown += 1
-        assert [(-x.score, str(x.customer_id)) for x in row.candidates] == \
-            sorted((-x.score, str(x.customer_id)) for x in row.candidates)
+        assert [x.probability for x in row.candidates] == sorted((x.probability for x in row.candidates),
+                                                                  reverse=True)
     assert shown > 1000
 
 

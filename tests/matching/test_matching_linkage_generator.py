@@ -7,7 +7,12 @@ from collections import Counter
 
 from tlsync.matching import match_customers, norm_cvr, norm_name
 
-from simulators.generator.linkage import iter_linkage, linkage, write_linkage
+from simulators.generator.linkage import (
+    EXTRA_KINDS,
+    iter_linkage,
+    linkage,
+    write_linkage,
+)
 
 
 def test_deterministic_and_streamed(tmp_path) -> None:
@@ -26,7 +31,7 @@ def test_truth_is_consistent_and_carries_every_kind_and_decoy() -> None:
     assert 2600 <= len(debtors) <= 3100 and 2600 <= len(customers) <= 3100
     assert all(t["timelog_customer_id"] in ids and accounts[t["uniconta_debtor_account"]] == 1 for t in truth)
     assert set(Counter(t["kind"] for t in truth)) == {"exact", "messy_name", "typo", "cvr_only", "phone_only",
-                                                     "number_only", "name_only"}
+                                                     "number_only", "name_only", *EXTRA_KINDS}
     twins = {t["uniconta_debtor_account"] for t in truth}
     nos = {c["No"] for c in customers if c["No"]}
     linked_nos = {c["No"] for c in customers if c["ID"] in {t["timelog_customer_id"] for t in truth}}

@@ -8,9 +8,9 @@ import copy
 from datetime import date
 
 import httpx
+from tlsync import connections
 
 from simulators.generator import FIXED_TODAY
-from tlsync import connections
 
 
 def _read(timelog_conn: dict, legal_entity: int):
@@ -34,8 +34,8 @@ def test_invoice_without_legal_entity_is_quarantined_with_a_reason_when_the_site
 
 
 def test_invoice_without_legal_entity_belongs_to_the_single_legal_entity(sims):
-    from simulators._common import serve_in_thread
     import simulators.timelog as timelog_sim
+    from simulators._common import serve_in_thread
     from simulators.generator import generate
 
     fx = copy.deepcopy(generate("S", 42, today=FIXED_TODAY)["timelog"])

@@ -295,15 +295,36 @@ class Index:
     def __init__(self, customers: Columns, *, max_block: int = 25, max_token_df: int = 25) -> None:
         self.customers = customers
         self.blocks = {kind: _Blocks(values(customers), None, max_block) for kind, values in _EXACT.items()}
-        self.phone_n = self.blocks["phone"].size[self.blocks["phone"].record_code]
+        # value counts for the scorer's term frequencies (not blocking keys): raw CVR digits, zip
+        self.tallies = {"raw": _Blocks(customers.cvr_raw, None, 0), "zip": _Blocks(customers.zip, None, 0)}
+        per_customer = lambda b: b.size[b.record_code]
+        self.phone_n = per_customer(self.blocks["phone"])
+        self.vat_n = per_customer(self.blocks["vat"])
+        self.domain_n = per_customer(self.blocks["domain"])
+        self.core_n = per_customer(self.blocks["core"])
+        self.number_n = per_customer(self.blocks["number"])
+        self.cvr7_n = per_customer(self.blocks["cvr7"])
+        self.raw_n = per_customer(self.tallies["raw"])
+        self.zip_n = per_customer(self.tallies["zip"])
         keys, owners = _fuzzy_keys(customers, np.arange(customers.n, dtype=np.int64))
         self.fuzzy = _Blocks(keys, owners, max_token_df)
         self.id_rank = _str_rank(customers.key)
 
     def phone_count(self, phone: str) -> int:
         """How many TimeLog customers have this (normalised) phone number."""
-        code = self.blocks["phone"].code.get(phone, -1)
-        return int(self.blocks["phone"].size[code]) if code >= 0 and phone else 0
+        return self.count("phone", phone)
+
+    def count(self, kind: str, value: str) -> int:
+        """How many TimeLog customers have this (normalised) key of an exact kind (``vat``, ``phone``, ``core``, …)."""
+        return _tally(self.blocks[kind], value)
+
+    def raw_count(self, digits: str) -> int:
+        """How many TimeLog customers hold these 8 CVR digits (valid or not)."""
+        return _tally(self.tallies["raw"], digits)
+
+    def zip_count(self, zipcode: str) -> int:
+        """How many TimeLog customers have this (normalised) postal code."""
+        return _tally(self.tallies["zip"], zipcode)
 
     def key_codes(self, debtors: Columns) -> dict[str, np.ndarray]:
         """Per exact key kind, the code of each debtor's key in this index (-1: no customer has it); computed once
@@ -331,6 +352,11 @@ class Index:
         pairs of the first pass (they score the same)."""
         keys, owners = _fuzzy_keys(debtors, which)
         return _unique_pairs([self.fuzzy.join(self.fuzzy.lookup(keys), owners)], max(self.customers.n, 1))
+
+
+def _tally(blocks: _Blocks, value: str) -> int:
+    code = blocks.code.get(value, -1) if value else -1
+    return int(blocks.size[code]) if code >= 0 else 0
 
 
 def _fuzzy_keys(cols: Columns, rows: np.ndarray) -> tuple[list[str], np.ndarray]:

@@ -1,25 +1,38 @@
-"""Pair scoring (rule L1): additive evidence in log-odds-like points, every point with a human-readable reason.
+"""Pair scoring (rule L1): Fellegi–Sunter match weights learned from the data being matched, with reasons.
 
-Why additive points with reasons instead of a trained model: the review screen (L2/L3) must say *why* a debtor is
-suggested ("same CVR", "phone equal", "name 0.93"), the weights must be explainable to an accountant, and the
-known traps must be vetoed explicitly rather than learned:
+Why: the review screen (L2/L3) must say *why* a debtor is suggested ("same CVR", "phone equal (shared by 3 TimeLog
+customers)", "name 0.93", "same zip"), and every pair that lands under Several instead of One is a row an
+administrator checks by hand before the integration can be activated (rule S8). Hand-set points (the first
+version) could not weigh evidence by how rare it is: an exact rare name with the same postal code scored one point
+short of One, an identical CVR that fails the modulus-11 check scored nothing. So (issue 15):
 
-- two *valid* but different CVR numbers mean two companies (strong negative);
-- two different *known* legal forms ("Hansen ApS" vs "Hansen A/S") mean two companies (strong negative);
-- a phone shared by several TimeLog customers (a group's switchboard) counts for less than a direct line;
-- an equal customer number alone is weak (number series of the two systems overlap by accident).
+- every pair is reduced to one *level* per comparison (:data:`COMPARISONS`: tax number, phone, customer number,
+  e-mail domain, name, legal form, zip), level 0 meaning "nothing to compare" (a value missing on a side);
+- the probabilities of each level among true pairs (*m*) and among other pairs (*u*) are estimated **per run** by
+  expectation maximisation on the blocked candidate pairs (the two-class mixture of Fellegi and Sunter, as splink
+  does), starting from and smoothed towards the prior in :data:`PRIOR` (pseudo-counts :data:`PSEUDO`), so a tiny
+  company still gets sensible weights and a large one learns its own; the share of true pairs among the
+  candidates (λ) is estimated alongside;
+- a pair's **match weight** is Σ log₂(m/u) over its non-null levels, plus a **term-frequency adjustment** for the
+  equal-value levels of name, phone, zip, e-mail domain and tax number: log₂(ū / f(v)), f(v) the share of TimeLog
+  customers holding that value and ū its mean over the candidate pairs at that level — a switchboard shared by a
+  group or a common name counts less, a rare name more;
+- the posterior probability of a pair is the weight plus the prior log-odds log₂(λ/(1−λ)) through the logistic.
+  :mod:`tlsync.matching.views` turns posteriors and the gap to the runner-up into the four views.
 
-A pair is *confident* (may become a One suggestion) from :data:`CONFIDENT` points, a *candidate* (shown in
-Several) from :data:`CANDIDATE` points; see :mod:`tlsync.matching.views` for how that turns into the four views.
+Two explicit vetoes stay, not learned: two *valid* but different CVR numbers, and two different *known* legal forms
+of look-alike names ("Hansen ApS" vs "Hansen A/S"), mean two companies — such a pair may be shown under Several but
+is never a One suggestion (:attr:`PairScores.veto`).
 
-Two implementations of the same rules: :func:`score_pairs` scores all candidate pairs of a company at once with
-numpy and ``rapidfuzz.process.cpdist`` (the engine), :func:`score_pair` explains one pair (and is the tests'
-reference for the engine). Both reduce a pair to the same evidence codes, and :func:`reasons` turns those codes
-into the words shown to the user, so the two cannot disagree on wording.
+Two implementations of the comparisons: :func:`compare_pairs` (all candidate pairs of a company at once, numpy and
+``rapidfuzz.process.cpdist``) and :func:`score_pair` (one pair, to explain it; the tests' reference for the array
+code). Both produce the same levels, :class:`Model` weighs them, and :func:`reasons` words them, so the two cannot
+disagree on wording.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -30,26 +43,42 @@ from rapidfuzz.process import cpdist
 
 from .blocking import Columns, Index, Prepared
 
-__all__ = ["CANDIDATE", "CONFIDENT", "MARGIN", "PairScores", "Scored", "W", "score_pair", "score_pairs"]
+__all__ = ["COMPARISONS", "P_CANDIDATE", "P_ONE", "Model", "PairScores", "Scored", "compare_pairs", "fit_model",
+           "random_pairs", "score_pair", "score_pairs"]
 
-# Weights (points). Tuned on the generator's M set (seed 42) and checked on other seeds and the S set.
-W = {
-    "cvr_equal": 12, "cvr_conflict": -12, "cvr_near": 4,
-    "phone_equal": 6, "phone_shared": 3,
-    "number_equal": 4,
-    "domain_equal": 5,
-    "zip_equal": 1, "zip_conflict": -4,
-    "name_exact": 8, "name_high": 6, "name_good": 3, "name_low": -1,
-    "form_conflict": -8,
+# The comparisons and their levels (level 0 = nothing to compare, weight 0).
+COMPARISONS = ("tax", "phone", "number", "domain", "name", "form", "zip")
+TAX_NONE, TAX_SAME, TAX_SAME_INVALID, TAX_NEAR, TAX_CONFLICT, TAX_OTHER = range(6)
+EQ_NONE, EQ_SAME, EQ_DIFFERENT = range(3)          # phone, number, domain, zip
+NAME_NONE, NAME_EXACT, NAME_92, NAME_85, NAME_70, NAME_LOW = range(6)
+FORM_NONE, FORM_SAME, FORM_CONFLICT = range(3)
+N_LEVELS = {"tax": 6, "phone": 3, "number": 3, "domain": 3, "name": 6, "form": 3, "zip": 3}
+# The levels whose weight is adjusted by how common the shared value is (term frequency).
+TF_LEVEL = {"tax": (TAX_SAME, TAX_SAME_INVALID), "phone": (EQ_SAME,), "domain": (EQ_SAME,), "name": (NAME_EXACT,),
+            "zip": (EQ_SAME,)}
+
+# Prior m / u of levels 1..: m among true pairs, u among *random* (debtor, customer) pairs — except for
+# U_FROM_CANDIDATES, whose u is among the candidate pairs. The data moves m (EM) and u (a random sample) away from
+# these; the prior matters only for a small company.
+PRIOR: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
+    "tax": ((0.85, 0.03, 0.05, 0.002, 0.068), (1e-5, 1e-5, 1e-4, 0.98, 0.01989)),
+    "phone": ((0.8, 0.2), (1e-5, 0.99999)),
+    "number": ((0.5, 0.5), (0.05, 0.95)),
+    "domain": ((0.7, 0.3), (1e-5, 0.99999)),
+    "name": ((0.5, 0.2, 0.15, 0.1, 0.05), (1e-5, 1e-4, 5e-4, 5e-3, 0.99439)),
+    "form": ((0.97, 0.03), (0.6, 0.4)),
+    "zip": ((0.9, 0.1), (2e-3, 0.998)),
 }
-CANDIDATE = 5      # shown as a suggestion at all
-CONFIDENT = 10     # may be a One suggestion
-MARGIN = 4         # … when the runner-up scores at least this much less
+EM_ITERATIONS = 25
+
+P_CANDIDATE = 0.001      # a pair at least this probable among the debtor's candidates is shown (One or Several)
+P_ONE = 0.98             # a One suggestion: at least this probable among the debtor's candidates (see views)
 
 
 @dataclass(slots=True)
 class Scored:
-    """One suggested TimeLog customer for a debtor: its ``ID``, the points and the reasons behind them."""
+    """One suggested TimeLog customer for a debtor: its ``ID``, the score (match weight in bits, rounded), the
+    probability that it is the debtor's company, and the reasons behind them."""
 
     customer_id: object
     score: int
@@ -57,10 +86,7 @@ class Scored:
     reasons: list[str] = field(default_factory=list)
     same_tax_no: bool = False
     same_number: bool = False
-
-    @property
-    def confident(self) -> bool:
-        return self.score >= CONFIDENT
+    probability: float = 0.0
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -73,113 +99,95 @@ def name_similarity(a: str, b: str) -> float:
     return max(ratio(a, b), token_sort_ratio(a, b)) / 100.0
 
 
-# Evidence codes of a pair: what each rule found. Points and reasons are functions of these codes alone.
-TAX_NONE, TAX_SAME_CVR, TAX_SAME_VAT, TAX_CONFLICT, TAX_NEAR = range(5)
-ZIP_NONE, ZIP_SAME, ZIP_DIFFERENT = range(3)
+def _name_level(sim: float) -> int:
+    if sim >= 1.0:
+        return NAME_EXACT
+    if sim >= 0.92:
+        return NAME_92
+    if sim >= 0.85:
+        return NAME_85
+    if sim >= 0.7:
+        return NAME_70
+    return NAME_LOW
+
+
+def _rarity(n: int) -> str:
+    return "" if n <= 1 else f" (shared by {n} TimeLog customers)"
 
 
 @lru_cache(maxsize=65536)
-def reasons(tax: int, phone_n: int, number: bool, domain: bool, sim: float, form_pair: tuple[str, str] | None,
-            zip_code: int) -> tuple[str, ...]:
-    """The human-readable reasons for a pair's evidence codes, in a fixed order (tax number, phone, number,
-    e-mail, name, legal form, zip). ``phone_n``: 0 = phones differ, n = equal and n TimeLog customers have it;
+def reasons(tax: int, phone: int, phone_n: int, number: int, domain: int, sim: float, name_n: int,
+            form_pair: tuple[str, str] | None, zip_code: int, tax_n: int = 1) -> tuple[str, ...]:
+    """The human-readable reasons for a pair's levels, in a fixed order (tax number, phone, number, e-mail, name,
+    legal form, zip). ``*_n``: how many TimeLog customers hold the shared value (a rare value says more);
     ``form_pair``: (debtor form, customer form) when the legal forms of look-alike names differ."""
     out: list[str] = []
-    if tax == TAX_SAME_CVR:
-        out.append("same CVR")
-    elif tax == TAX_SAME_VAT:
-        out.append("same VAT number")
+    if tax == TAX_SAME:
+        out.append("same CVR" + _rarity(tax_n))
+    elif tax == TAX_SAME_INVALID:
+        out.append("same CVR in both, though not a valid CVR (modulus 11)" + _rarity(tax_n))
     elif tax == TAX_CONFLICT:
         out.append("different CVR")
     elif tax == TAX_NEAR:
         out.append("CVR differs by one digit (invalid check digit)")
-    if phone_n > 1:
-        out.append(f"phone equal (shared by {phone_n} TimeLog customers)")
-    elif phone_n == 1:
-        out.append("phone equal")
-    if number:
+    elif tax == TAX_OTHER:
+        out.append("different tax number")
+    if phone == EQ_SAME:
+        out.append("phone equal" + _rarity(phone_n))
+    if number == EQ_SAME:
         out.append("same customer number")
-    if domain:
+    if domain == EQ_SAME:
         out.append("same e-mail domain")
     if sim >= 1.0:
-        out.append("same name")
+        out.append("same name" + _rarity(name_n))
     elif sim < 0.6:
         out.append(f"name differs ({sim:.2f})")
     else:
         out.append(f"name {sim:.2f}")
     if form_pair:
         out.append(f"legal form differs ({form_pair[0]} vs {form_pair[1]})")
-    if zip_code == ZIP_SAME:
+    if zip_code == EQ_SAME:
         out.append("same zip")
-    elif zip_code == ZIP_DIFFERENT:
+    elif zip_code == EQ_DIFFERENT:
         out.append("different zip")
     return tuple(out)
 
 
-def score_pair(d: Prepared, c: Prepared, index: Index) -> Scored:
-    """Score debtor ``d`` against customer ``c`` (one pair, e.g. to explain a suggestion); the reasons list the
-    evidence in a fixed order (tax number, phone, number, e-mail, name, zip). Same rules as :func:`score_pairs`."""
-    pts = 0
-    tax = TAX_NONE
-    if d.vat and c.vat:
-        if d.vat == c.vat:
-            pts += W["cvr_equal"]
-            tax = TAX_SAME_CVR if d.cvr else TAX_SAME_VAT
-        elif d.cvr and c.cvr:
-            pts += W["cvr_conflict"]
-            tax = TAX_CONFLICT
-    elif d.cvr_raw and c.cvr_raw and d.cvr_raw != c.cvr_raw and (not d.cvr or not c.cvr) \
-            and Levenshtein.distance(d.cvr_raw, c.cvr_raw) == 1:
-        pts += W["cvr_near"]
-        tax = TAX_NEAR
-    phone_n = 0
-    if d.phone and d.phone == c.phone:
-        phone_n = max(index.phone_count(c.phone), 1)
-        pts += W["phone_shared"] if phone_n > 1 else W["phone_equal"]
-    number = bool(d.number) and d.number == c.number
-    pts += W["number_equal"] * number
-    domain = bool(d.domain) and d.domain == c.domain
-    pts += W["domain_equal"] * domain
-    sim = name_similarity(d.name, c.name)
-    pts += _name_points(sim)
-    form_pair = None
-    if sim >= 0.8 and d.form and c.form and d.form != c.form:   # look-alike names only: "Hansen ApS" ≠ "Hansen A/S"
-        pts += W["form_conflict"]
-        form_pair = (d.form, c.form)
-    zip_code = ZIP_NONE
-    if d.zip and c.zip:
-        zip_code = ZIP_SAME if d.zip == c.zip else ZIP_DIFFERENT
-        pts += W["zip_equal"] if zip_code == ZIP_SAME else W["zip_conflict"]
-    return Scored(c.key, pts, round(sim, 4), list(reasons(tax, phone_n, number, domain, sim, form_pair, zip_code)),
-                  tax in (TAX_SAME_CVR, TAX_SAME_VAT), number)
-
-
-def _name_points(sim: float) -> int:
-    if sim >= 1.0:
-        return W["name_exact"]
-    if sim >= 0.9:
-        return W["name_high"]
-    if sim >= 0.8:
-        return W["name_good"]
-    if sim < 0.6:
-        return W["name_low"]
-    return 0
-
+# --- the levels of many pairs ---------------------------------------------------------------------------------
 
 @dataclass(slots=True)
 class PairScores:
-    """The evidence codes and points of many (debtor, customer) pairs, one array entry per pair."""
+    """The levels, term frequencies and (once a :class:`Model` weighed them) weights of many (debtor, customer)
+    pairs, one array entry per pair. ``freq_<comparison>``: the share of TimeLog customers holding the customer's
+    value (for the term-frequency levels)."""
 
     d: np.ndarray
     c: np.ndarray
-    points: np.ndarray
     tax: np.ndarray
-    phone_n: np.ndarray
+    phone: np.ndarray
     number: np.ndarray
     domain: np.ndarray
+    name: np.ndarray
+    form: np.ndarray
+    zip: np.ndarray
     sim: np.ndarray
-    form_conflict: np.ndarray
-    zip_code: np.ndarray
+    n_tax: np.ndarray
+    n_number: np.ndarray
+    n_phone: np.ndarray
+    n_domain: np.ndarray
+    n_name: np.ndarray
+    n_zip: np.ndarray
+    weight: np.ndarray
+    prob: np.ndarray
+
+    @property
+    def veto(self) -> np.ndarray:
+        """Pairs that may never be a One suggestion: two valid different CVRs, two known different legal forms."""
+        return (self.tax == TAX_CONFLICT) | (self.form == FORM_CONFLICT)
+
+    @property
+    def same_tax(self) -> np.ndarray:
+        return self.tax == TAX_SAME
 
     def take(self, sel: np.ndarray) -> PairScores:
         return PairScores(*(getattr(self, f)[sel] for f in _PAIR_FIELDS))
@@ -190,92 +198,290 @@ class PairScores:
 
     def scored(self, sel: np.ndarray, debtors: Columns, customers: Columns) -> list[Scored]:
         """The :class:`Scored` (with reasons) of the pairs at positions ``sel``. The reasons depend on a pair's
-        evidence codes and name similarity only, so they are worded once per distinct combination (a few
-        thousand at 100k × 100k) and shared; each :class:`Scored` gets its own list."""
+        levels, counts and name similarity only, so they are worded once per distinct combination and shared;
+        each :class:`Scored` gets its own list."""
         if not len(sel):
             return []
         p = self.take(sel)
-        form_code = np.where(p.form_conflict, 1 + debtors.form_id[p.d] * 16 + customers.form_id[p.c], 0)
-        code = p.tax + 5 * p.zip_code + 15 * p.number + 30 * p.domain + 60 * form_code + 60 * 512 * p.phone_n
-        order = np.lexsort((p.sim, code))
-        code_s, sim_s = code[order], p.sim[order]
-        new = np.r_[True, (code_s[1:] != code_s[:-1]) | (sim_s[1:] != sim_s[:-1])]
-        group = np.empty(len(order), dtype=np.int64)
-        group[order] = np.cumsum(new) - 1
+        form_id = np.where(p.form == FORM_CONFLICT, 1 + debtors.form_id[p.d] * 16 + customers.form_id[p.c], 0)
+        cols = (p.tax, p.phone, np.where(p.phone == EQ_SAME, p.n_phone, 0), p.number, p.domain,
+                np.where(p.name == NAME_EXACT, p.n_name, 0), form_id, p.zip, np.where(p.tax > 0, p.n_tax, 0))
+        key = np.stack(cols + (p.sim.view(np.int64),), axis=1)
+        uniq, group = np.unique(key, axis=0, return_inverse=True)
+        group = group.reshape(-1)
+        first = np.full(len(uniq), -1, dtype=np.int64)
+        first[group[::-1]] = np.arange(len(group) - 1, -1, -1)
         texts, rounded = [], []
         dform, cform = debtors.form, customers.form
-        for k in order[new].tolist():
+        for k in first.tolist():
             sim = float(p.sim[k])
-            texts.append(reasons(int(p.tax[k]), int(p.phone_n[k]), bool(p.number[k]), bool(p.domain[k]), sim,
-                                 (dform[p.d[k]], cform[p.c[k]]) if p.form_conflict[k] else None,
-                                 int(p.zip_code[k])))
+            texts.append(_reasons_at(p, k, sim, (dform[p.d[k]], cform[p.c[k]]) if p.form[k] == FORM_CONFLICT
+                                     else None))
             rounded.append(round(sim, 4))
         text_a = np.empty(len(texts), dtype=object)
         text_a[:] = texts
-        same_tax = (p.tax == TAX_SAME_CVR) | (p.tax == TAX_SAME_VAT)
-        return [Scored(k, pts, r, list(t), st, nb) for k, pts, r, t, st, nb in zip(
-            customers.key_a[p.c].tolist(), p.points.tolist(), np.array(rounded)[group].tolist(),
-            text_a[group].tolist(), same_tax.tolist(), p.number.tolist())]
+        return [Scored(k, pts, r, list(t), st, nb, pr) for k, pts, r, t, st, nb, pr in zip(
+            customers.key_a[p.c].tolist(), _score(p.weight).tolist(), np.array(rounded)[group].tolist(),
+            text_a[group].tolist(), p.same_tax.tolist(), (p.number == EQ_SAME).tolist(),
+            np.round(p.prob, 6).tolist())]
 
 
-_PAIR_FIELDS = ("d", "c", "points", "tax", "phone_n", "number", "domain", "sim", "form_conflict", "zip_code")
+def _reasons_at(p: PairScores, k: int, sim: float, form_pair: tuple[str, str] | None) -> tuple[str, ...]:
+    return reasons(int(p.tax[k]), int(p.phone[k]), int(p.n_phone[k]), int(p.number[k]), int(p.domain[k]), sim,
+                   int(p.n_name[k]), form_pair, int(p.zip[k]), int(p.n_tax[k]))
 
 
-def score_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndarray, c: np.ndarray, *,
-                min_points: int | None = None) -> PairScores:
-    """Score the pairs (``debtors`` row ``d[k]``, ``customers`` row ``c[k]``) all at once: the rules of
+def _score(weight: np.ndarray) -> np.ndarray:
+    """The displayed score: the match weight in bits, rounded half away from zero."""
+    return (np.sign(weight) * np.floor(np.abs(weight) + 0.5)).astype(np.int64)
+
+
+_PAIR_FIELDS = ("d", "c", "tax", "phone", "number", "domain", "name", "form", "zip", "sim", "n_tax", "n_number", "n_phone",
+                "n_domain", "n_name", "n_zip", "weight", "prob")
+
+
+def _eq_level(has_d: np.ndarray, has_c: np.ndarray, same: np.ndarray) -> np.ndarray:
+    return np.where(has_d & has_c, np.where(same, EQ_SAME, EQ_DIFFERENT), EQ_NONE).astype(np.int8)
+
+
+def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndarray, c: np.ndarray) -> PairScores:
+    """The levels of the pairs (``debtors`` row ``d[k]``, ``customers`` row ``c[k]``), all at once: the rules of
     :func:`score_pair` as array operations, the name similarity by ``cpdist`` over the pairs whose names differ.
-
-    ``min_points``: the caller only wants pairs reaching that many points; the names of a pair that cannot reach
-    it even with equal names (e.g. a different zip and nothing else) are then not compared — its ``sim`` is 0 and
-    its points stay below ``min_points``. Comparing names is most of the cost of the fuzzy second pass."""
+    Weights and probabilities are zero until a :class:`Model` weighs the pairs."""
     D, C = debtors, customers
     codes = index.key_codes(D)
 
     def same_key(kind: str) -> np.ndarray:       # equal keys = equal codes in the index (integers, not strings)
         return codes[kind][d] == index.customer_codes(kind)[c]
 
-    # tax numbers
+    # tax numbers: a valid key on both sides (same / conflict between two valid CVRs / other), else raw digits
     both = D.has_vat[d] & C.has_vat[c]
     same = both & same_key("vat")
     conflict = both & ~same & D.has_cvr[d] & C.has_cvr[c]
-    maybe_near = np.flatnonzero(~both & D.has_cvr_raw[d] & C.has_cvr_raw[c] & ~(D.has_cvr[d] & C.has_cvr[c]))
+    raw_both = D.has_cvr_raw[d] & C.has_cvr_raw[c]
+    raw_same = raw_both & (D.cvr_raw_a[d] == C.cvr_raw_a[c])
+    same_invalid = ~same & raw_same
+    maybe_near = np.flatnonzero(raw_both & ~raw_same & ~(D.has_cvr[d] & C.has_cvr[c]))
     near = np.zeros(len(d), dtype=bool)
     if len(maybe_near):
         dr, cr = D.cvr_raw_a[d[maybe_near]], C.cvr_raw_a[c[maybe_near]]
-        dist = cpdist(dr.tolist(), cr.tolist(), scorer=Levenshtein.distance, dtype=np.int32)
-        near[maybe_near] = dist == 1
-    tax = np.where(same, np.where(D.has_cvr[d], TAX_SAME_CVR, TAX_SAME_VAT),
-                   np.where(conflict, TAX_CONFLICT, np.where(near, TAX_NEAR, TAX_NONE)))
-    points = np.where(same, W["cvr_equal"], 0) + np.where(conflict, W["cvr_conflict"], 0) \
-        + np.where(near, W["cvr_near"], 0)
-    # phone, customer number, e-mail domain
-    phone_eq = D.has_phone[d] & same_key("phone")
-    phone_n = np.where(phone_eq, np.maximum(index.phone_n[c], 1), 0)
-    points += np.where(phone_n > 1, W["phone_shared"], np.where(phone_n == 1, W["phone_equal"], 0))
-    number = D.has_number[d] & same_key("number")
-    domain = D.has_domain[d] & same_key("domain")
-    points += number * W["number_equal"] + domain * W["domain_equal"]
-    # name: equal cores are 1.0, empty names 0.0, the rest the better of two Levenshtein ratios
+        near[maybe_near] = cpdist(dr.tolist(), cr.tolist(), scorer=Levenshtein.distance, dtype=np.int32) == 1
+    any_d = D.has_vat[d] | D.has_cvr_raw[d]
+    any_c = C.has_vat[c] | C.has_cvr_raw[c]
+    tax = np.select([same, same_invalid, near, conflict, any_d & any_c],
+                    [TAX_SAME, TAX_SAME_INVALID, TAX_NEAR, TAX_CONFLICT, TAX_OTHER], TAX_NONE).astype(np.int8)
+    n_tax = np.select([same, same_invalid, near], [index.vat_n[c], index.raw_n[c], index.cvr7_n[c]], 0)
+    phone = _eq_level(D.has_phone[d], C.has_phone[c], same_key("phone"))
+    number = _eq_level(D.has_number[d], C.has_number[c], same_key("number"))
+    domain = _eq_level(D.has_domain[d], C.has_domain[c], same_key("domain"))
+    # name: equal cores are 1.0, the rest the better of two Levenshtein ratios
     named = D.has_core[d] & C.has_core[c]
-    if min_points is not None:                   # the name adds at most name_exact; the rest can only subtract
-        zips = D.has_zip[d] & C.has_zip[c]
-        zip_pts = np.where(zips, np.where(D.zip_a[d] == C.zip_a[c], W["zip_equal"], W["zip_conflict"]), 0)
-        named &= points + zip_pts + W["name_exact"] >= min_points
     exact = named & same_key("core")
     sim = exact.astype(np.float64)
     fuzzy = np.flatnonzero(named & ~exact)
     if len(fuzzy):
         a, b = D.name_a[d[fuzzy]].tolist(), C.name_a[c[fuzzy]].tolist()
-        sim[fuzzy] = np.maximum(cpdist(a, b, scorer=ratio, dtype=np.float64),
-                                cpdist(a, b, scorer=token_sort_ratio, dtype=np.float64)) / 100.0
-    points += np.select([sim >= 1.0, sim >= 0.9, sim >= 0.8, sim < 0.6],
-                        [W["name_exact"], W["name_high"], W["name_good"], W["name_low"]], 0)
-    form_conflict = (sim >= 0.8) & D.has_form[d] & C.has_form[c] & (D.form_id[d] != C.form_id[c])
-    points += form_conflict * W["form_conflict"]
-    # zip
+        sim[fuzzy] = np.maximum(cpdist(a, b, scorer=ratio, dtype=np.float64, workers=-1),
+                                cpdist(a, b, scorer=token_sort_ratio, dtype=np.float64, workers=-1)) / 100.0
+    name = np.where(named, np.select([sim >= 1.0, sim >= 0.92, sim >= 0.85, sim >= 0.7],
+                                     [NAME_EXACT, NAME_92, NAME_85, NAME_70], NAME_LOW), NAME_NONE).astype(np.int8)
+    forms = (sim >= 0.8) & D.has_form[d] & C.has_form[c]
+    form = np.where(forms, np.where(D.form_id[d] == C.form_id[c], FORM_SAME, FORM_CONFLICT),
+                    FORM_NONE).astype(np.int8)
     zips = D.has_zip[d] & C.has_zip[c]
-    zip_same = zips & (D.zip_a[d] == C.zip_a[c])
-    zip_code = np.where(zip_same, ZIP_SAME, np.where(zips, ZIP_DIFFERENT, ZIP_NONE))
-    points += np.where(zip_same, W["zip_equal"], np.where(zips, W["zip_conflict"], 0))
-    return PairScores(d, c, points.astype(np.int64), tax, phone_n, number, domain, sim, form_conflict, zip_code)
+    zip_level = _eq_level(D.has_zip[d], C.has_zip[c], zips & (D.zip_a[d] == C.zip_a[c]))
+    zero = np.zeros(len(d), dtype=np.float64)
+    return PairScores(d, c, tax, phone, number, domain, name, form, zip_level, sim, n_tax.astype(np.int64),
+                      np.where(number == EQ_SAME, index.number_n[c], 0),
+                      np.where(phone == EQ_SAME, index.phone_n[c], 0), np.where(domain == EQ_SAME, index.domain_n[c], 0),
+                      np.where(name == NAME_EXACT, index.core_n[c], 0), np.where(zip_level == EQ_SAME, index.zip_n[c], 0),
+                      zero, zero.copy())
+
+
+# --- the model ------------------------------------------------------------------------------------------------
+
+# The levels weighed by how common the shared value is: u = the share of TimeLog customers holding the value
+# (smoothed towards a population of at least TF_POPULATION companies, so a tiny site does not turn "same CVR"
+# into weak evidence); the pair array holding that count.
+TF_LEVELS = {("tax", TAX_SAME): "n_tax", ("tax", TAX_SAME_INVALID): "n_tax", ("tax", TAX_NEAR): "n_tax",
+             ("phone", EQ_SAME): "n_phone", ("domain", EQ_SAME): "n_domain",
+             ("name", NAME_EXACT): "n_name", ("zip", EQ_SAME): "n_zip"}
+TF_POPULATION = 10_000
+# Comparisons whose u is learned by EM on the candidate pairs instead of from random pairs: two systems' customer
+# number series may overlap by accident (Uniconta's 10001… next to TimeLog's 10001…), which shows only among the
+# pairs that share a number, not in the value frequencies.
+U_FROM_CANDIDATES = ("number",)
+U_SAMPLE = 50_000        # random (debtor, customer) pairs for the u of the other levels
+M_PSEUDO = 50.0          # weight of PRIOR's m, in pairs, per comparison (a tiny company stays near the prior)
+U_PSEUDO = 10_000.0      # weight of PRIOR's u in random pairs (the sample holds U_SAMPLE)
+U_PSEUDO_CANDIDATES = 50.0   # … and in candidate pairs, for U_FROM_CANDIDATES
+TWIN_SHARE_PRIOR = 0.5   # prior share of debtors with a TimeLog twin, smoothed by 10 debtors
+
+
+@dataclass
+class Model:
+    """Fellegi–Sunter parameters of one match: per comparison the m probabilities of levels 1.. (EM on the
+    candidate pairs), the u probabilities (value frequencies for :data:`TF_LEVELS`, a random sample of pairs for
+    the others), and λ, the probability that a random (debtor, customer) pair is a true pair."""
+
+    m: dict[str, np.ndarray]
+    u: dict[str, np.ndarray]
+    lam: float
+    n_customers: int
+
+    @classmethod
+    def prior(cls, n_customers: int = 1, n_debtors: int = 1) -> Model:
+        m = {k: np.array(v[0]) for k, v in PRIOR.items()}
+        u = {k: np.array(v[1]) for k, v in PRIOR.items()}
+        return cls(m, u, TWIN_SHARE_PRIOR / max(n_customers, 1), max(n_customers, 1))
+
+    @classmethod
+    def fit(cls, pairs: PairScores, sample: PairScores, n_debtors: int, n_customers: int,
+            iterations: int = EM_ITERATIONS) -> Model:
+        """u of the non-frequency levels from ``sample`` (random pairs), then m and λ by EM on the candidate
+        ``pairs`` with u fixed (as splink trains), each smoothed towards :data:`PRIOR`."""
+        model = cls.prior(n_customers, n_debtors)
+        for k in COMPARISONS:
+            lv = getattr(sample, k).astype(np.int64)
+            counts = np.bincount(lv, minlength=N_LEVELS[k])[1:].astype(np.float64)
+            model.u[k] = (counts + U_PSEUDO * np.array(PRIOR[k][1])) / (counts.sum() + U_PSEUDO)
+        if not len(pairs.d):
+            return model
+        levels = {k: getattr(pairs, k).astype(np.int64) for k in COMPARISONS}
+        onehot = {k: [levels[k] == lv for lv in range(1, N_LEVELS[k])] for k in COMPARISONS}
+        for _ in range(iterations):
+            p = _logistic(model._weights(pairs, levels) + model.prior_bits)
+            for k in COMPARISONS:
+                mp = np.array([p[h].sum() for h in onehot[k]])
+                model.m[k] = (mp + M_PSEUDO * np.array(PRIOR[k][0])) / (mp.sum() + M_PSEUDO)
+            for k in U_FROM_CANDIDATES:
+                uq = np.array([(1.0 - p)[h].sum() for h in onehot[k]])
+                model.u[k] = (uq + U_PSEUDO_CANDIDATES * np.array(PRIOR[k][1])) / (uq.sum() + U_PSEUDO_CANDIDATES)
+            # the expected number of true pairs among the candidates, as a share of the debtors (smoothed)
+            twins = (p.sum() + 10 * TWIN_SHARE_PRIOR) / (n_debtors + 10)
+            model.lam = float(np.clip(min(twins, 0.999) / max(n_customers, 1), 1e-12, 0.5))
+        return model
+
+    def _u_tf(self, counts: np.ndarray, prior_u: float) -> np.ndarray:
+        return (np.maximum(counts, 1) + TF_POPULATION * prior_u) / (self.n_customers + TF_POPULATION)
+
+    def _weights(self, pairs: PairScores, levels: dict[str, np.ndarray]) -> np.ndarray:
+        total = np.zeros(len(pairs.d))
+        for k in COMPARISONS:
+            table = np.r_[0.0, np.log2(self.m[k] / self.u[k])]
+            lv = levels[k]
+            part = table[lv]
+            for (kk, level), col in TF_LEVELS.items():
+                if kk == k:
+                    at = lv == level
+                    if at.any():
+                        u = self._u_tf(getattr(pairs, col)[at], _TF_PRIOR_U[(k, level)])
+                        part[at] = np.log2(self.m[k][level - 1]) - np.log2(u)
+            total += part
+        return total
+
+    def weigh(self, pairs: PairScores) -> PairScores:
+        """Fill in ``weight`` (bits) and ``prob`` (the pair's posterior on its own) of ``pairs``; returns them."""
+        levels = {k: getattr(pairs, k).astype(np.int64) for k in COMPARISONS}
+        pairs.weight = self._weights(pairs, levels)
+        pairs.prob = _logistic(pairs.weight + self.prior_bits)
+        return pairs
+
+    @property
+    def twin_share(self) -> float:
+        """ρ: the estimated share of debtors that have a TimeLog twin (λ × the number of customers)."""
+        return min(self.lam * self.n_customers, 0.999)
+
+    @property
+    def prior_bits(self) -> float:
+        """log₂ of the prior odds that a random (debtor, customer) pair is a true pair."""
+        return math.log2(self.lam / (1 - self.lam))
+
+    def describe(self) -> dict[str, object]:
+        """The fitted parameters as plain numbers (for logs and docs): λ, and per level m, u and log₂(m/u) (for a
+        term-frequency level u is that of a value held by one customer)."""
+        out: dict[str, object] = {"lambda": self.lam, "prior_bits": round(self.prior_bits, 2),
+                                  "twin_share": round(self.twin_share, 4)}
+        for k in COMPARISONS:
+            u = self.u[k].copy()
+            for kk, level in TF_LEVELS:
+                if kk == k:
+                    u[level - 1] = float(self._u_tf(np.array([1]), _TF_PRIOR_U[(k, level)])[0])
+            out[k] = [(round(float(a), 5), float(f"{b:.3g}"), round(math.log2(a / b), 2)) for a, b in zip(self.m[k], u)]
+        return out
+
+
+# prior share of a population holding one value of a term-frequency level (CVR: one company; a phone: a few; …)
+_TF_PRIOR_U = {("tax", TAX_SAME): 1e-6, ("tax", TAX_SAME_INVALID): 1e-6, ("tax", TAX_NEAR): 1e-5,
+               ("phone", EQ_SAME): 1e-6, ("domain", EQ_SAME): 1e-6,
+               ("name", NAME_EXACT): 1e-5, ("zip", EQ_SAME): 1e-3}
+
+
+def random_pairs(n_debtors: int, n_customers: int, size: int = U_SAMPLE, seed: int = 0) -> tuple[np.ndarray,
+                                                                                                    np.ndarray]:
+    """Random (debtor, customer) index pairs for estimating u: every pair when there are few, else ``size``
+    drawn with a fixed seed (same input, same model)."""
+    if n_debtors * n_customers <= size:
+        d, c = np.divmod(np.arange(n_debtors * n_customers, dtype=np.int64), max(n_customers, 1))
+        return d, c
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, n_debtors, size, dtype=np.int64), rng.integers(0, n_customers, size, dtype=np.int64)
+
+
+def _logistic(bits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp2(-np.clip(bits, -60, 60)))
+
+
+def fit_model(debtors: Columns, customers: Columns, index: Index, pairs: PairScores) -> Model:
+    """The model of one match: u from random pairs of these debtors and customers, m and λ from ``pairs``."""
+    sample = compare_pairs(debtors, customers, index, *random_pairs(debtors.n, customers.n))
+    return Model.fit(pairs, sample, debtors.n, customers.n)
+
+
+def score_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndarray, c: np.ndarray, *,
+                model: Model | None = None) -> tuple[PairScores, Model]:
+    """Compare and weigh the pairs; the model is fitted on them unless given."""
+    pairs = compare_pairs(debtors, customers, index, d, c)
+    model = model or fit_model(debtors, customers, index, pairs)
+    return model.weigh(pairs), model
+
+
+# --- one pair -------------------------------------------------------------------------------------------------
+
+def score_pair(d: Prepared, c: Prepared, index: Index, model: Model) -> Scored:
+    """Score debtor ``d`` against customer ``c`` (one pair, e.g. to explain a suggestion) with ``model``: the
+    same levels, weight and reasons as :func:`compare_pairs` + :meth:`Model.weigh`."""
+    tax, tax_n = TAX_NONE, 0
+    if d.vat and c.vat and d.vat == c.vat:
+        tax, tax_n = TAX_SAME, index.count("vat", c.vat)
+    elif d.cvr_raw and c.cvr_raw and d.cvr_raw == c.cvr_raw:
+        tax, tax_n = TAX_SAME_INVALID, index.raw_count(c.cvr_raw)
+    elif d.cvr_raw and c.cvr_raw and not (d.cvr and c.cvr) and Levenshtein.distance(d.cvr_raw, c.cvr_raw) == 1:
+        tax, tax_n = TAX_NEAR, index.count("cvr7", c.cvr_raw[:7])
+    elif d.vat and c.vat and d.cvr and c.cvr:
+        tax = TAX_CONFLICT
+    elif (d.vat or d.cvr_raw) and (c.vat or c.cvr_raw):
+        tax = TAX_OTHER
+
+    def eq(a: str, b: str) -> int:
+        return EQ_NONE if not (a and b) else (EQ_SAME if a == b else EQ_DIFFERENT)
+
+    phone, number, domain, zip_level = eq(d.phone, c.phone), eq(d.number, c.number), eq(d.domain, c.domain), \
+        eq(d.zip, c.zip)
+    sim = name_similarity(d.name, c.name) if d.core and c.core else 0.0
+    name = _name_level(sim) if d.core and c.core else NAME_NONE
+    form = FORM_NONE
+    if sim >= 0.8 and d.form and c.form:
+        form = FORM_SAME if d.form == c.form else FORM_CONFLICT
+    one = lambda v: np.array([v])
+    pairs = PairScores(one(0), one(0), one(tax), one(phone), one(number), one(domain), one(name), one(form),
+                       one(zip_level), one(sim), one(tax_n),
+                       one(index.count("number", c.number) if number == EQ_SAME else 0),
+                       one(index.count("phone", c.phone) if phone == EQ_SAME else 0),
+                       one(index.count("domain", c.domain) if domain == EQ_SAME else 0),
+                       one(index.count("core", c.core) if name == NAME_EXACT else 0),
+                       one(index.zip_count(c.zip) if zip_level == EQ_SAME else 0), one(0.0), one(0.0))
+    model.weigh(pairs)
+    return Scored(c.key, int(_score(pairs.weight)[0]), round(sim, 4),
+                  list(_reasons_at(pairs, 0, sim, (d.form, c.form) if form == FORM_CONFLICT else None)),
+                  tax == TAX_SAME, number == EQ_SAME, round(float(pairs.prob[0]), 6))

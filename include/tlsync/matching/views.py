@@ -1,23 +1,28 @@
 """The four review views of rule L2, computed from scored candidates.
 
-- **One suggestion**: exactly one candidate, and it is *confident* (≥ ``CONFIDENT`` points, runner-up at least
-  ``MARGIN`` points behind, not one of two TimeLog records with the debtor's CVR unless the customer number
-  decides, and no other debtor of the same company confidently claims the same customer). This
-  is the view users accept in bulk (L3 action 1/2 on 200 rows at a time, L5), so it must be precise.
-- **Several suggestions**: every other debtor with at least one candidate — two or more plausible customers, *or a
-  single doubtful one* (e.g. only the customer number or only a shared switchboard phone agrees). Showing a lone
-  weak candidate here instead of under One keeps it in front of a human without it being bulk-linked.
-- **No suggestion**: no candidate reaches ``CANDIDATE`` points.
+- **One suggestion**: the best candidate is at least ``P_ONE`` (0.98) probable to be *the* debtor's company among
+  all its compared candidates (:func:`_debtor_posterior`: a close runner-up lowers it, a lone strong candidate
+  keeps it), no veto (two valid different CVRs, two different known legal forms), not one of two TimeLog records
+  with the debtor's CVR unless the customer number decides, and no other debtor of the same company confidently
+  claims the same customer. This is the view users accept in bulk (L3 action 1/2 on 200 rows at a time, L5), so
+  it must be precise.
+- **Several suggestions**: every other debtor with at least one candidate of probability ≥ ``P_CANDIDATE`` — two
+  or more plausible customers, *or a single doubtful one* (e.g. only the customer number or only a shared
+  switchboard phone agrees). Showing a lone weak candidate here instead of under One keeps it in front of a human
+  without it being bulk-linked.
+- **No suggestion**: no candidate reaches ``P_CANDIDATE``.
 - **Ignored**: the debtors the user ignored (L3 action 4), given as input; they are still matched so that
   linking from the Ignored view (L3) shows suggestions too.
 
 Left side Uniconta debtor, right side TimeLog customer(s), best first.
 
 How it runs (all of a company at once, column-wise): normalise the debtors (:func:`debtor_columns`), join them to
-the customer index on the exact keys, score every pair with numpy (:func:`score_pairs`), run the fuzzy second pass
-for the debtors left without a candidate, sort the kept pairs by (debtor, −score, str(customer ID)), decide the
-views on arrays, and only then build the Python objects a reviewer sees: one :class:`Suggestion` per debtor, one
-:class:`Scored` with its reasons per shown candidate.
+the customer index on the exact keys, compare every pair (:func:`compare_pairs`), learn the Fellegi–Sunter model of
+this match from those pairs and a random sample (:func:`fit_model`, see :mod:`tlsync.matching.scoring`), run the
+fuzzy second pass for the debtors left without a likely candidate, turn the weights into per-debtor probabilities,
+sort the kept pairs by (debtor, −weight, str(customer ID)), decide the views on arrays, and only then build the
+Python objects a reviewer sees: one :class:`Suggestion` per debtor, one :class:`Scored` with its reasons per shown
+candidate. ``MatchResult.model`` holds the learned parameters (``model.describe()``).
 """
 
 from __future__ import annotations
@@ -31,7 +36,15 @@ from typing import Any
 import numpy as np
 
 from .blocking import Index, customer_columns, debtor_columns
-from .scoring import CANDIDATE, CONFIDENT, MARGIN, TAX_SAME_CVR, TAX_SAME_VAT, PairScores, Scored, score_pairs
+from .scoring import (
+    P_CANDIDATE,
+    P_ONE,
+    Model,
+    PairScores,
+    Scored,
+    compare_pairs,
+    fit_model,
+)
 
 __all__ = ["VIEWS", "MatchResult", "Suggestion", "build_index", "match_customers"]
 
@@ -57,6 +70,7 @@ class MatchResult:
     """The four L2 views. ``rows`` holds every debtor once, in input order; the views are filtered lists."""
 
     rows: list[Suggestion] = field(default_factory=list)
+    model: Model | None = None         # the Fellegi–Sunter parameters learned for this match (m, u, λ)
 
     def view(self, name: str) -> list[Suggestion]:
         if name not in VIEWS:
@@ -123,14 +137,18 @@ def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Ma
         D = debtor_columns(debtors)
         C = index.customers
         accounts = D.accounts
-        exact = score_pairs(D, C, index, *index.exact_pairs(D), min_points=CANDIDATE)
-        kept = exact.take(np.flatnonzero(exact.points >= CANDIDATE))
+        # the levels of every pair sharing an exact key; the model (m, u, λ) is learned from them, per run
+        exact = compare_pairs(D, C, index, *index.exact_pairs(D))
+        model = fit_model(D, C, index, exact)
+        model.weigh(exact)
         found = np.zeros(D.n, dtype=bool)
-        found[kept.d] = True
-        second = score_pairs(D, C, index, *index.fuzzy_pairs(D, np.flatnonzero(~found)), min_points=CANDIDATE)
-        kept = PairScores.concat([kept, second.take(np.flatnonzero(second.points >= CANDIDATE))])
+        found[exact.d[exact.prob >= P_CANDIDATE]] = True
+        second = model.weigh(compare_pairs(D, C, index, *index.fuzzy_pairs(D, np.flatnonzero(~found))))
+        pairs = PairScores.concat([exact, second])
+        _debtor_posterior(pairs, model)
+        kept = pairs.take(np.flatnonzero(pairs.prob >= P_CANDIDATE))
         # best first: by debtor, −score, str(customer ID); then the first max_candidates of each debtor
-        kept = kept.take(np.lexsort((kept.c, index.id_rank[kept.c], -kept.points, kept.d)))
+        kept = kept.take(np.lexsort((kept.c, index.id_rank[kept.c], -kept.weight, kept.d)))
         first = np.flatnonzero(np.r_[True, kept.d[1:] != kept.d[:-1]]) if len(kept.d) else kept.d
         rank = np.arange(len(kept.d)) - np.repeat(first, np.diff(np.r_[first, len(kept.d)]))
         kept = kept.take(np.flatnonzero(rank < max_candidates))
@@ -142,31 +160,46 @@ def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Ma
         for d, s in zip(kept.d[show].tolist(), kept.scored(show, D, C)):
             candidates[d].append(s)
         rows = [Suggestion(a, r, cs, VIEWS[v]) for a, r, cs, v in zip(accounts, D.recs, candidates, views.tolist())]
-    return MatchResult(rows)
+    return MatchResult(rows, model)
 
 
 _ONE, _SEVERAL, _NONE, _IGNORED = range(4)          # indices into VIEWS
+
+
+def _debtor_posterior(pairs: PairScores, model: Model) -> None:
+    """Turn each pair's weight into the probability that this customer is *the* debtor's company, given all of
+    the debtor's compared candidates and that a debtor has at most one TimeLog twin: with λ the prior of a pair
+    and ρ = λ·(number of customers) the share of debtors that have a twin at all (both learned per run),
+    λ·BF_k / ((1 − ρ) + Σ_j λ·BF_j). A close runner-up lowers the best's probability, a lone strong candidate
+    keeps it; customers sharing no key with the debtor are taken as no match (they are not compared)."""
+    if not len(pairs.d):
+        return
+    dedup = np.unique(pairs.d * (int(pairs.c.max()) + 1) + pairs.c, return_index=True)[1]
+    keep = np.zeros(len(pairs.d), dtype=bool)
+    keep[dedup] = True                       # the fuzzy pass may repeat a pair of the first pass
+    a = np.exp2(np.clip(pairs.weight + np.log2(model.lam), -200, 200))
+    total = np.bincount(pairs.d[keep], weights=a[keep], minlength=int(pairs.d.max()) + 1)
+    pairs.prob = np.where(keep, a / (max(1.0 - model.twin_share, 1e-3) + total[pairs.d]), 0.0)
 
 
 def _assign_views(kept: PairScores, rank: np.ndarray, n_debtors: int, n_customers: int, ignored: list[bool]
                   ) -> np.ndarray:
     """The view of every debtor (index into :data:`VIEWS`) from its ranked candidates ``kept`` (rank 0 = best)."""
     best, second = rank == 0, rank == 1
+
+    def per_debtor(values: np.ndarray, at: np.ndarray, empty: object) -> np.ndarray:
+        out = np.full(n_debtors, empty, dtype=values.dtype)
+        out[kept.d[at]] = values[at]
+        return out
+
     n_cands = np.bincount(kept.d, minlength=n_debtors)
-    best_c = np.full(n_debtors, -1, dtype=np.int64)
-    best_pts = np.zeros(n_debtors, dtype=np.int64)
-    best_c[kept.d[best]] = kept.c[best]
-    best_pts[kept.d[best]] = kept.points[best]
-    same_tax = (kept.tax == TAX_SAME_CVR) | (kept.tax == TAX_SAME_VAT)
-    best_tax = np.zeros(n_debtors, dtype=bool)
-    best_tax[kept.d[best]] = same_tax[best]
-    best_number = np.zeros(n_debtors, dtype=bool)
-    best_number[kept.d[best]] = kept.number[best]
-    second_pts = np.full(n_debtors, np.iinfo(np.int64).min, dtype=np.int64)
-    second_pts[kept.d[second]] = kept.points[second]
-    second_tax = np.zeros(n_debtors, dtype=bool)
-    second_tax[kept.d[second]] = same_tax[second]
-    confident = (n_cands > 0) & (best_pts >= CONFIDENT)
+    best_c = per_debtor(kept.c, best, -1)
+    best_p = per_debtor(kept.prob, best, 0.0)
+    best_veto = per_debtor(kept.veto, best, False)
+    best_tax = per_debtor(kept.same_tax, best, False)
+    best_number = per_debtor(kept.number == 1, best, False)
+    second_tax = per_debtor(kept.same_tax, second, False)
+    confident = (n_cands > 0) & (best_p >= P_ONE) & ~best_veto
     # a customer confidently claimed by two debtors of the same company is doubtful for both
     claims = np.bincount(best_c[confident], minlength=n_customers)
     claimed_once = np.zeros(n_debtors, dtype=bool)
@@ -174,7 +207,7 @@ def _assign_views(kept: PairScores, rank: np.ndarray, n_debtors: int, n_customer
     # two TimeLog customers with the debtor's tax number: a duplicate inside TimeLog (an old record of the same
     # company); only an equal customer number picks one of them without a human
     duplicate = (n_cands > 1) & best_tax & second_tax & ~best_number
-    one = confident & claimed_once & ~duplicate & ((n_cands == 1) | (second_pts <= best_pts - MARGIN))
+    one = confident & claimed_once & ~duplicate
     views = np.where(n_cands == 0, _NONE, np.where(one, _ONE, _SEVERAL))
     views[np.asarray(ignored, dtype=bool)] = _IGNORED
     return views
