@@ -93,7 +93,11 @@ def create_app(fixture: dict | None = None, *, size: str | None = None, seed: in
         return await transactional.handle(request, full)
 
     async def rest_api(request: Request, path: str) -> Response:
-        return await rest.handle(request, path)
+        resp = await rest.handle(request, path)
+        # Says "this is the simulator": product-number writes (create/activate/rename) exist only here, and the
+        # product's REST client refuses them against any server that does not say so (issue 13, rule U2).
+        resp.headers["X-TimeLog-Simulator"] = "tlsync"
+        return resp
 
     app.add_api_route(f"/{SITE}/service.asmx/{{method}}", asmx_method, methods=["GET", "POST"], include_in_schema=False)
     app.add_api_route(f"/{SITE}/service.asmx", asmx_soap, methods=["POST"], include_in_schema=False)

@@ -34,8 +34,9 @@ def jresp(doc, status=200) -> httpx.Response:
     return httpx.Response(status, content=json.dumps(doc).encode(), headers={"Content-Type": "application/json"})
 
 
-def make_client(handler, *, page_size=500, sleep=None) -> RestClient:
-    settings = RestSettings(base_url="https://app5.timelog.com/acct/api", token=TOKEN, page_size=page_size)
+def make_client(handler, *, page_size=500, sleep=None, product_writes=False) -> RestClient:
+    settings = RestSettings(base_url="https://app5.timelog.com/acct/api", token=TOKEN, page_size=page_size,
+                            product_writes=product_writes)
     return RestClient(settings, transport=httpx.MockTransport(handler), retry=FAST, sleep=sleep or (lambda s: None))
 
 
@@ -203,7 +204,7 @@ def test_product_create_activate_and_project_expense():
         return jresp({"Properties": {"ProductNumberID": 9, "ProductNumber": "1000", "ProductName": "Consulting",
                                      "IsActive": True, "VATPercentage": 25.0}})
 
-    with make_client(handler) as client:
+    with make_client(handler, product_writes=True) as client:
         created = client.create_product(ProductCreate(product_number="1000", product_name="Consulting",
                                                       vat_percentage=Decimal("25.00")))
         client.activate_product(9)
@@ -253,3 +254,35 @@ def test_create_customer_answer_without_customer_id_is_settled_by_number_never_s
     with make_client(not_found) as client, pytest.raises(WriteOutcomeUnknownError) as err:
         client.create_customer(CustomerCreate(name="Ny Kunde ApS", customer_no="7001"))
     assert len(creates) == 1 and "without a CustomerID" in str(err.value)
+
+
+def test_product_writes_are_refused_against_a_server_that_is_not_the_simulator():
+    """REST v1 has only GET /product (issue 13, evidence 1): outside the simulator a product-number write is refused
+    with one clear line before anything is sent; one read tells whether the server is the simulator."""
+    from tlsync.clients.errors import UnknownMethodError
+
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
+        return httpx.Response(200, json={"Properties": {}, "Entities": [], "Links": []})
+
+    with make_client(handler) as client:
+        for write in (lambda: client.create_product(ProductCreate(product_number="1000", product_name="Konsulent")),
+                      lambda: client.activate_product(7), lambda: client.update_product(7, product_name="x")):
+            with pytest.raises(UnknownMethodError) as err:
+                write()
+            assert "not in TimeLog's public API" in str(err.value) and "rule U2" in str(err.value)
+    assert [m for m, _ in seen] == ["GET"]
+
+    def simulator(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
+        body = {"Properties": {"ProductNumberID": 7, "ProductNumber": "1000", "ProductName": "Konsulent",
+                               "IsActive": True}} if request.method == "PUT" else \
+            {"Properties": {}, "Entities": [], "Links": []}
+        return httpx.Response(200, json=body, headers={"X-TimeLog-Simulator": "tlsync"})
+
+    seen.clear()
+    with make_client(simulator) as client:
+        assert client.activate_product(7) is not None
+    assert [m for m, _ in seen] == ["GET", "PUT"]

@@ -35,6 +35,7 @@ from ..errors import (
     NotFoundError,
     RecordRejectedError,
     SyncAPIError,
+    UnknownMethodError,
     WriteOutcomeUnknownError,
 )
 from ._common import (
@@ -90,6 +91,9 @@ class RestSettings(BaseModel):
     token: SecretStr
     page_size: int = Field(500, ge=1, le=1000)
     timeout: float = Field(60.0, gt=0)
+    product_writes: bool = False
+    """Send product-number writes (create/activate/rename) although TimeLog's public API has none — only for a
+    server known to accept them. The simulator says so itself (``X-TimeLog-Simulator``); leave this off."""
 
     @field_validator("base_url")
     @classmethod
@@ -214,6 +218,21 @@ class RestClient(ClientLifecycle):
     def products_raw(self) -> Iterator[RawRecord[Product]]:
         return self._list("product", Product)
 
+    def _require_product_writes(self, what: str) -> None:
+        """Product numbers cannot be written through TimeLog's public API: REST v1 has only ``GET /product`` and
+        the Transactional ``FinancialService`` only reads them. Refused before anything is sent, unless the
+        server is the simulator (it says so in every REST answer) or ``RestSettings.product_writes`` is set."""
+        if self.settings.product_writes:
+            return
+        if getattr(self, "_simulator", None) is None:
+            self._simulator = False
+            next(iter(self.products_raw()), None)      # one read: does the server say it is the simulator?
+        if not self._simulator:
+            raise UnknownMethodError(
+                SYSTEM, f"{what}: product-number writes are not in TimeLog's public API (REST v1 has only GET "
+                "/product); create or activate the item number in TimeLog by hand — `tlsync items` lists what is "
+                "missing (rule U2)")
+
     def create_product(self, product: ProductCreate) -> Product:
         """Create a product number from a Uniconta item (rule U2).
 
@@ -221,6 +240,8 @@ class RestClient(ClientLifecycle):
         choice (``POST /v1/product/create``, body in ``ProductApiReadModel`` names; activation at
         ``PUT /v1/product/{id}/activate`` / ``.../deactivate``).
         """
+        self._require_product_writes(f"product {product.product_number!r}")
+
         def lookup() -> Product | None:
             return next((p for p in self.products() if (p.product_number or "").strip() ==
                          product.product_number.strip()), None)
@@ -241,6 +262,7 @@ class RestClient(ClientLifecycle):
                        description: str | None = None) -> Product | None:
         """Rename a product number when its Uniconta item is renamed (rule U2; simulator extension
         ``PUT /v1/product/{id}/update``). The number stays, so posted invoices keep what they were posted with."""
+        self._require_product_writes(f"product {product_number_id}")
         body: dict[str, Any] = {"ProductName": product_name}
         if description is not None:
             body["Description"] = description
@@ -248,6 +270,7 @@ class RestClient(ClientLifecycle):
                                     record=f"product {product_number_id}", body=body)
 
     def _set_product_active(self, product_number_id: int, active: bool) -> Product | None:
+        self._require_product_writes(f"product {product_number_id}")
         path = (PRODUCT_ACTIVATE_PATH if active else PRODUCT_DEACTIVATE_PATH).format(id=int(product_number_id))
         # An empty JSON object as body: a PUT without one is refused by some ASP.NET stacks (and the simulator).
         return self._single_or_none("PUT", path, Product, record=f"product {product_number_id}", body={})
@@ -397,6 +420,8 @@ class RestClient(ClientLifecycle):
         return result.model
 
     def _json(self, resp: httpx.Response, where: str) -> Any:
+        if resp.headers.get("x-timelog-simulator"):
+            self._simulator = True
         raise_for_server_error(resp, SYSTEM, f"{where} (HTTP {resp.status_code})")
         if not resp.content.strip():
             return None
