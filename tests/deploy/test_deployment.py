@@ -24,6 +24,7 @@ Every task of every run is checked to have gone through Celery (its Celery task 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections import Counter
 from datetime import datetime
@@ -178,9 +179,11 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def test_celery_deployment_runs_the_nightly_chain_once_per_night(tmp_path):
+def test_celery_deployment_runs_the_nightly_chain_once_per_night():
     started = time.monotonic()
-    with deployment(tmp_path / "deploy") as stack:
+    home = ROOT / "out" / "deploy-test"          # kept after the test: every component's log is in home/logs
+    shutil.rmtree(home, ignore_errors=True)
+    with deployment(home) as stack:
         # 1. the operator's set-up in one command
         init = stack.run("tlsync", "deploy", "init")
         assert init.returncode == 0, init.stdout + init.stderr[-3000:]
