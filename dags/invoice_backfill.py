@@ -16,8 +16,9 @@ or the REST API (``POST /api/v2/backfills`` with ``"dag_run_conf": {…}``, or a
 ``POST /api/v2/dags/tlsync_invoice_backfill/dagRuns`` and ``"conf": {…}``). The params below only document the
 conf keys in the trigger form; their defaults are never read.
 
-A run fails when a legal entity is refused (activation gate S8) or the quota stopped it — rerun it later; single
-bad invoices do not fail it (they wait as ``failed`` in ``python -m tlsync.invoicing list``).
+A writing run fails when a legal entity is refused (activation gate S8) or the quota stopped it — rerun it later; a
+dry run only reports those in its log (unpausing the DAG must not leave a failed run behind); single bad invoices do
+not fail it (they wait as ``failed`` in ``python -m tlsync.invoicing list``).
 """
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ def tlsync_invoice_backfill():
             timelog_fields=lambda cid: TimeLogHook(cid).connection_fields(),
             uniconta_fields=lambda cid: UnicontaHook(cid).connection_fields(), run_id=run_id)
         issues = problems(summary)
-        if issues:
+        if issues and not request.dry_run:
             raise RuntimeError("; ".join(issues))
+        for issue in issues:                 # a dry run reports what would stop a real one, and succeeds
+            print(f"tlsync_invoice_backfill {run_id}: a real run would stop here: {issue}")
         return summary
 
     transfer_month()
