@@ -19,7 +19,7 @@ import pytest
 
 from pages_env import ROOT, pages_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]   # one api-server start for the module
 SHOTS = ROOT / "out" / "screenshots"
 ROUTES = [("GET", "/tlsync/"), ("GET", "/tlsync/static/tlsync.css"), ("GET", "/tlsync/linking"),
           ("POST", "/tlsync/linking/preview"), ("POST", "/tlsync/linking/apply"), ("GET", "/tlsync/integration"),
