@@ -345,3 +345,26 @@ def test_companies_raw():
     rec = Recorder(lambda r: json_response({"value": [{"CompanyId": 10001, "Name": "A", "Extra": 1}]}))
     with rec.client(company_id=None) as uc:
         assert uc.companies_raw() == [{"CompanyId": 10001, "Name": "A", "Extra": 1}]
+
+
+def test_insert_list_answer_that_is_not_the_stored_array_is_marked_unverified():
+    """Issue 13, evidence 7: InsertList's answer is not published; a 2xx that is not the array of stored records
+    (an ErrorCodes value, a status object) is not taken as proof — the caller reads back."""
+    import httpx
+    from pydantic import SecretStr
+
+    from tlsync.clients.uniconta import ProjectClient, UnicontaClient, UnicontaSettings
+    from tlsync.clients.uniconta.crud import Unverified
+
+    answers = iter([httpx.Response(200, json=0), httpx.Response(200, json=[{"Number": "P1", "RowId": 5}])])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return next(answers)
+
+    settings = UnicontaSettings(base_url="http://uniconta.test", username="u", password=SecretStr("p"),
+                                company_id=1)
+    with UnicontaClient(settings, transport=httpx.MockTransport(handler)) as uc:
+        first = uc.insert_list([ProjectClient(Number="P1", Group="G")])
+        second = uc.insert_list([ProjectClient(Number="P1", Group="G")])
+    assert isinstance(first, Unverified) and first[0].RowId is None
+    assert not isinstance(second, Unverified) and second[0].RowId == 5

@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from tlsync.clients.errors import QuotaExceededError, RecordRejectedError
+from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import ProjectClient
 from tlsync.clients.uniconta.odata import Field
 from tlsync.ledger import DONE, Ledger
@@ -264,7 +265,7 @@ def _insert(client: Any, ledger: Ledger, le: LegalEntitySettings, batch: list[tu
     if not batch:
         return
     try:
-        client.insert_list([ProjectClient(**p) for _, p in batch], batch_size=len(batch))
+        stored = client.insert_list([ProjectClient(**p) for _, p in batch], batch_size=len(batch))
     except QuotaExceededError:
         raise
     except RecordRejectedError as exc:
@@ -287,7 +288,16 @@ def _insert(client: Any, ledger: Ledger, le: LegalEntitySettings, batch: list[tu
             return
         _insert(client, ledger, le, rest, result)
         return
+    present = None
+    if isinstance(stored, Unverified):     # a 2xx answer without the stored records (InsertList's is not published)
+        present = _present(client, [p["Number"] for _, p in batch])      # verify by reading back
     for pid, p in batch:
+        if present is not None and p["Number"] not in present:
+            result.failed += 1
+            result.failures[pid] = (f"Uniconta answered the InsertList of project {p['Number']} without the stored "
+                                    f"records and it was not found when read back; it is tried again next night "
+                                    f"(rule T3)")
+            continue
         _record(ledger, le, pid, p, "create_project")
         result.numbers[pid] = p["Number"]
         result.created += 1

@@ -62,6 +62,12 @@ def _describe(objs: Sequence[UnicontaEntity], class_name: str) -> str:
     return f"{class_name} batch of {len(objs)}: " + ", ".join(names) + more
 
 
+class Unverified(list):
+    """The records as *sent*, returned by a write whose 2xx answer did not show them as stored (204, an empty or
+    unreadable body, or something else than the expected array — e.g. an ErrorCodes value). The write is not
+    repeated; a caller that must know verifies by reading back (issue 13: InsertList's answer is not published)."""
+
+
 def _parse_written(model: type[E], sent: Sequence[E], where: str, class_name: str = "",
                    row_id_field: str | None = None) -> Any:
     """Parser for a write's answer: the entity/entities as the server stored them (200 + JSON), or what we sent
@@ -69,25 +75,27 @@ def _parse_written(model: type[E], sent: Sequence[E], where: str, class_name: st
 
     def parse(resp: httpx.Response) -> list[E]:
         if resp.status_code == 204 or not resp.content.strip():
-            return list(sent)
+            return Unverified(sent)
         try:
             body = loads(resp.content)
         except ValueError:
             log.warning("Uniconta: %s succeeded but its answer could not be read; keeping the records as sent", where)
-            return list(sent)
+            return Unverified(sent)
         if isinstance(body, dict) and isinstance(body.get("value"), list):
             body = body["value"]
         if isinstance(body, dict):
             body = [body]
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body) or len(body) != len(sent):
-            return list(sent)  # e.g. an ErrorCodes number or a status object: success, nothing to learn
+            log.warning("Uniconta: %s answered 2xx without the stored records (%s); not verified", where,
+                        type(body).__name__)
+            return Unverified(sent)  # e.g. an ErrorCodes number or a status object: verify by reading back
         for row in body:
             canonical(class_name, row, row_id_field)
         try:
             return validate_rows(model, body, where)
         except MalformedResponseError as exc:  # raising here would make the resilient client repeat the write
             log.warning("Uniconta: %s succeeded but the stored record could not be read back (%s)", where, exc)
-            return list(sent)
+            return Unverified(sent)
 
     return parse
 
@@ -128,7 +136,9 @@ class CrudAPI:
         (its ``index``), else the batch; Uniconta's InsertList is all or nothing, so nothing of that batch is stored,
         while batches before it are (the caller's ledger knows which: :meth:`iter_insert_list` yields them).
         """
-        return [o for batch in self.iter_insert_list(objs, batch_size=batch_size, class_name=class_name) for o in batch]
+        batches = list(self.iter_insert_list(objs, batch_size=batch_size, class_name=class_name))
+        out = [o for batch in batches for o in batch]
+        return Unverified(out) if any(isinstance(b, Unverified) for b in batches) else out
 
     def iter_insert_list(self, objs: Iterable[E], *, batch_size: int = DEFAULT_BATCH_SIZE,
                          class_name: str | None = None) -> Iterator[list[E]]:
