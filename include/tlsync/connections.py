@@ -111,9 +111,10 @@ def timelog_source(*, conn_id: str, host: str | None, login: str | None, passwor
 
 def uniconta_client(*, conn_id: str, host: str | None, login: str | None, password: str | None,
                     extra: dict[str, Any], company_id: int | None = None, counter: CallCounter | None = None,
-                    tally: bool = True, **client_kw: Any):
+                    tally: bool = True, reserve: int = 0, **client_kw: Any):
     """A Uniconta client from a Connection's fields. Every call it makes is booked in the daily tally shared by
-    all tasks and processes (:mod:`tlsync.quota`; ``tally=False`` only for a connection test without staging)."""
+    all tasks and processes (:mod:`tlsync.quota`; ``tally=False`` only for a connection test without staging);
+    ``reserve`` calls of the day's allowance are left for work of higher priority (the invoices)."""
     from tlsync.clients.uniconta import UnicontaClient, UnicontaSettings
 
     company = company_id if company_id is not None else extra.get("company_id")
@@ -125,10 +126,11 @@ def uniconta_client(*, conn_id: str, host: str | None, login: str | None, passwo
         company_id=int(company) if company not in (None, "") else None,
         row_id_field=extra.get("row_id_field") or None)
     if tally and "allowance" not in client_kw:
-        from tlsync.quota import DailyTally
+        from tlsync.quota import DailyTally, daily_allowance
         from tlsync.sync.config import staging_engine
 
-        client_kw["allowance"] = DailyTally(staging_engine(), settings.username)
+        client_kw["allowance"] = DailyTally(staging_engine(), settings.username,
+                                            allowance=max(0, daily_allowance() - max(0, reserve)))
     return UnicontaClient(settings, counter=counter, **client_kw)
 
 

@@ -16,7 +16,9 @@ names the quota and what is left (:func:`stop_line`); the ledger makes the next 
 stopped.
 
 Settings: ``TLSYNC_UNICONTA_DAILY_CALLS`` — the allowance per day (default 5,000; set it higher when extra calls
-are bought, lower to keep calls for people working in Uniconta); ``TLSYNC_UNICONTA_SLOW_CALL_SECONDS`` (default
+are bought, lower to keep calls for people working in Uniconta); ``TLSYNC_UNICONTA_INVOICE_RESERVE`` — calls
+the master-data write-back steps (customers, projects) leave for the invoices (default 1,000; the nightly reads run
+first, so the night's priority is reads, invoices, master data); ``TLSYNC_UNICONTA_SLOW_CALL_SECONDS`` (default
 1.0) — an answer slower than this counts as *slow*; many slow calls in a night mean Uniconta is throttling this user
 (:func:`tally_report`, shown in the run summaries).
 
@@ -45,12 +47,21 @@ DENMARK = ZoneInfo("Europe/Copenhagen")
 DEFAULT_DAILY = 5000
 BLOCK = 25
 ALLOWANCE_ENV = "TLSYNC_UNICONTA_DAILY_CALLS"
+RESERVE_ENV = "TLSYNC_UNICONTA_INVOICE_RESERVE"
+DEFAULT_RESERVE = 1000
 SLOW_ENV = "TLSYNC_UNICONTA_SLOW_CALL_SECONDS"
 
 
 def daily_allowance() -> int:
     """Calls tlsync may spend per Danish day (``TLSYNC_UNICONTA_DAILY_CALLS``, default 5,000)."""
     return int(os.environ.get(ALLOWANCE_ENV) or DEFAULT_DAILY)
+
+
+def invoice_reserve() -> int:
+    """Calls of the day the master-data steps (customers, projects) leave for the invoices
+    (``TLSYNC_UNICONTA_INVOICE_RESERVE``, default 1,000): the night's priority is the nightly reads (they run
+    first), then invoices, then master data."""
+    return int(os.environ.get(RESERVE_ENV) or DEFAULT_RESERVE)
 
 
 def slow_call_seconds() -> float:

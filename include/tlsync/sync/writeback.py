@@ -55,8 +55,13 @@ def entity_settings(configured: IntegrationSettings | None, legal_entity_id: int
 
 
 @contextmanager
-def _uniconta(fields: Mapping[str, Any], company_id: int):
-    with connections.uniconta_source(company_id=company_id, **fields) as source:
+def _uniconta(fields: Mapping[str, Any], company_id: int, *, master_data: bool = False):
+    """The Uniconta client of a step; a master-data step leaves the invoices' reserve of the day's calls
+    (:func:`tlsync.quota.invoice_reserve`)."""
+    from tlsync.quota import invoice_reserve
+
+    reserve = invoice_reserve() if master_data else 0
+    with connections.uniconta_source(company_id=company_id, reserve=reserve, **fields) as source:
         yield source.client
 
 
@@ -69,7 +74,8 @@ def _timelog(fields: Mapping[str, Any]):
 def _customers(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period) -> dict:
     from tlsync.customers.nightly import sync_customers
 
-    with _uniconta(uniconta_fields, le.uniconta_company_id) as uniconta, _timelog(timelog_fields) as timelog:
+    with _uniconta(uniconta_fields, le.uniconta_company_id, master_data=True) as uniconta, \
+            _timelog(timelog_fields) as timelog:
         return sync_customers(engine, le, uniconta, timelog.rest, ledger=ledger, dry_run=dry_run)
 
 
@@ -88,7 +94,7 @@ def _items(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period)
 def _projects(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period) -> dict:
     from tlsync.projects.transfer import transfer_projects
 
-    with _uniconta(uniconta_fields, le.uniconta_company_id) as uniconta:
+    with _uniconta(uniconta_fields, le.uniconta_company_id, master_data=True) as uniconta:
         result = transfer_projects(uniconta, engine, le, ledger=ledger, dry_run=dry_run)
     return {**result.counts(), "messages": result.messages, "failures": result.failures}
 
