@@ -383,3 +383,16 @@ def test_the_command_takes_the_language(engine, tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit) as exc:
         main([*base, "--language", "fr"])
     assert exc.value.code == 2
+
+
+def test_a_pair_in_two_currencies_has_no_row_difference_but_counts_in_both_bridges(danish):
+    recon, f = danish
+    row = next(r for r in recon.rows if r.category == "currency_differs")
+    from tlsync.report.tables import difference
+
+    assert difference(row) is None, "EUR 400 minus DKK 400 is not 0"
+    dkk, eur = bridges(recon)
+    assert contribution(row, "DKK") == Decimal("-400") and contribution(row, "EUR") == Decimal("400")
+    ws = load_workbook(f.xlsx)["Valuta afviger"]
+    header = [c.value for c in ws[1]]
+    assert dict(zip(header, [c.value for c in ws[2]]))["Difference (TimeLog − Uniconta)"] is None

@@ -81,8 +81,11 @@ def _posted(r: Row, attr: str) -> Decimal | None:
     return getattr(r.uniconta, attr) if r.uniconta is not None and r.uniconta.status == POSTED else None
 
 
-def difference(r: Row) -> Decimal:
-    """TimeLog total minus Uniconta's posted total (a missing side counts as 0)."""
+def difference(r: Row) -> Decimal | None:
+    """TimeLog total minus Uniconta's posted total (a missing side counts as 0); none when the two sides are in
+    different currencies (amounts are never converted — the bridge counts each side in its own currency)."""
+    if r.timelog is not None and r.uniconta is not None and r.timelog.currency != r.uniconta.currency:
+        return None
     return (_tl(r, "total") or D0) - (_posted(r, "total") or D0)
 
 
