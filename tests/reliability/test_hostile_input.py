@@ -162,3 +162,43 @@ def test_each_kind_is_quarantined_with_its_rule_or_staged(engine, tmp_path, enti
         assert "\x00" not in row.reason and row.reason.strip(), kind
     assert len(q) == sum(1 for _, e, _ in kinds.values() if e != STAGED)
     assert by_position
+
+
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY
+def test_held_back_from_transfer(world):
+    """A second TimeLog invoice with an existing invoice number and an "invoice" of −1,000,000 are held back
+    (``failed`` with a reason), never transferred as ordinary drafts; the other invoices go as usual."""
+    from sqlalchemy import update
+
+    from tlsync.invoicing import DOMAIN, transfer_invoices
+
+    engine, ledger = world["engine"], world["ledger"]
+    inv_t = STAGING["timelog.invoices"]
+    with engine.connect() as conn:
+        rows = [json.loads(p) for p in conn.execute(select(inv_t.c.payload).where(
+            inv_t.c.tenant.like("%:1"), inv_t.c.status.in_((1, 2, 3)), inv_t.c.type == 1)).scalars()]
+    rows = [r for r in rows if not r.get("ExternalInvoiceNo")]
+    first, second, negative = rows[0], rows[1], rows[2]
+
+    def edit(rec: dict, **changes) -> None:
+        payload = {**rec, **{k: v for k, v in changes.items() if k[0].isupper()}}
+        with engine.begin() as conn:
+            conn.execute(update(inv_t).where(inv_t.c.natural_key == str(rec["ID"]), inv_t.c.tenant.like("%:1"))
+                         .values(payload=json.dumps(payload), **{k: v for k, v in changes.items() if k[0].islower()}))
+
+    edit(second, InvoiceNumber=first["InvoiceNumber"], invoice_number=first["InvoiceNumber"])
+    edit(negative, NetAmount="-1000000.0000", Amount="-1250000.0000", net_amount=Decimal("-1000000"))
+    res = transfer_invoices(engine, world["le"](1), world["uniconta"](10001), world["tx"], ledger=ledger,
+                            dry_run=True)
+    why = res["failures"]
+    g = lambda r: r["GUID"].lower()  # noqa: E731
+    planned = {p["guid"] for p in res["planned"] if p.get("write") == "insert DebtorOrderClient"}
+    for rec in (first, second):
+        assert g(rec) not in planned
+        assert f"its invoice number {first['InvoiceNumber']} is also TimeLog invoice" in why[g(rec)]
+    assert g(negative) not in planned
+    assert "negative net amount" in why[g(negative)] and "credit note" in why[g(negative)]
+    assert res["transferred"] > 0 and ledger.counts(DOMAIN, 1).get("done", 0) == 0   # a dry run writes nothing
