@@ -247,5 +247,7 @@ def prune_landing(folder, keep: int) -> list:
 
 
 def fail(run_id: str) -> None:
-    """A task of the run failed: mark the run failed (its watermarks were never advanced)."""
+    """A task of the run failed, ``finish`` included: mark the run failed — idempotent, and also when ``finish``
+    had already marked it successful before failing (``runs.fail_run``); a run whose ``begin`` never ran has no
+    row and stays so. Its staged changes are announced by the next successful night (tlsync.sync.changes)."""
     runs.fail_run(config.staging_engine(), run_id)
