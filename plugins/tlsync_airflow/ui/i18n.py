@@ -168,6 +168,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "st.done": ("Overført", "Transferred"),
     "st.failed": ("Fejlet", "Failed"),
     "st.ignored": ("Ignoreret", "Ignored"),
+    "st.elsewhere": ("Overført andetsteds", "Transferred elsewhere"),
+    "st.review": ("Til gennemsyn", "For review"),
     "st.all": ("Alle", "All"),
     "retry": ("Prøv igen", "Retry"),
     "ignore": ("Ignorér", "Ignore"),
