@@ -396,3 +396,17 @@ def test_a_pair_in_two_currencies_has_no_row_difference_but_counts_in_both_bridg
     ws = load_workbook(f.xlsx)["Valuta afviger"]
     header = [c.value for c in ws[1]]
     assert dict(zip(header, [c.value for c in ws[2]]))["Difference (TimeLog − Uniconta)"] is None
+
+
+def test_a_hint_is_not_repeated_in_the_line_check_when_the_transfer_reason_says_it(engine):
+    scenario.build(engine)
+    row = next(r for r in _recon(engine).rows if r.timelog is not None and r.timelog.number == "2026-0004")
+    assert row.hints == ["transfer failed: Uniconta refused the draft: item 'XYZ' does not exist (rule I5)"], \
+        "the item check would say the same about XYZ in other words"
+    from tlsync.reconcile.compare import _said
+    from tlsync.reconcile.model import Line
+
+    line22 = Line(22, "", "x", Decimal(1), Decimal(1), Decimal(0), Decimal(1))
+    assert _said("line 22 of invoice 2026-0100 has no item number and no default applies (rule I5)", line22)
+    assert not _said("line 2 of invoice 2026-0100 has no item number and no default applies", line22)
+    assert not _said("", line22)

@@ -9,6 +9,7 @@ was transferred. Hints are advice for a person, not verdicts; findings are facts
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -93,6 +94,17 @@ def _quarantined(src: Sources, entity: str, match) -> list[str]:
             for q in src.quarantine if q["entity"] == entity and match(q)]
 
 
+def _said(reason: str, ln: Line) -> bool:
+    """Whether a ledger reason already names this line or its item (so a line hint would repeat it)."""
+    if not reason:
+        return False
+    if re.search(rf"\bline {ln.number}\b", reason):
+        return True
+    if ln.item:
+        return re.search(rf"(?<![\w-]){re.escape(ln.item)}(?![\w-])", reason) is not None
+    return "no item" in reason and not re.search(r"\bline \d+\b", reason)   # names another line: not this one
+
+
 def missing_in_uniconta_hints(tl: Doc, src: Sources, notes: list[str]) -> list[str]:
     hints = list(notes)
     entry = src.ledger.get(tl.key)
@@ -114,7 +126,10 @@ def missing_in_uniconta_hints(tl: Doc, src: Sources, notes: list[str]) -> list[s
     if not expected_debtor(tl, src):
         hints.append(f"customer {tl.party_name} ({tl.party_no or tl.party}) is not linked to a Uniconta debtor "
                      f"(rules L2/S8)")
+    reason = (entry.reason or "") if entry is not None else ""
     for ln in tl.lines:
+        if _said(reason, ln):
+            continue       # the transfer's own reason already says it: one hint, not two wordings of it
         if not ln.item:
             hints.append(f"line {ln.number} has no item number (rule I5)")
         elif src.items and ln.item not in src.items:
