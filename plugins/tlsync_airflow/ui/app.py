@@ -357,7 +357,8 @@ def create_app() -> FastAPI:
         if end < start:
             raise HTTPException(400, "the period ends before it starts")
         result = run_report(entity.legal_entity_id, entity.uniconta_company_id, start, end)
-        return _back("/reports", le=entity.legal_entity_id, msg=Path(result["html"]).stem)
+        return _back("/reports", le=entity.legal_entity_id,
+                     msg=i18n.translate(_lang(request), "report_written", name=Path(result["html"]).stem))
 
     @app.get("/reports/file/{name}")
     def report_file(name: str, user: PageUser) -> Response:

@@ -138,6 +138,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "to": ("Til", "To"),
     "make_report": ("Lav rapport", "Make report"),
     "open": ("Åbn", "Open"),
+    "report_written": ("Rapporten er skrevet: {name}", "The report is written: {name}"),
     "no_reports": ("Ingen rapporter endnu.", "No reports yet."),
     "backfill": ("Overfør historiske fakturaer (backfill)", "Transfer historical invoices (backfill)"),
     "first_month": ("Første måned", "First month"),
