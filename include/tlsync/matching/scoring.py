@@ -50,9 +50,14 @@ __all__ = ["COMPARISONS", "P_CANDIDATE", "P_ONE", "Model", "PairScores", "Scored
 COMPARISONS = ("tax", "phone", "number", "domain", "name", "form", "zip")
 TAX_NONE, TAX_SAME, TAX_SAME_INVALID, TAX_NEAR, TAX_CONFLICT, TAX_OTHER = range(6)
 EQ_NONE, EQ_SAME, EQ_DIFFERENT = range(3)          # phone, number, domain, zip
+DOMAIN_NAMED = 3         # the same e-mail domain, spelt like the (alike) names: no evidence beyond the name's
 NAME_NONE, NAME_EXACT, NAME_92, NAME_85, NAME_70, NAME_LOW = range(6)
 FORM_NONE, FORM_SAME, FORM_CONFLICT = range(3)
 N_LEVELS = {"tax": 6, "phone": 3, "number": 3, "domain": 3, "name": 6, "form": 3, "zip": 3}
+# Levels that carry no weight of their own (kept for the reasons): evidence that depends on another comparison.
+# A company's e-mail domain is usually its name ("hansenbyg.dk"), so with alike names an equal domain adds nothing
+# (Fellegi–Sunter assumes independent comparisons; counting both would count the name twice).
+NEUTRAL = {"domain": DOMAIN_NAMED}
 # The levels whose weight is adjusted by how common the shared value is (term frequency).
 TF_LEVEL = {"tax": (TAX_SAME, TAX_SAME_INVALID), "phone": (EQ_SAME,), "domain": (EQ_SAME,), "name": (NAME_EXACT,),
             "zip": (EQ_SAME,)}
@@ -138,6 +143,8 @@ def reasons(tax: int, phone: int, phone_n: int, number: int, domain: int, sim: f
         out.append("same customer number")
     if domain == EQ_SAME:
         out.append("same e-mail domain")
+    elif domain == DOMAIN_NAMED:
+        out.append("same e-mail domain (spelt like the name)")
     if sim >= 1.0:
         out.append("same name" + _rarity(name_n))
     elif sim < 0.6:
@@ -285,6 +292,12 @@ def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndar
                                 cpdist(a, b, scorer=token_sort_ratio, dtype=np.float64, workers=-1)) / 100.0
     name = np.where(named, np.select([sim >= 1.0, sim >= 0.92, sim >= 0.85, sim >= 0.7],
                                      [NAME_EXACT, NAME_92, NAME_85, NAME_70], NAME_LOW), NAME_NONE).astype(np.int8)
+    named_domain = np.flatnonzero((domain == EQ_SAME) & ((name == NAME_EXACT) | (name == NAME_92)))
+    if len(named_domain):
+        labels = [x.split(".", 1)[0].replace("-", "") for x in C.domain_a[c[named_domain]].tolist()]
+        spelt = np.array([lb in (a, b) for lb, a, b in zip(labels, D.core_a[d[named_domain]].tolist(),
+                                                            C.core_a[c[named_domain]].tolist())], dtype=bool)
+        domain[named_domain[spelt]] = DOMAIN_NAMED
     forms = (sim >= 0.8) & D.has_form[d] & C.has_form[c]
     form = np.where(forms, np.where(D.form_id[d] == C.form_id[c], FORM_SAME, FORM_CONFLICT),
                     FORM_NONE).astype(np.int8)
@@ -293,7 +306,7 @@ def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndar
     zero = np.zeros(len(d), dtype=np.float64)
     return PairScores(d, c, tax, phone, number, domain, name, form, zip_level, sim, n_tax.astype(np.int64),
                       np.where(number == EQ_SAME, index.number_n[c], 0),
-                      np.where(phone == EQ_SAME, index.phone_n[c], 0), np.where(domain == EQ_SAME, index.domain_n[c], 0),
+                      np.where(phone == EQ_SAME, index.phone_n[c], 0), np.where(domain >= EQ_SAME, index.domain_n[c], 0),
                       np.where(name == NAME_EXACT, index.core_n[c], 0), np.where(zip_level == EQ_SAME, index.zip_n[c], 0),
                       zero, zero.copy())
 
@@ -343,12 +356,12 @@ class Model:
         model = cls.prior(n_customers, n_debtors)
         for k in COMPARISONS:
             lv = getattr(sample, k).astype(np.int64)
-            counts = np.bincount(lv, minlength=N_LEVELS[k])[1:].astype(np.float64)
+            counts = np.bincount(lv, minlength=N_LEVELS[k] + 1)[1:N_LEVELS[k]].astype(np.float64)
             model.u[k] = (counts + U_PSEUDO * np.array(PRIOR[k][1])) / (counts.sum() + U_PSEUDO)
         if not len(pairs.d):
             return model
         levels = {k: getattr(pairs, k).astype(np.int64) for k in COMPARISONS}
-        onehot = {k: [levels[k] == lv for lv in range(1, N_LEVELS[k])] for k in COMPARISONS}
+        onehot = {k: [levels[k] == lv for lv in range(1, N_LEVELS[k])] for k in COMPARISONS}   # NEUTRAL: none
         for _ in range(iterations):
             p = _logistic(model._weights(pairs, levels) + model.prior_bits)
             for k in COMPARISONS:
@@ -368,7 +381,7 @@ class Model:
     def _weights(self, pairs: PairScores, levels: dict[str, np.ndarray]) -> np.ndarray:
         total = np.zeros(len(pairs.d))
         for k in COMPARISONS:
-            table = np.r_[0.0, np.log2(self.m[k] / self.u[k])]
+            table = np.r_[0.0, np.log2(self.m[k] / self.u[k]), 0.0]     # the last: NEUTRAL, no weight
             lv = levels[k]
             part = table[lv]
             for (kk, level), col in TF_LEVELS.items():
@@ -470,6 +483,9 @@ def score_pair(d: Prepared, c: Prepared, index: Index, model: Model) -> Scored:
         eq(d.zip, c.zip)
     sim = name_similarity(d.name, c.name) if d.core and c.core else 0.0
     name = _name_level(sim) if d.core and c.core else NAME_NONE
+    if domain == EQ_SAME and name in (NAME_EXACT, NAME_92) and \
+            c.domain.split(".", 1)[0].replace("-", "") in (d.core, c.core):
+        domain = DOMAIN_NAMED
     form = FORM_NONE
     if sim >= 0.8 and d.form and c.form:
         form = FORM_SAME if d.form == c.form else FORM_CONFLICT
@@ -478,7 +494,7 @@ def score_pair(d: Prepared, c: Prepared, index: Index, model: Model) -> Scored:
                        one(zip_level), one(sim), one(tax_n),
                        one(index.count("number", c.number) if number == EQ_SAME else 0),
                        one(index.count("phone", c.phone) if phone == EQ_SAME else 0),
-                       one(index.count("domain", c.domain) if domain == EQ_SAME else 0),
+                       one(index.count("domain", c.domain) if domain in (EQ_SAME, DOMAIN_NAMED) else 0),
                        one(index.count("core", c.core) if name == NAME_EXACT else 0),
                        one(index.zip_count(c.zip) if zip_level == EQ_SAME else 0), one(0.0), one(0.0))
     model.weigh(pairs)

@@ -146,7 +146,9 @@ def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Ma
         second = model.weigh(compare_pairs(D, C, index, *index.fuzzy_pairs(D, np.flatnonzero(~found))))
         pairs = PairScores.concat([exact, second])
         _debtor_posterior(pairs, model)
-        kept = pairs.take(np.flatnonzero(pairs.prob >= P_CANDIDATE))
+        # a TimeLog customer holding the debtor's CVR is always shown: two of them are a duplicate inside TimeLog
+        # (an old record of the same company) that a human must resolve, however much likelier one of them looks
+        kept = pairs.take(np.flatnonzero((pairs.prob >= P_CANDIDATE) | (pairs.same_tax & (pairs.prob > 0))))
         # best first: by debtor, −score, str(customer ID); then the first max_candidates of each debtor
         kept = kept.take(np.lexsort((kept.c, index.id_rank[kept.c], -kept.weight, kept.d)))
         first = np.flatnonzero(np.r_[True, kept.d[1:] != kept.d[:-1]]) if len(kept.d) else kept.d
