@@ -11,10 +11,11 @@ The story, as an installation lives it:
    the ``tlsync linking`` commands); legal entity 2 stays unconfirmed.
 3. The components start; every DAG but the nightly is unpaused — nothing is written by that (the backfill's
    scheduled run is a dry run) — then the nightly is unpaused: the scheduler's own run is **night A**. It stages
-   what the set-up changed; linking refresh, transfer and reconciliation each run **exactly once**, after every
-   legal entity was staged; the transfer posts legal entity 1's drafts to Uniconta, each invoice once.
+   what the set-up changed (debtors, customers); each downstream DAG scheduled on one of the changed entities
+   (linking refresh, transfer) runs **exactly once**, after every legal entity was staged, the others not at all;
+   the transfer posts legal entity 1's drafts to Uniconta, each invoice once.
 4. **Night B** (triggered through the REST API) stages what night A's write-back changed (the drafts, TimeLog's
-   references); the downstream DAGs run once each and write nothing.
+   references): the reconciliation (and whatever else those entities schedule) runs once; nothing is written.
 5. **Night C** (REST API) stages nothing, writes nothing (both simulators' state and the ledger unchanged) and
    triggers no downstream run.
 
@@ -36,7 +37,7 @@ from sqlalchemy import create_engine, text
 
 from stack import COMPONENTS, deployment  # tests/deploy/stack.py
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 ROOT = Path(__file__).resolve().parents[2]
 NIGHTLY = "tlsync_nightly_sync"
@@ -150,6 +151,53 @@ def _staged_end(stack, run_id: str) -> datetime:
     return max(ends)
 
 
+def _changed(stack, run_id: str) -> set[str]:
+    """The Asset names the night's ``finish`` announced as changed (one event each)."""
+    events = stack.rest("GET", "/assets/events", params={"source_dag_id": NIGHTLY, "source_run_id": run_id,
+                                                        "limit": 100}).json()["asset_events"]
+    names = [e.get("asset", {}).get("name") or e.get("name") or e["uri"] for e in events]
+    assert all(e["source_task_id"] == "finish" for e in events), "only finish announces changes"
+    assert len(names) == len(set(names)), f"an entity was announced twice: {sorted(names)}"
+    return set(names)
+
+
+def _schedule_assets(stack, dag_id: str) -> set[str]:
+    """The Asset names a DAG is scheduled on (its asset expression, read from the api-server)."""
+    found: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "asset" in node and isinstance(node["asset"], dict):
+                found.add(node["asset"].get("name") or node["asset"]["uri"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(stack.rest("GET", f"/dags/{dag_id}/details").json().get("asset_expression"))
+    assert found, f"{dag_id} is not scheduled on Assets"
+    return found
+
+
+def _expect_downstream(stack, run_id: str, downstream: dict[str, list[dict]], staged_end: datetime) -> set[str]:
+    """Each downstream DAG ran exactly once if the night changed one of its Assets, else not at all; every run
+    succeeded, went through Celery and was queued only after every legal entity was staged."""
+    changed = _changed(stack, run_id)
+    ran = set()
+    for dag_id, runs in downstream.items():
+        expected = 1 if _schedule_assets(stack, dag_id) & changed else 0
+        assert len(runs) == expected, (f"{dag_id} ran {len(runs)} times for night {run_id} (expected {expected}; "
+                                       f"changed: {sorted(changed)}): {[r['dag_run_id'] for r in runs]}")
+        for run in runs:
+            assert run["state"] == "success", f"{dag_id} {run['dag_run_id']} {run['state']}"
+            assert datetime.fromisoformat(run["queued_at"]) >= staged_end, (
+                f"{dag_id} was queued at {run['queued_at']}, before every legal entity was staged ({staged_end})")
+            _assert_every_task_ran_on_celery(stack, dag_id, run["dag_run_id"])
+            ran.add(dag_id)
+    return ran
+
+
 def _downstream_since(stack, since: datetime) -> dict[str, list[dict]]:
     return {d: [r for r in _runs(stack, d) if datetime.fromisoformat(r["queued_at"]) >= since] for d in DOWNSTREAM}
 
@@ -221,13 +269,7 @@ def test_celery_deployment_runs_the_nightly_chain_once_per_night():
         run_a, downstream_a = _night(stack, trigger=False)
         staged_a = _staged_end(stack, run_a["dag_run_id"])
         _assert_every_task_ran_on_celery(stack, NIGHTLY, run_a["dag_run_id"])
-        for dag_id, runs in downstream_a.items():
-            assert len(runs) == 1, f"{dag_id} ran {len(runs)} times for night A: {[r['dag_run_id'] for r in runs]}"
-            run = runs[0]
-            assert run["state"] == "success", f"{dag_id} {run['dag_run_id']} failed"
-            assert datetime.fromisoformat(run["queued_at"]) >= staged_a, (
-                f"{dag_id} was queued at {run['queued_at']}, before every legal entity was staged ({staged_a})")
-            _assert_every_task_ran_on_celery(stack, dag_id, run["dag_run_id"])
+        ran = _expect_downstream(stack, run_a["dag_run_id"], downstream_a, staged_a)
         after_a = _state(stack)
         done = _done_invoices(stack)
         assert done, "legal entity 1's invoices reached Uniconta as drafts"
@@ -239,8 +281,8 @@ def test_celery_deployment_runs_the_nightly_chain_once_per_night():
 
         # night B: stages what night A's write-back changed; the chain runs once and writes nothing
         run_b, downstream_b = _night(stack, trigger=True)
-        for dag_id, runs in downstream_b.items():
-            assert len(runs) == 1 and runs[0]["state"] == "success", (dag_id, runs)
+        ran |= _expect_downstream(stack, run_b["dag_run_id"], downstream_b, _staged_end(stack, run_b["dag_run_id"]))
+        assert ran == set(DOWNSTREAM), f"nights A and B ran only {sorted(ran)}: the test lost its point"
         after_b = _state(stack)
         assert _orders(after_b, SETUP_COMPANY) == _orders(after_a, SETUP_COMPANY), "night B posted drafts again"
         assert _done_invoices(stack) == done
@@ -249,6 +291,7 @@ def test_celery_deployment_runs_the_nightly_chain_once_per_night():
         events_b = _ledger_events(stack)
         run_c, downstream_c = _night(stack, trigger=True)
         assert downstream_c == {d: [] for d in DOWNSTREAM}, downstream_c
+        assert _changed(stack, run_c["dag_run_id"]) == set(), "a no-change night announces no change"
         assert _state(stack) == after_b, "a no-change night wrote to TimeLog or Uniconta"
         assert _ledger_events(stack) == events_b
         _assert_every_task_ran_on_celery(stack, NIGHTLY, run_c["dag_run_id"])
