@@ -104,17 +104,28 @@ def airflow_env(timelog_url: str, uniconta_url: str, out: Path) -> dict[str, str
     return env
 
 
-POOLS = {"timelog_api": {"slots": 4, "description": "Concurrent calls to TimeLog's APIs", "include_deferred": False},
-         "uniconta_api": {"slots": 2, "description": "Concurrent calls to Uniconta (5,000/user/day)",
-                          "include_deferred": False}}
-
-
 def pools_file(home: Path) -> Path:
-    """The DAGs' pools as a file for ``airflow pools import`` (one Airflow start-up instead of one per pool)."""
+    """The DAGs' pools (:data:`tlsync.deploy.POOLS`) as a file for ``airflow pools import`` (tests that prepare an
+    Airflow home without the whole ``tlsync deploy init``)."""
+    from tlsync.deploy import POOLS
+
     home.mkdir(parents=True, exist_ok=True)
     path = home / "tlsync-pools.json"
     path.write_text(json.dumps(POOLS, indent=2), encoding="utf-8")
     return path
+
+
+def deploy_init(env: dict[str, str], log: Path) -> None:
+    """``tlsync deploy init`` — staging migrations, ``airflow db migrate``, the pools, the connection and settings
+    checks — exactly as an operator runs it; its lines are shown, and a failed step stops the demo."""
+    proc = subprocess.run([str(Path(sys.executable).parent / "tlsync"), "deploy", "init"], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    with log.open("a") as fh:
+        fh.write(f"\n$ tlsync deploy init\n{proc.stdout}{proc.stderr}")
+    for line in proc.stdout.splitlines():
+        print(f"    {line}")
+    if any(line.startswith("failed") for line in proc.stdout.splitlines()) or proc.returncode == 2:
+        raise SystemExit(f"`tlsync deploy init` failed (exit {proc.returncode}); see {log}")
 
 
 def airflow(env: dict[str, str], *args: str, log: Path) -> None:
@@ -271,13 +282,9 @@ def main() -> None:
         pairs = pipeline.entity_pairs(env["AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS"])
         log = logs / "airflow.log"
         try:
-            print(f"• preparing the Airflow home (SQLite) in {env['AIRFLOW_HOME']}")
-            airflow(env, "db", "migrate", log=log)
-            airflow(env, "pools", "import", str(pools_file(Path(env["AIRFLOW_HOME"]))), log=log)
-            from tlsync.staging.migrate import upgrade
-
-            print(f"• staging database at schema revision {upgrade(config.staging_url())} (Alembic migrations, "
-                  f"docs/staging-migrations.md)")
+            print(f"• the operator's set-up, `tlsync deploy init` (README, Deploy), with the Airflow home (SQLite) "
+                  f"in {env['AIRFLOW_HOME']}:")
+            deploy_init(env, log)
             logical = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
             print(f"• airflow dags test tlsync_nightly_sync {logical}")
             airflow(env, "dags", "test", "tlsync_nightly_sync", logical, log=log)
