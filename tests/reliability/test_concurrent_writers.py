@@ -63,6 +63,7 @@ def _drafts(world):
     return marks
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)   # production's database: once, for CI time
 def test_two_transfers_at_once_post_each_invoice_once(world):
     sims = world["sims"]
     httpx.put(f"{sims['uniconta_url']}/_sim/faults",

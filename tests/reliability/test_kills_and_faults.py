@@ -22,6 +22,7 @@ import time
 from collections import Counter
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from tests.invoicing.conftest import sim_state
@@ -90,6 +91,7 @@ def _clean(figures: dict[str, int]) -> None:
         dict.fromkeys(("duplicated", "missing", "unknown_drafts", "differing", "in_flight"), 0), figures
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)   # each test on one database, for CI time
 def test_random_sigkills_of_the_write_back_then_a_rerun_equal_an_uninterrupted_run(world):
     rng = random.Random(int(os.environ.get("TLSYNC_RELIABILITY_SEED", "17")))
     httpx.put(f"{world['sims']['uniconta_url']}/_sim/faults",
@@ -110,6 +112,7 @@ def test_random_sigkills_of_the_write_back_then_a_rerun_equal_an_uninterrupted_r
     assert killed >= 1
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_ten_percent_mixed_faults_end_to_end(world):
     faults = {"rate_429": 0.03, "rate_5xx": 0.03, "rate_slow": 0.01, "rate_truncated": 0.03, "slow_seconds": 0.2,
               "retry_after": 0, "seed": 23}

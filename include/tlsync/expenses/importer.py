@@ -150,6 +150,17 @@ class ExpenseImport:
                                     reason=f"{label}: the interrupted write never landed in TimeLog; written again")
 
     def run(self, *, since: date | None = None, dry_run: bool = False, only: set[str] | None = None) -> RunResult:
+        """Plan and write (or, ``dry_run``, only plan). Writing holds the legal entity's ``expense`` write lease
+        (:mod:`tlsync.ledger.lease`; re-entrant under :func:`import_expenses`): a second importer — the DAG, the
+        CLI — stops with one line (:class:`~tlsync.ledger.lease.LeaseHeld`) instead of writing the same postings."""
+        if dry_run:
+            return self._run(since=since, dry_run=True, only=only)
+        from tlsync.ledger.lease import write_lease
+
+        with write_lease(self.engine, self.le_id, (DOMAIN,), run_id=self.ledger.run_id, what="imported"):
+            return self._run(since=since, dry_run=False, only=only)
+
+    def _run(self, *, since: date | None, dry_run: bool, only: set[str] | None) -> RunResult:
         result = RunResult()
         if not dry_run:
             self.settle_interrupted(result)
