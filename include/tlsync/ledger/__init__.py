@@ -15,6 +15,12 @@ The write protocol that makes a double post impossible, also across crashes (iss
 
 A crash between 1 and 3 leaves ``in_flight``: the next run lists :meth:`Ledger.in_flight` and asks the target
 system whether the write landed (by the marker) before deciding — never by writing again blindly.
+
+0. Around all of it, every writer holds the **write lease** of the ledger domains it writes, for its legal entity
+   (:mod:`tlsync.ledger.lease`, issue 17): a second writer stops with one line instead of starting, so a claim is
+   ``in_flight`` only while its writer lives — and the recovery above, which runs under the lease, only ever sees
+   claims whose writer is gone. A write whose answer was lost (:class:`~tlsync.clients.errors.WriteOutcomeUnknownError`)
+   is settled the same way, by looking the record up before anything is sent again.
 """
 
 from .store import (
