@@ -1,30 +1,28 @@
-"""Customer-matching benchmark (issue 5, rule L1): tlsync's matcher vs splink (DuckDB) in one run.
+"""Customer-matching benchmark (issues 5 and 15, rule L1): tlsync's matcher vs splink 5 (DuckDB) in one run.
 
-    .venv/bin/uv pip install --python .venv/bin/python -r bench/requirements-bench.txt   # splink + duckdb, bench only
-    .venv/bin/python bench/matching.py [--n 100000] [--seed 42] [--skip-m] [--skip-big] [--tools ours,splink]
-                                       [--repeat 3]
-
-(splink may also live outside the venv, e.g. ``uv pip install --target DIR …`` and ``PYTHONPATH=DIR``.)
+    .venv/bin/python bench/matching.py [--n 100000] [--seed 42] [--profile default|hard] [--skip-m] [--skip-big]
+                                       [--tools ours,splink] [--repeat 3]
 
 Datasets: (a) the generator's M set (``generate("M")`` + ``truth("M")``), matched per Uniconta company against all
 TimeLog customers (rule S2: a customer may have a twin in each company); (b) ``simulators.generator.linkage`` with
-``--n`` debtors × ``--n`` customers. The parent writes each dataset to a temp dir once; every tool runs in its own
-subprocess (``--worker``) that loads the data and imports its libraries (not timed, for both tools: a
-once-per-process cost), then times raw records → suggestions. Memory is the peak RSS of the timed section above
-the RSS when it starts (VmHWM reset just before). Each tool runs ``--repeat`` times, interleaved with the other
-(ours, splink, ours, splink, …) so that a busy spell on a shared machine hits both; the table shows each tool's
-fastest run, and the wall time of every run. ``cpu s`` is the process CPU time (splink's DuckDB uses every core,
-ours one).
+``--n`` debtors × ``--n`` customers and the weak-evidence cases of issue 15 (``--profile hard``: a differently
+distributed set). A child process writes each dataset to a temp dir once; every tool runs in its own subprocess
+(``--worker``) that loads the data, imports its libraries and matches. Each tool runs ``--repeat`` times,
+interleaved with the other (ours, splink, ours, …) so a busy spell on the shared machine hits both; the table shows
+each tool's fastest run by process wall time, and that time for every run.
 
-Metrics, both tools alike: **precision** of the "One suggestion" links (debtor → exactly one customer), **recall**
-of the true pairs into One ∪ Several (the true customer among the debtor's suggestions), wall time, peak memory,
-and the time ratio splink/ours.
+Columns: ``prec(One)`` — share of One suggestions that are the true pair; ``rec(One)`` — share of the true pairs
+linked by a correct One suggestion; ``rec(One+Sev)`` — share of the true pairs whose customer is among the debtor's
+suggestions; ``process s`` — the worker's wall time from start to exit (interpreter start-up, imports, loading
+the JSON and matching: what a user waits for); ``match s`` / ``cpu s`` — raw records → suggestions alone (wall /
+process CPU; splink's DuckDB uses every core); ``RSS MB`` — the worker's peak resident memory (``wait4``);
+``match MB`` — the peak above the RSS when matching starts. The ratio line divides splink's by ours.
 
-splink model (a simple one, as the issue asks, given the same signals ours uses): DuckDB backend, link_only;
-comparisons CVR/VAT (exact), phone (exact, E.164), name (Jaro-Winkler 0.95/0.88/0.7 on the normalised name), zip,
-customer number and e-mail domain (exact); blocking on CVR, phone, name core, zip + name prefix, customer number,
-e-mail domain; trained unsupervised (λ from CVR/phone blocks, ``estimate_u_using_random_sampling``, EM on CVR, name
-and phone blocks). Its inputs are normalised inside the timed section with the same batch normalisers ours uses
+splink model (a simple one, given the same signals ours uses): DuckDB backend, link_only; comparisons CVR/VAT
+(exact), phone (exact, E.164), name (Jaro-Winkler 0.95/0.88/0.7 on the normalised name), zip, customer number and
+e-mail domain (exact); blocking on CVR, phone, name core, zip + name prefix, customer number, e-mail domain;
+trained unsupervised (λ from CVR/phone blocks, ``estimate_u_using_random_sampling``, EM on CVR, name and phone
+blocks). Its inputs are normalised inside the timed section with the same batch normalisers ours uses
 (:func:`tlsync.matching.blocking.debtor_columns` / ``customer_columns``), so both do the same cleaning work. splink
 "One suggestion" = exactly one candidate with match probability ≥ 0.9; "Several" = any other debtor with a
 candidate ≥ 0.2.
@@ -258,20 +256,26 @@ def main() -> None:
                     help="runs per tool and dataset, interleaved; the table shows the fastest (default 3)")
     ap.add_argument("--worker", choices=("ours", "splink"))
     ap.add_argument("--data")
+    ap.add_argument("--make", choices=("m", "big"))
     a = ap.parse_args()
     if a.worker:
         worker(a.worker, Path(a.data))
         return
+    if a.make:
+        write_m(Path(a.data), a.seed) if a.make == "m" else write_big(Path(a.data), a.n, a.seed, a.profile)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         sets = []
         if not a.skip_m:
-            sets.append(("M (generator, 2 companies)", Path(tmp) / "m", lambda p: write_m(p, a.seed)))
+            sets.append(("M (generator, 2 companies)", Path(tmp) / "m", "m"))
         if not a.skip_big:
-            sets.append((f"{a.n:,} x {a.n:,} (linkage, {a.profile}, seed {a.seed})", Path(tmp) / "big",
-                         lambda p: write_big(p, a.n, a.seed, a.profile)))
+            sets.append((f"{a.n:,} x {a.n:,} (linkage, {a.profile}, seed {a.seed})", Path(tmp) / "big", "big"))
         for label, path, make in sets:
             path.mkdir()
-            make(path)
+            # the data is written by a child process: the parent stays small, so a worker's peak RSS (which
+            # counts what a forked child shares with its parent until exec) is the worker's own
+            subprocess.run([sys.executable, __file__, "--make", make, "--data", str(path), "--n", str(a.n),
+                            "--seed", str(a.seed), "--profile", a.profile], check=True)
             res: dict[str, dict] = {}
             runs: dict[str, list[float]] = {}
             for _ in range(a.repeat):                 # interleaved, so a busy spell on the machine hits both
