@@ -410,3 +410,21 @@ def test_a_hint_is_not_repeated_in_the_line_check_when_the_transfer_reason_says_
     assert _said("line 22 of invoice 2026-0100 has no item number and no default applies (rule I5)", line22)
     assert not _said("line 2 of invoice 2026-0100 has no item number and no default applies", line22)
     assert not _said("", line22)
+
+
+def test_an_invoice_ignored_in_timelog_gets_one_hint_not_two_wordings(engine):
+    from tlsync.ledger import IGNORED, Ledger
+
+    scenario.build(engine)
+    guid = "00000000-0000-0000-0000-000000000016"
+    scenario.stage(engine, "timelog.invoices", scenario.TL_TENANT, "16", {
+        "ID": 16, "GUID": guid, "InvoiceNumber": "2026-0016", "InvoiceDate": "2026-02-12T00:00:00", "Status": "1",
+        "Type": "1", "CustomerID": "1", "CustomerNo": "K1", "CustomerName": "Kunde 1 A/S", "LegalEntityID": "1",
+        "CurrencyAbb": "DKK", "NetAmount": "100", "VATIncluded": "25", "Amount": "125", "ExternalInvoiceNo": "",
+        "ExternalInvoiceStatus": "", "IsIgnoredWhenTransfer": "true"})
+    ledger = Ledger(engine, run_id="fixture")
+    ledger.claim("invoice", scenario.LE, guid)
+    ledger.transition("invoice", scenario.LE, guid, IGNORED, action="ignore",
+                      reason="marked 'ignore for transfer' in TimeLog")
+    row = next(r for r in _recon(engine).rows if r.timelog is not None and r.timelog.number == "2026-0016")
+    assert row.hints == ["ignored by an administrator: marked 'ignore for transfer' in TimeLog"]

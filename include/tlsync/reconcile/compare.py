@@ -113,8 +113,8 @@ def missing_in_uniconta_hints(tl: Doc, src: Sources, notes: list[str]) -> list[s
         h = _ledger_hint(entry.state, entry.reason, entry.target_key)
         if h:
             hints.append(h)
-    if tl.ignored_in_source:
-        hints.append("marked 'ignore when transferring' in TimeLog")
+    if tl.ignored_in_source and not any("ignore" in h.lower() and "timelog" in h.lower() for h in hints):
+        hints.append("marked 'ignore when transferring' in TimeLog")   # unless the ledger's reason says so already
     if tl.external_no:
         what = "draft order" if tl.external_status.lower() == "draft" else "invoice"
         hints.append(f"TimeLog says it was transferred as Uniconta {what} {tl.external_no} "

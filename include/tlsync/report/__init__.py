@@ -110,9 +110,9 @@ def format_headline(recon: Reconciliation, files: ReportFiles | None = None) -> 
     lines.append("  " + ", ".join(f"{LABELS[c]} {n}" for c, n in h["counts"].items() if n or c == "matched")
                  + f" — {h['open']} open, {h['weak']} weaker match(es)")
     for b in bridges(recon):
-        lines.append(f"  bridge {b.currency} (TimeLog − Uniconta): " + ", ".join(
+        lines.append(f"  bridge {b.currency} (TimeLog − Uniconta): " + (", ".join(
             f"{'rounding' if ln.key == ROUNDING else LABELS[ln.key]} {ln.amount:+,.2f}" for ln in b.lines)
-            + f" = {b.difference:,.2f}")
+            + f" = {b.difference:,.2f}" if b.lines else "no difference"))
     if files is not None:
         lines += [f"  report (HTML)    {files.html}"]
         if files.pdf is not None:

@@ -42,7 +42,7 @@ from .tables import (
 
 TEMPLATES = Path(__file__).with_name("templates")
 CSS_NAMES = {"Root-cause hint": "col-hint", "What differs": "col-what", "Customer / debtor": "col-party",
-             "text": "col-what", "reason": "col-what", "Reason": "col-hint"}
+             "text": "col-what", "reason": "col-what", "Reason": "col-hint", "Period": "col-period"}
 
 
 @dataclass
