@@ -75,10 +75,12 @@ def linking_page(engine: Engine, company_id: int, view: str, page: int, page_siz
                                                      func.lower(debtors.c.company_reg_no).like(like))
         by_customer = select(customers.c.natural_key).where(or_(func.lower(customers.c.no).like(like),
                                                                 func.lower(customers.c.vat_no).like(like)))
-        matching = select(ls.c.debtor_account).where(*base, or_(
-            func.lower(ls.c.debtor_account).like(like), func.lower(ls.c.debtor_name).like(like),
-            func.lower(ls.c.customer_name).like(like), ls.c.customer_id.like(like),
-            ls.c.debtor_account.in_(by_cvr), ls.c.customer_id.in_(by_customer)))
+        conditions = [func.lower(ls.c.debtor_account).like(like), func.lower(ls.c.debtor_name).like(like),
+                      func.lower(ls.c.customer_name).like(like)]
+        if any(ch.isdigit() for ch in q):      # ids, customer numbers and CVR numbers all carry digits
+            conditions += [ls.c.customer_id.like(like), ls.c.debtor_account.in_(by_cvr),
+                           ls.c.customer_id.in_(by_customer)]
+        matching = select(ls.c.debtor_account).where(*base, or_(*conditions))
         head = head.where(ls.c.debtor_account.in_(matching))
     with engine.connect() as conn:
         if total is None or q.strip():
