@@ -184,6 +184,7 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
                     page.click("button:has-text('OK')")
                     page.wait_for_selector(".msg")
             assert [_count(page, v) for v in ("one", "several", "none")] == [0, 0, 0]
+            assert _actors(server, "customer_link") == {"admin"}          # the ledger names the Airflow user
             page.screenshot(path=str(SHOTS / "06-linking-done.png"), full_page=True)
 
             # the checklist: tick the three boxes, AKTIVÉR, the gate opens
@@ -237,6 +238,17 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
             assert report.url.endswith(".html") and "TimeLog" in report.inner_text("body")
         finally:
             browser.close()
+
+
+def _actors(server, domain: str) -> set[str]:
+    from sqlalchemy import select
+
+    from tlsync.staging.tables import customer_links, ledger_events
+
+    with server.engine.connect() as conn:
+        events = set(conn.execute(select(ledger_events.c.actor).where(ledger_events.c.domain == domain)).scalars())
+        links = set(conn.execute(select(customer_links.c.actor)).scalars())
+    return events | links
 
 
 def _transfer(server) -> None:
