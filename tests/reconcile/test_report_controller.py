@@ -408,7 +408,9 @@ def test_a_hint_is_not_repeated_in_the_line_check_when_the_transfer_reason_says_
 
     line22 = Line(22, "", "x", Decimal(1), Decimal(1), Decimal(0), Decimal(1))
     assert _said("line 22 of invoice 2026-0100 has no item number and no default applies (rule I5)", line22)
-    assert not _said("line 2 of invoice 2026-0100 has no item number and no default applies", line22)
+    assert _said("line 96 of invoice 2025-0023 has no item number and no default applies", line22), \
+        "the reason counts lines by TimeLog ID, the hint by position: any missing item number is said already"
+    assert not _said("customer 32 is not linked to a Uniconta debtor (rule S3a)", line22)
     assert not _said("", line22)
 
 

@@ -102,12 +102,13 @@ def _said(reason: str, ln: Line) -> bool:
         return True
     if ln.item:
         return re.search(rf"(?<![\w-]){re.escape(ln.item)}(?![\w-])", reason) is not None
-    return "no item" in reason and not re.search(r"\bline \d+\b", reason)   # names another line: not this one
+    return "no item number" in reason   # the reason counts lines by their TimeLog ID, the hint by position
 
 
 def missing_in_uniconta_hints(tl: Doc, src: Sources, notes: list[str]) -> list[str]:
     hints = list(notes)
     entry = src.ledger.get(tl.key)
+    reason = (entry.reason or "") if entry is not None else ""   # what the transfer said: not repeated below
     target = str(entry.target_key) if entry is not None and entry.target_key else ""
     if entry is not None:
         h = _ledger_hint(entry.state, entry.reason, entry.target_key)
@@ -123,10 +124,9 @@ def missing_in_uniconta_hints(tl: Doc, src: Sources, notes: list[str]) -> list[s
     hints += _quarantined(src, "uniconta.invoices", lambda q: str(q["natural_key"]) in wanted or str(
         q["payload_dict"].get("OrderNumber", "")).removesuffix(".0") in wanted)
     hints += _quarantined(src, "uniconta.orders", lambda q: str(q["natural_key"]) in wanted)
-    if not expected_debtor(tl, src):
+    if not expected_debtor(tl, src) and "not linked to a Uniconta debtor" not in reason:
         hints.append(f"customer {tl.party_name} ({tl.party_no or tl.party}) is not linked to a Uniconta debtor "
                      f"(rules L2/S8)")
-    reason = (entry.reason or "") if entry is not None else ""
     for ln in tl.lines:
         if _said(reason, ln):
             continue       # the transfer's own reason already says it: one hint, not two wordings of it
