@@ -113,8 +113,9 @@ def render(result, counts, view: str, q: str) -> str:
 def page_path(engine, view: str, page: int, q: str) -> int:
     from tlsync_airflow.ui.queries import linking_page, view_counts
 
-    result = linking_page(engine, COMPANY, view, page, 200, q)
-    html = render(result, view_counts(engine, COMPANY), view, q)
+    counts = view_counts(engine, COMPANY)
+    result = linking_page(engine, COMPANY, view, page, 200, q, total=counts[view])
+    html = render(result, counts, view, q)
     return len(result.rows) + 0 * len(html)
 
 
