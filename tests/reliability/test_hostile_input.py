@@ -202,3 +202,18 @@ def test_held_back_from_transfer(world):
     assert g(negative) not in planned
     assert "negative net amount" in why[g(negative)] and "credit note" in why[g(negative)]
     assert res["transferred"] > 0 and ledger.counts(DOMAIN, 1).get("done", 0) == 0   # a dry run writes nothing
+
+
+def test_orphans_are_staged_with_a_warning_naming_the_missing_parent():
+    from tlsync.quality import check_batch
+
+    ctx = QualityContext(known_currencies=frozenset({"DKK"}), date_min=date(2000, 1, 1), date_max=date(2027, 1, 1),
+                         parents=frozenset({"1"}))
+    lines = [BASE["uniconta.invoice_lines"](1), {**BASE["uniconta.invoice_lines"](2), "InvoiceNumber": "404"}]
+    res = check_batch(entities.get("uniconta.invoice_lines"), lines, ctx)
+    assert len(res.good) == 2 and not res.quarantined
+    assert [w.rule for w in res.warnings] == ["orphan"]
+    assert "InvoiceNumber '404' is no invoice staged or read tonight" in res.warnings[0].reason
+    contact = {"ID": "9", "CustomerID": "77", "Name": "Kontakt"}
+    res = check_batch(entities.get("timelog.contacts"), [contact], ctx)
+    assert res.good == [contact] and "CustomerID '77' is no customer staged or read tonight" in res.warnings[0].reason

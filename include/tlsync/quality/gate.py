@@ -56,6 +56,7 @@ class QualityContext:
     date_max: date
     line_sums: Mapping[str, Decimal] | None = None   # invoice natural key -> sum of its lines' net amount
     lines_complete: bool = True     # False: an invoice absent from line_sums was read without its lines; skip it
+    parents: frozenset[str] | None = None   # keys of the parent entity (rules.ORPHAN_PARENTS) staged or read now
     tolerance: Decimal = Decimal("0.01")
 
 
@@ -213,6 +214,18 @@ def check_batch(spec: EntitySpec, records: list[dict], context: QualityContext, 
                 nk = natural_key(spec, record)
                 warnings.append(QualityWarning(entity, nk, R.CVR_CHECKSUM,
                                                f"{label} {nk}: {cf} {R.show(value)} {problem} [{R.CVR_CHECKSUM}]"))
+
+    parent = R.ORPHAN_PARENTS.get(entity)
+    if parent is not None and context.parents is not None:
+        pf, parent_entity = parent
+        parent_label = R.record_label(parent_entity.split(".", 1)[1])
+        for record in good:
+            value = record.get(pf)
+            if not R.is_blank(value) and str(value).strip() not in context.parents:
+                nk = R.printable(natural_key(spec, record))
+                warnings.append(QualityWarning(entity, nk, R.ORPHAN, (
+                    f"{label} {nk}: {pf} {R.show(value)} is no {parent_label} staged or read tonight; staged, "
+                    f"but nothing refers to it until its {parent_label} arrives [{R.ORPHAN}]")))
 
     result = QualityResult(good, [q for _, q in quarantined], warnings, len(rows) + len(not_records), dropped)
     _raise_if_nothing_staged(spec, result, reported_count)

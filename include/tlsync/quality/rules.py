@@ -40,6 +40,14 @@ CONTROL_CHARACTER = "control_character"
 HEADER_LINES_MISMATCH = "header_lines_mismatch"
 # warnings (never quarantine)
 CVR_CHECKSUM = "cvr_checksum"
+ORPHAN = "orphan"                       # a warning: the record points at a parent neither staged nor read tonight
+ORPHAN_PARENTS: dict[str, tuple[str, str]] = {
+    "uniconta.invoice_lines": ("InvoiceNumber", "uniconta.invoices"),
+    "timelog.contacts": ("CustomerID", "timelog.customers"),
+    "timelog.invoice_lines": ("InvoiceID", "timelog.invoices"),
+}
+"""Child entity → (its field naming the parent, the parent entity): a child whose parent is unknown is staged with
+an ``orphan`` warning naming the parent it misses (issue 17), so a report can show it."""
 REPORTED_COUNT_MISMATCH = "reported_count_mismatch"
 
 RULE_PRIORITY: tuple[str, ...] = (

@@ -20,6 +20,7 @@ from tlsync.sync.steps import (
     check_something_survived,
     invalid_path,
     line_sums,
+    read_landing,
     validate_and_stage,
     write_landing,
 )
@@ -206,11 +207,34 @@ def validate_and_stage_all(*manifests: Mapping) -> dict:
             ctx = QualityContext(known_currencies=currencies, date_min=date(2000, 1, 1),
                                  date_max=date.today() + timedelta(days=366),
                                  line_sums=_line_sums_for(spec, landing_file),
-                                 lines_complete=spec.system != "uniconta")
+                                 lines_complete=spec.system != "uniconta",
+                                 parents=_parents_for(engine, spec, manifest["tenant"], landing_file))
             counts.append(validate_and_stage(engine, spec, manifest["tenant"], manifest["run_id"], landing_file,
                                              ctx))
     check_something_survived(counts, manifests[0]["run_id"] if manifests else "?")
     return {"counts": [asdict(c) for c in counts], "calls": runs.sum_calls(calls), "advance": advance}
+
+
+def _parents_for(engine, spec: EntitySpec, tenant: str, child_landing) -> frozenset[str] | None:
+    """For entities whose records point at a parent (``rules.ORPHAN_PARENTS``): the parent keys staged for the
+    tenant plus those in tonight's sibling landing file — a child pointing elsewhere gets an ``orphan`` warning."""
+    from sqlalchemy import select
+
+    from tlsync.quality.rules import ORPHAN_PARENTS
+    from tlsync.staging.entities import natural_key
+    from tlsync.staging.tables import STAGING
+
+    parent = ORPHAN_PARENTS.get(spec.qualified)
+    if parent is None:
+        return None
+    table, parent_spec = STAGING[parent[1]], BY_NAME[parent[1]]
+    with engine.connect() as conn:
+        keys = set(conn.execute(select(table.c.natural_key).where(table.c.tenant == tenant)).scalars())
+    sibling = child_landing.with_name(f"{parent[1]}.jsonl")
+    if sibling.exists():
+        for batch in read_landing(sibling):
+            keys.update(k for k in (natural_key(parent_spec, r) for r in batch if isinstance(r, dict)) if k)
+    return frozenset(keys)
 
 
 def _line_sums_for(spec: EntitySpec, header_landing) -> dict | None:
