@@ -50,22 +50,11 @@ def s3():
 
 
 @pytest.fixture
-def staging(pg_database, tmp_path, monkeypatch):
-    """Staging on PostgreSQL (what worker hosts share), host A's own output folder."""
-    from tlsync.sync import config
-
-    monkeypatch.setenv("TLSYNC_STAGING_URL", pg_database)
+def staging(pg_database, use_staging, tmp_path, monkeypatch):
+    """Staging on PostgreSQL (what worker hosts share), migrated; host A's own output folder."""
+    engine = use_staging(pg_database)
     monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "host-a"))
-    config.staging_engine.cache_clear()
-    try:
-        from tlsync.staging import migrate   # the schema is migrated by the set-up step where that exists
-    except ImportError:
-        migrate = None
-    if migrate is not None:
-        migrate.upgrade(pg_database)
-    yield config.staging_engine()
-    config.staging_engine().dispose()
-    config.staging_engine.cache_clear()
+    return engine
 
 
 @pytest.fixture

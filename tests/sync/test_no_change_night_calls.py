@@ -34,22 +34,9 @@ PAIRS = {"1": 10001, "2": 10002}
 
 
 @pytest.fixture
-def staging(tmp_path, monkeypatch):
-    from tlsync.sync import config
-
-    monkeypatch.setenv("TLSYNC_STAGING_URL", f"sqlite:///{tmp_path / 'staging.db'}")
-    monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
+def staging(use_staging, tmp_path, monkeypatch):
     monkeypatch.setenv("TLSYNC_MODIFIED_OVERLAP_MINUTES", "0")
-    config.staging_engine.cache_clear()
-    try:
-        from tlsync.staging import migrate   # the schema is migrated by the set-up step where that exists
-    except ImportError:
-        migrate = None
-    if migrate is not None:
-        migrate.upgrade(config.staging_url())
-    yield config.staging_engine()
-    config.staging_engine().dispose()
-    config.staging_engine.cache_clear()
+    return use_staging(f"sqlite:///{tmp_path / 'staging.db'}")
 
 
 def counters(url: str) -> dict[str, int]:
