@@ -166,6 +166,14 @@ def test_a_failed_write_leaves_the_previous_object_and_no_partial_one(on_s3, tmp
     assert [r["ID"] for batch in landing.read(path, chunk=2) for r in batch] == ["0", "1", "2"]
     assert [len(b) for b in landing.read(path, chunk=2)] == [2, 1], "read in chunks"
 
+    refused = landing.invalid_path(path)             # the side file of records the client's model refused
+    landing.write(refused, [{"raw": {"ID": "x"}, "error": "ID: not an integer"}])
+    assert keys(on_s3, "prod/run-1/") == ["prod/run-1/SITE/timelog.customers.invalid.jsonl",
+                                          "prod/run-1/SITE/timelog.customers.jsonl"]
+    assert [r["error"] for batch in landing.read(refused, chunk=10) for r in batch] == ["ID: not an integer"]
+    landing.remove(refused)                           # a retry without refused records removes an earlier one
+    assert keys(on_s3, "prod/run-1/") == ["prod/run-1/SITE/timelog.customers.jsonl"]
+
 
 def test_a_named_connection_that_does_not_exist_is_one_clear_line(s3, monkeypatch):
     monkeypatch.setenv("TLSYNC_LANDING_URL", f"s3://{BUCKET}/prod")

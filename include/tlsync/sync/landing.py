@@ -29,11 +29,12 @@ both backends run the same code:
   folder's time locally, its newest object's ``LastModified`` in object storage).
 
 Decision (recorded): Airflow's ``airflow.sdk.ObjectStoragePath`` is not used here. In the installed Airflow 3.3.2
-it resolves ``s3://`` only through a filesystem registered by the Amazon provider (``airflow.sdk.io.fs.get_fs``
-raises "No filesystem registered for scheme s3" without it), and the provider is not part of the stack, while
-``s3fs`` is. ``include/`` has no Airflow import either, so the landing area is a plain ``upath.UPath`` built with
-storage options from the Connection; ``ObjectStoragePath`` is itself a proxy of ``UPath`` over the same fsspec
-filesystems, so nothing is lost but the provider's connection plumbing, which :func:`storage_options` replaces.
+it resolves ``s3://`` through a filesystem the Amazon provider registers (``airflow.sdk.io.fs.get_fs`` raises "No
+filesystem registered for scheme s3" without it — checked), and that provider is not part of the stack, while
+``s3fs`` is. Attaching an ``s3fs.S3FileSystem`` by hand (``airflow.sdk.io.attach("s3", fs=…)``) would work, but the
+credentials would still be read from the Connection here, into a process-wide store cache, and ``include/`` has no
+Airflow import. So the landing area is a plain ``upath.UPath`` (``ObjectStoragePath`` is itself a proxy of
+``UPath`` over the same fsspec filesystems) with storage options from the Connection (:func:`storage_options`).
 """
 
 from __future__ import annotations
