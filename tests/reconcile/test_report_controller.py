@@ -430,3 +430,19 @@ def test_an_invoice_ignored_in_timelog_gets_one_hint_not_two_wordings(engine):
                       reason="marked 'ignore for transfer' in TimeLog")
     row = next(r for r in _recon(engine).rows if r.timelog is not None and r.timelog.number == "2026-0016")
     assert row.hints == ["ignored by an administrator: marked 'ignore for transfer' in TimeLog"]
+
+
+def test_vat_rounded_per_line_beyond_the_tolerance_says_so(engine):
+    """Five lines of 100.02, VAT rounded per line in Uniconta (25.005 → 25.01 each, 125.05) against TimeLog's VAT on
+    the total (500.10 × 25 % = 125.03): 0.02 — beyond the 0.01 tolerance, so 'Amounts differ', but the hint says
+    what it is instead of sending the controller to the VAT code. (Three lines could move it 0.015 at most.)"""
+    scenario.build(engine)
+    g = scenario.tl_invoice(engine, 17, "2026-0017", "2026-02-13", 1, "500.1000", "125.0300", [("KONS", "1", "100.02")] * 5)
+    scenario.transferred(scenario.Ledger(engine, run_id="fixture"), g, "2026-0017", 7017)
+    scenario.uc_invoice(engine, 9017, "2026-02-13", "D1", "500.10", "125.05", [("KONS", 1, 100.02)] * 5, order=7017)
+    row = next(r for r in _recon(engine).rows if r.timelog is not None and r.timelog.number == "2026-0017")
+    assert row.category == "amounts_differ", row.findings
+    assert row.hints == ["VAT rounded per line in Uniconta: at most half an øre on each of the 5 lines explains "
+                         "0.02 — not an error"]
+    assert Lang("da").phrases(row.hints) == ("moms afrundet pr. linje i Uniconta: højst en halv øre på hver af de 5 "
+                                             "linjer forklarer 0,02 — ikke en fejl")

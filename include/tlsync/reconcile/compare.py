@@ -22,6 +22,7 @@ from .model import (AMOUNTS_DIFFER, BY_DEBTOR_DATE_AMOUNT, BY_LEDGER, CURRENCY_D
 from .pairing import expected_debtor
 
 Q2 = Decimal("0.01")
+HALF_ORE = Decimal("0.005")     # the most VAT rounded per line can move on one line
 
 
 def fmt(amount: Decimal | None) -> str:
@@ -199,7 +200,12 @@ def compare_pair(tl: Doc, uc: Doc, basis: str, src: Sources, tolerance: Decimal)
             diffs.append(name)
             found[AMOUNTS_DIFFER].append(f"{name} {fmt(a)} in TimeLog, {fmt(b)} in Uniconta")
     if diffs and not changes:
-        if diffs == ["VAT", "total"] or diffs == ["VAT"]:
+        lines = max(len(uc.lines), len(tl.lines), 1)
+        if diffs in (["VAT", "total"], ["VAT"]) and tl.vat is not None and uc.vat is not None \
+                and abs(tl.vat - uc.vat) <= HALF_ORE * lines:
+            hints.append(f"VAT rounded per line in Uniconta: at most half an øre on each of the {lines} lines "
+                         f"explains {fmt(abs(tl.vat - uc.vat))} — not an error")
+        elif diffs in (["VAT", "total"], ["VAT"]):
             hints.append("VAT differs though the lines agree: check the VAT zone/code of the debtor in Uniconta")
         else:
             hints.append("the lines agree but the header differs: an end discount or header edit in Uniconta")

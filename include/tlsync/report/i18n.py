@@ -267,6 +267,9 @@ DA_PHRASES: list[tuple[str, str]] = [
      "overførslen"),
     (r"edited in Uniconta after transfer(?: by (?P<by>tlsync|TimeLog's built-in integration))?(?: on (?P<on>\S+))?",
      "ændret i Uniconta efter overførsel{by}{on}"),
+    (r"VAT rounded per line in Uniconta: at most half an øre on each of the (?P<n>\d+) lines explains (?P<a>\S+) — "
+     r"not an error", "moms afrundet pr. linje i Uniconta: højst en halv øre på hver af de {n} linjer forklarer {a} "
+                      "— ikke en fejl"),
     (r"VAT differs though the lines agree: check the VAT zone/code of the debtor in Uniconta",
      "momsen afviger, selv om linjerne stemmer: tjek debitorens momszone/-kode i Uniconta"),
     (r"the lines agree but the header differs: an end discount or header edit in Uniconta",
