@@ -6,9 +6,10 @@
 - ``TLSYNC_LOOKBACK_DAYS``: how far incremental reads reach back behind the watermark (default 7, the TimeLog
   guide's "daily: last 7 days" advice).
 - ``TLSYNC_MODIFIED_OVERLAP_MINUTES``: how far a "modified since" read (TimeLog customers, projects, invoices and
-  credit notes modified after their date) reaches back behind the previous successful run's start (default 30): a
-  margin for clock skew between this host and TimeLog, not the dated reads' look-back — records a night's
-  write-back touched are then read once by the next night, not on every night of the look-back window.
+  credit notes modified after their date) reaches back behind the previous successful run's start (default 180): a
+  margin for this host's clock and time zone against the ones TimeLog stamps modifications with (a worker on
+  Danish time reading stamps in UTC is up to 2 hours ahead), not the dated reads' look-back of days — records a
+  night's write-back touched are then read once by the next night, not on every night of the look-back window.
 - ``TLSYNC_HISTORY_START``: the first date of an initial load of dated records (default 2021-01-01).
 - ``TLSYNC_LANDING_KEEP_RUNS``: how many runs' landing files to keep (default 7); older ones are deleted when a run
   finishes.
@@ -46,7 +47,7 @@ def lookback_days() -> int:
 
 
 def modified_overlap_minutes() -> float:
-    return float(os.environ.get("TLSYNC_MODIFIED_OVERLAP_MINUTES", "30"))
+    return float(os.environ.get("TLSYNC_MODIFIED_OVERLAP_MINUTES", "180"))
 
 
 def landing_keep_runs() -> int:

@@ -117,8 +117,8 @@ def _window(spec: EntitySpec, tenant: str) -> datetime:
 
 
 def _modified_since(spec: EntitySpec, tenant: str) -> datetime:
-    """Where a "modified since" read starts: the last successful run's start minus a small clock-skew margin
-    (``TLSYNC_MODIFIED_OVERLAP_MINUTES``) — never the dated reads' look-back of days. The source stamps the
+    """Where a "modified since" read starts: the last successful run's start minus a margin for clock skew and time
+    zones (``TLSYNC_MODIFIED_OVERLAP_MINUTES``, hours) — never the dated reads' look-back of days. The source stamps the
     modification time itself, so a record modified before that start was seen by that run; with the look-back,
     every invoice the write-back touched (rule T2's Uniconta reference) was fetched again by id on each of the
     next seven nights (issue 11: 176 Reporting calls instead of 16 on a no-change night)."""
