@@ -213,11 +213,16 @@ class PairScores:
         form_id = np.where(p.form == FORM_CONFLICT, 1 + debtors.form_id[p.d] * 16 + customers.form_id[p.c], 0)
         cols = (p.tax, p.phone, np.where(p.phone == EQ_SAME, p.n_phone, 0), p.number, p.domain,
                 np.where(p.name == NAME_EXACT, p.n_name, 0), form_id, p.zip, np.where(p.tax > 0, p.n_tax, 0))
-        key = np.stack(cols + (p.sim.view(np.int64),), axis=1)
-        uniq, group = np.unique(key, axis=0, return_inverse=True)
-        group = group.reshape(-1)
-        first = np.full(len(uniq), -1, dtype=np.int64)
-        first[group[::-1]] = np.arange(len(group) - 1, -1, -1)
+        cols = tuple(np.asarray(x) for x in cols) + (p.sim,)
+        order = np.lexsort(cols)
+        new = np.zeros(len(order), dtype=bool)
+        new[0] = True
+        for x in cols:
+            xs = x[order]
+            new[1:] |= xs[1:] != xs[:-1]
+        group = np.empty(len(order), dtype=np.int64)
+        group[order] = np.cumsum(new) - 1
+        first = order[new]
         texts, rounded = [], []
         dform, cform = debtors.form, customers.form
         for k in first.tolist():
@@ -360,20 +365,44 @@ class Model:
             model.u[k] = (counts + U_PSEUDO * np.array(PRIOR[k][1])) / (counts.sum() + U_PSEUDO)
         if not len(pairs.d):
             return model
+        # EM on the distinct level combinations (a few thousand), not on every pair: per iteration one weighted
+        # bincount over the pairs. The term-frequency part of a weight does not change between iterations.
         levels = {k: getattr(pairs, k).astype(np.int64) for k in COMPARISONS}
-        onehot = {k: [levels[k] == lv for lv in range(1, N_LEVELS[k])] for k in COMPARISONS}   # NEUTRAL: none
+        bases = [N_LEVELS[k] + 1 for k in COMPARISONS]                 # + NEUTRAL
+        codes, inv = np.unique(np.ravel_multi_index([levels[k] for k in COMPARISONS], bases), return_inverse=True)
+        inv = inv.reshape(-1)
+        of_code = dict(zip(COMPARISONS, np.unravel_index(codes, bases)))
+        tf_extra = model._weights(pairs, levels) - model._table_weights(of_code)[inv]
         for _ in range(iterations):
-            p = _logistic(model._weights(pairs, levels) + model.prior_bits)
+            p = _logistic(model._table_weights(of_code)[inv] + tf_extra + model.prior_bits)
+            sp = np.bincount(inv, weights=p, minlength=len(codes))
+            before = np.concatenate([model.m[k] for k in COMPARISONS])
             for k in COMPARISONS:
-                mp = np.array([p[h].sum() for h in onehot[k]])
+                mp = np.bincount(of_code[k], weights=sp, minlength=N_LEVELS[k] + 1)[1:N_LEVELS[k]]
                 model.m[k] = (mp + M_PSEUDO * np.array(PRIOR[k][0])) / (mp.sum() + M_PSEUDO)
-            for k in U_FROM_CANDIDATES:
-                uq = np.array([(1.0 - p)[h].sum() for h in onehot[k]])
-                model.u[k] = (uq + U_PSEUDO_CANDIDATES * np.array(PRIOR[k][1])) / (uq.sum() + U_PSEUDO_CANDIDATES)
+            if U_FROM_CANDIDATES:
+                sq = np.bincount(inv, weights=1.0 - p, minlength=len(codes))
+                for k in U_FROM_CANDIDATES:
+                    uq = np.bincount(of_code[k], weights=sq, minlength=N_LEVELS[k] + 1)[1:N_LEVELS[k]]
+                    model.u[k] = (uq + U_PSEUDO_CANDIDATES * np.array(PRIOR[k][1])) / \
+                        (uq.sum() + U_PSEUDO_CANDIDATES)
             # the expected number of true pairs among the candidates, as a share of the debtors (smoothed)
             twins = (p.sum() + 10 * TWIN_SHARE_PRIOR) / (n_debtors + 10)
-            model.lam = float(np.clip(min(twins, 0.999) / max(n_customers, 1), 1e-12, 0.5))
+            lam = float(np.clip(min(twins, 0.999) / max(n_customers, 1), 1e-12, 0.5))
+            moved = max(float(np.abs(np.concatenate([model.m[k] for k in COMPARISONS]) - before).max()),
+                        abs(lam - model.lam) / model.lam)
+            model.lam = lam
+            if moved < 1e-5:
+                break
         return model
+
+    def _table_weights(self, of_code: dict[str, np.ndarray]) -> np.ndarray:
+        """Σ log₂(m/u) of each level combination (``of_code``: the level of each comparison per combination),
+        term frequencies left out."""
+        total = np.zeros(len(of_code[COMPARISONS[0]]))
+        for k in COMPARISONS:
+            total += np.r_[0.0, np.log2(self.m[k] / self.u[k]), 0.0][of_code[k]]
+        return total
 
     def _u_tf(self, counts: np.ndarray, prior_u: float) -> np.ndarray:
         return (np.maximum(counts, 1) + TF_POPULATION * prior_u) / (self.n_customers + TF_POPULATION)
