@@ -120,7 +120,7 @@ def _done_invoices(stack) -> dict[str, str]:
 
 def _orders(state: dict, company: int) -> list[dict]:
     company_state = next(c for c in state["uniconta"]["uniconta"]["companies"] if c["CompanyId"] == company)
-    return company_state["DebtorOrderClient"]
+    return company_state.get("DebtorOrderClient", [])
 
 
 def _assert_every_task_ran_on_celery(stack, dag_id: str, run_id: str) -> int:
