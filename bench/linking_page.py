@@ -32,10 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT / "plugins"), str(ROOT)]
 
-from sqlalchemy import create_engine, insert  # noqa: E402
-
-from tlsync.staging.migrate import upgrade  # noqa: E402
-from tlsync.staging.tables import STAGING, customer_links, link_suggestions  # noqa: E402
+from sqlalchemy import create_engine, insert
+from tlsync.staging.migrate import upgrade
+from tlsync.staging.tables import STAGING, customer_links, link_suggestions
 
 COMPANY = 10001
 NAMES = ("Andersen", "Jensen", "Nielsen", "Hansen", "Pedersen", "Larsen", "Sørensen", "Rasmussen", "Jørgensen",
@@ -99,9 +98,9 @@ class _Request:
 def render(result, counts, view: str, q: str) -> str:
     import functools
 
+    from tlsync.settings import LegalEntitySettings
     from tlsync_airflow.ui import i18n
     from tlsync_airflow.ui.app import templates
-    from tlsync.settings import LegalEntitySettings
 
     le = LegalEntitySettings(legal_entity_id=1, uniconta_company_id=COMPANY)
     return templates.get_template("linking.html").render(

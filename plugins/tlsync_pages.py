@@ -6,7 +6,6 @@ Airflow user — see ``tlsync_airflow.ui.security``."""
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
-
 from tlsync_airflow.ui.app import PREFIX, app
 
 _PAGES = (("Integration", "integration", "tlsync-integration"),
@@ -19,7 +18,7 @@ _PAGES = (("Integration", "integration", "tlsync-integration"),
 
 class TlsyncPagesPlugin(AirflowPlugin):
     name = "tlsync"
-    fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "tlsync pages"}]
-    external_views = [{"name": label, "href": f"{PREFIX}/{path}", "url_route": route, "destination": "nav",
-                       "category": "TimeLog ⇄ Uniconta"}
-                      for label, path, route in _PAGES]
+    fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "tlsync pages"}]  # noqa: RUF012 - Airflow's API
+    external_views = [  # noqa: RUF012 - Airflow's plugin API
+        {"name": label, "href": f"{PREFIX}/{path}", "url_route": route, "destination": "nav",
+         "category": "TimeLog ⇄ Uniconta"} for label, path, route in _PAGES]

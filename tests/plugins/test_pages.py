@@ -12,11 +12,9 @@ simulators and a staging database filled by the nightly pipeline (see ``pages_en
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 import pytest
-
 from pages_env import ROOT, pages_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]   # one api-server start for the module
@@ -242,7 +240,6 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
 
 def _actors(server, domain: str) -> set[str]:
     from sqlalchemy import select
-
     from tlsync.staging.tables import customer_links, ledger_events
 
     with server.engine.connect() as conn:

@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from tlsync.linking import view_counts as domain_counts
 from tlsync.linking import view_page
 from tlsync_airflow.ui import i18n

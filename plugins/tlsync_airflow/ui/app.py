@@ -32,13 +32,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import (
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.templating import Jinja2Templates
 
 from . import i18n
@@ -271,7 +276,7 @@ def create_app() -> FastAPI:
                                                    "item_numbers_imported")}
         confirm = all(ticks.values())
         checklist = st.ActivationChecklist(**ticks, confirmed_by=user.get_name() if confirm else None,
-                                           confirmed_at=datetime.now(timezone.utc).replace(microsecond=0)
+                                           confirmed_at=datetime.now(UTC).replace(microsecond=0)
                                            if confirm else None)
         candidate = entity.model_copy(update={"activation": checklist})
         engine = _engine()
@@ -422,7 +427,8 @@ def create_app() -> FastAPI:
 
     @app.post("/invoices/backfill/plan", response_class=HTMLResponse)
     async def backfill_plan(request: Request, user: Writer) -> Response:
-        from .queries import backfill_form, backfill_plan as plan
+        from .queries import backfill_form
+        from .queries import backfill_plan as plan
 
         form = await request.form()
         settings = _settings()

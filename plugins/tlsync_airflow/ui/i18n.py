@@ -67,9 +67,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "previous": ("Forrige", "Previous"),
     "next": ("Næste", "Next"),
     "next_number": ("Næste ledige kundenummer i begge systemer: {n}", "Next customer number free in both systems: {n}"),
-    "number_advice": ("Ret nummerserien i TimeLog (Systemadministration → Generelle indstillinger → Nummerserier) "
-                      "til {n}.", "Set TimeLog's customer number series (System administration → General settings "
-                      "→ Number series) to {n}."),
+    "number_advice": (("Ret nummerserien i TimeLog (Systemadministration → Generelle indstillinger → Nummerserier) "
+                       "til {n}."), ("Set TimeLog's customer number series (System administration → General settings "
+                                     "→ Number series) to {n}.")),
     "nothing_selected": ("Markér mindst én række.", "Select at least one row."),
     "applied": ("{changed} handling(er) udført, {same} var allerede på plads, {refused} afvist.",
                 "{changed} action(s) applied, {same} already in place, {refused} refused."),

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, case, exists, func, or_, select
-
 from tlsync.linking.review import Candidate, ReviewRow
 from tlsync.staging.tables import STAGING, customer_links, link_suggestions
 
@@ -225,7 +224,12 @@ def connection_summary(entity: Any) -> list[dict[str, str]]:
 def test_connections(entity: Any) -> tuple[dict[str, tuple[bool, str]], list[Any]]:
     """*Test* for both Connections (environment or Airflow), and the Uniconta companies the user can see (S1)."""
     from tlsync.clients.errors import SyncAPIError
-    from tlsync.connections import ConnectionSettingError, check_timelog, connection_fields, uniconta_client
+    from tlsync.connections import (
+        ConnectionSettingError,
+        check_timelog,
+        connection_fields,
+        uniconta_client,
+    )
 
     results: dict[str, tuple[bool, str]] = {}
     companies: list[Any] = []
@@ -288,7 +292,11 @@ def entity_from_form(entity: Any, form: Any) -> Any:
 def active_items_missing(engine: Engine, entity: Any) -> list[str]:
     """Rule U2 behind the checklist's "item numbers imported": every item the defaults use, and at least one item,
     must be an active product number in TimeLog (one REST read)."""
-    from tlsync.connections import ConnectionSettingError, connection_fields, timelog_rest_client
+    from tlsync.connections import (
+        ConnectionSettingError,
+        connection_fields,
+        timelog_rest_client,
+    )
     from tlsync.items.products import ItemNumbers
 
     try:
@@ -504,8 +512,9 @@ async def start_backfill(request: Any, start: Any, end: Any, ids: list[int]) -> 
     token; Airflow checks their DAG permissions), with the conf that makes it write — Airflow's backfill form drops
     the conf it shows."""
     import httpx
-
-    from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
+    from airflow.api_fastapi.auth.managers.base_auth_manager import (
+        COOKIE_NAME_JWT_TOKEN,
+    )
 
     auth = request.headers.get("authorization") or f"Bearer {request.cookies.get(COOKIE_NAME_JWT_TOKEN, '')}"
     body = {"dag_id": BACKFILL_DAG, "from_date": f"{start.isoformat()}T00:00:00Z",

@@ -20,12 +20,14 @@ import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Request, status
-
 from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
-from airflow.api_fastapi.auth.managers.models.resource_details import ConnectionDetails, VariableDetails
+from airflow.api_fastapi.auth.managers.models.resource_details import (
+    ConnectionDetails,
+    VariableDetails,
+)
 from airflow.api_fastapi.core_api.security import get_user
+from fastapi import Depends, HTTPException, Request, status
 
 SETTINGS_VARIABLE = "tlsync_integration_settings"
 _FALLBACK_SECRET = secrets.token_bytes(32)
