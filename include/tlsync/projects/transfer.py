@@ -25,7 +25,10 @@ the company into staging, so this step reads none again. A project Uniconta alre
 but the ledger does not know yet (the first night, or projects made by hand) is compared with its staged record:
 when the fields tlsync owns already agree it is *adopted* — recorded in the ledger, no call; otherwise it is
 updated with the staged record as the base of the full object (no read first). Before, each of those projects
-cost a read and a write: 3,458 projects took the M data set's whole daily quota on the first night.
+cost a read and a write: 3,458 projects took the M data set's whole daily quota on the first night. Trade-off:
+the staged record is as old as the last nightly read — minutes, since the write-back DAG is triggered by the
+staged assets; a project edited in Uniconta in between has those edits overwritten by the full-object Update
+(Uniconta offers no partial update). The interactive linking (L3.1) keeps reading the debtor first for that reason.
 """
 
 from __future__ import annotations
