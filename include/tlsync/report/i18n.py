@@ -24,18 +24,8 @@ from decimal import Decimal
 from babel.numbers import format_decimal
 
 from tlsync.invoicing.money import q2
-from tlsync.reconcile.model import (
-    AMOUNTS_DIFFER,
-    CURRENCY_DIFFERS,
-    DEBTOR_DIFFERS,
-    DRAFT_IN_UNICONTA,
-    LABELS,
-    LINES_EDITED,
-    MATCHED,
-    MEANING,
-    MISSING_IN_TIMELOG,
-    MISSING_IN_UNICONTA,
-)
+from tlsync.reconcile.model import (AMOUNTS_DIFFER, CURRENCY_DIFFERS, DEBTOR_DIFFERS, DRAFT_IN_UNICONTA, LABELS,
+                                    LINES_EDITED, MATCHED, MEANING, MISSING_IN_TIMELOG, MISSING_IN_UNICONTA)
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
