@@ -165,6 +165,10 @@ def test_an_unmigrated_database_is_one_clear_line_everywhere(db_url, tmp_path, m
         from tlsync.reconcile.cli import main as reconcile_main
 
         assert reconcile_main(["--legal-entity", "1", "--company", "10001"]) == 2
+        from tlsync import cli_common
+
+        with pytest.raises(cli_common.SetupError, match="never migrated"):   # linking, customers, items, …: exit 2
+            cli_common.staging(db_url)
         err = capsys.readouterr().err.strip().splitlines()
         assert err == [line, line, f"error: {line}"]
     finally:

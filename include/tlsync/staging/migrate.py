@@ -92,19 +92,27 @@ def _revision_of(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
+def _missing_sqlite_file(engine: Engine) -> bool:
+    """A SQLite file that does not exist (checking must not create it)."""
+    db = engine.url.database
+    return engine.dialect.name == "sqlite" and db not in (None, "", ":memory:") and not Path(db).exists()
+
+
 def current(engine_or_url: Engine | str | None = None) -> str | None:
     """The staging database's revision; ``None`` when it was never migrated (empty, or created before the
     migrations existed)."""
-    with _engine(engine_or_url) as engine, engine.connect() as conn:
-        return _revision_of(conn)
+    with _engine(engine_or_url) as engine:
+        if _missing_sqlite_file(engine):
+            return None
+        with engine.connect() as conn:
+            return _revision_of(conn)
 
 
 def require_current(engine_or_url: Engine | str | None = None) -> str:
     """The revision, when it is the code's; else :class:`StagingSchemaError` with the one line an operator needs."""
     with _engine(engine_or_url) as engine:
         try:
-            with engine.connect() as conn:
-                found = _revision_of(conn)
+            found = current(engine)
         except Exception as exc:  # noqa: BLE001 - unreachable server, bad URL: the same one line
             raise StagingSchemaError(f"staging database {display_url(engine)} cannot be read "
                                      f"({str(exc).splitlines()[0]})") from None
