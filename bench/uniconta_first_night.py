@@ -122,6 +122,9 @@ def main() -> int:
                         step, le.legal_entity_id, run_id="transfer-1", timelog_fields=tl_fields,
                         uniconta_fields=uc_fields, settings=settings, engine=engine))
         first = sum(n for _, n, _ in phases)
+        setup = sum(n for name, n, _ in phases if name.startswith("set-up"))
+        print(f"first night: {first:,} Uniconta calls ({first - setup:,} without the administrator's set-up)",
+              flush=True)
         print("second night (nothing changed):")
         mark = len(phases)
         phase("nightly sync", lambda: run_once(tl_fields, uc_fields, pairs, "night-2"))
