@@ -36,7 +36,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from tlsync.clients.errors import QuotaExceededError, RecordRejectedError
+from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.client import UnicontaClient
 from tlsync.clients.uniconta.models import DebtorClient, EmployeeClient, UnicontaEntity
 from tlsync.ledger import DONE, IN_FLIGHT, PENDING, Ledger, content_hash
@@ -290,6 +290,15 @@ def _insert_batched(client: UnicontaClient, ledger: Ledger, domain: str, legal_e
                         ledger.release(domain, legal_entity_id, p.source_key, action=action,
                                        reason="Uniconta's daily call quota is spent; tried again on the next run")
                 raise
+            except WriteOutcomeUnknownError:
+                # the answer was lost: look each record up by its number before anything is sent again (issue 17);
+                # those that landed are done below, the others are sent once more (a failing look-up propagates
+                # and leaves the claims in flight for the next run's recovery)
+                field = "Account" if isinstance(pending[0].record, DebtorClient) else "Number"
+                landed = [p for p in pending if client.get_by(type(p.record), field, p.target)]
+                retry = [p for p in pending if p not in landed]
+                if retry:
+                    client.insert_list([p.record for p in retry], batch_size=len(retry))
             with ledger.engine.begin() as conn:
                 for p in pending:
                     if on_stored is not None:
