@@ -51,3 +51,18 @@ def test_matcher_precision_and_recall_on_a_linkage_sample() -> None:
     recall = sum(1 for r in res.rows if r.debtor_account in want and r.view in ("one", "several")
                  and any(c.customer_id == want[r.debtor_account] for c in r.candidates)) / len(want)
     assert precision >= 0.995 and recall >= 0.995
+
+
+def test_the_weak_evidence_cases_of_issue_15_reach_one_without_a_wrong_one() -> None:
+    """Name + zip only, an identical invalid CVR and a shared switchboard next to the exact name are One
+    suggestions now (the exact name alone stays under Several: it is shown, with its reasons, not bulk-linked)."""
+    debtors, customers, truth = linkage(4000, 11)
+    res = match_customers(debtors, customers)
+    want = {t["uniconta_debtor_account"]: (t["timelog_customer_id"], t["kind"]) for t in truth}
+    one = {r.debtor_account: r.best.customer_id for r in res.rows if r.view == "one"}
+    assert all(want.get(a, (None,))[0] == c for a, c in one.items()), "precision(One) = 1 on this set"
+    for kind, least in (("name_zip", 0.9), ("switchboard", 0.9), ("invalid_cvr", 0.6)):
+        pairs = [(a, c) for a, (c, k) in want.items() if k == kind]
+        assert pairs and sum(one.get(a) == c for a, c in pairs) / len(pairs) >= least, kind
+    shown = {r.debtor_account: [c.customer_id for c in r.candidates] for r in res.rows}
+    assert all(c in shown[a] for a, (c, _) in want.items()), "every true pair is shown (One or Several)"
