@@ -1,5 +1,5 @@
 """Reporting API response schemas, copied field-for-field (XSD order) from
-``shared/api/reference/timelog-api.md`` ("Reporting API response schemas"), in that file's notation:
+TimeLog's API docs (api.timelog.com, TimeLogApiSdk) ("Reporting API response schemas"), in that file's notation:
 ``@Attr`` is an XML attribute, ``Name?`` is ``minOccurs=0``, after the colon the XSD type.
 
 One deviation, taken from the official XML samples rather than the XSD listing:

@@ -1,5 +1,5 @@
 """Simulator of Uniconta's OData feed and JSON CRUD API (``odata.uniconta.com``), faithful to the public material in
-``shared/api/reference/uniconta-api.md``: pointing a client at the real host is a matter of configuration.
+Uniconta's API docs (Uniconta.WindowsAPI, Uniconta-Pages): pointing a client at the real host is a matter of configuration.
 
 Start it::
 

@@ -1,7 +1,7 @@
 """The Uniconta classes the simulator serves: names, keys, known fields, field types and defaults.
 
 Field names are the C# property names of Uniconta's client classes (``Uniconta.ClientTools.DataModel``), as
-listed in ``shared/api/reference/uniconta-api.md`` §2 (taken from Uniconta's own UI source). A field that is not
+listed in Uniconta's API docs (Uniconta.WindowsAPI, Uniconta-Pages) (taken from Uniconta's own UI source). A field that is not
 listed here but appears in a fixture row is also known for that class (so a generator may add more).
 
 Documented choices (the public material is silent):

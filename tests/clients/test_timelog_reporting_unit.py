@@ -1,5 +1,5 @@
 """Reporting API client on canned answers (bodies taken from TimeLog's official XML samples, see
-shared/api/reference/timelog-api.md "Reporting API response schemas"), via ``httpx.MockTransport``."""
+TimeLog's API docs (api.timelog.com, TimeLogApiSdk) "Reporting API response schemas"), via ``httpx.MockTransport``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""REST v1 client on canned TAF bodies (shapes from shared/api/reference/timelog-api.md "REST API v1" and
+"""REST v1 client on canned TAF bodies (shapes from TimeLog's API docs (api.timelog.com, TimeLogApiSdk) "REST API v1" and
 timelog-rest-v1-swagger.md), via ``httpx.MockTransport``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Transactional (SOAP) client on canned envelopes shaped as in shared/api/reference/timelog-api.md
+"""Transactional (SOAP) client on canned envelopes shaped as in TimeLog's API docs (api.timelog.com, TimeLogApiSdk)
 ("Transactional SOAP wire format") and timelog-transactional-contracts.md."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The official TimeLog customer ⇄ Uniconta debtor field mapping (rules T1, U1, L3, S4), in one place.
 
-Source: ``shared/api/reference/timelog-uniconta-mapping.md`` ("Customer" and "Contacts" tables, TimeLog's own
+Source: TimeLog's Uniconta field mapping (api.timelog.com) ("Customer" and "Contacts" tables, TimeLog's own
 Uniconta integration). The TimeLog side is the Reporting API's ``GetCustomersRaw`` record as staged (keys ``ID``,
 ``Name``, ``No``, ``Address1..3``, ``ZipCode``, ``City``, ``Country``/``CountryID``, ``Phone``, ``Email``,
 ``VATNo``, ``EanNo`` …); the Uniconta side is :class:`~tlsync.clients.uniconta.models.DebtorClient`; TimeLog is

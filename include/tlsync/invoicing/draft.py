@@ -1,6 +1,6 @@
 """One TimeLog invoice or credit note → one Uniconta draft (``DebtorOrderClient`` + ``DebtorOrderLineClient``s).
 
-Mapping (``shared/api/reference/timelog-uniconta-mapping.md``, "Invoices" and "Invoice lines"; rule T2):
+Mapping (TimeLog's Uniconta field mapping (api.timelog.com), "Invoices" and "Invoice lines"; rule T2):
 
 ==========================  ===============================================================================
 Uniconta                    TimeLog

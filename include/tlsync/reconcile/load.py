@@ -5,7 +5,7 @@ customer links and the quarantine — never from the APIs: a report can be rebui
 call of Uniconta's daily quota. All invoices of the legal entity are read, whatever their date, so that a pair
 whose two sides fall in different months is still found; the period is applied to the result rows.
 
-Field names (``../shared/api/reference``): TimeLog ``GetInvoicesRaw`` (``NetAmount``, ``VATIncluded``,
+Field names (the public API documentation of both systems): TimeLog ``GetInvoicesRaw`` (``NetAmount``, ``VATIncluded``,
 ``Amount`` = total, ``CurrencyAbb``, ``Status`` 0 draft / 1–3 booked, ``Type`` 2 credit note,
 ``ExternalInvoiceNo``/``ExternalInvoiceStatus`` set by TimeLog's built-in integration) and ``GetInvoiceLinesRaw``
 (``Quantity``, ``Rate``, ``Discount``, ``Amount``, ``ProductNo``); Uniconta ``DebtorInvoiceClient``

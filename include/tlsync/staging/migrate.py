@@ -42,7 +42,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.engine import make_url
 
 from .engine import create_staging_engine, default_url, display_url
 

@@ -1,4 +1,4 @@
-"""Typed clients for TimeLog PSA's three APIs (see ``shared/api/reference/timelog-api.md``):
+"""Typed clients for TimeLog PSA's three APIs (see TimeLog's API docs (api.timelog.com, TimeLogApiSdk)):
 
 * :class:`ReportingClient` — bulk, read-only XML (``service.asmx``): customers, projects, invoices, lines …
 * :class:`TransactionalClient` — SOAP with a session token: "modified since / in period" reads and

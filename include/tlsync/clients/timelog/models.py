@@ -1,6 +1,6 @@
 """Pydantic models for the TimeLog PSA payloads, named after the API's own entities.
 
-Three families, one per API surface (see ``shared/api/reference/timelog-api.md``):
+Three families, one per API surface (see TimeLog's API docs (api.timelog.com, TimeLogApiSdk)):
 
 * **Reporting API** (``service.asmx``, XML in ``http://www.timelog.com/XML/Schema/tlp/v4_4``): :class:`Customer`,
   :class:`Contact`, :class:`Employee`, :class:`Project`, :class:`ProjectType`, :class:`ProjectCategory`,
@@ -225,7 +225,7 @@ def _alias(name: str, *alternatives: str) -> Any:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Reporting API (XSD field lists from shared/api/reference/timelog-api.md, "Reporting API response schemas")
+# Reporting API (XSD field lists from TimeLog's API docs (api.timelog.com, TimeLogApiSdk), "Reporting API response schemas")
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -747,7 +747,7 @@ class WorkUnit(TimeLogModel):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Transactional API data contracts (shared/api/reference/timelog-transactional-contracts.md)
+# Transactional API data contracts (TimeLog's Transactional WSDL proxies (TimeLogApiSdk))
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -987,7 +987,7 @@ def _state_enum(enum: type[_OpenIntEnum], state: InvoiceState | None, text: str 
 
 
 # --------------------------------------------------------------------------------------------------------------
-# REST API v1 (shared/api/reference/timelog-rest-v1-swagger.md, "Definitions")
+# REST API v1 (TimeLog's REST v1 swagger (TimeLogApiSdk), "Definitions")
 # --------------------------------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """TimeLog **Reporting API** client — bulk, read-only XML over ``service.asmx`` (plain HTTP POST binding).
 
-Wire facts (shared/api/reference/timelog-api.md, "Reporting API wire details" and method signatures):
+Wire facts (TimeLog's API docs (api.timelog.com, TimeLogApiSdk), "Reporting API wire details" and method signatures):
 
 * ``POST {site}/service.asmx/{Method}`` with an ``application/x-www-form-urlencoded`` body whose first three
   fields are ``siteCode``, ``apiID``, ``apiPassword``, then the method's filters. Credentials go in the body,

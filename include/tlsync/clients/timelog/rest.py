@@ -1,6 +1,6 @@
 """TimeLog **REST API v1** client — JSON with a personal access token, TAF envelopes, ``$page``/``$pagesize``.
 
-Wire facts (shared/api/reference/timelog-rest-v1-swagger.md and timelog-api.md, "REST API v1"):
+Wire facts (TimeLog's REST v1 swagger (TimeLogApiSdk) and its "REST API v1" pages):
 
 * ``{site}/api/v1/<resource>``, header ``Authorization: Bearer <PAT>``; JSON both ways.
 * TAF envelopes: a list is ``{"Properties": {"TotalRecord", "TotalPage", "PageNumber"}, "Entities":

@@ -1,6 +1,6 @@
 """TimeLog **Transactional API** client — SOAP 1.1 (WCF ``.svc`` services) for incremental reads and write-back.
 
-Wire facts (shared/api/reference/timelog-api.md, "Transactional SOAP wire format", and
+Wire facts (TimeLog's API docs (api.timelog.com, TimeLogApiSdk), "Transactional SOAP wire format", and
 timelog-transactional-contracts.md):
 
 * ``POST {site}/WebServices/<Area>/V<x>_<y>/<Name>ServiceSecure.svc`` (``<Name>Service.svc`` over plain HTTP)

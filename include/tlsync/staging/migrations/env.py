@@ -12,7 +12,6 @@ with its rows there and are plain ``ALTER TABLE`` on PostgreSQL.
 from __future__ import annotations
 
 from alembic import context
-
 from tlsync.staging.engine import create_staging_engine, default_url
 from tlsync.staging.tables import metadata
 
