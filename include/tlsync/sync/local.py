@@ -50,7 +50,7 @@ def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Seq
                 uc = pipeline.extract_uniconta_company(source, run_id, pair)
             parts.append(pipeline.validate_and_stage_all(tl, uc))
         pipeline.finish(run_id, parts)
-    except BaseException as exc:                 # a give-up (or a kill signal turned exception): never "running"
+    except BaseException:                        # a give-up (or a kill signal turned exception): never "running"
         try:
             pipeline.fail(run_id)
         except Exception:  # noqa: BLE001 - the original error is the one to report
