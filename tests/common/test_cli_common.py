@@ -50,9 +50,14 @@ def test_settings_problems_are_one_line_each(tmp_path, monkeypatch):
 
 
 def test_entity_and_staging_from_the_common_options(settings_file, tmp_path):
+    from tlsync.staging.migrate import upgrade
+
     url = f"sqlite:///{tmp_path / 'staging.db'}"
-    le, engine = cli_common.entity_and_staging(_args("--file", str(settings_file), "--legal-entity", "1",
-                                                     "--staging-url", url))
+    argv = ("--file", str(settings_file), "--legal-entity", "1", "--staging-url", url)
+    with pytest.raises(cli_common.SetupError, match=r"never migrated.*run `tlsync deploy init`"):
+        cli_common.entity_and_staging(_args(*argv))        # the commands never create the schema themselves
+    upgrade(url)                                           # the set-up step (tlsync deploy init) does
+    le, engine = cli_common.entity_and_staging(_args(*argv))
     try:
         assert le.legal_entity_id == 1 and str(engine.url) == url
         assert "customer_links" in inspect(engine).get_table_names()          # the staging tables exist
