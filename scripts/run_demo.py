@@ -78,6 +78,21 @@ def save_state(timelog_url: str, uniconta_url: str, path: Path) -> None:
     tmp.replace(path)
 
 
+def simulator_connections(timelog_url: str, uniconta_url: str) -> dict[str, str]:
+    """The two Connections, as ``AIRFLOW_CONN_*`` variables, that point the product at the simulators (their demo
+    users; no real secret)."""
+    return {
+        "AIRFLOW_CONN_TIMELOG_DEFAULT": json.dumps({
+            "conn_type": "timelog", "host": f"{timelog_url}/tlsim", "login": "integration",
+            "password": "integration-pw",
+            "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
+                      "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}}),
+        "AIRFLOW_CONN_UNICONTA_DEFAULT": json.dumps({
+            "conn_type": "uniconta", "host": uniconta_url, "login": "integration", "password": "uniconta-pw",
+            "extra": {"daily_call_budget": 5000}}),
+    }
+
+
 def airflow_env(timelog_url: str, uniconta_url: str, out: Path) -> dict[str, str]:
     env = dict(os.environ)
     home = Path(os.environ.get("TLSYNC_AIRFLOW_HOME", ROOT / "airflow_home"))
@@ -91,14 +106,7 @@ def airflow_env(timelog_url: str, uniconta_url: str, out: Path) -> dict[str, str
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "TLSYNC_OUT_DIR": str(out),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT / "plugins"), str(ROOT)]),
-        "AIRFLOW_CONN_TIMELOG_DEFAULT": json.dumps({
-            "conn_type": "timelog", "host": f"{timelog_url}/tlsim", "login": "integration",
-            "password": "integration-pw",
-            "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
-                      "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}}),
-        "AIRFLOW_CONN_UNICONTA_DEFAULT": json.dumps({
-            "conn_type": "uniconta", "host": uniconta_url, "login": "integration", "password": "uniconta-pw",
-            "extra": {"daily_call_budget": 5000}}),
+        **simulator_connections(timelog_url, uniconta_url),
     })
     env.setdefault("AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS", json.dumps({"1": 10001, "2": 10002}))
     return env

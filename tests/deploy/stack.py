@@ -41,6 +41,16 @@ COMPONENTS = {
 }
 
 
+def _demo():
+    """``scripts/run_demo.py`` as a module (the simulators' Connections are defined there once)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tlsync_run_demo", ROOT / "scripts" / "run_demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """``KEY=VALUE`` lines (comments and blank lines skipped), as ``set -a; . FILE`` reads this file."""
     pairs = (ln.split("=", 1) for ln in path.read_text(encoding="utf-8").splitlines()
@@ -238,14 +248,7 @@ def deployment(home: Path, *, settings: str | None = None, today: str | None = N
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs" / "tasks"),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "TLSYNC_TASK_RETRIES": "0",
-            "AIRFLOW_CONN_TIMELOG_DEFAULT": json.dumps({
-                "conn_type": "timelog", "host": f"{timelog}/tlsim", "login": "integration",
-                "password": "integration-pw",
-                "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
-                          "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}}),
-            "AIRFLOW_CONN_UNICONTA_DEFAULT": json.dumps({
-                "conn_type": "uniconta", "host": uniconta, "login": "integration", "password": "uniconta-pw",
-                "extra": {"daily_call_budget": 5000}}),
+            **_demo().simulator_connections(timelog, uniconta),
             "AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS": json.dumps({"1": 10001, "2": 10002}),
         })
         stack = Stack(home=home, env=env, api=api, timelog=timelog, uniconta=uniconta, staging_url=staging,
