@@ -24,7 +24,6 @@ Every task of every run is checked to have gone through Celery (its Celery task 
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections import Counter
