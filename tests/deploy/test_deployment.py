@@ -27,7 +27,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -204,7 +204,7 @@ def _downstream_since(stack, since: datetime) -> dict[str, list[dict]]:
 def _night(stack, *, trigger: bool) -> tuple[dict, dict[str, list[dict]]]:
     """One night: the scheduler's run (after unpausing) or one triggered through the REST API; waits for the
     whole chain and returns the nightly run and the downstream runs it caused."""
-    before = datetime.fromisoformat(_now_iso())
+    before = datetime.now(timezone.utc)
     if trigger:
         run_id = stack.rest("POST", f"/dags/{NIGHTLY}/dagRuns", json={"logical_date": None}).json()["dag_run_id"]
     else:
@@ -218,12 +218,6 @@ def _night(stack, *, trigger: bool) -> tuple[dict, dict[str, list[dict]]]:
     assert run["state"] == "success", f"night {run_id} failed:\n{stack.log('scheduler', 40)}"
     _wait_quiet(stack)
     return run, _downstream_since(stack, before)
-
-
-def _now_iso() -> str:
-    from datetime import timezone
-
-    return datetime.now(timezone.utc).isoformat()
 
 
 def test_celery_deployment_runs_the_nightly_chain_once_per_night():
