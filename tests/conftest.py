@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from simulators.generator import FIXED_TODAY
@@ -113,16 +114,12 @@ def staging(db_url, use_staging):
     return use_staging(db_url)
 
 
-@pytest.fixture
-def sims():
-    """Both simulators on real loopback ports with the generator's S data, and the connection fields that point
-    the product at them exactly as Airflow Connections would."""
+@contextmanager
+def served_simulators(timelog_app, uniconta_app):
+    """Serve two simulator apps on real loopback ports; yields their URLs and the connection fields that point the
+    product at them exactly as Airflow Connections would."""
     from simulators._common import serve_in_thread
-    import simulators.timelog as timelog_sim
-    import simulators.uniconta as uniconta_sim
 
-    timelog_app = timelog_sim.create_app(size="S", seed=42, today=FIXED_TODAY)
-    uniconta_app = uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY)
     with serve_in_thread(timelog_app) as tl, serve_in_thread(uniconta_app) as uc:
         yield {
             "timelog_url": tl,
@@ -134,3 +131,14 @@ def sims():
             "uniconta": {"conn_id": "uniconta_default", "host": uc, "login": "integration",
                          "password": "uniconta-pw", "extra": {}},
         }
+
+
+@pytest.fixture
+def sims():
+    """Both simulators on real loopback ports with the generator's S data (see :func:`served_simulators`)."""
+    import simulators.timelog as timelog_sim
+    import simulators.uniconta as uniconta_sim
+
+    with served_simulators(timelog_sim.create_app(size="S", seed=42, today=FIXED_TODAY),
+                           uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY)) as served:
+        yield served

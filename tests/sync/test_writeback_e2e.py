@@ -33,6 +33,8 @@ from tlsync.staging.tables import customer_links
 from tlsync.sync import writeback
 from tlsync.sync.local import run_once
 
+from tests.conftest import served_simulators
+
 ROOT = Path(__file__).resolve().parents[2]
 LE, COMPANY = 1, 10001
 PAIRS = {"1": 10001, "2": 10002}
@@ -301,23 +303,13 @@ def evidence_sims():
     ``Project``), invoice lines name the customer ``DCAccount``, the quota throttles instead of refusing; TimeLog's
     Reporting API answers 401/500 with ``resultEmpty`` on empty results. The connection does not name the row-id
     field: the product detects it."""
-    from simulators._common import serve_in_thread
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
 
-    timelog_app = timelog_sim.create_app(size="S", seed=42)
-    uniconta_app = uniconta_sim.create_app(size="S", seed=42, row_id_field="PrimaryKeyId", quota_mode="throttle")
-    with serve_in_thread(timelog_app) as tl, serve_in_thread(uniconta_app) as uc:
-        yield {
-            "timelog_url": tl,
-            "uniconta_url": uc,
-            "timelog": {"conn_id": "timelog_default", "host": f"{tl}/tlsim", "login": "integration",
-                        "password": "integration-pw",
-                        "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
-                                  "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}},
-            "uniconta": {"conn_id": "uniconta_default", "host": uc, "login": "integration",
-                         "password": "uniconta-pw", "extra": {}},
-        }
+    with served_simulators(timelog_sim.create_app(size="S", seed=42),
+                           uniconta_sim.create_app(size="S", seed=42, row_id_field="PrimaryKeyId",
+                                                   quota_mode="throttle")) as served:
+        yield served
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
