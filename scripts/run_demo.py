@@ -38,6 +38,16 @@ from simulators._common import free_port  # noqa: E402
 DEMO_LEGAL_ENTITY = 1
 
 
+def stop(proc: subprocess.Popen, timeout: float) -> None:
+    """Ask a child process to end (TERM), and kill it if it has not within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def simulator(module: str, port: int, size: str, seed: int, log_dir: Path, fixture: Path | None = None,
               today: str | None = None):
@@ -60,11 +70,7 @@ def simulator(module: str, port: int, size: str, seed: int, log_dir: Path, fixtu
             time.sleep(0.3)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, timeout=10)
         log.close()
 
 

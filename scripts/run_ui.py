@@ -81,11 +81,7 @@ def main() -> int:
         except KeyboardInterrupt:
             pass
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            demo.stop(proc, timeout=20)
             demo.save_state(timelog, uniconta, state)
     return 0
 
