@@ -52,7 +52,7 @@ def tlsync_invoice_backfill():
                        run_id: str | None = None) -> dict:
         from datetime import timedelta
 
-        from tlsync.invoicing.runner import backfill_request, problems, transfer_period
+        from tlsync.invoicing.runner import backfill_request, check_outcome, transfer_period
         from tlsync_airflow.hooks import TimeLogHook, UnicontaHook
 
         request = backfill_request(dag_run.conf)
@@ -62,11 +62,8 @@ def tlsync_invoice_backfill():
             period, dry_run=request.dry_run, legal_entity_ids=request.legal_entity_ids,
             timelog_fields=lambda cid: TimeLogHook(cid).connection_fields(),
             uniconta_fields=lambda cid: UnicontaHook(cid).connection_fields(), run_id=run_id)
-        issues = problems(summary)
-        if issues and not request.dry_run:
-            raise RuntimeError("; ".join(issues))
-        for issue in issues:                 # a dry run reports what would stop a real one, and succeeds
-            print(f"tlsync_invoice_backfill {run_id}: a real run would stop here: {issue}")
+        for line in check_outcome(summary, dry_run=request.dry_run):
+            print(f"tlsync_invoice_backfill {run_id}: {line}")
         return summary
 
     transfer_month()

@@ -85,3 +85,14 @@ def test_cli_backfill_dry_run_then_real_then_idempotent(world, tmp_path, monkeyp
     done = world["ledger"].entries(DOMAIN, 1, states=["done"])[0].source_key
     out = io.StringIO()
     assert main(["ignore", "--legal-entity", "1", done], out) == 1 and "not changed" in out.getvalue()
+
+
+def test_check_outcome_fails_a_writing_run_and_only_reports_in_a_dry_run():
+    from tlsync.invoicing.runner import check_outcome
+
+    summary = {1: {"refused": ["the activation checklist is not confirmed (rule S8)"]}, 2: {"transferred": 3}}
+    assert check_outcome(summary, dry_run=True) == [
+        "a real run would stop here: legal entity 1: the activation checklist is not confirmed (rule S8)"]
+    with pytest.raises(RuntimeError, match="legal entity 1: the activation checklist"):
+        check_outcome(summary, dry_run=False)
+    assert check_outcome({2: {"transferred": 3}}, dry_run=False) == []

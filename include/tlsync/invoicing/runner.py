@@ -107,3 +107,12 @@ def problems(summary: dict[str, dict]) -> list[str]:
         if res.get("stopped"):
             out.append(f"legal entity {le_id}: {res['stopped']}")
     return out
+
+
+def check_outcome(summary: dict[str, dict], *, dry_run: bool) -> list[str]:
+    """A writing run fails on its :func:`problems` (``RuntimeError`` with all of them); a dry run only reports
+    them — they are returned as lines to log — so that unpausing the backfill never leaves a failed run behind."""
+    issues = problems(summary)
+    if issues and not dry_run:
+        raise RuntimeError("; ".join(issues))
+    return [f"a real run would stop here: {issue}" for issue in issues]
