@@ -73,19 +73,12 @@ def _str(v: object) -> str | None:
     return None if v in (None, "") else str(v)
 
 
-def view_rows(engine: Engine, company_id: int | str, view: str) -> list[ReviewRow]:
-    """Every debtor of one view, by account (numeric accounts in numeric order)."""
-    if view not in VIEWS:
-        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)} (rule L2)")
-    q = (select(link_suggestions).where(link_suggestions.c.company_id == str(company_id),
-                                        link_suggestions.c.view == view)
-         .order_by(link_suggestions.c.debtor_account, link_suggestions.c.rank))
-    with engine.connect() as conn:
-        found = [dict(r._mapping) for r in conn.execute(q)]
-    debtors = staged_debtors(engine, company_id) if found else {}
-    customers = staged_customers(engine) if any(r["customer_id"] for r in found) else {}
+def review_rows(suggestions: list[dict], debtors: dict[str, dict], customers: dict[str, dict],
+                view: str) -> dict[str, ReviewRow]:
+    """``link_suggestions`` rows (ordered by debtor and rank) with the staged debtor and customer payloads they
+    name, as one :class:`ReviewRow` per debtor with its candidates — for the CLI's views and the UI's pages."""
     rows: dict[str, ReviewRow] = {}
-    for r in found:
+    for r in suggestions:
         account = r["debtor_account"]
         row = rows.get(account)
         if row is None:
@@ -97,6 +90,21 @@ def view_rows(engine: Engine, company_id: int | str, view: str) -> list[ReviewRo
             row.candidates.append(Candidate(r["rank"], r["customer_id"], _str(c.get("No")),
                                             c.get("Name", r["customer_name"]), _str(c.get("VATNo")),
                                             _str(c.get("Phone")), r["score"], json.loads(r["reasons"] or "[]")))
+    return rows
+
+
+def view_rows(engine: Engine, company_id: int | str, view: str) -> list[ReviewRow]:
+    """Every debtor of one view, by account (numeric accounts in numeric order)."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)} (rule L2)")
+    q = (select(link_suggestions).where(link_suggestions.c.company_id == str(company_id),
+                                        link_suggestions.c.view == view)
+         .order_by(link_suggestions.c.debtor_account, link_suggestions.c.rank))
+    with engine.connect() as conn:
+        found = [dict(r._mapping) for r in conn.execute(q)]
+    debtors = staged_debtors(engine, company_id) if found else {}
+    customers = staged_customers(engine) if any(r["customer_id"] for r in found) else {}
+    rows = review_rows(found, debtors, customers, view)
     return sorted(rows.values(), key=lambda row: (not row.debtor_account.isdigit(),
                                                   int(row.debtor_account) if row.debtor_account.isdigit() else 0,
                                                   row.debtor_account))

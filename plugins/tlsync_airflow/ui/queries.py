@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, case, exists, func, or_, select
-from tlsync.linking.review import Candidate, ReviewRow
+from tlsync.linking.review import ReviewRow, review_rows
 from tlsync.staging.tables import STAGING, customer_links, link_suggestions
 
 CHUNK = 500
@@ -32,10 +32,6 @@ class LinkingPage:
 
 def _account_order(account: str) -> tuple[bool, int, str]:
     return (not account.isdigit(), int(account) if account.isdigit() else 0, account)
-
-
-def _str(v: object) -> str | None:
-    return None if v in (None, "") else str(v)
 
 
 def _chunks(values: list[str]):
@@ -102,19 +98,7 @@ def linking_page(engine: Engine, company_id: int, view: str, page: int, page_siz
         for part in _chunks(ids):
             customer_payloads.update((str(k), json.loads(p)) for k, p in conn.execute(
                 select(t.c.natural_key, t.c.payload).where(t.c.natural_key.in_(part))))
-    rows: dict[str, ReviewRow] = {}
-    for r in found:
-        account = r["debtor_account"]
-        row = rows.get(account)
-        if row is None:
-            d = debtor_payloads.get(account, {})
-            row = rows[account] = ReviewRow(account, d.get("Name", r["debtor_name"]), _str(d.get("CompanyRegNo")),
-                                            _str(d.get("Phone")), _str(d.get("City")), view)
-        if r["customer_id"] is not None:
-            c = customer_payloads.get(r["customer_id"], {})
-            row.candidates.append(Candidate(r["rank"], r["customer_id"], _str(c.get("No")),
-                                            c.get("Name", r["customer_name"]), _str(c.get("VATNo")),
-                                            _str(c.get("Phone")), r["score"], json.loads(r["reasons"] or "[]")))
+    rows = review_rows(found, debtor_payloads, customer_payloads, view)
     return LinkingPage([rows[a] for a in chosen if a in rows], page, pages, total)
 
 
