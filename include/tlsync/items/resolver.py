@@ -367,14 +367,29 @@ class ItemResolver:
         value = None
         if isinstance(default, (TimeByDimension, FixedPriceByDimension, ExpenseByDimension)):
             value = self._dimension_value(default.dimension, line, invoice)
-        key = (kind, value, own)
-        hit = self._cache.get(key)
-        if hit is None:
-            hit = self._cache[key] = self._decide(kind, default, value, own)
-        result, problem = hit
+        result, problem = self._decided(kind, value, own)
         if problem is None:
             return result
         return LineItem(result.item, result.gl_account, result.rule, f"{_where(line, invoice)} {problem}")
+
+    def decide(self, kind: str, value: str | None = None, own: str | None = None) -> LineItem:
+        """What a line of ``kind`` (one of :data:`LINE_KINDS`) gets when its dimension value (the one its kind's
+        default maps by, if any) is ``value`` and its own item is ``own``: the decision :meth:`resolve` makes once
+        it has read those from a line — same code, same cache. ``blocked`` says why without naming a line. The
+        items page shows the current rules with it (:mod:`.preview`)."""
+        if kind not in LINE_KINDS:
+            raise ValueError(f"unknown kind of invoice line {kind!r}; one of {', '.join(LINE_KINDS)}")
+        if not isinstance(self._by_kind[kind], (TimeByDimension, FixedPriceByDimension, ExpenseByDimension)):
+            value = None
+        result, problem = self._decided(kind, value, own)
+        return result if problem is None else LineItem(result.item, result.gl_account, result.rule, problem)
+
+    def _decided(self, kind: str, value: str | None, own: str | None) -> tuple[LineItem, str | None]:
+        key = (kind, value, own)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._decide(kind, self._by_kind[kind], value, own)
+        return hit
 
     def _decide(self, kind: str, default: Any, value: str | None, own: str | None) -> tuple[LineItem, str | None]:
         rule = RULE_OF_KIND[kind]

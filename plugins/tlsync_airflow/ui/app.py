@@ -11,8 +11,13 @@ Pages (server-rendered Jinja2, a few lines of JS, no build step):
 - ``/tlsync/linking`` — the four views of rule L2 as tabs with counts, Uniconta left / TimeLog right with the
   reasons, 200 rows a page (L5), select rows (or the whole page), one of the L3 actions, a preview of the
   fields each side gets before anything is written, un-ignore, filter, the next free number (L6);
+- ``/tlsync/items`` — what an invoice line of each kind gets under the current rules (the transfer's resolver,
+  I1–I5), Uniconta's items with their state in TimeLog and the rules that hand them out, activate/deactivate (U2),
+  the warnings (I3) — see :mod:`.items`;
 - ``/tlsync/invoices`` — the invoice ledger per legal entity (T2): pending / transferred / failed / ignored with
-  the reason, retry and ignore.
+  the reason, retry and ignore; the backfill form (dry-run plan, then the run through Airflow's REST API);
+- ``/tlsync/expenses`` — the review list (U4/S6) with a picker of the legal entity's TimeLog projects and the
+  expense type; ``/tlsync/reports`` — the reconciliation reports (U3).
 
 Decisions recorded here:
 
@@ -309,7 +314,7 @@ def create_app() -> FastAPI:
 
     @app.get("/items", response_class=HTMLResponse)
     def items(request: Request, user: PageUser, le: int | None = None, msg: str = "") -> Response:
-        from .queries import item_rows
+        from .items import item_page
 
         settings = _settings_or_error(request, user)
         if isinstance(settings, Response):
@@ -317,14 +322,14 @@ def create_app() -> FastAPI:
         entity = _entity(settings, le)
         if entity.uniconta_company_id is None:
             return _render(request, user, "items.html", entities=settings.legal_entities, le=entity, msg=msg,
-                           rows=None, problems=[i18n.translate(_lang(request), "no_company")], warnings=[])
-        rows, warnings, problems = item_rows(_engine(), entity)
+                           rows=None, cases=[], problems=[i18n.translate(_lang(request), "no_company")],
+                           warnings=[])
         return _render(request, user, "items.html", entities=settings.legal_entities, le=entity, msg=msg,
-                       rows=rows, warnings=warnings, problems=problems)
+                       **item_page(_engine(), entity))
 
     @app.post("/items/apply")
     async def items_apply(request: Request, user: Writer) -> Response:
-        from .queries import apply_items
+        from .items import apply_items
 
         form = await request.form()
         entity = _entity(_settings(), int(form.get("le") or 0) or None)

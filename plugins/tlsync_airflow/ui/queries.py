@@ -301,63 +301,6 @@ def active_items_missing(engine: Engine, entity: Any) -> list[str]:
     return out
 
 
-# ---- item numbers page ------------------------------------------------------------------------------------------
-
-def _uses(entity: Any) -> dict[str, list[str]]:
-    """Which line kinds' defaults use each item (``item_numbers.time.mapping.1`` → ``time``)."""
-    out: dict[str, list[str]] = {}
-    for path, item in entity.item_numbers.items():
-        kind = path.split(".")[1]
-        if kind not in out.setdefault(item, []):
-            out[item].append(kind)
-    return out
-
-
-def item_rows(engine: Engine, entity: Any) -> tuple[list[dict], list[str], list[str]]:
-    """Uniconta's items with their state in TimeLog (one REST read), the kinds of invoice line whose defaults use
-    each (I1–I4; others choose on the line, I5) and the resolver's warnings (e.g. one item on several expense
-    types, I3)."""
-    from tlsync.connections import connection_fields, timelog_rest_client
-    from tlsync.items import ItemResolver
-    from tlsync.items.products import ItemNumbers
-
-    uses = _uses(entity)
-    warnings = list(entity.item_numbers.warnings())
-    try:
-        warnings += [w for w in ItemResolver.from_staging(engine, entity).warnings() if w not in warnings]
-    except Exception as exc:  # noqa: BLE001 - a warning source failing must not hide the list
-        warnings.append(str(exc))
-    try:
-        with timelog_rest_client(connection_fields(entity.timelog_connection_id, airflow=True)) as rest:
-            status = ItemNumbers(engine, entity, rest).status(include_blocked=True)
-    except Exception as exc:  # noqa: BLE001 - connection or API problem: one line, no traceback
-        return [], warnings, [f"{entity.label}: TimeLog's product numbers could not be read: {exc} (rule U2)"]
-    rows = [{"item": s.item, "name": s.name, "blocked": s.blocked, "state": s.state, "active": s.active,
-             "uses": uses.get(s.item, [])} for s in status]
-    return rows, warnings, []
-
-
-def apply_items(engine: Engine, entity: Any, move: str, numbers: list[str], *, actor: str) -> str:
-    """Activate / deactivate item numbers in TimeLog: the plans and writes of ``tlsync items activate|deactivate``
-    (rule U2; an unknown or blocked item refuses the whole batch)."""
-    from tlsync.connections import connection_fields, timelog_rest_client
-    from tlsync.items.products import ItemNumbers, ItemProblem
-
-    if move not in ("activate", "deactivate") or not numbers:
-        return "choose items and activate or deactivate"
-    with timelog_rest_client(connection_fields(entity.timelog_connection_id, airflow=True)) as rest:
-        items = ItemNumbers(engine, entity, rest, actor=actor)
-        try:
-            writes = items.plan_activate(numbers) if move == "activate" else items.plan_deactivate(numbers)
-        except ItemProblem as exc:
-            return "; ".join(exc.problems) + " — nothing was written"
-        if not writes:
-            return "nothing to write: TimeLog already matches"
-        outcome = items.apply(writes)
-    return f"{len(outcome.done)} write(s) made, {len(outcome.failed)} failed" + (
-        ": " + "; ".join(outcome.failed[:3]) if outcome.failed else "")
-
-
 # ---- reconciliation page ---------------------------------------------------------------------------------------
 
 def _reports_dir():
