@@ -12,7 +12,8 @@ change.
                  extract_timelog ─┐
                  extract_uniconta ┴─ validate_and_stage                     (invoices, lines, Uniconta entities)
     finish: API calls summed, watermarks advanced (only now), summary logged, asset events of what changed
-    record_failure: when any task failed, finish included — the run is marked failed (idempotent), the DAG run fails
+    record_failure: when any task failed, finish included — the run is marked failed with the first failing task's
+                    reason (idempotent), the DAG run fails naming it
 
 This file only wires; the work is in ``tlsync.sync`` (include/) and the hooks (plugins/). No I/O at import.
 """
@@ -26,6 +27,7 @@ import pendulum
 from airflow.sdk import dag, task, task_group
 
 from tlsync_airflow.assets import STAGED_CHANGES
+from tlsync_airflow.callbacks import note_sync_failure
 
 TIMELOG_CONN = "timelog_default"
 UNICONTA_CONN = "uniconta_default"
@@ -36,6 +38,7 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
+    "on_failure_callback": note_sync_failure,   # the run's reason: the first task that gave up
 }
 
 
@@ -130,9 +133,9 @@ def tlsync_nightly_sync():
         from tlsync.sync import pipeline
 
         run_id = get_current_context()["run_id"]
-        pipeline.fail(run_id)
-        raise AirflowFailException(f"nightly sync {run_id} failed (see the failed task's log): the sync run is "
-                                   "marked failed and announces nothing; the next night announces its changes")
+        reason = pipeline.fail(run_id) or "see the failed task's log"
+        raise AirflowFailException(f"nightly sync {run_id} failed — {reason}. The sync run is marked failed and "
+                                   "announces nothing; the next night announces its changes")
 
     sync_run = begin()
     site = timelog_site(sync_run)

@@ -669,6 +669,7 @@ CREATE TABLE IF NOT EXISTS sync_runs (
 	finished_at TIMESTAMP WITHOUT TIME ZONE, 
 	status VARCHAR(16) NOT NULL, 
 	calls JSON, 
+	reason TEXT, 
 	PRIMARY KEY (run_id)
 );
 
@@ -717,4 +718,4 @@ CREATE TABLE IF NOT EXISTS alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
-INSERT INTO alembic_version (version_num) VALUES ('0002') ON CONFLICT DO NOTHING;
+INSERT INTO alembic_version (version_num) VALUES ('0003') ON CONFLICT DO NOTHING;

@@ -585,6 +585,7 @@ CREATE TABLE IF NOT EXISTS sync_runs (
 	finished_at DATETIME, 
 	status VARCHAR(16) NOT NULL, 
 	calls JSON, 
+	reason TEXT, 
 	PRIMARY KEY (run_id)
 );
 
@@ -625,4 +626,4 @@ CREATE TABLE IF NOT EXISTS alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
-INSERT OR IGNORE INTO alembic_version (version_num) VALUES ('0002');
+INSERT OR IGNORE INTO alembic_version (version_num) VALUES ('0003');

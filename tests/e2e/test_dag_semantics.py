@@ -148,9 +148,12 @@ def test_nights_announce_each_change_once_and_a_failing_finish_fails_the_run(sim
     # these debtors (tests/sync/test_changes.py: a failed night's changes are carried over, once).
     httpx.post(f"{sims['uniconta_url']}/_sim/touch",
                json={"company": 10001, "class": "DebtorClient", "count": 3, "seed": 5}).raise_for_status()
-    _, status = _night(airflow, staging, night + timedelta(minutes=2), TLSYNC_LANDING_KEEP_RUNS="not-a-number")
+    run3, status = _night(airflow, staging, night + timedelta(minutes=2), TLSYNC_LANDING_KEEP_RUNS="not-a-number")
     assert status == "failed (dags test failed)", "a failing finish never leaves the sync run 'running'"
-    assert "the sync run is marked failed and announces nothing" in log.read_text(errors="replace")
+    reason = runs.failure_reason(staging, run3)      # recorded by the failing task's on_failure_callback
+    assert reason and reason.startswith("finish: ") and "TLSYNC_LANDING_KEEP_RUNS" in reason, reason
+    assert f"nightly sync {run3} failed — {reason}. The sync run is marked failed and announces nothing" in \
+        log.read_text(errors="replace")
     runs.start_run(staging, "the-next-night")           # what its finish would announce: night 3's debtors
     assert {e: c["tenants"] for e, c in changes.night_changes(staging, "the-next-night").items()} == {
         "uniconta.debtors": {"10001": {"staged": 3, "removed": 0}}}

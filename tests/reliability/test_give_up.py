@@ -2,7 +2,7 @@
 
 ``python -m tlsync.sync.local`` against the simulators while TimeLog answers every call with 429: the client
 gives up after its retries, the command prints one line naming the run and the system and exits 1 — no
-traceback — and ``sync_runs`` says ``failed``. Real process, real simulators on loopback, real database.
+traceback — and ``sync_runs`` says ``failed`` with that line as its reason. Real process, real simulators on loopback, real database.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def test_a_give_up_marks_the_run_failed_and_prints_one_line(sims, db_url, tmp_pa
     eng = create_engine(db_url)
     try:
         with eng.connect() as c:
-            rows = c.execute(select(sync_runs.c.run_id, sync_runs.c.status)).all()
+            rows = c.execute(select(sync_runs.c.run_id, sync_runs.c.status, sync_runs.c.reason)).all()
     finally:
         eng.dispose()
     assert [r.status for r in rows] == ["failed"] and last.startswith(f"run {rows[0].run_id} failed")
+    assert last == f"run {rows[0].run_id} failed: {rows[0].reason}", "the run keeps the reason it printed"

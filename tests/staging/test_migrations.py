@@ -100,13 +100,14 @@ def test_a_database_created_before_the_migrations_is_adopted_without_loss(db_url
         with engine.begin() as conn:
             for table, values in rows.items():
                 conn.execute(insert(table), values)
-        before = {t.name: _dump(engine, t) for t in rows}
+        kept = {t.name: {c["name"] for c in inspect(engine).get_columns(t.name)} for t in rows}  # later ones are new
+        before = {t.name: _dump(engine, t, kept[t.name]) for t in rows}
         assert current(engine) is None
 
         assert upgrade(engine) == head()
 
         assert current(engine) == head()
-        assert {t.name: _dump(engine, t) for t in rows} == before, "every row kept as it was"
+        assert {t.name: _dump(engine, t, kept[t.name]) for t in rows} == before, "every row kept as it was"
         names = {i["name"] for t in ("stg_timelog_invoices", "stg_timelog_invoice_lines",
                                      "stg_timelog_invoice_line_details") for i in inspect(engine).get_indexes(t)}
         assert INDEXES <= names, "the invoice transfer's indexes are part of the schema now"
@@ -115,9 +116,10 @@ def test_a_database_created_before_the_migrations_is_adopted_without_loss(db_url
         engine.dispose()
 
 
-def _dump(engine, table) -> list[tuple]:
+def _dump(engine, table, columns: set[str]) -> list[tuple]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))]
+        return [tuple(r) for r in conn.execute(select(*[c for c in table.c if c.name in columns])
+                                               .order_by(*table.primary_key.columns))]
 
 
 def test_upgrade_at_head_only_reads_the_revision_and_opening_an_engine_creates_nothing(db_url):

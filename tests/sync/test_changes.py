@@ -72,6 +72,28 @@ def test_fail_run_is_idempotent_and_covers_a_run_finish_had_marked_successful(en
     assert runs.fail_run(engine, "begin-never-ran") is False
 
 
+def test_a_failed_run_keeps_the_first_reason_and_the_summary_names_it(engine):
+    runs.start_run(engine, "r", now=T0)
+    assert runs.failure_reason(engine, "r") is None
+    assert runs.note_failure(engine, "r", "legal_entity.extract_uniconta[0]: Uniconta gave up after 6 attempts")
+    assert not runs.note_failure(engine, "r", "finish: a consequence"), "the first task's reason stays"
+    assert runs.fail_run(engine, "r", reason="record_failure: later") is True
+    assert runs.failure_reason(engine, "r") == "legal_entity.extract_uniconta[0]: Uniconta gave up after 6 attempts"
+    assert runs.format_summary(engine, "r").splitlines()[-1] == (
+        "why it failed: legal_entity.extract_uniconta[0]: Uniconta gave up after 6 attempts")
+    runs.start_run(engine, "r", now=T0)                         # a retried start: running again, no old reason
+    assert runs.failure_reason(engine, "r") is None
+    runs.fail_run(engine, "r2", reason="never started")         # no row: nothing recorded, nothing raised
+    assert runs.failure_reason(engine, "r2") is None
+
+
+def test_failure_line_is_one_line_without_a_traceback():
+    try:
+        int("x\ny")
+    except ValueError as exc:
+        assert runs.failure_line(exc) == "ValueError: invalid literal for int() with base 10: 'x\\ny'"
+
+
 def test_linking_refreshes_only_the_companies_that_changed():
     debtors = {"entity": "uniconta.debtors", "extra": {"tenants": {"10002": {"staged": 1, "removed": 0}}}}
     customers = {"entity": "timelog.customers", "extra": {"tenants": {"SIM": {"staged": 1, "removed": 0}}}}
@@ -92,3 +114,19 @@ def test_reconciliation_day_comes_from_the_run_in_copenhagen_time():
     assert flow.closed_month(flow.run_day(monthly)) == (date(2026, 10, 1), date(2026, 10, 31))
     with pytest.raises(ValueError, match="run_after"):
         flow.run_day(None, None)
+
+
+@pytest.mark.parametrize(("name", "value", "getter"), [
+    ("TLSYNC_LANDING_KEEP_RUNS", "not-a-number", "landing_keep_runs"),
+    ("TLSYNC_LANDING_KEEP_RUNS", "0", "landing_keep_runs"),
+    ("TLSYNC_LOOKBACK_DAYS", "-1", "lookback_days"),
+    ("TLSYNC_MODIFIED_OVERLAP_MINUTES", "soon", "modified_overlap_minutes"),
+    ("TLSYNC_HISTORY_START", "01-01-2021", "history_start"),
+])
+def test_a_bad_environment_setting_is_one_line_naming_it(monkeypatch, name, value, getter):
+    from tlsync.sync import config
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(config.SettingError) as err:
+        getattr(config, getter)()
+    assert name in str(err.value) and repr(value) in str(err.value) and "\n" not in str(err.value)

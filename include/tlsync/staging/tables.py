@@ -90,6 +90,7 @@ sync_runs = Table(
     Column("finished_at", DateTime),
     Column("status", String(16), nullable=False),  # running | success | failed
     Column("calls", JSON),                          # API calls spent per system
+    Column("reason", Text),                         # a failed run: the one line its give-up printed
     comment="One row per sync run: status and API calls spent per system",
 )
 

@@ -42,20 +42,42 @@ def staging_url() -> str:
     return default_url()
 
 
+class SettingError(ValueError):
+    """An environment setting of the sync is not usable: the message names the variable, the value and what it
+    must be (one line, no traceback for an operator's mistake)."""
+
+
+def _env_number(name: str, default: str, kind: type, *, minimum: float = 0):
+    raw = os.environ.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingError(f"{name} must be {what} ≥ {minimum:g}, not {raw!r} (default {default})")
+    return value
+
+
 def lookback_days() -> int:
-    return int(os.environ.get("TLSYNC_LOOKBACK_DAYS", "7"))
+    return _env_number("TLSYNC_LOOKBACK_DAYS", "7", int)
 
 
 def modified_overlap_minutes() -> float:
-    return float(os.environ.get("TLSYNC_MODIFIED_OVERLAP_MINUTES", "180"))
+    return _env_number("TLSYNC_MODIFIED_OVERLAP_MINUTES", "180", float)
 
 
 def landing_keep_runs() -> int:
-    return int(os.environ.get("TLSYNC_LANDING_KEEP_RUNS", "7"))
+    return _env_number("TLSYNC_LANDING_KEEP_RUNS", "7", int, minimum=1)
 
 
 def history_start() -> date:
-    return date.fromisoformat(os.environ.get("TLSYNC_HISTORY_START", "2021-01-01"))
+    raw = os.environ.get("TLSYNC_HISTORY_START", "2021-01-01")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise SettingError(f"TLSYNC_HISTORY_START must be a date YYYY-MM-DD, not {raw!r} (default 2021-01-01)") \
+            from None
 
 
 @lru_cache(maxsize=8)

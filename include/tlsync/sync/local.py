@@ -20,17 +20,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tlsync import connections
-from tlsync.sync import pipeline
+from tlsync.sync import pipeline, runs
 
 log = logging.getLogger(__name__)
-
-
-def failure_line(exc: BaseException) -> str:
-    """One line for a give-up: the typed client errors already name the system and what failed."""
-    from tlsync.clients.errors import SyncAPIError
-
-    text = str(exc) if isinstance(exc, SyncAPIError) else f"{type(exc).__name__}: {exc}"
-    return " ".join(text.split()) or type(exc).__name__
 
 
 def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Sequence[Mapping[str, int]] | str,
@@ -50,9 +42,9 @@ def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Seq
                 uc = pipeline.extract_uniconta_company(source, run_id, pair)
             parts.append(pipeline.validate_and_stage_all(tl, uc))
         pipeline.finish(run_id, parts)
-    except BaseException:                        # a give-up (or a kill signal turned exception): never "running"
+    except BaseException as exc:                 # a give-up (or a kill signal turned exception): never "running"
         try:
-            pipeline.fail(run_id)
+            pipeline.fail(run_id, runs.failure_line(exc))
         except Exception:  # noqa: BLE001 - the original error is the one to report
             log.warning("run %s: could not mark the run failed", run_id, exc_info=True)
         raise
@@ -97,7 +89,7 @@ def main() -> None:
     logging.basicConfig(level=logging.DEBUG if os.environ.get("TLSYNC_DEBUG") else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     from tlsync.staging.migrate import upgrade
-    from tlsync.sync import config, runs, writeback
+    from tlsync.sync import config, writeback
 
     upgrade(config.staging_url())   # an operator's one-off run is its own set-up step (docs/staging-migrations.md)
 
@@ -108,7 +100,7 @@ def main() -> None:
         run_once(timelog, uniconta, pairs, run_id=run_id)
     except Exception as exc:  # noqa: BLE001 - a give-up: one line, the run is already marked failed
         log.debug("run %s failed", run_id, exc_info=True)
-        print(f"run {run_id} failed: {failure_line(exc)}", file=sys.stderr)
+        print(f"run {run_id} failed: {runs.failure_line(exc)}", file=sys.stderr)
         raise SystemExit(1) from None
     print(runs.format_summary(config.staging_engine(), run_id))
     if args.write_back:

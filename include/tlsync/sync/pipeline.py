@@ -270,8 +270,19 @@ def prune_landing(folder, keep: int) -> list:
     return landing.prune(folder, keep)
 
 
-def fail(run_id: str) -> None:
-    """A task of the run failed, ``finish`` included: mark the run failed — idempotent, and also when ``finish``
-    had already marked it successful before failing (``runs.fail_run``); a run whose ``begin`` never ran has no
-    row and stays so. Its staged changes are announced by the next successful night (tlsync.sync.changes)."""
-    runs.fail_run(config.staging_engine(), run_id)
+def fail(run_id: str, reason: str | None = None) -> str | None:
+    """A task of the run failed, ``finish`` included: mark the run failed with its reason — idempotent, and also
+    when ``finish`` had already marked it successful before failing (``runs.fail_run``); a run whose ``begin``
+    never ran has no row and stays so. Its staged changes are announced by the next successful night
+    (tlsync.sync.changes). Returns the run's recorded reason (the first task's, :func:`note_failure`)."""
+    engine = config.staging_engine()
+    runs.fail_run(engine, run_id, reason=reason)
+    return runs.failure_reason(engine, run_id)
+
+
+def note_failure(run_id: str, task: str, exc: BaseException) -> str:
+    """A task of the run gave up (its last try failed): record ``<task>: <one line>`` as the run's reason, unless
+    an earlier task's is already there. Returns the line."""
+    line = f"{task}: {runs.failure_line(exc)}"
+    runs.note_failure(config.staging_engine(), run_id, line)
+    return line

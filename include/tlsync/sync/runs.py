@@ -13,7 +13,7 @@ from tlsync.staging.tables import run_entity_counts, sync_runs, watermarks
 
 
 def start_run(engine: Engine, run_id: str, now: datetime | None = None) -> None:
-    """Register the run (idempotent: a retried start resets the row to *running*)."""
+    """Register the run (idempotent: a retried start resets the row to *running*, without a reason)."""
     now = now or datetime.now().replace(microsecond=0)
     with engine.begin() as conn:
         conn.execute(delete(sync_runs).where(sync_runs.c.run_id == run_id))
@@ -58,10 +58,31 @@ def finish_run(engine: Engine, run_id: str, calls: Mapping[str, int], advanced: 
             status="success", finished_at=now, calls=dict(calls)))
 
 
-def fail_run(engine: Engine, run_id: str, calls: Mapping[str, int] | None = None) -> bool:
+def failure_line(exc: BaseException) -> str:
+    """One line for a give-up: the typed client errors already name the system and what failed; anything else is
+    its type and message. Never a traceback; the clients' messages hold no secret (issue 17)."""
+    from tlsync.clients.errors import SyncAPIError
+
+    text = str(exc) if isinstance(exc, SyncAPIError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split()) or type(exc).__name__
+
+
+def note_failure(engine: Engine, run_id: str, reason: str) -> bool:
+    """Record why the run is failing — the first reason stays (the first task that gave up is the cause; later
+    ones are its consequences). Does not change the status: :func:`fail_run` does. Returns whether it was stored."""
+    with engine.begin() as conn:
+        changed = conn.execute(update(sync_runs).where(sync_runs.c.run_id == run_id, sync_runs.c.reason.is_(None))
+                               .values(reason=reason[:2000])).rowcount
+    return bool(changed)
+
+
+def fail_run(engine: Engine, run_id: str, calls: Mapping[str, int] | None = None, reason: str | None = None) -> bool:
     """Mark the run failed — whether it was still *running* or ``finish`` had already marked it successful before
-    failing later (its changes were then never announced, tlsync.sync.changes). Idempotent: a run already failed
-    keeps its first ``finished_at`` and calls; returns whether this call changed the row."""
+    failing later (its changes were then never announced, tlsync.sync.changes) — with its ``reason`` when given
+    (the first recorded reason stays, :func:`note_failure`). Idempotent: a run already failed keeps its first
+    ``finished_at`` and calls; returns whether this call changed the status."""
+    if reason:
+        note_failure(engine, run_id, reason)
     values: dict = {"status": "failed", "finished_at": datetime.now().replace(microsecond=0)}
     if calls is not None:
         values["calls"] = dict(calls)
@@ -69,6 +90,12 @@ def fail_run(engine: Engine, run_id: str, calls: Mapping[str, int] | None = None
         changed = conn.execute(update(sync_runs).where(sync_runs.c.run_id == run_id, sync_runs.c.status != "failed")
                                .values(**values)).rowcount
     return bool(changed)
+
+
+def failure_reason(engine: Engine, run_id: str) -> str | None:
+    """What :func:`note_failure` recorded for the run, or ``None``."""
+    with engine.connect() as conn:
+        return conn.execute(select(sync_runs.c.reason).where(sync_runs.c.run_id == run_id)).scalar_one_or_none()
 
 
 def sum_calls(parts: Iterable[Mapping[str, int] | None]) -> dict[str, int]:
@@ -111,4 +138,6 @@ def format_summary(engine: Engine, run_id: str) -> str:
     if run is not None:
         calls = ", ".join(f"{k}: {v:,}" for k, v in (run["calls"] or {}).items()) or "none recorded"
         lines.append(f"run {run_id}: {run['status']}; API calls spent: {calls}")
+        if run["status"] == "failed" and run["reason"]:
+            lines.append(f"why it failed: {run['reason']}")
     return "\n".join(lines)
