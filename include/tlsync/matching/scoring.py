@@ -43,8 +43,8 @@ from rapidfuzz.process import cpdist
 
 from .blocking import Columns, Index, Prepared
 
-__all__ = ["COMPARISONS", "P_CANDIDATE", "P_ONE", "Model", "PairScores", "Scored", "compare_pairs", "fit_model",
-           "random_pairs", "score_pair", "score_pairs"]
+__all__ = ["COMPARISONS", "P_CANDIDATE", "P_ONE", "Model", "PairScores", "Scored", "compare_pairs",
+           "debtor_posterior", "fit_model", "random_pairs", "score_pair", "score_pairs"]
 
 # The comparisons and their levels (level 0 = nothing to compare, weight 0).
 COMPARISONS = ("tax", "phone", "number", "domain", "name", "form", "zip")
@@ -318,12 +318,20 @@ def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndar
 
 # --- the model ------------------------------------------------------------------------------------------------
 
-# The levels weighed by how common the shared value is: u = the share of TimeLog customers holding the value
-# (smoothed towards a population of at least TF_POPULATION companies, so a tiny site does not turn "same CVR"
-# into weak evidence); the pair array holding that count.
+# The levels weighed by how common the shared value is (term frequency); the pair array holding that count.
 TF_LEVELS = {("tax", TAX_SAME): "n_tax", ("tax", TAX_SAME_INVALID): "n_tax", ("tax", TAX_NEAR): "n_tax",
              ("phone", EQ_SAME): "n_phone", ("domain", EQ_SAME): "n_domain",
              ("name", NAME_EXACT): "n_name", ("zip", EQ_SAME): "n_zip"}
+# Of those, the equal values of a blocking key: every pair sharing one is a candidate, so how often a debtor shares
+# the value with a customer that is *not* its twin (a coincidence) is counted among the candidates — EM's expected
+# non-matching pairs at the level, per (debtor, customer) pair — and split by term frequency: u(v) = u_level ×
+# n_v / n̄, n̄ the mean count of the values of those coincidences. The share of customers holding the value
+# (n_v / N, the textbook term-frequency u) assumes a non-matching debtor draws its name or CVR from the customers'
+# values; a unique name or CVR of a debtor without twin almost never recurs among the customers, so that u was
+# ~1/N where the data show ~10⁻⁸ and an exact rare name alone could never reach One. zip is no blocking key: its
+# u stays the share of customers holding the zip.
+KEY_LEVELS = tuple(k for k in TF_LEVELS if k[0] != "zip")
+COINCIDENCE_PSEUDO = 1.0   # coincidences assumed at every key level on top of the counted (and of PRIOR's u)
 TF_POPULATION = 10_000
 # Comparisons whose u is learned by EM on the candidate pairs instead of from random pairs: two systems' customer
 # number series may overlap by accident (Uniconta's 10001… next to TimeLog's 10001…), which shows only among the
@@ -339,8 +347,9 @@ TWIN_SHARE_PRIOR = 0.5   # prior share of debtors with a TimeLog twin, smoothed 
 @dataclass
 class Model:
     """Fellegi–Sunter parameters of one match: per comparison the m probabilities of levels 1.. (EM on the
-    candidate pairs), the u probabilities (value frequencies for :data:`TF_LEVELS`, a random sample of pairs for
-    the others), and λ, the probability that a random (debtor, customer) pair is a true pair."""
+    candidate pairs), the u probabilities (for :data:`KEY_LEVELS` the u of a value held by one customer, learned
+    by EM from the coincidences among the candidates; the zip's from its value frequencies; a random sample of
+    pairs for the others), and λ, the probability that a random (debtor, customer) pair is a true pair."""
 
     m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
@@ -356,8 +365,8 @@ class Model:
     @classmethod
     def fit(cls, pairs: PairScores, sample: PairScores, n_debtors: int, n_customers: int,
             iterations: int = EM_ITERATIONS) -> Model:
-        """u of the non-frequency levels from ``sample`` (random pairs), then m and λ by EM on the candidate
-        ``pairs`` with u fixed (as splink trains), each smoothed towards :data:`PRIOR`."""
+        """u of the non-key levels from ``sample`` (random pairs), then m, λ and the u of :data:`KEY_LEVELS`
+        and :data:`U_FROM_CANDIDATES` by EM on the candidate ``pairs``, each smoothed towards :data:`PRIOR`."""
         model = cls.prior(n_customers, n_debtors)
         for k in COMPARISONS:
             lv = getattr(sample, k).astype(np.int64)
@@ -372,14 +381,28 @@ class Model:
         codes, inv = np.unique(np.ravel_multi_index([levels[k] for k in COMPARISONS], bases), return_inverse=True)
         inv = inv.reshape(-1)
         of_code = dict(zip(COMPARISONS, np.unravel_index(codes, bases)))
-        tf_extra = model._weights(pairs, levels) - model._table_weights(of_code)[inv]
+        tf_extra = model._weights(pairs, levels) - model._table_weights(of_code)[inv]    # fixed: u ∝ n_v
+        # the pairs at each key level and the count of their value, for the coincidence u (KEY_LEVELS)
+        key_at = {kl: np.flatnonzero(levels[kl[0]] == kl[1]) for kl in KEY_LEVELS}
+        key_n = {kl: np.maximum(getattr(pairs, TF_LEVELS[kl])[at], 1).astype(np.float64) for kl, at in key_at.items()}
+        all_pairs = float(n_debtors) * float(max(n_customers, 1))
         for _ in range(iterations):
-            p = _logistic(model._table_weights(of_code)[inv] + tf_extra + model.prior_bits)
+            # E-step: the probability that the pair is *the* debtor's twin among its candidates (a debtor has at
+            # most one), as the views decide: a TimeLog duplicate sharing the evidence takes half, not all, so
+            # neither m nor the share of debtors with a twin is counted twice
+            p = debtor_posterior(pairs.d, model._table_weights(of_code)[inv] + tf_extra, model, n_debtors)
             sp = np.bincount(inv, weights=p, minlength=len(codes))
             before = np.concatenate([model.m[k] for k in COMPARISONS])
             for k in COMPARISONS:
                 mp = np.bincount(of_code[k], weights=sp, minlength=N_LEVELS[k] + 1)[1:N_LEVELS[k]]
                 model.m[k] = (mp + M_PSEUDO * np.array(PRIOR[k][0])) / (mp.sum() + M_PSEUDO)
+            before_u = np.array([model.u[k][lv - 1] for k, lv in KEY_LEVELS])
+            for (k, lv), at in key_at.items():
+                other = 1.0 - p[at]                  # the expected coincidences at the level, and their counts
+                u_level = (other.sum() + COINCIDENCE_PSEUDO + U_PSEUDO * PRIOR[k][1][lv - 1]) / (all_pairs + U_PSEUDO)
+                n_mean = (float(other @ key_n[(k, lv)]) + COINCIDENCE_PSEUDO) / (other.sum() + COINCIDENCE_PSEUDO)
+                model.u[k][lv - 1] = u_level / n_mean
+            after_u = np.array([model.u[k][lv - 1] for k, lv in KEY_LEVELS])
             if U_FROM_CANDIDATES:
                 sq = np.bincount(inv, weights=1.0 - p, minlength=len(codes))
                 for k in U_FROM_CANDIDATES:
@@ -390,7 +413,7 @@ class Model:
             twins = (p.sum() + 10 * TWIN_SHARE_PRIOR) / (n_debtors + 10)
             lam = float(np.clip(min(twins, 0.999) / max(n_customers, 1), 1e-12, 0.5))
             moved = max(float(np.abs(np.concatenate([model.m[k] for k in COMPARISONS]) - before).max()),
-                        abs(lam - model.lam) / model.lam)
+                        abs(lam - model.lam) / model.lam, float(np.abs(np.log(after_u / before_u)).max()) / 100)
             model.lam = lam
             if moved < 1e-5:
                 break
@@ -416,7 +439,11 @@ class Model:
             for (kk, level), col in TF_LEVELS.items():
                 if kk == k:
                     at = lv == level
-                    if at.any():
+                    if not at.any():
+                        continue
+                    if (kk, level) in KEY_LEVELS:        # u(v) = u(a value held by one customer) × n_v
+                        part[at] -= np.log2(np.maximum(getattr(pairs, col)[at], 1))
+                    else:
                         u = self._u_tf(getattr(pairs, col)[at], _TF_PRIOR_U[(k, level)])
                         part[at] = np.log2(self.m[k][level - 1]) - np.log2(u)
             total += part
@@ -447,7 +474,7 @@ class Model:
         for k in COMPARISONS:
             u = self.u[k].copy()
             for kk, level in TF_LEVELS:
-                if kk == k:
+                if kk == k and (kk, level) not in KEY_LEVELS:
                     u[level - 1] = float(self._u_tf(np.array([1]), _TF_PRIOR_U[(k, level)])[0])
             out[k] = [(round(float(a), 5), float(f"{b:.3g}"), round(math.log2(a / b), 2)) for a, b in zip(self.m[k], u)]
         return out
@@ -468,6 +495,19 @@ def random_pairs(n_debtors: int, n_customers: int, size: int = U_SAMPLE, seed: i
         return d, c
     rng = np.random.default_rng(seed)
     return rng.integers(0, n_debtors, size, dtype=np.int64), rng.integers(0, n_customers, size, dtype=np.int64)
+
+
+def debtor_posterior(d: np.ndarray, weight: np.ndarray, model: Model, n_debtors: int | None = None) -> np.ndarray:
+    """The probability that each pair's customer is *the* debtor's company, given all of the debtor's compared
+    candidates (``d``: the debtor of each pair, no pair twice) and that a debtor has at most one TimeLog twin: with
+    λ the prior of a pair and ρ = λ·(number of customers) the share of debtors that have a twin at all,
+    λ·2^w_k / ((1 − ρ) + Σ_j λ·2^w_j). A close runner-up lowers the best's probability, a lone strong candidate
+    keeps it; customers sharing no key with the debtor are taken as no match (they are not compared)."""
+    if not len(d):
+        return np.zeros(0)
+    a = np.exp2(np.clip(weight + np.log2(model.lam), -200, 200))
+    total = np.bincount(d, weights=a, minlength=n_debtors or int(d.max()) + 1)
+    return a / (max(1.0 - model.twin_share, 1e-3) + total[d])
 
 
 def _logistic(bits: np.ndarray) -> np.ndarray:

@@ -43,6 +43,7 @@ from .scoring import (
     PairScores,
     Scored,
     compare_pairs,
+    debtor_posterior,
     fit_model,
 )
 
@@ -169,19 +170,13 @@ _ONE, _SEVERAL, _NONE, _IGNORED = range(4)          # indices into VIEWS
 
 
 def _debtor_posterior(pairs: PairScores, model: Model) -> None:
-    """Turn each pair's weight into the probability that this customer is *the* debtor's company, given all of
-    the debtor's compared candidates and that a debtor has at most one TimeLog twin: with λ the prior of a pair
-    and ρ = λ·(number of customers) the share of debtors that have a twin at all (both learned per run),
-    λ·BF_k / ((1 − ρ) + Σ_j λ·BF_j). A close runner-up lowers the best's probability, a lone strong candidate
-    keeps it; customers sharing no key with the debtor are taken as no match (they are not compared)."""
+    """Each pair's probability among its debtor's candidates (:func:`debtor_posterior`); the fuzzy pass may
+    repeat a pair of the first pass, which counts once."""
     if not len(pairs.d):
         return
     dedup = np.unique(pairs.d * (int(pairs.c.max()) + 1) + pairs.c, return_index=True)[1]
-    keep = np.zeros(len(pairs.d), dtype=bool)
-    keep[dedup] = True                       # the fuzzy pass may repeat a pair of the first pass
-    a = np.exp2(np.clip(pairs.weight + np.log2(model.lam), -200, 200))
-    total = np.bincount(pairs.d[keep], weights=a[keep], minlength=int(pairs.d.max()) + 1)
-    pairs.prob = np.where(keep, a / (max(1.0 - model.twin_share, 1e-3) + total[pairs.d]), 0.0)
+    pairs.prob = np.zeros(len(pairs.d))
+    pairs.prob[dedup] = debtor_posterior(pairs.d[dedup], pairs.weight[dedup], model)
 
 
 def _assign_views(kept: PairScores, rank: np.ndarray, n_debtors: int, n_customers: int, ignored: list[bool]
