@@ -59,8 +59,13 @@ def _generated(size: str, seed: int, today: date | None = None) -> dict:
 
 
 def create_app(fixture: dict | None = None, *, size: str | None = None, seed: int = 42,
-               today: date | None = None, faults: FaultConfig | None = None) -> Any:
+               today: date | None = None, faults: FaultConfig | None = None, product_writes: bool = True) -> Any:
     """The ASGI app to serve: the simulator behind the shared fault injector.
+
+    ``product_writes=False`` serves TimeLog's public REST API as published (issue 13, evidence 1: REST v1 has only
+    ``GET /product``): the product-number write extension is gone (its paths are unknown routes) and the REST
+    answers do not say ``X-TimeLog-Simulator``, so the product treats the server as the real TimeLog and lists the
+    item-number changes to make by hand (``tlsync items todo``, rule U2).
 
     ``fixture`` (a whole fixture document or its ``"timelog"`` section) seeds the state; without it ``size``
     (S/M/L) asks the generator for one, dated up to ``today`` (default: today in Denmark). The returned object carries ``.store`` (the :class:`TimelogStore`),
@@ -74,6 +79,9 @@ def create_app(fixture: dict | None = None, *, size: str | None = None, seed: in
     reporting = ReportingAPI(store, counters)
     transactional = TransactionalAPI(store, counters, SITE)
     rest = RestAPI(store, counters, SITE)
+    if not product_writes:
+        extension = (rest.product_create, rest.product_activate, rest.product_update)
+        rest.routes = [r for r in rest.routes if r[2] not in extension]
 
     async def asmx_method(request: Request, method: str) -> Response:
         return await reporting.http(request, method)
@@ -96,7 +104,8 @@ def create_app(fixture: dict | None = None, *, size: str | None = None, seed: in
         resp = await rest.handle(request, path)
         # Says "this is the simulator": product-number writes (create/activate/rename) exist only here, and the
         # product's REST client refuses them against any server that does not say so (issue 13, rule U2).
-        resp.headers["X-TimeLog-Simulator"] = "tlsync"
+        if product_writes:
+            resp.headers["X-TimeLog-Simulator"] = "tlsync"
         return resp
 
     app.add_api_route(f"/{SITE}/service.asmx/{{method}}", asmx_method, methods=["GET", "POST"], include_in_schema=False)

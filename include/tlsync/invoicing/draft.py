@@ -92,6 +92,7 @@ class Context:
     resolver: Any                            # tlsync.items.resolver.ItemResolver
     projects: dict[int, dict]                # TimeLog projects by ID (staged payloads)
     employee_names: dict[str, str] = field(default_factory=dict)   # Uniconta employee Number → Name
+    timelog_products: Any = None             # tlsync.items.todo.TimeLogProducts (None: not staged, not checked)
 
 
 def details_of(inv: Invoice, debtor: str | None) -> dict[str, Any]:

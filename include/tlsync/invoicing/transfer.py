@@ -11,6 +11,8 @@ One run for one legal entity (:func:`transfer_invoices`):
    invoices TimeLog already marks as transferred (``ExternalInvoiceNo``; TimeLog's built-in integration) are adopted
    as ``elsewhere``, those marked "ignore for transfer" as ``ignored`` — neither is ever sent. The rest are built into
    drafts (:mod:`.draft`); an invoice with bad input is ``failed`` with its own reason and blocks nothing else.
+   An invoice with an item that is not a TimeLog product number (staged ``GET /product``) is held back the same
+   way, naming the items (rule U2, :mod:`tlsync.items.todo`); it goes once the item exists in TimeLog.
 4. **Write a batch** of up to 100 drafts: claim each (ledger ``in_flight``), one ``InsertList`` of the orders, one
    ``InsertList`` per 500 lines (lines of many orders per call), then ``done`` with the order number — and write
    the Uniconta reference back to TimeLog (``UpdateExternalData``). A failed write-back keeps the invoice ``done``
@@ -98,6 +100,7 @@ class Run:
     wb_pending: list = field(default_factory=list)  # [futures] per batch of write-backs not yet recorded
     lease: Lease | None = None                       # the write lease of the legal entity (None: a dry run)
     duplicates: dict = field(default_factory=dict)  # invoice number → {TimeLog invoice ID: GUID} (shared numbers)
+    held_items: dict = field(default_factory=dict)  # marker → items missing in TimeLog (held back, rule U2)
 
     def flush(self, *, full_only: bool = False) -> None:
         while self.queue and (len(self.queue) >= ORDER_BATCH or not full_only):
@@ -201,6 +204,7 @@ def load_context(engine: Engine, le: LegalEntitySettings, tenant: str) -> Contex
     """Master data, read once per run — from staging, which the nightly sync keeps current (no Uniconta call)."""
     from tlsync.customers.staged import uniconta_rows
     from tlsync.items.resolver import ItemResolver
+    from tlsync.items.todo import TimeLogProducts
     from tlsync.projects.transfer import has_project_module, staged_projects
 
     company = le.uniconta_company_id
@@ -211,7 +215,8 @@ def load_context(engine: Engine, le: LegalEntitySettings, tenant: str) -> Contex
     employees = {k: (v.get("Name") or k) for k, v in uniconta_rows(engine, "uniconta.employees", company).items()}
     return Context(company_currency=own, project_module=module, category=le.invoice_project_category,
                    categories=categories, resolver=ItemResolver.from_staging(engine, le),
-                   projects=staged_projects(engine, le.legal_entity_id), employee_names=employees)
+                   projects=staged_projects(engine, le.legal_entity_id), employee_names=employees,
+                   timelog_products=TimeLogProducts.from_staging(engine, le))
 
 
 # ------------------------------------------------------------------------------------------------ one month
@@ -411,6 +416,12 @@ def prepare(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> tupl
         if draft is None:
             problems[marker(inv.guid)] = why
             continue
+        missing = ctx.timelog_products.missing(draft.details.get("items") or []) \
+            if ctx.timelog_products is not None else []
+        if missing:                             # rule U2: an item TimeLog does not have holds the invoice back
+            run.held_items[marker(inv.guid)] = missing
+            problems[marker(inv.guid)] = [ctx.timelog_products.hold_reason(describe(inv), missing)]
+            continue
         drafts.append(draft)
     return drafts, problems
 
@@ -426,7 +437,10 @@ def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
         run.failures[key] = reason
         if run.dry_run or (entry is not None and entry.state == FAILED and entry.reason == reason):
             continue                                 # same reason as last time: no new event every night
-        to_fail.append((key, reason, details_of(inv, None)))
+        details = details_of(inv, None)
+        if key in run.held_items:                # what `tlsync items todo` lists as needed by invoices
+            details["missing_items"] = run.held_items[key]
+        to_fail.append((key, reason, details))
     if to_fail:                                      # one transaction for the batch's refusals
         run.ledger.transition_many(DOMAIN, run.le_id, [
             {"source_key": key, "state": FAILED, "action": "build_draft", "reason": reason, "details": details,

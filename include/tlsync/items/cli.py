@@ -8,6 +8,12 @@
     import-decisions FILE.xlsx         carry out the decisions; a file with any bad row is refused as a whole
     sync                               follow Uniconta: rename product numbers of renamed items, deactivate blocked
                                        or renumbered ones (and activate the new number)
+    todo [--out FILE.xlsx]             the item-number changes to make by hand in TimeLog (its public API has no
+                                       product-number write): chosen, followed or needed by held invoices, checked
+                                       against the product numbers the nightly sync staged (staging only)
+
+Against the real TimeLog (not the simulator) activate, deactivate, import-decisions and sync write nothing to
+TimeLog: each change is recorded as one to make by hand and `todo` lists it until TimeLog has it (rule U2).
 
 ``--dry-run`` (activate, deactivate, import-decisions, sync) lists the writes without making them. The Uniconta
 items are read from staging (``--staging-url``, default ``TLSYNC_STAGING_URL``: run the nightly sync first); the
@@ -46,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                                    dry_run_help="check the file and list the writes, make none")
     sy = sub.add_parser("sync", help="follow Uniconta's renames and blocks")
     sy.add_argument("--dry-run", action="store_true", help="list the writes, make none")
+    td = sub.add_parser("todo", help="the item-number changes to make by hand in TimeLog")
+    td.add_argument("--out", help="also write the list as an Excel file (.xlsx)")
     return p
 
 
@@ -68,6 +76,12 @@ def _apply(numbers: ItemNumbers, writes: list[Write], dry_run: bool) -> int:
         print(f"done: {line}")
     for line in outcome.failed:
         print(f"FAILED: {line}")
+    for line in outcome.by_hand:
+        print(line)
+    if outcome.by_hand:
+        print(f"{len(outcome.by_hand)} change(s) to make by hand in TimeLog; `tlsync items todo` lists them until "
+              f"TimeLog has them (rule U2)")
+        return 0 if outcome.ok else 1
     print(f"{len(outcome.done)} write(s) made, {len(outcome.failed)} failed")
     return 0 if outcome.ok else 1
 
@@ -76,6 +90,8 @@ def _apply(numbers: ItemNumbers, writes: list[Write], dry_run: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     le, engine = cli_common.entity_and_staging(args)
+    if args.command == "todo":
+        return _todo(le, engine, args.out)
     rest = connections.timelog_rest_client(
         connections.connection_fields(args.timelog_conn or le.timelog_connection_id, airflow=True))
     try:
@@ -132,3 +148,28 @@ def _run(args, le: LegalEntitySettings, engine, numbers: ItemNumbers) -> int:
     if args.command == "sync":
         return _apply(numbers, numbers.plan_sync(), args.dry_run)
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _todo(le: LegalEntitySettings, engine, out: str | None) -> int:
+    """``todo``: staging and the ledger only — no TimeLog connection needed."""
+    from .todo import export_todo, todo_rows
+
+    if le.uniconta_company_id is None:
+        print(f"{le.label}: no Uniconta company chosen, so there are no items to list (rule S1)", file=sys.stderr)
+        return 2
+    rows = todo_rows(engine, le)
+    if not rows:
+        print(f"nothing to do by hand: TimeLog has every item number wanted ({le.label})")
+    else:
+        width = max([len(r.item) for r in rows] + [11])
+        print(f"{'Item number':<{width}}  {'TimeLog':<14}  To do in TimeLog / why")
+        for r in rows:
+            name = f" {r.name!r}" if r.name and r.todo != "rename" else ""
+            print(f"{r.item:<{width}}  {r.timelog_state:<14}  {r.what}{name}: {r.why}")
+        held = sum(r.held_invoices for r in rows)
+        print(f"{len(rows)} change(s) to make by hand in TimeLog ({le.label})"
+              + (f"; {held} invoice(s) wait for them" if held else ""))
+    if out:
+        path = export_todo(rows, out)
+        print(f"wrote {path} ({len(rows)} row(s))")
+    return 0

@@ -12,7 +12,10 @@ offer on invoice lines. Afterwards :meth:`ItemNumbers.plan_sync` keeps them in l
 Nothing here ever touches an invoice line: a posted invoice keeps the item numbers it was posted with, also when
 Uniconta changes or blocks the item later (the old product number is deactivated, never deleted or renumbered).
 
-Every write goes through the sync ledger, domain ``product``, key = item number, with
+**Outside the simulator nothing is written** (issue 13, evidence 1): TimeLog's public API has no product-number
+write (REST v1 has only ``GET /product``), so :meth:`ItemNumbers.apply` records each planned write as one to make
+by hand (ledger state ``review``, :mod:`.todo`) and ``tlsync items todo`` lists them, checked against the staged
+``GET /product`` of the next night. Every write goes through the sync ledger, domain ``product``, key = item number, with
 :meth:`~tlsync.ledger.Ledger.record_change`: a write happens only where TimeLog's current product list (read once,
 one call) differs from what is wanted, and what was written is recorded with before/after values. A second
 ``sync`` therefore writes nothing. A crash between a TimeLog write and its ledger record is harmless: the next run
@@ -85,6 +88,7 @@ class Write:
 class Outcome:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    by_hand: list[str] = field(default_factory=list)   # writes TimeLog's public API cannot make (``items todo``)
 
     @property
     def ok(self) -> bool:
@@ -148,6 +152,13 @@ class ItemNumbers:
         self._products: dict[str, Product] | None = None
 
     # -- reading -------------------------------------------------------------------------------------------
+
+    @property
+    def writes_available(self) -> bool:
+        """Whether TimeLog takes product-number writes here (only the simulator, or a server vouched for): the
+        public API has none, so elsewhere :meth:`apply` records each write as one to make by hand (rule U2)."""
+        check = getattr(self.rest, "product_writes_available", None)
+        return True if check is None else bool(check())
 
     @property
     def products(self) -> dict[str, Product]:
@@ -265,6 +276,10 @@ class ItemNumbers:
         writes = list(writes)
         if not writes:
             return Outcome()
+        if not self.writes_available:
+            from .todo import record_by_hand
+
+            return Outcome(by_hand=record_by_hand(self.ledger, self.le, writes, self.products))
         from tlsync.ledger.lease import write_lease
 
         with write_lease(self.engine, self.le.legal_entity_id, (DOMAIN,), run_id=self.ledger.run_id,

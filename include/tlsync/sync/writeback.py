@@ -88,7 +88,19 @@ def _items(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period)
         if dry_run:
             return {"planned": [str(w) for w in writes]}
         outcome = numbers.apply(writes)
-    return {"written": len(outcome.done), "failed": len(outcome.failed), "failures": outcome.failed}
+        result = {"written": len(outcome.done), "failed": len(outcome.failed), "failures": outcome.failed}
+        if not numbers.writes_available:       # TimeLog's public API: the changes are a list to make by hand
+            from tlsync.items.todo import settle, todo_rows
+
+            settle(ledger, le, numbers.products)
+            todo = todo_rows(engine, le)
+            result["by_hand"] = len(todo)
+            if todo:
+                result["messages"] = [
+                    f"{len(todo)} item-number change(s) to make by hand in TimeLog (product-number writes are not "
+                    f"in its public API): `tlsync items todo --legal-entity {le.legal_entity_id}` lists them "
+                    f"(rule U2)"]
+    return result
 
 
 def _projects(engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period) -> dict:

@@ -218,16 +218,22 @@ class RestClient(ClientLifecycle):
     def products_raw(self) -> Iterator[RawRecord[Product]]:
         return self._list("product", Product)
 
-    def _require_product_writes(self, what: str) -> None:
-        """Product numbers cannot be written through TimeLog's public API: REST v1 has only ``GET /product`` and
-        the Transactional ``FinancialService`` only reads them. Refused before anything is sent, unless the
-        server is the simulator (it says so in every REST answer) or ``RestSettings.product_writes`` is set."""
+    def product_writes_available(self) -> bool:
+        """Whether product numbers can be written here: only the simulator (it says so in every REST answer) or a
+        server ``RestSettings.product_writes`` vouches for. TimeLog's public API has no product-number write
+        (REST v1 has only ``GET /product``; the Transactional ``FinancialService`` only reads them), so against
+        the real service the item-number changes become a list to make by hand (``tlsync items todo``, rule U2).
+        At most one read (``GET /product``) to find out, remembered."""
         if self.settings.product_writes:
-            return
+            return True
         if getattr(self, "_simulator", None) is None:
             self._simulator = False
             next(iter(self.products_raw()), None)      # one read: does the server say it is the simulator?
-        if not self._simulator:
+        return bool(self._simulator)
+
+    def _require_product_writes(self, what: str) -> None:
+        """Refused before anything is sent where :meth:`product_writes_available` says no."""
+        if not self.product_writes_available():
             raise UnknownMethodError(
                 SYSTEM, f"{what}: product-number writes are not in TimeLog's public API (REST v1 has only GET "
                 "/product); create or activate the item number in TimeLog by hand — `tlsync items` lists what is "
