@@ -50,6 +50,12 @@ JSON CRUD (company: from the user name's ``00<CompanyId>/`` prefix, else the use
   failing record rejects the whole list; the error carries its ``index``). One call against the quota.
 - ``PUT|POST /api/Entities/Update/{Class}`` — the full object; found by ``RowId`` if sent, else by its key
   (absent fields fall back to their defaults: Update replaces the record) → 200 with the stored record.
+- ``PUT|POST /api/Entities/UpdateList/{Class}`` — a JSON array of full objects → 200 with the stored records, all
+  or nothing like InsertList (the failing record's ``index`` in the error; two items for one record are a 400). One
+  call against the quota. Evidence: the .NET ``CrudAPI.Update`` takes a list of entities and sends it as one
+  server call (used so by the public REST wrapper ``rmja/unicontarest``, ``Controllers/CrudController.cs``:
+  ``api.Update(values)`` on an array); the JSON path mirrors ``InsertList``'s and is **not confirmed** for the real
+  service — a client must fall back to one ``Update`` per record when the server does not know the path (404).
 - ``DELETE|POST /api/Entities/Delete/{Class}`` — the JSON of the record (``RowId`` or key) → 200 with the deleted
   record. Deleting a ``DebtorOrderClient`` deletes its ``DebtorOrderLineClient`` lines.
 - ``GET /api/Entities/{Class}`` and ``GET /api/Entities/Read/{Class}`` — JSON array (not paged) of all rows, or with

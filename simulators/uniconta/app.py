@@ -290,6 +290,17 @@ def build_app(sim: UnicontaSim) -> FastAPI:
         row = await run_in_threadpool(store.update, company, table, sim.inbound(body))
         return JSONResponse(sim.wire(row))
 
+    @app.api_route("/api/Entities/UpdateList/{cls}", methods=["PUT", "POST"])
+    async def update_list(request: Request, cls: str) -> JSONResponse:
+        user, ncid = await sim.caller(request, "crud")
+        company = sim.company(user, ncid, None)
+        table = sim.crud_table(company, cls, True)
+        body = await _json_body(request)
+        if not isinstance(body, list):
+            raise bad_request("UpdateList takes a JSON array of records")
+        rows = await run_in_threadpool(store.update_list, company, table, [sim.inbound(b) for b in body])
+        return JSONResponse([sim.wire(r) for r in rows])
+
     @app.api_route("/api/Entities/Delete/{cls}", methods=["DELETE", "POST"])
     async def delete(request: Request, cls: str) -> JSONResponse:
         user, ncid = await sim.caller(request, "crud")

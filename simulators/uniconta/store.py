@@ -731,35 +731,69 @@ class Store:
     def update(self, company: Company, table: Table, raw: Any) -> dict:
         """Replace a whole row, found by ``RowId`` when given, else by its key."""
         with self.lock:
-            schema = table.schema
             if not isinstance(raw, dict):
-                raise bad_request(f"{schema.name}: Update takes one JSON object")
-            target = self._target(company, table, raw)
-            try:
-                row = self._normalise(table, raw, from_wire=True)
-            except ValueError as exc:
-                raise bad_request(f"{schema.name}: {exc}") from None
-            for k in schema.keys:  # key not sent but row found by RowId: keep its key
-                if k not in row and k in target:
-                    row[k] = target[k]
-            self._validate(company, table, row, index=None)
-            key = table.key_of(row)
-            if key is not None:
-                other = table.index.get(key)
-                if other is not None and other != target["RowId"]:
-                    raise UnicontaError(409, "KeyExists", f"{schema.name} with {self._key_text(schema, key)} "
-                                        f"already exists in company {company.id}", key=dict(zip(schema.keys, key)),
-                                        **{"class": schema.name})
-            for k, v in target.items():  # metadata and the creation stamp survive an update
-                if k.startswith("_") or (k == "Created" and k not in row):
-                    row[k] = v
-            if "UpdatedAt" in schema.fields:
-                row["UpdatedAt"] = now_text(self.clock)
-            self._computed(table, row)
-            row["RowId"] = target["RowId"]
-            row = self._ordered(row, schema.keys)
-            table.replace(target["RowId"], row)
+                raise bad_request(f"{table.schema.name}: Update takes one JSON object")
+            row = self._prepare_update(company, table, raw, index=None)
+            table.replace(row["RowId"], row)
             return row
+
+    def update_list(self, company: Company, table: Table, raws: list[Any]) -> list[dict]:
+        """Replace many rows, all or nothing (``UpdateList``): every record is checked before any is replaced; the
+        error of a failing one carries its ``index``."""
+        with self.lock:
+            schema = table.schema
+            prepared: list[dict] = []
+            seen_rows: set[int] = set()
+            seen_keys: set[tuple] = set()
+            for i, raw in enumerate(raws):
+                idx = i if len(raws) > 1 else None
+                if not isinstance(raw, dict):
+                    raise bad_request(f"{schema.name}: item {i} is not a JSON object", index=idx)
+                try:
+                    row = self._prepare_update(company, table, raw, index=idx)
+                except UnicontaError as exc:
+                    if idx is not None:
+                        exc.extra.setdefault("index", idx)
+                    raise
+                key = table.key_of(row)
+                if row["RowId"] in seen_rows or (key is not None and key in seen_keys):
+                    raise bad_request(f"{schema.name}: item {i} updates a record an earlier item of the list "
+                                      f"updates", index=idx)
+                seen_rows.add(row["RowId"])
+                if key is not None:
+                    seen_keys.add(key)
+                prepared.append(row)
+            for row in prepared:
+                table.replace(row["RowId"], row)
+            return prepared
+
+    def _prepare_update(self, company: Company, table: Table, raw: dict, *, index: int | None) -> dict:
+        """The row an Update of ``raw`` would store (checked, not yet stored)."""
+        schema = table.schema
+        target = self._target(company, table, raw)
+        try:
+            row = self._normalise(table, raw, from_wire=True)
+        except ValueError as exc:
+            raise bad_request(f"{schema.name}: {exc}", index=index) from None
+        for k in schema.keys:  # key not sent but row found by RowId: keep its key
+            if k not in row and k in target:
+                row[k] = target[k]
+        self._validate(company, table, row, index=index)
+        key = table.key_of(row)
+        if key is not None:
+            other = table.index.get(key)
+            if other is not None and other != target["RowId"]:
+                raise UnicontaError(409, "KeyExists", f"{schema.name} with {self._key_text(schema, key)} "
+                                    f"already exists in company {company.id}", key=dict(zip(schema.keys, key)),
+                                    index=index, **{"class": schema.name})
+        for k, v in target.items():  # metadata and the creation stamp survive an update
+            if k.startswith("_") or (k == "Created" and k not in row):
+                row[k] = v
+        if "UpdatedAt" in schema.fields:
+            row["UpdatedAt"] = now_text(self.clock)
+        self._computed(table, row)
+        row["RowId"] = target["RowId"]
+        return self._ordered(row, schema.keys)
 
     def delete(self, company: Company, table: Table, raw: Any) -> dict:
         with self.lock:

@@ -1,7 +1,8 @@
 """The four linking actions of rule L3, each idempotent and audited in the sync ledger.
 
 1. **link, TimeLog data wins** — non-empty TimeLog fields overwrite the Uniconta debtor (``UnicontaClient.update``
-   of the freshly read debtor, so fields tlsync does not map are kept);
+   of the freshly read debtor, so fields tlsync does not map are kept); a batch of such links (:meth:`Linker.apply_all`)
+   reads its debtors in bulk and writes them with ``UpdateList`` (:mod:`.batch`, issue 13);
 2. **link, Uniconta data wins** — non-empty Uniconta fields overwrite the TimeLog customer
    (``RestClient.update_customer`` with the full prior state from the staged Reporting record);
 3. **import** — a new TimeLog customer from the debtor (``RestClient.create_customer``), then linked; exactly once
@@ -77,6 +78,20 @@ def _name(record: dict | None) -> str | None:
     return None if record is None else record.get("Name")
 
 
+@dataclass
+class LinkPlan:
+    """A link checked against staging and ready to write (:meth:`Linker.plan_link`)."""
+
+    decision: Decision
+    account: str
+    customer_id: str
+    wins: str
+    customer: dict
+    existing: Link | None
+    changes: dict[str, Any]
+    written: dict[str, Any]
+
+
 class Linker:
     """Applies L3 actions for one legal entity ↔ Uniconta company (rule S2).
 
@@ -115,17 +130,41 @@ class Linker:
         applied shows in the views."""
         from tlsync.clients.errors import RecordRejectedError
 
+        from .batch import BATCH_SIZE, link_timelog_all
+
         out: list[Outcome] = []
+        run: list[Decision] = []      # consecutive L3.1 links of distinct debtors and customers: written together
+
+        def flush() -> None:
+            if run:
+                out.extend(link_timelog_all(self, run) if len(run) > 1 else [self._apply_one(run[0])])
+                run.clear()
+
         try:
             for d in decisions:
-                try:
-                    out.append(self.apply(d))
-                except (LinkError, RecordRejectedError) as exc:
-                    out.append(Outcome(d, False, f"debtor {d.debtor_account}: refused: {exc}", error=str(exc)))
+                if d.action == "link-timelog":
+                    if any(r.debtor_account == d.debtor_account or str(r.customer_id) == str(d.customer_id)
+                           for r in run):
+                        flush()
+                    run.append(d)
+                    if len(run) >= 10 * BATCH_SIZE:
+                        flush()
+                    continue
+                flush()
+                out.append(self._apply_one(d))
+            flush()
         finally:
             if refresh and out:
                 self.refresh()
         return out
+
+    def _apply_one(self, d: Decision) -> Outcome:
+        from tlsync.clients.errors import RecordRejectedError
+
+        try:
+            return self.apply(d)
+        except (LinkError, RecordRejectedError) as exc:
+            return Outcome(d, False, f"debtor {d.debtor_account}: refused: {exc}", error=str(exc))
 
     def refresh(self) -> dict[str, int]:
         from tlsync.matching.refresh import refresh_suggestions
@@ -133,6 +172,10 @@ class Linker:
         return refresh_suggestions(self.engine, [self.company_id])[self.company_id]
 
     # -- shared checks ---------------------------------------------------------------------------------------
+
+    def require_targets(self) -> Any:
+        """The write targets; a :class:`LinkError` when none were given."""
+        return self._targets()
 
     def _targets(self) -> Any:
         if self.targets is None:
@@ -175,6 +218,16 @@ class Linker:
     def link(self, account: str, customer_id: str | int, *, wins: str) -> Outcome:
         """Link debtor ``account`` to TimeLog customer ``customer_id``; ``wins`` = ``"timelog"`` (L3.1) or
         ``"uniconta"`` (L3.2) says whose non-empty fields overwrite the other's."""
+        plan = self.plan_link(account, customer_id, wins=wins)
+        if isinstance(plan, Outcome):
+            return plan
+        before_values = self._write_debtor(plan.account, plan.customer, plan.changes) if wins == TIMELOG else \
+            self._write_customer(plan.customer_id, plan.customer, plan.changes)
+        return self.commit_link(plan, before_values)
+
+    def plan_link(self, account: str, customer_id: str | int, *, wins: str) -> LinkPlan | Outcome:
+        """The checks and the changes of a link, from staging (no API call): an :class:`Outcome` when there is
+        nothing to do, else the :class:`LinkPlan` to write and then :meth:`commit_link`."""
         from tlsync.customers.mapping import customer_changes, debtor_changes
 
         if wins not in LINK_ACTIONS:
@@ -195,20 +248,24 @@ class Linker:
         if already and (not changes or self.ledger.unchanged(DOMAIN, self.legal_entity_id, account, written)):
             return Outcome(decision, False, f"debtor {account} is already linked to customer {customer_id} "
                                             f"({action}); nothing to do", customer_id)
-        before_values = self._write_debtor(account, customer, changes) if wins == TIMELOG else \
-            self._write_customer(customer_id, customer, changes)
+        return LinkPlan(decision, account, customer_id, wins, customer, existing, changes, written)
+
+    def commit_link(self, plan: LinkPlan, before_values: dict) -> Outcome:
+        """Record the link (ledger event + ``customer_links`` row, one transaction) after its write."""
+        action = LINK_ACTIONS[plan.wins]
         with self.engine.begin() as conn:
-            self.ledger.record_change(DOMAIN, self.legal_entity_id, account, action=f"link_{action}", written=written,
-                                      before={"link": existing.as_dict() if existing else None,
+            self.ledger.record_change(DOMAIN, self.legal_entity_id, plan.account, action=f"link_{action}",
+                                      written=plan.written,
+                                      before={"link": plan.existing.as_dict() if plan.existing else None,
                                               "values": before_values},
-                                      target_key=customer_id, conn=conn)
+                                      target_key=plan.customer_id, conn=conn)
             store.save_link(conn, legal_entity_id=self.legal_entity_id, company_id=self.company_id,
-                            debtor_account=account, customer_id=customer_id, state=LINKED, action=action,
+                            debtor_account=plan.account, customer_id=plan.customer_id, state=LINKED, action=action,
                             run_id=self.run_id, actor=self.actor, now=_now())
-        side = "Uniconta debtor" if wins == TIMELOG else "TimeLog customer"
-        what = f"{len(changes)} field(s) of the {side} updated" if changes else "no field differed"
-        return Outcome(decision, True, f"debtor {account} linked to customer {customer_id} ({action}; {what})",
-                       customer_id, written)
+        side = "Uniconta debtor" if plan.wins == TIMELOG else "TimeLog customer"
+        what = f"{len(plan.changes)} field(s) of the {side} updated" if plan.changes else "no field differed"
+        return Outcome(plan.decision, True, f"debtor {plan.account} linked to customer {plan.customer_id} "
+                                            f"({action}; {what})", plan.customer_id, plan.written)
 
     def _write_debtor(self, account: str, customer: dict, staged_changes: dict) -> dict:
         """L3.1: read the debtor as Uniconta holds it now (a full-replace update must not blank anything), apply the

@@ -18,7 +18,8 @@ written; an unchanged project is never written again (:meth:`Ledger.unchanged` /
 New projects go in with ``InsertList`` (one call per 100); a project Uniconta already has under that number (a
 crash between the write and the ledger record, or a project made by hand) is found by a filtered read of the
 batch's numbers and adopted instead of written twice — ``Number`` is the key, so a duplicate is impossible.
-Changed projects are updated one by one (Uniconta's Update replaces the record).
+Changed projects are written with ``UpdateList`` (one call per 100; Uniconta's Update replaces the record, so each
+is the full object).
 
 **Calls** (issue 13, Uniconta's 5,000 calls a day): the nightly sync has already read every Uniconta project of
 the company into staging, so this step reads none again. A project Uniconta already has under the TimeLog number
@@ -41,7 +42,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from tlsync.clients.errors import QuotaExceededError, RecordRejectedError
+from tlsync.clients.errors import NotFoundError, QuotaExceededError, RecordRejectedError
 from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import ProjectClient
 from tlsync.clients.uniconta.odata import Field
@@ -252,8 +253,12 @@ def _transfer_leased(client: Any, engine: Engine, le: LegalEntitySettings, *, le
         return result
     for i in range(0, len(new), BATCH_SIZE):
         _insert(client, ledger, le, new[i:i + BATCH_SIZE], result)
+    based = [(pid, payload, staged_uc[payload["Number"]]) for pid, payload in changed if payload["Number"] in staged_uc]
+    for i in range(0, len(based), BATCH_SIZE):
+        _update_batch(client, ledger, le, based[i:i + BATCH_SIZE], result)
     for pid, payload in changed:
-        _update(client, ledger, le, pid, payload, result, base=staged_uc.get(payload["Number"]))
+        if payload["Number"] not in staged_uc:
+            _update(client, ledger, le, pid, payload, result)
     return result
 
 
@@ -314,6 +319,44 @@ def _present(client: Any, numbers: list[str]) -> set[str]:
     return found
 
 
+def _full_record(base: dict, payload: dict) -> ProjectClient:
+    return ProjectClient.model_validate({**{k: v for k, v in base.items() if not k.startswith("_")}, **payload})
+
+
+def _update_batch(client: Any, ledger: Ledger, le: LegalEntitySettings, batch: list[tuple[int, dict, dict]],
+                  result: ProjectResult) -> None:
+    """One ``UpdateList`` for up to 100 changed projects, each the staged record with tlsync's fields on top. A
+    refused record (the server names it) fails alone and the rest is sent again; a refusal that names none splits
+    the batch. Each project is recorded in the ledger only after its batch is stored."""
+    if not batch:
+        return
+    records = [_full_record(base, payload) for _, payload, base in batch]
+    try:
+        client.update_list(records, batch_size=len(records))
+    except QuotaExceededError:
+        raise
+    except RecordRejectedError as exc:
+        bad = next((n for n, r in enumerate(records) if exc.record == r.describe()), None)
+        if bad is None and len(batch) > 1:
+            half = len(batch) // 2
+            _update_batch(client, ledger, le, batch[:half], result)
+            _update_batch(client, ledger, le, batch[half:], result)
+            return
+        pid, payload, _ = batch[bad or 0]
+        if isinstance(exc, NotFoundError):      # gone since the nightly read: written as a new project
+            _insert(client, ledger, le, [(pid, payload)], result)
+        else:
+            result.failed += 1
+            result.failures[pid] = (f"Uniconta refused the update of project {payload['Number']}: {exc.message} "
+                                    f"(rule T3)")
+        _update_batch(client, ledger, le, batch[:bad or 0] + batch[(bad or 0) + 1:], result)
+        return
+    for pid, payload, _ in batch:
+        _record(ledger, le, pid, payload, "update_project")
+        result.numbers[pid] = payload["Number"]
+        result.updated += 1
+
+
 def _update(client: Any, ledger: Ledger, le: LegalEntitySettings, pid: int, payload: dict,
             result: ProjectResult, base: dict | None = None) -> None:
     """Update one project: the full object is the staged record (``base``, read by the nightly sync) with tlsync's
@@ -325,9 +368,7 @@ def _update(client: Any, ledger: Ledger, le: LegalEntitySettings, pid: int, payl
                 _insert(client, ledger, le, [(pid, payload)], result)
                 return
             base = current[0].to_payload()
-        record = ProjectClient.model_validate({**{k: v for k, v in base.items() if not k.startswith("_")},
-                                               **payload})
-        client.update(record)
+        client.update(_full_record(base, payload))
     except QuotaExceededError:
         raise
     except RecordRejectedError as exc:

@@ -221,6 +221,10 @@ class UnicontaClient:
     def update(self, obj: E, *, class_name: str | None = None) -> E:
         return self.crud.update(obj, class_name=class_name)
 
+    def update_list(self, objs: Iterable[E], batch_size: int = DEFAULT_BATCH_SIZE, *,
+                    class_name: str | None = None) -> list[E]:
+        return self.crud.update_list(objs, batch_size=batch_size, class_name=class_name)
+
     def delete(self, obj: E, *, class_name: str | None = None) -> None:
         self.crud.delete(obj, class_name=class_name)
 

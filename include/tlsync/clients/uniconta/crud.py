@@ -6,9 +6,16 @@ operation                      call                                             
 :meth:`CrudAPI.insert`          ``POST /api/Entities/Insert/{Class}``                   one JSON object
 :meth:`CrudAPI.insert_list`     ``POST /api/Entities/InsertList/{Class}`` per batch     JSON array
 :meth:`CrudAPI.update`          ``PUT /api/Entities/Update/{Class}``                    the **full** object
+:meth:`CrudAPI.update_list`     ``PUT /api/Entities/UpdateList/{Class}`` per batch      JSON array of full objects
 :meth:`CrudAPI.delete`          ``DELETE /api/Entities/Delete/{Class}``                 the object
 :meth:`CrudAPI.get_by`          ``GET /api/Entities/{Class}?Name=<field>&Value=<v>``    —
 =============================  =====================================================  ==========================
+
+``update_list`` (issue 13): the .NET ``CrudAPI.Update`` takes a list of entities in one server call (as the public
+REST wrapper ``rmja/unicontarest``, ``Controllers/CrudController.cs``, uses it); the JSON path is taken to mirror
+``InsertList``. That path is not confirmed for the real service, so a server that does not know it (404 unknown
+path) is remembered for the session and the batch is sent as one ``Update`` per record instead — correct, only
+dearer. An update sends full objects, so repeating it is harmless: it is retried like any ``PUT``.
 
 The company is chosen by the Basic-auth user name ``00<CompanyId>/<user>`` (see :mod:`.session`).
 
@@ -33,7 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ..errors import MalformedResponseError, NotFoundError
+from ..errors import MalformedResponseError, NotFoundError, UnknownMethodError
 from .fields import canonical, payload_to_wire
 from .models import GenericEntity, UnicontaEntity, dumps, loads, model_for
 from .odata import validate_rows
@@ -105,6 +112,7 @@ class CrudAPI:
 
     def __init__(self, session: UnicontaSession) -> None:
         self.session = session
+        self.no_update_list = False      # learnt: the server does not know UpdateList (one Update per record)
 
     def _write(self, method: str, op: str, class_name: str, payload: Any, model: type[E], sent: Sequence[E],
                record: str, batch: Sequence[str] | None = None) -> list[E]:
@@ -165,6 +173,40 @@ class CrudAPI:
         """Replace a record with ``obj`` (the full object — read it first; see the module docstring)."""
         cls = _class_of(obj, class_name)
         return self._write("PUT", "Update", cls, obj, type(obj), [obj], obj.describe())[0]
+
+    def update_list(self, objs: Iterable[E], *, batch_size: int = DEFAULT_BATCH_SIZE,
+                    class_name: str | None = None) -> list[E]:
+        """Replace many records (full objects, all of one class), ``batch_size`` per ``UpdateList`` call; returns
+        them as stored, in order. A rejected batch raises :class:`RecordRejectedError` (or
+        :class:`~tlsync.clients.errors.NotFoundError` for a record that is gone) naming the failing record when the
+        server says which; nothing of that batch is stored, batches before it are. Falls back to one ``Update`` per
+        record on a server without ``UpdateList`` (see the module docstring)."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        items = list(objs)
+        out: list[E] = []
+        unverified = False
+        for start in range(0, len(items), batch_size):
+            batch = items[start:start + batch_size]
+            stored = self._update_batch(batch, class_name)
+            unverified = unverified or isinstance(stored, Unverified)
+            out.extend(stored)
+        return Unverified(out) if unverified else out
+
+    def _update_batch(self, batch: list[E], class_name: str | None) -> list[E]:
+        cls = _class_of(batch[0], class_name)
+        if any(_class_of(o, class_name) != cls for o in batch):
+            raise ValueError("update_list: all records of one call must be of one class")
+        if len(batch) > 1 and not self.no_update_list:
+            names = [o.describe() if o.class_name() == cls else f"{cls} {o.describe().split(' ', 1)[1]}"
+                     for o in batch]
+            try:
+                return self._write("PUT", "UpdateList", cls, batch, type(batch[0]), batch, _describe(batch, cls),
+                                   names)
+            except UnknownMethodError:
+                log.warning("Uniconta: the server does not know UpdateList; updating %s one record per call", cls)
+                self.no_update_list = True
+        return [self.update(o, class_name=class_name) for o in batch]
 
     def delete(self, obj: E, *, class_name: str | None = None) -> None:
         """Delete a record; the body is the record itself (its key and ``RowId`` identify it)."""
