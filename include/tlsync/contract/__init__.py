@@ -21,8 +21,9 @@ type, another status code). Latency, lengths, samples and call counts are inform
 never a difference. A snapshot of the simulators is committed (``tests/contract/simulators.json``); a test fails
 when the simulators drift from it.
 
-Not done here: the optional ``--write-probe`` (insert two rows, one bad, into a test company and delete them, to
-learn InsertList's partial-failure semantics) — see the README of issue 13's work.
+The optional ``--write-probe`` (insert two rows, one bad, into a test company and delete them, to learn
+InsertList's partial-failure semantics) is :mod:`tlsync.contract.write_probe`; its result goes into the snapshot
+under ``uniconta."write probe"``.
 """
 
 from __future__ import annotations

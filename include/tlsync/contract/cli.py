@@ -4,6 +4,10 @@
     tlsync contract diff contract.json                   # the same probes against both simulators; one line each
     tlsync contract diff contract.json --against other.json
 
+``--write-probe --company N --test-company`` also learns InsertList's partial-failure semantics by inserting two
+debtors (one bad) into that test company and deleting them (:mod:`tlsync.contract.write_probe`); refused without
+both options. ``diff`` runs the write probe against the simulator too when the snapshot has one.
+
 ``probe`` reads the Connections ``timelog_default`` / ``uniconta_default`` (``--timelog-conn``/``--uniconta-conn``;
 from ``AIRFLOW_CONN_*`` or, with ``--airflow``, Airflow's own lookup), makes at most 50 read-only calls per system
 and writes the redacted snapshot (see :mod:`tlsync.contract`). ``diff`` starts both simulators in this process
@@ -24,11 +28,14 @@ from typing import Any
 from tlsync.contract import SNAPSHOT_VERSION, diff, probe_timelog, probe_uniconta
 
 SIM_TODAY = date(2026, 11, 1)
+SIM_TEST_COMPANY = 10001
 
 
 def probe_fields(timelog: dict[str, Any] | None, uniconta: dict[str, Any] | None, *,
-                 today: date | None = None, company_id: int | None = None) -> dict[str, Any]:
-    """A snapshot from Connection fields (either system may be ``None``: not probed)."""
+                 today: date | None = None, company_id: int | None = None,
+                 write_probe_company: int | None = None) -> dict[str, Any]:
+    """A snapshot from Connection fields (either system may be ``None``: not probed). ``write_probe_company``: also
+    run the InsertList write probe in that (test) company (:mod:`tlsync.contract.write_probe`)."""
     snap: dict[str, Any] = {"tlsync_contract": SNAPSHOT_VERSION,
                             "probed_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
     if uniconta is not None:
@@ -36,6 +43,12 @@ def probe_fields(timelog: dict[str, Any] | None, uniconta: dict[str, Any] | None
         snap["uniconta"] = probe_uniconta(uniconta.get("host") or "https://odata.uniconta.com",
                                           uniconta["login"], uniconta["password"],
                                           company_id or extra.get("company_id") or None)
+        if write_probe_company is not None:
+            from tlsync.contract.write_probe import write_probe_uniconta
+
+            snap["uniconta"]["write probe"] = write_probe_uniconta(
+                uniconta.get("host") or "https://odata.uniconta.com", uniconta["login"], uniconta["password"],
+                write_probe_company)
     if timelog is not None:
         extra = timelog.get("extra") or {}
         snap["timelog"] = probe_timelog(timelog["host"], site_code=extra["reporting_site_code"],
@@ -45,8 +58,9 @@ def probe_fields(timelog: dict[str, Any] | None, uniconta: dict[str, Any] | None
     return snap
 
 
-def probe_simulators() -> dict[str, Any]:
-    """Start both simulators (S, seed 42, dated :data:`SIM_TODAY`) on loopback and probe them."""
+def probe_simulators(*, write_probe: bool = False) -> dict[str, Any]:
+    """Start both simulators (S, seed 42, dated :data:`SIM_TODAY`) on loopback and probe them (``write_probe``:
+    also the InsertList write probe, in company :data:`SIM_TEST_COMPANY`)."""
     try:
         from simulators._common import serve_in_thread
         import simulators.timelog as timelog_sim
@@ -63,7 +77,7 @@ def probe_simulators() -> dict[str, Any]:
             {"host": f"{tl}/tlsim", "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
                                               "reporting_api_password": "apipass", "rest_token": "sim-pat-token"}},
             {"host": uc, "login": "integration", "password": "uniconta-pw", "extra": {}},
-            today=SIM_TODAY)
+            today=SIM_TODAY, write_probe_company=SIM_TEST_COMPANY if write_probe else None)
 
 
 def _load(path: str) -> dict[str, Any]:
@@ -74,6 +88,24 @@ def _load(path: str) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("tlsync_contract") != SNAPSHOT_VERSION:
         raise SystemExit(f"tlsync contract: {path} is not a contract snapshot (version {SNAPSHOT_VERSION})")
     return doc
+
+
+def _write_probe_refusal(args: argparse.Namespace) -> str | None:
+    """Why ``--write-probe`` may not run (``None``: it may): it writes, so only into a company the operator names
+    and confirms to be a test company; never with ``--only timelog``."""
+    if not args.write_probe:
+        return None
+    if args.only == "timelog":
+        return "--write-probe writes to Uniconta; it cannot go with --only timelog"
+    if args.simulators:
+        return None                              # the simulators' company is a test company by definition
+    if args.company is None:
+        return ("--write-probe inserts two debtors into a Uniconta company and deletes them: name the test company "
+                "with --company N")
+    if not args.test_company:
+        return (f"--write-probe would write to Uniconta company {args.company}: confirm that it is a test company "
+                f"with --test-company (never a production company)")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,14 +119,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", choices=("timelog", "uniconta"), help="probe one system")
     p.add_argument("--airflow", action="store_true", help="read the Connections through Airflow")
     p.add_argument("--simulators", action="store_true", help="probe the simulators instead (for the committed snapshot)")
+    p.add_argument("--write-probe", action="store_true",
+                   help="also learn InsertList's partial-failure semantics: insert two debtors (one bad) into the "
+                        "company named by --company and delete them; needs --test-company")
+    p.add_argument("--test-company", action="store_true",
+                   help="confirm that the company named by --company is a test company (required by --write-probe)")
     d = sub.add_parser("diff", help="compare a snapshot with the simulators (or --against another snapshot)")
     d.add_argument("snapshot")
     d.add_argument("--against", help="a second snapshot instead of probing the simulators")
     args = parser.parse_args(argv)
 
     if args.command == "probe":
+        refusal = _write_probe_refusal(args)
+        if refusal:
+            print(f"tlsync contract probe: {refusal}", file=sys.stderr)
+            return 2
         if args.simulators:
-            snap = probe_simulators()
+            snap = probe_simulators(write_probe=args.write_probe)
         else:
             from tlsync.connections import ConnectionSettingError, connection_fields
 
@@ -104,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             except ConnectionSettingError as exc:
                 print(f"tlsync contract probe: {exc}", file=sys.stderr)
                 return 2
-            snap = probe_fields(tl, uc, company_id=args.company)
+            snap = probe_fields(tl, uc, company_id=args.company,
+                                write_probe_company=args.company if args.write_probe else None)
         text = json.dumps(snap, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         if args.out == "-":
             sys.stdout.write(text)
@@ -115,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     expected = _load(args.snapshot)
-    actual = _load(args.against) if args.against else probe_simulators()
+    actual = _load(args.against) if args.against else \
+        probe_simulators(write_probe="write probe" in (expected.get("uniconta") or {}))
     lines = diff(expected, actual)
     for line in lines:
         print(line)
