@@ -2,8 +2,9 @@
 
 Every area keeps its own parser in ``tlsync.<area>.cli`` (``main(argv) -> int``); this module only dispatches
 ``tlsync <area> …`` to it, so ``tlsync linking list …`` and ``python -m tlsync.linking list …`` are the same code.
-Exit codes everywhere: 0 done, 1 the work found problems, 2 usage or set-up error. A user's mistake is one line
-on stderr, never a traceback; a closed pipe (``tlsync … | head``) ends quietly.
+Exit codes everywhere: 0 done, 1 the work found problems or a system gave up through every retry, 2 usage or
+set-up error, 3 another writer holds the legal entity. A user's mistake or a give-up is one line on stderr, never a
+traceback; a closed pipe (``tlsync … | head``) ends quietly.
 """
 
 from __future__ import annotations
@@ -44,8 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tlsync: unknown command {name!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[name][0])
+    from tlsync.cli_common import EXIT_GAVE_UP, give_up_line
+    from tlsync.clients.errors import SyncAPIError
+
     try:
         return int(module.main(rest) or 0)
+    except SyncAPIError as exc:    # a system gave up through every retry, in a command without its own handling
+        print(f"tlsync {name}: {give_up_line(exc)}", file=sys.stderr)
+        return EXIT_GAVE_UP
     except BrokenPipeError:  # `tlsync … | head`: the reader left; not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from tlsync.clients.errors import SyncAPIError
 from tlsync.connections import ConnectionSettingError
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 EXIT_SETUP = 2
 EXIT_BUSY = 3
 """Another writer holds the legal entity's write lease (:class:`tlsync.ledger.lease.LeaseHeld`): nothing written."""
+EXIT_GAVE_UP = 1
+"""A system stayed unreachable through the client's retries (:class:`tlsync.clients.errors.SyncAPIError`)."""
 
 
 class SetupError(Exception):
@@ -136,5 +139,16 @@ def setup_errors_exit_2(*, stdout: bool = False,
             except LeaseHeld as exc:   # a second writer of the same legal entity: one line, nothing written
                 print(f"{prefix}{exc.message}", file=sys.stdout if stdout else sys.stderr)
                 return EXIT_BUSY
+            except SyncAPIError as exc:   # a give-up after the client's retries: one line, exit 1
+                print(f"{prefix}{give_up_line(exc)}", file=sys.stdout if stdout else sys.stderr)
+                return EXIT_GAVE_UP
         return run
     return decorate
+
+
+def give_up_line(exc: SyncAPIError) -> str:
+    """The one line of a command that gave up on a system (unreachable, throttled through every retry, an answer
+    lost): what the client said, and that nothing is lost — what was in flight is settled by looking it up on the
+    next run, never re-sent blindly (docs/reliability.md)."""
+    text = " ".join(str(exc).split())
+    return f"stopped: {text} — run the command again later; what was in flight is looked up, not sent twice"

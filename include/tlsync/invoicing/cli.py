@@ -20,6 +20,8 @@ from contextlib import ExitStack
 from datetime import date
 from typing import Any
 
+from tlsync import cli_common
+from tlsync.clients.errors import SyncAPIError
 from tlsync.ledger import FAILED, IGNORED, PENDING, Ledger, LedgerConflict
 
 from .transfer import DOMAIN
@@ -257,5 +259,8 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
             out.write(f"error: {exc.code}\n")
             return 1
         raise
+    except SyncAPIError as exc:        # a give-up after the client's retries: one line, no traceback
+        print(cli_common.give_up_line(exc), file=sys.stderr)
+        return cli_common.EXIT_GAVE_UP
     finally:
         engine.dispose()
