@@ -400,7 +400,7 @@ class Model:
             for (k, lv), at in key_at.items():
                 other = 1.0 - p[at]                  # the expected coincidences at the level, and their counts
                 u_level = (other.sum() + COINCIDENCE_PSEUDO + U_PSEUDO * PRIOR[k][1][lv - 1]) / (all_pairs + U_PSEUDO)
-                n_mean = (float(other @ key_n[(k, lv)]) + COINCIDENCE_PSEUDO) / (other.sum() + COINCIDENCE_PSEUDO)
+                n_mean = (float((other * key_n[(k, lv)]).sum()) + COINCIDENCE_PSEUDO) / (other.sum() + COINCIDENCE_PSEUDO)
                 model.u[k][lv - 1] = u_level / n_mean
             after_u = np.array([model.u[k][lv - 1] for k, lv in KEY_LEVELS])
             if U_FROM_CANDIDATES:
