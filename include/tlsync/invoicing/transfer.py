@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, select
 
 from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, SyncAPIError, WriteOutcomeUnknownError
+from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import DebtorOrderClient
 from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, Ledger, LedgerEntry
 from tlsync.ledger.lease import Lease, LeaseHeld, LeaseLost, write_lease
@@ -549,7 +550,7 @@ def _insert_orders(run: Run, drafts: list[Draft], *, resend: int = 1) -> list[Dr
         half = len(drafts) // 2
         return _insert_orders(run, drafts[:half]) + _insert_orders(run, drafts[half:])
     numbers = [getattr(s, "OrderNumber", None) for s in stored]
-    if any(n is None for n in numbers):                # e.g. a 204 answer: ask Uniconta by marker
+    if isinstance(stored, Unverified) or any(n is None for n in numbers):   # not the stored orders: ask by marker
         from .recovery import find_orders
 
         found = find_orders(run, [d.guid for d in drafts])
@@ -574,9 +575,14 @@ def _insert_lines(run: Run, drafts: list[Draft]) -> None:
             rows.append(ln)
     if not rows:
         return
+    owners = [d for d in drafts for _ in d.lines]
+    unverified: dict[str, Draft] = {}
     try:
-        for _ in run.uniconta.iter_insert_list(rows, batch_size=LINE_BATCH):
-            pass
+        start = 0
+        for stored in run.uniconta.iter_insert_list(rows, batch_size=LINE_BATCH):
+            if isinstance(stored, Unverified):   # a 2xx answer without the stored lines: read back, never assume
+                unverified.update((d.guid, d) for d in owners[start:start + len(stored)])
+            start += len(stored)
     except QuotaExceededError as exc:
         raise QuotaOut(str(exc)) from exc
     except (RecordRejectedError, WriteOutcomeUnknownError):
@@ -588,6 +594,12 @@ def _insert_lines(run: Run, drafts: list[Draft]) -> None:
         for d in drafts:
             complete_lines(run, d)
         drafts[:] = [d for d in drafts if d.guid not in run.failures]
+        return
+    if unverified:
+        from .recovery import verify_lines
+
+        unsettled = verify_lines(run, list(unverified.values()))
+        drafts[:] = [d for d in drafts if d.guid not in run.failures and d.guid not in unsettled]
 
 
 def _refused(run: Run, d: Draft, reason: str) -> None:

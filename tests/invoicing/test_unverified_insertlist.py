@@ -1,0 +1,90 @@
+"""InsertList answers that are not the stored rows are verified by reading back, never assumed (issue 13, evidence 7).
+
+Uniconta does not publish InsertList's answer. The Uniconta simulator here answers the InsertLists of draft lines
+with a bare number (``0``, an ``ErrorCodes`` value) instead of the stored lines — once after storing them, once
+without storing anything — and the transfer must end with every draft complete, exactly once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+import simulators.timelog as timelog_sim
+import simulators.uniconta as uniconta_sim
+from simulators.generator import FIXED_TODAY
+from tlsync.invoicing import DOMAIN, transfer_invoices
+
+from tests.conftest import served_simulators
+from tests.invoicing.test_transfer_failures import _drafts, _expected_lines
+
+LINES_PATH = "/api/Entities/InsertList/DebtorOrderLineClient"
+
+
+class NumberAnswers:
+    """ASGI wrapper: the next ``count`` line InsertLists are answered ``200 0``; ``store`` decides whether the
+    simulator stored them first (the answer was just not the rows) or never saw them."""
+
+    def __init__(self, app) -> None:
+        self.app, self.count, self.store, self.answered = app, 0, True, 0
+        self.calls: Counter = Counter()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == LINES_PATH:
+            self.calls["lines"] += 1
+            if self.count > 0:
+                self.count -= 1
+                self.answered += 1
+                if self.store:
+                    async def swallow(message):
+                        pass
+
+                    await self.app(scope, receive, swallow)
+                else:
+                    while (await receive()).get("more_body"):
+                        pass
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-type", b"application/json"), (b"content-length", b"1")]})
+                await send({"type": "http.response.body", "body": b"0"})
+                return
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def answers():
+    return NumberAnswers(uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY))
+
+
+@pytest.fixture
+def sims(answers):
+    """Overrides the shared fixture: the Uniconta simulator behind :class:`NumberAnswers`."""
+    with served_simulators(timelog_sim.create_app(size="S", seed=42, today=FIXED_TODAY), answers) as served:
+        yield served
+
+
+def _assert_exactly_once(world, ledger):
+    marks, lines, orders = _drafts(world)
+    assert marks and all(n == 1 for n in marks.values()), "a double post"
+    expected = _expected_lines(world["engine"])
+    done = {e.source_key: e for e in ledger.entries(DOMAIN, 1, states=["done"])}
+    assert set(done) == set(orders)
+    for key, e in done.items():
+        assert lines[orders[key]] == expected[key], f"draft of {e.details['invoice_no']} has missing/extra lines"
+    assert not ledger.in_flight(DOMAIN, 1)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("stored", [True, False], ids=["stored-answer-lost", "not-stored"])
+def test_line_insertlists_answered_without_the_rows_are_read_back(world, answers, stored):
+    engine, ledger, le = world["engine"], world["ledger"], world["le"](1)
+    answers.count, answers.store = 1, stored
+    result = transfer_invoices(engine, le, world["uniconta"](10001), world["tx"], ledger=ledger)
+    assert answers.answered == 1 and result["transferred"] > 0 and not result["stopped"]
+    _assert_exactly_once(world, ledger)
+    # not stored: without the read-back those drafts would be "done" with no lines (the check above fails);
+    # stored: the read-back finds every line and sends none again (a second copy would break the exact counts)
+    if not stored:
+        assert answers.calls["lines"] > 1, "the missing lines were sent once more"
+    again = transfer_invoices(engine, le, world["uniconta"](10001), world["tx"], ledger=ledger)
+    assert again["transferred"] == 0
