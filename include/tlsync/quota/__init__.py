@@ -206,12 +206,15 @@ def tally_report(engine: Engine, day: str | None = None) -> str:
     return f"Uniconta quota {day} (Danish day): " + "; ".join(parts)
 
 
-def stop_line(what: str, engine: Engine | None = None, username: str | None = None) -> str:
-    """The one line a step stopped by the allowance says: the quota, what is left, that the next night resumes."""
+def stop_line(what: str, engine: Engine | None = None, username: str | None = None, *,
+              work_left: str | None = None) -> str:
+    """The one line a step stopped by the allowance says: the quota, the calls used and left, the work left for
+    the next night (``work_left``, e.g. ``"1,234 project(s)"``) and that nothing is lost."""
     allowance = daily_allowance()
-    left = ""
+    used = ""
     if engine is not None and username:
         calls, _ = tally_of(engine, username)
-        left = f" ({calls:,} of {allowance:,} calls of {quota_day()} used, {max(0, allowance - calls):,} left)"
-    return (f"{what} stopped: the daily Uniconta call allowance is reached{left}; "
-            f"TLSYNC_UNICONTA_DAILY_CALLS={allowance:,}. What is left is done the next night, nothing is lost")
+        used = f" ({calls:,} of {allowance:,} calls of {quota_day()} used, {max(0, allowance - calls):,} left)"
+    later = f"Left for the next night: {work_left}" if work_left else "What is left is done the next night"
+    return (f"{what} stopped: the daily Uniconta call allowance is reached{used}; "
+            f"TLSYNC_UNICONTA_DAILY_CALLS={allowance:,}. {later}; nothing is lost")

@@ -162,11 +162,37 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
     except QuotaExceededError:         # the day's Uniconta allowance is spent: a clean stop, resumed next night
         from tlsync.quota import stop_line
 
-        line = stop_line(f"{le.label} — {step}", engine, uniconta_fields.get("login"))
+        line = stop_line(f"{le.label} — {step}", engine, uniconta_fields.get("login"),
+                         work_left=_work_left(step, engine, le, ledger))
         log.warning("%s", line)
         return {"stopped": line}
+    if step == "invoices" and result.get("stopped") == _quota_reason():   # the transfer stopped itself cleanly
+        from tlsync.quota import stop_line
+
+        result["stopped"] = stop_line(f"{le.label} — {step}", engine, uniconta_fields.get("login"),
+                                      work_left=f"{int(result.get('pending') or 0):,} invoice(s)")
     log.info("%s — %s: %s", le.label, step, summarise(result))
     return _jsonable(result)
+
+
+def _quota_reason() -> str:
+    from tlsync.invoicing.transfer import QUOTA_REASON
+
+    return QUOTA_REASON
+
+
+def _work_left(step: str, engine, le, ledger) -> str | None:
+    """What a step stopped by the quota leaves for the next night, planned from staging (no API call), for the
+    steps that can say it cheaply; ``None`` otherwise."""
+    try:
+        if step == "projects":
+            from tlsync.projects.transfer import transfer_projects
+
+            planned = transfer_projects(None, engine, le, ledger=ledger, dry_run=True).planned
+            return f"{len(planned):,} project(s) to create or update"
+    except Exception:                  # the count is a courtesy; the stop line stands without it
+        log.debug("could not count what %s leaves for the next night", step, exc_info=True)
+    return None
 
 
 def _counts(result: Mapping[str, Any]) -> str:
