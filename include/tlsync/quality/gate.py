@@ -40,24 +40,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from tlsync.quality import rules as R
+from tlsync.quality.context import QualityContext
 from tlsync.staging.entities import EntitySpec, natural_key
-
-
-@dataclass
-class QualityContext:
-    """What a batch is checked against; built by the caller once per run (and entity, for ``line_sums``)."""
-    known_currencies: frozenset[str]
-    date_min: date
-    date_max: date
-    line_sums: Mapping[str, Decimal] | None = None   # invoice natural key -> sum of its lines' net amount
-    lines_complete: bool = True     # False: an invoice absent from line_sums was read without its lines; skip it
-    parents: frozenset[str] | None = None   # keys of the parent entity (rules.ORPHAN_PARENTS) staged or read now
-    tolerance: Decimal = Decimal("0.01")
 
 
 @dataclass

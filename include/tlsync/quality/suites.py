@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from tlsync.quality import rules as R
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tlsync.quality.gate import QualityContext
+    from tlsync.quality.context import QualityContext
     from tlsync.staging.entities import EntitySpec
 
 _lock = threading.RLock()
