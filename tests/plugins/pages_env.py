@@ -5,7 +5,8 @@ Started once per test module: both simulators on loopback (S data), a SQLite sta
 pipeline (``run_once``) and the linking suggestions, a settings file where legal entity 1 has no company or
 defaults chosen yet (the administrator does that in the page) and legal entity 2 is paired with company 10002, an
 Airflow home with a migrated SQLite metadata DB, SimpleAuthManager users ``admin`` (Admin) and ``viewer``
-(Viewer), and ``airflow api-server`` on a free port with this project's plugins folder.
+(Viewer), the invoice backfill DAG serialized (the invoices page starts it through the REST API; no scheduler runs,
+so its runs stay queued), and ``airflow api-server`` on a free port with this project's plugins folder.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -98,6 +100,9 @@ def pages_server(tmp: Path) -> Iterator[PagesServer]:
 
             home = tmp / "airflow"
             (tmp / "dags").mkdir(exist_ok=True)
+            # the backfill DAG only (the invoices page starts it through the REST API): serialized below, never
+            # scheduled (no scheduler runs here), so its runs stay queued for the test to inspect
+            shutil.copy(ROOT / "dags" / "invoice_backfill.py", tmp / "dags" / "invoice_backfill.py")
             port = _free_port()
             env = dict(os.environ)
             env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
@@ -116,8 +121,9 @@ def pages_server(tmp: Path) -> Iterator[PagesServer]:
             })
             airflow = str(Path(sys.executable).parent / "airflow")
             log = (tmp / "airflow.log").open("a")
-            subprocess.run([airflow, "db", "migrate"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                           check=True, timeout=300)
+            for args in (["db", "migrate"], ["dags", "reserialize"]):
+                subprocess.run([airflow, *args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               check=True, timeout=300)
             proc = subprocess.Popen([airflow, "api-server", "--port", str(port), "--host", "127.0.0.1",
                                      "--workers", "1"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             url = f"http://127.0.0.1:{port}"

@@ -6,7 +6,12 @@ simulators and a staging database filled by the nightly pipeline (see ``pages_en
 - the administrator's set-up in headless Chromium (Debian's ``chromium`` through Playwright): log in, open the
   pages from Airflow's navigation, choose the company, set the defaults, link 3 suggested pairs with "TimeLog
   wins", ignore one and un-ignore it, finish the linking, tick the checklist and see the gate open; after the next
-  transfer the invoices page lists the drafts. Screenshots under ``out/screenshots/``.
+  transfer the invoices page lists the drafts. Screenshots under ``out/screenshots/``;
+- the items page shows what a line of each kind gets under the current rules (the transfer's resolver);
+- the invoices page's backfill form shows the dry-run plan, then starts the run through Airflow's REST API: the
+  backfill's dag runs exist with the conf that makes them write;
+- the expenses page's review: a project from the list of TimeLog projects (a drop-down, not free text) and the
+  expense type; the posting is imported and the ledger names the logged-in user.
 """
 
 from __future__ import annotations
@@ -16,6 +21,18 @@ import re
 import httpx
 import pytest
 from pages_env import ROOT, pages_server
+from playwright.sync_api import sync_playwright
+from sqlalchemy import select
+from tlsync import settings as st
+from tlsync.connections import timelog_rest_client
+from tlsync.expenses import DOMAIN as EXPENSE
+from tlsync.expenses import import_expenses, waiting
+from tlsync.items import ItemResolver
+from tlsync.items.preview import rule_cases
+from tlsync.ledger import Ledger
+from tlsync.staging.tables import customer_links, ledger_events
+from tlsync.sync.local import run_write_back
+from tlsync_airflow.ui.app import app
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]   # one api-server start for the module
 SHOTS = ROOT / "out" / "screenshots"
@@ -38,8 +55,6 @@ def server(tmp_path_factory):
 
 
 def test_every_route_is_covered(server):
-    from tlsync_airflow.ui.app import app
-
     served = {(m, "/tlsync" + r.path) for r in app.routes for m in getattr(r, "methods", ()) if m != "HEAD"}
     assert served == set(ROUTES)
 
@@ -97,8 +112,6 @@ def _act(page, action: str, rows: int | None = None) -> None:
 
 
 def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
-    from playwright.sync_api import sync_playwright
-
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -197,10 +210,11 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
             assert "ÅBEN" in gate, page.inner_text("main")
             assert "Aktiveret af admin" in page.inner_text("main")
 
-            # item numbers: Uniconta's items, their state in TimeLog, which defaults use them
+            # item numbers: what a line of each kind gets under the current rules; Uniconta's items, their state
             page.goto(server.url + "/tlsync/items?le=1")
-            page.wait_for_selector("table.grid")
-            assert "FAST" in page.inner_text("table.grid")
+            page.wait_for_selector("table#items")
+            assert "FAST" in page.inner_text("table#items")
+            _check_item_rules(page, server, 1)
             page.screenshot(path=str(SHOTS / "08-items.png"), full_page=True)
 
             # the next transfer writes the drafts; the invoices page lists them
@@ -239,9 +253,6 @@ def test_administrator_sets_up_legal_entity_1_in_the_browser(server):
 
 
 def _actors(server, domain: str) -> set[str]:
-    from sqlalchemy import select
-    from tlsync.staging.tables import customer_links, ledger_events
-
     with server.engine.connect() as conn:
         events = set(conn.execute(select(ledger_events.c.actor).where(ledger_events.c.domain == domain)).scalars())
         links = set(conn.execute(select(customer_links.c.actor)).scalars())
@@ -249,8 +260,131 @@ def _actors(server, domain: str) -> set[str]:
 
 
 def _transfer(server) -> None:
-    from tlsync import settings as st
-    from tlsync.sync.local import run_write_back
-
     run_write_back(server.sims["timelog"], server.sims["uniconta"], {"1": 10001},
                    settings=st.load(server.settings_file), engine=server.engine)
+
+
+def _check_item_rules(page, server, legal_entity_id: int) -> None:
+    """The rules table is the transfer's resolver's decisions, one row per case, in the page's language."""
+    entity = st.load(server.settings_file).entity(legal_entity_id)
+    cases = rule_cases(ItemResolver.from_staging(server.engine, entity))
+    rows = page.locator("table#item-rules tbody tr")
+    assert rows.count() == len(cases) > 6
+    for i, case in enumerate(cases):
+        row = rows.nth(i)
+        assert row.get_attribute("data-kind") == case.kind and row.get_attribute("data-case") == case.case
+        item, account = case.outcome.item, case.outcome.gl_account
+        expected = item if item else f"finanskonto {account}" if account else "intet varenummer"
+        assert row.locator("td").nth(3).inner_text() == expected, (i, case)
+        assert row.locator("td").nth(4).inner_text() == case.rule
+    text = page.inner_text("table#item-rules")
+    assert "Tid" in text and "Fastpris" in text and "overføres" in text
+
+
+def _logged_in(p, server):
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="da-DK")
+    page.set_default_timeout(60_000)
+    page.goto(server.url + "/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", server.passwords["admin"])
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/auth/login" not in u)
+    return browser, page
+
+
+def test_items_page_in_english(server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser, page = _logged_in(p, server)
+        try:
+            page.goto(server.url + "/tlsync/items?le=2&lang=en")
+            page.wait_for_selector("table#item-rules")
+            text = page.inner_text("table#item-rules")
+            # LE 2 (example settings): time → one specific item KONS-JR; fixed price by project type 2 → FAST, 3 → ABON
+            assert "One specific item" in text and "By project type" in text and "KONS-JR" in text, text
+            fixed = page.locator("table#item-rules tr[data-kind=fixed_price][data-case=value]")
+            assert fixed.count() == 2 and "FAST" in fixed.nth(0).inner_text() and "ABON" in fixed.nth(1).inner_text()
+            mileage = page.locator("table#item-rules tr[data-kind=mileage]").inner_text()
+            assert "GL account 2250" in mileage and "transferred" in mileage
+            page.screenshot(path=str(SHOTS / "13-items-rules-en.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_backfill_shows_the_plan_then_starts_the_run_with_its_conf(server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser, page = _logged_in(p, server)
+        try:
+            page.goto(server.url + "/tlsync/invoices?le=2")
+            page.fill("input[name=start]", "2026-01")
+            page.fill("input[name=end]", "2026-02")
+            assert page.is_checked("input[name=legal_entities][value='2']")
+            assert not page.is_checked("input[name=legal_entities][value='1']")
+            page.click("button:has-text('Vis plan')")
+            page.wait_for_selector("table.plan")
+            plan = page.inner_text("table.plan")
+            assert "Juridisk enhed 2" in plan and "Juridisk enhed 1" not in plan, plan
+            assert _backfill_runs(server) == []                      # the plan is a dry run: nothing started
+            page.screenshot(path=str(SHOTS / "14-backfill-plan.png"), full_page=True)
+            page.click("button:has-text('Start backfill')")
+            page.wait_for_selector(".msg")
+            msg = page.inner_text(".msg")
+            page.screenshot(path=str(SHOTS / "15-backfill-started.png"), full_page=True)
+            assert "started" in msg and "2026-01-01 – 2026-02-28" in msg, msg
+        finally:
+            browser.close()
+    runs = _backfill_runs(server)
+    assert runs and {r["run_type"] for r in runs} == {"backfill"}, runs
+    assert all(r["conf"] == {"legal_entities": [2], "dry_run": False} for r in runs), runs
+    assert {r["logical_date"][:7] for r in runs} <= {"2026-01", "2026-02"}
+
+
+def _backfill_runs(server) -> list[dict]:
+    r = httpx.get(f"{server.url}/api/v2/dags/tlsync_invoice_backfill/dagRuns", timeout=30,
+                  headers={"Authorization": f"Bearer {server.token('admin')}"})
+    r.raise_for_status()
+    return r.json()["dag_runs"]
+
+
+def test_expense_review_with_the_project_picker(server):
+    entity = st.load(server.settings_file).entity(2)
+    with timelog_rest_client(server.sims["timelog"]) as rest:          # the nightly's expense step, for LE 2
+        import_expenses(server.engine, entity, rest, ledger=Ledger(server.engine))
+    rows = waiting(server.engine, 2)
+    assert rows, "the S data leaves postings for the review"
+    key = rows[0]["posting_key"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser, page = _logged_in(p, server)
+        try:
+            page.goto(server.url + "/tlsync/expenses?le=2")
+            page.wait_for_selector("table.grid")
+            project = page.locator(f"select[name='project.{key}']")
+            options = project.locator("option")
+            assert options.count() > 2 and project.evaluate("e => e.tagName") == "SELECT"   # a list, not free text
+            chosen = options.nth(1).get_attribute("value")
+            project.select_option(chosen)
+            kind = page.locator(f"select[name='type.{key}']")
+            if not kind.input_value():
+                kind.select_option(kind.locator("option").nth(1).get_attribute("value"))
+            expense_type = kind.input_value()
+            page.check(f"input[name=row][value='{key}']")
+            page.screenshot(path=str(SHOTS / "16-expenses-review.png"), full_page=True)
+            page.click("button:has-text('Importér som projektudgift')")
+            page.wait_for_selector(".msg")
+            page.screenshot(path=str(SHOTS / "17-expenses-decided.png"), full_page=True)
+            msg = page.inner_text(".msg")
+        finally:
+            browser.close()
+    entry = Ledger(server.engine).get(EXPENSE, 2, key)
+    assert entry.state == "done", (msg, entry)
+    assert str(entry.details.get("project_id")) == chosen and str(entry.details.get("expense_type_id")) == \
+        expense_type, entry.details
+    with server.engine.connect() as conn:
+        actors = list(conn.execute(select(ledger_events.c.actor).where(
+            ledger_events.c.domain == EXPENSE, ledger_events.c.legal_entity_id == 2, ledger_events.c.source_key == key)
+            .order_by(ledger_events.c.id)).scalars())
+    assert actors[-1] == "admin" and "admin" not in actors[:1], actors     # the review's writes name the user
+    assert key not in {r["posting_key"] for r in waiting(server.engine, 2)}
