@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS link_suggestions (
 
 COMMENT ON TABLE link_suggestions IS 'Customer-linking suggestions per Uniconta debtor (rules L1/L2), recomputed after each staging';
 
+CREATE INDEX IF NOT EXISTS ix_link_suggestions_page ON link_suggestions (company_id, view, (CASE WHEN ((debtor_account)::text ~ '^[0-9]+$') THEN 0 ELSE 1 END), (CASE WHEN ((debtor_account)::text ~ '^[0-9]+$') THEN length(debtor_account) ELSE 0 END), debtor_account) WHERE rank <= 1;
+
 CREATE TABLE IF NOT EXISTS quarantine (
 	id SERIAL NOT NULL, 
 	run_id VARCHAR(64) NOT NULL, 
@@ -718,4 +720,4 @@ CREATE TABLE IF NOT EXISTS alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
-INSERT INTO alembic_version (version_num) VALUES ('0003') ON CONFLICT DO NOTHING;
+INSERT INTO alembic_version (version_num) VALUES ('0004') ON CONFLICT DO NOTHING;

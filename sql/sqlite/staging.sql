@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS link_suggestions (
 	PRIMARY KEY (company_id, debtor_account, rank)
 );
 
+CREATE INDEX IF NOT EXISTS ix_link_suggestions_page ON link_suggestions (company_id, "view", (CASE WHEN (debtor_account <> '' AND debtor_account NOT GLOB '*[^0-9]*') THEN 0 ELSE 1 END), (CASE WHEN (debtor_account <> '' AND debtor_account NOT GLOB '*[^0-9]*') THEN length(debtor_account) ELSE 0 END), debtor_account) WHERE rank <= 1;
+
 CREATE TABLE IF NOT EXISTS quarantine (
 	id INTEGER NOT NULL, 
 	run_id VARCHAR(64) NOT NULL, 
@@ -626,4 +628,4 @@ CREATE TABLE IF NOT EXISTS alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
-INSERT OR IGNORE INTO alembic_version (version_num) VALUES ('0003');
+INSERT OR IGNORE INTO alembic_version (version_num) VALUES ('0004');

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, text
 from tlsync.linking import view_counts as domain_counts
 from tlsync.linking import view_page
 from tlsync_airflow.ui import i18n
@@ -49,6 +50,11 @@ def test_filter_by_name_number_and_cvr(filled):
         assert found.total >= 1 and (row.debtor_account in {r.debtor_account for r in found.rows}
                                      or found.total > 200), q
     assert linking_page(filled, bench.COMPANY, "one", 1, 200, "no such debtor anywhere").total == 0
+    # a filter's size and page come from one scan; a page past the end is the last page, as without a filter
+    wide = linking_page(filled, bench.COMPANY, "one", 1, 200, "a")
+    assert wide.total > 200 and wide.pages == -(-wide.total // 200) and len(wide.rows) == 200
+    last = linking_page(filled, bench.COMPANY, "one", 99, 200, "a")
+    assert (last.page, last.total) == (wide.pages, wide.total) and len(last.rows) == wide.total - 200 * (wide.pages - 1)
 
 
 def test_hostile_names_render_as_text(filled):
@@ -73,3 +79,30 @@ def test_danish_money_and_dates():
     assert i18n.money(Decimal("1234.565")) == "1.234,57" and i18n.money("-0.5") == "-0,50" and i18n.money(None) == ""
     assert i18n.day("2026-12-02") == "02-12-2026" and i18n.day("2026-12-02T08:15:00") == "02-12-2026 08:15"
     assert i18n.translate("en", "view.one") == "One suggestion" and i18n.translate("da", "view.one") == "Ét forslag"
+
+
+def test_the_page_is_read_in_index_order(filled):
+    """Migration 0004: ``ix_link_suggestions_page`` exists on both databases, and on PostgreSQL the page's query
+    (captured as sent) is an index scan of it in page order, without sorting the view — also when the planner would
+    rather not use an index on so small a table (sequential scans and sorts discouraged for the EXPLAIN)."""
+    sent: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "ORDER BY" in statement and "LIMIT" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(filled, "before_cursor_execute", capture)
+    try:
+        linking_page(filled, bench.COMPANY, "one", 2, 200)
+    finally:
+        event.remove(filled, "before_cursor_execute", capture)
+    with filled.connect() as conn:
+        if filled.dialect.name == "sqlite":
+            names = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars())
+            assert "ix_link_suggestions_page" in names
+            return
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET enable_sort = off")
+        (statement, parameters), = sent
+        plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+    assert "ix_link_suggestions_page" in plan and "Sort" not in plan, plan

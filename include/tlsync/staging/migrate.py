@@ -128,10 +128,14 @@ def differences(engine_or_url: Engine | str | None = None) -> list:
     columns, types, server defaults, indexes); ``[]`` when the schema is exactly the metadata's."""
     from alembic.autogenerate import compare_metadata
 
-    from .tables import metadata
+    from .tables import EXPRESSION_INDEXES, metadata
+
+    def comparable(obj, name, type_, reflected, compare_to) -> bool:
+        return not (type_ == "index" and name in EXPRESSION_INDEXES)   # see tables.EXPRESSION_INDEXES
 
     with _engine(engine_or_url) as engine, engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True,
+                                                     "include_object": comparable})
         return compare_metadata(ctx, metadata)
 
 

@@ -21,16 +21,21 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    Index,
     DateTime,
+    Index,
     Integer,
     MetaData,
     Numeric,
     String,
     Table,
     Text,
+    case,
     func,
+    literal_column,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import Grouping
+from sqlalchemy.sql.functions import FunctionElement
 
 from .entities import ENTITIES, EntitySpec
 
@@ -185,6 +190,48 @@ link_suggestions = Table(
     Column("computed_at", DateTime, nullable=False),
     comment="Customer-linking suggestions per Uniconta debtor (rules L1/L2), recomputed after each staging",
 )
+
+
+class digits_only(FunctionElement):
+    """SQL: the text is made of ASCII digits only and is not empty — ``~ '^[0-9]+$'`` on PostgreSQL, ``GLOB`` on
+    SQLite, rendered with literals (no bound parameters), so that a query and an index built from it are the same
+    expression to the planner (``ix_link_suggestions_page``)."""
+
+    type = Boolean()
+    name = "digits_only"
+    inherit_cache = True
+
+
+@compiles(digits_only, "postgresql")
+def _digits_only_postgresql(element, compiler, **kw):
+    return f"(({compiler.process(next(iter(element.clauses)), **kw)})::text ~ '^[0-9]+$')"
+
+
+@compiles(digits_only)
+def _digits_only_sqlite(element, compiler, **kw):
+    arg = compiler.process(next(iter(element.clauses)), **kw)
+    return f"({arg} <> '' AND {arg} NOT GLOB '*[^0-9]*')"
+
+
+def account_order(column) -> list:
+    """ORDER BY of the linking views (``tlsync.linking.view_rows``' order in SQL): numeric accounts first by value
+    (by length, then text — the same for digits without leading zeros), then the others by text."""
+    numeric = digits_only(column)
+    zero, one = literal_column("0"), literal_column("1")
+    return [Grouping(case((numeric, zero), else_=one)), Grouping(case((numeric, func.length(column)), else_=zero)),
+            column]
+
+
+# The linking page (issue 14, rule L5): a view's page of 200 debtors (their first row, rank ≤ 1) in page order is
+# read from this index — ORDER BY … LIMIT 200 stops after the page instead of sorting the whole view, and the tab
+# counts per view are an index-only scan. Migration 0004. Alembic cannot compare it (PostgreSQL pretty-prints a CASE
+# over several lines): ``migrate.differences`` leaves it out and tests/plugins/test_pages_queries.py checks that it
+# exists and that the page's query uses it.
+EXPRESSION_INDEXES = frozenset({"ix_link_suggestions_page"})
+Index("ix_link_suggestions_page", link_suggestions.c.company_id, link_suggestions.c.view,
+      *account_order(link_suggestions.c.debtor_account),
+      postgresql_where=link_suggestions.c.rank <= literal_column("1"),
+      sqlite_where=link_suggestions.c.rank <= literal_column("1"))
 
 
 # ---- the sync ledger (every write idempotent through it) -------------------------------------------------------

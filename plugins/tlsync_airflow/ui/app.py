@@ -151,8 +151,10 @@ def create_app() -> FastAPI:
         engine = _engine()
         counts = view_counts(engine, entity.uniconta_company_id)
         result = linking_page(engine, entity.uniconta_company_id, view, page, PAGE_SIZE, q, total=counts[view])
+        # rule L6: the next free number is shown after an import (it reads both number series in full, so it is
+        # not part of every page of the None view — bench/linking_page.py)
         advice = number_advice(engine, entity.uniconta_company_id, entity.legal_entity_id) if (
-            view == "none" or "import" in msg) else None
+            "(import)" in msg) else None
         return _render(request, user, "linking.html", counts=counts, result=result, advice=advice, **ctx)
 
     def _decisions(form: Any) -> tuple[str, list[Any]]:

@@ -4,9 +4,10 @@ Everything decided here is decided by the domain packages (``tlsync.linking``, `
 ``tlsync.items``, ``tlsync.ledger``); this module only reads one page's worth of rows and turns form fields into
 the settings models.
 
-Linking page speed (rule L5, 200 rows from a company with 100,000 debtors): the view's debtor accounts are read
-alone (one narrow indexed query), sorted and cut to the page; only then are the page's suggestions, debtor payloads
-and customer payloads read — 200 rows of each, not the whole company (``bench/linking_page.py``).
+Linking page speed (rule L5, 200 rows from a company with 100,000 debtors): the page's debtor accounts are read
+alone, in page order from ``ix_link_suggestions_page`` (migration 0004; the read stops after the page); only then
+are the page's suggestions, debtor payloads and customer payloads read — 200 rows of each, not the whole company. A
+filter counts and pages in one scan. Figures: ``bench/linking_page.py``, docs/linking.md.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, case, exists, func, or_, select
+from sqlalchemy import Engine, and_, exists, func, literal_column, or_, select
 from tlsync.linking.review import ReviewRow, review_rows
-from tlsync.staging.tables import STAGING, customer_links, link_suggestions
+from tlsync.staging.tables import (
+    STAGING,
+    account_order,
+    customer_links,
+    link_suggestions,
+)
 
 CHUNK = 500
 
@@ -39,20 +45,6 @@ def _chunks(values: list[str]):
         yield values[i:i + CHUNK]
 
 
-def _numeric(engine: Engine, column: Any) -> Any:
-    """SQL: the account is made of digits only (numeric accounts sort first, in numeric order)."""
-    if engine.dialect.name == "postgresql":
-        return column.op("~")("^[0-9]+$")
-    return ~column.op("GLOB")("*[^0-9]*") & (column != "")
-
-
-def _ordered(engine: Engine, column: Any) -> list[Any]:
-    """The order of ``tlsync.linking.view_rows`` in SQL: numeric accounts first by value (by length, then text —
-    the same for digits without leading zeros), then the others by text."""
-    numeric = _numeric(engine, column)
-    return [case((numeric, 0), else_=1), case((numeric, func.length(column)), else_=0), column]
-
-
 def linking_page(engine: Engine, company_id: int, view: str, page: int, page_size: int, q: str = "",
                  total: int | None = None) -> LinkingPage:
     """One page of a linking view, the rows and order of ``tlsync.linking.view_page`` (which reads the whole view
@@ -62,7 +54,8 @@ def linking_page(engine: Engine, company_id: int, view: str, page: int, page_siz
     ls = link_suggestions
     company = str(company_id)
     base = (ls.c.company_id == company, ls.c.view == view)
-    head = select(ls.c.debtor_account).where(*base, ls.c.rank <= 1)      # one row per debtor (0 = no candidate)
+    # one row per debtor (0 = no candidate); a literal 1, as in the index's predicate (ix_link_suggestions_page)
+    head = select(ls.c.debtor_account).where(*base, ls.c.rank <= literal_column("1"))
     if q.strip():
         like = f"%{q.strip().lower()}%"
         debtors, customers = STAGING["uniconta.debtors"], STAGING["timelog.customers"]
@@ -77,13 +70,23 @@ def linking_page(engine: Engine, company_id: int, view: str, page: int, page_siz
                            ls.c.customer_id.in_(by_customer)]
         matching = select(ls.c.debtor_account).where(*base, or_(*conditions))
         head = head.where(ls.c.debtor_account.in_(matching))
+    ordered = head.order_by(*account_order(ls.c.debtor_account))
+    page = max(1, page)
+    chosen: list[str] | None = None
     with engine.connect() as conn:
         if total is None or q.strip():
-            total = conn.execute(select(func.count()).select_from(head.subquery())).scalar() or 0
+            # the page and the size of the (filtered) view in one scan; a page past the end counts, then clamps
+            got = conn.execute(ordered.add_columns(func.count().over()).limit(page_size)
+                               .offset((page - 1) * page_size)).all()
+            if got:
+                total, chosen = got[0][1], [r[0] for r in got]
+            else:
+                total = conn.execute(select(func.count()).select_from(head.subquery())).scalar() or 0
         pages = max(1, -(-total // page_size))
-        page = min(max(1, page), pages)
-        chosen = list(conn.execute(head.order_by(*_ordered(engine, ls.c.debtor_account))
-                                   .limit(page_size).offset((page - 1) * page_size)).scalars())
+        if page > pages:
+            page, chosen = pages, None
+        if chosen is None:
+            chosen = list(conn.execute(ordered.limit(page_size).offset((page - 1) * page_size)).scalars())
         found: list[dict] = []
         debtor_payloads: dict[str, dict] = {}
         t = STAGING["uniconta.debtors"]
@@ -112,13 +115,17 @@ def view_counts(engine: Engine, company_id: int) -> dict[str, int]:
     counts = dict.fromkeys(("one", "several", "none", "ignored", "linked", "unmatched"), 0)
     with engine.connect() as conn:
         for view, n in conn.execute(select(ls.c.view, func.count()).where(
-                ls.c.company_id == company, ls.c.rank <= 1, ls.c.debtor_account.not_in(decided))
+                ls.c.company_id == company, ls.c.rank <= literal_column("1"), ls.c.debtor_account.not_in(decided))
                 .group_by(ls.c.view)):
             counts[view] = counts.get(view, 0) + n
-        staged = exists().where(debtors.c.tenant == company, debtors.c.natural_key == cl.c.debtor_account)
+        # a decided debtor still staged (an outer join on the staged debtors' key: one probe per decision, not a
+        # hash of every staged debtor) or still among the suggestions
+        staged = cl.outerjoin(debtors, and_(debtors.c.tenant == company,
+                                            debtors.c.natural_key == cl.c.debtor_account))
         suggested = exists().where(ls.c.company_id == company, ls.c.debtor_account == cl.c.debtor_account)
-        for state, n in conn.execute(select(cl.c.state, func.count()).where(
-                cl.c.company_id == company, or_(cl.c.state == "linked", staged, suggested)).group_by(cl.c.state)):
+        for state, n in conn.execute(select(cl.c.state, func.count()).select_from(staged).where(
+                cl.c.company_id == company, or_(cl.c.state == "linked", debtors.c.natural_key.is_not(None),
+                                                suggested)).group_by(cl.c.state)):
             counts["linked" if state == "linked" else "ignored"] += n
         counts["unmatched"] = conn.execute(select(func.count()).select_from(debtors).where(
             debtors.c.tenant == company,
