@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+
 import httpx
 import pytest
 from sqlalchemy import select, update
 
 from tests.invoicing.conftest import sim_state
+from tlsync import connections
 from tlsync.invoicing import DOMAIN, MARKER_FIELD, QUOTA_REASON, transfer_invoices
+from tlsync.quota import tally_of
 from tlsync.staging.tables import STAGING, customer_links
 
 
@@ -125,8 +128,6 @@ def test_quota_runs_out_then_next_days_finish_without_loss_or_duplicate(world, m
     engine, ledger, le = world["engine"], world["ledger"], world["le"](1)
     uc = world["uniconta"](10001)
     url = world["sims"]["uniconta_url"]
-    used = httpx.get(f"{url}/_sim/quota").json()
-    spent = max(used.get("used", {}).values() or [0]) if isinstance(used.get("used"), dict) else 0
     # the server's own refusal (403 DailyCallLimitExceeded): one call left today
     httpx.post(f"{url}/_sim/quota/reset", json={"daily_quota": 2, "mode": "refuse"})
     first = transfer_invoices(engine, le, uc, world["tx"], ledger=ledger)
@@ -134,16 +135,21 @@ def test_quota_runs_out_then_next_days_finish_without_loss_or_duplicate(world, m
     assert not ledger.in_flight(DOMAIN, 1) or all(e.state == "in_flight" for e in ledger.in_flight(DOMAIN, 1))
     released = [e for e in ledger.entries(DOMAIN, 1, states=["pending"]) if e.reason == QUOTA_REASON]
     assert released or first["pending"]
-    # a client-side daily allowance shared by the runs of one day: the tally refuses before spending
+    # the daily allowance shared by every task and process of the day: the tally refuses before spending
     httpx.post(f"{url}/_sim/quota/reset", json={"daily_quota": 5000})
-    from tlsync.invoicing.budget import spent_today
-    monkeypatch.setenv("TLSYNC_UNICONTA_DAILY_CALLS", str(spent_today(ledger) + 2))
-    second = transfer_invoices(engine, le, uc, world["tx"], ledger=ledger)
-    assert second["stopped"] == QUOTA_REASON and second["calls"] <= 2
+    spent = tally_of(engine, "integration")[0]
+    monkeypatch.setenv("TLSYNC_UNICONTA_DAILY_CALLS", str(spent + 2))
+    served = sum(httpx.get(f"{url}/_sim/quota").json()["used"].values())
+    with connections.uniconta_client(company_id=10001, **world["sims"]["uniconta"]) as limited:
+        second = transfer_invoices(engine, le, limited, world["tx"], ledger=ledger)
+    assert second["stopped"] == QUOTA_REASON
+    assert sum(httpx.get(f"{url}/_sim/quota").json()["used"].values()) - served == 2, "refused before sending"
+    assert tally_of(engine, "integration")[0] == spent + 2, "the tally booked exactly the calls it let through"
     monkeypatch.setenv("TLSYNC_UNICONTA_DAILY_CALLS", "100000")
     rounds = 0
     while True:
-        res = transfer_invoices(engine, le, uc, world["tx"], ledger=ledger)
+        with connections.uniconta_client(company_id=10001, **world["sims"]["uniconta"]) as fresh:
+            res = transfer_invoices(engine, le, fresh, world["tx"], ledger=ledger)
         rounds += 1
         if not res["stopped"] or rounds > 5:
             break
@@ -154,8 +160,7 @@ def test_quota_runs_out_then_next_days_finish_without_loss_or_duplicate(world, m
     done = {e.source_key for e in ledger.entries(DOMAIN, 1, states=["done"])}
     assert done == set(orders) and done
     assert all(lines[orders[k]] == expected[k] for k in done)
-    assert spent_today(ledger) >= first["calls"] + second["calls"] + res["calls"]
-    del spent
+    assert tally_of(engine, "integration")[0] >= spent + 2 + res["calls"], "every call sent is in the tally"
 
 
 def _edit(engine, entity, key_like, change):

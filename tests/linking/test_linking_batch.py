@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from conftest import LE, customer, debtor, fixture, twins
 from sqlalchemy import select
 
 from tlsync.ledger import Ledger
 from tlsync.linking import Decision
 from tlsync.linking.actions import Linker
 from tlsync.staging.tables import customer_links
-
-from conftest import LE, customer, debtor, fixture, twins
 
 N = 250
 

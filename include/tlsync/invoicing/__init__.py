@@ -3,7 +3,7 @@
 - :func:`transfer_invoices` — one legal entity, one run (the nightly DAG, the backfill DAG and the CLI call it);
 - :mod:`.draft` — the official field mapping, the GUID marker, Decimal totals to the øre;
 - :mod:`.recovery` — what a crashed run left ``in_flight`` is resolved by the marker, never written twice;
-- :mod:`.budget` — Uniconta's 5,000 calls a day, shared by every run of the day;
+- Uniconta's daily calls: booked by every client in the one daily tally (:mod:`tlsync.quota`);
 - :mod:`.backfill` — month by month over years, with a progress bar;
 - CLI: ``python -m tlsync.invoicing --help`` (list / retry / ignore / unignore / transfer / backfill).
 

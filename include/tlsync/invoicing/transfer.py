@@ -17,8 +17,9 @@ One run for one legal entity (:func:`transfer_invoices`):
    ``InsertList`` per 500 lines (lines of many orders per call), then ``done`` with the order number — and write
    the Uniconta reference back to TimeLog (``UpdateExternalData``). A failed write-back keeps the invoice ``done``
    with the reason "TimeLog write-back pending" and is retried by later runs without re-posting.
-5. **Quota** (:mod:`.budget`): today's spent calls are shared by all runs of the UTC day. When the client refuses a
-   call (budget spent) or Uniconta answers ``DailyCallLimitExceeded``, the run stops: claims whose drafts were not
+5. **Quota** (:mod:`tlsync.quota`): every Uniconta call of the client is booked in the daily tally shared by every
+   task and process (Danish day). When the tally refuses a call (the day's allowance is spent) or Uniconta answers
+   ``DailyCallLimitExceeded``, the run stops: claims whose drafts were not
    written go back to ``pending`` with the reason "Uniconta daily quota ran out"; a batch whose orders were written
    but not all lines stays ``in_flight`` and is finished by step 2 of the next run. No loss, no duplicate.
 
@@ -48,7 +49,6 @@ from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import sync_ledger
 
 from . import source
-from .budget import DayBudget
 from .draft import Context, Draft, build, describe, details_of, internal_reference, marker
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,6 @@ class Run:
     tenant: str
     ctx: Context
     dry_run: bool
-    budget: DayBudget | None
     progress: Callable[[int], None] | None
     counts: Counter = field(default_factory=Counter)
     messages: list[str] = field(default_factory=list)
@@ -161,8 +160,7 @@ def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx
               result: dict[str, Any], period: tuple[date, date] | None, dry_run: bool,
               progress: Callable[[int], None] | None, context: Context | None, lease: Lease | None = None) -> dict:
     start_calls = uniconta.calls_used
-    budget = None if dry_run else DayBudget(ledger, uniconta)
-    run = Run(engine, le, uniconta, timelog_tx, ledger, tenant, context or load_context(engine, le, tenant), dry_run, budget,
+    run = Run(engine, le, uniconta, timelog_tx, ledger, tenant, context or load_context(engine, le, tenant), dry_run,
               progress, lease=lease, duplicates=duplicate_numbers(engine, tenant))
     if not run.ctx.project_module:
         from tlsync.projects.transfer import no_module_message
@@ -190,8 +188,6 @@ def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx
             drain_write_backs(run, quiet=True)
         if run.wb_pool is not None:
             run.wb_pool.shutdown(wait=True)
-        if budget is not None:
-            budget.close()
     result.update({k: run.counts.get(k, 0) for k in COUNT_KEYS})
     result["calls"] = uniconta.calls_used - start_calls
     result["lines"] = run.lines_seen
@@ -460,8 +456,6 @@ def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
     claimed = claim_batch(run, drafts)
     run.counts["pending"] += len(drafts) - len(claimed)      # someone else holds those
     write_drafts(run, claimed)
-    if run.budget is not None:
-        run.budget.book()
     if run.progress:
         run.progress(len(drafts))
 

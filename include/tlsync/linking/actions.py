@@ -128,8 +128,6 @@ class Linker:
         :class:`Outcome` with ``error`` set and the batch goes on — the other debtors do not depend on it. Anything
         else (connection, authentication, quota) stops the batch and is re-raised, after the refresh, so what was
         applied shows in the views."""
-        from tlsync.clients.errors import RecordRejectedError
-
         from .batch import BATCH_SIZE, link_timelog_all
 
         out: list[Outcome] = []

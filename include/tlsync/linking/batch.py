@@ -29,7 +29,7 @@ from tlsync.clients.errors import QuotaExceededError, RecordRejectedError
 from tlsync.clients.uniconta.models import DebtorClient
 from tlsync.clients.uniconta.odata import Field
 
-from .actions import TIMELOG, Decision, LinkError, LinkPlan, Linker, Outcome
+from .actions import TIMELOG, Decision, Linker, LinkError, LinkPlan, Outcome
 
 log = logging.getLogger(__name__)
 
