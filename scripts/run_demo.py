@@ -208,6 +208,27 @@ def demo_setup(settings_file: Path, legal_entity_id: int) -> None:
     linking(settings_file, "status", "--legal-entity", str(legal_entity_id))
 
 
+FIRST_NIGHT_TARGET = {"M": 1500}     # issue 13: Uniconta calls of M's first night (bench/uniconta_first_night.py)
+
+
+def uniconta_calls(uniconta_url: str) -> int:
+    """Every authenticated call the Uniconta simulator has answered since it started (its own count, reads
+    included; ``/_sim/quota``)."""
+    return sum(httpx.get(f"{uniconta_url}/_sim/quota", timeout=30).json()["used"].values())
+
+
+def calls_line(phases: list[tuple[str, int]], size: str, first: bool) -> str:
+    """The night's Uniconta calls per phase, against the 5,000 a day and (first night) issue 13's target."""
+    total = sum(n for _, n in phases)
+    night = "first night" if first else "this night (the simulators kept their state: not a first night)"
+    text = (f"Uniconta calls of the {night}: {total:,} = " + " + ".join(f"{what} {n:,}" for what, n in phases)
+            + f"; {total / 5000:.0%} of Uniconta's 5,000 calls a day")
+    target = FIRST_NIGHT_TARGET.get(size)
+    if first and target:
+        text += f"; target for {size} ≤ {target:,}: {'met' if total <= target else 'NOT met'}"
+    return text
+
+
 def transfer_summary(env: dict[str, str]) -> str:
     """What the transfer DAG's ``summary`` task returned in its latest run (its XCom in Airflow's metadata DB)."""
     from sqlalchemy import create_engine, text
@@ -299,20 +320,29 @@ def main() -> None:
             print(f"• the operator's set-up, `tlsync deploy init` (README, Deploy), with the Airflow home (SQLite) "
                   f"in {env['AIRFLOW_HOME']}:")
             deploy_init(env, log)
+            marks = [uniconta_calls(uniconta)]
             logical = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
             print(f"• airflow dags test tlsync_nightly_sync {logical}")
             airflow(env, "dags", "test", "tlsync_nightly_sync", logical, log=log)
+            marks.append(uniconta_calls(uniconta))
             print()
             print(report.after_run(config.staging_engine()))
 
             write_back_started = time.monotonic()
             demo_setup(settings_file, DEMO_LEGAL_ENTITY)
+            marks.append(uniconta_calls(uniconta))
             logical = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
             print(f"\n• airflow dags test tlsync_transfer {logical}   (the write-back, docs/transfer.md)\n")
             transfer_started = time.monotonic()
             airflow(env, "dags", "test", "tlsync_transfer", logical, log=log)
             transfer_seconds = time.monotonic() - transfer_started
+            marks.append(uniconta_calls(uniconta))
             print(transfer_summary(env))
+            print("\n• " + calls_line([("nightly sync", marks[1] - marks[0]), ("set-up", marks[2] - marks[1]),
+                                     ("transfer", marks[3] - marks[2])], args.size, fixture is None))
+            from tlsync.quota import tally_report
+
+            print(f"  tlsync's own tally: {tally_report(config.staging_engine())}")
             post_new_drafts(uniconta, pairs, DEMO_LEGAL_ENTITY)
             next_night(pairs)
             print(f"\n  (set-up, transfer and the next night took {time.monotonic() - write_back_started:.0f} s, "
