@@ -16,8 +16,8 @@ Rule L3's guarantees are unchanged: a decision refused on its own merits (L3 che
 debtor) becomes an :class:`~tlsync.linking.actions.Outcome` with ``error`` and the others go on; anything else
 (connection, quota) stops the batch. Idempotent across a crash: a link whose debtor was written but not recorded
 is planned again, its fresh read shows nothing left to change, and it is recorded without a second write — the
-fresh read is the look-up that settles a write whose answer was lost. Measured: M's set-up 3,026 → see
-docs/going-live.md.
+fresh read is the look-up that settles a write whose answer was lost. Measured on M's set-up (1,717 links):
+3,026 Uniconta calls before, 22 now (docs/going-live.md §5).
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ updated with the staged record as the base of the full object (no read first). B
 cost a read and a write: 3,458 projects took the M data set's whole daily quota on the first night. Trade-off:
 the staged record is as old as the last nightly read — minutes, since the write-back DAG is triggered by the
 staged assets; a project edited in Uniconta in between has those edits overwritten by the full-object Update
-(Uniconta offers no partial update). The interactive linking (L3.1) keeps reading the debtor first for that reason.
+(Uniconta offers no partial update). The interactive linking (L3.1) reads its debtors fresh (in bulk) for that
+reason: it happens during the day, hours after the nightly read (:mod:`tlsync.linking.batch`).
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ def _transfer_leased(client: Any, engine: Engine, le: LegalEntitySettings, *, le
         return result
     projects = staged_projects(engine, le.legal_entity_id, ids)
     if ids is None:
-        projects = {i: p for i, p in projects.items() if not p.get("InternalProject") in (True, "true", 1, "1")}
+        projects = {i: p for i, p in projects.items() if p.get("InternalProject") not in (True, "true", 1, "1")}
     staged_uc = staged_uniconta_projects(engine, le.uniconta_company_id)
     existing = set(staged_uc)
     entries = {e.source_key: e for e in ledger.entries(PROJECT_DOMAIN, le.legal_entity_id)} if projects else {}
@@ -220,7 +221,8 @@ def _transfer_leased(client: Any, engine: Engine, le: LegalEntitySettings, *, le
         number = str(project.get("No") or "").strip()
         if not number:
             result.failed += 1
-            result.failures[pid] = f"TimeLog project {pid} has no project number; it cannot become a Uniconta project (rule T3)"
+            result.failures[pid] = (f"TimeLog project {pid} has no project number; it cannot become a Uniconta "
+                                    "project (rule T3)")
             continue
         entry = entries.get(_key(le, pid))
         known = number in existing or (entry is not None and entry.state == DONE and entry.target_key == number)
