@@ -81,6 +81,7 @@ def test_item_numbers_become_a_list_by_hand_and_held_invoices_go_once_timelog_ha
     settings = IntegrationSettings(legal_entities={LE: le})
     settings_file = tmp_path / "integration.yaml"
     settings_mod.save(settings, settings_file)
+    monkeypatch.setenv("TLSYNC_SETTINGS", str(settings_file))     # what the command lines read
     before = _products(sims)
     assert MISSING not in before and before[INACTIVE]["IsActive"] is False
 
@@ -128,7 +129,7 @@ def test_item_numbers_become_a_list_by_hand_and_held_invoices_go_once_timelog_ha
     assert items_cli.main(["--file", str(settings_file), "todo", "--out", str(xlsx)]) == 0
     screen = capsys.readouterr().out
     assert f"{MISSING}" in screen and "create the product number and make it active 'Hardware, diverse'" in screen
-    assert f"2 change(s) to make by hand in TimeLog (legal entity 1" in screen
+    assert "2 change(s) to make by hand in TimeLog (legal entity 1" in screen
     assert f"{len(held)} invoice(s) wait for them" in screen
     sheet = load_workbook(xlsx)[SHEET]
     table = [[c.value for c in r] for r in sheet.iter_rows()]

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
+from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import DebtorOrderClient, DebtorOrderLineClient
 from tlsync.clients.uniconta.odata import Field, Filter
 from tlsync.ledger import IN_FLIGHT
@@ -153,7 +154,7 @@ def recover_in_flight(run: Run) -> None:
     present = existing_lines(run, [d.order.OrderNumber for d in drafts])
     todo = [ln for d in drafts for ln in missing_lines(d, present.get(int(d.order.OrderNumber), set()))]
     if todo:
-        _insert_lines_only(run, drafts, todo)
+        _insert_lines_only(run, drafts, todo)       # drafts still incomplete are left out (stay in_flight)
     finish_many(run, [d for d in drafts if d.guid not in run.failures
                       and run.ledger.get(DOMAIN, run.le_id, d.guid).state == IN_FLIGHT], action="recover")
     rebuilt = {d.guid for d in drafts}
@@ -171,11 +172,16 @@ def recover_in_flight(run: Run) -> None:
 def _insert_lines_only(run: Run, drafts: list[Draft], todo: list[DebtorOrderLineClient]) -> None:
     from .transfer import LINE_BATCH, QuotaOut
 
+    unverified = False
     try:
-        for _ in run.uniconta.iter_insert_list(todo, batch_size=LINE_BATCH):
-            pass
+        for stored in run.uniconta.iter_insert_list(todo, batch_size=LINE_BATCH):
+            unverified = unverified or isinstance(stored, Unverified)
     except QuotaExceededError as exc:
         raise QuotaOut(str(exc)) from exc
     except (RecordRejectedError, WriteOutcomeUnknownError):   # per draft: look its lines up, add the missing
         for d in drafts:
             complete_lines(run, d)
+        return
+    if unverified:                                   # a 2xx answer without the stored lines: read back
+        unsettled = verify_lines(run, drafts)
+        drafts[:] = [d for d in drafts if d.guid not in unsettled]
