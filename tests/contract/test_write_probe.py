@@ -11,10 +11,9 @@ import httpx
 import simulators.timelog as timelog_sim
 import simulators.uniconta as uniconta_sim
 from simulators.generator import FIXED_TODAY
+from tests.conftest import served_simulators
 from tlsync.contract.cli import main
 from tlsync.contract.write_probe import PROBE_NAME, write_probe_uniconta
-
-from tests.conftest import served_simulators
 
 
 def _debtors(url: str, company: int) -> list[dict]:

@@ -14,10 +14,9 @@ import pytest
 import simulators.timelog as timelog_sim
 import simulators.uniconta as uniconta_sim
 from simulators.generator import FIXED_TODAY
-from tlsync.invoicing import DOMAIN, transfer_invoices
-
 from tests.conftest import served_simulators
 from tests.invoicing.test_transfer_failures import _drafts, _expected_lines
+from tlsync.invoicing import DOMAIN, transfer_invoices
 
 LINES_PATH = "/api/Entities/InsertList/DebtorOrderLineClient"
 

@@ -20,6 +20,8 @@ from openpyxl import load_workbook
 import simulators.timelog as timelog_sim
 import simulators.uniconta as uniconta_sim
 from simulators.generator import FIXED_TODAY
+from tests.conftest import served_simulators
+from tests.invoicing.conftest import le_settings, link_all
 from tlsync import settings as settings_mod
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.invoicing import cli as invoicing_cli
@@ -30,9 +32,6 @@ from tlsync.ledger import DONE, FAILED, REVIEW, Ledger
 from tlsync.settings.models import IntegrationSettings
 from tlsync.sync import writeback
 from tlsync.sync.local import run_once
-
-from tests.conftest import served_simulators
-from tests.invoicing.conftest import le_settings, link_all
 
 LE, COMPANY = 1, 10001
 PAIRS = [{"legal_entity_id": 1, "company_id": 10001}, {"legal_entity_id": 2, "company_id": 10002}]

@@ -15,8 +15,8 @@ Uniconta changes or blocks the item later (the old product number is deactivated
 **Outside the simulator nothing is written** (issue 13, evidence 1): TimeLog's public API has no product-number
 write (REST v1 has only ``GET /product``), so :meth:`ItemNumbers.apply` records each planned write as one to make
 by hand (ledger state ``review``, :mod:`.todo`) and ``tlsync items todo`` lists them, checked against the staged
-``GET /product`` of the next night. Every write goes through the sync ledger, domain ``product``, key = item number, with
-:meth:`~tlsync.ledger.Ledger.record_change`: a write happens only where TimeLog's current product list (read once,
+``GET /product`` of the next night. Every write goes through the sync ledger, domain ``product``, key = item number,
+with :meth:`~tlsync.ledger.Ledger.record_change`: a write happens only where TimeLog's current product list (read once,
 one call) differs from what is wanted, and what was written is recorded with before/after values. A second
 ``sync`` therefore writes nothing. A crash between a TimeLog write and its ledger record is harmless: the next run
 reads TimeLog's list again and sees the write landed (a create is never repeated for a number that exists).
