@@ -279,7 +279,7 @@ def serve(module: str, port: int, fixture: Path, *extra: str) -> subprocess.Pope
             return proc
         except httpx.HTTPError:
             if proc.poll() is not None:
-                raise SystemExit(f"simulator {module} exited with {proc.returncode}")
+                raise SystemExit(f"simulator {module} exited with {proc.returncode}") from None
             time.sleep(0.5)
     proc.kill()
     raise SystemExit(f"simulator {module} did not start")

@@ -182,7 +182,8 @@ def check_settings() -> list[Line]:
     raw = os.environ.get(f"AIRFLOW_VAR_{PAIRS_VARIABLE.upper()}") or _airflow_variable(PAIRS_VARIABLE)
     if not raw:
         return [Line("missing", "settings", f"no settings file ({path}; set TLSYNC_SETTINGS) and no Airflow Variable "
-                                            f"'{PAIRS_VARIABLE}': create one with `tlsync settings init --pair 1=<company>`")]
+                                            f"'{PAIRS_VARIABLE}': create one with "
+                                            "`tlsync settings init --pair 1=<company>`")]
     try:
         pairs = pipeline.parse_entity_pairs(raw)
     except ValueError as exc:

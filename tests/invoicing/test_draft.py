@@ -3,7 +3,6 @@ per problem — without any server (the item resolver is built from hand-made re
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from tlsync.clients.timelog.models import Invoice

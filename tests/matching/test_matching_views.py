@@ -106,6 +106,8 @@ def test_deterministic(s_data) -> None:
     comp = fx["uniconta"]["companies"][0]
     a = match_customers(comp["DebtorClient"], fx["timelog"]["Customers"])
     b = match_customers(list(reversed(comp["DebtorClient"])), list(reversed(fx["timelog"]["Customers"])))
-    key = lambda res: sorted((r.debtor_account, r.view, [(c.customer_id, c.score, tuple(c.reasons))
-                                                         for c in r.candidates]) for r in res.rows)
+    def key(res):
+        return sorted((r.debtor_account, r.view, [(c.customer_id, c.score, tuple(c.reasons)) for c in r.candidates])
+                      for r in res.rows)
+
     assert key(a) == key(b)

@@ -296,7 +296,7 @@ def test_transferred_invoices_exist_in_uniconta_with_the_same_amounts(fx, tl, co
 
 def test_uniconta_references_resolve(companies):
     for cid, comp in companies.items():
-        def keys(cls, key):
+        def keys(cls, key, comp=comp):
             return {r[key] for r in comp.get(cls, [])}
         groups, pays, layouts, vats = (keys("DebtorGroupClient", "Group"), keys("PaymentTermClient", "Payment"),
                                        keys("DebtorLayoutGroupClient", "Name"), keys("GLVatClient", "Vat"))

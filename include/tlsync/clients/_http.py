@@ -56,7 +56,8 @@ def redact_url(url: str | httpx.URL) -> str:
     parts = urlsplit(str(url))
     if not parts.query:
         return str(url)
-    query = [(k, "***" if any(s in k.lower() for s in SECRET_KEYS) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [(k, "***" if any(s in k.lower() for s in SECRET_KEYS) else v)
+             for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     return urlunsplit(parts._replace(query=urlencode(query, safe="*$'(), ")))
 
 
@@ -136,7 +137,8 @@ def default_classify(system: str) -> Classifier:
     def classify(resp: httpx.Response, record: str | None) -> SyncAPIError | None:
         if resp.is_success:
             return None
-        return RecordRejectedError(system, resp.text[:300] or resp.reason_phrase, record=record, status=resp.status_code)
+        return RecordRejectedError(system, resp.text[:300] or resp.reason_phrase, record=record,
+                                   status=resp.status_code)
 
     return classify
 
@@ -218,7 +220,8 @@ class ResilientClient:
                 if resp.status_code in self.retry.retry_statuses:
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                     last = TransientError(
-                        self.system, f"HTTP {resp.status_code} from {redact_url(resp.request.url)}", retry_after=retry_after
+                        self.system, f"HTTP {resp.status_code} from {redact_url(resp.request.url)}",
+                        retry_after=retry_after,
                     )
                     if not idempotent and resp.status_code not in NOT_PROCESSED_STATUSES:
                         raise WriteOutcomeUnknownError(self.system, f"HTTP {resp.status_code}", record=record,

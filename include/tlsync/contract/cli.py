@@ -62,9 +62,9 @@ def probe_simulators(*, write_probe: bool = False) -> dict[str, Any]:
     """Start both simulators (S, seed 42, dated :data:`SIM_TODAY`) on loopback and probe them (``write_probe``:
     also the InsertList write probe, in company :data:`SIM_TEST_COMPANY`)."""
     try:
-        from simulators._common import serve_in_thread
         import simulators.timelog as timelog_sim
         import simulators.uniconta as uniconta_sim
+        from simulators._common import serve_in_thread
         from simulators.generator import generate
     except ImportError as exc:
         raise SystemExit(f"tlsync contract diff: the simulators are not importable here ({exc}); run it from the "
@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--company", type=int, help="Uniconta company to probe (default: the connection's, else the first)")
     p.add_argument("--only", choices=("timelog", "uniconta"), help="probe one system")
     p.add_argument("--airflow", action="store_true", help="read the Connections through Airflow")
-    p.add_argument("--simulators", action="store_true", help="probe the simulators instead (for the committed snapshot)")
+    p.add_argument("--simulators", action="store_true",
+                   help="probe the simulators instead (for the committed snapshot)")
     p.add_argument("--write-probe", action="store_true",
                    help="also learn InsertList's partial-failure semantics: insert two debtors (one bad) into the "
                         "company named by --company and delete them; needs --test-company")

@@ -9,9 +9,10 @@ A *supplier posting* is a staged ``GLTransClient`` row of the legal entity's Uni
 Other postings on those accounts (a manual journal line, an accrual) are not supplier expenses and are left alone.
 
 **The posting's key** is ``"<company id>:<RowId>"``. ``RowId`` (served as ``PrimaryKeyId`` by some servers, see
-:mod:`tlsync.clients.uniconta.fields`) is the identity Uniconta gives every stored row and the natural key staging keeps GL transactions by; a voucher number is not unique per line (one voucher has many
-lines, and number series restart per journal), so it is shown to people but never used as the key. The company id
-in front keeps keys apart if a legal entity is ever reconnected to another company (rule S1 "NULSTIL").
+:mod:`tlsync.clients.uniconta.fields`) is the identity Uniconta gives every stored row and the natural key
+staging keeps GL transactions by; a voucher number is not unique per line (one voucher has many lines, and number
+series restart per journal), so it is shown to people but never used as the key. The company id in front keeps keys
+apart if a legal entity is ever reconnected to another company (rule S1 "NULSTIL").
 
 **Reversals.** Uniconta reverses a posted voucher with a counter-posting (same account, creditor and supplier
 invoice, amounts negated). :func:`pair_reversals` finds these pairs so a reversed posting is never imported as if

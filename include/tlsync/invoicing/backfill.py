@@ -1,10 +1,10 @@
 """Backfill of historical invoices: month by month over a range, idempotent, bounded memory.
 
 One :func:`~tlsync.invoicing.transfer.transfer_invoices` run over the whole range, which reads staging one month
-at a time, so only one month's invoices (and one batch's lines) are in memory at a time; invoices already ``done``/``elsewhere``/
-``ignored`` are skipped, so a backfill can be stopped and started again (or driven month by month by the
-``tlsync_invoice_backfill`` DAG) without a double post. When Uniconta's daily quota runs out the backfill stops
-and says where to continue.
+at a time, so only one month's invoices (and one batch's lines) are in memory at a time; invoices already
+``done``/``elsewhere``/``ignored`` are skipped, so a backfill can be stopped and started again (or driven month by
+month by the ``tlsync_invoice_backfill`` DAG) without a double post. When Uniconta's daily quota runs out the
+backfill stops and says where to continue.
 """
 
 from __future__ import annotations

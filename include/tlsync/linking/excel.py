@@ -145,7 +145,7 @@ def read_decisions(engine: Engine, path: str | Path, legal_entity_id: int, compa
             out.problems.append(f"{ABOUT}: the file was exported for Uniconta company {out.company_id}, not "
                                 f"{company_id} (rule S2)")
         rows = []
-        for view, title in SHEETS.items():
+        for title in SHEETS.values():
             if title not in wb.sheetnames:
                 continue
             ws = wb[title]

@@ -297,7 +297,9 @@ class Index:
         self.blocks = {kind: _Blocks(values(customers), None, max_block) for kind, values in _EXACT.items()}
         # value counts for the scorer's term frequencies (not blocking keys): raw CVR digits, zip
         self.tallies = {"raw": _Blocks(customers.cvr_raw, None, 0), "zip": _Blocks(customers.zip, None, 0)}
-        per_customer = lambda b: b.size[b.record_code]
+        def per_customer(b: _Blocks) -> Any:
+            return b.size[b.record_code]
+
         self.phone_n = per_customer(self.blocks["phone"])
         self.vat_n = per_customer(self.blocks["vat"])
         self.domain_n = per_customer(self.blocks["domain"])

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -248,8 +249,8 @@ def _score(weight: np.ndarray) -> np.ndarray:
     return (np.sign(weight) * np.floor(np.abs(weight) + 0.5)).astype(np.int64)
 
 
-_PAIR_FIELDS = ("d", "c", "tax", "phone", "number", "domain", "name", "form", "zip", "sim", "n_tax", "n_number", "n_phone",
-                "n_domain", "n_name", "n_zip", "weight", "prob")
+_PAIR_FIELDS = ("d", "c", "tax", "phone", "number", "domain", "name", "form", "zip", "sim", "n_tax", "n_number",
+                "n_phone", "n_domain", "n_name", "n_zip", "weight", "prob")
 
 
 def _eq_level(has_d: np.ndarray, has_c: np.ndarray, same: np.ndarray) -> np.ndarray:
@@ -311,8 +312,10 @@ def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndar
     zero = np.zeros(len(d), dtype=np.float64)
     return PairScores(d, c, tax, phone, number, domain, name, form, zip_level, sim, n_tax.astype(np.int64),
                       np.where(number == EQ_SAME, index.number_n[c], 0),
-                      np.where(phone == EQ_SAME, index.phone_n[c], 0), np.where(domain >= EQ_SAME, index.domain_n[c], 0),
-                      np.where(name == NAME_EXACT, index.core_n[c], 0), np.where(zip_level == EQ_SAME, index.zip_n[c], 0),
+                      np.where(phone == EQ_SAME, index.phone_n[c], 0),
+                      np.where(domain >= EQ_SAME, index.domain_n[c], 0),
+                      np.where(name == NAME_EXACT, index.core_n[c], 0),
+                      np.where(zip_level == EQ_SAME, index.zip_n[c], 0),
                       zero, zero.copy())
 
 
@@ -400,7 +403,8 @@ class Model:
             for (k, lv), at in key_at.items():
                 other = 1.0 - p[at]                  # the expected coincidences at the level, and their counts
                 u_level = (other.sum() + COINCIDENCE_PSEUDO + U_PSEUDO * PRIOR[k][1][lv - 1]) / (all_pairs + U_PSEUDO)
-                n_mean = (float((other * key_n[(k, lv)]).sum()) + COINCIDENCE_PSEUDO) / (other.sum() + COINCIDENCE_PSEUDO)
+                n_mean = ((float((other * key_n[(k, lv)]).sum()) + COINCIDENCE_PSEUDO)
+                          / (other.sum() + COINCIDENCE_PSEUDO))
                 model.u[k][lv - 1] = u_level / n_mean
             after_u = np.array([model.u[k][lv - 1] for k, lv in KEY_LEVELS])
             if U_FROM_CANDIDATES:
@@ -558,7 +562,9 @@ def score_pair(d: Prepared, c: Prepared, index: Index, model: Model) -> Scored:
     form = FORM_NONE
     if sim >= 0.8 and d.form and c.form:
         form = FORM_SAME if d.form == c.form else FORM_CONFLICT
-    one = lambda v: np.array([v])
+    def one(v: Any) -> Any:
+        return np.array([v])
+
     pairs = PairScores(one(0), one(0), one(tax), one(phone), one(number), one(domain), one(name), one(form),
                        one(zip_level), one(sim), one(tax_n),
                        one(index.count("number", c.number) if number == EQ_SAME else 0),

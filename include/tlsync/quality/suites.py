@@ -77,7 +77,8 @@ def gx_context():
 
 def _fingerprint(spec: EntitySpec) -> tuple:
     # EntitySpec holds dicts, so it is not hashable: cache on everything the suite is built from.
-    enums = tuple(sorted((f, tuple(sorted({R.token(v) for v in allowed} - {None}))) for f, allowed in spec.enums.items()))
+    enums = tuple(sorted((f, tuple(sorted({R.token(v) for v in allowed} - {None})))
+                         for f, allowed in spec.enums.items()))
     return (spec.qualified, spec.key, enums, spec.dates, spec.currency_field)
 
 

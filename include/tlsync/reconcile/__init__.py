@@ -29,7 +29,8 @@ from .model import (AMOUNTS_DIFFER, BY_DEBTOR_DATE_AMOUNT, BY_EXTERNAL_NUMBER, B
 log = logging.getLogger(__name__)
 
 DEFAULT_TOLERANCE = Decimal("0.01")
-EXPENSES_NOT_RUN = "expense import not run: no expenses have been imported from Uniconta (rule U4) for this legal entity"
+EXPENSES_NOT_RUN = ("expense import not run: no expenses have been imported from Uniconta (rule U4) for this "
+                    "legal entity")
 
 __all__ = ["reconcile", "Reconciliation", "Row", "Doc", "Line", "CATEGORIES", "LABELS", "DIFFERENCE_CATEGORIES",
            "MATCHED", "AMOUNTS_DIFFER", "MISSING_IN_UNICONTA", "MISSING_IN_TIMELOG", "DEBTOR_DIFFERS",
@@ -97,7 +98,8 @@ def reconcile(engine: Engine, legal_entity_id: int, start: date, end: date, *, c
     rows = [r for r in rows if r.date is not None and start <= r.date <= end]
     rows.sort(key=lambda r: (r.date, r.timelog.number if r.timelog else "", r.uniconta.number if r.uniconta else ""))
     compare.set_age(rows, as_of or date.today())
-    expenses, note = imported_expenses(engine, legal_entity_id, (start, end)) if with_expenses else (None, EXPENSES_NOT_RUN)
+    expenses, note = (imported_expenses(engine, legal_entity_id, (start, end)) if with_expenses
+                      else (None, EXPENSES_NOT_RUN))
     return Reconciliation(legal_entity_id=int(legal_entity_id), company_id=int(company_id), site=site, start=start,
                           end=end, as_of=as_of or date.today(), tolerance=tolerance,
                           home_currency=src.home_currency, rows=rows, expenses=expenses, expenses_note=note,

@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="language of the report for people (default: TLSYNC_REPORT_LANGUAGE, else da — Danish); "
                         "the machine CSV files are the same in both")
     p.add_argument("--staging-url", default=None,
-                   help="staging database URL (default: TLSYNC_STAGING_URL, else SQLite at <TLSYNC_OUT_DIR>/staging.db)")
+                   help="staging database URL (default: TLSYNC_STAGING_URL, "
+                        "else SQLite at <TLSYNC_OUT_DIR>/staging.db)")
     return p
 
 

@@ -86,7 +86,8 @@ def waterfall_svg(bridge: Bridge, lang: Lang, *, width: int = 980) -> str:
         return left + (v - lo) / (hi - lo) * plot_w
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="waterfall" viewBox="0 0 {width} {height}" '
-           f'width="{width}" height="{height}" role="img" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="15">',
+           f'width="{width}" height="{height}" role="img" '
+           'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="15">',
            f'<text x="{left}" y="22" font-size="17" font-weight="bold">'
            f'{escape(lang.t("waterfall", cur=bridge.currency))}</text>']
     axis_y = top + row_h * len(steps) + 4

@@ -180,6 +180,13 @@ QUARANTINE_COLUMNS: list[Column] = [
 ]
 
 
+def _field_getter(key: str, *, as_text: bool) -> Callable[[dict[str, Any]], Any]:
+    """The cell value of ``key`` in an imported expense: the raw value, or its text when the column is text."""
+    if as_text:
+        return lambda e: None if e.get(key) is None else str(e.get(key))
+    return lambda e: e.get(key)
+
+
 def _kind_of(values: list[Any]) -> str:
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, datetime) for v in present):
@@ -206,9 +213,7 @@ def expense_sheet(recon: Reconciliation) -> Sheet:
         kind = _kind_of([e.get(k) for e in recon.expenses])
         if kind == MONEY and "rate" in k.lower():
             kind = NUMBER          # an exchange rate keeps all its decimals
-        get = (lambda k: lambda e: e.get(k))(k) if kind != TEXT else \
-            (lambda k: lambda e: None if e.get(k) is None else str(e.get(k)))(k)
-        cols.append(Column(k, kind, get, 14 if kind != TEXT else 24))
+        cols.append(Column(k, kind, _field_getter(k, as_text=kind == TEXT), 14 if kind != TEXT else 24))
     return Sheet("Expenses imported", "Expenses imported from Uniconta (U4)", cols, list(recon.expenses),
                  note=recon.expenses_note)
 
@@ -448,7 +453,8 @@ def readable_sheets(recon: Reconciliation, lang) -> list[Sheet]:
                          key=c))
     out.append(readable_expense_sheet(recon, lang))
     out.append(Sheet("Karantæne" if lang.code == "da" else "Quarantine",
-                     "Rækker afvist af kvalitetskontrollen" if lang.code == "da" else "Rows refused by the quality gate",
+                     "Rækker afvist af kvalitetskontrollen" if lang.code == "da"
+                     else "Rows refused by the quality gate",
                      QUARANTINE_COLUMNS, recon.quarantine, key="quarantine",
                      note=("Faktura-, linje-, kunde- og debitorposter, som kvalitetskontrollen afviste, og som ikke er "
                            "indlæst siden" if lang.code == "da" else "Invoice, line, customer and debtor records the "

@@ -273,7 +273,8 @@ class StagingLoader:
     def _has_rows(self, spec: EntitySpec, tenant: str) -> bool:
         table = STAGING[spec.qualified]
         with self.engine.connect() as conn:
-            return conn.execute(select(table.c.natural_key).where(table.c.tenant == tenant).limit(1)).first() is not None
+            found = conn.execute(select(table.c.natural_key).where(table.c.tenant == tenant).limit(1)).first()
+            return found is not None
 
     def _load_postgres(self, spec: EntitySpec, copy_text: str, n: int, direct: bool) -> int:
         """COPY the chunk into a temporary table, then upsert where the hash differs. On a tenant's first load

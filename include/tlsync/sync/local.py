@@ -54,7 +54,8 @@ def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Seq
 def run_write_back(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Sequence[Mapping[str, int]] | str,
                    *, settings=None, run_id: str | None = None, dry_run: bool = False, engine=None) -> dict:
     """The transfer DAG's steps in its order (customers → projects → invoices → expenses) for each legal entity;
-    an exception stops the run, as a failed task stops the DAG's later steps. Returns ``{legal entity: {step: result}}``."""
+    an exception stops the run, as a failed task stops the DAG's later steps.
+    Returns ``{legal entity: {step: result}}``."""
     from tlsync.sync import writeback
 
     run_id = run_id or "local__" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")

@@ -272,7 +272,8 @@ class UnicontaSource:
         from tlsync.clients.errors import ProjectModuleMissingError
 
         if spec.name == "companies":
-            yield from (Extracted(c) for c in self.client.companies_raw() if int(c.get("CompanyId", -1)) == self.company_id)
+            yield from (Extracted(c) for c in self.client.companies_raw()
+                        if int(c.get("CompanyId", -1)) == self.company_id)
             return
         flt = self.cursor_filter(spec, since)
         try:

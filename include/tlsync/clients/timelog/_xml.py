@@ -110,7 +110,8 @@ def parse_document(body: bytes, *, system: str, where: str) -> etree._Element:
                 pass
         line = exc.lineno or (exc.position[0] if getattr(exc, "position", None) else 0) or 1
         reason = str(exc.msg or exc).split(",")[0]
-        raise MalformedResponseError(system, f"the XML does not parse ({reason})", where=f"{where} line {line}") from None
+        raise MalformedResponseError(system, f"the XML does not parse ({reason})",
+                                     where=f"{where} line {line}") from None
 
 
 def is_nil(el: etree._Element) -> bool:

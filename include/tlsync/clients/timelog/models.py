@@ -225,7 +225,8 @@ def _alias(name: str, *alternatives: str) -> Any:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Reporting API (XSD field lists from TimeLog's API docs (api.timelog.com, TimeLogApiSdk), "Reporting API response schemas")
+# Reporting API (XSD field lists from TimeLog's API docs (api.timelog.com, TimeLogApiSdk),
+# "Reporting API response schemas")
 # --------------------------------------------------------------------------------------------------------------
 
 

@@ -531,8 +531,9 @@ def _first_line(text: str) -> str:
     return ""
 
 
-_UNKNOWN_METHOD_MARKERS = ("request format is unrecognized", "method name is not valid", "unknown method", "no such method",
-                           "is not a valid method", "method not found", "unknown web method", "invalid method")
+_UNKNOWN_METHOD_MARKERS = ("request format is unrecognized", "method name is not valid", "unknown method",
+                           "no such method", "is not a valid method", "method not found", "unknown web method",
+                           "invalid method")
 
 
 def _looks_like_unknown_method(text: str) -> bool:

@@ -2,8 +2,8 @@
 
 Each model is named after Uniconta's .NET client class (``DebtorClient``, ``InvItemClient`` …) because that name
 is also the OData endpoint and the CRUD path segment; its fields carry Uniconta's own property names
-(``Account``, ``CompanyRegNo``, ``SalesPrice1`` …; see Uniconta's API docs (Uniconta.WindowsAPI, Uniconta-Pages)) so a payload
-maps onto a model without a translation table.
+(``Account``, ``CompanyRegNo``, ``SalesPrice1`` …; see Uniconta's API docs (Uniconta.WindowsAPI, Uniconta-Pages))
+so a payload maps onto a model without a translation table.
 
 Choices, and why:
 

@@ -243,7 +243,8 @@ def parse_page(resp: httpx.Response, where: str) -> Page:
     try:
         body = loads(resp.content)
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise MalformedResponseError("Uniconta", f"body is not JSON ({exc.__class__.__name__}: {exc})", where=where) from None
+        raise MalformedResponseError("Uniconta", f"body is not JSON ({exc.__class__.__name__}: {exc})",
+                                     where=where) from None
     if isinstance(body, list):  # some proxies/versions answer a bare array
         return Page(rows=body, next_link=None)
     if not isinstance(body, dict) or not isinstance(body.get("value"), list):

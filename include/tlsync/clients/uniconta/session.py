@@ -1,9 +1,9 @@
 """Connection to Uniconta: settings, HTTP Basic auth with company selection, error mapping, call accounting.
 
 Rule S1 — "connect, then choose the company": a user signs in with user name + password, sees the companies it
-has rights in (:meth:`~.client.UnicontaClient.companies`), and one is chosen (``company_id``). Uniconta's JSON API chooses
-the company through the Basic-auth *user name* ``00<CompanyId>/<user>`` ("two zeros denote a company ID follows")
-and the OData feed through the path ``/odata/<CompanyId>/<Class>``; this session does both, consistently.
+has rights in (:meth:`~.client.UnicontaClient.companies`), and one is chosen (``company_id``). Uniconta's JSON API
+chooses the company through the Basic-auth *user name* ``00<CompanyId>/<user>`` ("two zeros denote a company ID
+follows") and the OData feed through the path ``/odata/<CompanyId>/<Class>``; this session does both, consistently.
 
 Secrets: the password is a :class:`~pydantic.SecretStr` (``repr``/``str`` print ``**********``) and is only ever
 unwrapped inside :class:`httpx.BasicAuth`, which puts it in the ``Authorization`` header — never in a URL, a log
@@ -192,9 +192,10 @@ class QuotaGuardTransport(httpx.BaseTransport):
     """Transport wrapper that turns Uniconta's daily-quota refusal into :class:`QuotaExceededError` at once.
 
     Why a transport: the resilient client retries every 429 before its ``classify`` hook runs. The simulator refuses
-    with 403 (handled by ``classify``), but a quota refusal answered as 429 by a real server must not be retried (it cannot succeed before tomorrow and each retry spends quota), while a
-    plain ``Too Many Requests`` with ``Retry-After`` must be. This wrapper sees each answer first and raises a
-    typed, non-retryable error for the quota case only; every other answer passes through untouched.
+    with 403 (handled by ``classify``), but a quota refusal answered as 429 by a real server must not be retried (it
+    cannot succeed before tomorrow and each retry spends quota), while a plain ``Too Many Requests`` with
+    ``Retry-After`` must be. This wrapper sees each answer first and raises a typed, non-retryable error for the
+    quota case only; every other answer passes through untouched.
     """
 
     def __init__(self, inner: httpx.BaseTransport, on_quota: Callable[[httpx.Response], SyncAPIError], *,

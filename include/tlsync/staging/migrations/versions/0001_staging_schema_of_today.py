@@ -169,7 +169,8 @@ def upgrade() -> None:
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    comment='Append-only audit of staged rows removed because a complete full read no longer had them (docs/staging-deletions.md)'
+    comment='Append-only audit of staged rows removed because a complete full read no longer had them '
+            '(docs/staging-deletions.md)'
     )
     _create_index('ix_staging_deletions_entity', 'staging_deletions', ['entity', 'tenant', 'natural_key'])
     _create_index('ix_staging_deletions_run', 'staging_deletions', ['run_id'])
@@ -183,7 +184,8 @@ def upgrade() -> None:
     sa.Column('last_run_id', sa.String(length=64), nullable=False),
     sa.Column('first_missing_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('entity', 'tenant', 'natural_key'),
-    comment='Staged rows missing from a complete full read but kept by the safety valve, until a later read confirms them gone (TLSYNC_PRUNE_CONFIRM_READS) or has them again (docs/staging-deletions.md)'
+    comment='Staged rows missing from a complete full read but kept by the safety valve, until a later read '
+            'confirms them gone (TLSYNC_PRUNE_CONFIRM_READS) or has them again (docs/staging-deletions.md)'
     )
     _create_table('stg_timelog_contacts',
     sa.Column('source_system', sa.String(length=16), nullable=False),
