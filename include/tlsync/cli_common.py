@@ -18,8 +18,9 @@ import argparse
 import functools
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tlsync.clients.errors import SyncAPIError
 from tlsync.connections import ConnectionSettingError
@@ -44,16 +45,36 @@ class SetupError(Exception):
 def add_setup_arguments(parser: argparse.ArgumentParser, *, legal_entity: bool = True,
                         timelog_conn: bool = True) -> None:
     """``--file``, ``--staging-url`` and (optionally) ``--legal-entity``, ``--timelog-conn`` on ``parser``."""
-    parser.add_argument("--file", type=Path,
+    parser.add_argument("--settings", "--file", dest="file", type=Path,
                         help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
-    parser.add_argument("--staging-url", help="staging database URL (default: $TLSYNC_STAGING_URL, else the "
-                                                   "embedded SQLite database)")
+    parser.add_argument("--staging-url", "--db", dest="staging_url",
+                        help="staging database URL (default: $TLSYNC_STAGING_URL, else the embedded SQLite database)")
     if legal_entity:
         parser.add_argument("--legal-entity", type=int, metavar="N",
                             help="TimeLog legal entity (needed when the settings have several)")
     if timelog_conn:
         parser.add_argument("--timelog-conn", metavar="ID", help="Airflow Connection id of TimeLog (default: the "
                                                                  "legal entity's timelog_connection_id)")
+
+
+def options_anywhere(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Let every verb of ``parser`` take the parser's own options after the verb too — ``tlsync items list
+    --legal-entity 1`` and ``tlsync items --legal-entity 1 list`` mean the same (issue 12: one dialect). Call it
+    once the verbs are added. A copy given after the verb wins; one not given leaves the value before the verb."""
+    import copy
+
+    shared = [a for a in parser._actions if a.option_strings and not isinstance(a, argparse._HelpAction)]
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for verb in {id(p): p for p in action.choices.values()}.values():
+            taken = {o for a in verb._actions for o in a.option_strings}
+            for option in shared:
+                if taken.isdisjoint(option.option_strings):
+                    twin = copy.copy(option)
+                    twin.default, twin.required, twin.help = argparse.SUPPRESS, False, argparse.SUPPRESS
+                    verb._add_action(twin)
+    return parser
 
 
 def add_review_commands(sub: argparse._SubParsersAction, *, export_help: str, dry_run_help: str) -> None:
@@ -107,6 +128,21 @@ def staging(url: str | None) -> Engine:
     except StagingSchemaError as exc:
         raise SetupError(str(exc)) from None
     return engine
+
+
+def write_clients(le: LegalEntitySettings, stack: ExitStack) -> tuple[Any, Any]:
+    """The clients a write command needs for legal entity ``le``: Uniconta (its chosen company) and TimeLog's
+    Transactional API, from the Connections the settings name (:func:`tlsync.connections.connection_fields`);
+    closed by ``stack``. No Uniconta connection (reset with NULSTIL) is a :class:`SetupError` (rule S1)."""
+    from tlsync import connections
+
+    if not le.uniconta_connection_id or le.uniconta_company_id is None:
+        raise SetupError(f"{le.label}: no Uniconta connection or company chosen (reset with NULSTIL?) (rule S1)")
+    tl = stack.enter_context(connections.timelog_source(**connections.connection_fields(le.timelog_connection_id)))
+    uc = connections.uniconta_client(company_id=le.uniconta_company_id,
+                                     **connections.connection_fields(le.uniconta_connection_id))
+    stack.callback(uc.close)
+    return uc, tl.transactional
 
 
 def entity_and_staging(args: argparse.Namespace) -> tuple[LegalEntitySettings, Engine]:

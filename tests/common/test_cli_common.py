@@ -100,3 +100,43 @@ def test_setup_errors_anywhere_in_main_exit_2_on_the_chosen_stream(capsys):
         raise SetupError("two\nlines")
 
     assert other() == 2 and capsys.readouterr().out == "error: two\nlines\n"
+
+
+def test_verbs_take_the_common_options_before_or_after_them():
+    import argparse
+
+    p = argparse.ArgumentParser(prog="x")
+    cli_common.add_setup_arguments(p)
+    p.add_argument("--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list").add_argument("--state")
+    cli_common.options_anywhere(p)
+    before = p.parse_args(["--legal-entity", "1", "--settings", "a.yaml", "list", "--state", "done"])
+    after = p.parse_args(["list", "--legal-entity", "1", "--file", "a.yaml", "--state", "done", "--verbose"])
+    assert (before.legal_entity, str(before.file), before.state, before.verbose) == (1, "a.yaml", "done", False)
+    assert (after.legal_entity, str(after.file), after.state, after.verbose) == (1, "a.yaml", "done", True)
+    neither = p.parse_args(["list"])
+    assert neither.legal_entity is None and neither.file is None and neither.staging_url is None
+    assert p.parse_args(["list", "--db", "sqlite://"]).staging_url == "sqlite://"   # the old name still works
+
+
+@pytest.mark.parametrize("area", ["items", "expenses", "customers", "linking", "settings", "invoicing", "projects"])
+def test_every_area_says_a_legal_entity_it_does_not_have_in_one_line_exit_2(area, tmp_path, monkeypatch, capsys):
+    from tlsync.__main__ import main as tlsync
+    from tlsync.settings import store
+    from tlsync.settings.models import IntegrationSettings, LegalEntitySettings
+    from tlsync.staging.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'staging.db'}"
+    upgrade(url)
+    path = tmp_path / "integration.yaml"
+    store.save(IntegrationSettings(legal_entities={1: LegalEntitySettings(legal_entity_id=1)}), path)
+    monkeypatch.setenv("TLSYNC_STAGING_URL", url)
+    verb = {"items": "list", "expenses": "list", "customers": "sync", "linking": "status", "settings": "reset",
+            "invoicing": "list", "projects": "transfer"}[area]
+    args = [area, verb, "--legal-entity", "9", "--settings", str(path)]
+    code = tlsync(args)
+    err = capsys.readouterr()
+    lines = [ln for ln in (err.err + err.out).splitlines() if ln.strip()]
+    assert code == 2, (code, lines)
+    assert any("legal entity 9" in ln for ln in lines) and "Traceback" not in err.err, lines

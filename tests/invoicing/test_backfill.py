@@ -85,6 +85,12 @@ def test_cli_backfill_dry_run_then_real_then_idempotent(world, tmp_path, monkeyp
     done = world["ledger"].entries(DOMAIN, 1, states=["done"])[0].source_key
     out = io.StringIO()
     assert main(["ignore", "--legal-entity", "1", done], out) == 1 and "not changed" in out.getvalue()
+    entry = world["ledger"].entries(DOMAIN, 1, states=["done"])[0]      # by its invoice number, as people say it
+    number = str(entry.details["invoice_no"])
+    out = io.StringIO()
+    assert main(["ignore", "--legal-entity", "1", number], out) == 1
+    assert out.getvalue().startswith(f"{entry.source_key}: not changed") and "not in the ledger" not in out.getvalue()
+    assert main(["list", "--legal-entity", "9"], io.StringIO()) == 2      # not in the settings: a set-up mistake
 
 
 def test_check_outcome_fails_a_writing_run_and_only_reports_in_a_dry_run():

@@ -94,8 +94,8 @@ def test_reset_clears_the_entity_in_the_file(env, capsys):
     s = load(env)
     assert s.entity(2).uniconta_company_id is None and s.entity(2).uniconta_connection_id is None
     assert s.entity(1).uniconta_company_id == 10001
-    assert main(["reset", "--legal-entity", "5"]) == 1
-    assert "legal entity 5 is not in the settings; configured: 1, 2" in capsys.readouterr().out
+    assert main(["reset", "--legal-entity", "5"]) == 2                    # a set-up mistake: exit 2, stderr
+    assert "legal entity 5 is not in the settings; configured: 1, 2" in capsys.readouterr().err
     assert main(["validate"]) == 1           # entity 2 has no company now
     assert "legal entity 2 (no Uniconta company): no Uniconta company chosen" in capsys.readouterr().out
 

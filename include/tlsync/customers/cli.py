@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sync", help="synchronise the linked customers of one legal entity (rules T1, U1)")
     s.add_argument("--legal-entity", type=int, required=True, metavar="N", help="TimeLog legal entity id (rule S2)")
     s.add_argument("--dry-run", action="store_true", help="count what would be written; write nothing")
-    return p
+    return cli_common.options_anywhere(p)
 
 
 @cli_common.setup_errors_exit_2(stdout=True)

@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("--dry-run", action="store_true", help="list what would happen, write nothing")
     cli_common.add_review_commands(sub, export_help="write the review list (.xlsx)",
                                    dry_run_help="check the file and list what would happen")
-    return p
+    return cli_common.options_anywhere(p)
 
 
 def _money(value) -> str:

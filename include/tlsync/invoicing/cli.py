@@ -37,8 +37,10 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Transfer booked TimeLog invoices and credit notes to Uniconta drafts "
                                             "(rule T2), list their states, retry or ignore them.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=None,
+    common.add_argument("--staging-url", "--db", dest="db", default=None,
                         help=f"staging database URL (default: TLSYNC_STAGING_URL or {staging_url()})")
+    common.add_argument("--settings", "--file", dest="settings", default=None,
+                        help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
     sub = p.add_subparsers(dest="command", required=True)
     _add = sub.add_parser
     sub.add_parser = lambda *a, **kw: _add(*a, parents=[common], **kw)  # --db after the command too
@@ -50,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
                        ("unignore", "ignored → pending")):
         sp = sub.add_parser(name, help=text)
         sp.add_argument("--legal-entity", type=int, required=True)
-        sp.add_argument("guids", nargs="+", metavar="GUID", help="TimeLog invoice GUIDs")
+        sp.add_argument("guids", nargs="+", metavar="INVOICE", help="TimeLog invoice GUIDs or invoice numbers")
     tr = sub.add_parser("transfer", help="transfer the legal entity's booked invoices now")
     tr.add_argument("--legal-entity", type=int, required=True)
     tr.add_argument("--from", dest="start", type=date.fromisoformat, help="first invoice date (YYYY-MM-DD)")
@@ -63,22 +65,6 @@ def _parser() -> argparse.ArgumentParser:
     bf.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
     bf.add_argument("--dry-run", action="store_true", help="list the writes it would make; write nothing")
     return p
-
-
-def _engine(url: str | None):
-    """The staging database through the one engine factory, checked to be at the code's revision
-    (:class:`~tlsync.staging.migrate.StagingSchemaError` otherwise)."""
-    from tlsync.staging.engine import create_staging_engine
-    from tlsync.staging.migrate import require_current
-    from tlsync.sync.config import staging_url
-
-    engine = create_staging_engine(url or staging_url())
-    try:
-        require_current(engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    return engine
 
 
 def cmd_list(engine, args, out) -> int:
@@ -108,9 +94,23 @@ def cmd_move(engine, args, out) -> int:
              "ignore": ((None, PENDING, FAILED), IGNORED, "ignore", "ignored by an administrator"),
              "unignore": ((IGNORED,), PENDING, "unignore", None)}
     expect, state, action, reason = moves[args.command]
+    entries = ledger.entries(DOMAIN, args.legal_entity)
+    by_key = {e.source_key for e in entries}
+    by_number: dict[str, list[str]] = {}
+    for e in entries:
+        by_number.setdefault(str(e.details.get("invoice_no") or ""), []).append(e.source_key)
     bad = 0
-    for guid in args.guids:
-        key = guid.strip().lower()
+    for given in args.guids:
+        key = given.strip()
+        if key not in by_key and key.lower() in by_key:          # GUIDs are kept in lower case
+            key = key.lower()
+        if key not in by_key and len(by_number.get(key, [])) == 1:   # an invoice number: its one ledger entry
+            key = by_number[key][0]
+        elif key not in by_key and len(by_number.get(key, [])) > 1:
+            bad += 1
+            out.write(f"{given}: not changed — invoice number {given} names {len(by_number[key])} invoices in "
+                      f"legal entity {args.legal_entity}; give the GUID: {', '.join(sorted(by_number[key]))}\n")
+            continue
         try:
             ledger.transition(DOMAIN, args.legal_entity, key, state, action=action, reason=reason, expect=expect)
             out.write(f"{key}: {LABELS.get(state, state)}\n")
@@ -160,29 +160,6 @@ def _count_booked(engine, le_id: int, start: date | None, end: date | None) -> i
         return int(conn.execute(q).scalar() or 0)
 
 
-def _clients(le, stack: ExitStack):
-    from tlsync import connections
-    from tlsync.sync.local import _conn_from_env
-
-    tl = stack.enter_context(connections.timelog_source(**_conn_from_env(le.timelog_connection_id)))
-    if not le.uniconta_connection_id:
-        raise SystemExit(f"{le.label}: no Uniconta connection (reset with NULSTIL?) (rule S1)")
-    uc = connections.uniconta_client(company_id=le.uniconta_company_id,
-                                     **_conn_from_env(le.uniconta_connection_id))
-    stack.callback(uc.close)
-    return uc, tl.transactional
-
-
-def _settings(le_id: int):
-    from tlsync.settings import store
-
-    settings = store.load()
-    le = settings.legal_entities.get(le_id)
-    if le is None:
-        raise SystemExit(f"legal entity {le_id} is not in the settings file {store.settings_path()} (rule S2)")
-    return le
-
-
 def report(res: dict, out, *, dry_run: bool) -> int:
     for line in res.get("refused") or []:
         out.write(f"refused: {line}\n")
@@ -210,9 +187,9 @@ def cmd_transfer(engine, args, out) -> int:
     from .backfill import backfill, month_range
     from .transfer import transfer_invoices
 
-    le = _settings(args.legal_entity)
+    le = cli_common.legal_entity(args.settings, args.legal_entity)
     with ExitStack() as stack:
-        uc, tx = _clients(le, stack)
+        uc, tx = cli_common.write_clients(le, stack)
         ledger = Ledger(engine, run_id=f"cli_{args.command}", actor="cli")
         if args.command == "backfill":
             start, end = month_range(args.start, args.end)
@@ -235,19 +212,16 @@ def cmd_transfer(engine, args, out) -> int:
     return report(res, out, dry_run=args.dry_run)
 
 
+@cli_common.setup_errors_exit_2()
 def main(argv: list[str] | None = None, out: Any = None) -> int:
     out = out or sys.stdout
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) and 2
-    from tlsync.staging.migrate import StagingSchemaError
-
-    try:
-        engine = _engine(args.db)
-    except StagingSchemaError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    engine = cli_common.staging(args.db)
+    if args.legal_entity is not None:      # a legal entity the settings do not have is a mistake, not an empty list
+        cli_common.legal_entity(args.settings, args.legal_entity)
     try:
         if args.command == "list":
             return cmd_list(engine, args, out)
@@ -262,5 +236,3 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
     except SyncAPIError as exc:        # a give-up after the client's retries: one line, no traceback
         print(cli_common.give_up_line(exc), file=sys.stderr)
         return cli_common.EXIT_GAVE_UP
-    finally:
-        engine.dispose()

@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     sy.add_argument("--dry-run", action="store_true", help="list the writes, make none")
     td = sub.add_parser("todo", help="the item-number changes to make by hand in TimeLog")
     td.add_argument("--out", help="also write the list as an Excel file (.xlsx)")
-    return p
+    return cli_common.options_anywhere(p)
 
 
 def _print_writes(writes: list[Write], dry_run: bool) -> None:

@@ -46,8 +46,9 @@ def _parser() -> argparse.ArgumentParser:
                                 description=__doc__.split("\n\n")[0].replace("``", ""),
                                 epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", help="staging database URL (default: $TLSYNC_STAGING_URL)")
-    p.add_argument("--settings", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
+    p.add_argument("--staging-url", "--db", dest="db", help="staging database URL (default: $TLSYNC_STAGING_URL)")
+    p.add_argument("--settings", "--file", dest="settings", type=Path,
+                   help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
     p.add_argument("--actor", default=None, help="who acts, recorded in the ledger (default: $USER)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -90,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     le(s)
     s = sub.add_parser("refresh", help="recompute the suggestions from staging")
     le(s, required=False)
-    return p
+    return cli_common.options_anywhere(p)
 
 
 class _Context:

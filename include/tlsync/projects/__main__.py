@@ -6,9 +6,11 @@ import argparse
 import sys
 from contextlib import ExitStack
 
+from tlsync import cli_common
 
+
+@cli_common.setup_errors_exit_2()
 def main(argv: list[str] | None = None, out=None) -> int:
-    from tlsync.invoicing.cli import _clients, _engine, _settings
     from tlsync.ledger import Ledger
 
     from .transfer import transfer_projects
@@ -19,19 +21,17 @@ def main(argv: list[str] | None = None, out=None) -> int:
                                              "(rules T3, S7); unchanged projects are not written again.")
     sub = ap.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("transfer", help="create new and update changed projects of a legal entity")
-    tr.add_argument("--legal-entity", type=int, required=True)
+    cli_common.add_setup_arguments(tr, timelog_conn=False)
     tr.add_argument("--dry-run", action="store_true", help="list the writes it would make; write nothing")
-    tr.add_argument("--db", default=None, help="staging database URL (default: TLSYNC_STAGING_URL)")
     try:
         args = ap.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) and 2
-    engine = _engine(args.db)
-    le = _settings(args.legal_entity)
+    le, engine = cli_common.entity_and_staging(args)
     from tlsync.ledger.lease import LeaseHeld
 
     with ExitStack() as stack:
-        uc, _ = _clients(le, stack)
+        uc, _ = cli_common.write_clients(le, stack)
         try:
             res = transfer_projects(uc, engine, le, ledger=Ledger(engine, run_id="cli_projects", actor="cli"),
                                     dry_run=args.dry_run)

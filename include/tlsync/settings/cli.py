@@ -18,6 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tlsync import cli_common
+
 from .checks import project_module, reset, validate_against_staging
 from .models import IntegrationSettings, LegalEntitySettings
 from .store import SettingsError, dumps_yaml, load, save, settings_path
@@ -25,7 +27,7 @@ from .store import SettingsError, dumps_yaml, load, save, settings_path
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tlsync.settings", description=__doc__.split("\n\n")[0])
-    p.add_argument("--file", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
+    p.add_argument("--settings", "--file", dest="file", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("show", help="print the settings and what blocks invoice transfer")
     sub.add_parser("validate", help="check the settings against the staged Uniconta data")
@@ -35,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     r = sub.add_parser("reset", help="NULSTIL: disconnect one legal entity from Uniconta (rule S1)")
     r.add_argument("--legal-entity", type=int, required=True, metavar="N")
-    return p
+    return cli_common.options_anywhere(p)
 
 
 def _problems(lines: list[str]) -> int:
@@ -51,8 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             return _init(path, args.pair, args.force)
         settings = load(path)
-    except SettingsError as exc:
-        return _problems(exc.problems)
+    except SettingsError as exc:     # show/validate inspect the file: its problems are their finding (1);
+        if args.command in ("show", "validate"):       # an action (reset) cannot start without it: set-up error (2)
+            return _problems(exc.problems)
+        print("\n".join(exc.problems), file=sys.stderr)
+        return cli_common.EXIT_SETUP
 
     if args.command == "show":
         sys.stdout.write(dumps_yaml(settings))
@@ -84,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             le = settings.entity(args.legal_entity)
         except KeyError as exc:
-            return _problems([str(exc.args[0])])
+            print(exc.args[0], file=sys.stderr)
+            return cli_common.EXIT_SETUP
         try:
             engine = staging(None)
         except SetupError as exc:   # a staging database nobody migrated: one line, exit 2
