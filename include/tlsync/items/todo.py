@@ -100,10 +100,12 @@ class TimeLogProducts:
 
     def hold_reason(self, what: str, missing: Sequence[str]) -> str:
         listed = ", ".join(repr(i) for i in missing)
-        return (f"{what}: held back — item {listed} {'is' if len(missing) == 1 else 'are'} not a product number in "
-                f"TimeLog (legal entity {self.le.legal_entity_id}); {NOT_IN_API}, so create it there by hand "
-                f"(`tlsync items todo` lists it) and the invoice goes with the next transfer after the nightly sync "
-                f"(rule U2)")
+        one = len(missing) == 1
+        return (f"{what}: held back — {'item' if one else 'items'} {listed} "
+                f"{'is not a product number' if one else 'are not product numbers'} in TimeLog (legal entity "
+                f"{self.le.legal_entity_id}); {NOT_IN_API}, so create {'it' if one else 'them'} there by hand "
+                f"(`tlsync items todo` lists {'it' if one else 'them'}) and the invoice goes with the next transfer "
+                f"after the nightly sync (rule U2)")
 
 
 def _state(p: Product | None) -> dict | None:
