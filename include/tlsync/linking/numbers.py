@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from tlsync.ledger import Ledger
-
-from .store import staged_customers, staged_debtors
+from tlsync.staging.tables import STAGING
 
 DOMAIN = "customer_link"
 
@@ -72,13 +71,17 @@ class NumberAdvice:
 
 def number_advice(engine: Engine, company_id: int | str, legal_entity_id: int | None = None) -> NumberAdvice:
     """Read both sides from staging, plus the customers tlsync created since the last staging (their numbers are
-    in the ledger: imports record the number they used)."""
-    customers = staged_customers(engine)
-    debtors = staged_debtors(engine, company_id)
-    timelog_numbers = [c.get("No") for c in customers.values()]
+    in the ledger: imports record the number they used). Only the number columns are read — the staged customers'
+    typed ``no`` (TimeLog's ``No``) and the debtors' key (Uniconta's ``Account``), not every payload: 2.4 s → a
+    fraction at 100,000 debtors and customers (the linking page shows this after an import, rule L6)."""
+    customers, debtors = STAGING["timelog.customers"], STAGING["uniconta.debtors"]
+    with engine.connect() as conn:
+        timelog_numbers = list(conn.execute(select(customers.c.no)).scalars())
+        accounts = list(conn.execute(select(debtors.c.natural_key).where(
+            debtors.c.tenant == str(company_id))).scalars())
     entries = Ledger(engine).entries(DOMAIN, legal_entity_id)
     timelog_numbers += [e.details.get("customer_no") for e in entries if e.details.get("action") == "import"]
     t_high, t_other = _numeric(timelog_numbers)
-    u_high, u_other = _numeric(debtors.keys())
+    u_high, u_other = _numeric(accounts)
     used = frozenset(str(n).strip() for n in timelog_numbers if n not in (None, ""))
     return NumberAdvice(t_high, u_high, t_other, u_other, used)
