@@ -301,12 +301,13 @@ def evidence_sims():
     """Both simulators as the public evidence shows the real services (issue 13): Uniconta rows carry their id as
     ``PrimaryKeyId``, companies are listed at ``/api/Entities/CompanyClient`` (``PrimaryKeyId``, ``CompanyName``,
     ``Project``), invoice lines name the customer ``DCAccount``, the quota throttles instead of refusing; TimeLog's
-    Reporting API answers 401/500 with ``resultEmpty`` on empty results. The connection does not name the row-id
-    field: the product detects it."""
+    Reporting API answers 401/500 with ``resultEmpty`` on empty results and has no product-number write (REST v1
+    has only ``GET /product``: the item-number changes become a list to make by hand). The connection does not
+    name the row-id field: the product detects it."""
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
 
-    with served_simulators(timelog_sim.create_app(size="S", seed=42),
+    with served_simulators(timelog_sim.create_app(size="S", seed=42, product_writes=False),
                            uniconta_sim.create_app(size="S", seed=42, row_id_field="PrimaryKeyId",
                                                    quota_mode="throttle")) as served:
         yield served
