@@ -48,8 +48,12 @@ from .normalize import (
     parse_names,
 )
 
-__all__ = ["Columns", "Index", "Prepared", "customer_columns", "debtor_columns", "prepare_customer",
-           "prepare_debtor"]
+__all__ = ["CUSTOMER_FIELDS", "Columns", "DEBTOR_FIELDS", "Index", "Prepared", "customer_columns", "debtor_columns",
+           "prepare_customer", "prepare_debtor"]
+
+# The fields of a record the matcher reads (a staged payload holds ~35; a caller may keep only these)
+DEBTOR_FIELDS = ("Account", "Name", "CompanyRegNo", "VatNumber", "Phone", "ZipCode", "ContactEmail", "InvoiceEmail")
+CUSTOMER_FIELDS = ("ID", "No", "Name", "VATNo", "Phone", "ZipCode", "Email")
 
 
 # --- one record ----------------------------------------------------------------------------------------------
@@ -196,7 +200,7 @@ def debtor_columns(recs: Iterable[Mapping[str, Any]]) -> Columns:
     """Uniconta ``DebtorClient`` rows as :class:`Columns` (the fields of :func:`prepare_debtor`)."""
     recs = list(recs)
     (account, name, regno, vat, phone, zipcode, email), complete = _fields(
-        recs, ("Account", "Name", "CompanyRegNo", "VatNumber", "Phone", "ZipCode", "ContactEmail"))
+        recs, DEBTOR_FIELDS[:7])                      # InvoiceEmail: only where ContactEmail is empty
     if not all(email):                               # no contact e-mail: the invoice e-mail
         email = list(email)
         for i in np.flatnonzero(~_obj(email).astype(bool)).tolist():
@@ -211,7 +215,7 @@ def customer_columns(recs: Iterable[Mapping[str, Any]]) -> Columns:
     """TimeLog ``Customer`` rows as :class:`Columns` (the fields of :func:`prepare_customer`)."""
     recs = list(recs)
     (id_, no, name, vat, phone, zipcode, email), _ = _fields(
-        recs, ("ID", "No", "Name", "VATNo", "Phone", "ZipCode", "Email"))
+        recs, CUSTOMER_FIELDS)
     return Columns(recs, id_, [vat], phone, no, name, email, zipcode)
 
 

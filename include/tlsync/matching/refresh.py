@@ -8,7 +8,8 @@ DAG ``tlsync_customer_linking`` runs this after every staging of either side.
 
 Speed (issue 15, the real path at 100k × 100k): the staged payloads are parsed with ``orjson`` (as the staging
 loader writes them; ~3× ``json``), and the reasons of a suggestion are serialised once per distinct list (the
-matcher shares one wording per combination of levels).
+matcher shares one wording per combination of levels); of each payload only the fields the matcher reads are
+kept (:data:`~tlsync.matching.blocking.DEBTOR_FIELDS`, ``CUSTOMER_FIELDS``), and the rows go in in chunks.
 """
 
 from __future__ import annotations
@@ -22,16 +23,25 @@ from sqlalchemy import Engine, delete, insert, select
 
 from tlsync.staging.tables import STAGING, customer_links, link_suggestions
 
+from .blocking import CUSTOMER_FIELDS, DEBTOR_FIELDS
 from .views import build_index, match_customers
 
+INSERT_CHUNK = 20_000        # link_suggestions rows per INSERT (bounds the driver's parameter lists)
 
-def _payloads(engine: Engine, entity: str, tenant: str | None = None) -> list[dict]:
+
+def _payloads(engine: Engine, entity: str, fields: tuple[str, ...], tenant: str | None = None) -> list[dict]:
+    """The staged payloads of ``entity``, each cut to ``fields`` (the matcher's and the review rows'): a payload
+    holds ~35 fields, and at 100k × 100k keeping them all costs the refresh ~2 GB instead of a few hundred MB."""
     table = STAGING[entity]
     query = select(table.c.payload)
     if tenant is not None:
         query = query.where(table.c.tenant == tenant)
+    out = []
     with engine.connect() as conn:
-        return list(map(orjson.loads, conn.execute(query.order_by(table.c.natural_key)).scalars()))
+        for text in conn.execute(query.order_by(table.c.natural_key)).scalars():
+            payload = orjson.loads(text)
+            out.append({k: payload[k] for k in fields if k in payload})
+    return out
 
 
 def _links(engine: Engine, company: int) -> tuple[set[str], set[str], set[str]]:
@@ -59,13 +69,13 @@ def refresh_suggestions(engine: Engine, company_ids: Iterable[int], *, ignored: 
     ignored one is shown under Ignored, and a TimeLog customer linked to one of the company's debtors is no longer
     offered as a candidate to the others. ``ignored`` adds debtor accounts to the Ignored view."""
     now = now or datetime.now().replace(microsecond=0)
-    customers = _payloads(engine, "timelog.customers")
+    customers = _payloads(engine, "timelog.customers", CUSTOMER_FIELDS)
     names = {str(c.get("ID")): c.get("Name") for c in customers}
     index = build_index(customers)
     counts: dict[int, dict[str, int]] = {}
     for company in company_ids:
         linked, ignored_here, taken = _links(engine, company)
-        debtors = [d for d in _payloads(engine, "uniconta.debtors", str(company))
+        debtors = [d for d in _payloads(engine, "uniconta.debtors", DEBTOR_FIELDS, str(company))
                    if str(d.get("Account", "")) not in linked]
         company_index = index if not taken else build_index([c for c in customers if str(c.get("ID")) not in taken])
         result = match_customers(debtors, index=company_index,
@@ -85,8 +95,8 @@ def refresh_suggestions(engine: Engine, company_ids: Iterable[int], *, ignored: 
                              "reasons": _reasons_json(worded, cand.reasons)})
         with engine.begin() as conn:
             conn.execute(delete(link_suggestions).where(link_suggestions.c.company_id == str(company)))
-            if rows:
-                conn.execute(insert(link_suggestions), rows)
+            for start in range(0, len(rows), INSERT_CHUNK):
+                conn.execute(insert(link_suggestions), rows[start:start + INSERT_CHUNK])
         counts[company] = result.counts()
     return counts
 

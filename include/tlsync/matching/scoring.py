@@ -8,17 +8,19 @@ short of One, an identical CVR that fails the modulus-11 check scored nothing. S
 
 - every pair is reduced to one *level* per comparison (:data:`COMPARISONS`: tax number, phone, customer number,
   e-mail domain, name, legal form, zip), level 0 meaning "nothing to compare" (a value missing on a side);
-- the probabilities of each level among true pairs (*m*) and among other pairs (*u*) are estimated **per run** by
-  expectation maximisation on the blocked candidate pairs (the two-class mixture of Fellegi and Sunter, as splink
-  does), starting from and smoothed towards the prior in :data:`PRIOR` (pseudo-counts :data:`PSEUDO`), so a tiny
-  company still gets sensible weights and a large one learns its own; the share of true pairs among the
-  candidates (λ) is estimated alongside;
-- a pair's **match weight** is Σ log₂(m/u) over its non-null levels, plus a **term-frequency adjustment** for the
-  equal-value levels of name, phone, zip, e-mail domain and tax number: log₂(ū / f(v)), f(v) the share of TimeLog
-  customers holding that value and ū its mean over the candidate pairs at that level — a switchboard shared by a
-  group or a common name counts less, a rare name more;
-- the posterior probability of a pair is the weight plus the prior log-odds log₂(λ/(1−λ)) through the logistic.
-  :mod:`tlsync.matching.views` turns posteriors and the gap to the runner-up into the four views.
+- the probabilities of each level among true pairs (*m*) and the share of true pairs (λ) are estimated **per
+  run** by expectation maximisation on the blocked candidate pairs (the two-class mixture of Fellegi and Sunter,
+  as splink does), smoothed towards the prior in :data:`PRIOR` (pseudo-counts), so a tiny company still gets
+  sensible weights and a large one learns its own; the E-step is the per-debtor posterior of the views
+  (:func:`debtor_posterior`: a debtor has at most one twin);
+- the probability of each level among *other* pairs (*u*): for an equal value of a blocking key
+  (:data:`KEY_LEVELS`: CVR, invalid CVR digits, phone, e-mail domain, name) the rate of *coincidences* — a debtor
+  sharing the value with a customer that is not its twin — counted by the same EM among the candidates and split
+  by term frequency, u(v) = u(level) × n_v / n̄ (a switchboard shared by a group or a name held twice counts less,
+  a unique CVR or name more); for the zip the share of customers holding it; for the rest a random sample of pairs;
+- a pair's **match weight** is Σ log₂(m/u) over its non-null levels;
+- the probability that a candidate is *the* debtor's company weighs it against the debtor's other candidates and
+  against "no twin at all" (:func:`debtor_posterior`); :mod:`tlsync.matching.views` turns it into the four views.
 
 Two explicit vetoes stay, not learned: two *valid* but different CVR numbers, and two different *known* legal forms
 of look-alike names ("Hansen ApS" vs "Hansen A/S"), mean two companies — such a pair may be shown under Several but
