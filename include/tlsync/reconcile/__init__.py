@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 from datetime import date
 from decimal import Decimal
 
@@ -22,9 +21,26 @@ from sqlalchemy import Engine
 from tlsync.settings.models import LegalEntitySettings
 
 from . import compare, load, pairing
-from .model import (AMOUNTS_DIFFER, BY_DEBTOR_DATE_AMOUNT, BY_EXTERNAL_NUMBER, BY_LEDGER, CATEGORIES,
-                    CURRENCY_DIFFERS, DEBTOR_DIFFERS, DIFFERENCE_CATEGORIES, DRAFT_IN_UNICONTA, LABELS, LINES_EDITED,
-                    MATCHED, MISSING_IN_TIMELOG, MISSING_IN_UNICONTA, Doc, Line, Reconciliation, Row)
+from .model import (
+    AMOUNTS_DIFFER,
+    BY_DEBTOR_DATE_AMOUNT,
+    BY_EXTERNAL_NUMBER,
+    BY_LEDGER,
+    CATEGORIES,
+    CURRENCY_DIFFERS,
+    DEBTOR_DIFFERS,
+    DIFFERENCE_CATEGORIES,
+    DRAFT_IN_UNICONTA,
+    LABELS,
+    LINES_EDITED,
+    MATCHED,
+    MISSING_IN_TIMELOG,
+    MISSING_IN_UNICONTA,
+    Doc,
+    Line,
+    Reconciliation,
+    Row,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +73,16 @@ def imported_expenses(engine: Engine, legal_entity_id: int,
 
 
 def entity_settings(legal_entity_id: int, company_id: int) -> LegalEntitySettings | None:
-    """The legal entity's integration settings (the settings file ``TLSYNC_SETTINGS``, else the Airflow Variable
-    ``tlsync_integration_settings`` as JSON) when they pair it with ``company_id``; ``None`` otherwise. A settings
-    file that does not validate is logged and ignored: the report still runs, comparing with the lines' own
-    items."""
+    """The legal entity's integration settings (:func:`tlsync.settings.resolve`: the settings file
+    ``TLSYNC_SETTINGS``, else the Airflow Variable ``tlsync_integration_settings`` — from the environment or from
+    Airflow itself, so a Variable saved in the Airflow UI counts here as it does for the transfer) when they pair
+    it with ``company_id``; ``None`` otherwise. A settings file that does not validate is logged and ignored: the
+    report still runs, comparing with the lines' own items."""
     from tlsync import settings as st
 
     try:
-        if st.settings_path().exists():
-            doc = st.load()
-        elif raw := os.environ.get("AIRFLOW_VAR_" + st.DEFAULT_VARIABLE.upper()):
-            doc = st.from_variable_json(raw)
-        else:
+        doc = st.resolve()          # the file, else the Variable — the same answer the transfer gets
+        if doc is None:
             return None
     except st.SettingsError as exc:
         log.warning("reconciliation: the integration settings cannot be read, so the default items (rules I1–I4) "

@@ -27,7 +27,8 @@ from .store import SettingsError, dumps_yaml, load, save, settings_path
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tlsync.settings", description=__doc__.split("\n\n")[0])
-    p.add_argument("--settings", "--file", dest="file", type=Path, help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
+    p.add_argument("--settings", "--file", dest="file", type=Path,
+                   help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("show", help="print the settings and what blocks invoice transfer")
     sub.add_parser("validate", help="check the settings against the staged Uniconta data")

@@ -145,8 +145,27 @@ def to_variable_json(settings: IntegrationSettings) -> str:
     return json.dumps(to_document(settings), ensure_ascii=False, indent=2)
 
 
-def load_from_airflow(key: str = DEFAULT_VARIABLE) -> IntegrationSettings:  # pragma: no cover - needs Airflow
-    """Read the settings from an Airflow Variable (Airflow imported only when called)."""
-    from airflow.sdk import Variable
+def _airflow_variable(key: str) -> str | None:
+    """The Variable's raw value through Airflow's own lookup (its metadata database, secrets backend or — inside a
+    task — the task runner's channel); ``None`` when Airflow is not reachable from this process."""
+    try:
+        from airflow.sdk import Variable
 
-    return from_variable_json(Variable.get(key), f"Airflow Variable {key}")
+        return Variable.get(key, default=None)
+    except Exception:  # noqa: BLE001 - outside Airflow (a command line, a test): there is no Variable to read
+        return None
+
+
+def resolve(variable_json: str | None = None, *, key: str = DEFAULT_VARIABLE) -> IntegrationSettings | None:
+    """The one answer to "which integration settings apply", for every reader (transfer, reconciliation, pages):
+
+    1. the settings file (:func:`settings_path`) when it exists;
+    2. else the Airflow Variable ``key`` as JSON — ``variable_json`` when the caller read it already, else
+       ``AIRFLOW_VAR_<KEY>`` from the environment, else Airflow's own lookup;
+    3. else ``None`` (nothing is set up yet).
+
+    A file or Variable that does not validate raises :class:`SettingsError` (one problem per line)."""
+    if settings_path().exists():
+        return load()
+    raw = variable_json or os.environ.get(f"AIRFLOW_VAR_{key.upper()}") or _airflow_variable(key)
+    return from_variable_json(raw, f"Airflow Variable {key}") if raw else None

@@ -38,14 +38,11 @@ STEPS = ("customers", "items", "projects", "invoices", "expenses")
 
 
 def load_settings(variable: str | None = None) -> IntegrationSettings | None:
-    """The integration settings: the settings file if it exists, else the Variable's JSON, else ``None``."""
+    """The integration settings: the settings file if it exists, else the Variable's JSON (``variable``, as the
+    DAG read it), else ``None`` — :func:`tlsync.settings.resolve`, the one reader of both."""
     from tlsync import settings
 
-    if settings.settings_path().exists():
-        return settings.load()
-    if variable:
-        return settings.from_variable_json(variable)
-    return None
+    return settings.resolve(variable)
 
 
 def entity_settings(configured: IntegrationSettings | None, legal_entity_id: int) -> LegalEntitySettings | None:
@@ -150,9 +147,8 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
         return {"skipped": f"{le.label}: no Uniconta company chosen (rule S1)"}
     engine = engine or config.staging_engine()
     ledger = Ledger(engine, run_id=run_id, actor=f"tlsync {step}")
-    from tlsync.ledger.lease import LeaseHeld
-
     from tlsync.clients.errors import QuotaExceededError
+    from tlsync.ledger.lease import LeaseHeld
 
     try:
         result = _RUNNERS[step](engine, le, ledger, timelog_fields, uniconta_fields, dry_run, period)
