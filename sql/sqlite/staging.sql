@@ -135,6 +135,8 @@ CREATE TABLE IF NOT EXISTS stg_timelog_customers (
 	PRIMARY KEY (tenant, natural_key)
 );
 
+CREATE INDEX IF NOT EXISTS ix_tlsync_customer_id ON stg_timelog_customers (natural_key);
+
 CREATE TABLE IF NOT EXISTS stg_timelog_employees (
 	source_system VARCHAR(16) NOT NULL, 
 	tenant VARCHAR(64) NOT NULL, 

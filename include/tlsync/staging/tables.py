@@ -86,6 +86,9 @@ Index("ix_tlsync_invline_invoice", STAGING["timelog.invoice_lines"].c.tenant,
       STAGING["timelog.invoice_lines"].c.invoice_id)
 Index("ix_tlsync_invdetail_invoice", STAGING["timelog.invoice_line_details"].c.tenant,
       STAGING["timelog.invoice_line_details"].c.invoice_id)
+# TimeLog customers are read by their ID alone (the site's tenant code is not in the settings): the linking page's
+# 200 candidates, ``tlsync.linking.store.staged_customer`` — an index probe each, not a scan (migration 0004).
+Index("ix_tlsync_customer_id", STAGING["timelog.customers"].c.natural_key)
 
 sync_runs = Table(
     "sync_runs",

@@ -1,4 +1,4 @@
-"""0004 — the linking page's index (issue 14, rule L5): ``ix_link_suggestions_page``.
+"""0004 — the linking page's indexes (issue 14, rule L5): ``ix_link_suggestions_page``, ``ix_tlsync_customer_id``.
 
 Revision ID: 0004
 Revises: 0003
@@ -8,8 +8,10 @@ Create Date: 2026-12-06
 debtors' first rows (``rank <= 1``): the page order of ``tlsync.staging.tables.account_order``. A page of 200
 debtors of a view is read in index order and the read stops after the page (before: the whole view — 60,000 rows
 at 100,000 debtors — was sorted on every page), and the tab counts per view are an index-only scan
-(``bench/linking_page.py``). The expressions are written out here as ``make ddl`` renders them (a migration does
-not import the code it migrates for); no row changes, ``downgrade`` drops the index.
+(``bench/linking_page.py``). ``stg_timelog_customers (natural_key)``: the page's candidates are read by their
+TimeLog ID alone (the site's tenant code is not in the settings) — an index probe each instead of a scan of every
+staged customer. The expressions are written out here as ``make ddl`` renders them (a migration does
+not import the code it migrates for); no row changes, ``downgrade`` drops both.
 """
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ def upgrade() -> None:
         ['company_id', 'view', sa.text(f"(CASE WHEN ({numeric}) THEN 0 ELSE 1 END)"),
          sa.text(f"(CASE WHEN ({numeric}) THEN length(debtor_account) ELSE 0 END)"), 'debtor_account'],
         postgresql_where=sa.text('rank <= 1'), sqlite_where=sa.text('rank <= 1'))
+    op.create_index('ix_tlsync_customer_id', 'stg_timelog_customers', ['natural_key'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_tlsync_customer_id', table_name='stg_timelog_customers')
     op.drop_index('ix_link_suggestions_page', table_name='link_suggestions')
