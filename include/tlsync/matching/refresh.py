@@ -38,9 +38,9 @@ def _payloads(engine: Engine, entity: str, fields: tuple[str, ...], tenant: str 
         query = query.where(table.c.tenant == tenant)
     out = []
     with engine.connect() as conn:
-        for text in conn.execute(query.order_by(table.c.natural_key)).scalars():
-            payload = orjson.loads(text)
-            out.append({k: payload[k] for k in fields if k in payload})
+        for chunk in conn.execute(query.order_by(table.c.natural_key)).scalars().partitions(5000):
+            for payload in map(orjson.loads, chunk):           # fetched 5,000 at a time, not row by row
+                out.append({k: payload[k] for k in fields if k in payload})
     return out
 
 
