@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tlsync.clients.errors import AuthenticationError
 from tlsync.connections import (
     ConnectionSettingError,
     airflow_fields,
@@ -62,4 +63,18 @@ def test_rest_client_needs_site_and_token_and_names_the_missing_field():
     with pytest.raises(ConnectionSettingError, match="'tl': the field 'Site URL \\(host\\)' is empty"):
         timelog_rest_client({"conn_id": "tl", "host": "", "extra": {"rest_token": SECRET}})
     with timelog_rest_client({"conn_id": "tl", "host": "http://x", "extra": {"rest_token": SECRET}}) as client:
-        assert client is not None
+        assert client.settings.base_url == "http://x"
+        assert client.settings.token.get_secret_value() == SECRET
+
+
+def test_rest_client_from_the_connection_reads_the_site_with_its_token(sims):
+    """The client is wired to the Connection's site and token: it reads the served site's customers, and the same
+    fields with another token are refused as an authentication error (never the token in the message)."""
+    fields = sims["timelog"]
+    with timelog_rest_client(fields) as client:
+        customers = list(client.customers())
+    assert customers and all(c.customer_id for c in customers)
+    wrong = {**fields, "extra": {**fields["extra"], "rest_token": SECRET}}
+    with timelog_rest_client(wrong) as client, pytest.raises(AuthenticationError) as refused:
+        list(client.customers())
+    assert SECRET not in str(refused.value)
