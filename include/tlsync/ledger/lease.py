@@ -118,7 +118,7 @@ def holder_line(legal_entity_id: int, row: Any, what: str | None = None) -> str:
 
 
 # one process may take a lease it already holds (nested steps): (url, domain, le) -> [lease, depth]
-_HELD: dict[tuple[str, str, int], list] = {}
+_HELD: dict[tuple[str, str, int], list[Any]] = {}
 _HELD_LOCK = threading.Lock()
 
 

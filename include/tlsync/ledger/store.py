@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tlsync.staging.tables import ledger_events, sync_ledger
@@ -87,7 +87,7 @@ class LedgerEntry:
     content_hash: str | None = None
     reason: str | None = None
     attempts: int = 0
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
     updated_at: datetime | None = None
 
@@ -116,7 +116,7 @@ class Ledger:
     # -- reading -------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _key(domain: str, legal_entity_id: int, source_key: str):
+    def _key(domain: str, legal_entity_id: int, source_key: str) -> ColumnElement[bool]:
         return and_(sync_ledger.c.domain == domain, sync_ledger.c.legal_entity_id == int(legal_entity_id),
                     sync_ledger.c.source_key == str(source_key))
 
@@ -151,7 +151,7 @@ class Ledger:
         with self.engine.connect() as conn:
             return dict(conn.execute(q.group_by(sync_ledger.c.state)).all())
 
-    def events(self, domain: str, legal_entity_id: int, source_key: str) -> list[dict]:
+    def events(self, domain: str, legal_entity_id: int, source_key: str) -> list[dict[str, Any]]:
         """The audit trail of one record, oldest first, with ``before``/``after`` decoded."""
         q = (select(ledger_events)
              .where(ledger_events.c.domain == domain, ledger_events.c.legal_entity_id == int(legal_entity_id),
@@ -192,7 +192,7 @@ class Ledger:
             raise LedgerConflict(f"{domain} {source_key} (legal entity {legal_entity_id}) is {where}; {action} "
                                  f"needs it to be {wanted}")
         now = _now()
-        values = {"state": state, "reason": reason, "run_id": self.run_id, "updated_at": now}
+        values: dict[str, Any] = {"state": state, "reason": reason, "run_id": self.run_id, "updated_at": now}
         if target_key is not None:
             values["target_key"] = str(target_key)
         if content_hash is not None:
@@ -301,7 +301,7 @@ class Ledger:
         return len(moves)
 
     @staticmethod
-    def _update_from_values(conn: Any, domain: str, le: int, updates: list[dict]) -> None:
+    def _update_from_values(conn: Any, domain: str, le: int, updates: list[dict[str, Any]]) -> None:
         """PostgreSQL: the updates of :meth:`transition_many` as one ``UPDATE … FROM unnest(arrays)`` per 2,000
         rows (one statement, one parameter per column — nothing to compile per row), each row guarded by the
         state it was read in; the exact row count says whether one changed meanwhile."""

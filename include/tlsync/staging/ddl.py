@@ -19,7 +19,8 @@ from sqlalchemy.schema import CreateIndex, CreateTable, SetTableComment
 from .migrate import head
 from .tables import metadata
 
-DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+# SQLAlchemy's dialect constructors carry no annotations (the one untyped call in the strict staging package)
+DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}  # type: ignore[no-untyped-call]
 
 
 def render(dialect_name: str) -> str:

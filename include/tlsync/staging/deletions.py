@@ -37,6 +37,7 @@ import sys
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 
@@ -204,7 +205,7 @@ def removed_in_run(engine: Engine, run_id: str, entity: str, tenant: str) -> int
 
 
 def deletions(engine: Engine, *, entity: str | None = None, tenant: str | None = None, run_id: str | None = None,
-              key: str | None = None, limit: int | None = None) -> list[dict]:
+              key: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """The audit rows, newest first, optionally for one entity / tenant / run / natural key."""
     from .tables import staging_deletions as d
 
@@ -219,7 +220,7 @@ def deletions(engine: Engine, *, entity: str | None = None, tenant: str | None =
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def format_deletions(rows: Iterable[dict]) -> str:
+def format_deletions(rows: Iterable[dict[str, Any]]) -> str:
     lines = [f"{'deleted at':<19}  {'run':<28}  {'entity':<24}  {'tenant':<12}  natural key"]
     for r in rows:
         lines.append(f"{str(r['deleted_at']):<19}  {r['run_id']:<28}  {r['entity']:<24}  {r['tenant']:<12}  "

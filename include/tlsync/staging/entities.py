@@ -15,7 +15,7 @@ Money columns are ``Numeric(18, 4)`` (TimeLog serves 4 decimals) and are read ba
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 System = Literal["timelog", "uniconta"]
 Mode = Literal["full", "incremental"]
@@ -35,7 +35,7 @@ class EntitySpec:
     key: tuple[str, ...]           # natural key fields (API field names)
     mode: Mode = "full"
     columns: dict[str, ColumnType] = field(default_factory=dict)   # typed columns (API field name → type)
-    enums: dict[str, frozenset] = field(default_factory=dict)      # field → allowed values (quality gate)
+    enums: dict[str, frozenset[Any]] = field(default_factory=dict)  # field → allowed values (quality gate)
     dates: tuple[str, ...] = ()    # date/datetime fields checked to be parsable and in range
     cursor: str | None = None      # field an incremental read filters on: a date (``field ge window start``) or
     #                                ``RowId`` (``RowId gt highest staged RowId``, see docs/staging-cursors.md)
@@ -58,7 +58,7 @@ class EntitySpec:
         return f"stg_{self.system}_{self.name}"
 
 
-def _spec(system: System, name: str, source: str, key: str | tuple[str, ...], **kw) -> EntitySpec:
+def _spec(system: System, name: str, source: str, key: str | tuple[str, ...], **kw: Any) -> EntitySpec:
     return EntitySpec(system, name, source, (key,) if isinstance(key, str) else key, **kw)
 
 
@@ -146,7 +146,7 @@ def get(qualified: str) -> EntitySpec:
         raise KeyError(f"unknown staged entity {qualified!r}; known: {', '.join(sorted(BY_NAME))}") from None
 
 
-def natural_key(spec: EntitySpec, payload: dict) -> str | None:
+def natural_key(spec: EntitySpec, payload: dict[str, Any]) -> str | None:
     """The record's natural key as one string (``None`` if any key field is missing or blank)."""
     parts = []
     for f in spec.key:

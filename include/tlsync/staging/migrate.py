@@ -36,6 +36,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -123,20 +124,21 @@ def require_current(engine_or_url: Engine | str | None = None) -> str:
         return found
 
 
-def differences(engine_or_url: Engine | str | None = None) -> list:
+def differences(engine_or_url: Engine | str | None = None) -> list[Any]:
     """What Alembic's autogenerate would change to make the database match :mod:`tlsync.staging.tables` (tables,
     columns, types, server defaults, indexes); ``[]`` when the schema is exactly the metadata's."""
     from alembic.autogenerate import compare_metadata
 
     from .tables import EXPRESSION_INDEXES, metadata
 
-    def comparable(obj, name, type_, reflected, compare_to) -> bool:
+    def comparable(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         return not (type_ == "index" and name in EXPRESSION_INDEXES)   # see tables.EXPRESSION_INDEXES
 
     with _engine(engine_or_url) as engine, engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True,
                                                      "include_object": comparable})
-        return compare_metadata(ctx, metadata)
+        found: list[Any] = compare_metadata(ctx, metadata)
+        return found
 
 
 @contextlib.contextmanager
@@ -204,6 +206,8 @@ def revision(message: str, url: str | None = None) -> Path:
         with engine.connect() as conn:
             made = command.revision(alembic_config(conn), message=message, autogenerate=True, rev_id=rev_id)
     scripts = made if isinstance(made, list) else [made]
+    if scripts[0] is None:
+        raise RuntimeError(f"alembic wrote no revision for {message!r}")
     return Path(scripts[0].path)
 
 

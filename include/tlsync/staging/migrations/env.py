@@ -12,13 +12,15 @@ with its rows there and are plain ``ALTER TABLE`` on PostgreSQL.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
+
 from tlsync.staging.engine import create_staging_engine, default_url
 from tlsync.staging.tables import metadata
 
 config = context.config
 
 
-def _configure_and_run(connection) -> None:
+def _configure_and_run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True,
                       compare_server_default=False)
     with context.begin_transaction():

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -40,7 +41,7 @@ def _existing() -> set[str]:
     return set(sa.inspect(op.get_bind()).get_table_names())
 
 
-def _create_table(name: str, *columns, comment: str | None = None, **kw) -> None:
+def _create_table(name: str, *columns: Any, comment: str | None = None, **kw: Any) -> None:
     """``CREATE TABLE`` unless an adopted database has it already (its missing columns: :func:`_add_missing`; its
     comment is set, where the database keeps comments)."""
     if name not in _existing():
