@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -73,8 +73,8 @@ def _convert(value: Any, kind: str) -> Any:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _chunks(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    chunk: list[dict] = []
+def _chunks(records: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
     for record in records:
         chunk.append(record)
         if len(chunk) >= size:
@@ -84,7 +84,7 @@ def _chunks(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield chunk
 
 
-def _key(spec: EntitySpec, payload: dict) -> str:
+def _key(spec: EntitySpec, payload: dict[str, Any]) -> str:
     """The natural key; a record without one never gets this far (the quality gate quarantines it) — if it does,
     that is a bug worth a loud, specific error rather than a row keyed on nothing."""
     key = natural_key(spec, payload)
@@ -104,7 +104,8 @@ def _typed_columns(spec: EntitySpec) -> tuple[tuple[str, str, str], ...]:
     return plan
 
 
-def to_rows(spec: EntitySpec, tenant: str, run_id: str, staged_at: datetime, records: Iterable[dict]) -> list[dict]:
+def to_rows(spec: EntitySpec, tenant: str, run_id: str, staged_at: datetime,
+            records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Turn payload dicts into staging rows (common columns + typed columns). Records without key are refused."""
     typed = _typed_columns(spec)
     rows = []
@@ -154,7 +155,7 @@ _INT_TEXT = re.compile(r"[-+]?\d{1,9}").fullmatch
 _DECIMAL_TEXT = re.compile(r"[-+]?\d{1,14}(?:\.\d+)?").fullmatch
 
 
-def _copy_number(pattern, kind: str):
+def _copy_number(pattern: Callable[[str], Any], kind: str) -> Callable[[Any], str]:
     """A number already written the way PostgreSQL reads it passes through as is (checked by a regular expression,
     the cheapest test on this hot path); anything else is parsed, and what does not parse becomes NULL, as on
     SQLite. The raw payload keeps the original value either way."""
@@ -167,7 +168,7 @@ def _copy_number(pattern, kind: str):
     return convert
 
 
-def _copy_temporal(kind: str):
+def _copy_temporal(kind: str) -> Callable[[Any], str]:
     def convert(value: Any) -> str:
         if value is None or value == "":
             return "\\N"
@@ -186,7 +187,7 @@ text without backslash, tab or line break and within the column's 400 characters
 backtracking, a fifth faster on this hot path."""
 
 
-def _fast_typed(spec: EntitySpec):
+def _fast_typed(spec: EntitySpec) -> tuple[Callable[[dict[str, Any]], Any], Callable[[str], Any]] | None:
     """``payload → typed columns as one COPY text fragment`` for the common record, or ``None`` when the entity has
     a column kind without a fast form (dates, booleans). One ``itemgetter``, one ``join`` and **one** regular
     expression over the joined fields replace a converter call per field (the loader's largest cost, issue 18);
@@ -200,13 +201,18 @@ def _fast_typed(spec: EntitySpec):
     return getter, re.compile("\t".join(_FAST_TEXT[kind] for kind in kinds)).fullmatch
 
 
-def _key_function(spec: EntitySpec):
+def _no_match(text: str) -> None:
+    """The fast path's test when there is no fast path (never called: its getter is ``None``)."""
+    return None
+
+
+def _key_function(spec: EntitySpec) -> Callable[[dict[str, Any]], str | None]:
     """:func:`natural_key` of the spec, with a fast path for the one-field key of almost every entity."""
     if len(spec.key) != 1:
         return lambda payload: natural_key(spec, payload)
     field = spec.key[0]
 
-    def key(payload: dict) -> str | None:
+    def key(payload: dict[str, Any]) -> str | None:
         value = payload.get(field)
         if value is None:
             return None
@@ -216,25 +222,25 @@ def _key_function(spec: EntitySpec):
 
 
 def to_copy_text(spec: EntitySpec, tenant: str, run_id: str, staged_at: datetime,
-                 records: Iterable[dict]) -> tuple[str, int]:
+                 records: Iterable[dict[str, Any]]) -> tuple[str, int]:
     """The same rows as :func:`to_rows`, straight to COPY text (no intermediate dicts; this is the hot path).
 
     Per record: the canonical JSON is hashed as the bytes orjson returns (no re-encoding), the typed columns take
     :func:`_fast_typed`'s one-expression path when they can, and the line is one f-string."""
     converters = [(field, _COPY_CONVERTERS[kind]) for field, _, kind in _typed_columns(spec)]
     fast = _fast_typed(spec)
-    getter, passes = fast if fast else (None, None)
+    getter, passes = fast if fast else (None, _no_match)
     key_of = _key_function(spec)
     head = "\t".join(_copy_text(v) for v in (spec.system, tenant))
     tail = "\t".join(_copy_text(v) for v in (run_id, staged_at.isoformat(sep=" ")))
     dumps, option, sha256 = orjson.dumps, orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, hashlib.sha256
     needs_escape = _NEEDS_ESCAPE.search
-    lines = []
+    lines: list[str] = []
     append = lines.append
     for payload in records:
         key = key_of(payload)
         if key is None:
-            _key(spec, payload)           # raises the loud, specific error
+            key = _key(spec, payload)     # raises the loud, specific error
         if needs_escape(key):
             key = _escape(key)
         raw = dumps(payload, option=option, default=_canonical_default)
@@ -276,7 +282,7 @@ class StagingLoader:
             )
             return {key: digest for key, digest in result}
 
-    def load(self, spec: EntitySpec, tenant: str, run_id: str, records: Iterable[dict],
+    def load(self, spec: EntitySpec, tenant: str, run_id: str, records: Iterable[dict[str, Any]],
              staged_at: datetime | None = None) -> int:
         staged_at = staged_at or datetime.now().replace(microsecond=0)
         if self.engine.dialect.name == "postgresql":
@@ -285,7 +291,7 @@ class StagingLoader:
                    for chunk in _chunks(records, self.chunk_size))
 
     def _pipelined_postgres(self, spec: EntitySpec, tenant: str, run_id: str, staged_at: datetime,
-                            records: Iterable[dict]) -> int:
+                            records: Iterable[dict[str, Any]]) -> int:
         """Build chunk *n+1*'s COPY text while the server ingests chunk *n* (psycopg releases the GIL while it
         waits), so Python and PostgreSQL work at the same time. At most two chunks are in memory."""
         written = 0
@@ -316,7 +322,7 @@ class StagingLoader:
             f"WHERE {table}.content_hash <> excluded.content_hash"
         )
 
-    def _load_generic(self, spec: EntitySpec, rows: list[dict]) -> int:
+    def _load_generic(self, spec: EntitySpec, rows: list[dict[str, Any]]) -> int:
         """SQLite: ``executemany`` of one ``INSERT … ON CONFLICT DO UPDATE … WHERE hash differs``."""
         from sqlalchemy.dialects.sqlite import insert
 
@@ -328,10 +334,11 @@ class StagingLoader:
             where=table.c.content_hash != stmt.excluded.content_hash,
         )
         with self.engine.begin() as conn:
-            dbapi = conn.connection.dbapi_connection
-            before = dbapi.total_changes
+            dbapi: Any = conn.connection.dbapi_connection     # sqlite3.Connection
+            before: int = dbapi.total_changes
             conn.execute(stmt, rows)
-            return dbapi.total_changes - before
+            after: int = dbapi.total_changes
+            return after - before
 
     def _has_rows(self, spec: EntitySpec, tenant: str) -> bool:
         table = STAGING[spec.qualified]
@@ -373,7 +380,7 @@ class StagingLoader:
             raw.close()
 
 
-def _copy(cur, copy_sql: str, copy_text: str) -> None:
+def _copy(cur: Any, copy_sql: str, copy_text: str) -> None:
     if hasattr(cur, "copy_expert"):          # psycopg2
         # One read of the whole chunk: psycopg2 takes the GIL for every read, and with the default 8 KiB reads
         # the COPY thread would queue behind the thread building the next chunk thousands of times.

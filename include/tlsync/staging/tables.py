@@ -15,6 +15,8 @@ dialects (``make ddl``; a test keeps the files in sync). Every index a query rel
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -34,14 +36,16 @@ from sqlalchemy import (
     literal_column,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import Grouping
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.type_api import TypeEngine
 
 from .entities import ENTITIES, EntitySpec
 
 metadata = MetaData()
 
-_TYPES = {
+_TYPES: dict[str, Callable[[], TypeEngine[Any]]] = {
     "str": lambda: String(400),
     "int": lambda: Integer(),
     "decimal": lambda: Numeric(18, 4, asdecimal=True),
@@ -61,7 +65,7 @@ def snake(name: str) -> str:
 
 
 def _staging_table(spec: EntitySpec) -> Table:
-    typed = [Column(snake(f), _TYPES[t](), nullable=True) for f, t in spec.columns.items()]
+    typed: list[Column[Any]] = [Column(snake(f), _TYPES[t](), nullable=True) for f, t in spec.columns.items()]
     return Table(
         spec.table,
         metadata,
@@ -195,7 +199,7 @@ link_suggestions = Table(
 )
 
 
-class digits_only(FunctionElement):
+class digits_only(FunctionElement[bool]):
     """SQL: the text is made of ASCII digits only and is not empty — ``~ '^[0-9]+$'`` on PostgreSQL, ``GLOB`` on
     SQLite, rendered with literals (no bound parameters), so that a query and an index built from it are the same
     expression to the planner (``ix_link_suggestions_page``)."""
@@ -206,21 +210,22 @@ class digits_only(FunctionElement):
 
 
 @compiles(digits_only, "postgresql")
-def _digits_only_postgresql(element, compiler, **kw):
+def _digits_only_postgresql(element: digits_only, compiler: SQLCompiler, **kw: Any) -> str:
     return f"(({compiler.process(next(iter(element.clauses)), **kw)})::text ~ '^[0-9]+$')"
 
 
 @compiles(digits_only)
-def _digits_only_sqlite(element, compiler, **kw):
+def _digits_only_sqlite(element: digits_only, compiler: SQLCompiler, **kw: Any) -> str:
     arg = compiler.process(next(iter(element.clauses)), **kw)
     return f"({arg} <> '' AND {arg} NOT GLOB '*[^0-9]*')"
 
 
-def account_order(column) -> list:
+def account_order(column: ColumnElement[Any]) -> list[ColumnElement[Any]]:
     """ORDER BY of the linking views (``tlsync.linking.view_rows``' order in SQL): numeric accounts first by value
     (by length, then text — the same for digits without leading zeros), then the others by text."""
     numeric = digits_only(column)
-    zero, one = literal_column("0"), literal_column("1")
+    zero: ColumnElement[Any] = literal_column("0")
+    one: ColumnElement[Any] = literal_column("1")
     return [Grouping(case((numeric, zero), else_=one)), Grouping(case((numeric, func.length(column)), else_=zero)),
             column]
 
