@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from datetime import date as calendar_date  # the field ``date`` hides the type inside SupplierPosting
 from decimal import Decimal
 
 from sqlalchemy import Engine, select
@@ -55,7 +56,7 @@ class SupplierPosting:
     company_id: str
     row_id: int
     date: date
-    purchase_date: date            # DocumentDate (the supplier invoice's date) when there is one, else Date
+    purchase_date: calendar_date   # DocumentDate (the supplier invoice's date) when there is one, else Date
     account: str
     amount: Decimal                # net, company currency (Uniconta ``Amount``)
     vat: Decimal                   # Uniconta ``AmountVat``

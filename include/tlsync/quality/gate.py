@@ -230,7 +230,8 @@ def _finding_text(spec: EntitySpec, context: QualityContext, record: dict, nk: s
         return (f"{f.field} {R.show(nk)} occurs {copies[nk]} times in this batch with different contents; none is "
                 f"staged, since we cannot tell which one is right")
     if f.rule == R.ENUM_INVALID:
-        allowed = ", ".join(sorted({R.token(v) for v in spec.enums[f.field]} - {None}, key=_natural_order))
+        allowed = ", ".join(sorted({t for v in spec.enums[f.field] if (t := R.token(v)) is not None},
+                                   key=_natural_order))
         if f.kind == "missing":
             return f"{f.field} is missing (allowed: {allowed})"
         return f"{f.field} {R.show(value)} is not one of the allowed values {allowed}"

@@ -280,7 +280,8 @@ def header_lines_problem(field: str, header_raw: Any, line_sum: Decimal | None, 
 def _amount(value: Decimal) -> str:
     """Amounts with at least 2 decimals, trailing wire zeros trimmed: ``1225.0000`` → ``1225.00``."""
     q = value.normalize()
-    if q.as_tuple().exponent > -2:
+    exponent = q.as_tuple().exponent                      # "n"/"N"/"F" for NaN and infinity: shown as they are
+    if isinstance(exponent, int) and exponent > -2:
         q = value.quantize(Decimal("0.01"))
     return f"{q:f}"
 

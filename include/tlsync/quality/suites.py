@@ -77,7 +77,7 @@ def gx_context():
 
 def _fingerprint(spec: EntitySpec) -> tuple:
     # EntitySpec holds dicts, so it is not hashable: cache on everything the suite is built from.
-    enums = tuple(sorted((f, tuple(sorted({R.token(v) for v in allowed} - {None})))
+    enums = tuple(sorted((f, tuple(sorted({t for v in allowed if (t := R.token(v)) is not None})))
                          for f, allowed in spec.enums.items()))
     return (spec.qualified, spec.key, enums, spec.dates, spec.currency_field)
 

@@ -183,9 +183,9 @@ def _summary(ws: Worksheet, recon: Reconciliation, monthly: Sheet, lang: Lang, s
     # the monthly table below the headline: its own header row, columns from B on would clash with the bridge's
     # widths, so it starts in column A with the period
     _table(ws, monthly, lang, first_row=row)
-    for j, col in enumerate(monthly.columns, start=1):
+    for j, column in enumerate(monthly.columns, start=1):
         letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, col.width)
+        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, column.width)
     ws.freeze_panes = "A5"
     print_setup(ws, title_rows="1:4")
 

@@ -19,13 +19,24 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from datetime import date as calendar_date  # ``Lang.date`` hides the type inside the class
 from decimal import Decimal
 
 from babel.numbers import format_decimal
 
 from tlsync.invoicing.money import q2
-from tlsync.reconcile.model import (AMOUNTS_DIFFER, CURRENCY_DIFFERS, DEBTOR_DIFFERS, DRAFT_IN_UNICONTA, LABELS,
-                                    LINES_EDITED, MATCHED, MEANING, MISSING_IN_TIMELOG, MISSING_IN_UNICONTA)
+from tlsync.reconcile.model import (
+    AMOUNTS_DIFFER,
+    CURRENCY_DIFFERS,
+    DEBTOR_DIFFERS,
+    DRAFT_IN_UNICONTA,
+    LABELS,
+    LINES_EDITED,
+    MATCHED,
+    MEANING,
+    MISSING_IN_TIMELOG,
+    MISSING_IN_UNICONTA,
+)
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
@@ -335,7 +346,7 @@ class Lang:
             return value.strftime("%d-%m-%Y %H:%M")
         return value.strftime("%d-%m-%Y")
 
-    def period(self, start: date, end: date) -> str:
+    def period(self, start: calendar_date, end: calendar_date) -> str:
         return f"{self.date(start)} – {self.date(end)}"
 
     # ---- the comparison's sentences ----

@@ -18,9 +18,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from tlsync.reconcile.model import (AMOUNTS_DIFFER, CATEGORIES, CURRENCY_DIFFERS, DEBTOR_DIFFERS,
-                                    DIFFERENCE_CATEGORIES, DRAFT, DRAFT_IN_UNICONTA, LABELS, LINES_EDITED, MATCHED,
-                                    MISSING_IN_TIMELOG, MISSING_IN_UNICONTA, POSTED, Reconciliation, Row)
+from tlsync.reconcile.model import (
+    AMOUNTS_DIFFER,
+    CATEGORIES,
+    CURRENCY_DIFFERS,
+    DEBTOR_DIFFERS,
+    DIFFERENCE_CATEGORIES,
+    DRAFT,
+    DRAFT_IN_UNICONTA,
+    LABELS,
+    LINES_EDITED,
+    MATCHED,
+    MISSING_IN_TIMELOG,
+    MISSING_IN_UNICONTA,
+    POSTED,
+    Reconciliation,
+    Row,
+)
 
 D0 = Decimal(0)
 Q2 = Decimal("0.01")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def settings_path() -> Path:
     return Path(os.environ.get("TLSYNC_SETTINGS") or PROJECT_ROOT / "config" / "integration.yaml")
 
 
-def _describe(error: dict) -> str:
+def _describe(error: Mapping[str, Any]) -> str:
     loc = [part for part in error["loc"] if part not in _UNION_TAGS]
     msg = error["msg"].removeprefix("Value error, ")
     if msg.startswith("legal entity "):          # our own document-level messages are complete already

@@ -254,9 +254,9 @@ def _line_sums_for(spec: EntitySpec, header_landing) -> dict | None:
 def finish(run_id: str, parts: Iterable[Mapping | None]) -> str:
     """All tasks succeeded: store calls, advance watermarks, and return (and log) the run summary."""
     engine = config.staging_engine()
-    parts = [p for p in parts if p]
-    calls = runs.sum_calls(p.get("calls") for p in parts)
-    advance = [tuple(a) for p in parts for a in p.get("advance", ())]
+    done = [p for p in parts if p]
+    calls = runs.sum_calls(p.get("calls") for p in done)
+    advance = [tuple(a) for p in done for a in p.get("advance", ())]
     runs.finish_run(engine, run_id, calls, advance)
     prune_landing(landing.root(), keep=config.landing_keep_runs())
     text = runs.format_summary(engine, run_id)

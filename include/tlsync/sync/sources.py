@@ -146,8 +146,8 @@ class TimeLogSource:
         for doc_id in sorted(changed):  # outside the date window: fetch each by id (few, by construction)
             for x in _from_raw_records(self.reporting.invoices_raw(date(1990, 1, 1), until + timedelta(days=3650),
                                                                    invoice_id=doc_id)):
-                if (x := self._attributed(x, le)) is not None:
-                    invoices[x.raw.get("ID")] = x
+                if (mine := self._attributed(x, le)) is not None:
+                    invoices[mine.raw.get("ID")] = mine
         ids = {i for i, x in invoices.items() if x.error is None}   # a quarantined invoice brings no lines
         lines = self._lines(self.reporting.invoice_lines_raw, since, until, changed, ids)
         details = self._lines(self.reporting.invoice_line_details_raw, since, until, changed, ids)

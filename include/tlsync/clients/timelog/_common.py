@@ -118,7 +118,9 @@ def scrub(text: str, *secrets: str | None) -> str:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        exponent = value.as_tuple().exponent              # "F" for infinity: a float
+        return int(value) if isinstance(exponent, int) and exponent >= 0 and value == value.to_integral_value() \
+            else float(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):

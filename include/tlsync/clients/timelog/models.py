@@ -142,7 +142,7 @@ class ExecutionStatus(_OpenIntEnum):
         by_name = {"notset": cls.NOT_SET, "success": cls.SUCCESS, "invalid": cls.INVALID, "error": cls.ERROR}
         if text.lower() in by_name:
             return by_name[text.lower()]
-        return cls(text)
+        return cls(text)  # type: ignore[arg-type]  # _OpenIntEnum._missing_ reads numeric text
 
 
 class APIMessageSeverity(_OpenIntEnum):
@@ -154,7 +154,7 @@ class APIMessageSeverity(_OpenIntEnum):
     def parse(cls, value: str | int | None) -> APIMessageSeverity:
         text = str(value or "").strip()
         by_name = {"error": cls.ERROR, "invalid": cls.INVALID, "message": cls.MESSAGE}
-        return by_name.get(text.lower()) or cls(text or 0)
+        return by_name.get(text.lower()) or cls(text or 0)  # type: ignore[arg-type]  # _missing_ reads numeric text
 
 
 # --------------------------------------------------------------------------------------------------------------

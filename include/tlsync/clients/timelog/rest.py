@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -69,6 +70,7 @@ from .models import (
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+W = TypeVar("W")   # what a create answers (settle_write)
 
 SYSTEM = "TimeLog REST API"
 SETTING_TOKEN = "REST API personal access token (RestSettings.token)"
@@ -377,11 +379,13 @@ class RestClient(ClientLifecycle):
             where = f"GET {path} page {page}"
             doc = call(self._http, "GET", path, params={**(query or {}), "$page": page, "$pagesize": size},
                        record=path,
-                       parse=lambda resp, w=where: self._json(resp, w))
+                       parse=partial(self._json, where=where))
             if not isinstance(doc, dict) or not isinstance(doc.get("Entities", []), list):
                 raise MalformedResponseError(SYSTEM, "expected a TAF list {Properties, Entities, Links}", where=where)
             entities = doc.get("Entities") or []
-            props = doc.get("Properties") if isinstance(doc.get("Properties"), dict) else {}
+            props = doc.get("Properties")
+            if not isinstance(props, dict):
+                props = {}
             total_pages = _as_int(props.get("TotalPage"))
             for index, entity in enumerate(entities):
                 raw = entity.get("Properties") if isinstance(entity, dict) else None
@@ -470,8 +474,8 @@ class _CreatedWithoutId(Exception):
     """A create answered 2xx without the new record's id and the record is not found yet (never re-sent)."""
 
 
-def settle_write(send: Callable[[], M | None], lookup: Callable[[], M | None], record: str, *,
-                 attempts: int = 3) -> M | None:
+def settle_write(send: Callable[[], W], lookup: Callable[[], W | None], record: str, *,
+                 attempts: int = 3) -> W:
     """Send a create that is not idempotent; when its answer is lost or unreadable
     (:class:`WriteOutcomeUnknownError`, see :mod:`tlsync.clients._http`), look the record up before anything is
     sent again (issue 17, rule T2): found → that is the result; not found → it did not land, send it again (at

@@ -157,7 +157,7 @@ class UnicontaClient:
 
     def for_company(self, company_id: int) -> UnicontaClient:
         """A client bound to ``company_id`` sharing this one's call counter (close it when done)."""
-        args = dict(self._init_args)
+        args: dict[str, Any] = dict(self._init_args)
         args["counter"] = self.counter
         return UnicontaClient(self.settings.with_company(company_id), **args)
 

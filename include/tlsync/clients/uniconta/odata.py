@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -368,7 +369,7 @@ class ODataReader:
             while url is not None:
                 page_no += 1
                 where = f"GET {path} page {page_no}"
-                page: Page = self.session.call("GET", url, params=query, parse=lambda r, w=where: parse_page(r, w))
+                page: Page = self.session.call("GET", url, params=query, parse=partial(parse_page, where=where))
                 rows = page.rows
                 if rows and not companies:
                     self.session.learn_row_id(rows)
