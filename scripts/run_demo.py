@@ -188,9 +188,14 @@ def demo_setup(settings_file: Path, legal_entity_id: int) -> None:
     le = settings_mod.load(settings_file).entity(legal_entity_id)
     linking(settings_file, "refresh", "--legal-entity", str(legal_entity_id))
     linking(settings_file, "status", "--legal-entity", str(legal_entity_id))
-    linking(settings_file, "accept-one", "--legal-entity", str(legal_entity_id), "--wins", "timelog")
     engine = config.staging_engine()
-    for view in ("several", "none"):
+    left = len(view_rows(engine, le.uniconta_company_id, "one"))
+    while left:                      # accept-one takes a page of 200: again until the One view is empty
+        linking(settings_file, "accept-one", "--legal-entity", str(legal_entity_id), "--wins", "timelog")
+        before, left = left, len(view_rows(engine, le.uniconta_company_id, "one"))
+        if left >= before:           # nothing more could be accepted (refusals): the rest is ignored below
+            break
+    for view in ("one", "several", "none"):
         for row in view_rows(engine, le.uniconta_company_id, view):
             linking(settings_file, "apply", "ignore", "--legal-entity", str(legal_entity_id), "--debtor",
                     row.debtor_account, head=1, tail=0)
