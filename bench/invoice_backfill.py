@@ -241,9 +241,8 @@ def settings_le1():
 def prepare(size: str, seed: int, workdir: Path, db: str, les: list[int], stage: bool = True) -> tuple[Path, Path]:
     """Generate the fixture (reused when ``workdir`` already holds it), stage it and write the simulators'
     fixtures (streamed, bounded memory at any size). Returns the TimeLog and Uniconta simulator fixtures."""
-    from tlsync.staging.engine import create_staging_engine
-
     from simulators.generator import FIXED_TODAY, write_fixture
+    from tlsync.staging.engine import create_staging_engine
 
     path = workdir / f"fixture_{size}.json"
     if not path.exists():
@@ -323,12 +322,11 @@ def transfer_phase(db: str, tl_port: int, uc_port: int, les: list[int]) -> dict:
 
     from sqlalchemy import func, select
 
-    from tlsync.staging.engine import create_staging_engine
-
     from tlsync import connections
     from tlsync.invoicing.backfill import backfill
     from tlsync.invoicing.source import LINES, invoice_tenant, staged_period
     from tlsync.ledger import Ledger
+    from tlsync.staging.engine import create_staging_engine
 
     engine = create_staging_engine(db)
     tl_fields = {"conn_id": "timelog_default", "host": f"http://127.0.0.1:{tl_port}/tlsim", "login": "integration",

@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT / "plugins"), str(ROOT)]
 
 from sqlalchemy import create_engine, insert
+
 from tlsync.staging.migrate import upgrade
 from tlsync.staging.tables import STAGING, customer_links, link_suggestions
 

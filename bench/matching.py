@@ -126,6 +126,7 @@ def run_ours(by_company, customers):
 def _frame(records, side):
     # the same normalisation ours does (tlsync's batch normalisers), handed to splink as a DataFrame
     import pandas as pd
+
     from tlsync.matching.blocking import customer_columns, debtor_columns
     p = (debtor_columns if side == "uniconta" else customer_columns)(records)
 

@@ -114,10 +114,10 @@ def main() -> int:
 
 def stage(a: argparse.Namespace, company: int, pairs: dict, work: Path) -> list[dict]:
     """Generate the fixture, serve it and run the nightly into the staging database; returns the truth rows."""
-    from simulators._common import serve_in_thread
-    from simulators.generator import FIXED_TODAY, generate, truth
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
+    from simulators._common import serve_in_thread
+    from simulators.generator import FIXED_TODAY, generate, truth
     from tlsync.sync.local import run_once
 
     t0 = time.perf_counter()

@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "include"))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from tlsync.staging import entities  # noqa: E402
-from tlsync.staging.loader import StagingLoader  # noqa: E402
 from tlsync.staging.engine import create_staging_engine  # noqa: E402
+from tlsync.staging.loader import StagingLoader  # noqa: E402
 from tlsync.staging.migrate import upgrade  # noqa: E402
 
 SPEC = entities.get("timelog.invoice_lines")

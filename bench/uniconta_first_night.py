@@ -45,10 +45,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
 
-    from simulators._common import serve_in_thread
-    from simulators.generator import generate
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
+    from simulators._common import serve_in_thread
+    from simulators.generator import generate
 
     work = Path(tempfile.mkdtemp(prefix="tlsync-first-night-"))
     os.environ["TLSYNC_OUT_DIR"] = str(work / "out")

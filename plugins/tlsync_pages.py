@@ -6,6 +6,7 @@ Airflow user — see ``tlsync_airflow.ui.security``."""
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
+
 from tlsync_airflow.ui.app import PREFIX, app
 
 _PAGES = (("Integration", "integration", "tlsync-integration"),

@@ -105,8 +105,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .master import EXPENSE_IMPORT_ACCOUNTS, LEGAL_ENTITIES, SIZES, Ctx, MasterBuilder
-from .sinks import (PROJECT_CLASSES, TIMELOG_COLLECTIONS, UNICONTA_CLASSES, FileSink, ListSink, NullSink, assemble_dict,
-                    assemble_file, dumps, json_default, temp_dir_near)
+from .sinks import (
+    PROJECT_CLASSES,
+    TIMELOG_COLLECTIONS,
+    UNICONTA_CLASSES,
+    FileSink,
+    ListSink,
+    NullSink,
+    assemble_dict,
+    assemble_file,
+    dumps,
+    json_default,
+    temp_dir_near,
+)
 from .stream import stream_fixture
 from .transactions import TxBuilder
 

@@ -14,8 +14,22 @@ from collections import deque
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from .master import (D0, D100, EXPENSE_IMPORT_ACCOUNTS, EXPENSE_TYPES, GL_ACCOUNTS, PAYMENT_TERMS, Ctx, Master, Proj,
-                     add_months, dt, guid, q2, sub_seed)
+from .master import (
+    D0,
+    D100,
+    EXPENSE_IMPORT_ACCOUNTS,
+    EXPENSE_TYPES,
+    GL_ACCOUNTS,
+    PAYMENT_TERMS,
+    Ctx,
+    Master,
+    Proj,
+    add_months,
+    dt,
+    guid,
+    q2,
+    sub_seed,
+)
 
 D25 = Decimal("25")
 SEASON = {1: 0.95, 2: 1.0, 3: 1.05, 4: 0.95, 5: 1.0, 6: 1.0, 7: 0.55, 8: 0.9, 9: 1.1, 10: 1.1, 11: 1.1, 12: 0.85}

@@ -15,8 +15,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from simulators.generator import FIXED_TODAY
 from simulators._common import serve_in_thread
+from simulators.generator import FIXED_TODAY
 from simulators.timelog import create_app
 from tlsync.clients._http import CallCounter, RetryPolicy
 from tlsync.clients.errors import (

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from simulators.generator import FIXED_TODAY
 from simulators._common import serve_in_thread
+from simulators.generator import FIXED_TODAY
 from simulators.uniconta import create_app
 from tlsync.clients._http import CallCounter, RetryPolicy
 from tlsync.clients.errors import (

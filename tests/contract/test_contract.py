@@ -44,7 +44,6 @@ def test_the_snapshot_records_what_going_live_depends_on(probed):
 
 def test_values_are_redacted(probed):
     from simulators.generator import generate
-
     from tlsync.contract.cli import SIM_TODAY
 
     text = json.dumps(probed, ensure_ascii=False)

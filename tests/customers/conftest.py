@@ -10,8 +10,8 @@ import itertools
 import httpx
 import pytest
 
-from simulators.generator import FIXED_TODAY
 from simulators._common import serve_in_thread
+from simulators.generator import FIXED_TODAY
 from tlsync import connections
 from tlsync.clients.timelog.rest import RestClient, RestSettings
 from tlsync.ledger import Ledger

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
+from conftest import counters, reset_counters, settings, stage
+from test_nightly import link, pair
+
 from tlsync.customers.cli import main
 from tlsync.settings.models import IntegrationSettings
 from tlsync.settings.store import save
-
-from conftest import counters, reset_counters, settings, stage
-from test_nightly import link, pair
 
 
 def test_cli_sync_dry_run_then_for_real(engine, db_url, sims, tmp_path, monkeypatch, capsys):

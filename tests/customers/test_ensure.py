@@ -7,6 +7,7 @@ import json
 
 import httpx
 import pytest
+from conftest import COMPANY, counters, reset_counters, settings, stage
 from sqlalchemy import insert, select
 
 from tlsync.customers import staged as staged_mod
@@ -14,8 +15,6 @@ from tlsync.customers.sync import DEBTOR_DOMAIN, EMPLOYEE_DOMAIN, ensure_debtors
 from tlsync.ledger import DONE, FAILED, IN_FLIGHT
 from tlsync.settings.models import DebtorDefaults
 from tlsync.staging.tables import customer_links
-
-from conftest import COMPANY, counters, reset_counters, settings, stage
 
 
 def link(engine, customer_id, account, action="timelog_wins", company=COMPANY):

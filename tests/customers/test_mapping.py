@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tlsync.clients.uniconta.models import DebtorClient
 from tlsync.customers.countries import timelog_country_id, uniconta_country
 from tlsync.customers.mapping import (
     S4_FIELDS,
@@ -15,7 +16,6 @@ from tlsync.customers.mapping import (
     new_customer,
     new_debtor,
 )
-from tlsync.clients.uniconta.models import DebtorClient
 from tlsync.settings.models import DebtorDefaults, VatZone
 
 DEFAULTS = DebtorDefaults(debtor_group="DK", payment_terms="N30", layout_group="Standard")

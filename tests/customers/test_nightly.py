@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import httpx
+from conftest import COMPANY, counters, reset_counters, settings, stage
 from sqlalchemy import insert
 
 from tlsync.customers import staged as staged_mod
 from tlsync.customers.nightly import CONTACT_DOMAIN, SYNC_DOMAIN, sync_customers
 from tlsync.customers.sync import ensure_debtors
 from tlsync.staging.tables import customer_links
-
-from conftest import COMPANY, counters, reset_counters, settings, stage
 
 HOSTILE = "<b>Ærø & \"Søn\"</b> 'Kaffe' ☕🎂 " + "Ø" * 280
 

@@ -33,7 +33,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
-
 from stack import COMPONENTS, deployment  # tests/deploy/stack.py
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(1500)]

@@ -11,13 +11,12 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
+from conftest import PAIRS  # tests/e2e/conftest.py
 from sqlalchemy import select
 
 from tlsync.staging.tables import STAGING, run_entity_counts, watermarks
 from tlsync.sync import config
 from tlsync.sync.local import run_once
-
-from conftest import PAIRS  # tests/e2e/conftest.py
 
 COMPANY = 10001
 POSTED = ("uniconta.invoices", "uniconta.invoice_lines", "uniconta.gl_transactions")

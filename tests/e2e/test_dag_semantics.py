@@ -13,12 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import PAIRS  # tests/e2e/conftest.py
 from sqlalchemy import create_engine, select, text
 
 from tlsync.staging.tables import run_entity_counts, sync_runs
 from tlsync.sync import changes, runs
-
-from conftest import PAIRS  # tests/e2e/conftest.py
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("tlsync_run_demo", ROOT / "scripts" / "run_demo.py")

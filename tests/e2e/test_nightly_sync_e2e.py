@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
+from conftest import PAIRS  # tests/e2e/conftest.py
 from sqlalchemy import select
 
 from tlsync.staging.tables import STAGING, run_entity_counts, sync_runs
 from tlsync.sync.local import run_once
-
-from conftest import PAIRS  # tests/e2e/conftest.py
 
 ROOT = Path(__file__).resolve().parents[2]
 

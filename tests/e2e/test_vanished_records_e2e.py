@@ -13,12 +13,11 @@ import json
 import logging
 
 import httpx
+from conftest import PAIRS  # tests/e2e/conftest.py
 from sqlalchemy import select
 
 from tlsync.staging.tables import STAGING, run_entity_counts, staging_deletions
 from tlsync.sync.local import run_once
-
-from conftest import PAIRS  # tests/e2e/conftest.py
 
 COMPANY = 10001
 AUTH = ("integration", "uniconta-pw")

@@ -13,9 +13,9 @@ from expense_world import TIMELOG, UNICONTA, ExpenseWorld, _jsonable
 
 @pytest.fixture(scope="module")
 def expense_sims():
-    from simulators._common import serve_in_thread
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
+    from simulators._common import serve_in_thread
 
     tl_app = timelog_sim.create_app({"timelog": copy.deepcopy(TIMELOG)})
     uc_app = uniconta_sim.create_app(_jsonable({"uniconta": copy.deepcopy(UNICONTA)}))

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import httpx
+
 from tlsync import connections
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.ledger import Ledger

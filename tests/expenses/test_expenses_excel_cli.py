@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from expense_world import gl
 from openpyxl import load_workbook
+
 from tlsync.expenses.cli import main
 from tlsync.expenses.excel import COLUMNS
 from tlsync.expenses.report import imported_expenses, waiting

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from simulators.generator.master import EXPENSE_IMPORT_ACCOUNTS
 from tlsync import connections
 from tlsync.clients.timelog import RestClient, RestSettings

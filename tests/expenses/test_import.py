@@ -10,14 +10,13 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from expense_world import REVERSAL_OF_1, TIMELOG, gl
+
 from tlsync.clients.timelog.models import ProjectExpenseCreate
 from tlsync.expenses import DOMAIN, import_expenses, imported_expenses
 from tlsync.expenses.importer import ExpenseImport
 from tlsync.expenses.report import waiting
 from tlsync.ledger import Ledger
-
-from expense_world import REVERSAL_OF_1, TIMELOG, gl
-
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 """For paths whose database side is the ledger's own (tested on both databases in tests/ledger): the machine is

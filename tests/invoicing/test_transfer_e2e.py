@@ -46,6 +46,7 @@ def test_transfer_s_data_exactly_once_with_exact_totals(world):
     assert len(done) == result["transferred"]
     links = {}
     from sqlalchemy import select
+
     from tlsync.staging.tables import customer_links
     with engine.connect() as conn:
         links = {r.customer_id: r.debtor_account for r in conn.execute(

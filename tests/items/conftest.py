@@ -8,6 +8,7 @@ from datetime import datetime
 
 import httpx
 import pytest
+
 from simulators.generator import FIXED_TODAY
 from tlsync import connections
 from tlsync.clients.timelog import RestClient, RestSettings
@@ -55,9 +56,9 @@ class ItemWorld:
 @pytest.fixture(scope="session")
 def item_sims():
     """Both simulators with the generator's S data, like ``sims`` in tests/conftest.py but served once."""
-    from simulators._common import serve_in_thread
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
+    from simulators._common import serve_in_thread
 
     with serve_in_thread(timelog_sim.create_app(size="S", seed=42, today=FIXED_TODAY)) as tl, \
             serve_in_thread(uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY)) as uc:

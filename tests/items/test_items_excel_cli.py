@@ -9,8 +9,9 @@ import json
 
 import pytest
 from openpyxl import load_workbook
-from tlsync.items.cli import main
+
 from tlsync.excel import neutralise
+from tlsync.items.cli import main
 from tlsync.items.excel import COLUMNS, DecisionFileError, export_items, read_decisions
 from tlsync.items.products import ItemNumbers, ItemStatus
 

@@ -4,11 +4,10 @@ and transferability — and every kind of line is listed, mapped values by name,
 
 from __future__ import annotations
 
+from tests.items.test_resolver import INVOICE, line, ref, work
 from tlsync.items.preview import items_in_use, rule_cases
 from tlsync.items.resolver import ItemResolver
 from tlsync.settings.models import ItemNumberDefaults
-
-from tests.items.test_resolver import INVOICE, line, ref, work
 
 DEFAULTS = {
     "time": {"mode": "by_dimension", "dimension": "task_type", "mapping": {"3": "KONS-JR", "1": "KONS-SR"}},

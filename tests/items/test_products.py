@@ -5,6 +5,7 @@ ledger (a second run writes nothing, counted at the simulator) and never touchin
 from __future__ import annotations
 
 import pytest
+
 from tlsync.items.products import DOMAIN, ItemNumbers, ItemProblem, Write
 from tlsync.ledger import Ledger
 

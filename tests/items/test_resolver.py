@@ -7,6 +7,7 @@ database filled from the simulators."""
 from __future__ import annotations
 
 import pytest
+
 from tlsync.items.resolver import ItemResolver, LineItem, ReferenceData, attach_details
 from tlsync.settings.models import ItemNumberDefaults
 

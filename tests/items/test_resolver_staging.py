@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+
 from tlsync import connections
 from tlsync.items import ItemResolver
 from tlsync.items.resolver import attach_details

@@ -88,9 +88,9 @@ class World:
 def world(db_url, use_staging):
     """``world(fixture_doc)`` → a :class:`World`: both simulators serving the document, staged once by the nightly
     sync into a fresh staging DB (SQLite and PostgreSQL), suggestions computed."""
-    from simulators._common import serve_in_thread
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
+    from simulators._common import serve_in_thread
     from tlsync.matching.refresh import refresh_suggestions
     engine = use_staging(db_url)
     stack = []

@@ -4,14 +4,13 @@ call at all), the ledger's before/after, the one-debtor-per-customer rule, and a
 from __future__ import annotations
 
 import pytest
+from conftest import COMPANY, HOSTILE, LE, confirmed_settings, customer, debtor, fixture, no_calls
 from sqlalchemy import select
 
 from tlsync.ledger import Ledger
 from tlsync.linking import Decision, LinkError
 from tlsync.linking.actions import Linker
 from tlsync.staging.tables import customer_links
-
-from conftest import COMPANY, HOSTILE, LE, confirmed_settings, customer, debtor, fixture, no_calls
 
 DOC = fixture(
     customers=[customer(1, "Eriksen Vin ApS", "501", VATNo="11062814", Phone="33431918", City="Slagelse"),

@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import COMPANY, HOSTILE, LE, confirmed_settings, customer, debtor, stage, twins
 
 from tlsync.linking import Linker, number_advice, transfer_blockers, view_page
 from tlsync.linking.cli import main
 from tlsync.matching.refresh import refresh_suggestions
 from tlsync.settings import save
-
-from conftest import COMPANY, HOSTILE, LE, confirmed_settings, customer, debtor, stage, twins
 
 ROOT = Path(__file__).resolve().parents[2]
 

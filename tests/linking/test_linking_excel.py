@@ -4,6 +4,7 @@ refused as a whole with one line per problem; names survive unchanged and never 
 from __future__ import annotations
 
 import pytest
+from conftest import COMPANY, HOSTILE, LE, confirmed_settings, customer, debtor, stage, twins
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -19,8 +20,6 @@ from tlsync.linking import (
 )
 from tlsync.matching.refresh import refresh_suggestions
 from tlsync.staging.tables import customer_links, ledger_events
-
-from conftest import COMPANY, HOSTILE, LE, confirmed_settings, customer, debtor, stage, twins
 
 FORMULAS = ["=1+1", "+45 12 34", "-5", "@SUM(A1)", "'quoted", "''=x", "'=x", "\t=x", "plain", "", "€=5", "a=b"]
 

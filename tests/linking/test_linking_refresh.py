@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conftest import COMPANY, LE, customer, debtor, stage
 from sqlalchemy import select
 
 from tlsync.linking import Linker, view_counts
 from tlsync.linking.store import save_link
 from tlsync.matching.refresh import refresh_suggestions
 from tlsync.staging.tables import customer_links, link_suggestions
-
-from conftest import COMPANY, LE, customer, debtor, stage
 
 
 def rows(engine) -> dict[str, tuple[str, list]]:

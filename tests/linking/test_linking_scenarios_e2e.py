@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from conftest import COMPANY, LE, confirmed_settings, customer, debtor, fixture, no_calls
+
 from simulators.generator import FIXED_TODAY
 from tlsync.linking import Decision, number_advice, transfer_blockers, view_counts, view_rows
 from tlsync.matching.refresh import refresh_suggestions
-
-from conftest import COMPANY, LE, confirmed_settings, customer, debtor, fixture, no_calls
 
 OPEN = ("one", "several", "none")
 

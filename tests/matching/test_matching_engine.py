@@ -10,6 +10,8 @@ import random
 
 import numpy as np
 import pytest
+
+from simulators.generator.linkage import linkage
 from tlsync.matching import match_customers
 from tlsync.matching import normalize as N
 from tlsync.matching.blocking import (
@@ -20,8 +22,6 @@ from tlsync.matching.blocking import (
     prepare_debtor,
 )
 from tlsync.matching.scoring import P_CANDIDATE, score_pair, score_pairs
-
-from simulators.generator.linkage import linkage
 
 PIECES = ["Hansen", "Byg", "ÆRØ", "ærø", "Åbyhøj", "Müller", "Straße", "ẞ", "é", "ﬁ", "ſ", "İ", "K", "Å", "😀",
           "<b>x</b>", "' OR 1=1", "&", "+", "/", ".", ",", "-", " ", "  ", "\t", "\r", "\u00a0", "\u2028", "A/S",

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-from tlsync.matching import match_customers, norm_cvr, norm_name
-
 from simulators.generator.linkage import (
     EXTRA_KINDS,
     iter_linkage,
     linkage,
     write_linkage,
 )
+from tlsync.matching import match_customers, norm_cvr, norm_name
 
 
 def test_deterministic_and_streamed(tmp_path) -> None:

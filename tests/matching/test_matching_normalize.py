@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tlsync.matching import (
     cvr_digits,
     email_domain,
@@ -82,6 +83,7 @@ def test_fast_paths_agree_with_stdnum_and_phonenumbers() -> None:
 
     import phonenumbers
     from stdnum.dk import cvr as stdnum_cvr
+
     from tlsync.matching.normalize import _parse_phone, cvr_valid
     rng = random.Random(5)
     for _ in range(3000):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import func, select
+
 from tlsync.matching.refresh import refresh_suggestions
 from tlsync.staging.tables import STAGING, link_suggestions
 from tlsync.sync.local import run_once

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tlsync.matching import match_customers
 
 from simulators.generator import FIXED_TODAY, generate, truth
+from tlsync.matching import match_customers
 
 
 def deb(account, name, regno="", vat="", phone="", zipc="2100", email=""):

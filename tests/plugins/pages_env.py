@@ -66,14 +66,13 @@ def _settings_document(path: Path) -> None:
 
 @contextlib.contextmanager
 def pages_server(tmp: Path) -> Iterator[PagesServer]:
+    import simulators.timelog as timelog_sim
+    import simulators.uniconta as uniconta_sim
+    from simulators._common import serve_in_thread
     from tlsync.matching.refresh import refresh_suggestions
     from tlsync.staging.migrate import upgrade
     from tlsync.sync import config
     from tlsync.sync.local import run_once
-
-    import simulators.timelog as timelog_sim
-    import simulators.uniconta as uniconta_sim
-    from simulators._common import serve_in_thread
 
     tmp.mkdir(parents=True, exist_ok=True)
     staging_url = f"sqlite:///{tmp / 'staging.db'}"

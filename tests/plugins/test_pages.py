@@ -23,6 +23,7 @@ import pytest
 from pages_env import ROOT, pages_server
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
+
 from tlsync import settings as st
 from tlsync.connections import timelog_rest_client
 from tlsync.expenses import DOMAIN as EXPENSE

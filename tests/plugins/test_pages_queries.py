@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
+
 from tlsync.linking import view_counts as domain_counts
 from tlsync.linking import view_page
 from tlsync_airflow.ui import i18n

@@ -23,8 +23,8 @@ from tlsync.quality import (
     QualityWarning,
     QuarantinedRecord,
     check_batch,
+    suites,
 )
-from tlsync.quality import suites
 from tlsync.staging.entities import UNICONTA, EntitySpec, get
 
 TL_INVOICES = get("timelog.invoices")

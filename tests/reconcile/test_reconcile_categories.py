@@ -8,10 +8,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
-from tlsync.reconcile import (BY_DEBTOR_DATE_AMOUNT, BY_EXTERNAL_NUMBER, BY_LEDGER, CATEGORIES, MATCHED, reconcile)
-
 import recon_scenario as scenario  # tests/reconcile/recon_scenario.py
+
+from tlsync.reconcile import BY_DEBTOR_DATE_AMOUNT, BY_EXTERNAL_NUMBER, BY_LEDGER, CATEGORIES, MATCHED, reconcile
 
 JAN, FEB_END = date(2026, 1, 1), date(2026, 2, 28)
 

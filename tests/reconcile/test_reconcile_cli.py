@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import recon_scenario as scenario  # tests/reconcile/recon_scenario.py
 
 from tlsync.reconcile.cli import last_closed_month, main
-
-import recon_scenario as scenario  # tests/reconcile/recon_scenario.py
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import recon_scenario as sc  # tests/reconcile/recon_scenario.py
+
 from tlsync.ledger import Ledger
 from tlsync.reconcile import LINES_EDITED, MATCHED, reconcile
 from tlsync.settings.models import LegalEntitySettings
-
-import recon_scenario as sc  # tests/reconcile/recon_scenario.py
 
 PERIOD = (date(2026, 1, 1), date(2026, 2, 28))
 SETTINGS = LegalEntitySettings.model_validate({

@@ -16,13 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import recon_scenario as scenario  # tests/reconcile/recon_scenario.py
 from openpyxl import load_workbook
 
 from tlsync.ledger import Ledger
 from tlsync.reconcile import reconcile
 from tlsync.report import format_headline, neutralise, write_report
-
-import recon_scenario as scenario  # tests/reconcile/recon_scenario.py
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEETS = ["Summary", "Missing in Uniconta", "Missing in TimeLog", "Still a draft in Uniconta", "Currency differs",

@@ -20,12 +20,21 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+import recon_scenario as scenario  # tests/reconcile/recon_scenario.py
 from openpyxl import load_workbook
 
-import recon_scenario as scenario  # tests/reconcile/recon_scenario.py
 from tlsync.reconcile import reconcile
-from tlsync.reconcile.model import (CATEGORIES, DRAFT, MATCHED, MISSING_IN_TIMELOG, MISSING_IN_UNICONTA, POSTED,
-                                    Doc, Reconciliation, Row)
+from tlsync.reconcile.model import (
+    CATEGORIES,
+    DRAFT,
+    MATCHED,
+    MISSING_IN_TIMELOG,
+    MISSING_IN_UNICONTA,
+    POSTED,
+    Doc,
+    Reconciliation,
+    Row,
+)
 from tlsync.report import Lang, bridge_summary, bridges, headline, language, write_report
 from tlsync.report.tables import ROUNDING, contribution
 

@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from tlsync.settings import load
-from tlsync.settings.cli import main
-from tlsync.staging.entities import get
-from tlsync.staging.loader import StagingLoader
-from tlsync.staging.engine import create_staging_engine
-from tlsync.staging.migrate import upgrade
 
 from simulators.generator import FIXED_TODAY, generate
+from tlsync.settings import load
+from tlsync.settings.cli import main
+from tlsync.staging.engine import create_staging_engine
+from tlsync.staging.entities import get
+from tlsync.staging.loader import StagingLoader
+from tlsync.staging.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "integration.example.yaml"

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
 from tlsync.settings import (
     ActivationChecklist,
     IntegrationSettings,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, inspect, select
+
+from simulators.generator import FIXED_TODAY, generate
 from tlsync.settings import (
     clear_link_state,
     load,
@@ -18,8 +20,6 @@ from tlsync.settings import (
 )
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
-
-from simulators.generator import FIXED_TODAY, generate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "integration.example.yaml"
 CLASSES = {"DebtorGroupClient": "debtor_groups", "GLVatClient": "vat_zones", "PaymentTermClient": "payment_terms",

@@ -17,8 +17,17 @@ from pathlib import Path
 import pytest
 from stdnum.dk import cvr as stdnum_cvr
 
-from simulators.generator import (FIXED_TODAY, TRUTH_COLUMNS, dumps, generate, load_fixture, real_today, truth,
-                                  write_fixture, write_truth)
+from simulators.generator import (
+    FIXED_TODAY,
+    TRUTH_COLUMNS,
+    dumps,
+    generate,
+    load_fixture,
+    real_today,
+    truth,
+    write_fixture,
+    write_truth,
+)
 from simulators.generator import danish as dk
 from simulators.generator.master import KINDS
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from lxml import etree
 
-from simulators.generator import FIXED_TODAY
 from simulators._common import FaultConfig, free_port, serve_in_thread
+from simulators.generator import FIXED_TODAY
 from simulators.timelog import create_app
 from simulators.timelog.sample import REPORTING_ALL, sample_fixture
 

@@ -6,7 +6,6 @@ import httpx
 import pytest
 from lxml import etree
 
-
 API = "/tlsim/api/v1"
 AUTH = {"Authorization": "Bearer sim-pat-token"}
 ERROR_KEYS = {"Code", "Details", "Message", "Parameters", "Url", "DeveloperNote"}

@@ -8,7 +8,6 @@ import httpx
 import pytest
 from lxml import etree
 
-
 S = "{http://schemas.xmlsoap.org/soap/envelope/}"
 API = "{http://api.timelog.com}"
 V1 = "{http://www.timelog.com/api/tlp/v1}"

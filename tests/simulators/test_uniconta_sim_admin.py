@@ -8,8 +8,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from simulators.generator import FIXED_TODAY
 from simulators._common import serve_in_thread
+from simulators.generator import FIXED_TODAY
 from simulators.uniconta import create_app
 
 AUTH = ("0010001/integration", "uniconta-pw")

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tlsync.staging.tables import sync_runs
 from tlsync.sync import changes, runs
 from tlsync.sync.steps import EntityCounts, record_counts
-from tlsync.staging.tables import sync_runs
 
 T0 = datetime(2026, 12, 1, 2, 0)
 

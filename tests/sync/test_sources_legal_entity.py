@@ -8,9 +8,9 @@ import copy
 from datetime import date
 
 import httpx
-from tlsync import connections
 
 from simulators.generator import FIXED_TODAY
+from tlsync import connections
 
 
 def _read(timelog_conn: dict, legal_entity: int):

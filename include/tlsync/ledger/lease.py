@@ -45,7 +45,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, select, update
 
-from tlsync.staging.tables import write_leases   # the table is part of the staging schema (its migrations)
+from tlsync.staging.tables import write_leases  # the table is part of the staging schema (its migrations)
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ CLI: ``python -m tlsync.linking --help``.
 
 from __future__ import annotations
 
-from .actions import ACTIONS, Decision, LinkError, Linker, Outcome
+from .actions import ACTIONS, Decision, Linker, LinkError, Outcome
 from .excel import DecisionFile, DecisionFileError, export_views, neutralise, read_decisions, restore
 from .gate import linking_blocker, transfer_blockers, view_counts
 from .numbers import NumberAdvice, number_advice

@@ -33,7 +33,7 @@ from tlsync.cli_common import SetupError
 from tlsync.clients.errors import SyncAPIError
 from tlsync.ledger import LedgerConflict
 
-from .actions import Decision, LinkError, Linker, Outcome
+from .actions import Decision, Linker, LinkError, Outcome
 from .excel import DecisionFileError, export_views, read_decisions
 from .gate import VIEW_LABELS, transfer_blockers, view_counts
 from .numbers import number_advice
@@ -141,12 +141,10 @@ def _run(args: argparse.Namespace) -> int:
     ctx = _Context(args)
     cmd = args.command
     if cmd == "status":
-        closed = False
         for le in ctx.entities(args.legal_entity):
             _print_counts(ctx, le)
             blockers = transfer_blockers(le, ctx.engine)
             if blockers:
-                closed = True
                 print("  invoice transfer: CLOSED (rule S8)")
                 for b in blockers:
                     print(f"    - {b}")

@@ -16,9 +16,23 @@ from decimal import Decimal
 from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW
 
 from .load import Sources
-from .model import (AMOUNTS_DIFFER, BY_DEBTOR_DATE_AMOUNT, BY_LEDGER, CURRENCY_DIFFERS, DEBTOR_DIFFERS, DRAFT,
-                    DRAFT_IN_UNICONTA, LINES_EDITED, MATCHED, MISSING_IN_TIMELOG, MISSING_IN_UNICONTA,
-                    PAIR_PRECEDENCE, Doc, Line, Row)
+from .model import (
+    AMOUNTS_DIFFER,
+    BY_DEBTOR_DATE_AMOUNT,
+    BY_LEDGER,
+    CURRENCY_DIFFERS,
+    DEBTOR_DIFFERS,
+    DRAFT,
+    DRAFT_IN_UNICONTA,
+    LINES_EDITED,
+    MATCHED,
+    MISSING_IN_TIMELOG,
+    MISSING_IN_UNICONTA,
+    PAIR_PRECEDENCE,
+    Doc,
+    Line,
+    Row,
+)
 from .pairing import expected_debtor
 
 Q2 = Decimal("0.01")

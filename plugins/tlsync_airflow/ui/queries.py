@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, literal_column, or_, select
+
 from tlsync.linking.review import ReviewRow, review_rows
 from tlsync.staging.tables import (
     STAGING,
