@@ -29,14 +29,14 @@ is never a One suggestion (:attr:`PairScores.veto`).
 Two implementations of the comparisons: :func:`compare_pairs` (all candidate pairs of a company at once, numpy and
 ``rapidfuzz.process.cpdist``) and :func:`score_pair` (one pair, to explain it; the tests' reference for the array
 code). Both produce the same levels, :class:`Model` weighs them, and :func:`reasons` words them, so the two cannot
-disagree on wording.
+disagree on wording. The levels, :class:`PairScores`, :class:`Scored` and the words live in
+:mod:`tlsync.matching.levels` (re-exported here); this module compares and learns.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,25 +45,40 @@ from rapidfuzz.fuzz import ratio, token_sort_ratio
 from rapidfuzz.process import cpdist
 
 from .blocking import Columns, Index, Prepared
+from .levels import (
+    COMPARISONS,
+    DOMAIN_NAMED,
+    EQ_DIFFERENT,
+    EQ_NONE,
+    EQ_SAME,
+    FORM_CONFLICT,
+    FORM_NONE,
+    FORM_SAME,
+    NAME_70,
+    NAME_85,
+    NAME_92,
+    NAME_EXACT,
+    NAME_LOW,
+    NAME_NONE,
+    N_LEVELS,
+    PairScores,
+    Scored,
+    TAX_CONFLICT,
+    TAX_NEAR,
+    TAX_NONE,
+    TAX_OTHER,
+    TAX_SAME,
+    TAX_SAME_INVALID,
+    name_similarity,
+    _eq_level,
+    _name_level,
+    _reasons_at,
+    _score,
+)
+from .levels import reasons  # noqa: F401 - re-exported (the words of a pair's levels, as before the split)
 
 __all__ = ["COMPARISONS", "P_CANDIDATE", "P_ONE", "Model", "PairScores", "Scored", "compare_pairs",
            "debtor_posterior", "fit_model", "random_pairs", "score_pair", "score_pairs"]
-
-# The comparisons and their levels (level 0 = nothing to compare, weight 0).
-COMPARISONS = ("tax", "phone", "number", "domain", "name", "form", "zip")
-TAX_NONE, TAX_SAME, TAX_SAME_INVALID, TAX_NEAR, TAX_CONFLICT, TAX_OTHER = range(6)
-EQ_NONE, EQ_SAME, EQ_DIFFERENT = range(3)          # phone, number, domain, zip
-DOMAIN_NAMED = 3         # the same e-mail domain, spelt like the (alike) names: no evidence beyond the name's
-NAME_NONE, NAME_EXACT, NAME_92, NAME_85, NAME_70, NAME_LOW = range(6)
-FORM_NONE, FORM_SAME, FORM_CONFLICT = range(3)
-N_LEVELS = {"tax": 6, "phone": 3, "number": 3, "domain": 3, "name": 6, "form": 3, "zip": 3}
-# Levels that carry no weight of their own (kept for the reasons): evidence that depends on another comparison.
-# A company's e-mail domain is usually its name ("hansenbyg.dk"), so with alike names an equal domain adds nothing
-# (Fellegi–Sunter assumes independent comparisons; counting both would count the name twice).
-NEUTRAL = {"domain": DOMAIN_NAMED}
-# The levels whose weight is adjusted by how common the shared value is (term frequency).
-TF_LEVEL = {"tax": (TAX_SAME, TAX_SAME_INVALID), "phone": (EQ_SAME,), "domain": (EQ_SAME,), "name": (NAME_EXACT,),
-            "zip": (EQ_SAME,)}
 
 # Prior m / u of levels 1..: m among true pairs, u among *random* (debtor, customer) pairs — except for
 # U_FROM_CANDIDATES, whose u is among the candidate pairs. The data moves m (EM) and u (a random sample) away from
@@ -81,182 +96,6 @@ EM_ITERATIONS = 25
 
 P_CANDIDATE = 0.001      # a pair at least this probable among the debtor's candidates is shown (One or Several)
 P_ONE = 0.98             # a One suggestion: at least this probable among the debtor's candidates (see views)
-
-
-@dataclass(slots=True)
-class Scored:
-    """One suggested TimeLog customer for a debtor: its ``ID``, the score (match weight in bits, rounded), the
-    probability that it is the debtor's company, and the reasons behind them."""
-
-    customer_id: object
-    score: int
-    name_similarity: float
-    reasons: list[str] = field(default_factory=list)
-    same_tax_no: bool = False
-    same_number: bool = False
-    probability: float = 0.0
-
-
-def name_similarity(a: str, b: str) -> float:
-    """0..1 similarity of two normalised names: the better of plain and token-sorted Levenshtein ratio, and 1.0
-    when they agree without spaces ("Nord Lys" = "Nordlys")."""
-    if not a or not b:
-        return 0.0
-    if a.replace(" ", "") == b.replace(" ", ""):
-        return 1.0
-    return max(ratio(a, b), token_sort_ratio(a, b)) / 100.0
-
-
-def _name_level(sim: float) -> int:
-    if sim >= 1.0:
-        return NAME_EXACT
-    if sim >= 0.92:
-        return NAME_92
-    if sim >= 0.85:
-        return NAME_85
-    if sim >= 0.7:
-        return NAME_70
-    return NAME_LOW
-
-
-def _rarity(n: int) -> str:
-    return "" if n <= 1 else f" (shared by {n} TimeLog customers)"
-
-
-@lru_cache(maxsize=65536)
-def reasons(tax: int, phone: int, phone_n: int, number: int, domain: int, sim: float, name_n: int,
-            form_pair: tuple[str, str] | None, zip_code: int, tax_n: int = 1) -> tuple[str, ...]:
-    """The human-readable reasons for a pair's levels, in a fixed order (tax number, phone, number, e-mail, name,
-    legal form, zip). ``*_n``: how many TimeLog customers hold the shared value (a rare value says more);
-    ``form_pair``: (debtor form, customer form) when the legal forms of look-alike names differ."""
-    out: list[str] = []
-    if tax == TAX_SAME:
-        out.append("same CVR" + _rarity(tax_n))
-    elif tax == TAX_SAME_INVALID:
-        out.append("same CVR in both, though not a valid CVR (modulus 11)" + _rarity(tax_n))
-    elif tax == TAX_CONFLICT:
-        out.append("different CVR")
-    elif tax == TAX_NEAR:
-        out.append("CVR differs by one digit (invalid check digit)")
-    elif tax == TAX_OTHER:
-        out.append("different tax number")
-    if phone == EQ_SAME:
-        out.append("phone equal" + _rarity(phone_n))
-    if number == EQ_SAME:
-        out.append("same customer number")
-    if domain == EQ_SAME:
-        out.append("same e-mail domain")
-    elif domain == DOMAIN_NAMED:
-        out.append("same e-mail domain (spelt like the name)")
-    if sim >= 1.0:
-        out.append("same name" + _rarity(name_n))
-    elif sim < 0.6:
-        out.append(f"name differs ({sim:.2f})")
-    else:
-        out.append(f"name {sim:.2f}")
-    if form_pair:
-        out.append(f"legal form differs ({form_pair[0]} vs {form_pair[1]})")
-    if zip_code == EQ_SAME:
-        out.append("same zip")
-    elif zip_code == EQ_DIFFERENT:
-        out.append("different zip")
-    return tuple(out)
-
-
-# --- the levels of many pairs ---------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class PairScores:
-    """The levels, term frequencies and (once a :class:`Model` weighed them) weights of many (debtor, customer)
-    pairs, one array entry per pair. ``freq_<comparison>``: the share of TimeLog customers holding the customer's
-    value (for the term-frequency levels)."""
-
-    d: np.ndarray
-    c: np.ndarray
-    tax: np.ndarray
-    phone: np.ndarray
-    number: np.ndarray
-    domain: np.ndarray
-    name: np.ndarray
-    form: np.ndarray
-    zip: np.ndarray
-    sim: np.ndarray
-    n_tax: np.ndarray
-    n_number: np.ndarray
-    n_phone: np.ndarray
-    n_domain: np.ndarray
-    n_name: np.ndarray
-    n_zip: np.ndarray
-    weight: np.ndarray
-    prob: np.ndarray
-
-    @property
-    def veto(self) -> np.ndarray:
-        """Pairs that may never be a One suggestion: two valid different CVRs, two known different legal forms."""
-        return (self.tax == TAX_CONFLICT) | (self.form == FORM_CONFLICT)
-
-    @property
-    def same_tax(self) -> np.ndarray:
-        return self.tax == TAX_SAME
-
-    def take(self, sel: np.ndarray) -> PairScores:
-        return PairScores(*(getattr(self, f)[sel] for f in _PAIR_FIELDS))
-
-    @staticmethod
-    def concat(parts: list[PairScores]) -> PairScores:
-        return PairScores(*(np.concatenate([getattr(p, f) for p in parts]) for f in _PAIR_FIELDS))
-
-    def scored(self, sel: np.ndarray, debtors: Columns, customers: Columns) -> list[Scored]:
-        """The :class:`Scored` (with reasons) of the pairs at positions ``sel``. The reasons depend on a pair's
-        levels, counts and name similarity only, so they are worded once per distinct combination and shared;
-        each :class:`Scored` gets its own list."""
-        if not len(sel):
-            return []
-        p = self.take(sel)
-        form_id = np.where(p.form == FORM_CONFLICT, 1 + debtors.form_id[p.d] * 16 + customers.form_id[p.c], 0)
-        cols = (p.tax, p.phone, np.where(p.phone == EQ_SAME, p.n_phone, 0), p.number, p.domain,
-                np.where(p.name == NAME_EXACT, p.n_name, 0), form_id, p.zip, np.where(p.tax > 0, p.n_tax, 0))
-        cols = tuple(np.asarray(x) for x in cols) + (p.sim,)
-        order = np.lexsort(cols)
-        new = np.zeros(len(order), dtype=bool)
-        new[0] = True
-        for x in cols:
-            xs = x[order]
-            new[1:] |= xs[1:] != xs[:-1]
-        group = np.empty(len(order), dtype=np.int64)
-        group[order] = np.cumsum(new) - 1
-        first = order[new]
-        texts, rounded = [], []
-        dform, cform = debtors.form, customers.form
-        for k in first.tolist():
-            sim = float(p.sim[k])
-            texts.append(_reasons_at(p, k, sim, (dform[p.d[k]], cform[p.c[k]]) if p.form[k] == FORM_CONFLICT
-                                     else None))
-            rounded.append(round(sim, 4))
-        text_a = np.empty(len(texts), dtype=object)
-        text_a[:] = texts
-        return [Scored(k, pts, r, list(t), st, nb, pr) for k, pts, r, t, st, nb, pr in zip(
-            customers.key_a[p.c].tolist(), _score(p.weight).tolist(), np.array(rounded)[group].tolist(),
-            text_a[group].tolist(), p.same_tax.tolist(), (p.number == EQ_SAME).tolist(),
-            np.round(p.prob, 6).tolist())]
-
-
-def _reasons_at(p: PairScores, k: int, sim: float, form_pair: tuple[str, str] | None) -> tuple[str, ...]:
-    return reasons(int(p.tax[k]), int(p.phone[k]), int(p.n_phone[k]), int(p.number[k]), int(p.domain[k]), sim,
-                   int(p.n_name[k]), form_pair, int(p.zip[k]), int(p.n_tax[k]))
-
-
-def _score(weight: np.ndarray) -> np.ndarray:
-    """The displayed score: the match weight in bits, rounded half away from zero."""
-    return (np.sign(weight) * np.floor(np.abs(weight) + 0.5)).astype(np.int64)
-
-
-_PAIR_FIELDS = ("d", "c", "tax", "phone", "number", "domain", "name", "form", "zip", "sim", "n_tax", "n_number",
-                "n_phone", "n_domain", "n_name", "n_zip", "weight", "prob")
-
-
-def _eq_level(has_d: np.ndarray, has_c: np.ndarray, same: np.ndarray) -> np.ndarray:
-    return np.where(has_d & has_c, np.where(same, EQ_SAME, EQ_DIFFERENT), EQ_NONE).astype(np.int8)
 
 
 def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndarray, c: np.ndarray) -> PairScores:
