@@ -206,25 +206,31 @@ def worker(tool: str, d: Path) -> None:
     out = (run_ours if tool == "ours" else run_splink)(by_company, customers)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = _peak_mb() - base
-    truth = {(int(t["company"]), t["uniconta_debtor_account"]): int(t["timelog_customer_id"])
-             for t in csv.DictReader((d / "truth.csv").open())}
+    rows = list(csv.DictReader((d / "truth.csv").open()))
+    truth = {(int(t["company"]), t["uniconta_debtor_account"]): int(t["timelog_customer_id"]) for t in rows}
+    kinds = {(int(t["company"]), t["uniconta_debtor_account"]): t.get("kind") or "?" for t in rows}
     print(json.dumps({"tool": tool, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_mb": round(peak, 1),
-                      **metrics(out, truth), "debtors": len(out), "customers": len(customers)}))
+                      **metrics(out, truth, kinds), "debtors": len(out), "customers": len(customers)}))
 
 
-def metrics(out: dict, truth: dict) -> dict:
+def metrics(out: dict, truth: dict, kinds: dict | None = None) -> dict:
     """precision(One), recall(One) (true pairs linked by a correct One suggestion) and recall(One ∪ Several) (the
     true customer among the debtor's suggestions), over the truth pairs; ``misses`` counts the true pairs left out
     of One by the pair's ``kind`` when the truth has one."""
     n_one = tp = found = 0
+    misses: dict[str, int] = {}
     for key, (view, ids) in out.items():
         if view == "one":
             n_one += 1
             tp += truth.get(key) == ids[0]
         if key in truth and view in ("one", "several") and truth[key] in ids:
             found += 1
+        if key in truth and not (view == "one" and ids[0] == truth[key]):
+            kind = (kinds or {}).get(key, "?")
+            misses[kind] = misses.get(kind, 0) + 1
     return {"one": n_one, "precision": round(tp / max(n_one, 1), 4), "recall_one": round(tp / max(len(truth), 1), 4),
-            "recall": round(found / max(len(truth), 1), 4), "truth": len(truth)}
+            "recall": round(found / max(len(truth), 1), 4), "truth": len(truth),
+            "misses": dict(sorted(misses.items(), key=lambda kv: -kv[1]))}
 
 
 def run_worker(tool: str, path: Path) -> dict | None:
@@ -298,6 +304,9 @@ def main() -> None:
                       f"{r['process_s']:>9.2f} {r['process_cpu_s']:>8.2f} {r['wall_s']:>8.2f} {r['cpu_s']:>7.2f} "
                       f"{r['rss_mb']:>7.0f} "
                       f"{r['peak_mb']:>8.1f}  {' '.join(f'{w:.2f}' for w in runs[tool])}")
+            for tool, r in res.items():
+                print(f"  {tool}: true pairs outside One by kind: "
+                      + (", ".join(f"{k} {n}" for k, n in r["misses"].items()) or "none"))
             if len(res) == 2:
                 o, s = res["ours"], res["splink"]
                 print(f"ratio splink/ours: process wall {s['process_s'] / max(o['process_s'], 1e-9):.2f}x, "
