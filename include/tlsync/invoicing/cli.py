@@ -168,7 +168,7 @@ def report(res: dict, out, *, dry_run: bool) -> int:
     if dry_run:
         for w in res.get("planned", []):
             out.write("would " + ", ".join(f"{k}={v}" for k, v in w.items()) + "\n")
-    for guid, why in (res.get("failures") or {}).items():
+    for why in (res.get("failures") or {}).values():
         out.write(f"failed: {why}\n")
     for msg in res.get("messages") or []:
         out.write(f"note: {msg}\n")

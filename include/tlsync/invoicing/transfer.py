@@ -42,7 +42,6 @@ from sqlalchemy import Engine, and_, select
 
 from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, SyncAPIError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.crud import Unverified
-from tlsync.clients.uniconta.models import DebtorOrderClient
 from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, Ledger, LedgerEntry
 from tlsync.ledger.lease import Lease, LeaseHeld, LeaseLost, write_lease
 from tlsync.settings.models import LegalEntitySettings
@@ -509,8 +508,7 @@ def write_drafts(run: Run, drafts: list[Draft]) -> None:
     try:
         _insert_lines(run, written)
     except QuotaOut:
-        for d in written:                              # their orders exist: the next run's recovery finishes them
-            run.counts["pending"] += 1
+        run.counts["pending"] += len(written)          # their orders exist: the next run's recovery finishes them
         raise
     finish_many(run, written)
 
@@ -644,7 +642,7 @@ def _write_back_one(run: Run, item: tuple[str, Any, dict]) -> tuple[str, dict, s
 
 
 def _record_write_backs(run: Run, outcomes: list[tuple[str, dict, str | None]]) -> int:
-    for guid, details, reason in outcomes:
+    for _guid, details, reason in outcomes:
         if reason:
             run.messages.append(f"invoice {details.get('invoice_no')}: {reason} (retried by the next run)")
     run.ledger.transition_many(DOMAIN, run.le_id, [
