@@ -171,7 +171,7 @@ class PairScores:
             return []
         p = self.take(sel)
         form_id = np.where(p.form == FORM_CONFLICT, 1 + debtors.form_id[p.d] * 16 + customers.form_id[p.c], 0)
-        cols = (p.tax, p.phone, np.where(p.phone == EQ_SAME, p.n_phone, 0), p.number, p.domain,
+        cols: tuple[np.ndarray, ...] = (p.tax, p.phone, np.where(p.phone == EQ_SAME, p.n_phone, 0), p.number, p.domain,
                 np.where(p.name == NAME_EXACT, p.n_name, 0), form_id, p.zip, np.where(p.tax > 0, p.n_tax, 0))
         cols = tuple(np.asarray(x) for x in cols) + (p.sim,)
         order = np.lexsort(cols)
