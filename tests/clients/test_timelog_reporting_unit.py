@@ -212,6 +212,25 @@ def test_invoice_lines_unit_type_and_missing_product_no():
     assert line.product_no is None
 
 
+def test_invoice_lines_of_other_invoices_are_skipped_unparsed_and_odd_ones_kept():
+    """Issue 18: a legal entity's read of the site-wide lines keeps only its invoices' lines; a line without
+    InvoiceID is kept (the quality gate quarantines it), nothing of a kept line changes."""
+    other = INVOICE_LINES.replace('ID="1096"', 'ID="1097"').replace(">131<", ">999<")
+    orphan = INVOICE_LINES.replace('ID="1096"', 'ID="1098"').replace("<tlp:InvoiceID>131</tlp:InvoiceID>", "")
+    body = INVOICE_LINES.replace("</tlp:InvoiceLines>", "") + _items_of(other) + _items_of(orphan) + \
+        "</tlp:InvoiceLines>"
+    with make_client(lambda r: xml(body)) as client:
+        every = [r.raw for r in client.invoice_lines_raw(date(2003, 8, 1), date(2003, 8, 31))]
+        kept = [r.raw for r in client.invoice_lines_raw(date(2003, 8, 1), date(2003, 8, 31), of_invoices={"131"})]
+    assert [r["ID"] for r in every] == ["1096", "1097", "1098"]
+    assert [r["ID"] for r in kept] == ["1096", "1098"]
+    assert kept[0] == every[0]
+
+
+def _items_of(document: str) -> str:
+    return document[document.index("<tlp:InvoiceLine "):document.index("</tlp:InvoiceLines>")]
+
+
 def test_work_units_walk_every_page_once():
     pages = {1: [1, 2], 2: [3, 4], 3: [5]}
     asked = []

@@ -182,7 +182,8 @@ class TimeLogSource:
                                 "it cannot be placed in one Uniconta company (rule S2)")
 
     def _lines(self, reader, since: date, until: date, extra_ids: set[int], ids: set) -> list[Extracted]:
-        out = [x for x in _from_raw_records(reader(since, until)) if x.raw.get("InvoiceID") in ids]
+        # The read is site-wide: ``of_invoices`` lets the client skip the other legal entities' lines unparsed.
+        out = [x for x in _from_raw_records(reader(since, until, of_invoices=ids)) if x.raw.get("InvoiceID") in ids]
         for doc_id in sorted(extra_ids):
             if str(doc_id) in ids:
                 out.extend(_from_raw_records(reader(date(1990, 1, 1), until + timedelta(days=3650), invoice_id=doc_id)))

@@ -208,8 +208,11 @@ class TimeLogModel(BaseModel):
     @classmethod
     def _blank_is_none(cls, data: Any) -> Any:
         # Empty and nil values are left out, so each field's default applies (None, or [] for arrays).
+        # (:func:`_empty_to_none` inlined: this runs for every field of every record — issue 18.)
         if isinstance(data, dict):
-            return {k: v for k, v in data.items() if _empty_to_none(v) is not None}
+            return {k: v for k, v in data.items()
+                    if v is not None and not (isinstance(v, str) and (not v.strip()
+                                                                      or v.startswith(_DOTNET_MIN_DATETIME)))}
         return data
 
     def to_api(self, *, exclude_none: bool = True) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -282,10 +282,14 @@ class ReportingClient(ClientLifecycle):
                                                    project_id=project_id, invoice_line_id=invoice_line_id))
 
     def invoice_lines_raw(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
-                          project_id: int = ALL, invoice_line_id: int = ALL) -> Iterator[RawRecord[InvoiceLine]]:
+                          project_id: int = ALL, invoice_line_id: int = ALL,
+                          of_invoices: Container[str] | None = None) -> Iterator[RawRecord[InvoiceLine]]:
+        """``of_invoices``: only the lines whose ``InvoiceID`` (as sent) is in it — a client-side filter (the
+        method has no legal-entity parameter), applied before a line is parsed into a dict and validated."""
         params = {"invoiceLineID": invoice_line_id, "customerID": customer_id, "projectID": project_id,
                   "invoiceID": invoice_id, "startDate": _date(start), "endDate": _date(end)}
-        return self._records("GetInvoiceLinesRaw", params, "InvoiceLines", "InvoiceLine", InvoiceLine)
+        return self._records("GetInvoiceLinesRaw", params, "InvoiceLines", "InvoiceLine", InvoiceLine,
+                             keep=_child_in("InvoiceID", of_invoices))
 
     def invoice_line_details(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
                              project_id: int = ALL, invoice_line_detail_id: int = ALL
@@ -296,12 +300,14 @@ class ReportingClient(ClientLifecycle):
             invoice_line_detail_id=invoice_line_detail_id))
 
     def invoice_line_details_raw(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
-                                 project_id: int = ALL, invoice_line_detail_id: int = ALL
+                                 project_id: int = ALL, invoice_line_detail_id: int = ALL,
+                                 of_invoices: Container[str] | None = None
                                  ) -> Iterator[RawRecord[InvoiceLineDetail]]:
+        """``of_invoices``: as for :meth:`invoice_lines_raw`."""
         params = {"invoiceLineDetailID": invoice_line_detail_id, "customerID": customer_id,
                   "projectID": project_id, "invoiceID": invoice_id, "startDate": _date(start), "endDate": _date(end)}
         return self._records("GetInvoiceLineDetailsRaw", params, "InvoiceLineDetails", "InvoiceLineDetail",
-                             InvoiceLineDetail)
+                             InvoiceLineDetail, keep=_child_in("InvoiceID", of_invoices))
 
     def expenses(self, start: date, end: date, *, customer_id: int = ALL, project_id: int = ALL,
                  supplier_customer_id: int = ALL, employee_id: int = ALL, employee_department_id: int = ALL,
@@ -402,12 +408,15 @@ class ReportingClient(ClientLifecycle):
                      SYSTEM, method, ns, _xml.TLP_NS)
 
     def _records(self, method: str, params: Mapping[str, Any], root_name: str, item_name: str,
-                 model: type[M]) -> Iterator[RawRecord[M]]:
+                 model: type[M], keep: Callable[[etree._Element], bool] | None = None) -> Iterator[RawRecord[M]]:
         root = self._call(method, params)
         self._check_root(root, method, root_name)
-        yield from self._items(root, method, item_name, model)
+        yield from self._items(root, method, item_name, model, keep)
 
-    def _items(self, root: etree._Element, method: str, item_name: str, model: type[M]) -> Iterator[RawRecord[M]]:
+    def _items(self, root: etree._Element, method: str, item_name: str, model: type[M],
+               keep: Callable[[etree._Element], bool] | None = None) -> Iterator[RawRecord[M]]:
+        """``keep``: a test of the item element; an item it refuses is skipped unparsed (issue 18: each legal
+        entity's read of the site-wide invoice lines parsed and validated every other entity's lines too)."""
         for el in list(root):
             if not isinstance(el.tag, str):
                 continue
@@ -415,6 +424,9 @@ class ReportingClient(ClientLifecycle):
                 raise MalformedResponseError(
                     SYSTEM, f"unexpected element <{_xml.localname(el.tag)}> in <{_xml.localname(root.tag)}>",
                     where=f"{method} line {el.sourceline}")
+            if keep is not None and not keep(el):
+                root.remove(el)
+                continue
             raw = _xml.element_to_dict(el)
             record = validate_record(model, raw, f"{method} {item_name} ID={raw.get('ID', '?')} "
                                                  f"(line {el.sourceline})")
@@ -497,6 +509,20 @@ class ReportingClient(ClientLifecycle):
 
 
 # ----------------------------------------------------------------------------------------------------------
+
+
+def _child_in(name: str, values: Container[str] | None) -> Callable[[etree._Element], bool] | None:
+    """An item test for :meth:`ReportingClient._items`: the text of child ``name`` is in ``values`` (``None``: no
+    test). An item without that child is kept, so the gate still sees — and quarantines — a malformed one."""
+    if values is None:
+        return None
+
+    def keep(el: etree._Element) -> bool:
+        for sub in el:
+            if _xml.localname(sub.tag) == name:
+                return (sub.text or "") in values
+        return True
+    return keep
 
 
 def _date(value: date | datetime) -> str:
