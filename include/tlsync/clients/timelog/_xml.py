@@ -86,10 +86,11 @@ def _swap_forbidden(body: bytes) -> bytes | None:
     if b"encoding=" in head and b"utf-8" not in head and b"ascii" not in head:
         return None
 
-    def ref(m: re.Match) -> bytes:
+    def ref(m: re.Match[bytes]) -> bytes:
         code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
         if code >= 0x20 or code in (0x09, 0x0A, 0x0D):
-            return m.group(0)
+            whole: bytes = m.group(0)
+            return whole
         return f"&#x{0xE000 + code:X};".encode("ascii")
 
     swapped = _BAD_REFS.sub(ref, _BAD_BYTES.sub(lambda m: chr(0xE000 + m.group()[0]).encode("utf-8"), body))
@@ -207,7 +208,8 @@ def child_text(el: etree._Element, name: str) -> str | None:
     c = child(el, name)
     if c is None or is_nil(c):
         return None
-    return c.text
+    text: str | None = c.text
+    return text
 
 
 def all_text(el: etree._Element) -> list[str]:
@@ -273,7 +275,8 @@ def soap_envelope(operation: str, ns: str, params: Iterable[tuple[str, Any]]) ->
     op = etree.SubElement(body, f"{{{ns}}}{operation}", nsmap={None: ns})
     for name, value in params:
         _append(op, ns, name, value)
-    return etree.tostring(envelope, xml_declaration=False, encoding="utf-8")
+    data: bytes = etree.tostring(envelope, xml_declaration=False, encoding="utf-8")
+    return data
 
 
 def soap_body(root: etree._Element) -> etree._Element | None:

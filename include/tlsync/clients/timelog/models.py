@@ -33,7 +33,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -976,7 +976,10 @@ class TxCreditNote(_TxInvoiceBase):
         return _state_enum(InvoiceStatus, self.details.status if self.details else None, self.status)
 
 
-def _state_enum(enum: type[_OpenIntEnum], state: InvoiceState | None, text: str | None) -> Any:
+_E = TypeVar("_E", bound=_OpenIntEnum)
+
+
+def _state_enum(enum: type[_E], state: InvoiceState | None, text: str | None) -> _E | None:
     if state is not None and state.id is not None:
         return enum(state.id)
     if text:

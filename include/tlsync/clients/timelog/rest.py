@@ -329,8 +329,10 @@ class RestClient(ClientLifecycle):
         The swagger documents no response body; when TimeLog sends the read model back it is returned.
         """
         record = f"project expense {expense.external_id or expense.expense_no or expense.project_id}"
-        send = lambda: self._single_or_none("POST", "project-expense", ProjectExpense,  # noqa: E731
-                                            record=record, body=expense.to_api())
+        def send() -> ProjectExpense | None:
+            return self._single_or_none("POST", "project-expense", ProjectExpense, record=record,
+                                        body=expense.to_api())
+
         if not expense.external_id:          # nothing to look it up by: an unknown outcome stays unknown
             return send()
 

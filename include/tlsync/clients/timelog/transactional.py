@@ -479,7 +479,7 @@ class TransactionalClient(ClientLifecycle):
 
 
 def _operation_of(resp: httpx.Response) -> str | None:
-    action = resp.request.headers.get("SOAPAction", "").strip('"')
+    action: str = resp.request.headers.get("SOAPAction", "").strip('"')
     if action.endswith("Request"):
         return action[: -len("Request")].rsplit("/", 1)[-1]
     return action.rsplit("/", 1)[-1] or None

@@ -153,7 +153,8 @@ class UnicontaClient:
                         f"{', '.join(sorted(row)[:12])})", where=where)
             return rows
 
-        return self.session.call("GET", COMPANIES_PATH, parse=parse, company=False)
+        companies: list[dict[str, Any]] = self.session.call("GET", COMPANIES_PATH, parse=parse, company=False)
+        return companies
 
     def for_company(self, company_id: int) -> UnicontaClient:
         """A client bound to ``company_id`` sharing this one's call counter (close it when done)."""

@@ -69,7 +69,7 @@ def _describe(objs: Sequence[UnicontaEntity], class_name: str) -> str:
     return f"{class_name} batch of {len(objs)}: " + ", ".join(names) + more
 
 
-class Unverified(list):
+class Unverified(list[Any]):
     """The records as *sent*, returned by a write whose 2xx answer did not show them as stored (204, an empty or
     unreadable body, or something else than the expected array — e.g. an ErrorCodes value). The write is not
     repeated; a caller that must know verifies by reading back (issue 13: InsertList's answer is not published)."""
@@ -121,7 +121,7 @@ class CrudAPI:
         wire = self.session.row_id_field
         if wire and wire != "RowId":
             payload = payload_to_wire(loads(dumps(payload)), wire)
-        return self.session.call(
+        stored: list[E] = self.session.call(
             method,
             f"/api/Entities/{op}/{class_name}",
             content=dumps(payload),
@@ -130,6 +130,7 @@ class CrudAPI:
             batch=batch,
             parse=_parse_written(model, sent, where, class_name, wire),
         )
+        return stored
 
     def insert(self, obj: E, *, class_name: str | None = None) -> E:
         """Insert one record; returns it as stored (with ``RowId`` and server defaults when the server says)."""

@@ -167,7 +167,9 @@ class Field:
 
     def between(self, low: Any, high: Any) -> Filter:
         """``low <= field <= high`` (inclusive, like Uniconta's ``a..b`` ranges)."""
-        return (self >= low) & (self <= high)
+        lower: Filter = self >= low
+        upper: Filter = self <= high
+        return lower & upper
 
     def in_(self, values: Sequence[Any]) -> Filter:
         """``field eq v1 or field eq v2 …`` — at most :attr:`MAX_OR_VALUES` values (Uniconta's server limit);
