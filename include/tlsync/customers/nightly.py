@@ -49,6 +49,7 @@ from tlsync.clients.timelog.rest import RestClient
 from tlsync.clients.uniconta.client import UnicontaClient
 from tlsync.clients.uniconta.models import DebtorClient
 from tlsync.ledger import DONE, FAILED, IN_FLIGHT, PENDING, Ledger, content_hash
+from tlsync.ledger.domains import Domain
 
 from . import staged
 from .mapping import (
@@ -66,8 +67,8 @@ from .mapping import (
 
 log = logging.getLogger(__name__)
 
-SYNC_DOMAIN = "customer_sync"
-CONTACT_DOMAIN = "contact"
+SYNC_DOMAIN = Domain.CUSTOMER_SYNC
+CONTACT_DOMAIN = Domain.CONTACT
 _FIELD_OF_ATTR = {f.update: f.uniconta for f in FIELDS if f.update}
 BATCH_SIZE = 100
 UNICONTA_FIRST = frozenset({"uniconta_wins", "imported"})

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from tlsync.ledger.domains import Domain
 from tlsync.staging.tables import STAGING, customer_links
 
 LINKED = "linked"
-LINK_DOMAIN = "customer_link"                 # tlsync.linking's ledger domain (key: the debtor account)
+LINK_DOMAIN = Domain.CUSTOMER_LINK                 # tlsync.linking's ledger domain (key: the debtor account)
 LINK_WRITE_ACTIONS = ("link_timelog_wins", "link_uniconta_wins")
 
 

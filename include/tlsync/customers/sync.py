@@ -40,6 +40,7 @@ from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, Write
 from tlsync.clients.uniconta.client import UnicontaClient
 from tlsync.clients.uniconta.models import DebtorClient, EmployeeClient, UnicontaEntity
 from tlsync.ledger import DONE, IN_FLIGHT, PENDING, Ledger, content_hash
+from tlsync.ledger.domains import Domain
 from tlsync.linking import store as link_store
 from tlsync.settings.models import CustomerMaster, LegalEntitySettings
 
@@ -48,8 +49,8 @@ from .mapping import is_empty, new_debtor
 
 log = logging.getLogger(__name__)
 
-DEBTOR_DOMAIN = "debtor"
-EMPLOYEE_DOMAIN = "employee"
+DEBTOR_DOMAIN = Domain.DEBTOR
+EMPLOYEE_DOMAIN = Domain.EMPLOYEE
 BATCH_SIZE = 100
 LINK_ACTION_CREATED = "created"
 

@@ -24,13 +24,14 @@ from tlsync.clients.errors import RecordRejectedError, SyncAPIError, WriteOutcom
 from tlsync.clients.timelog.models import ProjectExpenseCreate
 from tlsync.clients.timelog.rest import RestClient
 from tlsync.ledger import FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW, Ledger
+from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
 
-from .plan import INTERRUPTED, IGNORE, REVIEW_, UNCHANGED, WRITE, Action, interrupted_reason, plan
+from .plan import IGNORE, INTERRUPTED, REVIEW_, UNCHANGED, WRITE, Action, interrupted_reason, plan
 from .postings import SupplierPosting, staged_postings
 from .reference import ExpenseReference
 
-DOMAIN = "expense"
+DOMAIN = Domain.EXPENSE
 STALE_AFTER = timedelta(minutes=15)
 """A claim older than this, still ``in_flight``, belongs to a run that died (a live write takes seconds)."""
 COUNT_KEYS = ("imported", "review", "ignored", "unchanged", "failed")

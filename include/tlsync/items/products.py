@@ -33,10 +33,11 @@ from sqlalchemy import Engine, select
 
 from tlsync.clients.timelog.models import Product, ProductCreate
 from tlsync.ledger import Ledger
+from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING
 
-DOMAIN = "product"
+DOMAIN = Domain.PRODUCT
 
 Action = Literal["create", "activate", "deactivate", "rename"]
 

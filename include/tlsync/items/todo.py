@@ -44,12 +44,13 @@ from sqlalchemy import Engine, select
 from tlsync.clients.timelog.models import Product
 from tlsync.excel import TEXT_FORMAT, column_formats, freeze_and_filter, neutralise, save, write_header
 from tlsync.ledger import DONE, FAILED, REVIEW, Ledger
+from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING
 
 from .products import DOMAIN, ItemNumbers, Write, staged_items
 
-INVOICE_DOMAIN = "invoice"
+INVOICE_DOMAIN = Domain.INVOICE
 BY_HAND = "by_hand"
 NOT_IN_API = "product-number writes are not in TimeLog's public API"
 TODO = {"create": "create the product number and make it active", "activate": "make the product number active",

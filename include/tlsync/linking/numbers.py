@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 
 from tlsync.ledger import Ledger
+from tlsync.ledger.domains import Domain
 from tlsync.staging.tables import STAGING
 
-DOMAIN = "customer_link"
+DOMAIN = Domain.CUSTOMER_LINK
 
 
 def _numeric(values: Iterable[object]) -> tuple[int | None, int]:

@@ -48,12 +48,13 @@ from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import ProjectClient
 from tlsync.clients.uniconta.odata import Field
 from tlsync.ledger import DONE, Ledger
+from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING, customer_links
 
 log = logging.getLogger(__name__)
 
-PROJECT_DOMAIN = "project"
+PROJECT_DOMAIN = Domain.PROJECT
 BATCH_SIZE = 100
 OR_LIMIT = 40
 

@@ -27,13 +27,14 @@ from sqlalchemy import Engine, select
 
 from tlsync.invoicing.money import line_total
 from tlsync.ledger import DONE, IN_FLIGHT, Ledger, LedgerEntry
+from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING, customer_links, quarantine
 
 from .model import DRAFT, POSTED, TIMELOG, UNICONTA, Doc, Line
 
 MARKER_FIELD = "CustomsNo"     # where the invoice transfer (issue 6) marks a draft with the TimeLog GUID
-INVOICE_DOMAIN = "invoice"     # the invoice transfer's ledger domain (issue 6): key = TimeLog invoice GUID
+INVOICE_DOMAIN = Domain.INVOICE     # the invoice transfer's ledger domain (issue 6): key = TimeLog invoice GUID
 BOOKED_STATUSES = {1, 2, 3}    # TimeLog invoice Status: 0 draft, 1 booked, 2 overdue, 3 paid
 CREDIT_NOTE_TYPE = 2
 D0 = Decimal(0)
