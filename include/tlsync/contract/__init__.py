@@ -198,12 +198,13 @@ def probe_uniconta(base_url: str, username: str, password: str, company_id: int 
                 "keeps_filter": "$filter" in link}
             info["body_keys"] = sorted(body)
         out["paging GLTransClient"] = info
+        invisible = max((i for i in (*ids, cid) if isinstance(i, int)), default=0) + 987654   # no such company
         for label, method, url, kw in (
             ("error wrong password", "GET", f"/odata/{cid}/DebtorClient", {"auth": (username, password + "-x")}),
             ("error unknown class", "GET", f"/odata/{cid}/NoSuchClassClient", {"auth": cauth}),
             ("error bad filter field", "GET", f"/odata/{cid}/DebtorClient",
              {"auth": cauth, "params": {"$filter": "NoSuchField eq 1", "$top": "1"}}),
-            ("error company not visible", "GET", f"/odata/{max(ids + [cid]) + 987654}/DebtorClient",
+            ("error company not visible", "GET", f"/odata/{invisible}/DebtorClient",
              {"auth": auth}),
         ):
             resp, info = rec.send(method, url, **kw)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeGuard
 
 from tlsync.clients.timelog.models import ExpenseType, Project
 from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW, LedgerEntry
@@ -122,7 +123,7 @@ def _decided(p: SupplierPosting, entry: LedgerEntry, ref: ExpenseReference) -> A
     return Action(WRITE, p, entry, etype, project, reversal_of=rev, decision=d)
 
 
-def _interrupted(entry: LedgerEntry | None) -> bool:
+def _interrupted(entry: LedgerEntry | None) -> TypeGuard[LedgerEntry]:
     return entry is not None and entry.state == REVIEW and INTERRUPTED in (entry.details.get("codes") or [])
 
 

@@ -166,7 +166,7 @@ def render_html(page: Page) -> str:
     for row in page.rows:
         left = (f"<td>{e(row.debtor_account)}</td><td>{e(row.debtor_name or '')}</td>"
                 f"<td>{e(row.debtor_cvr or '')}</td>")
-        for c in row.candidates or [None]:
+        for c in row.candidates or (None,):
             right = ("<td></td><td></td><td></td><td></td><td></td>" if c is None else
                      f"<td>{e(c.customer_id)}</td><td>{e(c.customer_no or '')}</td><td>{e(c.customer_name or '')}</td>"
                      f"<td>{'' if c.score is None else c.score}</td><td>{e(', '.join(c.reasons))}</td>")

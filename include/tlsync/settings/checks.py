@@ -69,9 +69,10 @@ def staged_company(engine: Engine, company_id: int) -> bool:
 
 def validate_entity(le: LegalEntitySettings, engine: Engine) -> list[str]:
     """Problems of one legal entity's settings against its company's staged Uniconta data (empty = fine)."""
-    if le.uniconta_company_id is None:
+    tenant = le.tenant                          # None exactly when no company is chosen
+    if tenant is None:
         return [f"{le.label}: no Uniconta company chosen; log in and choose the company first (rule S1)"]
-    staged = _Staged(engine, le.tenant)
+    staged = _Staged(engine, tenant)
     who = le.label
     if not any(staged.rows(e) for e in _REFERENCE):
         return [(f"{who}: no Uniconta reference data is staged for this company; run the nightly sync first, then "
