@@ -139,12 +139,14 @@ def check_batch(spec: EntitySpec, records: list[dict], context: QualityContext, 
         compiled = suites.suite_for(spec)
         findings = suites.run(compiled, suites.build_frame(compiled, rows, keys), context)
         copies = Counter(keys)
-        for f in findings:
-            flag(f.row, f.rule, _finding_text(spec, context, rows[f.row], keys[f.row], f, copies))
+        for finding in findings:
+            flag(finding.row, finding.rule,
+                 _finding_text(spec, context, rows[finding.row], keys[finding.row], finding, copies))
 
     typed = [(f, kind) for f, kind in spec.columns.items()
              if f not in spec.key and f not in spec.enums and f not in spec.dates and f != spec.currency_field]
     texts = sorted({*spec.key, *(f for f, kind in spec.columns.items() if kind == "str")})
+    line_sums = context.line_sums if context.line_sums is not None else {}
     header_field = R.HEADER_AMOUNT_FIELDS.get(entity) if context.line_sums is not None else None
     header_typed = header_field is not None and spec.columns.get(header_field) == "decimal"
     for i, record in enumerate(rows):
@@ -158,10 +160,10 @@ def check_batch(spec: EntitySpec, records: list[dict], context: QualityContext, 
             problem = R.control_problem(record.get(f))
             if problem:
                 flag(i, R.CONTROL_CHARACTER, f"{f} {R.show(record.get(f))} {problem}")
-        if header_field is not None and keys[i] is not None and (context.lines_complete
-                                                                 or keys[i] in context.line_sums):
+        key = keys[i]
+        if header_field is not None and key is not None and (context.lines_complete or key in line_sums):
             hf = R.header_amount_field(entity, record, header_field)
-            problem = R.header_lines_problem(hf, record.get(hf), context.line_sums.get(keys[i]),
+            problem = R.header_lines_problem(hf, record.get(hf), line_sums.get(key),
                                              context.tolerance, header_typed=header_typed and hf == header_field)
             if problem:
                 flag(i, R.HEADER_LINES_MISMATCH, problem)
