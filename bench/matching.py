@@ -102,11 +102,13 @@ def write_big(d: Path, n: int, seed: int, profile: str = "default") -> None:
 
 
 def load(d: Path) -> tuple[dict[int, list[dict]], list[dict]]:
+    # orjson (a project dependency: the refresh parses the staged payloads with it) for both tools alike: the
+    # stdlib json took 0.55 s of CPU at 100k × 100k, twice orjson's, in every worker's process time
+    import orjson
     by_company: dict[int, list[dict]] = {}
-    for line in (d / "debtors.jsonl").open(encoding="utf-8"):
-        r = json.loads(line)
+    for r in map(orjson.loads, (d / "debtors.jsonl").read_bytes().splitlines()):
         by_company.setdefault(int(r.pop("_company", 0)), []).append(r)
-    customers = [json.loads(line) for line in (d / "customers.jsonl").open(encoding="utf-8")]
+    customers = list(map(orjson.loads, (d / "customers.jsonl").read_bytes().splitlines()))
     return by_company, customers
 
 
