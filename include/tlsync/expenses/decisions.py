@@ -38,7 +38,7 @@ def apply_decisions(imp: ExpenseImport, decisions: list[Decision], *, actor: str
         decision = {"action": "import", "expense_type_id": d.expense_type_id, "project_id": d.project_id,
                     "project_no": d.project_no, "by": actor, "at": datetime.now().replace(microsecond=0)}
         if dry_run:
-            t = imp.ref.usable_type(d.expense_type_id)
+            t = imp.ref.usable_type(d.expense_type_id) if d.expense_type_id is not None else None
             result.add("imported", f"would import {label} with expense type {t.expense_type_name if t else '?'} "
                                    f"[{d.expense_type_id}] on project {d.project_no} [{d.project_id}]")
             continue

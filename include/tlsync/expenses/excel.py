@@ -131,7 +131,7 @@ def read_decisions(path: Path, waiting_keys: set[str], ref) -> list[Decision]:
                 project, why = ref.project_by_number(number)
                 if project is None:
                     bad.append(why)
-            if bad:
+            if bad or project is None:              # no project always comes with its reason in ``bad``
                 problems.extend(f"row {n}: posting {key}: {b} (rule U4)" for b in bad)
                 continue
             out.append(Decision(n, key, "import", type_id, project.id, project.no))
