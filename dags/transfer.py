@@ -24,6 +24,7 @@ import pendulum
 from airflow.sdk import dag, task, task_group
 
 from tlsync_airflow.assets import staged
+from tlsync_airflow.callbacks import FAILURE_XCOM, note_step_failure
 
 TIMELOG_CONN = "timelog_default"
 UNICONTA_CONN = "uniconta_default"
@@ -35,6 +36,7 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
+    "on_failure_callback": note_step_failure,   # why a step failed, for the summary
 }
 
 
@@ -106,12 +108,16 @@ def tlsync_transfer():
         ti = context["ti"]
         results = [(pair, {step: ti.xcom_pull(task_ids=f"legal_entity.{step}", map_indexes=i, default=None)
                            for step in writeback.STEPS}) for i, pair in enumerate(pairs)]
-        text = writeback.format_summary(context["run_id"], results)
+        failed = {(pair["legal_entity_id"], step): why for i, pair in enumerate(pairs) for step in writeback.STEPS
+                  if (why := ti.xcom_pull(task_ids=f"legal_entity.{step}", map_indexes=i, key=FAILURE_XCOM,
+                                          default=None))}
+        text = writeback.format_summary(context["run_id"], results, failed=failed)
         print(text)
         unfinished = [f"legal entity {pair['legal_entity_id']} {step}" for pair, steps in results
                       for step, result in steps.items() if result is None]
         if unfinished:
-            raise RuntimeError(f"write-back steps did not finish: {', '.join(unfinished)}")
+            first = next(iter(failed.values()), "see the failed task's log")
+            raise RuntimeError(f"write-back steps did not finish: {', '.join(unfinished)} — {first}")
         return text
 
     pairs = entity_pairs()

@@ -14,12 +14,13 @@ from typing import Any
 
 from tlsync.clients._http import CallCounter
 from tlsync.clients.errors import SyncAPIError
+from tlsync.errors import UserSettingError
 
 DEFAULT_UNICONTA_URL = "https://odata.uniconta.com"
 UNICONTA_DAILY_QUOTA = 5000
 
 
-class ConnectionSettingError(ValueError):
+class ConnectionSettingError(UserSettingError):
     """A Connection field is missing or wrong; the message names the connection and the field."""
 
 

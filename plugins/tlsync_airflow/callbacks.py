@@ -1,9 +1,12 @@
 """Task callbacks of the tlsync DAGs: Airflow's side of "every give-up leaves the run failed with its reason"
 (issue 17, docs/reliability.md).
 
-A nightly task whose last try failed records ``<task>: <one line>`` as its sync run's reason
-(:func:`tlsync.sync.pipeline.note_failure`; the first failing task's reason stays, later ones are its
-consequences). ``record_failure`` then marks the run failed and names that reason in the DAG run's failure.
+- The nightly: a task whose last try failed records ``<task>: <one line>`` as its sync run's reason
+  (:func:`tlsync.sync.pipeline.note_failure`; the first failing task's reason stays, later ones are its
+  consequences). ``record_failure`` then marks the run failed and names that reason in the DAG run's failure.
+- The transfer: a write-back step whose last try failed leaves its one line as the XCom ``failure``; the
+  ``summary`` task prints it beside the step and names it in the DAG run's failure.
+
 A callback never raises: a failure to record is logged, the task's own error is what the log shows.
 """
 
@@ -35,3 +38,20 @@ def note_sync_failure(context: dict[str, Any]) -> None:
         log.info("sync run %s: %s", run_id, line)
     except Exception:  # noqa: BLE001 - never hide the task's own error behind the callback's
         log.warning("sync run %s: could not record why it failed", run_id, exc_info=True)
+
+
+FAILURE_XCOM = "failure"
+
+
+def note_step_failure(context: dict[str, Any]) -> None:
+    """``on_failure_callback`` of the transfer's write-back steps: the one line of why, as XCom ``failure``."""
+    exc = context.get("exception")
+    ti = context.get("ti") or context.get("task_instance")
+    if exc is None or ti is None or _task_label(context) == "summary":
+        return
+    try:
+        from tlsync.sync.runs import failure_line
+
+        ti.xcom_push(key=FAILURE_XCOM, value=failure_line(exc))
+    except Exception:  # noqa: BLE001 - never hide the task's own error behind the callback's
+        log.warning("could not record why %s failed", _task_label(context), exc_info=True)

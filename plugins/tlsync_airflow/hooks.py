@@ -22,9 +22,17 @@ class _TlsyncHook(BaseHook):
 
     def connection_fields(self) -> dict[str, Any]:
         """The Connection as the fields ``tlsync.connections`` takes (secrets stay in memory, never logged)."""
+        from airflow.exceptions import AirflowNotFoundException
+
         from tlsync import connections
 
-        return connections.airflow_fields(self.conn_id, self.get_connection(self.conn_id))
+        try:
+            conn = self.get_connection(self.conn_id)
+        except AirflowNotFoundException:      # one line naming what to add, not Airflow's "conn_id isn't defined"
+            raise connections.ConnectionSettingError(
+                f"Airflow Connection '{self.conn_id}' ({self.conn_type}) is not defined: add it in Airflow (Admin → "
+                f"Connections) or set {connections.env_names(self.conn_id)[0]}") from None
+        return connections.airflow_fields(self.conn_id, conn)
 
 
 class TimeLogHook(_TlsyncHook):

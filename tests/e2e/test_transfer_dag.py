@@ -3,7 +3,7 @@ run command's own helpers (``scripts/run_demo.py``): a throw-away Airflow home, 
 ``AIRFLOW_CONN_*``, the settings file from ``TLSYNC_SETTINGS``. Legal entity 1 is set up (linking done, checklist
 confirmed), legal entity 2 is not. The first run writes and its ``summary`` task says what; the second run
 writes nothing; without the Uniconta connection the run fails and the summary names the steps that did not
-finish."""
+finish and why the first one failed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import PAIRS  # tests/e2e/conftest.py
 
 from tlsync import settings as settings_mod
 from tlsync.invoicing import MARKER_FIELD
@@ -22,8 +23,6 @@ from tlsync.ledger import Ledger
 from tlsync.linking import Decision, Linker, Targets, view_rows
 from tlsync.matching.refresh import refresh_suggestions
 from tlsync.sync.local import run_once
-
-from conftest import PAIRS  # tests/e2e/conftest.py
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("tlsync_run_demo", ROOT / "scripts" / "run_demo.py")
@@ -108,9 +107,13 @@ def test_transfer_dag_in_airflow_writes_once_and_reports_failures(sims, sqlite_s
     with pytest.raises(SystemExit, match="failed"):
         demo.airflow(broken, "dags", "test", "tlsync_transfer", (logical + timedelta(minutes=2)).isoformat(), log=log)
     text = log.read_text(errors="replace").rsplit("$ airflow dags test tlsync_transfer", 1)[1]
-    for le in (1, 2):
-        for step in ("customers", "items", "projects", "invoices", "expenses"):
+    gone = ("Airflow Connection 'uniconta_default' (uniconta) is not defined: add it in "
+            "Airflow (Admin → Connections) or set AIRFLOW_CONN_UNICONTA_DEFAULT")
+    for le in (1, 2):     # the step that failed says why (its on_failure_callback); the ones it held back say so
+        assert re.search(rf"  customers  failed: [^\n]*{re.escape(gone)}[^\n]*\(the next run catches up\)", text)
+        for step in ("items", "projects", "invoices", "expenses"):
             assert f"  {step:<10} did not finish: it failed, or a failed earlier step held it back" in text
     assert "write-back steps did not finish: legal entity 1 customers, legal entity 1 items" in text
+    assert re.search(rf"write-back steps did not finish: [^\n]* — [^\n]*{re.escape(gone)}", text)
     assert demo.transfer_summary(env) == second, "a failed run leaves no summary result"
     assert _state(sims) == after_first

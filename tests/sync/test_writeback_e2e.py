@@ -291,6 +291,9 @@ def test_summary_names_refusals_unfinished_steps_and_the_first_reasons():
         "             refused: legal entity 2 (company 10002): … not confirmed (rule S8)",
         "  expenses   did not finish: it failed, or a failed earlier step held it back (see the task's log; the next "
         "run catches up)"]
+    failed = writeback.format_summary("run-x", [({"legal_entity_id": 2, "company_id": 10002}, results)],
+                                      failed={(2, "expenses"): "TimeLog: gave up after 6 attempts"})
+    assert failed.splitlines()[-1] == "  expenses   failed: TimeLog: gave up after 6 attempts (the next run catches up)"
     many = {"transferred": 1, "failures": {str(i): f"reason {i} (rule I5)" for i in range(5)}}
     lines = writeback.format_summary("r", [({"legal_entity_id": 1, "company_id": 10001}, {"invoices": many})])
     assert lines.count("not written: reason") == 3 and "… and 2 more" in lines

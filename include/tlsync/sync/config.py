@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from tlsync.errors import UserSettingError
 from tlsync.staging.engine import create_staging_engine, default_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -42,7 +43,7 @@ def staging_url() -> str:
     return default_url()
 
 
-class SettingError(ValueError):
+class SettingError(UserSettingError):
     """An environment setting of the sync is not usable: the message names the variable, the value and what it
     must be (one line, no traceback for an operator's mistake)."""
 

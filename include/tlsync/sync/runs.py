@@ -59,11 +59,14 @@ def finish_run(engine: Engine, run_id: str, calls: Mapping[str, int], advanced: 
 
 
 def failure_line(exc: BaseException) -> str:
-    """One line for a give-up: the typed client errors already name the system and what failed; anything else is
-    its type and message. Never a traceback; the clients' messages hold no secret (issue 17)."""
+    """One line for a give-up: the typed client errors and a wrong setting already name the system or the setting
+    and what failed; anything else is its type and message. Never a traceback; the clients' messages hold no
+    secret (issue 17)."""
     from tlsync.clients.errors import SyncAPIError
+    from tlsync.errors import UserSettingError
 
-    text = str(exc) if isinstance(exc, SyncAPIError) else f"{type(exc).__name__}: {exc}"
+    plain = isinstance(exc, (SyncAPIError, UserSettingError))     # their messages say it all
+    text = str(exc) if plain else f"{type(exc).__name__}: {exc}"
     return " ".join(text.split()) or type(exc).__name__
 
 

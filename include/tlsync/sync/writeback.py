@@ -213,18 +213,23 @@ def _reasons(failures: Any) -> list[str]:
 
 
 def format_summary(run_id: str, results: Sequence[tuple[Mapping[str, Any], Mapping[str, Mapping[str, Any] | None]]],
-                   *, reasons_shown: int = 3) -> str:
+                   *, reasons_shown: int = 3, failed: Mapping[tuple[int, str], str] | None = None) -> str:
     """The write-back of one run as text: per legal entity ↔ company, one line per step with its non-zero counts,
     then the S8 refusals (rule S8), notes, why the run stopped early, and the first ``reasons_shown`` reasons of
     the records that could not be written (all of them are in the sync ledger).
 
     ``results``: ``[(pair, {step: result or None})]`` — ``None`` = the step did not finish (it failed, or a failed
-    earlier step held it back)."""
+    earlier step held it back); ``failed``: ``{(legal entity, step): one line}`` for the steps that failed, said
+    beside them."""
     lines = [f"Write-back summary ({run_id}):"]
     for pair, steps in results:
         lines.append(f"legal entity {pair['legal_entity_id']} → Uniconta company {pair['company_id']}")
         for step in STEPS:
             result = steps.get(step)
+            why = (failed or {}).get((pair["legal_entity_id"], step))
+            if result is None and why:
+                lines.append(f"  {step:<10} failed: {why} (the next run catches up)")
+                continue
             if result is None:
                 lines.append(f"  {step:<10} did not finish: it failed, or a failed earlier step held it back "
                              f"(see the task's log; the next run catches up)")
