@@ -34,7 +34,6 @@ sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
 from simulators._common import free_port  # noqa: E402
 
-
 DEMO_LEGAL_ENTITY = 1
 
 

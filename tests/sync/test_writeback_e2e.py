@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import served_simulators
 from tlsync import settings as settings_mod
 from tlsync.invoicing import DOMAIN as INVOICE_DOMAIN
 from tlsync.invoicing import MARKER_FIELD
@@ -32,8 +33,6 @@ from tlsync.matching.refresh import refresh_suggestions
 from tlsync.staging.tables import customer_links
 from tlsync.sync import writeback
 from tlsync.sync.local import run_once
-
-from tests.conftest import served_simulators
 
 ROOT = Path(__file__).resolve().parents[2]
 LE, COMPANY = 1, 10001

@@ -54,28 +54,28 @@ from .levels import (
     FORM_CONFLICT,
     FORM_NONE,
     FORM_SAME,
+    N_LEVELS,
     NAME_70,
     NAME_85,
     NAME_92,
     NAME_EXACT,
     NAME_LOW,
     NAME_NONE,
-    N_LEVELS,
-    PairScores,
-    Scored,
     TAX_CONFLICT,
     TAX_NEAR,
     TAX_NONE,
     TAX_OTHER,
     TAX_SAME,
     TAX_SAME_INVALID,
-    name_similarity,
+    PairScores,
+    Scored,
     _eq_level,
     _name_level,
     _reasons_at,
     _score,
+    name_similarity,
+    reasons,  # noqa: F401 - re-exported (the words of a pair's levels, as before the split)
 )
-from .levels import reasons  # noqa: F401 - re-exported (the words of a pair's levels, as before the split)
 
 __all__ = ["COMPARISONS", "P_CANDIDATE", "P_ONE", "Model", "PairScores", "Scored", "compare_pairs",
            "debtor_posterior", "fit_model", "random_pairs", "score_pair", "score_pairs"]
