@@ -12,7 +12,7 @@ SIZE    ?= S
 SEED    ?= 42
 TEST_WORKERS ?= 2   # pytest-xdist processes; TEST_WORKERS=0 runs the suite in one process
 
-.PHONY: venv run ui test lock ddl bench clean
+.PHONY: venv run ui test lock ddl bench bench-all clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ ddl: venv
 
 bench: venv
 	$(PY) bench/staging_load.py
+
+# Every benchmark in sequence, then one verdict line per issue-18 target (docs/performance.md).
+# BENCH_ARGS e.g. "--backfill L" (adds the invoice backfill) or "--rows 200000 --size S" (a quick pass).
+bench-all: venv
+	$(PY) bench/all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf airflow_home out .pytest_cache

@@ -208,10 +208,10 @@ class TimeLogModel(BaseModel):
     @classmethod
     def _blank_is_none(cls, data: Any) -> Any:
         # Empty and nil values are left out, so each field's default applies (None, or [] for arrays).
-        # (:func:`_empty_to_none` inlined: this runs for every field of every record — issue 18.)
+        # (:func:`_empty_to_none` inlined, ``isspace`` for ``strip``: this runs for every field of every record.)
         if isinstance(data, dict):
             return {k: v for k, v in data.items()
-                    if v is not None and not (isinstance(v, str) and (not v.strip()
+                    if v is not None and not (isinstance(v, str) and (not v or v.isspace()
                                                                       or v.startswith(_DOTNET_MIN_DATETIME)))}
         return data
 
