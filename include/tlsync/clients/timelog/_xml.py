@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -194,6 +194,31 @@ def element_to_dict(el: etree._Element) -> dict[str, Any]:
 _XSI_PREFIX = f"{{{XSI_NS}}}"
 _XSI_NIL = f"{{{XSI_NS}}}nil"
 _NIL_VALUES = ("true", "1")
+
+
+def child_text_in(name: str, values: Container[str] | None) -> Callable[[etree._Element], bool] | None:
+    """A test of an item element: the text of its child ``name`` is in ``values`` (``None``: no test). An item
+    without that child passes, so the quality gate still sees — and quarantines — a malformed one. Lets a client
+    skip, unparsed, the records of a site-wide read that belong elsewhere — the Reporting client's ``of_invoices``
+    on invoice lines and details (issue 18: each legal entity's read parsed every other entity's lines too)."""
+    if values is None:
+        return None
+
+    def keep(el: etree._Element) -> bool:
+        for sub in el:
+            if localname(sub.tag) == name:
+                return (sub.text or "") in values
+        return True
+    return keep
+
+
+def int_attr(el: etree._Element, name: str) -> int | None:
+    """Attribute ``name`` of ``el`` as an int (``None`` when absent or not a number)."""
+    value = el.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def child(el: etree._Element, name: str) -> etree._Element | None:

@@ -284,12 +284,10 @@ class ReportingClient(ClientLifecycle):
     def invoice_lines_raw(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
                           project_id: int = ALL, invoice_line_id: int = ALL,
                           of_invoices: Container[str] | None = None) -> Iterator[RawRecord[InvoiceLine]]:
-        """``of_invoices``: only the lines whose ``InvoiceID`` (as sent) is in it — a client-side filter (the
-        method has no legal-entity parameter), applied before a line is parsed into a dict and validated."""
         params = {"invoiceLineID": invoice_line_id, "customerID": customer_id, "projectID": project_id,
                   "invoiceID": invoice_id, "startDate": _date(start), "endDate": _date(end)}
         return self._records("GetInvoiceLinesRaw", params, "InvoiceLines", "InvoiceLine", InvoiceLine,
-                             keep=_child_in("InvoiceID", of_invoices))
+                             keep=_xml.child_text_in("InvoiceID", of_invoices))
 
     def invoice_line_details(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
                              project_id: int = ALL, invoice_line_detail_id: int = ALL
@@ -303,11 +301,10 @@ class ReportingClient(ClientLifecycle):
                                  project_id: int = ALL, invoice_line_detail_id: int = ALL,
                                  of_invoices: Container[str] | None = None
                                  ) -> Iterator[RawRecord[InvoiceLineDetail]]:
-        """``of_invoices``: as for :meth:`invoice_lines_raw`."""
         params = {"invoiceLineDetailID": invoice_line_detail_id, "customerID": customer_id,
                   "projectID": project_id, "invoiceID": invoice_id, "startDate": _date(start), "endDate": _date(end)}
         return self._records("GetInvoiceLineDetailsRaw", params, "InvoiceLineDetails", "InvoiceLineDetail",
-                             InvoiceLineDetail, keep=_child_in("InvoiceID", of_invoices))
+                             InvoiceLineDetail, keep=_xml.child_text_in("InvoiceID", of_invoices))
 
     def expenses(self, start: date, end: date, *, customer_id: int = ALL, project_id: int = ALL,
                  supplier_customer_id: int = ALL, employee_id: int = ALL, employee_department_id: int = ALL,
@@ -415,8 +412,6 @@ class ReportingClient(ClientLifecycle):
 
     def _items(self, root: etree._Element, method: str, item_name: str, model: type[M],
                keep: Callable[[etree._Element], bool] | None = None) -> Iterator[RawRecord[M]]:
-        """``keep``: a test of the item element; an item it refuses is skipped unparsed (issue 18: each legal
-        entity's read of the site-wide invoice lines parsed and validated every other entity's lines too)."""
         for el in list(root):
             if not isinstance(el.tag, str):
                 continue
@@ -440,7 +435,7 @@ class ReportingClient(ClientLifecycle):
             root = self._call(method, {**params, "page": page, "pageSize": page_size})
             self._check_root(root, method, root_name)
             if total_pages is None:
-                total_pages = _int_attr(root, "TotalPages")
+                total_pages = _xml.int_attr(root, "TotalPages")
             count = sum(1 for el in root if isinstance(el.tag, str))
             yield from self._items(root, method, item_name, model)
             if total_pages is not None:
@@ -511,20 +506,6 @@ class ReportingClient(ClientLifecycle):
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _child_in(name: str, values: Container[str] | None) -> Callable[[etree._Element], bool] | None:
-    """An item test for :meth:`ReportingClient._items`: the text of child ``name`` is in ``values`` (``None``: no
-    test). An item without that child is kept, so the gate still sees — and quarantines — a malformed one."""
-    if values is None:
-        return None
-
-    def keep(el: etree._Element) -> bool:
-        for sub in el:
-            if _xml.localname(sub.tag) == name:
-                return (sub.text or "") in values
-        return True
-    return keep
-
-
 def _date(value: date | datetime) -> str:
     """Reporting date filters are strings (``yyyy-MM-dd``) in most signatures and ``DateTime`` in a few;
     ASMX binds the same text to both."""
@@ -539,14 +520,6 @@ def _form_value(value: Any) -> str:
     if isinstance(value, (date, datetime)):
         return _date(value)
     return str(int(value)) if hasattr(value, "__index__") else str(value)
-
-
-def _int_attr(el: etree._Element, name: str) -> int | None:
-    value = el.get(name)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _first_line(text: str) -> str:
