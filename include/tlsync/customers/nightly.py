@@ -47,6 +47,7 @@ from tlsync.clients.errors import RecordRejectedError
 from tlsync.clients.timelog.models import Customer, CustomerUpdate
 from tlsync.clients.timelog.rest import RestClient
 from tlsync.clients.uniconta.client import UnicontaClient
+from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import DebtorClient
 from tlsync.ledger import DONE, FAILED, IN_FLIGHT, PENDING, Ledger, content_hash
 from tlsync.ledger.domains import Domain
@@ -340,9 +341,20 @@ def _sync_contacts(engine: Engine, le_id: int, company: int, links: dict[str, st
                 ledger.fail(CONTACT_DOMAIN, le_id, key, f"contact {c['ID']} on debtor {account}: {exc} (rule T1)",
                             action="create_contact")
             continue
+        rows: list[Any] = list(stored)
+        if isinstance(stored, Unverified):   # a 2xx answer that is not the stored rows: read back, never assume
+            back = {(str(r.DCAccount), (r.Name or "").strip().casefold()): r for r in uniconta.contacts()}
+            rows = [back.get((account, values["Name"].strip().casefold())) for _, _, account, values in batch]
         with ledger.engine.begin() as conn:
-            for (key, _, _, values), row in zip(batch, stored):
+            for (key, c, account, values), row in zip(batch, rows):
+                if row is None:
+                    counts["failed"] += 1
+                    ledger.transition(CONTACT_DOMAIN, le_id, key, FAILED, action="create_contact",
+                                      reason=f"contact {c['ID']} on debtor {account}: Uniconta answered the "
+                                      f"InsertList without the stored rows and it was not found when read back; "
+                                      f"tried again on the next run (rule T1)", expect=(IN_FLIGHT,), conn=conn)
+                    continue
                 ledger.transition(CONTACT_DOMAIN, le_id, key, DONE, action="create_contact",
                                   target_key=str(row.RowId) if row.RowId is not None else None,
                                   content_hash=content_hash(values), after=values, expect=(IN_FLIGHT,), conn=conn)
-        counts["contacts_created"] += len(batch)
+                counts["contacts_created"] += 1

@@ -38,6 +38,7 @@ from sqlalchemy import Engine
 
 from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.client import UnicontaClient
+from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import DebtorClient, EmployeeClient, UnicontaEntity
 from tlsync.ledger import DONE, IN_FLIGHT, PENDING, Ledger, content_hash
 from tlsync.ledger.domains import Domain
@@ -275,7 +276,16 @@ def _insert_batched(client: UnicontaClient, ledger: Ledger, domain: str, legal_e
         pending = claimed[start:start + batch_size]
         while pending:
             try:
-                client.insert_list([p.record for p in pending], batch_size=len(pending))
+                stored = client.insert_list([p.record for p in pending], batch_size=len(pending))
+                if isinstance(stored, Unverified):   # a 2xx answer that is not the stored rows: read back
+                    field = "Account" if isinstance(pending[0].record, DebtorClient) else "Number"
+                    missing = [p for p in pending if not client.get_by(type(p.record), field, p.target)]
+                    for p in missing:
+                        ledger.fail(domain, legal_entity_id, p.source_key, f"Uniconta answered the InsertList of "
+                                    f"{p.record.describe()} without the stored rows and it was not found when read "
+                                    f"back; tried again on the next run", action=action,
+                                    details={"company_id": company, "target": p.target})
+                    pending = [p for p in pending if p not in missing]
             except RecordRejectedError as exc:
                 bad = next((n for n, p in enumerate(pending) if exc.record == p.record.describe()), None)
                 culprits = pending if bad is None else [pending[bad]]
