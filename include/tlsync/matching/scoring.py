@@ -141,9 +141,9 @@ def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndar
                                      [NAME_EXACT, NAME_92, NAME_85, NAME_70], NAME_LOW), NAME_NONE).astype(np.int8)
     named_domain = np.flatnonzero((domain == EQ_SAME) & ((name == NAME_EXACT) | (name == NAME_92)))
     if len(named_domain):
-        labels = [x.split(".", 1)[0].replace("-", "") for x in C.domain_a[c[named_domain]].tolist()]
-        spelt = np.array([lb in (a, b) for lb, a, b in zip(labels, D.core_a[d[named_domain]].tolist(),
-                                                            C.core_a[c[named_domain]].tolist())], dtype=bool)
+        cn = c[named_domain]
+        labels = index.domain_labels()[cn]
+        spelt = ((labels == D.core_a[d[named_domain]]) | (labels == C.core_a[cn])).astype(bool)
         domain[named_domain[spelt]] = DOMAIN_NAMED
     forms = (sim >= 0.8) & D.has_form[d] & C.has_form[c]
     form = np.where(forms, np.where(D.form_id[d] == C.form_id[c], FORM_SAME, FORM_CONFLICT),
