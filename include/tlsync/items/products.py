@@ -145,11 +145,12 @@ class ItemNumbers:
 
     def __init__(self, engine: Engine, le: LegalEntitySettings, rest, *, run_id: str | None = None,
                  actor: str = "tlsync") -> None:
-        if le.uniconta_company_id is None:
+        tenant = le.tenant                      # None exactly when no company is chosen
+        if tenant is None:
             raise ItemProblem([f"{le.label}: no Uniconta company chosen, so there are no items to list (rule S1)"])
         self.engine, self.le, self.rest = engine, le, rest
         self.ledger = Ledger(engine, run_id=run_id, actor=actor)
-        self.items, self.renamed = staged_items(engine, le.tenant)
+        self.items, self.renamed = staged_items(engine, tenant)
         self._products: dict[str, Product] | None = None
 
     # -- reading -------------------------------------------------------------------------------------------

@@ -104,10 +104,10 @@ def staged_projects(engine: Engine, legal_entity_id: int, ids: Iterable[int] | N
     table = STAGING["timelog.projects"]
     q = select(table.c.natural_key, table.c.payload).where(table.c.tenant.notlike("%:%"))
     wanted = None if ids is None else sorted({str(int(i)) for i in ids})
-    rows: list = []
+    rows: list[Any] = []
     with engine.connect() as conn:
         if wanted is None:
-            rows = conn.execute(q).all()
+            rows = list(conn.execute(q).all())
         else:
             for i in range(0, len(wanted), 500):
                 rows += conn.execute(q.where(table.c.natural_key.in_(wanted[i:i + 500]))).all()
@@ -299,11 +299,11 @@ def _insert(client: Any, ledger: Ledger, le: LegalEntitySettings, batch: list[tu
             return
         _insert(client, ledger, le, rest, result)
         return
-    present = None
+    read_back: set[str] | None = None
     if isinstance(stored, Unverified):     # a 2xx answer without the stored records (InsertList's is not published)
-        present = _present(client, [p["Number"] for _, p in batch])      # verify by reading back
+        read_back = _present(client, [p["Number"] for _, p in batch])    # verify by reading back
     for pid, p in batch:
-        if present is not None and p["Number"] not in present:
+        if read_back is not None and p["Number"] not in read_back:
             result.failed += 1
             result.failures[pid] = (f"Uniconta answered the InsertList of project {p['Number']} without the stored "
                                     f"records and it was not found when read back; it is tried again next night "

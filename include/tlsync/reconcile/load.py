@@ -287,11 +287,11 @@ def _quarantine(engine: Engine, tenants: set[str]) -> list[dict]:
     q = (select(quarantine).where(quarantine.c.tenant.in_(sorted(tenants)),
                                   quarantine.c.entity.in_(RELEVANT_QUARANTINE))
          .order_by(quarantine.c.id))
-    latest: dict[tuple, dict] = {}
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
     with engine.connect() as conn:
-        for r in conn.execute(q).mappings():
-            latest[(r["entity"], r["tenant"], r["natural_key"] or f"#{r['id']}")] = dict(r)
-        out = []
+        for m in conn.execute(q).mappings():
+            latest[(m["entity"], m["tenant"], m["natural_key"] or f"#{m['id']}")] = dict(m)
+        out: list[dict[str, Any]] = []
         for (entity, tenant, key), r in latest.items():
             t = STAGING[entity]
             staged_at = conn.execute(select(t.c.staged_at).where(t.c.tenant == tenant, t.c.natural_key == key)).scalar()
