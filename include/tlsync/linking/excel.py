@@ -84,7 +84,7 @@ def export_views(engine: Engine, legal_entity_id: int, company_id: int, path: st
         write_header(ws, COLUMNS, [WIDTHS.get(name, 13) for name in COLUMNS])
         n = 0
         for row in view_rows(engine, company_id, view):
-            for cand in row.candidates or [None]:
+            for cand in row.candidates or (None,):
                 values = [_row_id(row.debtor_account, cand.rank if cand else 0), view, row.debtor_account,
                           row.debtor_name, row.debtor_cvr, row.debtor_phone, row.debtor_city,
                           cand.rank if cand else 0, cand.customer_id if cand else None,
@@ -197,7 +197,7 @@ def _validate(engine: Engine, rows: list[tuple], legal_entity_id: int, company_i
         if action not in ACTIONS:
             out.problems.append(f"{where}: unknown decision {action!r}; use one of {', '.join(ACTIONS)}")
         account, rank = _parse_id(row_id)
-        if account is None or (account, rank) not in suggested:
+        if account is None or rank is None or (account, rank) not in suggested:   # rank is None iff account is
             lk = links.get(account) if account else None
             if lk is not None and lk.state == "linked":
                 out.problems.append(f"{where}: debtor {account} has been linked to customer {lk.customer_id} since "
