@@ -279,11 +279,11 @@ _NON_ALNUM_NL = re.compile(r"[^0-9A-Za-z\n]+")
 _NON_DIGIT_NL = re.compile(r"[^0-9\n]+")
 
 
-def _lines_without(blob: str, drop: bytes, pattern: re.Pattern[str]) -> list[str]:
-    # the column's lines with the characters outside a set removed (bytes.translate for ASCII, re for the rest)
+def _without(blob: str, drop: bytes, pattern: re.Pattern[str]) -> str:
+    # the column with the characters outside a set removed, line breaks kept (bytes.translate for ASCII, re else)
     if blob.isascii():
-        return blob.encode("ascii").translate(None, drop).decode("ascii").split("\n")
-    return pattern.sub("", blob).split("\n")
+        return blob.encode("ascii").translate(None, drop).decode("ascii")
+    return pattern.sub("", blob)
 
 
 # one match per line of "\n" + blob: the 8 digits of a CVR (optionally behind DK) filling the line, else nothing
@@ -300,7 +300,7 @@ def cvr_digits_many(values: Iterable[object]) -> list[str]:
     texts, blob = _column(values)
     if blob is None:
         return [cvr_digits(t) for t in texts]
-    found = _per_line(_LINE_CVR, "\n".join(_lines_without(blob, _DROP_NON_ALNUM, _NON_ALNUM_NL)), len(texts))
+    found = _per_line(_LINE_CVR, _without(blob, _DROP_NON_ALNUM, _NON_ALNUM_NL), len(texts))
     return found if found is not None else [cvr_digits(t) for t in texts]
 
 
