@@ -13,6 +13,7 @@ Administrators: ``docs/invoicing.md``.
 from __future__ import annotations
 
 from .draft import MARKER_FIELD
-from .transfer import DOMAIN, QUOTA_REASON, WRITEBACK_PENDING, transfer_invoices
+from .run import DOMAIN, QUOTA_REASON, WRITEBACK_PENDING
+from .transfer import transfer_invoices
 
 __all__ = ["DOMAIN", "MARKER_FIELD", "QUOTA_REASON", "WRITEBACK_PENDING", "transfer_invoices"]

@@ -24,7 +24,7 @@ from tlsync import cli_common
 from tlsync.clients.errors import SyncAPIError
 from tlsync.ledger import FAILED, IGNORED, PENDING, Ledger, LedgerConflict
 
-from .transfer import DOMAIN
+from .run import DOMAIN
 
 SHOWN_STATES = ("pending", "in_flight", "done", "failed", "ignored", "elsewhere")
 LABELS = {"done": "transferred", "elsewhere": "transferred elsewhere"}

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.crud import Unverified
@@ -31,10 +30,10 @@ from tlsync.clients.uniconta.odata import Field, Filter
 from tlsync.ledger import IN_FLIGHT
 
 from . import source
+from .completion import finish_many
 from .draft import MARKER_FIELD, Draft
-
-if TYPE_CHECKING:
-    from .transfer import Run
+from .drafting import prepare
+from .run import DOMAIN, LINE_BATCH, QuotaOut, Run, refused
 
 OR_LIMIT = 40
 RELEASED = "interrupted before its draft reached Uniconta; sent again"
@@ -52,8 +51,6 @@ def find_orders(run: Run, guids: Iterable[str]) -> dict[str, DebtorOrderClient]:
                 if mark in guids and mark not in found:
                     found[mark] = order
     except QuotaExceededError as exc:
-        from .transfer import QuotaOut
-
         raise QuotaOut(str(exc)) from exc
     return found
 
@@ -69,8 +66,6 @@ def existing_lines(run: Run, order_numbers: Iterable[int]) -> dict[int, set[Deci
                 if line.OrderNumber is not None and line.LineNumber is not None:
                     out[int(line.OrderNumber)].add(Decimal(line.LineNumber))
     except QuotaExceededError as exc:
-        from .transfer import QuotaOut
-
         raise QuotaOut(str(exc)) from exc
     return out
 
@@ -87,8 +82,6 @@ def missing_lines(d: Draft, present: set[Decimal]) -> list[DebtorOrderLineClient
 def complete_lines(run: Run, d: Draft) -> None:
     """Insert whatever lines of one written draft are missing; a draft whose lines Uniconta refuses is deleted and
     fails alone (it must not stay half-written)."""
-    from .transfer import QuotaOut, _refused
-
     present = existing_lines(run, [d.order.OrderNumber]).get(int(d.order.OrderNumber), set())
     todo = missing_lines(d, present)
     if not todo:
@@ -102,7 +95,7 @@ def complete_lines(run: Run, d: Draft) -> None:
             run.uniconta.delete(DebtorOrderClient(OrderNumber=d.order.OrderNumber))
         except QuotaExceededError as qexc:
             raise QuotaOut(str(qexc)) from qexc
-        _refused(run, d, f"Uniconta refused a line of the draft ({exc.message}); the incomplete draft "
+        refused(run, d, f"Uniconta refused a line of the draft ({exc.message}); the incomplete draft "
                          f"{d.order.OrderNumber} was deleted")
 
 
@@ -134,8 +127,6 @@ def verify_lines(run: Run, drafts: list[Draft]) -> set[str]:
 
 def recover_in_flight(run: Run) -> None:
     """Resolve every ``in_flight`` invoice of the legal entity (see the module docstring)."""
-    from .transfer import DOMAIN, finish_many, prepare
-
     entries = run.ledger.in_flight(DOMAIN, run.le_id)
     if not entries:
         return
@@ -170,8 +161,6 @@ def recover_in_flight(run: Run) -> None:
 
 
 def _insert_lines_only(run: Run, drafts: list[Draft], todo: list[DebtorOrderLineClient]) -> None:
-    from .transfer import LINE_BATCH, QuotaOut
-
     unverified = False
     try:
         for stored in run.uniconta.iter_insert_list(todo, batch_size=LINE_BATCH):

@@ -26,21 +26,22 @@ One run for one legal entity (:func:`transfer_invoices`):
 Ledger: domain ``invoice``, key = the TimeLog invoice GUID (lower case), ``target_key`` = the Uniconta order number,
 ``details`` = ``{invoice_no, kind, customer_id, debtor_account, currency, date, net, vat, total, items, order_number,
 written_back}`` (amounts as strings; ``items`` = the item sent per line) — the reconciliation report reads these.
+
+The parts, each importing only those below it: this module (entry point, months, batches, writing orders and
+lines) → :mod:`.recovery` → :mod:`.completion` (done + TimeLog write-back) → :mod:`.drafting` (master data,
+drafts) → :mod:`.run` (the run's state and shared names).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine
 
-from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, SyncAPIError, WriteOutcomeUnknownError
+from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.crud import Unverified
 from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, Ledger, LedgerEntry
 from tlsync.ledger.lease import Lease, LeaseHeld, LeaseLost, write_lease
@@ -48,70 +49,30 @@ from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import sync_ledger
 
 from . import source
-from .draft import Context, Draft, build, describe, details_of, internal_reference, marker
+from .completion import drain_write_backs, finish_many, retry_write_backs
+from .draft import Context, Draft, describe, details_of, marker
+from .drafting import duplicate_numbers, load_context, masters, plan_of, prepare
+from .recovery import complete_lines, find_orders, recover_in_flight, verify_lines
+from .run import (
+    ANALYZE_EVERY,
+    COUNT_KEYS,
+    DOMAIN,
+    LEASE_DOMAINS,
+    LINE_BATCH,
+    ORDER_BATCH,
+    QUOTA_REASON,
+    WRITEBACK_PENDING,
+    QuotaOut,
+    Run,
+    refused,
+    states_of,
+)
+
+__all__ = ["DOMAIN", "QUOTA_REASON", "WRITEBACK_PENDING", "transfer_invoices"]
 
 log = logging.getLogger(__name__)
 
-DOMAIN = "invoice"
-ORDER_BATCH = 100
-LINE_BATCH = 500
-OR_LIMIT = 40
-QUOTA_REASON = "Uniconta daily quota ran out"
-WRITEBACK_PENDING = "TimeLog write-back pending"
-WRITEBACK_THREADS = int(os.environ.get("TLSYNC_WRITEBACK_THREADS") or 8)
-COUNT_KEYS = ("transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls")
-LEASE_DOMAINS = (DOMAIN, "debtor", "employee", "project")
-"""Ledger domains a transfer writes (invoices, and the debtors, employees and projects they need): held as one
-write lease for the whole run (:mod:`tlsync.ledger.lease`) — a second writer of the legal entity stops cleanly."""
-ANALYZE_EVERY = 20_000
-"""Ledger rows written between two refreshes of its planner statistics (see :func:`source.analyze`)."""
 INVOICES_T, LINES_T, DETAILS_T = source.INVOICES.name, source.LINES.name, source.DETAILS.name
-
-
-class QuotaOut(Exception):
-    """Uniconta's daily quota (or the run's share of it) is spent: stop cleanly."""
-
-
-@dataclass
-class Run:
-    """The state of one transfer run (what it knows, what it did)."""
-
-    engine: Engine
-    le: LegalEntitySettings
-    uniconta: Any
-    timelog_tx: Any
-    ledger: Ledger
-    tenant: str
-    ctx: Context
-    dry_run: bool
-    progress: Callable[[int], None] | None
-    counts: Counter = field(default_factory=Counter)
-    messages: list[str] = field(default_factory=list)
-    planned: list[dict] = field(default_factory=list)
-    failures: dict[str, str] = field(default_factory=dict)
-    lines_seen: int = 0
-    queue: list = field(default_factory=list)       # candidates waiting for a full batch (across months)
-    debtors: dict = field(default_factory=dict)     # customer ID → debtor account, known in this run
-    employees: dict = field(default_factory=dict)   # internal reference (initials) → employee number
-    projects: dict = field(default_factory=dict)    # project ID → Uniconta project number
-    wb_pool: Any = None                              # write-back threads (created on first use)
-    analyzed_at: int = 0                             # ledger rows written when its statistics were last refreshed
-    wb_pending: list = field(default_factory=list)  # [futures] per batch of write-backs not yet recorded
-    lease: Lease | None = None                       # the write lease of the legal entity (None: a dry run)
-    duplicates: dict = field(default_factory=dict)  # invoice number → {TimeLog invoice ID: GUID} (shared numbers)
-    held_items: dict = field(default_factory=dict)  # marker → items missing in TimeLog (held back, rule U2)
-
-    def flush(self, *, full_only: bool = False) -> None:
-        while self.queue and (len(self.queue) >= ORDER_BATCH or not full_only):
-            batch, self.queue = self.queue[:ORDER_BATCH], self.queue[ORDER_BATCH:]
-            _batch(self, batch)
-
-    @property
-    def le_id(self) -> int:
-        return self.le.legal_entity_id
-
-
-# ------------------------------------------------------------------------------------------------ entry point
 
 
 def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx: Any, *, ledger: Ledger,
@@ -167,15 +128,13 @@ def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx
         run.messages.append(no_module_message(le))
     try:
         if not dry_run:
-            from .recovery import recover_in_flight
-
             recover_in_flight(run)
             retry_write_backs(run)
         span = period or source.staged_period(engine, tenant)
         if span is not None:
             for start, end in source.months(*span):
                 _month(run, start, end)
-            run.flush()
+            flush(run)
         drain_write_backs(run)
     except QuotaOut:
         run.counts["pending"] += len(run.queue)
@@ -196,41 +155,7 @@ def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx
     return result
 
 
-def load_context(engine: Engine, le: LegalEntitySettings, tenant: str) -> Context:
-    """Master data, read once per run — from staging, which the nightly sync keeps current (no Uniconta call)."""
-    from tlsync.customers.staged import uniconta_rows
-    from tlsync.items.resolver import ItemResolver
-    from tlsync.items.todo import TimeLogProducts
-    from tlsync.projects.transfer import has_project_module, staged_projects
-
-    company = le.uniconta_company_id
-    companies = uniconta_rows(engine, "uniconta.companies", company)
-    own = (companies.get(str(company)) or {}).get("Currency") or None
-    module = has_project_module(engine, le)
-    categories = set(uniconta_rows(engine, "uniconta.project_categories", company)) if module else set()
-    employees = {k: (v.get("Name") or k) for k, v in uniconta_rows(engine, "uniconta.employees", company).items()}
-    return Context(company_currency=own, project_module=module, category=le.invoice_project_category,
-                   categories=categories, resolver=ItemResolver.from_staging(engine, le),
-                   projects=staged_projects(engine, le.legal_entity_id), employee_names=employees,
-                   timelog_products=TimeLogProducts.from_staging(engine, le))
-
-
 # ------------------------------------------------------------------------------------------------ one month
-
-
-def states_of(ledger: Ledger, le_id: int, keys: Iterable[str]) -> dict[str, LedgerEntry]:
-    """Ledger entries of some invoices (one query per 500 keys)."""
-    keys = list(keys)
-    out: dict[str, LedgerEntry] = {}
-    with ledger.engine.connect() as conn:
-        for i in range(0, len(keys), 500):
-            q = select(sync_ledger).where(and_(sync_ledger.c.domain == DOMAIN,
-                                               sync_ledger.c.legal_entity_id == int(le_id),
-                                               sync_ledger.c.source_key.in_(keys[i:i + 500])))
-            for row in conn.execute(q):
-                e = LedgerEntry.from_row(row)
-                out[e.source_key] = e
-    return out
 
 
 def _month(run: Run, start: date, end: date) -> None:
@@ -270,7 +195,7 @@ def _month(run: Run, start: date, end: date) -> None:
     run.queue.extend(candidates)
     if len(candidates) >= ORDER_BATCH:               # a busy month: its debtors, employees, projects at once
         masters(run, [(inv, raw) for inv, raw, _ in candidates])   # (a quiet one is left to its batch)
-    run.flush(full_only=True)
+    flush(run, full_only=True)
     if run.progress:
         run.progress(len(invoices) - len(candidates))
 
@@ -295,131 +220,11 @@ def _adopt(run: Run, inv: Any, key: str, state: str, *, reason: str, target: str
 # ------------------------------------------------------------------------------------------------ one batch
 
 
-def masters(run: Run, invoices: list[tuple[Any, dict]]) -> tuple[dict, dict, dict, Any]:
-    """Debtors (S3), employees (T4) and projects (T3) of some invoices — created in Uniconta where missing, in
-    batches. What is known is kept for the rest of the run, so a backfill asks once per month (``_month`` calls
-    this for the whole month) instead of once per batch; what could not be resolved is asked again next time.
-    Returns ``(debtors, refs, employees, projects)``; ``projects`` is ``None`` without the project module."""
-    from tlsync.customers.sync import ensure_debtors, ensure_employees
-    from tlsync.projects.transfer import ProjectResult, ensure_projects
-
-    le, ctx = run.le, run.ctx
-    customers = {inv.customer_id for inv, _ in invoices}
-    refs = {inv.guid: internal_reference(raw, ctx, inv) for inv, raw in invoices}
-    initials = {r for r in refs.values() if r}
-    try:
-        new = {c for c in customers if c not in run.debtors}
-        if new:
-            run.debtors.update(ensure_debtors(run.uniconta, run.engine, le, new, ledger=run.ledger,
-                                              dry_run=run.dry_run))
-        new = {r for r in initials if r not in run.employees}
-        if new:
-            run.employees.update(ensure_employees(run.uniconta, run.engine, le, new, ledger=run.ledger,
-                                                  dry_run=run.dry_run))
-        projects = None
-        if ctx.project_module:
-            wanted = {inv.project_id for inv, _ in invoices if inv.project_id}
-            new = {p for p in wanted if p not in run.projects}
-            projects = ProjectResult()
-            if new:
-                projects = ensure_projects(run.uniconta, run.engine, le, new, ledger=run.ledger,
-                                           dry_run=run.dry_run, module=True)
-                run.projects.update(projects.numbers)
-                if run.dry_run:
-                    run.planned.extend(projects.planned)
-            projects.numbers = {p: run.projects[p] for p in wanted if p in run.projects}
-    except QuotaExceededError as exc:
-        raise QuotaOut(str(exc)) from exc
-    debtors = {c: run.debtors[c] for c in customers if c in run.debtors}
-    employees = {r: run.employees[r] for r in initials if r in run.employees}
-    return debtors, refs, employees, projects
-
-
-def duplicate_numbers(engine: Engine, tenant: str) -> dict[str, dict[int, str]]:
-    """Invoice numbers that more than one staged booked invoice or credit note of the tenant carries:
-    ``{number: {TimeLog invoice ID: GUID}}`` (one grouped query; normally empty)."""
-    from sqlalchemy import func
-
-    inv = source.INVOICES
-    booked = and_(inv.c.tenant == tenant, inv.c.status.in_(source.BOOKED), inv.c.type.in_(source.TRANSFERRED_TYPES),
-                  inv.c.invoice_number.is_not(None), inv.c.invoice_number != "")
-    shared = select(inv.c.invoice_number).where(booked).group_by(inv.c.invoice_number).having(func.count() > 1)
-    out: dict[str, dict[int, str]] = {}
-    with engine.connect() as conn:
-        for number, payload in conn.execute(select(inv.c.invoice_number, inv.c.payload)
-                                            .where(booked, inv.c.invoice_number.in_(shared))):
-            raw = source.loads(payload)
-            out.setdefault(str(number), {})[int(raw.get("ID") or 0)] = marker(str(raw.get("GUID") or ""))
-    return out
-
-
-def duplicate_problem(run: Run, inv: Any) -> str | None:
-    """Why an invoice whose number another staged invoice also carries is held back (``None``: its number is its
-    own). Issue 17: a second TimeLog invoice with an existing number went out as a second draft. Neither is sent
-    while the number is shared — which one is right is for a person to decide in TimeLog — except that one already
-    in Uniconta stays there."""
-    others = {i: g for i, g in run.duplicates.get(str(inv.invoice_number or ""), {}).items() if i != inv.id}
-    if not others:
-        return None
-    written = states_of(run.ledger, run.le_id, others.values())
-    sent = [f"{i} (order {written[g].target_key})" for i, g in sorted(others.items())
-            if g in written and written[g].state in (DONE, IN_FLIGHT, ELSEWHERE)]
-    listed = ", ".join(str(i) for i in sorted(others))
-    return (f"{describe(inv)}: its invoice number {inv.invoice_number} is also TimeLog invoice {listed}"
-            + (f", already in Uniconta as {', '.join(sent)}" if sent else "")
-            + "; held back until TimeLog gives each invoice its own number (rule T2)")
-
-
-def prepare(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> tuple[list[Draft], dict[str, list[str]]]:
-    """Build the drafts of a batch: debtors (S3), employees (T4) and projects (T3) first (:func:`masters`). An
-    invoice whose number another staged invoice shares is held back (:func:`duplicate_problem`)."""
-    le, ctx = run.le, run.ctx
-    if run.duplicates:
-        held = {}
-        for inv, _, _ in batch:
-            why = duplicate_problem(run, inv)
-            if why:
-                held[marker(inv.guid)] = [why]
-        if held:
-            drafts, problems = prepare(run, [b for b in batch if marker(b[0].guid) not in held]) \
-                if len(held) < len(batch) else ([], {})
-            return drafts, {**problems, **held}
-    lines = source.lines_for(run.engine, run.tenant, [inv.id for inv, _, _ in batch])
-    run.lines_seen += sum(len(v) for v in lines.values())
-    debtors, refs, employees, projects = masters(run, [(inv, raw) for inv, raw, _ in batch])
-    drafts: list[Draft] = []
-    problems: dict[str, list[str]] = {}
-    automatic = le.customer_master.value == "automatic"
-    for inv, raw, _ in batch:
-        debtor = debtors.get(inv.customer_id)
-        customer_problem = None
-        if debtor is None:
-            customer_problem = (f"{describe(inv)}: customer {inv.customer_id} ({inv.customer_name or '?'}) is not "
-                                f"linked to a Uniconta debtor (rule S3a)") if not automatic else (
-                f"{describe(inv)}: customer {inv.customer_id} ({inv.customer_name or '?'}) could not be created as a "
-                f"Uniconta debtor (rule S3b); see `python -m tlsync.ledger` domain debtor")
-        number, project_problem = None, None
-        if projects is not None and inv.project_id:
-            number = projects.numbers.get(inv.project_id)
-            if number is None:
-                project_problem = (f"{describe(inv)}: " + projects.failures.get(
-                    inv.project_id, f"project {inv.project_no or inv.project_id} is not staged from TimeLog, so it "
-                                    f"cannot be transferred to Uniconta (rule T3)"))
-        ref = refs.get(inv.guid)
-        draft, why = build(inv, raw, lines.get(inv.id, []), ctx, debtor=debtor,
-                           employee=employees.get(ref) if ref else None, project_number=number,
-                           project_problem=project_problem, customer_problem=customer_problem)
-        if draft is None:
-            problems[marker(inv.guid)] = why
-            continue
-        missing = ctx.timelog_products.missing(draft.details.get("items") or []) \
-            if ctx.timelog_products is not None else []
-        if missing:                             # rule U2: an item TimeLog does not have holds the invoice back
-            run.held_items[marker(inv.guid)] = missing
-            problems[marker(inv.guid)] = [ctx.timelog_products.hold_reason(describe(inv), missing)]
-            continue
-        drafts.append(draft)
-    return drafts, problems
+def flush(run: Run, *, full_only: bool = False) -> None:
+    """Write the queued candidates in batches of :data:`ORDER_BATCH` (``full_only``: only full batches)."""
+    while run.queue and (len(run.queue) >= ORDER_BATCH or not full_only):
+        batch, run.queue = run.queue[:ORDER_BATCH], run.queue[ORDER_BATCH:]
+        _batch(run, batch)
 
 
 def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
@@ -445,7 +250,7 @@ def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
         run.progress(len(problems))
     if run.dry_run:
         for d in drafts:
-            run.planned.append(_plan(d))
+            run.planned.append(plan_of(d))
             run.counts["transferred"] += 1
         if run.progress:
             run.progress(len(drafts))
@@ -483,13 +288,6 @@ def claim_batch(run: Run, drafts: list[Draft]) -> list[Draft]:
                 if run.ledger.claim(DOMAIN, run.le_id, d.guid, action="claim", details=d.details) is not None]
 
 
-def _plan(d: Draft) -> dict:
-    order = d.order.to_payload()
-    return {"write": "insert DebtorOrderClient", "guid": d.guid, "invoice_no": d.details.get("invoice_no"),
-            "debtor": order.get("Account"), "currency": order.get("Currency") or "(company currency)",
-            "project": order.get("Project"), "lines": len(d.lines), "total": str(d.total())}
-
-
 # ------------------------------------------------------------------------------------------------ writing
 
 
@@ -523,8 +321,6 @@ def _insert_orders(run: Run, drafts: list[Draft], *, resend: int = 1) -> list[Dr
     except QuotaExceededError as exc:
         raise QuotaOut(str(exc)) from exc
     except WriteOutcomeUnknownError:
-        from .recovery import find_orders
-
         found = find_orders(run, [d.guid for d in drafts])   # a failure here leaves the claims for recovery
         landed = [d for d in drafts if d.guid in found]
         for d in landed:
@@ -537,14 +333,12 @@ def _insert_orders(run: Run, drafts: list[Draft], *, resend: int = 1) -> list[Dr
         return landed
     except RecordRejectedError as exc:
         if len(drafts) == 1:
-            _refused(run, drafts[0], f"Uniconta refused the draft: {exc.message}")
+            refused(run, drafts[0], f"Uniconta refused the draft: {exc.message}")
             return []
         half = len(drafts) // 2
         return _insert_orders(run, drafts[:half]) + _insert_orders(run, drafts[half:])
     numbers = [getattr(s, "OrderNumber", None) for s in stored]
     if isinstance(stored, Unverified) or any(n is None for n in numbers):   # not the stored orders: ask by marker
-        from .recovery import find_orders
-
         found = find_orders(run, [d.guid for d in drafts])
         numbers = [found[d.guid].OrderNumber if d.guid in found else None for d in drafts]
     out = []
@@ -581,137 +375,10 @@ def _insert_lines(run: Run, drafts: list[Draft]) -> None:
         # InsertList is all or nothing per call, and earlier calls may have landed (or the last one's answer was
         # lost): let recovery (which reads every order's lines first) find out, draft by draft, which lines are
         # missing and which draft is refused — nothing is sent again without that look-up.
-        from .recovery import complete_lines
-
         for d in drafts:
             complete_lines(run, d)
         drafts[:] = [d for d in drafts if d.guid not in run.failures]
         return
     if unverified:
-        from .recovery import verify_lines
-
         unsettled = verify_lines(run, list(unverified.values()))
         drafts[:] = [d for d in drafts if d.guid not in run.failures and d.guid not in unsettled]
-
-
-def _refused(run: Run, d: Draft, reason: str) -> None:
-    run.ledger.fail(DOMAIN, run.le_id, d.guid, f"{d.details.get('kind', 'invoice').replace('_', ' ')} "
-                    f"{d.details.get('invoice_no')}: {reason} (rule T2)", details=d.details)
-    run.failures[d.guid] = reason
-    run.counts["failed"] += 1
-
-
-def finish(run: Run, d: Draft, *, action: str = "transfer") -> None:
-    finish_many(run, [d], action=action)
-
-
-def finish_many(run: Run, drafts: list[Draft], *, action: str = "transfer") -> None:
-    """The drafts are in Uniconta: ``done`` with their order numbers (one transaction for the batch), then the
-    write-back to TimeLog. The write-back runs in the background while the next batch is built and written; its
-    outcomes are recorded in one more transaction per batch (:func:`drain_write_backs`). A write-back whose
-    outcome is never recorded (a crash) keeps the reason "TimeLog write-back pending" and is sent again by the next
-    run — ``UpdateExternalData`` sets the same values again, nothing is posted twice."""
-    if not drafts:
-        return
-    done: list[tuple[str, Any, dict]] = []
-    moves = []
-    for d in drafts:
-        details = {**d.details, "order_number": d.order.OrderNumber, "written_back": False}
-        moves.append({"source_key": d.guid, "state": DONE, "action": action, "target_key": str(d.order.OrderNumber),
-                      "reason": WRITEBACK_PENDING, "details": details, "expect": (IN_FLIGHT,),
-                      "after": {"order": d.order.OrderNumber, "lines": len(d.lines), "total": str(d.total())}})
-        done.append((d.guid, d.order.OrderNumber, details))
-    run.ledger.transition_many(DOMAIN, run.le_id, moves)
-    run.counts["transferred"] += len(done)
-    start_write_backs(run, done)
-
-
-def write_back(run: Run, guid: str, order_number: Any, details: dict) -> bool:
-    return write_backs(run, [(guid, order_number, details)]) == 1
-
-
-def _write_back_one(run: Run, item: tuple[str, Any, dict]) -> tuple[str, dict, str | None]:
-    from tlsync.clients.timelog.models import InvoiceStatus
-
-    guid, order_number, details = item
-    try:
-        run.timelog_tx.update_external_data(guid, str(order_number), InvoiceStatus.DRAFT, status_name="Draft")
-    except SyncAPIError as exc:
-        return guid, details, f"{WRITEBACK_PENDING}: {exc.message}"
-    return guid, details, None
-
-
-def _record_write_backs(run: Run, outcomes: list[tuple[str, dict, str | None]]) -> int:
-    for _guid, details, reason in outcomes:
-        if reason:
-            run.messages.append(f"invoice {details.get('invoice_no')}: {reason} (retried by the next run)")
-    run.ledger.transition_many(DOMAIN, run.le_id, [
-        {"source_key": guid, "state": DONE, "action": "write_back", "reason": reason,
-         "details": None if reason else {**details, "written_back": True}, "expect": (DONE,)}
-        for guid, details, reason in outcomes])
-    return sum(1 for _, _, reason in outcomes if reason is None)
-
-
-def write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> int:
-    """Tell TimeLog where each invoice went (``UpdateExternalData``: the order number, state "Draft") and record
-    the outcomes in one transaction, now. Returns how many succeeded."""
-    # one SOAP call per invoice (TimeLog has no batch operation and no daily quota): a few in parallel, so a
-    # backfill is not bound by the round trip; the client's token cache and HTTP pool are thread-safe
-    if len(items) > 1 and WRITEBACK_THREADS > 1:
-        futures = [_pool(run).submit(_write_back_one, run, item) for item in items]
-        outcomes = [f.result() for f in futures]
-    else:
-        outcomes = [_write_back_one(run, item) for item in items]
-    return _record_write_backs(run, outcomes)
-
-
-def _pool(run: Run):
-    if run.wb_pool is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        run.wb_pool = ThreadPoolExecutor(max_workers=max(1, WRITEBACK_THREADS), thread_name_prefix="writeback")
-    return run.wb_pool
-
-
-def start_write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> None:
-    """Send a batch's write-backs in the background; at most two batches are in flight (the older one is
-    recorded first), so memory and the number of unrecorded outcomes stay bounded."""
-    if not items:
-        return
-    futures = [_pool(run).submit(_write_back_one, run, item) for item in items]
-    run.wb_pending.append(futures)
-    while len(run.wb_pending) > 2:
-        _record_write_backs(run, [f.result() for f in run.wb_pending.pop(0)])
-
-
-def drain_write_backs(run: Run, *, quiet: bool = False) -> None:
-    """Wait for the background write-backs and record their outcomes. ``quiet``: an error is already on its way
-    out — record what finished and swallow what the write-backs raised (their invoices stay "write-back
-    pending" and are retried by the next run)."""
-    while run.wb_pending:
-        futures = run.wb_pending.pop(0)
-        if not quiet:
-            _record_write_backs(run, [f.result() for f in futures])
-            continue
-        outcomes = []
-        for f in futures:
-            try:
-                outcomes.append(f.result())
-            except Exception:  # noqa: BLE001 - the run is failing anyway; this one is retried next run
-                log.warning("a TimeLog write-back failed while the run was stopping; it is retried next run",
-                            exc_info=True)
-                continue
-        try:
-            _record_write_backs(run, outcomes)
-        except Exception:  # noqa: BLE001
-            log.exception("could not record the outcomes of %d write-backs; they are retried next run",
-                          len(outcomes))
-
-
-def retry_write_backs(run: Run) -> int:
-    """Write-backs that failed earlier (``done`` with the pending reason): try them again, never re-posting."""
-    q = select(sync_ledger).where(sync_ledger.c.domain == DOMAIN, sync_ledger.c.legal_entity_id == run.le_id,
-                                  sync_ledger.c.state == DONE, sync_ledger.c.reason.like(WRITEBACK_PENDING + "%"))
-    with run.engine.connect() as conn:
-        entries = [LedgerEntry.from_row(r) for r in conn.execute(q)]
-    return write_backs(run, [(e.source_key, e.target_key, e.details) for e in entries]) if entries else 0

@@ -172,7 +172,7 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
 
 
 def _quota_reason() -> str:
-    from tlsync.invoicing.transfer import QUOTA_REASON
+    from tlsync.invoicing.run import QUOTA_REASON
 
     return QUOTA_REASON
 

@@ -1,0 +1,103 @@
+"""The state of one invoice transfer run and the names every part of the transfer shares (rule T2).
+
+The transfer is layered downward, each module importing only the ones below it:
+
+    transfer   the entry point: gate, lease, months, batches, writing the orders and lines
+    recovery   what a crashed run left ``in_flight``: looked up by marker, completed, never written twice
+    completion an order in Uniconta: ``done``, then TimeLog is told where it went (``UpdateExternalData``)
+    drafting   master data (debtors, employees, projects) and the drafts of a batch
+    run        this module: the run's state (:class:`Run`), constants, ledger look-ups, a refused draft
+
+See :mod:`tlsync.invoicing.transfer` for the whole protocol and the ledger's contents.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, and_, select
+
+from tlsync.ledger import Ledger, LedgerEntry
+from tlsync.ledger.domains import Domain
+from tlsync.ledger.lease import Lease
+from tlsync.settings.models import LegalEntitySettings
+from tlsync.staging.tables import sync_ledger
+
+from .draft import Context, Draft
+
+DOMAIN = Domain.INVOICE
+ORDER_BATCH = 100
+LINE_BATCH = 500
+QUOTA_REASON = "Uniconta daily quota ran out"
+WRITEBACK_PENDING = "TimeLog write-back pending"
+WRITEBACK_THREADS = int(os.environ.get("TLSYNC_WRITEBACK_THREADS") or 8)
+COUNT_KEYS = ("transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls")
+LEASE_DOMAINS = (DOMAIN, Domain.DEBTOR, Domain.EMPLOYEE, Domain.PROJECT)
+"""Ledger domains a transfer writes (invoices, and the debtors, employees and projects they need): held as one
+write lease for the whole run (:mod:`tlsync.ledger.lease`) — a second writer of the legal entity stops cleanly."""
+ANALYZE_EVERY = 20_000
+"""Ledger rows written between two refreshes of its planner statistics (see :func:`source.analyze`)."""
+
+
+class QuotaOut(Exception):
+    """Uniconta's daily quota (or the run's share of it) is spent: stop cleanly."""
+
+
+@dataclass
+class Run:
+    """The state of one transfer run (what it knows, what it did)."""
+
+    engine: Engine
+    le: LegalEntitySettings
+    uniconta: Any
+    timelog_tx: Any
+    ledger: Ledger
+    tenant: str
+    ctx: Context
+    dry_run: bool
+    progress: Callable[[int], None] | None
+    counts: Counter = field(default_factory=Counter)
+    messages: list[str] = field(default_factory=list)
+    planned: list[dict] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    lines_seen: int = 0
+    queue: list = field(default_factory=list)       # candidates waiting for a full batch (across months)
+    debtors: dict = field(default_factory=dict)     # customer ID → debtor account, known in this run
+    employees: dict = field(default_factory=dict)   # internal reference (initials) → employee number
+    projects: dict = field(default_factory=dict)    # project ID → Uniconta project number
+    wb_pool: Any = None                              # write-back threads (created on first use)
+    analyzed_at: int = 0                             # ledger rows written when its statistics were last refreshed
+    wb_pending: list = field(default_factory=list)  # [futures] per batch of write-backs not yet recorded
+    lease: Lease | None = None                       # the write lease of the legal entity (None: a dry run)
+    duplicates: dict = field(default_factory=dict)  # invoice number → {TimeLog invoice ID: GUID} (shared numbers)
+    held_items: dict = field(default_factory=dict)  # marker → items missing in TimeLog (held back, rule U2)
+
+    @property
+    def le_id(self) -> int:
+        return self.le.legal_entity_id
+
+
+def states_of(ledger: Ledger, le_id: int, keys: Iterable[str]) -> dict[str, LedgerEntry]:
+    """Ledger entries of some invoices (one query per 500 keys)."""
+    keys = list(keys)
+    out: dict[str, LedgerEntry] = {}
+    with ledger.engine.connect() as conn:
+        for i in range(0, len(keys), 500):
+            q = select(sync_ledger).where(and_(sync_ledger.c.domain == DOMAIN,
+                                               sync_ledger.c.legal_entity_id == int(le_id),
+                                               sync_ledger.c.source_key.in_(keys[i:i + 500])))
+            for row in conn.execute(q):
+                e = LedgerEntry.from_row(row)
+                out[e.source_key] = e
+    return out
+
+
+def refused(run: Run, d: Draft, reason: str) -> None:
+    run.ledger.fail(DOMAIN, run.le_id, d.guid, f"{d.details.get('kind', 'invoice').replace('_', ' ')} "
+                    f"{d.details.get('invoice_no')}: {reason} (rule T2)", details=d.details)
+    run.failures[d.guid] = reason
+    run.counts["failed"] += 1
