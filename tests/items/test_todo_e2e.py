@@ -26,8 +26,8 @@ from tlsync import settings as settings_mod
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.invoicing import cli as invoicing_cli
 from tlsync.items import cli as items_cli
-from tlsync.items.products import ItemNumbers
-from tlsync.items.todo import BY_HAND, SHEET, todo_rows
+from tlsync.items.products import BY_HAND, ItemNumbers
+from tlsync.items.todo import SHEET, todo_rows
 from tlsync.ledger import DONE, FAILED, REVIEW, Ledger
 from tlsync.settings.models import IntegrationSettings
 from tlsync.sync import writeback

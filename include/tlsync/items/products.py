@@ -25,14 +25,14 @@ reads TimeLog's list again and sees the write landed (a create is never repeated
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlalchemy import Engine, select
 
 from tlsync.clients.timelog.models import Product, ProductCreate
-from tlsync.ledger import Ledger
+from tlsync.ledger import REVIEW, Ledger
 from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING
@@ -279,8 +279,6 @@ class ItemNumbers:
         if not writes:
             return Outcome()
         if not self.writes_available:
-            from .todo import record_by_hand
-
             return Outcome(by_hand=record_by_hand(self.ledger, self.le, writes, self.products))
         from tlsync.ledger.lease import write_lease
 
@@ -377,3 +375,24 @@ def _unique(numbers: Iterable[str]) -> list[str]:
         if n:
             seen.setdefault(n, None)
     return list(seen)
+
+
+BY_HAND = "by_hand"
+NOT_IN_API = "product-number writes are not in TimeLog's public API"
+
+
+def record_by_hand(ledger: Ledger, le: LegalEntitySettings, writes: Iterable[Write],
+                   products: Mapping[str, Product]) -> list[str]:
+    """Record each write as one to make by hand (ledger ``review``, action ``by_hand``); a write already recorded
+    the same way is not recorded again (no new event every night). Returns one readable line per write."""
+    lines = []
+    for w in writes:
+        details = {"todo": w.action, "name": w.name, "why": w.why}
+        line = f"to do by hand in TimeLog ({NOT_IN_API}): {w}"
+        lines.append(line)
+        current = ledger.get(DOMAIN, le.legal_entity_id, w.item)
+        if current is not None and current.state == REVIEW and current.details == details:
+            continue
+        ledger.transition(DOMAIN, le.legal_entity_id, w.item, REVIEW, action=BY_HAND, reason=f"{line} (rule U2)",
+                          details=details, before=ItemNumbers._state(products.get(w.item)))
+    return lines

@@ -48,11 +48,9 @@ from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING
 
-from .products import DOMAIN, ItemNumbers, Write, staged_items
+from .products import DOMAIN, NOT_IN_API, ItemNumbers, staged_items
 
 INVOICE_DOMAIN = Domain.INVOICE
-BY_HAND = "by_hand"
-NOT_IN_API = "product-number writes are not in TimeLog's public API"
 TODO = {"create": "create the product number and make it active", "activate": "make the product number active",
         "rename": "rename the product number", "deactivate": "make the product number inactive"}
 
@@ -109,27 +107,6 @@ class TimeLogProducts:
                 f"after the nightly sync (rule U2)")
 
 
-def _state(p: Product | None) -> dict | None:
-    return ItemNumbers._state(p)
-
-
-def record_by_hand(ledger: Ledger, le: LegalEntitySettings, writes: Iterable[Write],
-                   products: Mapping[str, Product]) -> list[str]:
-    """Record each write as one to make by hand (ledger ``review``, action ``by_hand``); a write already recorded
-    the same way is not recorded again (no new event every night). Returns one readable line per write."""
-    lines = []
-    for w in writes:
-        details = {"todo": w.action, "name": w.name, "why": w.why}
-        line = f"to do by hand in TimeLog ({NOT_IN_API}): {w}"
-        lines.append(line)
-        current = ledger.get(DOMAIN, le.legal_entity_id, w.item)
-        if current is not None and current.state == REVIEW and current.details == details:
-            continue
-        ledger.transition(DOMAIN, le.legal_entity_id, w.item, REVIEW, action=BY_HAND, reason=f"{line} (rule U2)",
-                          details=details, before=_state(products.get(w.item)))
-    return lines
-
-
 def _met(todo: str, name: str, p: Product | None) -> bool:
     if todo in ("create", "activate"):
         return p is not None and bool(p.is_active)
@@ -147,7 +124,7 @@ def settle(ledger: Ledger, le: LegalEntitySettings, products: Mapping[str, Produ
         if e.details.get("todo") and _met(e.details["todo"], str(e.details.get("name") or ""), p):
             ledger.transition(DOMAIN, le.legal_entity_id, e.source_key, DONE, action="found_in_timelog",
                               target_key=str(p.product_number_id) if p is not None else None,
-                              before=None, after=_state(p))
+                              before=None, after=ItemNumbers._state(p))
             closed.append(e.source_key)
     return closed
 
