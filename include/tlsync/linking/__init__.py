@@ -19,7 +19,8 @@ CLI: ``python -m tlsync.linking --help``.
 
 from __future__ import annotations
 
-from .actions import ACTIONS, Decision, Linker, LinkError, Outcome
+from .actions import Linker
+from .decisions import ACTIONS, Decision, LinkError, Outcome
 from .excel import DecisionFile, DecisionFileError, export_views, neutralise, read_decisions, restore
 from .gate import linking_blocker, transfer_blockers, view_counts
 from .numbers import NumberAdvice, number_advice

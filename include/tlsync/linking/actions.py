@@ -19,7 +19,6 @@ Field mapping (which field wins, empty never overwrites) is :mod:`tlsync.custome
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,46 +27,13 @@ from sqlalchemy import Engine
 from tlsync.ledger import DONE, FAILED, IGNORED, IN_FLIGHT, PENDING, Ledger, content_hash
 
 from . import store
+from .batch import BATCH_SIZE, link_timelog_all
+from .decisions import TIMELOG, UNICONTA, Decision, LinkError, LinkPlan, Outcome
 from .numbers import DOMAIN, number_advice
 from .store import LINKED, Link
 
-TIMELOG, UNICONTA = "timelog", "uniconta"
 LINK_ACTIONS = {TIMELOG: "timelog_wins", UNICONTA: "uniconta_wins"}
 IMPORTED = "imported"
-
-ACTIONS = ("link-timelog", "link-uniconta", "import", "ignore", "unignore")
-"""The decisions a person can take on a review row (CLI ``apply`` and the Excel decision column)."""
-
-
-class LinkError(ValueError):
-    """An action cannot be applied; the message names the debtor, the customer and the rule."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One action on one debtor: ``action`` is one of :data:`ACTIONS`; ``customer_id`` only for the links."""
-
-    action: str
-    debtor_account: str
-    customer_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.action not in ACTIONS:
-            raise LinkError(f"unknown action {self.action!r}; expected one of {', '.join(ACTIONS)} (rule L3)")
-        if self.action.startswith("link-") and not self.customer_id:
-            raise LinkError(f"debtor {self.debtor_account}: {self.action} needs a TimeLog customer id (rule L3)")
-
-
-@dataclass
-class Outcome:
-    """What one action did: ``changed`` is False when everything was already in place (nothing written)."""
-
-    decision: Decision
-    changed: bool
-    message: str
-    customer_id: str | None = None
-    written: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None            # set when the action was refused (nothing applied for this debtor)
 
 
 def _now() -> datetime:
@@ -76,20 +42,6 @@ def _now() -> datetime:
 
 def _name(record: dict | None) -> str | None:
     return None if record is None else record.get("Name")
-
-
-@dataclass
-class LinkPlan:
-    """A link checked against staging and ready to write (:meth:`Linker.plan_link`)."""
-
-    decision: Decision
-    account: str
-    customer_id: str
-    wins: str
-    customer: dict
-    existing: Link | None
-    changes: dict[str, Any]
-    written: dict[str, Any]
 
 
 class Linker:
@@ -128,8 +80,6 @@ class Linker:
         :class:`Outcome` with ``error`` set and the batch goes on — the other debtors do not depend on it. Anything
         else (connection, authentication, quota) stops the batch and is re-raised, after the refresh, so what was
         applied shows in the views."""
-        from .batch import BATCH_SIZE, link_timelog_all
-
         out: list[Outcome] = []
         run: list[Decision] = []      # consecutive L3.1 links of distinct debtors and customers: written together
 

@@ -13,7 +13,7 @@ more than half of a day's 5,000. Here a run of link decisions is written togethe
 4. each link is then recorded (ledger event + ``customer_links`` row, one transaction per link).
 
 Rule L3's guarantees are unchanged: a decision refused on its own merits (L3 checks, Uniconta refusing that
-debtor) becomes an :class:`~tlsync.linking.actions.Outcome` with ``error`` and the others go on; anything else
+debtor) becomes an :class:`~tlsync.linking.decisions.Outcome` with ``error`` and the others go on; anything else
 (connection, quota) stops the batch. Idempotent across a crash: a link whose debtor was written but not recorded
 is planned again, its fresh read shows nothing left to change, and it is recorded without a second write — the
 fresh read is the look-up that settles a write whose answer was lost. Measured on M's set-up (1,717 links):
@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from tlsync.clients.errors import QuotaExceededError, RecordRejectedError
 from tlsync.clients.uniconta.models import DebtorClient
 from tlsync.clients.uniconta.odata import Field
 
-from .actions import TIMELOG, Decision, Linker, LinkError, LinkPlan, Outcome
+from .decisions import TIMELOG, Decision, LinkError, LinkPlan, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,10 @@ def fresh_debtors(client, accounts: Sequence[str]) -> dict[str, DebtorClient]:
     return {str(d.Account): d for d in rows if str(d.Account) in keep}
 
 
-def link_timelog_all(linker: Linker, decisions: Sequence[Decision]) -> list[Outcome]:
+def link_timelog_all(linker: Any, decisions: Sequence[Decision]) -> list[Outcome]:
     """Apply ``link-timelog`` decisions (distinct debtors and customers) as one batch; an outcome per decision, in
-    order. See the module docstring."""
+    order. See the module docstring. ``linker``: the :class:`~tlsync.linking.actions.Linker` whose
+    ``plan_link``/``commit_link``/``require_targets`` it uses (typed loosely: the Linker imports this module)."""
     from tlsync.customers.mapping import debtor_changes
 
     outcomes: dict[int, Outcome] = {}
@@ -94,7 +96,7 @@ def link_timelog_all(linker: Linker, decisions: Sequence[Decision]) -> list[Outc
     return [outcomes[n] for n in range(len(decisions))]
 
 
-def _write(linker: Linker, client, batch: list[tuple[int, DebtorClient, dict]], plans: dict[int, LinkPlan],
+def _write(linker: Any, client, batch: list[tuple[int, DebtorClient, dict]], plans: dict[int, LinkPlan],
            outcomes: dict[int, Outcome]) -> None:
     """One UpdateList; a debtor Uniconta refuses (named by the server) is refused alone and the rest sent again; a
     refusal that names no debtor splits the batch until it does."""

@@ -33,7 +33,8 @@ from tlsync.cli_common import SetupError
 from tlsync.clients.errors import SyncAPIError
 from tlsync.ledger import LedgerConflict
 
-from .actions import Decision, Linker, LinkError, Outcome
+from .actions import Linker
+from .decisions import Decision, LinkError, Outcome
 from .excel import DecisionFileError, export_views, read_decisions
 from .gate import VIEW_LABELS, transfer_blockers, view_counts
 from .numbers import number_advice

@@ -2,7 +2,7 @@
 
 **Export**: one sheet per view (One suggestion, Several, No suggestion, Ignored) plus "About"; one row per debtor
 and candidate (Uniconta on the left, TimeLog on the right, score and reasons), a frozen header, filters, typed
-cells and a ``decision`` column whose data validation offers the actions (:data:`~.actions.ACTIONS`). In the No
+cells and a ``decision`` column whose data validation offers the actions (:data:`~.decisions.ACTIONS`). In the No
 suggestion and Ignored sheets a customer id may be typed into ``customer id`` to link to a customer the matching
 did not suggest.
 
@@ -39,7 +39,7 @@ from tlsync.excel import (
 )
 
 from . import store
-from .actions import ACTIONS, Decision
+from .decisions import ACTIONS, Decision
 from .gate import VIEW_LABELS
 from .review import VIEWS, view_rows
 
