@@ -133,6 +133,36 @@ def served_simulators(timelog_app, uniconta_app):
         }
 
 
+class NumberAnswers:
+    """ASGI wrapper around the real Uniconta simulator: the next ``count`` POSTs to ``path`` (an InsertList) are
+    answered ``200 0`` — an ``ErrorCodes`` number instead of the stored rows, since InsertList's answer is not
+    published (issue 13, evidence 7); ``store`` decides whether the simulator stored the rows first (only the answer
+    was unusable) or never saw them. ``answered`` counts those answers, ``calls`` every POST to ``path``."""
+
+    def __init__(self, app, path: str) -> None:
+        self.app, self.path, self.count, self.store, self.answered, self.calls = app, path, 0, True, 0, 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == self.path:
+            self.calls += 1
+            if self.count > 0:
+                self.count -= 1
+                self.answered += 1
+                if self.store:
+                    async def swallow(message):
+                        pass
+
+                    await self.app(scope, receive, swallow)
+                else:
+                    while (await receive()).get("more_body"):
+                        pass
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-type", b"application/json"), (b"content-length", b"1")]})
+                await send({"type": "http.response.body", "body": b"0"})
+                return
+        await self.app(scope, receive, send)
+
+
 @pytest.fixture
 def sims():
     """Both simulators on real loopback ports with the generator's S data (see :func:`served_simulators`)."""

@@ -13,6 +13,7 @@ import simulators.timelog as timelog_sim
 import simulators.uniconta as uniconta_sim
 from simulators._common import serve_in_thread
 from simulators.generator import FIXED_TODAY
+from tests.conftest import NumberAnswers
 from tests.customers.test_ensure import uc_rows, unlinked_customers
 from tlsync.customers.sync import DEBTOR_DOMAIN, ensure_debtors
 from tlsync.ledger import DONE, FAILED
@@ -20,33 +21,7 @@ from tlsync.ledger import DONE, FAILED
 PATH = "/api/Entities/InsertList/DebtorClient"
 
 
-class NumberAnswers:
-    """ASGI wrapper: the next ``count`` debtor InsertLists are answered ``200 0`` (an ``ErrorCodes`` number);
-    ``store`` decides whether the simulator stored the debtors first or never saw them."""
-
-    def __init__(self, app) -> None:
-        self.app, self.count, self.store, self.calls = app, 0, True, Counter()
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == PATH and self.count > 0:
-            self.count -= 1
-            self.calls["answered"] += 1
-            if self.store:
-                async def swallow(message):
-                    pass
-
-                await self.app(scope, receive, swallow)
-            else:
-                while (await receive()).get("more_body"):
-                    pass
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"1")]})
-            await send({"type": "http.response.body", "body": b"0"})
-            return
-        await self.app(scope, receive, send)
-
-
-ANSWERS = NumberAnswers(uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY))
+ANSWERS = NumberAnswers(uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY), PATH)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +39,7 @@ def test_debtors_answered_without_the_rows_are_read_back(engine, sims, uniconta,
     wanted = free[:3]
     ANSWERS.count, ANSWERS.store = 1, stored
     result = ensure_debtors(uniconta, engine, settings("automatic"), wanted, ledger=ledger)
-    assert ANSWERS.calls["answered"] >= 1 and ANSWERS.count == 0
+    assert ANSWERS.answered >= 1 and ANSWERS.count == 0
     entries = {e.source_key: e for e in ledger.entries(DEBTOR_DOMAIN)}
     accounts = Counter(d["Account"] for d in uc_rows(sims, "DebtorClient"))
     if stored:   # read back: every debtor is there, done, and none was sent twice

@@ -7,52 +7,21 @@ without storing anything — and the transfer must end with every draft complete
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
 import simulators.timelog as timelog_sim
 import simulators.uniconta as uniconta_sim
 from simulators.generator import FIXED_TODAY
-from tests.conftest import served_simulators
+from tests.conftest import NumberAnswers, served_simulators
 from tests.invoicing.test_transfer_failures import _drafts, _expected_lines
 from tlsync.invoicing import DOMAIN, transfer_invoices
 
 LINES_PATH = "/api/Entities/InsertList/DebtorOrderLineClient"
 
 
-class NumberAnswers:
-    """ASGI wrapper: the next ``count`` line InsertLists are answered ``200 0``; ``store`` decides whether the
-    simulator stored them first (the answer was just not the rows) or never saw them."""
-
-    def __init__(self, app) -> None:
-        self.app, self.count, self.store, self.answered = app, 0, True, 0
-        self.calls: Counter = Counter()
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == LINES_PATH:
-            self.calls["lines"] += 1
-            if self.count > 0:
-                self.count -= 1
-                self.answered += 1
-                if self.store:
-                    async def swallow(message):
-                        pass
-
-                    await self.app(scope, receive, swallow)
-                else:
-                    while (await receive()).get("more_body"):
-                        pass
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [(b"content-type", b"application/json"), (b"content-length", b"1")]})
-                await send({"type": "http.response.body", "body": b"0"})
-                return
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture
 def answers():
-    return NumberAnswers(uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY))
+    return NumberAnswers(uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY), LINES_PATH)
 
 
 @pytest.fixture
@@ -84,6 +53,6 @@ def test_line_insertlists_answered_without_the_rows_are_read_back(world, answers
     # not stored: without the read-back those drafts would be "done" with no lines (the check above fails);
     # stored: the read-back finds every line and sends none again (a second copy would break the exact counts)
     if not stored:
-        assert answers.calls["lines"] > 1, "the missing lines were sent once more"
+        assert answers.calls > 1, "the missing lines were sent once more"
     again = transfer_invoices(engine, le, world["uniconta"](10001), world["tx"], ledger=ledger)
     assert again["transferred"] == 0
