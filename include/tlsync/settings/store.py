@@ -147,8 +147,11 @@ def to_variable_json(settings: IntegrationSettings) -> str:
 
 
 def _airflow_variable(key: str) -> str | None:
-    """The Variable's raw value through Airflow's own lookup (its metadata database, secrets backend or — inside a
-    task — the task runner's channel); ``None`` when Airflow is not reachable from this process."""
+    """The Variable's raw value through Airflow's own lookup — only inside an Airflow task (the task runner sets
+    ``AIRFLOW_CTX_DAG_ID``), where it goes through the task runner's channel; ``None`` elsewhere (a command line
+    does not import Airflow for it) or when the lookup fails."""
+    if not os.environ.get("AIRFLOW_CTX_DAG_ID"):
+        return None
     try:
         from airflow.sdk import Variable
 
@@ -162,7 +165,7 @@ def resolve(variable_json: str | None = None, *, key: str = DEFAULT_VARIABLE) ->
 
     1. the settings file (:func:`settings_path`) when it exists;
     2. else the Airflow Variable ``key`` as JSON — ``variable_json`` when the caller read it already, else
-       ``AIRFLOW_VAR_<KEY>`` from the environment, else Airflow's own lookup;
+       ``AIRFLOW_VAR_<KEY>`` from the environment, else (inside an Airflow task) Airflow's own lookup;
     3. else ``None`` (nothing is set up yet).
 
     A file or Variable that does not validate raises :class:`SettingsError` (one problem per line)."""
