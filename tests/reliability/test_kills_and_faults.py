@@ -94,12 +94,15 @@ def _clean(figures: dict[str, int]) -> None:
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)   # each test on one database, for CI time
 def test_random_sigkills_of_the_write_back_then_a_rerun_equal_an_uninterrupted_run(world):
     rng = random.Random(int(os.environ.get("TLSYNC_RELIABILITY_SEED", "17")))
+    # every Uniconta call takes 0.5 s while the writers are killed: an uninterrupted write-back of the S data makes
+    # more than three calls, so a kill 0.2–1.2 s after start lands inside the first run at least (the transfer got
+    # fast enough that a kill 0.2–2.5 s in could miss every run)
     httpx.put(f"{world['sims']['uniconta_url']}/_sim/faults",
-              json={"rate_slow": 0.3, "slow_seconds": 0.2, "seed": 3}).raise_for_status()   # room to be killed in
+              json={"rate_slow": 1.0, "slow_seconds": 0.5, "seed": 3}).raise_for_status()
     killed = 0
     for n in range(KILLS):
         proc = _spawn(world, f"killed-{n}")
-        time.sleep(rng.uniform(0.2, 2.5))
+        time.sleep(rng.uniform(0.2, 1.2))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
