@@ -175,16 +175,15 @@ def pg_database(admin_url: str):
 
 @contextlib.contextmanager
 def api_server(tmp: Path, staging_url: str, settings_file: Path):
-    """``airflow api-server`` with this project's plugins on a free port: yields ``(url, admin password, pid)``."""
+    """``airflow api-server`` with this project's plugins on a free port: yields ``(url, admin password, pid)``.
+    Started and stopped as ``make ui`` does (``scripts/run_demo.py``: ``api_server``, ``stop``)."""
+    import importlib.util
     import os
-    import socket
-    import subprocess
 
-    import httpx
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    spec = importlib.util.spec_from_file_location("tlsync_run_demo", ROOT / "scripts" / "run_demo.py")
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    port = demo.free_port()
     home = tmp / "airflow"
     (tmp / "dags").mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
@@ -196,36 +195,17 @@ def api_server(tmp: Path, staging_url: str, settings_file: Path):
                 "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT / "plugins"), str(ROOT)]),
                 "TLSYNC_STAGING_URL": staging_url, "TLSYNC_SETTINGS": str(settings_file),
                 "TLSYNC_OUT_DIR": str(tmp / "out")})
-    airflow = str(Path(sys.executable).parent / "airflow")
     log_path = tmp / "airflow.log"
-    with log_path.open("a") as log:
-        subprocess.run([airflow, "db", "migrate"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                       check=True, timeout=600)
-        proc = subprocess.Popen([airflow, "api-server", "--port", str(port), "--host", "127.0.0.1", "--workers",
-                                 "1"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    demo.airflow(env, "db", "migrate", log=log_path)
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"airflow api-server exited ({proc.returncode}); see {log_path}")
-            try:
-                if httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"airflow api-server did not answer in time; see {log_path}")
-            time.sleep(0.5)
+        proc = demo.api_server(env, port, log_path)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+    try:
         passwords = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
-        yield url, passwords["admin"], proc.pid
+        yield f"http://127.0.0.1:{port}", passwords["admin"], proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except Exception:  # noqa: BLE001 - a server that will not stop is killed
-            proc.kill()
-            proc.wait()
+        demo.stop(proc, timeout=20)
 
 
 def _cpu_ms(pids: set[int]) -> float:

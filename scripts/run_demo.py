@@ -152,6 +152,33 @@ def airflow(env: dict[str, str], *args: str, log: Path) -> None:
         raise SystemExit(f"`airflow {' '.join(args)}` failed (exit {rc}); last lines of {log}:\n{tail}")
 
 
+def api_server(env: dict[str, str], port: int, log: Path, *, workers: int | None = 1,
+               timeout: float | None = 300) -> subprocess.Popen:
+    """Start ``airflow api-server`` on loopback ``port`` (output appended to ``log``) and wait until
+    ``/api/v2/monitor/health`` answers 200 — for ``make ui``, the pages' tests and the linking-page benchmark.
+    ``workers=None``: Airflow's default; ``timeout=None``: wait as long as it runs. Raises :class:`RuntimeError`
+    naming the log when the server exits or does not answer in time (it is stopped first). The caller stops it
+    (:func:`stop`)."""
+    command = [str(Path(sys.executable).parent / "airflow"), "api-server", "--host", "127.0.0.1", "--port",
+               str(port), *(["--workers", str(workers)] if workers else [])]
+    with log.open("a") as fh:
+        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"airflow api-server exited ({proc.returncode}); see {log}")
+        try:
+            if httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if deadline is not None and time.monotonic() > deadline:
+            stop(proc, timeout=20)
+            raise RuntimeError(f"airflow api-server did not answer in {timeout:g} s; see {log}")
+        time.sleep(0.5)
+
+
 def linking(settings_file: Path, *argv: str, head: int = 3, tail: int = 2) -> str:
     """Run ``python -m tlsync.linking`` (in-process: the same ``main``) and show the command and its output."""
     from tlsync.linking.cli import main as linking_main

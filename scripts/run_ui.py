@@ -15,13 +15,9 @@ import argparse
 import importlib.util
 import json
 import os
-import subprocess
 import sys
-import time
 from contextlib import ExitStack
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("tlsync_run_demo", ROOT / "scripts" / "run_demo.py")
@@ -55,22 +51,10 @@ def main() -> int:
                     "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{args.port}"})
         log = logs / "airflow-ui.log"
         demo.airflow(env, "db", "migrate", log=log)
-        airflow = str(Path(sys.executable).parent / "airflow")
-        with log.open("a") as fh:
-            proc = subprocess.Popen([airflow, "api-server", "--host", "127.0.0.1", "--port", str(args.port)],
-                                    env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+        proc = None
         try:
+            proc = demo.api_server(env, args.port, log, workers=None, timeout=None)
             url = f"http://127.0.0.1:{args.port}"
-            while True:
-                if proc.poll() is not None:
-                    print(f"airflow api-server stopped; see {log}", file=sys.stderr)
-                    return 1
-                try:
-                    if httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(1)
             passwords = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
             users = json.loads(passwords.read_text()) if passwords.exists() else {}
             print(f"Airflow with tlsync's pages: {url}/tlsync/integration  (Plugins › TimeLog ⇄ Uniconta)")
@@ -80,8 +64,12 @@ def main() -> int:
             proc.wait()
         except KeyboardInterrupt:
             pass
+        except RuntimeError as exc:        # the api-server stopped before it answered
+            print(exc, file=sys.stderr)
+            return 1
         finally:
-            demo.stop(proc, timeout=20)
+            if proc is not None:
+                demo.stop(proc, timeout=20)
             demo.save_state(timelog, uniconta, state)
     return 0
 

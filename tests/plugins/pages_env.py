@@ -12,11 +12,10 @@ so its runs stay queued), and ``airflow api-server`` on a free port with this pr
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -29,6 +28,9 @@ import httpx
 from simulators.generator import FIXED_TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("tlsync_run_demo", ROOT / "scripts" / "run_demo.py")
+demo = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(demo)   # api_server, airflow, stop: as `make ui` starts and stops Airflow
 PAIRS = {"1": 10001, "2": 10002}
 
 
@@ -46,12 +48,6 @@ class PagesServer:
                        timeout=30)
         r.raise_for_status()
         return r.json()["access_token"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _settings_document(path: Path) -> None:
@@ -102,7 +98,7 @@ def pages_server(tmp: Path) -> Iterator[PagesServer]:
             # the backfill DAG only (the invoices page starts it through the REST API): serialized below, never
             # scheduled (no scheduler runs here), so its runs stay queued for the test to inspect
             shutil.copy(ROOT / "dags" / "invoice_backfill.py", tmp / "dags" / "invoice_backfill.py")
-            port = _free_port()
+            port = demo.free_port()
             env = dict(os.environ)
             env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
             env.update({
@@ -118,37 +114,17 @@ def pages_server(tmp: Path) -> Iterator[PagesServer]:
                 "AIRFLOW_CONN_UNICONTA_DEFAULT": json.dumps({"conn_type": "uniconta", **{
                     k: v for k, v in uniconta.items() if k != "conn_id"}}),
             })
-            airflow = str(Path(sys.executable).parent / "airflow")
-            log = (tmp / "airflow.log").open("a")
-            for args in (["db", "migrate"], ["dags", "reserialize"]):
-                subprocess.run([airflow, *args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               check=True, timeout=300)
-            proc = subprocess.Popen([airflow, "api-server", "--port", str(port), "--host", "127.0.0.1",
-                                     "--workers", "1"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            log = tmp / "airflow.log"
+            demo.airflow(env, "db", "migrate", log=log)
+            demo.airflow(env, "dags", "reserialize", log=log)
+            proc = demo.api_server(env, port, log, timeout=180)
             url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 180
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"airflow api-server exited ({proc.returncode}); see {tmp / 'airflow.log'}")
-                try:
-                    if httpx.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"airflow api-server did not answer in time; see {tmp / 'airflow.log'}")
-                time.sleep(0.5)
             passwords = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
             yield PagesServer(url, passwords, {"timelog": timelog, "uniconta": uniconta, "timelog_url": tl,
                                                "uniconta_url": uc}, engine, settings_file, env)
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            demo.stop(proc, timeout=20)
         config.staging_engine().dispose()
         config.staging_engine.cache_clear()
         for k, v in saved.items():
