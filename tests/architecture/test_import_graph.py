@@ -25,7 +25,6 @@ OVERSIZE = {
     "tlsync.items.resolver": 549,
     "tlsync.clients.timelog.rest": 538,
     "tlsync.clients.timelog.transactional": 514,
-    "tlsync.matching.normalize": 504,
     "tlsync.report.tables": 476,
     "tlsync.clients.uniconta.session": 453,
     "tlsync.clients.uniconta.odata": 452,

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from simulators.generator.linkage import linkage
+from tlsync.matching import columns as C
 from tlsync.matching import match_customers
 from tlsync.matching import normalize as N
 from tlsync.matching.blocking import (
@@ -37,12 +38,12 @@ def _odd_values(seed: int, n: int = 3000) -> list[object]:
 
 
 BATCH = [
-    (N.parse_names, lambda vs: ([N.parse_name(v)[0] for v in vs], [N.parse_name(v)[1] for v in vs])),
-    (N.norm_phones, lambda vs: [N.norm_phone(v) for v in vs]),
-    (N.cvr_digits_many, lambda vs: [N.cvr_digits(v) for v in vs]),
-    (N.email_domains, lambda vs: [N.email_domain(v) for v in vs]),
-    (N.norm_zips, lambda vs: [N.norm_zip(v) for v in vs]),
-    (N.norm_numbers, lambda vs: [N.norm_number(v) for v in vs]),
+    (C.parse_names, lambda vs: ([N.parse_name(v)[0] for v in vs], [N.parse_name(v)[1] for v in vs])),
+    (C.norm_phones, lambda vs: [N.norm_phone(v) for v in vs]),
+    (C.cvr_digits_many, lambda vs: [N.cvr_digits(v) for v in vs]),
+    (C.email_domains, lambda vs: [N.email_domain(v) for v in vs]),
+    (C.norm_zips, lambda vs: [N.norm_zip(v) for v in vs]),
+    (C.norm_numbers, lambda vs: [N.norm_number(v) for v in vs]),
 ]
 
 
@@ -58,13 +59,13 @@ def test_batch_normalisers_equal_the_one_value_functions(batch, one) -> None:
 def test_cvr_valid_many_equals_cvr_valid() -> None:
     rng = random.Random(3)
     digits = [str(rng.randint(10_000_000, 99_999_999)) for _ in range(3000)] + ["", "01234567", "13585628"]
-    assert N.cvr_valid_many(digits) == [N.cvr_valid(d) for d in digits]
+    assert C.cvr_valid_many(digits) == [N.cvr_valid(d) for d in digits]
     odd = ["1234567", "123456789", "１２３４５６７８", "abcdefgh", ""]
-    assert N.cvr_valid_many(odd) == [N.cvr_valid(d) for d in odd]
+    assert C.cvr_valid_many(odd) == [N.cvr_valid(d) for d in odd]
 
 
 def test_legal_forms_are_stripped_from_the_end_only_and_a_bare_form_stays() -> None:
-    names, forms = N.parse_names(["Hansen A/S ApS", "A/S", "as as", "AS Hansen", "Hansen A.M.B.A.", "x a m b a s"])
+    names, forms = C.parse_names(["Hansen A/S ApS", "A/S", "as as", "AS Hansen", "Hansen A.M.B.A.", "x a m b a s"])
     assert names == ["hansen", "a s", "as", "as hansen", "hansen", "x a m b"]
     assert forms == ["aps", "", "as", "", "amba", "as"]
 

@@ -30,23 +30,17 @@ from typing import Any
 
 import numpy as np
 
+from .columns import cvr_digits_many, cvr_valid_many, email_domains, norm_numbers, norm_phones, norm_zips, parse_names
 from .normalize import (
     LEGAL_FORMS,
     cvr_digits,
-    cvr_digits_many,
     cvr_valid,
-    cvr_valid_many,
     email_domain,
-    email_domains,
     norm_number,
-    norm_numbers,
     norm_phone,
-    norm_phones,
     norm_vat,
     norm_zip,
-    norm_zips,
     parse_name,
-    parse_names,
 )
 
 __all__ = ["CUSTOMER_FIELDS", "Columns", "DEBTOR_FIELDS", "Index", "Prepared", "customer_columns", "debtor_columns",
