@@ -26,8 +26,6 @@ OVERSIZE = {
     "tlsync.clients.timelog.rest": 538,
     "tlsync.clients.timelog.transactional": 514,
     "tlsync.report.tables": 476,
-    "tlsync.clients.uniconta.session": 453,
-    "tlsync.clients.uniconta.odata": 452,
 }
 
 

@@ -1,8 +1,9 @@
 """Typed clients for Uniconta ERP: OData reads, JSON CRUD writes, company selection, quota accounting.
 
-Modules, one concern each: :mod:`.models` (pydantic models named after Uniconta's classes), :mod:`.odata`
-(``$filter`` builder, paging reader), :mod:`.crud` (Insert / InsertList / Update / Delete / lookup),
-:mod:`.session` (settings, auth, company selection, error mapping), :mod:`.client` (the facade).
+Modules, one concern each: :mod:`.models` (pydantic models named after Uniconta's classes), :mod:`.query`
+(``$filter`` / ``$orderby`` builders), :mod:`.odata` (paging reader), :mod:`.crud` (Insert / InsertList / Update /
+Delete / lookup), :mod:`.settings` (where and as whom to connect), :mod:`.transport` (error answers, the quota
+guard), :mod:`.session` (auth, company selection, error mapping), :mod:`.client` (the facade).
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from .models import (
     ProjectGroupClient,
     UnicontaEntity,
 )
-from .odata import Field, Filter, ODataReader, literal, render_filter, render_orderby
-from .session import DAILY_QUOTA, SYSTEM, UnicontaSession, UnicontaSettings
+from .odata import ODataReader
+from .query import Field, Filter, literal, render_filter, render_orderby
+from .session import UnicontaSession
+from .settings import DAILY_QUOTA, SYSTEM, UnicontaSettings
 
 __all__ = [
     "DAILY_QUOTA", "MODELS", "SYSTEM",

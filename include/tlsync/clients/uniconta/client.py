@@ -47,8 +47,11 @@ from .models import (
     UnicontaEntity,
     loads,
 )
-from .odata import FilterLike, ODataReader, OrderLike, validate_rows
-from .session import COMPANY_SETTING, SYSTEM, CallAllowance, UnicontaSession, UnicontaSettings
+from .odata import ODataReader, validate_rows
+from .query import FilterLike, OrderLike
+from .session import UnicontaSession
+from .settings import COMPANY_SETTING, SYSTEM, UnicontaSettings
+from .transport import CallAllowance
 
 E = TypeVar("E", bound=UnicontaEntity)
 

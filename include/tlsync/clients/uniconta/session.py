@@ -1,21 +1,25 @@
-"""Connection to Uniconta: settings, HTTP Basic auth with company selection, error mapping, call accounting.
+"""Connection to Uniconta: one user's session — auth with company selection, error mapping, call accounting.
 
-Rule S1 — "connect, then choose the company": a user signs in with user name + password, sees the companies it
-has rights in (:meth:`~.client.UnicontaClient.companies`), and one is chosen (``company_id``). Uniconta's JSON API
-chooses the company through the Basic-auth *user name* ``00<CompanyId>/<user>`` ("two zeros denote a company ID
-follows") and the OData feed through the path ``/odata/<CompanyId>/<Class>``; this session does both, consistently.
+Rule S1 — "connect, then choose the company": the session signs in as ``00<CompanyId>/<user>`` when a company is
+chosen and as the bare user to list companies (:class:`~.settings.UnicontaSettings`, :meth:`UnicontaSession.auth`);
+the OData feed takes the company in the path ``/odata/<CompanyId>/<Class>`` (:mod:`.odata`); both come from the
+same ``company_id``.
 
-Secrets: the password is a :class:`~pydantic.SecretStr` (``repr``/``str`` print ``**********``) and is only ever
-unwrapped inside :class:`httpx.BasicAuth`, which puts it in the ``Authorization`` header — never in a URL, a log
-line or an error. Error messages name the *setting* to fix (the Airflow Connection's user/password or company
-id), never its value, and server text quoted in an error is scrubbed of the password in case a server echoes it.
-Why so strict: these messages end up in Airflow task logs, e-mails and the sync ledger, which many people read.
+Secrets: the password is a :class:`~pydantic.SecretStr` and is only ever unwrapped inside
+:class:`httpx.BasicAuth`, which puts it in the ``Authorization`` header — never in a URL, a log line or an error.
+Error messages name the *setting* to fix (the Airflow Connection's user/password or company id), never its value,
+and server text quoted in an error is scrubbed of the password in case a server echoes it. Why so strict: these
+messages end up in Airflow task logs, e-mails and the sync ledger, which many people read.
 
 Call accounting: every HTTP attempt is counted under system ``"Uniconta"`` in the shared
 :class:`~tlsync.clients._http.CallCounter`; a budget there (``CallCounter(budgets={"Uniconta": n})``) stops a run
 *before* it spends a call (:class:`~tlsync.clients.errors.CallBudgetExceededError`), while the server's own
 daily-quota refusal becomes :class:`~tlsync.clients.errors.QuotaExceededError` and is never retried — retrying
-cannot succeed before tomorrow and would only burn what little is left.
+cannot succeed before tomorrow and would only burn what little is left (:mod:`.transport` reads the refusal and
+books each attempt in the shared :class:`~.transport.CallAllowance`).
+
+Settings, the error-answer reader and the quota-guarding transport were split off into :mod:`.settings` and
+:mod:`.transport` (issue 12); this module keeps the session and its mapping of answers to typed errors.
 """
 
 from __future__ import annotations
@@ -23,14 +27,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from .._http import CallCounter, ResilientClient, RetryPolicy
 from ..errors import (
@@ -44,200 +46,23 @@ from ..errors import (
     UnknownCompanyError,
     UnknownMethodError,
 )
-from .fields import ROW_ID_CANDIDATES, Detected, row_id_name
-from .models import PROJECT_CLASSES, loads
+from .fields import Detected, row_id_name
+from .models import PROJECT_CLASSES
+from .settings import COMPANY_SETTING, CREDENTIALS_SETTING, PROJECT_MODULE_HINT, SYSTEM, UnicontaSettings
+from .transport import CallAllowance, QuotaGuardTransport, default_transport, parse_error, speaks_of_daily_quota
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SYSTEM = "Uniconta"
-"""The system name used in errors, logs and the :class:`CallCounter`."""
-DAILY_QUOTA = 5000
-"""Uniconta's standard quota: 5,000 server calls per user per day (up to 75,000 can be bought)."""
-CREDENTIALS_SETTING = "Uniconta user/password in the Airflow Connection"
-COMPANY_SETTING = "Uniconta company id in the Airflow Connection"
-PROJECT_MODULE_HINT = (
-    "the Uniconta company has no project module, so projects cannot be transferred (rule T3); "
-    "activate the project module in Uniconta or switch off project transfer"
-)
-DEFAULT_BASE_URL = "https://odata.uniconta.com"
-
-
-class UnicontaSettings(BaseModel):
-    """Where and as whom to connect. Built by the Airflow hook from a Connection (login, password, extra)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    base_url: str = DEFAULT_BASE_URL
-    username: str = Field(min_length=1)
-    password: SecretStr
-    company_id: int | None = None
-    row_id_field: str | None = None
-    """The name rows carry their id under (``RowId`` or ``PrimaryKeyId``); ``None``: detect it (see :mod:`.fields`)."""
-
-    @field_validator("row_id_field")
-    @classmethod
-    def _known_row_id(cls, v: str | None) -> str | None:
-        if v in (None, ""):
-            return None
-        if v not in ROW_ID_CANDIDATES:
-            raise ValueError(f"row_id_field must be one of {', '.join(ROW_ID_CANDIDATES)} (or empty: detect)")
-        return v
-
-    @field_validator("base_url")
-    @classmethod
-    def _strip_slash(cls, v: str) -> str:
-        return v.rstrip("/")
-
-    def login_name(self, company_id: int | None = None) -> str:
-        """Basic-auth user name: ``00<CompanyId>/<user>`` when a company is chosen, else the bare user."""
-        cid = self.company_id if company_id is None else company_id
-        return f"00{cid}/{self.username}" if cid else self.username
-
-    def with_company(self, company_id: int | None) -> UnicontaSettings:
-        return self.model_copy(update={"company_id": company_id})
 
 
 # ------------------------------------------------------------------------------------------- error mapping
 
 _ODATA_PATH = re.compile(r"/odata/(?:(?P<cid>\d+)/)?(?P<cls>[A-Za-z0-9_]+)")
 _CRUD_PATH = re.compile(r"/api/Entities/(?:(?P<op>Read|Insert|InsertList|Update|Delete)/)?(?P<cls>[A-Za-z0-9_]+)")
-QUOTA_CODES = frozenset({"DailyCallLimitExceeded"})
 PROJECT_WORDS = ("project module", "projectmodule", "project-module", "projects module")
 
 _batch_records: ContextVar[Sequence[str] | None] = ContextVar("uniconta_batch_records", default=None)
 """The records of the InsertList call in flight, so that an error's ``index`` can name the failing record."""
-
-
-def parse_error(resp: httpx.Response, secret: str | None = None, limit: int = 300) -> tuple[str, str, dict[str, Any]]:
-    """``(code, message, error object)`` of an error answer.
-
-    Reads the OData error envelope ``{"error": {"code", "message"}}`` (where ``code`` is an ``ErrorCodes`` member
-    name such as ``KeyExists`` or an OData code), a flat ``{"error"|"message"|"Message": …}`` object, or plain
-    text. The message is shortened and ``secret`` is scrubbed from it (defence in depth: never echo a password).
-    """
-    code, text = "", ""
-    extra: dict[str, Any] = {}
-    try:
-        body = loads(resp.content)
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        err = body.get("error", body.get("Error"))
-        if isinstance(err, dict):
-            extra = err
-            code = str(err.get("code") or err.get("Code") or "")
-            text = str(err.get("message") or err.get("Message") or "")
-        else:
-            for key in ("error", "Error", "message", "Message", "detail", "ErrorDescription", "title"):
-                if body.get(key):
-                    text = str(body[key])
-                    break
-            code = str(body.get("code") or body.get("ErrorCode") or "")
-        if not text:
-            text = resp.text
-    elif isinstance(body, str):
-        text = body
-    else:
-        text = resp.content.decode("utf-8", "replace")
-    text = " ".join(text.split())[:limit] or resp.reason_phrase
-    if secret:
-        text = text.replace(secret, "***")
-        code = code.replace(secret, "***")
-    return code, text, extra
-
-
-def server_message(resp: httpx.Response, secret: str | None = None, limit: int = 300) -> str:
-    """The server's own words (``"KeyExists: Account 1001 exists"``), scrubbed; see :func:`parse_error`."""
-    code, text, _ = parse_error(resp, secret, limit)
-    return f"{code}: {text}" if code and code.lower() not in text.lower() else text
-
-
-def _speaks_of_daily_quota(code: str, text: str) -> bool:
-    low = text.lower()
-    return code in QUOTA_CODES or "quota" in low or ("daily" in low and "limit" in low)
-
-
-def is_quota_refusal(resp: httpx.Response) -> bool:
-    """True when an answer is the server's daily-quota refusal rather than a transient throttle.
-
-    The simulator documents its refusal as ``403`` with code ``DailyCallLimitExceeded`` ("Daily API call limit
-    reached"); the fault injector (like a busy proxy) answers a plain-text ``429 Too Many Requests`` with
-    ``Retry-After``, which is transient and must be retried. A ``429`` whose *body* speaks of the daily quota is
-    treated as the refusal too, in case the real service chooses that status. Error bodies are small; reading one
-    is safe.
-    """
-    if resp.status_code not in (403, 429):
-        return False
-    try:
-        resp.read()
-    except httpx.HTTPError:
-        return False
-    code, text, _ = parse_error(resp)
-    return _speaks_of_daily_quota(code, text)
-
-
-class CallAllowance(Protocol):
-    """Where every Uniconta call is booked before it is sent (``tlsync.quota.DailyTally``: one tally per Danish
-    day shared by every process). ``acquire()`` False means the day's allowance is spent: the call is not sent."""
-
-    def acquire(self) -> bool: ...
-
-    def observe(self, seconds: float) -> None: ...
-
-    def release(self) -> None: ...
-
-
-class QuotaGuardTransport(httpx.BaseTransport):
-    """Transport wrapper that turns Uniconta's daily-quota refusal into :class:`QuotaExceededError` at once.
-
-    Why a transport: the resilient client retries every 429 before its ``classify`` hook runs. The simulator refuses
-    with 403 (handled by ``classify``), but a quota refusal answered as 429 by a real server must not be retried (it
-    cannot succeed before tomorrow and each retry spends quota), while a plain ``Too Many Requests`` with
-    ``Retry-After`` must be. This wrapper sees each answer first and raises a typed, non-retryable error for the
-    quota case only; every other answer passes through untouched.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport, on_quota: Callable[[httpx.Response], SyncAPIError], *,
-                 owns_inner: bool = True, allowance: CallAllowance | None = None,
-                 on_allowance: Callable[[], SyncAPIError] | None = None) -> None:
-        self.inner = inner
-        self.on_quota = on_quota
-        self.owns_inner = owns_inner  # a transport handed in by the caller is the caller's to close
-        self.allowance = allowance
-        self.on_allowance = on_allowance
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Every attempt (retries too) is booked in the allowance before it is sent, and timed after."""
-        if self.allowance is not None and not self.allowance.acquire():
-            raise (self.on_allowance() if self.on_allowance else
-                   CallBudgetExceededError(SYSTEM, "the daily Uniconta call allowance is spent"))
-        started = time.monotonic()
-        resp = self.inner.handle_request(request)
-        if self.allowance is not None:
-            self.allowance.observe(time.monotonic() - started)
-        if resp.status_code == 429:
-            resp.read()
-            resp.request = request  # httpx binds it only after the transport returns; messages need it now
-            if is_quota_refusal(resp):
-                resp.close()
-                raise self.on_quota(resp)
-        return resp
-
-    def close(self) -> None:
-        if self.owns_inner:
-            self.inner.close()
-
-
-def default_transport(base_url: str) -> httpx.HTTPTransport:
-    """A plain HTTP transport that still honours ``HTTPS_PROXY``/``NO_PROXY`` (httpx ignores the environment's
-    proxies once a transport is given, and the quota guard needs to give one)."""
-    parts = urlsplit(base_url)
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
-        return httpx.HTTPTransport(proxy=proxy)
-    return httpx.HTTPTransport()
 
 
 class UnicontaSession:
@@ -406,7 +231,7 @@ class UnicontaSession:
         cls = m.group("cls") if m else None
         cid = extra.get("company") or (m.groupdict().get("cid") if m else None) or self.settings.company_id
 
-        if status in (403, 429) and _speaks_of_daily_quota(code, text):
+        if status in (403, 429) and speaks_of_daily_quota(code, text):
             return self._quota_error(resp)
         if code == "NoSubscription" or any(w in low for w in PROJECT_WORDS) or (
             status == 403 and cls in PROJECT_CLASSES and "project" in low
