@@ -6,7 +6,8 @@ sent again by later runs — the same values set again, nothing posted twice."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from tlsync.ledger import DONE, IN_FLIGHT, LedgerEntry
 from tlsync.staging.tables import sync_ledger
 
 from .draft import Draft
-from .run import DOMAIN, WRITEBACK_PENDING, WRITEBACK_THREADS, Run
+from .run import DOMAIN, WRITEBACK_PENDING, WRITEBACK_THREADS, Move, Run, WriteBack, WriteBackOutcome
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ def finish_many(run: Run, drafts: list[Draft], *, action: str = "transfer") -> N
     run — ``UpdateExternalData`` sets the same values again, nothing is posted twice."""
     if not drafts:
         return
-    done: list[tuple[str, Any, dict]] = []
-    moves = []
+    done: list[WriteBack] = []
+    moves: list[Move] = []
     for d in drafts:
         details = {**d.details, "order_number": d.order.OrderNumber, "written_back": False}
         moves.append({"source_key": d.guid, "state": DONE, "action": action, "target_key": str(d.order.OrderNumber),
@@ -45,11 +46,11 @@ def finish_many(run: Run, drafts: list[Draft], *, action: str = "transfer") -> N
     start_write_backs(run, done)
 
 
-def write_back(run: Run, guid: str, order_number: Any, details: dict) -> bool:
+def write_back(run: Run, guid: str, order_number: int | str | None, details: Mapping[str, object]) -> bool:
     return write_backs(run, [(guid, order_number, details)]) == 1
 
 
-def _write_back_one(run: Run, item: tuple[str, Any, dict]) -> tuple[str, dict, str | None]:
+def _write_back_one(run: Run, item: WriteBack) -> WriteBackOutcome:
     from tlsync.clients.timelog.models import InvoiceStatus
 
     guid, order_number, details = item
@@ -60,7 +61,7 @@ def _write_back_one(run: Run, item: tuple[str, Any, dict]) -> tuple[str, dict, s
     return guid, details, None
 
 
-def _record_write_backs(run: Run, outcomes: list[tuple[str, dict, str | None]]) -> int:
+def _record_write_backs(run: Run, outcomes: list[WriteBackOutcome]) -> int:
     for _guid, details, reason in outcomes:
         if reason:
             run.messages.append(f"invoice {details.get('invoice_no')}: {reason} (retried by the next run)")
@@ -71,7 +72,7 @@ def _record_write_backs(run: Run, outcomes: list[tuple[str, dict, str | None]]) 
     return sum(1 for _, _, reason in outcomes if reason is None)
 
 
-def write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> int:
+def write_backs(run: Run, items: list[WriteBack]) -> int:
     """Tell TimeLog where each invoice went (``UpdateExternalData``: the order number, state "Draft") and record
     the outcomes in one transaction, now. Returns how many succeeded."""
     # one SOAP call per invoice (TimeLog has no batch operation and no daily quota): a few in parallel, so a
@@ -84,15 +85,13 @@ def write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> int:
     return _record_write_backs(run, outcomes)
 
 
-def _pool(run: Run):
+def _pool(run: Run) -> ThreadPoolExecutor:
     if run.wb_pool is None:
-        from concurrent.futures import ThreadPoolExecutor
-
         run.wb_pool = ThreadPoolExecutor(max_workers=max(1, WRITEBACK_THREADS), thread_name_prefix="writeback")
     return run.wb_pool
 
 
-def start_write_backs(run: Run, items: list[tuple[str, Any, dict]]) -> None:
+def start_write_backs(run: Run, items: list[WriteBack]) -> None:
     """Send a batch's write-backs in the background; at most two batches are in flight (the older one is
     recorded first), so memory and the number of unrecorded outcomes stay bounded."""
     if not items:
@@ -112,7 +111,7 @@ def drain_write_backs(run: Run, *, quiet: bool = False) -> None:
         if not quiet:
             _record_write_backs(run, [f.result() for f in futures])
             continue
-        outcomes = []
+        outcomes: list[WriteBackOutcome] = []
         for f in futures:
             try:
                 outcomes.append(f.result())

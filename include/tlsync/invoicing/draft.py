@@ -42,13 +42,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from tlsync.clients.timelog.models import Invoice, InvoiceType
 from tlsync.clients.uniconta.models import DebtorOrderClient, DebtorOrderLineClient
 
 from .currencies import uniconta_currency
 from .money import ZERO, dec, line_total, show
+from .source import Payload
+
+if TYPE_CHECKING:                            # read at run time from staging by drafting.load_context
+    from tlsync.items.resolver import ItemResolver
+    from tlsync.items.todo import TimeLogProducts
 
 MARKER_FIELD = "CustomsNo"
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
@@ -67,6 +72,25 @@ def describe(inv: Invoice) -> str:
     return f"{what} {inv.invoice_number or inv.id} (GUID {marker(inv.guid or '')})"
 
 
+class InvoiceDetails(TypedDict):
+    """The ledger's facts about an invoice (``details`` of its ledger entry; amounts as strings) — what the
+    reconciliation report and ``tlsync invoicing list`` read."""
+
+    invoice_no: str | None
+    kind: str                                # INVOICE or CREDIT_NOTE
+    customer_id: int
+    debtor_account: str | None
+    currency: str | None                     # upper case; None: TimeLog gave none
+    date: str                                # ISO invoice date
+    net: str
+    vat: str
+    total: str
+    items: NotRequired[list[str]]            # the item sent per line ("" for a GL-account line; rule U3)
+    missing_items: NotRequired[list[str]]    # held back: items TimeLog does not have (rule U2)
+    order_number: NotRequired[int | None]    # done: the Uniconta order
+    written_back: NotRequired[bool]          # done: TimeLog was told where it went
+
+
 @dataclass
 class Draft:
     """A draft ready to write: the order header, its lines, and the facts the ledger keeps."""
@@ -74,7 +98,7 @@ class Draft:
     guid: str
     order: DebtorOrderClient
     lines: list[DebtorOrderLineClient]
-    details: dict[str, Any]
+    details: InvoiceDetails
     project_id: int | None = None
 
     def total(self) -> Decimal:
@@ -89,13 +113,13 @@ class Context:
     project_module: bool
     category: str | None                     # S5, only meaningful with the project module
     categories: set[str]                     # staged PrCategoryClient numbers
-    resolver: Any                            # tlsync.items.resolver.ItemResolver
-    projects: dict[int, dict]                # TimeLog projects by ID (staged payloads)
+    resolver: ItemResolver
+    projects: dict[int, Payload]             # TimeLog projects by ID (staged payloads)
     employee_names: dict[str, str] = field(default_factory=dict)   # Uniconta employee Number → Name
-    timelog_products: Any = None             # tlsync.items.todo.TimeLogProducts (None: not staged, not checked)
+    timelog_products: TimeLogProducts | None = None   # None: not staged, not checked
 
 
-def details_of(inv: Invoice, debtor: str | None) -> dict[str, Any]:
+def details_of(inv: Invoice, debtor: str | None) -> InvoiceDetails:
     """The ledger's facts about an invoice — the reconciliation report reads these fields."""
     return {"invoice_no": inv.invoice_number, "kind": kind_of(inv), "customer_id": inv.customer_id,
             "debtor_account": debtor, "currency": (inv.currency_abb or "").upper() or None,
@@ -103,7 +127,7 @@ def details_of(inv: Invoice, debtor: str | None) -> dict[str, Any]:
             "net": str(dec(inv.net_amount)), "vat": str(dec(inv.vat_included)), "total": str(dec(inv.amount))}
 
 
-def internal_reference(raw: dict, ctx: Context, inv: Invoice) -> str | None:
+def internal_reference(raw: Payload, ctx: Context, inv: Invoice) -> str | None:
     """The invoice's internal reference (initials): the Transactional ``InternalReference`` when staged, else the
     project manager of the invoice's project (what TimeLog proposes as internal reference)."""
     ref = raw.get("InternalReference")
@@ -120,7 +144,7 @@ def _text(*parts: Any) -> str | None:
     return out or None
 
 
-def build(inv: Invoice, raw: dict, lines: list[dict], ctx: Context, *, debtor: str | None,
+def build(inv: Invoice, raw: Payload, lines: list[Payload], ctx: Context, *, debtor: str | None,
           employee: str | None, project_number: str | None, project_problem: str | None,
           customer_problem: str | None) -> tuple[Draft | None, list[str]]:
     """Build the draft of one invoice, or say every reason it cannot travel (each blocks only this invoice)."""

@@ -4,17 +4,21 @@ shared invoice number (issue 17), an item TimeLog does not have (rule U2), bad i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, and_, select
 
 from tlsync.clients.errors import QuotaExceededError
-from tlsync.ledger import DONE, ELSEWHERE, IN_FLIGHT, LedgerEntry
+from tlsync.clients.timelog.models import Invoice
+from tlsync.ledger import DONE, ELSEWHERE, IN_FLIGHT
 from tlsync.settings.models import LegalEntitySettings
 
 from . import source
 from .draft import Context, Draft, build, describe, internal_reference, marker
-from .run import QuotaOut, Run, states_of
+from .run import Candidate, PlannedWrite, QuotaOut, Run, states_of
+
+if TYPE_CHECKING:                            # imported where it is used (the project transfer is a step of its own)
+    from tlsync.projects.transfer import ProjectResult
 
 
 def load_context(engine: Engine, le: LegalEntitySettings, tenant: str) -> Context:
@@ -38,7 +42,8 @@ def load_context(engine: Engine, le: LegalEntitySettings, tenant: str) -> Contex
                    timelog_products=TimeLogProducts.from_staging(engine, le))
 
 
-def masters(run: Run, invoices: list[tuple[Any, dict]]) -> tuple[dict, dict, dict, Any]:
+def masters(run: Run, invoices: list[source.Staged]) -> tuple[dict[int, str], dict[str | None, str | None],
+                                                               dict[str, str], ProjectResult | None]:
     """Debtors (S3), employees (T4) and projects (T3) of some invoices — created in Uniconta where missing, in
     batches. What is known is kept for the rest of the run, so a backfill asks once per month (``_month`` calls
     this for the whole month) instead of once per batch; what could not be resolved is asked again next time.
@@ -51,15 +56,15 @@ def masters(run: Run, invoices: list[tuple[Any, dict]]) -> tuple[dict, dict, dic
     refs = {inv.guid: internal_reference(raw, ctx, inv) for inv, raw in invoices}
     initials = {r for r in refs.values() if r}
     try:
-        new = {c for c in customers if c not in run.debtors}
-        if new:
-            run.debtors.update(ensure_debtors(run.uniconta, run.engine, le, new, ledger=run.ledger,
+        new_customers = {c for c in customers if c not in run.debtors}
+        if new_customers:
+            run.debtors.update(ensure_debtors(run.uniconta, run.engine, le, new_customers, ledger=run.ledger,
                                               dry_run=run.dry_run))
-        new = {r for r in initials if r not in run.employees}
-        if new:
-            run.employees.update(ensure_employees(run.uniconta, run.engine, le, new, ledger=run.ledger,
+        new_initials = {r for r in initials if r not in run.employees}
+        if new_initials:
+            run.employees.update(ensure_employees(run.uniconta, run.engine, le, new_initials, ledger=run.ledger,
                                                   dry_run=run.dry_run))
-        projects = None
+        projects: ProjectResult | None = None
         if ctx.project_module:
             wanted = {inv.project_id for inv, _ in invoices if inv.project_id}
             new = {p for p in wanted if p not in run.projects}
@@ -96,7 +101,7 @@ def duplicate_numbers(engine: Engine, tenant: str) -> dict[str, dict[int, str]]:
     return out
 
 
-def duplicate_problem(run: Run, inv: Any) -> str | None:
+def duplicate_problem(run: Run, inv: Invoice) -> str | None:
     """Why an invoice whose number another staged invoice also carries is held back (``None``: its number is its
     own). Issue 17: a second TimeLog invoice with an existing number went out as a second draft. Neither is sent
     while the number is shared — which one is right is for a person to decide in TimeLog — except that one already
@@ -113,18 +118,19 @@ def duplicate_problem(run: Run, inv: Any) -> str | None:
             + "; held back until TimeLog gives each invoice its own number (rule T2)")
 
 
-def prepare(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> tuple[list[Draft], dict[str, list[str]]]:
+def prepare(run: Run, batch: list[Candidate]) -> tuple[list[Draft], dict[str, list[str]]]:
     """Build the drafts of a batch: debtors (S3), employees (T4) and projects (T3) first (:func:`masters`). An
-    invoice whose number another staged invoice shares is held back (:func:`duplicate_problem`)."""
+    invoice whose number another staged invoice shares is held back (:func:`duplicate_problem`). Problems are keyed
+    by marker (every candidate has a GUID: :func:`.transfer._month` fails those without one)."""
     le, ctx = run.le, run.ctx
     if run.duplicates:
         held: dict[str, list[str]] = {}
         for inv, _, _ in batch:
             shared = duplicate_problem(run, inv)
             if shared:
-                held[marker(inv.guid)] = [shared]
+                held[marker(inv.guid or "")] = [shared]
         if held:
-            rest, rest_problems = prepare(run, [b for b in batch if marker(b[0].guid) not in held]) \
+            rest, rest_problems = prepare(run, [b for b in batch if marker(b[0].guid or "") not in held]) \
                 if len(held) < len(batch) else ([], {})
             return rest, {**rest_problems, **held}
     lines = source.lines_for(run.engine, run.tenant, [inv.id for inv, _, _ in batch])
@@ -153,19 +159,19 @@ def prepare(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> tupl
                            employee=employees.get(ref) if ref else None, project_number=number,
                            project_problem=project_problem, customer_problem=customer_problem)
         if draft is None:
-            problems[marker(inv.guid)] = why
+            problems[marker(inv.guid or "")] = why
             continue
-        missing = ctx.timelog_products.missing(draft.details.get("items") or []) \
-            if ctx.timelog_products is not None else []
-        if missing:                             # rule U2: an item TimeLog does not have holds the invoice back
-            run.held_items[marker(inv.guid)] = missing
-            problems[marker(inv.guid)] = [ctx.timelog_products.hold_reason(describe(inv), missing)]
+        products = ctx.timelog_products
+        missing = products.missing(draft.details.get("items") or []) if products is not None else []
+        if missing and products is not None:    # rule U2: an item TimeLog does not have holds the invoice back
+            run.held_items[draft.guid] = missing
+            problems[draft.guid] = [products.hold_reason(describe(inv), missing)]
             continue
         drafts.append(draft)
     return drafts, problems
 
 
-def plan_of(d: Draft) -> dict:
+def plan_of(d: Draft) -> PlannedWrite:
     order = d.order.to_payload()
     return {"write": "insert DebtorOrderClient", "guid": d.guid, "invoice_no": d.details.get("invoice_no"),
             "debtor": order.get("Account"), "currency": order.get("Currency") or "(company currency)",

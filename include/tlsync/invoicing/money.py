@@ -8,15 +8,24 @@ DiscountPct — and their sum equals TimeLog's invoice net amount (rule T2, chec
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import overload
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 
-def dec(value: Any, default: Decimal | None = ZERO) -> Decimal | None:
-    """An exact Decimal of a staged value (strings, ints, Decimals; a float goes through its shortest repr)."""
+@overload
+def dec(value: object) -> Decimal: ...
+@overload
+def dec(value: object, default: Decimal) -> Decimal: ...
+@overload
+def dec(value: object, default: None) -> Decimal | None: ...
+
+
+def dec(value: object, default: Decimal | None = ZERO) -> Decimal | None:
+    """An exact Decimal of a staged value (strings, ints, Decimals; a float goes through its shortest repr).
+    Blank (``None`` or ``""``) is ``default``: zero unless another is given, so ``dec(x)`` is always a Decimal."""
     if value is None or value == "":
         return default
     if isinstance(value, Decimal):

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Required, TypedDict
 
 from sqlalchemy import Engine, and_, select
 
+from tlsync.clients.timelog.models import Invoice
 from tlsync.ledger import Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
 from tlsync.ledger.lease import Lease
@@ -28,6 +30,11 @@ from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import sync_ledger
 
 from .draft import Context, Draft
+from .source import Payload
+
+if TYPE_CHECKING:                            # the clients are built by the callers (tlsync.connections)
+    from tlsync.clients.timelog import TransactionalClient
+    from tlsync.clients.uniconta import UnicontaClient
 
 DOMAIN = Domain.INVOICE
 ORDER_BATCH = 100
@@ -43,6 +50,29 @@ ANALYZE_EVERY = 20_000
 """Ledger rows written between two refreshes of its planner statistics (see :func:`source.analyze`)."""
 
 
+Candidate = tuple[Invoice, Payload, LedgerEntry | None]
+"""An invoice to build and write: its parsed model, its staged payload and its ledger entry (``None``: new)."""
+PlannedWrite = dict[str, object]
+"""A dry run's description of one write it would make (``write``, ``guid``, ``invoice_no``, …), shown as is."""
+WriteBack = tuple[str, int | str | None, Mapping[str, object]]
+"""A TimeLog write-back to send: invoice GUID, Uniconta order number, the invoice's ledger details."""
+WriteBackOutcome = tuple[str, Mapping[str, object], str | None]
+"""A write-back sent: invoice GUID, its ledger details, and why it failed (``None``: it succeeded)."""
+
+
+class Move(TypedDict, total=False):
+    """One move of :meth:`Ledger.transition_many` — the arguments of :meth:`Ledger.transition` for one invoice."""
+
+    source_key: Required[str]
+    state: Required[str]
+    action: Required[str]
+    target_key: str | None
+    reason: str | None
+    details: Mapping[str, object] | None
+    after: Mapping[str, object]
+    expect: tuple[str | None, ...]
+
+
 class QuotaOut(Exception):
     """Uniconta's daily quota (or the run's share of it) is spent: stop cleanly."""
 
@@ -53,28 +83,28 @@ class Run:
 
     engine: Engine
     le: LegalEntitySettings
-    uniconta: Any
-    timelog_tx: Any
+    uniconta: UnicontaClient
+    timelog_tx: TransactionalClient
     ledger: Ledger
     tenant: str
     ctx: Context
     dry_run: bool
     progress: Callable[[int], None] | None
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
     messages: list[str] = field(default_factory=list)
-    planned: list[dict] = field(default_factory=list)
+    planned: list[PlannedWrite] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     lines_seen: int = 0
-    queue: list = field(default_factory=list)       # candidates waiting for a full batch (across months)
-    debtors: dict = field(default_factory=dict)     # customer ID → debtor account, known in this run
-    employees: dict = field(default_factory=dict)   # internal reference (initials) → employee number
-    projects: dict = field(default_factory=dict)    # project ID → Uniconta project number
-    wb_pool: Any = None                              # write-back threads (created on first use)
+    queue: list[Candidate] = field(default_factory=list)   # waiting for a full batch (across months)
+    debtors: dict[int, str] = field(default_factory=dict)  # customer ID → debtor account, known in this run
+    employees: dict[str, str] = field(default_factory=dict)   # internal reference (initials) → employee number
+    projects: dict[int, str] = field(default_factory=dict)    # project ID → Uniconta project number
+    wb_pool: ThreadPoolExecutor | None = None        # write-back threads (created on first use)
     analyzed_at: int = 0                             # ledger rows written when its statistics were last refreshed
-    wb_pending: list = field(default_factory=list)  # [futures] per batch of write-backs not yet recorded
+    wb_pending: list[list[Future[WriteBackOutcome]]] = field(default_factory=list)   # per batch, not yet recorded
     lease: Lease | None = None                       # the write lease of the legal entity (None: a dry run)
-    duplicates: dict = field(default_factory=dict)  # invoice number → {TimeLog invoice ID: GUID} (shared numbers)
-    held_items: dict = field(default_factory=dict)  # marker → items missing in TimeLog (held back, rule U2)
+    duplicates: dict[str, dict[int, str]] = field(default_factory=dict)   # invoice number → {TimeLog ID: GUID}
+    held_items: dict[str, list[str]] = field(default_factory=dict)   # marker → items missing in TimeLog (rule U2)
 
     @property
     def le_id(self) -> int:

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select, text
 
@@ -25,6 +26,12 @@ from tlsync.staging.tables import STAGING
 INVOICES = STAGING["timelog.invoices"]
 LINES = STAGING["timelog.invoice_lines"]
 DETAILS = STAGING["timelog.invoice_line_details"]
+
+Payload = dict[str, Any]
+"""A staged payload: the API's JSON object (its field names), numbers exact (:func:`loads`)."""
+Staged = tuple[Invoice, Payload]
+"""A staged invoice: its parsed model and its raw payload."""
+T = TypeVar("T")
 
 BOOKED = (int(InvoiceStatus.BOOKED), int(InvoiceStatus.OVERDUE), int(InvoiceStatus.PAID))
 """Rule T2: only booked invoices travel; overdue and paid ones are booked too (status 0 is a draft)."""
@@ -57,9 +64,10 @@ def analyze(engine: Engine, tables: Sequence[str], *, only_if_never: bool = Fals
         logging.getLogger(__name__).warning("could not ANALYZE %s: %s", ", ".join(tables), exc)
 
 
-def loads(payload: str) -> dict:
+def loads(payload: str) -> Payload:
     """A staged payload with every non-integer number as an exact Decimal."""
-    return json.loads(payload, parse_float=Decimal)
+    out: Payload = json.loads(payload, parse_float=Decimal)
+    return out
 
 
 def invoice_tenant(engine: Engine, legal_entity_id: int) -> str | None:
@@ -68,7 +76,7 @@ def invoice_tenant(engine: Engine, legal_entity_id: int) -> str | None:
     with engine.connect() as conn:
         for (tenant,) in conn.execute(select(INVOICES.c.tenant).distinct()):
             if tenant.endswith(suffix):
-                return tenant
+                return str(tenant)
     return None
 
 
@@ -97,7 +105,7 @@ def staged_period(engine: Engine, tenant: str) -> tuple[date, date] | None:
     return (lo.date() if isinstance(lo, datetime) else lo), (hi.date() if isinstance(hi, datetime) else hi)
 
 
-def invoices_in(engine: Engine, tenant: str, start: date, end: date) -> list[tuple[Invoice, dict]]:
+def invoices_in(engine: Engine, tenant: str, start: date, end: date) -> list[Staged]:
     """The booked invoices and credit notes dated ``start..end``: ``(parsed model, raw payload)`` in date/ID
     order. One month of a large site is a few thousand rows — small enough to hold."""
     q = (select(INVOICES.c.payload)
@@ -106,7 +114,7 @@ def invoices_in(engine: Engine, tenant: str, start: date, end: date) -> list[tup
                 INVOICES.c.invoice_date < datetime.combine(end + timedelta(days=1), datetime.min.time()),
                 INVOICES.c.status.in_(BOOKED), INVOICES.c.type.in_(TRANSFERRED_TYPES))
          .order_by(INVOICES.c.invoice_date, INVOICES.c.natural_key))
-    out = []
+    out: list[Staged] = []
     with engine.connect() as conn:
         for (payload,) in conn.execute(q):
             raw = loads(payload)
@@ -115,10 +123,10 @@ def invoices_in(engine: Engine, tenant: str, start: date, end: date) -> list[tup
     return out
 
 
-def invoices_by_guid(engine: Engine, tenant: str, guids: Sequence[str]) -> dict[str, tuple[Invoice, dict]]:
+def invoices_by_guid(engine: Engine, tenant: str, guids: Sequence[str]) -> dict[str, Staged]:
     """Staged invoices by GUID (for recovery and the CLI; scans the tenant's invoices once, streaming)."""
     wanted = {g.lower() for g in guids}
-    found: dict[str, tuple[Invoice, dict]] = {}
+    found: dict[str, Staged] = {}
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=2000).execute(
             select(INVOICES.c.payload).where(INVOICES.c.tenant == tenant))
@@ -132,13 +140,13 @@ def invoices_by_guid(engine: Engine, tenant: str, guids: Sequence[str]) -> dict[
     return found
 
 
-def lines_for(engine: Engine, tenant: str, invoice_ids: Sequence[int]) -> dict[int, list[dict]]:
+def lines_for(engine: Engine, tenant: str, invoice_ids: Sequence[int]) -> dict[int, list[Payload]]:
     """Invoice ID → its staged line payloads in line-ID order, each with ``_Details`` (its line details) attached
     for the item resolver (rules I1–I5 read the registration type and task from them)."""
-    by_invoice: dict[int, list[dict]] = defaultdict(list)
+    by_invoice: dict[int, list[Payload]] = defaultdict(list)
     if not invoice_ids:
         return by_invoice
-    details: dict[int, list[dict]] = defaultdict(list)
+    details: dict[int, list[Payload]] = defaultdict(list)
     with engine.connect() as conn:
         for chunk in _chunks(list(invoice_ids), 500):
             for (payload,) in conn.execute(select(DETAILS.c.payload).where(
@@ -155,6 +163,6 @@ def lines_for(engine: Engine, tenant: str, invoice_ids: Sequence[int]) -> dict[i
     return by_invoice
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
