@@ -18,6 +18,10 @@ timelog-transactional-contracts.md):
 Operations used by the sync: :meth:`TransactionalClient.customers_modified_since`,
 :meth:`~TransactionalClient.projects_modified_in_period`, :meth:`~TransactionalClient.invoices_modified_in_period`,
 :meth:`~TransactionalClient.credit_notes_modified_in_period`, :meth:`~TransactionalClient.update_external_data`.
+
+The service catalog, the ``ResponseOfX`` reader and :class:`TransactionalError` are in
+:mod:`.transactional_services` (split for issue 12) and re-exported here; this module keeps the client — its token
+cache, the operations, sending and mapping answers to typed errors.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -39,7 +43,6 @@ from .._http import CallCounter, ResilientClient, RetryPolicy
 from ..errors import (
     AuthenticationError,
     MalformedResponseError,
-    NotFoundError,
     RecordRejectedError,
     SyncAPIError,
     UnknownMethodError,
@@ -56,7 +59,6 @@ from ._common import (
     validate_record,
 )
 from .models import (
-    APIMessage,
     ExecutionStatus,
     InvoiceState,
     InvoiceStatus,
@@ -66,79 +68,37 @@ from .models import (
     TxInvoice,
     TxProject,
 )
+from .transactional_services import (
+    CRM,
+    INVOICING,
+    PROJECT_MANAGEMENT,
+    RESPONSE_NS,
+    SECURITY,
+    SETTING_CREDENTIALS,
+    SETTING_URL,
+    SYSTEM,
+    TOKEN_NS,
+    Answer,
+    Service,
+    TransactionalError,
+    TransactionalNotFoundError,
+    is_token_problem,
+    operation_of,
+    read_answer,
+    soap_action,
+)
+
+__all__ = [
+    "CRM", "INVOICING", "NOT_IDEMPOTENT", "PROJECT_MANAGEMENT", "RESPONSE_NS", "SECURITY", "SETTING_CREDENTIALS",
+    "SETTING_URL", "SYSTEM", "TOKEN_NS", "Service", "TransactionalClient", "TransactionalError",
+    "TransactionalNotFoundError", "TransactionalSettings", "soap_action",
+]
 
 log = logging.getLogger(__name__)
 NOT_IDEMPOTENT: frozenset[str] = frozenset()
 """SOAP operations that create something (none today): a lost answer is settled by a look-up, never re-sent
 (:mod:`tlsync.clients._http`, issue 17)."""
 M = TypeVar("M", bound=BaseModel)
-
-SYSTEM = "TimeLog Transactional API"
-SETTING_CREDENTIALS = ("Transactional API user name / password (TransactionalSettings.username / "
-                       "TransactionalSettings.password)")
-SETTING_URL = "TimeLog site URL (TransactionalSettings.base_url)"
-
-TOKEN_NS = "http://www.timelog.com/api/tlp/v1_3"
-"""Namespace of the ``token`` parameter's members in every service but Security."""
-RESPONSE_NS = "http://api.timelog.com"
-"""Namespace of ``ResponseOfX`` members (``Return``, ``ResponseState`` …) outside the Security service."""
-
-
-@dataclass(frozen=True)
-class Service:
-    """One WCF service: where it lives, its target namespace and how its operations' SOAPActions are spelled."""
-
-    name: str
-    path: str  # relative to the site URL; "{secure}" becomes "Secure" for HTTPS sites
-    ns: str
-    action_prefix: str | None = None  # "<ns>/<Contract>/" for contract-style actions, None for "<Op>Request"
-    request_style_ops: frozenset[str] = frozenset()  # operations that use "<Op>Request" despite a prefix
-
-    def url(self, secure: bool) -> str:
-        return self.path.format(secure="Secure" if secure else "")
-
-
-SECURITY = Service("SecurityService", "WebServices/Security/V1_2/SecurityService{secure}.svc",
-                   "http://www.timelog.com/api/tlp/v1_2")
-CRM = Service("CRMService", "WebServices/CRM/V1_4/CRMService{secure}.svc", "http://api.timelog.com/services/crm/1_4",
-              action_prefix="http://api.timelog.com/services/crm/1_4/ICRMService/")
-PROJECT_MANAGEMENT = Service("ProjectManagementService",
-                             "WebServices/ProjectManagement/V1_8/ProjectManagementService{secure}.svc",
-                             "http://www.timelog.com/api/tlp/v1_8",
-                             action_prefix="http://www.timelog.com/api/tlp/v1_8/ProjectManagementService/")
-INVOICING = Service("InvoicingService", "WebServices/Invoicing/V1_1/InvoicingService{secure}.svc",
-                    "http://www.timelog.com/api/tlp/v1",
-                    action_prefix="http://www.timelog.com/api/tlp/v1/InvoicingService/",
-                    request_style_ops=frozenset({"GetInvoiceByID", "GetInvoiceByGUID", "GetCreditNoteByID",
-                                                 "GetCreditNoteByGUID", "GetInvoiceSpecificationPDF",
-                                                 "CreateInvoiceExternalMapping", "CreateCreditNoteExternalMapping"}))
-
-
-def soap_action(service: Service, operation: str) -> str:
-    """The ``SOAPAction`` header, as in the ``OperationContract(Action=...)`` of TimeLog's generated SDK proxies
-    (TimeLog/TimeLogApiSdk ``Connected Services/*/Reference.cs``): some operations use the bare
-    ``<Operation>Request`` (``GetTokenRequest``, ``GetInvoiceByIDRequest``), others ``<ns>/<Contract>/<Operation>``
-    (``http://www.timelog.com/api/tlp/v1/InvoicingService/UpdateExternalData``). WCF dispatches on it; a wrong
-    one is an ``a:ActionNotSupported`` fault."""
-    if service.action_prefix is None or operation in service.request_style_ops:
-        return f"{operation}Request"
-    return f"{service.action_prefix}{operation}"
-
-
-class TransactionalError(RecordRejectedError):
-    """``ResponseState`` was not ``Success``: ``messages`` are TimeLog's ``APIMessage`` entries, ``state`` the state."""
-
-    def __init__(self, operation: str, state: ExecutionStatus, messages: Sequence[APIMessage], *,
-                 record: str | None = None, text: str | None = None) -> None:
-        self.operation = operation
-        self.state = state
-        self.messages = list(messages)
-        detail = text or "; ".join(m.message for m in messages if m.message) or "no message"
-        super().__init__(SYSTEM, f"{operation} answered {state.name.title()}: {detail}", record=record or operation)
-
-
-class TransactionalNotFoundError(TransactionalError, NotFoundError):
-    """The record the operation was about does not exist (e.g. an unknown invoice GUID)."""
 
 
 class TransactionalSettings(BaseModel):
@@ -177,14 +137,6 @@ class _Token:
     model: SecurityToken
     raw_expires: str  # sent back verbatim: the hash may be computed over the exact text
     refresh_at: datetime
-
-
-@dataclass
-class _Answer:
-    state: ExecutionStatus
-    messages: list[APIMessage]
-    items: list[etree._Element]
-    total_pages: int | None
 
 
 def _utcnow() -> datetime:
@@ -379,22 +331,22 @@ class TransactionalClient(ClientLifecycle):
         return record.model
 
     def _invoke_authenticated(self, service: Service, operation: str, params: list[tuple[str, Any]], *,
-                              record: str | None = None) -> _Answer:
+                              record: str | None = None) -> Answer:
         """Invoke with the cached token; on a token complaint fetch a new token once and try again."""
         for attempt in (1, 2):
             token = self._current_token(force=attempt == 2)
             answer = self._invoke(service, operation, [*params, ("token", self._token_param(token))], record=record)
             if answer.state == ExecutionStatus.SUCCESS:
                 return answer
-            if attempt == 1 and _is_token_problem(answer.messages):
+            if attempt == 1 and is_token_problem(answer.messages):
                 log.info("%s: %s says the token is no longer valid; fetching a new one", SYSTEM, operation)
                 continue
             raise self._error(operation, answer, record)
         raise AssertionError("unreachable")
 
-    def _error(self, operation: str, answer: _Answer, record: str | None) -> SyncAPIError:
+    def _error(self, operation: str, answer: Answer, record: str | None) -> SyncAPIError:
         text = self._scrub("; ".join(m.message for m in answer.messages if m.message)) or "no message"
-        if _is_token_problem(answer.messages):
+        if is_token_problem(answer.messages):
             return AuthenticationError(SYSTEM, f"{operation} refused the session token: {text}",
                                        setting=SETTING_CREDENTIALS)
         lowered = text.lower()
@@ -403,7 +355,7 @@ class TransactionalClient(ClientLifecycle):
         return TransactionalError(operation, answer.state, answer.messages, record=record, text=text)
 
     def _invoke(self, service: Service, operation: str, params: list[tuple[str, Any]], *,
-                record: str | None = None) -> _Answer:
+                record: str | None = None) -> Answer:
         body = _xml.soap_envelope(operation, service.ns, params)
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{soap_action(service, operation)}"'}
         # every operation this client sends is idempotent (reads, GetToken, and UpdateExternalData, which sets the
@@ -411,7 +363,7 @@ class TransactionalClient(ClientLifecycle):
         result = call(self._http, "POST", service.url(self.settings.secure), content=body, headers=headers,
                       record=record or operation, parse=lambda resp: self._parse(resp, operation),
                       idempotent=operation not in NOT_IDEMPOTENT)
-        return _read_answer(result, operation)
+        return read_answer(result, operation)
 
     def _parse(self, resp: httpx.Response, operation: str) -> etree._Element:
         raise_for_server_error(resp, SYSTEM, f"{operation} (HTTP {resp.status_code})")
@@ -460,7 +412,7 @@ class TransactionalClient(ClientLifecycle):
             if fault is None:
                 return None
             code = fault[0].lower()
-            operation = _operation_of(resp) or what
+            operation = operation_of(resp) or what
             error = self._fault_error(operation, *fault)
             if isinstance(error, RecordRejectedError) and "server" in code and "client" not in code:
                 return None  # a generic server fault: retried
@@ -473,42 +425,3 @@ class TransactionalClient(ClientLifecycle):
     def _scrub(self, text: str) -> str:
         token = self._token.model.hash if self._token else None
         return scrub(text, self.settings.password.get_secret_value(), token)
-
-
-# ----------------------------------------------------------------------------------------------------------
-
-
-def _operation_of(resp: httpx.Response) -> str | None:
-    action: str = resp.request.headers.get("SOAPAction", "").strip('"')
-    if action.endswith("Request"):
-        return action[: -len("Request")].rsplit("/", 1)[-1]
-    return action.rsplit("/", 1)[-1] or None
-
-
-def _read_answer(result: etree._Element, operation: str) -> _Answer:
-    """Read ``ResponseOfX`` members by local name (Security uses ``tlp/v1_1``, others ``http://api.timelog.com``)."""
-    state = ExecutionStatus.parse(_xml.child_text(result, "ResponseState"))
-    messages: list[APIMessage] = []
-    msgs = _xml.child(result, "Messages")
-    if msgs is not None:
-        for m in msgs:
-            if isinstance(m.tag, str):
-                messages.append(APIMessage.model_validate(_xml.element_to_dict(m)))
-    ret = _xml.child(result, "Return")
-    items = [c for c in ret if isinstance(c.tag, str)] if ret is not None and not _xml.is_nil(ret) else []
-    total_text = _xml.child_text(result, "TotalPageCount")
-    try:
-        total = int(total_text) if total_text not in (None, "") else None
-    except ValueError:
-        raise MalformedResponseError(SYSTEM, f"TotalPageCount is not a number: {total_text!r}",
-                                     where=f"{operation} TotalPageCount") from None
-    return _Answer(state, messages, items, total)
-
-
-_TOKEN_WORDS = ("token", "not authenticated", "session expired", "login expired", "log in again")
-
-
-def _is_token_problem(messages: Sequence[APIMessage]) -> bool:
-    text = " ".join((m.message or "") for m in messages).lower()
-    return any(w in text for w in _TOKEN_WORDS) and any(
-        w in text for w in ("invalid", "expired", "not valid", "unknown", "missing", "not authenticated", "again"))
