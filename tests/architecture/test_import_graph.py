@@ -23,7 +23,6 @@ OVERSIZE = {
     # to split (issue 12):
     "tlsync.items.resolver": 549,
     "tlsync.clients.timelog.rest": 538,
-    "tlsync.report.tables": 476,
 }
 
 

@@ -36,7 +36,7 @@ from tlsync.reconcile.model import (
     Row,
 )
 from tlsync.report import Lang, bridge_summary, bridges, headline, language, write_report
-from tlsync.report.tables import ROUNDING, contribution
+from tlsync.report.bridge import ROUNDING, contribution
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "screenshots"

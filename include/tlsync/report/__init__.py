@@ -27,11 +27,12 @@ from pathlib import Path
 from tlsync.excel import neutralise
 from tlsync.reconcile.model import CATEGORIES, LABELS, Reconciliation
 
+from .bridge import ROUNDING, bridges
 from .csv_out import write_csv, write_excel_csv
 from .excel import write_workbook
 from .html import write_html, write_pdf
 from .i18n import Lang, language
-from .tables import ROUNDING, bridges, headline, readable_sheets, sheets
+from .tables import headline, readable_sheets, sheets
 
 __all__ = ["ReportFiles", "write_report", "headline", "sheets", "neutralise", "format_headline", "bridges",
            "bridge_summary", "Lang", "language"]

@@ -30,8 +30,9 @@ from tlsync.excel import MONEY_FORMAT, neutralise, write_header
 from tlsync.invoicing.money import q2
 from tlsync.reconcile.model import CATEGORIES, MATCHED, Reconciliation
 
+from .bridge import ROUNDING, bridges
 from .i18n import Lang
-from .tables import INT, MONEY, NUMBER, ROUNDING, Sheet, bridges, headline
+from .tables import INT, MONEY, NUMBER, Sheet, headline
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")

@@ -27,8 +27,9 @@ from jinja2 import Environment, FileSystemLoader
 from tlsync.reconcile.model import CATEGORIES, Reconciliation
 
 from . import plots
+from .bridge import ROUNDING, bridges
 from .i18n import Lang
-from .tables import DATE, DATETIME, INT, MONEY, NUMBER, ROUNDING, Sheet, bridges, headline
+from .tables import DATE, DATETIME, INT, MONEY, NUMBER, Sheet, headline
 
 TEMPLATES = Path(__file__).with_name("templates")
 CSS_NAMES = {"Root-cause hint": "col-hint", "What differs": "col-what", "Customer / debtor": "col-party",

@@ -23,8 +23,9 @@ from html import escape
 
 from tlsync.reconcile.model import CATEGORIES, MATCHED, Reconciliation
 
+from .bridge import ROUNDING, Bridge
 from .i18n import Lang
-from .tables import ROUNDING, Bridge, month_totals
+from .tables import month_totals
 
 MIN_TREND_MONTHS = 3
 AGE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, 180), (181, None))

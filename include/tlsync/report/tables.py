@@ -7,7 +7,8 @@ CSV writes plain machine-readable values, HTML formats for reading and sorts on 
 Totals: the Summary sheet's amounts per month and currency are sums over the detail sheets' rows (Matched,
 Differences, Missing in Uniconta, Missing in TimeLog) — each reconciliation row is on exactly one of them, the
 TimeLog amounts counted under TimeLog's currency and the Uniconta amounts (posted invoices only; a draft has no
-VAT or total yet) under Uniconta's — so they tie out to the øre.
+VAT or total yet) under Uniconta's — so they tie out to the øre. The amount bridge that explains the difference
+line by line is computed over the same rows in :mod:`.bridge`.
 """
 
 from __future__ import annotations
@@ -288,86 +289,6 @@ def by_period_and_category(rows: list[Row]) -> dict[str, dict[str, int]]:
     for r in rows:
         out[r.period][r.category] += 1
     return dict(sorted(out.items()))
-
-
-# ---- the amount bridge (issue 16) ------------------------------------------------------------------------------
-
-ROUNDING = "rounding"
-#: the bridge's order: the big unexplained amounts first, rounding on matched invoices last
-BRIDGE_ORDER: tuple[str, ...] = (MISSING_IN_UNICONTA, MISSING_IN_TIMELOG, DRAFT_IN_UNICONTA, CURRENCY_DIFFERS,
-                                 DEBTOR_DIFFERS, LINES_EDITED, AMOUNTS_DIFFER, ROUNDING)
-
-
-def contribution(r: Row, currency: str) -> Decimal:
-    """What one row adds to the difference TimeLog − Uniconta in ``currency``: TimeLog's total when the TimeLog
-    invoice is in that currency, minus Uniconta's posted total when the Uniconta invoice is (a draft has none)."""
-    tl = r.timelog.total or D0 if r.timelog is not None and r.timelog.currency == currency else D0
-    uc = (r.uniconta.total or D0 if r.uniconta is not None and r.uniconta.status == POSTED
-          and r.uniconta.currency == currency else D0)
-    return tl - uc
-
-
-def touches(r: Row, currency: str) -> bool:
-    return any(d is not None and d.currency == currency for d in (r.timelog, r.uniconta))
-
-
-@dataclass
-class BridgeLine:
-    key: str                               # a category code, or ROUNDING (matched invoices that differ by øre)
-    count: int
-    amount: Decimal
-
-
-@dataclass
-class Bridge:
-    """From TimeLog's total to Uniconta's, for one currency of one legal entity: one line per category."""
-    currency: str
-    timelog_total: Decimal
-    uniconta_total: Decimal
-    lines: list[BridgeLine]
-
-    @property
-    def difference(self) -> Decimal:
-        return self.timelog_total - self.uniconta_total
-
-    @property
-    def explained(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines), D0)
-
-
-def bridge_key(r: Row) -> str:
-    return ROUNDING if r.category == MATCHED else r.category
-
-
-def bridges(recon: Reconciliation) -> list[Bridge]:
-    """The amount bridge per currency (home currency first): TimeLog total, Uniconta total, and per category the
-    sum of its rows' differences; matched invoices that still differ (within the tolerance, VAT rounded per line
-    in Uniconta) form the rounding line. The lines add up to the difference exactly — the same rows, the same
-    amounts — and that is checked here, not assumed."""
-    currencies = sorted({d.currency for r in recon.rows for d in (r.timelog, r.uniconta) if d is not None},
-                        key=lambda c: (c != recon.home_currency, c))
-    out = []
-    for cur in currencies or [recon.home_currency]:
-        rows = [r for r in recon.rows if touches(r, cur)]
-        tl_total = sum((r.timelog.total or D0 for r in rows if r.timelog is not None and r.timelog.currency == cur),
-                       D0)
-        uc_total = sum((r.uniconta.total or D0 for r in rows if r.uniconta is not None
-                        and r.uniconta.status == POSTED and r.uniconta.currency == cur), D0)
-        acc: dict[str, BridgeLine] = {}
-        for r in rows:
-            amount = contribution(r, cur)
-            key = bridge_key(r)
-            if key == ROUNDING and amount == 0:
-                continue                   # a matched invoice to the øre explains nothing
-            line = acc.setdefault(key, BridgeLine(key, 0, D0))
-            line.count += 1
-            line.amount += amount
-        b = Bridge(cur, tl_total, uc_total, [acc[k] for k in BRIDGE_ORDER if k in acc])
-        if b.explained != b.difference:    # an identity of the sums above; a failure is a bug, never a finding
-            raise RuntimeError(f"amount bridge in {cur} does not add up: {b.explained} explained, "
-                               f"{b.difference} difference")
-        out.append(b)
-    return out
 
 
 # ---- the tables people read: readable headers, the hint first, technical columns last ---------------------------
