@@ -63,6 +63,14 @@ def marker(guid: str) -> str:
     return str(guid).strip().lower()
 
 
+def stored_number(order: DebtorOrderClient) -> int:
+    """The number of an order read back from Uniconta — its key, which a stored order always has."""
+    if order.OrderNumber is None:
+        raise TypeError(f"Uniconta returned a DebtorOrderClient without its OrderNumber "
+                        f"({MARKER_FIELD} {getattr(order, MARKER_FIELD, None)!r})")
+    return int(order.OrderNumber)
+
+
 def kind_of(inv: Invoice) -> str:
     return CREDIT_NOTE if inv.type == InvoiceType.CREDIT_NOTE else INVOICE
 

@@ -37,20 +37,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
+from tlsync.clients.timelog.models import Invoice
 from tlsync.clients.uniconta.crud import Unverified
-from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, Ledger, LedgerEntry
+from tlsync.clients.uniconta.models import DebtorOrderLineClient
+from tlsync.ledger import DONE, ELSEWHERE, FAILED, IGNORED, IN_FLIGHT, PENDING, Ledger
 from tlsync.ledger.lease import Lease, LeaseHeld, LeaseLost, write_lease
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import sync_ledger
 
 from . import source
 from .completion import drain_write_backs, finish_many, retry_write_backs
-from .draft import Context, Draft, describe, details_of, marker
+from .draft import Context, Draft, InvoiceDetails, describe, details_of, marker, stored_number
 from .drafting import duplicate_numbers, load_context, masters, plan_of, prepare
 from .recovery import complete_lines, find_orders, recover_in_flight, verify_lines
 from .run import (
@@ -62,11 +64,17 @@ from .run import (
     ORDER_BATCH,
     QUOTA_REASON,
     WRITEBACK_PENDING,
+    Candidate,
+    Move,
     QuotaOut,
     Run,
     refused,
     states_of,
 )
+
+if TYPE_CHECKING:                            # the clients are built by the callers (tlsync.connections)
+    from tlsync.clients.timelog import TransactionalClient
+    from tlsync.clients.uniconta import UnicontaClient
 
 __all__ = ["DOMAIN", "QUOTA_REASON", "WRITEBACK_PENDING", "transfer_invoices"]
 
@@ -75,9 +83,10 @@ log = logging.getLogger(__name__)
 INVOICES_T, LINES_T, DETAILS_T = source.INVOICES.name, source.LINES.name, source.DETAILS.name
 
 
-def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx: Any, *, ledger: Ledger,
-                      period: tuple[date, date] | None = None, dry_run: bool = False,
-                      progress: Callable[[int], None] | None = None, context: Context | None = None) -> dict:
+def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: UnicontaClient,
+                      timelog_tx: TransactionalClient, *, ledger: Ledger, period: tuple[date, date] | None = None,
+                      dry_run: bool = False, progress: Callable[[int], None] | None = None,
+                      context: Context | None = None) -> dict[str, Any]:
     """Transfer the legal entity's booked invoices and credit notes dated in ``period`` (default: all staged).
 
     Returns counts — ``transferred, failed, pending, elsewhere, ignored, unchanged, calls`` (Uniconta calls this
@@ -116,9 +125,10 @@ def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Any, ti
         return result
 
 
-def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: Any, timelog_tx: Any, ledger: Ledger, tenant: str,
-              result: dict[str, Any], period: tuple[date, date] | None, dry_run: bool,
-              progress: Callable[[int], None] | None, context: Context | None, lease: Lease | None = None) -> dict:
+def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: UnicontaClient, timelog_tx: TransactionalClient,
+              ledger: Ledger, tenant: str, result: dict[str, Any], period: tuple[date, date] | None, dry_run: bool,
+              progress: Callable[[int], None] | None, context: Context | None,
+              lease: Lease | None = None) -> dict[str, Any]:
     start_calls = uniconta.calls_used
     run = Run(engine, le, uniconta, timelog_tx, ledger, tenant, context or load_context(engine, le, tenant), dry_run,
               progress, lease=lease, duplicates=duplicate_numbers(engine, tenant))
@@ -167,8 +177,8 @@ def _month(run: Run, start: date, end: date) -> None:
     if not invoices:
         return
     entries = states_of(run.ledger, run.le_id, [marker(inv.guid or "") for inv, _ in invoices if inv.guid])
-    candidates: list[tuple[Any, dict, LedgerEntry | None]] = []
-    adopt: list[dict] = []
+    candidates: list[Candidate] = []
+    adopt: list[Move] = []
     for inv, raw in invoices:
         if not inv.guid:
             run.counts["failed"] += 1
@@ -200,8 +210,8 @@ def _month(run: Run, start: date, end: date) -> None:
         run.progress(len(invoices) - len(candidates))
 
 
-def _adopt(run: Run, inv: Any, key: str, state: str, *, reason: str, target: str | None = None,
-           into: list[dict] | None = None) -> None:
+def _adopt(run: Run, inv: Invoice, key: str, state: str, *, reason: str, target: str | None = None,
+           into: list[Move] | None = None) -> None:
     """Adopt an invoice as ``elsewhere``/``ignored`` (never sent). With ``into`` the ledger move is appended there
     for one :meth:`Ledger.transition_many` of the month instead of being written now."""
     run.counts["elsewhere" if state == ELSEWHERE else "ignored"] += 1
@@ -209,8 +219,8 @@ def _adopt(run: Run, inv: Any, key: str, state: str, *, reason: str, target: str
         run.planned.append({"write": f"ledger: adopt as {state}", "guid": key, "invoice_no": inv.invoice_number,
                             "reason": reason})
         return
-    move = {"source_key": key, "state": state, "action": f"adopt_{state}", "target_key": target, "reason": reason,
-            "details": details_of(inv, None), "expect": (None, PENDING, FAILED)}
+    move: Move = {"source_key": key, "state": state, "action": f"adopt_{state}", "target_key": target,
+                  "reason": reason, "details": details_of(inv, None), "expect": (None, PENDING, FAILED)}
     if into is not None:
         into.append(move)
         return
@@ -227,10 +237,10 @@ def flush(run: Run, *, full_only: bool = False) -> None:
         _batch(run, batch)
 
 
-def _batch(run: Run, batch: list[tuple[Any, dict, LedgerEntry | None]]) -> None:
+def _batch(run: Run, batch: list[Candidate]) -> None:
     drafts, problems = prepare(run, batch)
-    by_key = {marker(inv.guid): (inv, entry) for inv, _, entry in batch}
-    to_fail = []
+    by_key = {marker(inv.guid or ""): (inv, entry) for inv, _, entry in batch}
+    to_fail: list[tuple[str, str, InvoiceDetails]] = []
     for key, why in problems.items():
         inv, entry = by_key[key]
         reason = "; ".join(why)
@@ -324,7 +334,7 @@ def _insert_orders(run: Run, drafts: list[Draft], *, resend: int = 1) -> list[Dr
         found = find_orders(run, [d.guid for d in drafts])   # a failure here leaves the claims for recovery
         landed = [d for d in drafts if d.guid in found]
         for d in landed:
-            d.order.OrderNumber = int(found[d.guid].OrderNumber)
+            d.order.OrderNumber = stored_number(found[d.guid])
         missing = [d for d in drafts if d.guid not in found]
         if missing and resend > 0:
             return landed + _insert_orders(run, missing, resend=resend - 1)
@@ -354,7 +364,7 @@ def _insert_orders(run: Run, drafts: list[Draft], *, resend: int = 1) -> list[Dr
 
 
 def _insert_lines(run: Run, drafts: list[Draft]) -> None:
-    rows = []
+    rows: list[DebtorOrderLineClient] = []
     for d in drafts:
         for ln in d.lines:
             ln.OrderNumber = d.order.OrderNumber
