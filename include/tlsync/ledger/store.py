@@ -101,6 +101,29 @@ class LedgerEntry:
                    updated_at=m["updated_at"])
 
 
+@dataclass(frozen=True)
+class Move:
+    """One record's move in :meth:`Ledger.transition_many` (the arguments of :meth:`Ledger.transition`), typed;
+    readable like the mapping it replaces (``move["action"]``, ``move.get("reason")``)."""
+
+    source_key: str
+    state: str
+    action: str
+    target_key: str | None = None
+    content_hash: str | None = None
+    reason: str | None = None
+    before: Any = None
+    after: Any = None
+    details: Any = None
+    expect: tuple[str | None, ...] | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self, name, default)
+
+
 def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
@@ -125,20 +148,34 @@ class Ledger:
             row = conn.execute(select(sync_ledger).where(self._key(domain, legal_entity_id, source_key))).first()
         return LedgerEntry.from_row(row) if row else None
 
-    def entries(self, domain: str, legal_entity_id: int | None = None, *,
-                states: Iterable[str] | None = None) -> list[LedgerEntry]:
-        """All entries of a domain (optionally one legal entity, some states), by source key."""
+    def entries(self, domain: str, legal_entity_id: int | None = None, *, states: Iterable[str] | None = None,
+                reason_prefix: str | None = None) -> list[LedgerEntry]:
+        """All entries of a domain (optionally one legal entity, some states, a reason starting with
+        ``reason_prefix``), by source key."""
         q = select(sync_ledger).where(sync_ledger.c.domain == domain)
         if legal_entity_id is not None:
             q = q.where(sync_ledger.c.legal_entity_id == int(legal_entity_id))
         if states is not None:
             q = q.where(sync_ledger.c.state.in_(list(states)))
+        if reason_prefix is not None:
+            q = q.where(sync_ledger.c.reason.startswith(reason_prefix, autoescape=True))
         with self.engine.connect() as conn:
             return [LedgerEntry.from_row(r) for r in conn.execute(q.order_by(sync_ledger.c.source_key))]
 
     def by_key(self, domain: str, legal_entity_id: int) -> dict[str, LedgerEntry]:
         """Every entry of one domain and legal entity, keyed by source key (one query; for bulk planning)."""
         return {e.source_key: e for e in self.entries(domain, legal_entity_id)}
+
+    def get_many(self, domain: str, legal_entity_id: int, source_keys: Iterable[str]) -> dict[str, LedgerEntry]:
+        """Entries of some records of one domain and legal entity, by source key (a query per 500 keys)."""
+        keys, out = sorted({str(k) for k in source_keys}), dict[str, LedgerEntry]()
+        q = select(sync_ledger).where(sync_ledger.c.domain == domain,
+                                      sync_ledger.c.legal_entity_id == int(legal_entity_id))
+        with self.engine.connect() as conn:
+            for i in range(0, len(keys), 500):
+                rows = conn.execute(q.where(sync_ledger.c.source_key.in_(keys[i:i + 500])))
+                out.update((e.source_key, e) for e in map(LedgerEntry.from_row, rows))
+        return out
 
     def in_flight(self, domain: str, legal_entity_id: int | None = None) -> list[LedgerEntry]:
         """Writes that were claimed and never completed (a crash, a kill): verify them before writing again."""
@@ -214,14 +251,15 @@ class Ledger:
             at=now))
         return self.get_in(conn, domain, legal_entity_id, source_key)
 
-    def transition_many(self, domain: str, legal_entity_id: int, moves: Iterable[Mapping[str, Any]], *,
+    def transition_many(self, domain: str, legal_entity_id: int, moves: Iterable[Move | Mapping[str, Any]], *,
                         conn: Any = None) -> int:
         """:meth:`transition` for many records of one domain and legal entity, in one transaction and a handful
         of statements (one ``SELECT`` of all rows, one multi-row ``INSERT`` of the new rows, one batched
         ``UPDATE`` of the existing ones — each guarded by the state it was read in — and one multi-row ``INSERT``
         of the events). For bulk paths such as a five-year backfill, where one transaction per record is the cost.
 
-        Each move is a mapping with ``source_key``, ``state``, ``action`` and optionally ``target_key``,
+        Each move is a :class:`Move` (or a mapping) with ``source_key``, ``state``, ``action`` and optionally
+        ``target_key``,
         ``content_hash``, ``reason``, ``before``, ``after``, ``details``, ``expect`` — the same meaning as the
         arguments of :meth:`transition`. All or nothing: if any record is not in an expected state (or changes
         meanwhile), :class:`LedgerConflict` is raised and nothing of the batch is written. Returns the number of
