@@ -9,6 +9,10 @@
 Each is built from an explicit settings model (:class:`ReportingSettings`, :class:`TransactionalSettings`,
 :class:`RestSettings`) plus optional ``counter``/``retry``/``transport``, and every HTTP call goes through the shared
 :class:`~tlsync.clients._http.ResilientClient` (retries with ``Retry-After``, call counting, typed errors).
+
+Each client's machinery — settings, sending one call, reading its answer, mapping refusals to typed errors — sits
+beside it: :mod:`.reporting_wire` and :mod:`.rest_wire` are the base classes of the Reporting and REST clients,
+:mod:`.transactional_services` holds the SOAP service catalog and ``ResponseOfX`` reader (issue 12 split them off).
 """
 
 from __future__ import annotations

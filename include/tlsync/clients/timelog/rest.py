@@ -14,42 +14,26 @@ Wire facts (TimeLog's REST v1 swagger (TimeLogApiSdk) and its "REST API v1" page
   Url, DeveloperNote}``. A 500 carrying that shape is the API's answer (not retried); any other 5xx is retried.
 
 JSON numbers are read as :class:`~decimal.Decimal` (``parse_float=Decimal``) so money never passes through float.
+
+The machinery — settings, paging, single records, JSON and error mapping — is the base class
+:class:`~.rest_wire.RestWire` (split for issue 12); this module holds the resources and the settling of creates.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal
-from functools import partial
 from typing import Any, TypeVar
 
-import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel
 
-from .._http import CallCounter, ResilientClient, RetryPolicy
 from ..errors import (
-    AuthenticationError,
     MalformedResponseError,
-    NotFoundError,
-    RecordRejectedError,
     SyncAPIError,
     UnknownMethodError,
     WriteOutcomeUnknownError,
 )
-from ._common import (
-    ClientLifecycle,
-    RawRecord,
-    call,
-    json_body,
-    models_only,
-    raise_for_server_error,
-    retry_without_500,
-    scrub,
-    validate_record,
-)
+from ._common import RawRecord, models_only
 from .models import (
     Currency,
     CustomerCreate,
@@ -67,76 +51,20 @@ from .models import (
     RestProjectType,
     RestTaskType,
 )
+from .rest_wire import SETTING_TOKEN, SETTING_URL, SYSTEM, RestSettings, RestWire
+
+__all__ = ["PRODUCT_CREATE_PATH", "SETTING_TOKEN", "SETTING_URL", "STATUS_ACTIVE", "STATUS_ALL", "STATUS_INACTIVE",
+           "SYSTEM", "RestClient", "RestSettings", "settle_write"]
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=BaseModel)
 W = TypeVar("W")   # what a create answers (settle_write)
-
-SYSTEM = "TimeLog REST API"
-SETTING_TOKEN = "REST API personal access token (RestSettings.token)"
-SETTING_URL = "TimeLog site URL (RestSettings.base_url)"
 
 STATUS_ALL, STATUS_ACTIVE, STATUS_INACTIVE = -1, 1, 0
 """Path status filters of ``currency/{status}`` and ``expense-type/{status}`` (swagger enum ``{0, 1, -1}``)."""
 
 
-class RestSettings(BaseModel):
-    """The site URL and a personal access token (https://login.timelog.com/personaltoken, ≤ 2 years).
-
-    The token acts as its user, so that user needs the privileges for what the sync writes (customers,
-    product numbers, project expenses).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    base_url: str
-    token: SecretStr
-    page_size: int = Field(500, ge=1, le=1000)
-    timeout: float = Field(60.0, gt=0)
-    product_writes: bool = False
-    """Send product-number writes (create/activate/rename) although TimeLog's public API has none — only for a
-    server known to accept them. The simulator says so itself (``X-TimeLog-Simulator``); leave this off."""
-
-    @field_validator("base_url")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        for suffix in ("/api/v1", "/api"):
-            if value.lower().endswith(suffix):
-                value = value[: -len(suffix)]
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("base_url must be the TimeLog site URL, starting with http:// or https://")
-        return value
-
-
-class RestClient(ClientLifecycle):
+class RestClient(RestWire):
     """Typed client for the REST v1 resources the sync reads and writes."""
-
-    system = SYSTEM
-
-    def __init__(
-        self,
-        settings: RestSettings,
-        *,
-        counter: CallCounter | None = None,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.settings = settings
-        self._http = ResilientClient(
-            SYSTEM,
-            f"{settings.base_url}/api/v1/",
-            headers={"Authorization": f"Bearer {settings.token.get_secret_value()}",
-                     "Accept": "application/json"},
-            timeout=httpx.Timeout(settings.timeout, connect=10.0),
-            retry=retry_without_500(retry),
-            counter=counter,
-            classify=self._classify,
-            transport=transport,
-            sleep=sleep,
-        )
-
 
     # -- customers -------------------------------------------------------------------------------------------
 
@@ -329,6 +257,7 @@ class RestClient(ClientLifecycle):
         The swagger documents no response body; when TimeLog sends the read model back it is returned.
         """
         record = f"project expense {expense.external_id or expense.expense_no or expense.project_id}"
+
         def send() -> ProjectExpense | None:
             return self._single_or_none("POST", "project-expense", ProjectExpense, record=record,
                                         body=expense.to_api())
@@ -370,107 +299,6 @@ class RestClient(ClientLifecycle):
     def currencies_raw(self, status: int = STATUS_ALL) -> Iterator[RawRecord[Currency]]:
         return self._list(f"currency/{int(status)}", Currency)
 
-    # -- machinery -------------------------------------------------------------------------------------------
-
-    def _list(self, path: str, model: type[M], query: dict[str, Any] | None = None) -> Iterator[RawRecord[M]]:
-        """Walk a TAFList from ``$page=1`` to ``TotalPage`` with a large ``$pagesize`` (``query``: more
-        query parameters, e.g. ``projectID``)."""
-        size = self.settings.page_size
-        page = 1
-        while True:
-            where = f"GET {path} page {page}"
-            doc = call(self._http, "GET", path, params={**(query or {}), "$page": page, "$pagesize": size},
-                       record=path,
-                       parse=partial(self._json, where=where))
-            if not isinstance(doc, dict) or not isinstance(doc.get("Entities", []), list):
-                raise MalformedResponseError(SYSTEM, "expected a TAF list {Properties, Entities, Links}", where=where)
-            entities = doc.get("Entities") or []
-            props = doc.get("Properties")
-            if not isinstance(props, dict):
-                props = {}
-            total_pages = _as_int(props.get("TotalPage"))
-            for index, entity in enumerate(entities):
-                raw = entity.get("Properties") if isinstance(entity, dict) else None
-                if not isinstance(raw, dict):
-                    raise MalformedResponseError(SYSTEM, "an entity without Properties",
-                                                 where=f"{where} entity {index + 1}")
-                yield validate_record(model, raw, f"{where} entity {index + 1}")
-            if not entities:
-                return
-            if total_pages is not None:
-                if page >= total_pages:
-                    return
-            elif len(entities) < size:
-                return
-            page += 1
-
-    def _single(self, method: str, path: str, model: type[M], *, record: str,
-                body: Any = None) -> M:
-        result = self._single_or_none(method, path, model, record=record, body=body)
-        if result is None:
-            raise MalformedResponseError(SYSTEM, "expected a record in the answer", where=f"{method} {path}")
-        return result
-
-    def _single_or_none(self, method: str, path: str, model: type[M], *, record: str,
-                        body: Any = None) -> M | None:
-        where = f"{method} {path}"
-        kwargs: dict[str, Any] = {}
-        if body is not None:
-            kwargs = {"content": json_body(body), "headers": {"Content-Type": "application/json"}}
-        doc = call(self._http, method, path, record=record, parse=lambda resp: self._json(resp, where), **kwargs)
-        if doc is None or doc == "" or doc == {}:
-            return None
-        if isinstance(doc, dict) and isinstance(doc.get("Properties"), dict):
-            raw = doc["Properties"]
-        elif isinstance(doc, dict):
-            raw = doc  # a bare model (the swagger's response types are unwrapped)
-        else:
-            return None
-        result = validate_record(model, raw, where)
-        if result.model is None:
-            raise MalformedResponseError(SYSTEM, result.error or "invalid record", where=where)
-        return result.model
-
-    def _json(self, resp: httpx.Response, where: str) -> Any:
-        if resp.headers.get("x-timelog-simulator"):
-            self._simulator = True
-        raise_for_server_error(resp, SYSTEM, f"{where} (HTTP {resp.status_code})")
-        if not resp.content.strip():
-            return None
-        try:
-            return json.loads(resp.content, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise MalformedResponseError(SYSTEM, f"the JSON does not parse ({exc.msg})",
-                                         where=f"{where} line {exc.lineno} column {exc.colno}") from None
-
-    def _classify(self, resp: httpx.Response, record: str | None) -> SyncAPIError | None:
-        if resp.is_success:
-            return None
-        what = record or resp.request.url.path
-        error = _response_error(resp)
-        message = self._scrub(error.get("Message") or "") if error else ""
-        details = error.get("Details") if error else None
-        if details:
-            message = f"{message} ({self._scrub(json.dumps(details, default=str)[:300])})"
-        if resp.status_code == 401:
-            return AuthenticationError(SYSTEM, f"the token was refused ({message or 'Invalid authentication token'})",
-                                       setting=SETTING_TOKEN)
-        if resp.status_code == 403:
-            return AuthenticationError(SYSTEM, f"the token's user may not do this ({message or 'forbidden'})",
-                                       setting=SETTING_TOKEN)
-        if resp.status_code == 404:
-            return NotFoundError(SYSTEM, message or f"not found: {resp.request.method} {resp.request.url.path}",
-                                 record=what, status=404)
-        if resp.status_code == 500 and error is None:
-            return None  # no ResponseError: a server hiccup, retried (see _common)
-        if 400 <= resp.status_code <= 500:
-            text = message or self._scrub(resp.text[:300]) or resp.reason_phrase
-            return RecordRejectedError(SYSTEM, text, record=what, status=resp.status_code)
-        return None
-
-    def _scrub(self, text: str) -> str:
-        return scrub(text, self.settings.token.get_secret_value())
-
 
 class _CreatedWithoutId(Exception):
     """A create answered 2xx without the new record's id and the record is not found yet (never re-sent)."""
@@ -504,24 +332,6 @@ PRODUCT_CREATE_PATH = "product/create"
 PRODUCT_ACTIVATE_PATH = "product/{id}/activate"
 PRODUCT_DEACTIVATE_PATH = "product/{id}/deactivate"
 PRODUCT_UPDATE_PATH = "product/{id}/update"
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip()) if value is not None and str(value).strip() else None
-    except ValueError:
-        return None
-
-
-def _response_error(resp: httpx.Response) -> dict[str, Any] | None:
-    """The ``ResponseError`` body, if the answer has that documented shape."""
-    try:
-        doc = json.loads(resp.content) if resp.content else None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    if isinstance(doc, dict) and ("Message" in doc or "Code" in doc):
-        return doc
-    return None
 
 
 def _to_attribute_names(model: type[BaseModel], values: Mapping[str, Any]) -> dict[str, Any]:

@@ -173,7 +173,6 @@ class TransactionalClient(ClientLifecycle):
             sleep=sleep,
         )
 
-
     # -- token -----------------------------------------------------------------------------------------------
 
     def token(self) -> SecurityToken:

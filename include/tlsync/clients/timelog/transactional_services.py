@@ -96,8 +96,6 @@ class TransactionalNotFoundError(TransactionalError, NotFoundError):
     """The record the operation was about does not exist (e.g. an unknown invoice GUID)."""
 
 
-
-
 @dataclass
 class Answer:
     """One ``ResponseOfX``: its state, messages, the ``Return`` items and ``TotalPageCount`` if the server says."""
