@@ -11,9 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+
+from tlsync.ledger import Ledger
+from tlsync.settings.models import LegalEntitySettings
 
 from .transfer import transfer_invoices
+
+if TYPE_CHECKING:                            # the clients are built by the callers (tlsync.connections)
+    from tlsync.clients.timelog import TransactionalClient
+    from tlsync.clients.uniconta import UnicontaClient
 
 
 def month_range(first: str, last: str) -> tuple[date, date]:
@@ -24,7 +33,8 @@ def month_range(first: str, last: str) -> tuple[date, date]:
     return date(y1, m1, 1), end
 
 
-def backfill(engine, le, uniconta, timelog_tx, *, ledger, start: date, end: date, dry_run: bool = False,
+def backfill(engine: Engine, le: LegalEntitySettings, uniconta: UnicontaClient, timelog_tx: TransactionalClient, *,
+             ledger: Ledger, start: date, end: date, dry_run: bool = False,
              progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Transfer every month of ``start..end`` in order, in one run: the run streams month by month (one month's
     invoices in memory) and fills its 100-draft batches across month ends, so a quiet month costs no extra call.

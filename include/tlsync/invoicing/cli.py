@@ -18,7 +18,9 @@ import argparse
 import sys
 from contextlib import ExitStack
 from datetime import date
-from typing import Any
+from typing import Any, TextIO
+
+from sqlalchemy import Engine
 
 from tlsync import cli_common
 from tlsync.clients.errors import SyncAPIError
@@ -42,24 +44,26 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--settings", "--file", dest="settings", default=None,
                         help="settings file (default: $TLSYNC_SETTINGS or config/integration.yaml)")
     sub = p.add_subparsers(dest="command", required=True)
-    _add = sub.add_parser
-    sub.add_parser = lambda *a, **kw: _add(*a, parents=[common], **kw)  # --db after the command too
-    ls = sub.add_parser("list", help="list invoices and their transfer state")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:   # the common options after the command too
+        return sub.add_parser(name, help=help, parents=[common])
+
+    ls = add("list", help="list invoices and their transfer state")
     ls.add_argument("--legal-entity", type=int)
     ls.add_argument("--state", action="append", choices=SHOWN_STATES, help="only these states (repeatable)")
     for name, text in (("retry", "failed → pending: the next transfer sends them again"),
                        ("ignore", "never transfer these invoices (an administrator's choice)"),
                        ("unignore", "ignored → pending")):
-        sp = sub.add_parser(name, help=text)
+        sp = add(name, help=text)
         sp.add_argument("--legal-entity", type=int, required=True)
         sp.add_argument("guids", nargs="+", metavar="INVOICE", help="TimeLog invoice GUIDs or invoice numbers")
-    tr = sub.add_parser("transfer", help="transfer the legal entity's booked invoices now")
+    tr = add("transfer", help="transfer the legal entity's booked invoices now")
     tr.add_argument("--legal-entity", type=int, required=True)
     tr.add_argument("--from", dest="start", type=date.fromisoformat, help="first invoice date (YYYY-MM-DD)")
     tr.add_argument("--to", dest="end", type=date.fromisoformat, help="last invoice date (YYYY-MM-DD)")
     tr.add_argument("--dry-run", action="store_true", help="list the writes it would make; write nothing")
     tr.add_argument("--progress", action="store_true", help="show a progress bar")
-    bf = sub.add_parser("backfill", help="transfer historical invoices month by month (idempotent)")
+    bf = add("backfill", help="transfer historical invoices month by month (idempotent)")
     bf.add_argument("--legal-entity", type=int, required=True)
     bf.add_argument("--from", dest="start", required=True, help="first month, YYYY-MM")
     bf.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
@@ -67,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def cmd_list(engine, args, out) -> int:
+def cmd_list(engine: Engine, args: argparse.Namespace, out: TextIO) -> int:
     ledger = Ledger(engine)
     entries = ledger.entries(DOMAIN, args.legal_entity, states=args.state)
     out.write(f"{'legal entity':>12}  {'invoice':<12} {'kind':<11} {'date':<10} {'total':>14} {'state':<22} "
@@ -88,7 +92,7 @@ def cmd_list(engine, args, out) -> int:
     return 0
 
 
-def cmd_move(engine, args, out) -> int:
+def cmd_move(engine: Engine, args: argparse.Namespace, out: TextIO) -> int:
     ledger = Ledger(engine, actor="cli")
     moves = {"retry": ((FAILED,), PENDING, "retry", None),
              "ignore": ((None, PENDING, FAILED), IGNORED, "ignore", "ignored by an administrator"),
@@ -139,7 +143,7 @@ class _Bar:
             self.bar.close()
 
 
-def _count_booked(engine, le_id: int, start: date | None, end: date | None) -> int | None:
+def _count_booked(engine: Engine, le_id: int, start: date | None, end: date | None) -> int | None:
     from datetime import datetime, timedelta
 
     from sqlalchemy import func, select
@@ -160,7 +164,7 @@ def _count_booked(engine, le_id: int, start: date | None, end: date | None) -> i
         return int(conn.execute(q).scalar() or 0)
 
 
-def report(res: dict, out, *, dry_run: bool) -> int:
+def report(res: dict[str, Any], out: TextIO, *, dry_run: bool) -> int:
     for line in res.get("refused") or []:
         out.write(f"refused: {line}\n")
     if res.get("refused"):
@@ -183,7 +187,7 @@ def report(res: dict, out, *, dry_run: bool) -> int:
     return 1 if (res["failed"] or res.get("stopped")) else 0
 
 
-def cmd_transfer(engine, args, out) -> int:
+def cmd_transfer(engine: Engine, args: argparse.Namespace, out: TextIO) -> int:
     from .backfill import backfill, month_range
     from .transfer import transfer_invoices
 
@@ -213,7 +217,7 @@ def cmd_transfer(engine, args, out) -> int:
 
 
 @cli_common.setup_errors_exit_2()
-def main(argv: list[str] | None = None, out: Any = None) -> int:
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
         args = _parser().parse_args(argv)

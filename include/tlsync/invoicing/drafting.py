@@ -4,6 +4,7 @@ shared invoice number (issue 17), an item TimeLog does not have (rule U2), bad i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, and_, select
@@ -118,7 +119,7 @@ def duplicate_problem(run: Run, inv: Invoice) -> str | None:
             + "; held back until TimeLog gives each invoice its own number (rule T2)")
 
 
-def prepare(run: Run, batch: list[Candidate]) -> tuple[list[Draft], dict[str, list[str]]]:
+def prepare(run: Run, batch: Sequence[Candidate]) -> tuple[list[Draft], dict[str, list[str]]]:
     """Build the drafts of a batch: debtors (S3), employees (T4) and projects (T3) first (:func:`masters`). An
     invoice whose number another staged invoice shares is held back (:func:`duplicate_problem`). Problems are keyed
     by marker (every candidate has a GUID: :func:`.transfer._month` fails those without one)."""

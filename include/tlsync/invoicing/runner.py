@@ -16,7 +16,12 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tlsync.settings.models import IntegrationSettings
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,8 @@ def backfill_request(conf: Mapping[str, Any] | None) -> BackfillRequest:
     return BackfillRequest(False, ids, f"writing: the conf asks for legal entities {', '.join(map(str, ids))}")
 
 
-def summarise(res: dict) -> dict:
+def summarise(res: dict[str, Any]) -> dict[str, Any]:
+    """A transfer's result for XCom and the logs: the planned writes and failures cut to :data:`PLANNED_SHOWN`."""
     out = {k: v for k, v in res.items() if k not in ("planned", "failures")}
     out["failures"] = dict(list(res.get("failures", {}).items())[:PLANNED_SHOWN])
     out["planned"] = res.get("planned", [])[:PLANNED_SHOWN]
@@ -67,10 +73,11 @@ def summarise(res: dict) -> dict:
     return out
 
 
-def transfer_period(period: tuple[date, date] | None, *, timelog_fields: Callable[[str], dict],
-                    uniconta_fields: Callable[[str], dict], dry_run: bool = False,
+def transfer_period(period: tuple[date, date] | None, *, timelog_fields: Callable[[str], dict[str, Any]],
+                    uniconta_fields: Callable[[str], dict[str, Any]], dry_run: bool = False,
                     legal_entity_ids: Iterable[int] | None = None, run_id: str | None = None,
-                    engine: Any = None, settings: Any = None) -> dict[str, dict]:
+                    engine: Engine | None = None,
+                    settings: IntegrationSettings | None = None) -> dict[str, dict[str, Any]]:
     """Transfer every configured (or the chosen) legal entity's invoices dated in ``period``."""
     from tlsync import connections
     from tlsync.ledger import Ledger
@@ -82,7 +89,7 @@ def transfer_period(period: tuple[date, date] | None, *, timelog_fields: Callabl
     engine = engine or config.staging_engine()
     settings = settings or store.load()
     wanted = None if legal_entity_ids is None else {int(i) for i in legal_entity_ids}
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for le_id, le in sorted(settings.legal_entities.items()):
         if wanted is not None and int(le_id) not in wanted:
             continue
@@ -98,7 +105,7 @@ def transfer_period(period: tuple[date, date] | None, *, timelog_fields: Callabl
     return out
 
 
-def problems(summary: dict[str, dict]) -> list[str]:
+def problems(summary: dict[str, dict[str, Any]]) -> list[str]:
     """What should fail a scheduled run: a refused legal entity (S8) or a stop (quota) — not single bad invoices,
     which wait in the ledger as ``failed`` with their reasons."""
     out = []
@@ -109,7 +116,7 @@ def problems(summary: dict[str, dict]) -> list[str]:
     return out
 
 
-def check_outcome(summary: dict[str, dict], *, dry_run: bool) -> list[str]:
+def check_outcome(summary: dict[str, dict[str, Any]], *, dry_run: bool) -> list[str]:
     """A writing run fails on its :func:`problems` (``RuntimeError`` with all of them); a dry run only reports
     them — they are returned as lines to log — so that unpausing the backfill never leaves a failed run behind."""
     issues = problems(summary)
