@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, NotRequired, Required, TypedDict
 
 from sqlalchemy import Engine, and_, select
 
@@ -42,7 +42,8 @@ LINE_BATCH = 500
 QUOTA_REASON = "Uniconta daily quota ran out"
 WRITEBACK_PENDING = "TimeLog write-back pending"
 WRITEBACK_THREADS = int(os.environ.get("TLSYNC_WRITEBACK_THREADS") or 8)
-COUNT_KEYS = ("transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls")
+CountKey = Literal["transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls"]
+COUNT_KEYS: tuple[CountKey, ...] = ("transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls")
 LEASE_DOMAINS = (DOMAIN, Domain.DEBTOR, Domain.EMPLOYEE, Domain.PROJECT)
 """Ledger domains a transfer writes (invoices, and the debtors, employees and projects they need): held as one
 write lease for the whole run (:mod:`tlsync.ledger.lease`) — a second writer of the legal entity stops cleanly."""
@@ -58,6 +59,28 @@ WriteBack = tuple[str, int | str | None, Mapping[str, object]]
 """A TimeLog write-back to send: invoice GUID, Uniconta order number, the invoice's ledger details."""
 WriteBackOutcome = tuple[str, Mapping[str, object], str | None]
 """A write-back sent: invoice GUID, its ledger details, and why it failed (``None``: it succeeded)."""
+
+
+class TransferResult(TypedDict):
+    """What one transfer run did (:func:`tlsync.invoicing.transfer_invoices`): the counts (:data:`COUNT_KEYS`;
+    ``calls`` = Uniconta calls of this run), ``lines`` read, one-off ``messages``, the S8 gate's lines when it
+    ``refused`` (then nothing was done), why it ``stopped`` early (``None``: it did not), the ``failures`` of this run
+    (GUID → reason) and, for a dry run, the writes it ``planned``. A backfill adds the number of ``months``."""
+
+    transferred: int
+    failed: int
+    pending: int
+    elsewhere: int
+    ignored: int
+    unchanged: int
+    calls: int
+    messages: list[str]
+    refused: list[str]
+    stopped: str | None
+    failures: dict[str, str]
+    planned: list[PlannedWrite]
+    lines: int
+    months: NotRequired[int]
 
 
 class Move(TypedDict, total=False):
