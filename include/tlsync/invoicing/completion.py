@@ -9,14 +9,12 @@ import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import select
-
 from tlsync.clients.errors import SyncAPIError
-from tlsync.ledger import DONE, IN_FLIGHT, LedgerEntry
-from tlsync.staging.tables import sync_ledger
+from tlsync.ledger import DONE, Landed
 
 from .draft import Draft
-from .run import DOMAIN, WRITEBACK_PENDING, WRITEBACK_THREADS, Move, Run, WriteBack, WriteBackOutcome
+from .landed import protocol
+from .run import DOMAIN, WRITEBACK_PENDING, WRITEBACK_THREADS, Run, WriteBack, WriteBackOutcome
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +32,13 @@ def finish_many(run: Run, drafts: list[Draft], *, action: str = "transfer") -> N
     if not drafts:
         return
     done: list[WriteBack] = []
-    moves: list[Move] = []
+    landed: list[Landed] = []
     for d in drafts:
         details = {**d.details, "order_number": d.order.OrderNumber, "written_back": False}
-        moves.append({"source_key": d.guid, "state": DONE, "action": action, "target_key": str(d.order.OrderNumber),
-                      "reason": WRITEBACK_PENDING, "details": details, "expect": (IN_FLIGHT,),
-                      "after": {"order": d.order.OrderNumber, "lines": len(d.lines), "total": str(d.total())}})
+        landed.append(Landed(d.guid, str(d.order.OrderNumber), reason=WRITEBACK_PENDING, details=details,
+                             after={"order": d.order.OrderNumber, "lines": len(d.lines), "total": str(d.total())}))
         done.append((d.guid, d.order.OrderNumber, details))
-    run.ledger.transition_many(DOMAIN, run.le_id, moves)
+    protocol(run).complete_many(landed, action=action)       # the one exactly-once protocol (tlsync.ledger)
     run.counts["transferred"] += len(done)
     start_write_backs(run, done)
 
@@ -128,8 +125,5 @@ def drain_write_backs(run: Run, *, quiet: bool = False) -> None:
 
 def retry_write_backs(run: Run) -> int:
     """Write-backs that failed earlier (``done`` with the pending reason): try them again, never re-posting."""
-    q = select(sync_ledger).where(sync_ledger.c.domain == DOMAIN, sync_ledger.c.legal_entity_id == run.le_id,
-                                  sync_ledger.c.state == DONE, sync_ledger.c.reason.like(WRITEBACK_PENDING + "%"))
-    with run.engine.connect() as conn:
-        entries = [LedgerEntry.from_row(r) for r in conn.execute(q)]
+    entries = run.ledger.entries(DOMAIN, run.le_id, states=[DONE], reason_prefix=WRITEBACK_PENDING)
     return write_backs(run, [(e.source_key, e.target_key, e.details) for e in entries]) if entries else 0

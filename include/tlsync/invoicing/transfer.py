@@ -28,8 +28,9 @@ Ledger: domain ``invoice``, key = the TimeLog invoice GUID (lower case), ``targe
 written_back}`` (amounts as strings; ``items`` = the item sent per line) — the reconciliation report reads these.
 
 The parts, each importing only those below it: this module (entry point, months, batches, writing orders and
-lines) → :mod:`.recovery` → :mod:`.completion` (done + TimeLog write-back) → :mod:`.drafting` (master data,
-drafts) → :mod:`.run` (the run's state and shared names).
+lines) → :mod:`.recovery` → :mod:`.completion` (done + TimeLog write-back) → :mod:`.landed` (the invoice domain of
+the one exactly-once protocol, :mod:`tlsync.ledger.protocol`: keys and the look-up by marker) → :mod:`.drafting`
+(master data, drafts) → :mod:`.run` (the run's state and shared names).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ from . import source
 from .completion import drain_write_backs, finish_many, retry_write_backs
 from .draft import Context, Draft, InvoiceDetails, describe, details_of, marker, stored_number
 from .drafting import duplicate_numbers, load_context, masters, plan_of, prepare
-from .recovery import complete_lines, find_orders, recover_in_flight, verify_lines
+from .landed import find_orders, protocol
+from .recovery import complete_lines, recover_in_flight, verify_lines
 from .run import (
     ANALYZE_EVERY,
     COUNT_KEYS,
@@ -69,7 +71,6 @@ from .run import (
     QuotaOut,
     Run,
     refused,
-    states_of,
 )
 
 if TYPE_CHECKING:                            # the clients are built by the callers (tlsync.connections)
@@ -176,7 +177,7 @@ def _month(run: Run, start: date, end: date) -> None:
     invoices = source.invoices_in(run.engine, run.tenant, start, end)
     if not invoices:
         return
-    entries = states_of(run.ledger, run.le_id, [marker(inv.guid or "") for inv, _ in invoices if inv.guid])
+    entries = run.ledger.get_many(DOMAIN, run.le_id, [marker(inv.guid or "") for inv, _ in invoices if inv.guid])
     candidates: list[Candidate] = []
     adopt: list[Move] = []
     for inv, raw in invoices:
@@ -275,27 +276,12 @@ def _batch(run: Run, batch: list[Candidate]) -> None:
 
 
 def claim_batch(run: Run, drafts: list[Draft]) -> list[Draft]:
-    """:meth:`Ledger.claim` for a whole batch, committed in one transaction before anything is written
-    (:meth:`Ledger.transition_many`), with the same guarantees: a new row is inserted (a concurrent insert loses on
-    the primary key), an existing one is moved only from a writable state (read ``FOR UPDATE``, checked again in
-    the ``WHERE``). Drafts someone else holds are left out. If anything conflicts, the batch falls back to one
-    claim per invoice."""
-    from sqlalchemy.exc import IntegrityError
-
-    from tlsync.ledger import WRITABLE, LedgerConflict
-
-    if not drafts:
-        return []
-    was = states_of(run.ledger, run.le_id, [d.guid for d in drafts])
-    claimable = [d for d in drafts if d.guid not in was or was[d.guid].state in WRITABLE]
-    try:
-        run.ledger.transition_many(DOMAIN, run.le_id, [
-            {"source_key": d.guid, "state": IN_FLIGHT, "action": "claim", "details": d.details, "after": d.details,
-             "expect": (None, *WRITABLE)} for d in claimable])
-        return claimable
-    except (IntegrityError, LedgerConflict):
-        return [d for d in drafts
-                if run.ledger.claim(DOMAIN, run.le_id, d.guid, action="claim", details=d.details) is not None]
+    """Claim a whole batch before anything is written (:meth:`ExactlyOnce.claim_many
+    <tlsync.ledger.protocol.ExactlyOnce.claim_many>`: one transaction, a new row inserted — a concurrent insert
+    loses on the primary key — an existing one moved only from a writable state). Drafts someone else holds are
+    left out."""
+    claimed = set(protocol(run).claim_many({d.guid: d.details for d in drafts}))
+    return [d for d in drafts if d.guid in claimed]
 
 
 # ------------------------------------------------------------------------------------------------ writing
@@ -309,9 +295,8 @@ def write_drafts(run: Run, drafts: list[Draft]) -> None:
     try:
         written = _insert_orders(run, drafts)
     except QuotaOut:
-        for d in drafts:
-            run.ledger.release(DOMAIN, run.le_id, d.guid, reason=QUOTA_REASON, action="quota")
-            run.counts["pending"] += 1
+        protocol(run).release_many([d.guid for d in drafts], reason=QUOTA_REASON, action="quota")
+        run.counts["pending"] += len(drafts)
         raise
     try:
         _insert_lines(run, written)
