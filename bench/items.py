@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
 from simulators.generator import FIXED_TODAY, generate  # noqa: E402
-from tlsync.items.resolver import ItemResolver, attach_details  # noqa: E402
+from tlsync.items.reference import attach_details  # noqa: E402
+from tlsync.items.resolver import ItemResolver  # noqa: E402
 from tlsync.settings.models import LegalEntitySettings  # noqa: E402
 from tlsync.staging.engine import create_staging_engine  # noqa: E402
 from tlsync.staging.entities import get  # noqa: E402

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tlsync.items.resolver import ItemResolver, LineItem, ReferenceData, attach_details
+from tlsync.items.reference import ReferenceData, attach_details
+from tlsync.items.resolver import ItemResolver, LineItem
 from tlsync.settings.models import ItemNumberDefaults
 
 

@@ -29,7 +29,7 @@ the line *details* (``GetInvoiceLineDetailsRaw.RegistrationType``: work unit 2, 
 instalment 6, mileage 16 …). :meth:`ItemResolver.line_kind` therefore looks, in this order, at
 
 1. ``line["_Kind"]`` — an explicit kind a caller already knows (one of :data:`LINE_KINDS`);
-2. ``line["_Details"]`` — the line's detail payloads, attached by the caller (:func:`attach_details`); the
+2. ``line["_Details"]`` — the line's detail payloads, attached by the caller (:func:`.reference.attach_details`); the
    most frequent registration type decides (rounding and currency differences do not count);
 3. the staged expenses (``GetExpensesRaw.InvoiceLineId``): a line an expense was invoiced on is an expense;
 4. the line's ``UnitType``: hours/minutes/days → time, km → mileage, anything else → fixed price.
@@ -51,21 +51,21 @@ the invoice's), task type through the details' ``TaskID``, expense type through 
 the hourly rate from ``line["HourlyRateID"]`` when the caller knows it, otherwise inferred from the line's rate,
 currency and customer when exactly one TimeLog hourly rate fits (several or none: the line's own item applies).
 
-**Speed.** Everything is read once (:meth:`ItemResolver.from_staging`); :meth:`ItemResolver.resolve` is a few
-dictionary look-ups and reuses one :class:`LineItem` per distinct outcome, so a backfill of a million lines
-spends its time elsewhere (``bench/items.py`` measures it).
+**Speed.** Everything is read once (:meth:`ItemResolver.from_staging`: the :class:`ReferenceData` of both
+systems, read from staging by :mod:`.reference`); :meth:`ItemResolver.resolve` is a few dictionary look-ups and
+reuses one :class:`LineItem` per distinct outcome, so a backfill of a million lines spends its time elsewhere
+(``bench/items.py`` measures it).
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from tlsync.settings.models import (
     ExpenseByDimension,
@@ -77,13 +77,26 @@ from tlsync.settings.models import (
     SpecificItem,
     TimeByDimension,
 )
-from tlsync.staging.tables import STAGING
+
+from .reference import (
+    DETAILS_KEY,
+    ReferenceData,
+    _dec,
+    _int,
+    _s,
+    _truthy,
+    attach_details,
+    load_reference,
+    staged_invoice_lines,
+)
+
+__all__ = ["DETAILS_KEY", "DIMENSION_WORDS", "KIND_KEY", "LINE_KINDS", "RULE_OF_KIND", "SETTING_OF_KIND",
+           "ItemResolver", "LineItem", "ReferenceData", "attach_details", "load_reference"]
 
 LINE_KINDS = ("time", "fixed_price", "expense", "mileage", "per_diem", "accommodation")
 """What :meth:`ItemResolver.line_kind` answers (``expense`` is the settings' ``expenses`` section)."""
 
 KIND_KEY = "_Kind"
-DETAILS_KEY = "_Details"
 CREDITED_KEY = "_CreditedLineID"      # internal: the ID of the line a credit note's line credits
 CREDIT_NOTE_KEY = "_OnCreditNote"     # internal: the line is a credit note's
 CREDIT_NOTE_TYPE = 2                  # GetInvoicesRaw.Type: 1 invoice, 2 credit note
@@ -95,13 +108,14 @@ RULE_OF_KIND = {"time": "I1", "fixed_price": "I2", "expense": "I3", "mileage": "
 DIMENSION_WORDS = {"project_type": "project type", "project_category": "project category",
                    "task_type": "task type", "hourly_rate": "hourly rate", "expense_type": "expense type"}
 
-# GetInvoiceLineDetailsRaw.RegistrationType → kind (None: does not say what the line is)
-_REGISTRATION_KIND: dict[int, str | None] = {
+# GetInvoiceLineDetailsRaw.RegistrationType → kind (None: does not say what the line is); both tables are looked
+# up with _int(value), None for a value that is no number (never a key: the default applies)
+_REGISTRATION_KIND: dict[int | None, str | None] = {
     0: "fixed_price", 2: "time", 3: "expense", 4: "travel", 6: "fixed_price", 8: None, 9: None, 10: "time",
     11: "expense", 12: "travel", 13: "fixed_price", 15: "fixed_price", 16: "mileage", 17: "fixed_price",
     18: "fixed_price",
 }
-_UNIT_KIND = {1: "time", 2: "time", 3: "time", 4: "mileage"}
+_UNIT_KIND: dict[int | None, str] = {1: "time", 2: "time", 3: "time", 4: "mileage"}
 _LODGING_WORDS = ("logi", "ophold", "overnat", "hotel", "accommodation", "lodging")
 
 
@@ -117,65 +131,6 @@ class LineItem:
     @property
     def transferable(self) -> bool:
         return self.blocked is None
-
-
-@dataclass
-class ReferenceData:
-    """What the resolver knows about both systems, keyed by the API's own ids as strings.
-
-    Filled from staging by :meth:`ItemResolver.from_staging`; tests may build one by hand."""
-
-    company: str = "?"                                              # Uniconta company id (for messages)
-    legal_entity_id: int | None = None                              # TimeLog legal entity (hourly rates)
-    items: dict[str, bool] = field(default_factory=dict)           # InvItemClient.Item → Blocked
-    item_names: dict[str, str] = field(default_factory=dict)       # InvItemClient.Item → Name
-    gl_accounts: set[str] | None = None                             # GLAccountClient.Account (None: not staged)
-    projects: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # ID → (type, category)
-    tasks: dict[str, str | None] = field(default_factory=dict)     # task ID → TaskTypeID
-    expenses: dict[str, str] = field(default_factory=dict)         # expense ID → ExpenseTypeID
-    expense_by_line: dict[str, str] = field(default_factory=dict)  # InvoiceLineId → ExpenseTypeID
-    expense_types: dict[str, dict] = field(default_factory=dict)   # ExpenseTypeID → REST payload
-    hourly_rates: list[dict] = field(default_factory=list)         # GetHourlyRatesRaw payloads
-    names: dict[str, dict[str, str]] = field(default_factory=dict) # dimension → id → name
-
-
-def _s(value: Any) -> str | None:
-    """A staged value as a trimmed string; blank → None (Reporting serves every value as text)."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _int(value: Any) -> int | None:
-    if type(value) is int:
-        return value
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def _dec(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value).strip()).normalize() if value is not None and str(value).strip() else None
-    except InvalidOperation:
-        return None
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes")
-
-
-def attach_details(lines: Iterable[dict], details: Iterable[Mapping]) -> None:
-    """Put each line's ``GetInvoiceLineDetailsRaw`` payloads under ``line["_Details"]`` (in place), so that
-    :meth:`ItemResolver.line_kind` and the task-type / expense-type dimensions can see them. Lines without
-    details get an empty list."""
-    by_line: dict[str, list[Mapping]] = {}
-    for d in details:
-        by_line.setdefault(_s(d.get("InvoiceLineID")) or "", []).append(d)
-    for line in lines:
-        line[DETAILS_KEY] = by_line.get(_s(line.get("ID")) or "", [])
 
 
 class ItemResolver:
@@ -216,7 +171,7 @@ class ItemResolver:
     def from_staging(cls, engine: Engine, le: LegalEntitySettings) -> ItemResolver:
         """Read the staged TimeLog dimensions (site-wide tenant) and the company's staged Uniconta items once."""
         ref = load_reference(engine, le)
-        return cls(le.item_numbers, ref, invoice_lines=_staged_invoice_lines(engine, le.legal_entity_id))
+        return cls(le.item_numbers, ref, invoice_lines=staged_invoice_lines(engine, le.legal_entity_id))
 
     # -- the kind of a line --------------------------------------------------------------------------------
 
@@ -401,6 +356,7 @@ class ItemResolver:
                         f"is a {label} line set to GL account {default.account}, which does not exist in Uniconta "
                         f"company {self.ref.company} (rule {rule})")
             return LineItem(None, default.account, how, None), None
+        item: str | None
         if isinstance(default, SpecificItem):
             # the pre-selected item of a line that has none; an item on the line stays (module docstring)
             item, how = (own, f"{rule} on the line") if own else (default.item, f"{rule} specific item")
@@ -441,6 +397,7 @@ class ItemResolver:
         if not types and isinstance(default, ExpenseByDimension):
             types = {k: {} for k in default.mapping}
         for type_id, payload in sorted(types.items(), key=lambda kv: (len(kv[0]), kv[0])):
+            item: str | None
             if isinstance(default, SpecificItem):
                 item = _s(payload.get("ProductNo")) or default.item     # the line's own item stays (I3)
             elif isinstance(default, ExpenseByDimension):
@@ -464,86 +421,3 @@ def _where(line: Mapping, invoice: Mapping | None) -> str:
     invoice_id = (_s(invoice.get("ID")) if invoice else None) or _s(line.get("InvoiceID")) or "?"
     return f"line {_s(line.get('ID')) or '?'} of invoice ID {invoice_id} (a draft, no number yet)"
 
-
-# -- reading staging ----------------------------------------------------------------------------------------
-
-def _rows(engine: Engine, entity: str, tenant: str | None = None, *, site_wide: bool = False) -> list[dict]:
-    """Staged payloads of an entity; ``site_wide`` = TimeLog's site tenant (the one without ``:<legal entity>``),
-    whose code the settings do not know."""
-    table = STAGING[entity]
-    query = select(table.c.payload)
-    if tenant is not None:
-        query = query.where(table.c.tenant == tenant)
-    elif site_wide:
-        query = query.where(table.c.tenant.not_like("%:%"))
-    with engine.connect() as conn:
-        return [json.loads(p) for p in conn.execute(query).scalars()]
-
-
-def _staged_invoice_lines(engine: Engine, legal_entity_id: int) -> Callable[[str], list[dict] | None]:
-    """``invoice_lines(invoice_id)`` on staging: the legal entity's staged lines of one invoice (tenant
-    ``<site>:<legal entity>``), each with its line details under ``_Details`` — two indexed reads per credited
-    invoice, and only for credit notes."""
-    lines_t, details_t = STAGING["timelog.invoice_lines"], STAGING["timelog.invoice_line_details"]
-    suffix = f"%:{int(legal_entity_id)}"
-
-    def invoice_lines(invoice_id: str) -> list[dict] | None:
-        try:
-            wanted = int(invoice_id)
-        except (TypeError, ValueError):
-            return None
-        with engine.connect() as conn:
-            lines = [json.loads(p) for p in conn.execute(select(lines_t.c.payload).where(
-                lines_t.c.tenant.like(suffix), lines_t.c.invoice_id == wanted)).scalars()]
-            if not lines:
-                return None
-            details = [json.loads(p) for p in conn.execute(select(details_t.c.payload).where(
-                details_t.c.tenant.like(suffix), details_t.c.invoice_id == wanted)).scalars()]
-        attach_details(lines, details)
-        return sorted(lines, key=lambda ln: _int(ln.get("ID")) or 0)
-
-    return invoice_lines
-
-
-def load_reference(engine: Engine, le: LegalEntitySettings) -> ReferenceData:
-    """Everything the resolver needs, read once from staging: the company's Uniconta items and GL accounts, and
-    the site's TimeLog projects, tasks, dimensions and expenses."""
-    tenant = le.tenant
-    items = _rows(engine, "uniconta.items", tenant) if tenant else []
-    accounts = _rows(engine, "uniconta.gl_accounts", tenant) if tenant else []
-    ref = ReferenceData(
-        company=tenant or "(none chosen)", legal_entity_id=le.legal_entity_id,
-        items={str(i["Item"]).strip(): _truthy(i.get("Blocked")) for i in items if _s(i.get("Item"))},
-        item_names={str(i["Item"]).strip(): str(i.get("Name") or "") for i in items if _s(i.get("Item"))},
-        gl_accounts={str(a["Account"]).strip() for a in accounts if _s(a.get("Account"))} or None,
-    )
-    for p in _rows(engine, "timelog.projects", site_wide=True):
-        if _s(p.get("ID")):
-            ref.projects[_s(p["ID"])] = (_s(p.get("ProjectTypeID")), _s(p.get("ProjectCategoryID")))
-    for t in _rows(engine, "timelog.tasks", site_wide=True):
-        if _s(t.get("ID")):
-            ref.tasks[_s(t["ID"])] = _s(t.get("TaskTypeID"))
-    for e in _rows(engine, "timelog.expenses", site_wide=True):
-        type_id = _s(e.get("ExpenseTypeID"))
-        if type_id is None:
-            continue
-        if _s(e.get("ID")):
-            ref.expenses[_s(e["ID"])] = type_id
-        if _s(e.get("InvoiceLineId")):
-            ref.expense_by_line[_s(e["InvoiceLineId"])] = type_id
-    for et in _rows(engine, "timelog.expense_types", site_wide=True):
-        if _s(et.get("ExpenseTypeID")):
-            ref.expense_types[_s(et["ExpenseTypeID"])] = et
-    ref.hourly_rates = _rows(engine, "timelog.hourly_rates", site_wide=True)
-    for dimension, entity, id_field, name_field in (
-            ("project_type", "timelog.project_types", "ID", "Name"),
-            ("project_category", "timelog.project_categories", "ID", "Name"),
-            ("task_type", "timelog.task_types", "ID", "Name"),
-            ("hourly_rate", "timelog.hourly_rates", "ID", "Name"),
-            ("expense_type", "timelog.expense_types", "ExpenseTypeID", "ExpenseTypeName")):
-        rows = ref.hourly_rates if entity == "timelog.hourly_rates" else \
-            (list(ref.expense_types.values()) if entity == "timelog.expense_types" else
-             _rows(engine, entity, site_wide=True))
-        ref.names[dimension] = {_s(r.get(id_field)): str(r.get(name_field) or "") for r in rows
-                                if _s(r.get(id_field))}
-    return ref
