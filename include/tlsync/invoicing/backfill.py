@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from tlsync.ledger import Ledger
 from tlsync.settings.models import LegalEntitySettings
 
+from .run import TransferResult
 from .transfer import transfer_invoices
 
 if TYPE_CHECKING:                            # the clients are built by the callers (tlsync.connections)
@@ -35,7 +36,7 @@ def month_range(first: str, last: str) -> tuple[date, date]:
 
 def backfill(engine: Engine, le: LegalEntitySettings, uniconta: UnicontaClient, timelog_tx: TransactionalClient, *,
              ledger: Ledger, start: date, end: date, dry_run: bool = False,
-             progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[int], None] | None = None) -> TransferResult:
     """Transfer every month of ``start..end`` in order, in one run: the run streams month by month (one month's
     invoices in memory) and fills its 100-draft batches across month ends, so a quiet month costs no extra call.
     Stops when the quota stops; run it again to continue (done invoices are skipped)."""

@@ -18,7 +18,7 @@ import argparse
 import sys
 from contextlib import ExitStack
 from datetime import date
-from typing import Any, TextIO
+from typing import TextIO
 
 from sqlalchemy import Engine
 
@@ -26,7 +26,7 @@ from tlsync import cli_common
 from tlsync.clients.errors import SyncAPIError
 from tlsync.ledger import FAILED, IGNORED, PENDING, Ledger, LedgerConflict
 
-from .run import DOMAIN
+from .run import DOMAIN, TransferResult
 
 SHOWN_STATES = ("pending", "in_flight", "done", "failed", "ignored", "elsewhere")
 LABELS = {"done": "transferred", "elsewhere": "transferred elsewhere"}
@@ -164,7 +164,7 @@ def _count_booked(engine: Engine, le_id: int, start: date | None, end: date | No
         return int(conn.execute(q).scalar() or 0)
 
 
-def report(res: dict[str, Any], out: TextIO, *, dry_run: bool) -> int:
+def report(res: TransferResult, out: TextIO, *, dry_run: bool) -> int:
     for line in res.get("refused") or []:
         out.write(f"refused: {line}\n")
     if res.get("refused"):

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from tlsync.settings.models import IntegrationSettings
 
+    from .run import TransferResult
+
 log = logging.getLogger(__name__)
 
 PLANNED_SHOWN = 200
@@ -64,9 +66,9 @@ def backfill_request(conf: Mapping[str, Any] | None) -> BackfillRequest:
     return BackfillRequest(False, ids, f"writing: the conf asks for legal entities {', '.join(map(str, ids))}")
 
 
-def summarise(res: dict[str, Any]) -> dict[str, Any]:
+def summarise(res: TransferResult) -> dict[str, Any]:
     """A transfer's result for XCom and the logs: the planned writes and failures cut to :data:`PLANNED_SHOWN`."""
-    out = {k: v for k, v in res.items() if k not in ("planned", "failures")}
+    out: dict[str, Any] = {k: v for k, v in res.items() if k not in ("planned", "failures")}
     out["failures"] = dict(list(res.get("failures", {}).items())[:PLANNED_SHOWN])
     out["planned"] = res.get("planned", [])[:PLANNED_SHOWN]
     out["planned_total"] = len(res.get("planned", []))

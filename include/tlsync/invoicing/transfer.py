@@ -38,7 +38,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -70,6 +70,7 @@ from .run import (
     Move,
     QuotaOut,
     Run,
+    TransferResult,
     refused,
 )
 
@@ -87,19 +88,21 @@ INVOICES_T, LINES_T, DETAILS_T = source.INVOICES.name, source.LINES.name, source
 def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: UnicontaClient,
                       timelog_tx: TransactionalClient, *, ledger: Ledger, period: tuple[date, date] | None = None,
                       dry_run: bool = False, progress: Callable[[int], None] | None = None,
-                      context: Context | None = None) -> dict[str, Any]:
+                      context: Context | None = None) -> TransferResult:
     """Transfer the legal entity's booked invoices and credit notes dated in ``period`` (default: all staged).
 
-    Returns counts — ``transferred, failed, pending, elsewhere, ignored, unchanged, calls`` (Uniconta calls this
-    run) — plus ``messages`` (one-off notes, e.g. no project module), ``refused`` (the S8 gate's lines; then
-    nothing was done), ``stopped`` (why the run stopped early, e.g. the quota), ``failures`` (GUID → reason of the
-    invoices that failed in this run) and, for a dry run, ``planned`` (the writes it would make).
+    Returns (:class:`~.run.TransferResult`) counts — ``transferred, failed, pending, elsewhere, ignored, unchanged,
+    calls`` (Uniconta calls this run) — plus ``messages`` (one-off notes, e.g. no project module), ``refused`` (the
+    S8 gate's lines; then nothing was done), ``stopped`` (why the run stopped early, e.g. the quota), ``failures``
+    (GUID → reason of the invoices that failed in this run) and, for a dry run, ``planned`` (the writes it would
+    make).
     ``progress(n)`` is called with the number of invoices handled since its last call. ``context``: master data
     already loaded by :func:`load_context` (a backfill loads it once for all its months)."""
     from tlsync.linking.gate import transfer_blockers
 
-    result: dict[str, Any] = {k: 0 for k in COUNT_KEYS}
-    result.update(messages=[], refused=[], stopped=None, failures={}, planned=[], lines=0)
+    result: TransferResult = {"transferred": 0, "failed": 0, "pending": 0, "elsewhere": 0, "ignored": 0,
+                              "unchanged": 0, "calls": 0, "messages": [], "refused": [], "stopped": None,
+                              "failures": {}, "planned": [], "lines": 0}
     blockers = transfer_blockers(le, engine)
     if blockers:
         result["refused"] = list(blockers)
@@ -127,9 +130,9 @@ def transfer_invoices(engine: Engine, le: LegalEntitySettings, uniconta: Unicont
 
 
 def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: UnicontaClient, timelog_tx: TransactionalClient,
-              ledger: Ledger, tenant: str, result: dict[str, Any], period: tuple[date, date] | None, dry_run: bool,
+              ledger: Ledger, tenant: str, result: TransferResult, period: tuple[date, date] | None, dry_run: bool,
               progress: Callable[[int], None] | None, context: Context | None,
-              lease: Lease | None = None) -> dict[str, Any]:
+              lease: Lease | None = None) -> TransferResult:
     start_calls = uniconta.calls_used
     run = Run(engine, le, uniconta, timelog_tx, ledger, tenant, context or load_context(engine, le, tenant), dry_run,
               progress, lease=lease, duplicates=duplicate_numbers(engine, tenant))
@@ -157,7 +160,8 @@ def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: UnicontaClient,
             drain_write_backs(run, quiet=True)
         if run.wb_pool is not None:
             run.wb_pool.shutdown(wait=True)
-    result.update({k: run.counts.get(k, 0) for k in COUNT_KEYS})
+    for k in COUNT_KEYS:
+        result[k] = run.counts.get(k, 0)
     result["calls"] = uniconta.calls_used - start_calls
     result["lines"] = run.lines_seen
     result["messages"] = run.messages + result["messages"]
