@@ -1,23 +1,27 @@
 """What the linking review reads and writes in the staging database (rules L2/L3).
 
 - the staged records both sides are matched on: Uniconta debtors of one company (``uniconta.debtors``, tenant =
-  company id) and the site-wide TimeLog customers (``timelog.customers``), as the APIs' own payloads;
+  company id) and the site-wide TimeLog customers (``timelog.customers``), as the APIs' own payloads, read with
+  :mod:`tlsync.staging.read` (exact Decimals);
 - ``customer_links``: one row per debtor that is linked (to a TimeLog customer) or ignored, per legal entity —
   what makes a debtor leave the first three views (L2) and a customer leave the candidates.
 
-Only reads and single-row upserts live here; *when* to write is decided in :mod:`tlsync.linking.actions`.
+This module is the one home of ``customer_links`` (issue 12, item 5): the customer sync
+(:mod:`tlsync.customers.staged`), the suggestions' refresh, reconciliation and the settings' reset read and clear
+links through it. Only reads, single-row upserts and the reset live here; *when* to write is decided in
+:mod:`tlsync.linking.actions`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, select, update
+from sqlalchemy import Engine, and_, delete, insert, inspect, select, update
 
-from tlsync.staging.tables import STAGING, customer_links
+from tlsync.staging.read import Tenant, payload, payloads
+from tlsync.staging.tables import customer_links
 
 LINKED, IGNORED = "linked", "ignored"
 
@@ -48,6 +52,40 @@ def links(engine: Engine, legal_entity_id: int) -> dict[str, Link]:
     q = select(customer_links).where(customer_links.c.legal_entity_id == int(legal_entity_id))
     with engine.connect() as conn:
         return {r.debtor_account: _link(r) for r in conn.execute(q)}
+
+
+def company_links(engine: Engine, company_id: int | str) -> list[Link]:
+    """Every link/ignore to debtors of one Uniconta company (whatever legal entity made it), by debtor account."""
+    q = select(customer_links).where(customer_links.c.company_id == str(company_id)).order_by(
+        customer_links.c.debtor_account, customer_links.c.legal_entity_id)
+    with engine.connect() as conn:
+        return [_link(r) for r in conn.execute(q)]
+
+
+def linked_customers(engine: Engine, legal_entity_id: int, company_id: int | str | None = None) -> dict[str, str]:
+    """``{TimeLog customer id: debtor account}`` of the legal entity's links in state ``linked`` (only those to
+    ``company_id`` when given: a link to the company the entity was connected to before is no debtor here); of a
+    customer linked to several debtors, the first account in text order."""
+    q = select(customer_links.c.customer_id, customer_links.c.debtor_account).where(
+        customer_links.c.legal_entity_id == int(legal_entity_id), customer_links.c.state == LINKED,
+        customer_links.c.customer_id.is_not(None)).order_by(customer_links.c.debtor_account)
+    if company_id is not None:
+        q = q.where(customer_links.c.company_id == str(company_id))
+    out: dict[str, str] = {}
+    with engine.connect() as conn:
+        for customer_id, account in conn.execute(q):
+            out.setdefault(str(customer_id), str(account))
+    return out
+
+
+def link_actions(engine: Engine, legal_entity_id: int) -> dict[str, str]:
+    """``{TimeLog customer id: link action}`` of the legal entity's linked customers (``created`` for debtors
+    tlsync created in automatic mode)."""
+    q = select(customer_links.c.customer_id, customer_links.c.action).where(
+        customer_links.c.legal_entity_id == int(legal_entity_id), customer_links.c.state == LINKED,
+        customer_links.c.customer_id.is_not(None))
+    with engine.connect() as conn:
+        return {str(c): str(a) for c, a in conn.execute(q)}
 
 
 def link_of(conn: Any, legal_entity_id: int, debtor_account: str) -> Link | None:
@@ -83,33 +121,34 @@ def drop_link(conn: Any, legal_entity_id: int, debtor_account: str) -> int:
         customer_links.c.debtor_account == str(debtor_account))).rowcount or 0
 
 
+def clear_links(engine: Engine, legal_entity_id: int) -> int:
+    """Delete every link and ignored debtor of one legal entity (rule S1's reset); the number of rows deleted. A
+    staging database created before the link table existed has nothing to clear (0)."""
+    if not inspect(engine).has_table(customer_links.name):
+        return 0
+    with engine.begin() as conn:
+        return conn.execute(delete(customer_links)
+                            .where(customer_links.c.legal_entity_id == int(legal_entity_id))).rowcount or 0
+
+
 # ---- staged records --------------------------------------------------------------------------------------------
 
-def staged_debtors(engine: Engine, company_id: int | str) -> dict[str, dict]:
+def staged_debtors(engine: Engine, company_id: int | str) -> dict[str, dict[str, Any]]:
     """The company's staged ``DebtorClient`` payloads by ``Account``."""
-    table = STAGING["uniconta.debtors"]
-    q = select(table.c.natural_key, table.c.payload).where(table.c.tenant == str(company_id))
-    with engine.connect() as conn:
-        return {str(k): json.loads(p) for k, p in conn.execute(q.order_by(table.c.natural_key))}
+    return payloads(engine, "uniconta.debtors", Tenant.company(company_id))
 
 
-def staged_debtor(engine: Engine, company_id: int | str, account: str) -> dict | None:
-    table = STAGING["uniconta.debtors"]
-    q = select(table.c.payload).where(table.c.tenant == str(company_id), table.c.natural_key == str(account))
-    with engine.connect() as conn:
-        payload = conn.execute(q).scalar()
-    return json.loads(payload) if payload else None
+def staged_debtor(engine: Engine, company_id: int | str, account: str) -> dict[str, Any] | None:
+    return payload(engine, "uniconta.debtors", Tenant.company(company_id), str(account))
 
 
-def staged_customers(engine: Engine) -> dict[str, dict]:
-    """The staged TimeLog ``Customer`` payloads (Reporting ``GetCustomersRaw``) by ``ID`` (as text)."""
-    table = STAGING["timelog.customers"]
-    with engine.connect() as conn:
-        return {str(k): json.loads(p) for k, p in conn.execute(select(table.c.natural_key, table.c.payload))}
+def staged_customers(engine: Engine) -> dict[str, dict[str, Any]]:
+    """The staged TimeLog ``Customer`` payloads (Reporting ``GetCustomersRaw``) by ``ID`` (as text), of any
+    staged tenant (the settings do not know the site code)."""
+    return payloads(engine, "timelog.customers")
 
 
-def staged_customer(engine: Engine, customer_id: str) -> dict | None:
-    table = STAGING["timelog.customers"]
-    with engine.connect() as conn:
-        payload = conn.execute(select(table.c.payload).where(table.c.natural_key == str(customer_id))).scalar()
-    return json.loads(payload) if payload else None
+def staged_customer(engine: Engine, customer_id: str) -> dict[str, Any] | None:
+    """One staged TimeLog customer by ``ID``, of any tenant: an index probe on the key alone
+    (``ix_tlsync_customer_id``)."""
+    return payload(engine, "timelog.customers", None, str(customer_id))

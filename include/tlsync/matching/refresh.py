@@ -6,10 +6,11 @@ candidate (rank 1, 2, …; rank 0 for a debtor without any), with the view, scor
 (``customer_links``) are taken into account. The review (CLI, Excel, :mod:`tlsync.linking`) reads this table; the
 DAG ``tlsync_customer_linking`` runs this after every staging of either side.
 
-Speed (issue 15, the real path at 100k × 100k): the staged payloads are parsed with ``orjson`` (as the staging
-loader writes them; ~3× ``json``), and the reasons of a suggestion are serialised once per distinct list (the
-matcher shares one wording per combination of levels); of each payload only the fields the matcher reads are
-kept (:data:`~tlsync.matching.blocking.DEBTOR_FIELDS`, ``CUSTOMER_FIELDS``), and the rows go in in chunks.
+Speed (issue 15, the real path at 100k × 100k): the staged payloads are read with :func:`tlsync.staging.read.rows`
+(parsed with ``orjson``, exact numbers; ~3× ``json``), and the reasons of a suggestion are serialised once per
+distinct list (the matcher shares one wording per combination of levels); of each payload only the fields the
+matcher reads are kept (:data:`~tlsync.matching.blocking.DEBTOR_FIELDS`, ``CUSTOMER_FIELDS``), and the rows go in
+in chunks. The links come from :mod:`tlsync.linking.store`, the one home of ``customer_links``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-import orjson
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert
 
-from tlsync.staging.tables import STAGING, customer_links, link_suggestions
+from tlsync.linking.store import LINKED, company_links
+from tlsync.staging.read import Tenant, rows
+from tlsync.staging.tables import link_suggestions
 
 from .blocking import CUSTOMER_FIELDS, DEBTOR_FIELDS
 from .views import build_index, match_customers
@@ -29,35 +32,25 @@ from .views import build_index, match_customers
 INSERT_CHUNK = 20_000        # link_suggestions rows per INSERT (bounds the driver's parameter lists)
 
 
-def _payloads(engine: Engine, entity: str, fields: tuple[str, ...], tenant: str | None = None) -> list[dict]:
-    """The staged payloads of ``entity``, each cut to ``fields`` (the matcher's and the review rows'): a payload
-    holds ~35 fields, and at 100k × 100k keeping them all costs the refresh ~2 GB instead of a few hundred MB."""
-    table = STAGING[entity]
-    query = select(table.c.payload)
-    if tenant is not None:
-        query = query.where(table.c.tenant == tenant)
-    out = []
-    with engine.connect() as conn:
-        for chunk in conn.execute(query.order_by(table.c.natural_key)).scalars().partitions(5000):
-            for payload in map(orjson.loads, chunk):           # fetched 5,000 at a time, not row by row
-                out.append({k: payload[k] for k in fields if k in payload})
-    return out
+def _payloads(engine: Engine, entity: str, fields: tuple[str, ...], tenant: Tenant | None = None
+              ) -> list[dict[str, Any]]:
+    """The staged payloads of ``entity`` (every row, in natural-key order), each cut to ``fields`` (the matcher's
+    and the review rows'): a payload holds ~35 fields, and at 100k × 100k keeping them all costs the refresh ~2 GB
+    instead of a few hundred MB."""
+    return [row.payload for row in rows(engine, entity, tenant, fields=fields)]
 
 
 def _links(engine: Engine, company: int) -> tuple[set[str], set[str], set[str]]:
     """(linked debtor accounts, ignored debtor accounts, linked customer ids) of the company (``customer_links``,
     written by the L3 actions of :mod:`tlsync.linking`)."""
-    q = select(customer_links.c.debtor_account, customer_links.c.state, customer_links.c.customer_id).where(
-        customer_links.c.company_id == str(company))
     linked, ignored, customers = set(), set(), set()
-    with engine.connect() as conn:
-        for account, state, customer in conn.execute(q):
-            if state == "linked":
-                linked.add(str(account))
-                if customer is not None:
-                    customers.add(str(customer))
-            else:
-                ignored.add(str(account))
+    for link in company_links(engine, company):
+        if link.state == LINKED:
+            linked.add(link.debtor_account)
+            if link.customer_id is not None:
+                customers.add(link.customer_id)
+        else:
+            ignored.add(link.debtor_account)
     return linked, ignored, customers
 
 
@@ -75,7 +68,7 @@ def refresh_suggestions(engine: Engine, company_ids: Iterable[int], *, ignored: 
     counts: dict[int, dict[str, int]] = {}
     for company in company_ids:
         linked, ignored_here, taken = _links(engine, company)
-        debtors = [d for d in _payloads(engine, "uniconta.debtors", DEBTOR_FIELDS, str(company))
+        debtors = [d for d in _payloads(engine, "uniconta.debtors", DEBTOR_FIELDS, Tenant.company(company))
                    if str(d.get("Account", "")) not in linked]
         company_index = index if not taken else build_index([c for c in customers if str(c.get("ID")) not in taken])
         result = match_customers(debtors, index=company_index,

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
@@ -216,6 +217,24 @@ def payload(engine: Engine, entity: str, tenant: Tenants, key: str | int) -> Pay
     looked up (an index probe on tables that index it, e.g. TimeLog customers)."""
     found = payloads(engine, entity, tenant, [str(key)])
     return found.get(str(key))
+
+
+def staged_times(engine: Engine, entity: str, tenant: Tenants, keys: Iterable[str | int]) -> dict[str, datetime]:
+    """``{natural key: staged_at}`` of some staged records of ``tenant`` (of the last tenant in text order when a
+    key is staged under several), without reading their payloads."""
+    table = STAGING[entity]
+    query = select(table.c.natural_key, table.c.staged_at)
+    if tenant is not None:
+        query = query.where(tenant.where(table.c.tenant))
+    query = query.order_by(table.c.natural_key, table.c.tenant)
+    wanted = sorted({str(k) for k in keys})
+    out: dict[str, datetime] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), IN_CHUNK):
+            for key, at in conn.execute(query.where(table.c.natural_key.in_(wanted[start:start + IN_CHUNK]))):
+                if at is not None:
+                    out[str(key)] = at
+    return out
 
 
 def tenants(engine: Engine, entity: str, scope: Tenants = None) -> list[Tenant]:
