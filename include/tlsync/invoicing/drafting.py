@@ -16,7 +16,7 @@ from tlsync.settings.models import LegalEntitySettings
 
 from . import source
 from .draft import Context, Draft, build, describe, internal_reference, marker
-from .run import Candidate, PlannedWrite, QuotaOut, Run, states_of
+from .run import DOMAIN, Candidate, PlannedWrite, QuotaOut, Run
 
 if TYPE_CHECKING:                            # imported where it is used (the project transfer is a step of its own)
     from tlsync.projects.transfer import ProjectResult
@@ -110,7 +110,7 @@ def duplicate_problem(run: Run, inv: Invoice) -> str | None:
     others = {i: g for i, g in run.duplicates.get(str(inv.invoice_number or ""), {}).items() if i != inv.id}
     if not others:
         return None
-    written = states_of(run.ledger, run.le_id, others.values())
+    written = run.ledger.get_many(DOMAIN, run.le_id, others.values())
     sent = [f"{i} (order {written[g].target_key})" for i, g in sorted(others.items())
             if g in written and written[g].state in (DONE, IN_FLIGHT, ELSEWHERE)]
     listed = ", ".join(str(i) for i in sorted(others))

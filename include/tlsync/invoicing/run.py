@@ -5,8 +5,10 @@ The transfer is layered downward, each module importing only the ones below it:
     transfer   the entry point: gate, lease, months, batches, writing the orders and lines
     recovery   what a crashed run left ``in_flight``: looked up by marker, completed, never written twice
     completion an order in Uniconta: ``done``, then TimeLog is told where it went (``UpdateExternalData``)
+    landed     the invoice domain of the one exactly-once protocol (:mod:`tlsync.ledger.protocol`)
     drafting   master data (debtors, employees, projects) and the drafts of a batch
-    run        this module: the run's state (:class:`Run`), constants, ledger look-ups, a refused draft
+    run        this module: the run's state (:class:`Run`), constants, the shared types (:class:`TransferResult`,
+               :class:`Move`, …), a refused draft
 
 See :mod:`tlsync.invoicing.transfer` for the whole protocol and the ledger's contents.
 """
@@ -15,19 +17,18 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NotRequired, Required, TypedDict
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine
 
 from tlsync.clients.timelog.models import Invoice
 from tlsync.ledger import Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
 from tlsync.ledger.lease import Lease
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.staging.tables import sync_ledger
 
 from .draft import Context, Draft
 from .source import Payload
@@ -132,21 +133,6 @@ class Run:
     @property
     def le_id(self) -> int:
         return self.le.legal_entity_id
-
-
-def states_of(ledger: Ledger, le_id: int, keys: Iterable[str]) -> dict[str, LedgerEntry]:
-    """Ledger entries of some invoices (one query per 500 keys)."""
-    keys = list(keys)
-    out: dict[str, LedgerEntry] = {}
-    with ledger.engine.connect() as conn:
-        for i in range(0, len(keys), 500):
-            q = select(sync_ledger).where(and_(sync_ledger.c.domain == DOMAIN,
-                                               sync_ledger.c.legal_entity_id == int(le_id),
-                                               sync_ledger.c.source_key.in_(keys[i:i + 500])))
-            for row in conn.execute(q):
-                e = LedgerEntry.from_row(row)
-                out[e.source_key] = e
-    return out
 
 
 def refused(run: Run, d: Draft, reason: str) -> None:
