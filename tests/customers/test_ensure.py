@@ -145,7 +145,7 @@ def test_interrupted_creation_is_adopted_not_written_twice(engine, sims, unicont
     assert len(uc_rows(sims, "DebtorClient")) == before, "adopted, not created again"
     entry = ledger.get(DEBTOR_DOMAIN, 1, f"{COMPANY}/{cid}")
     assert entry.state == DONE and entry.target_key == account
-    assert [e["action"] for e in ledger.events(DEBTOR_DOMAIN, 1, f"{COMPANY}/{cid}")][-1] == "verify_found"
+    assert [e["action"] for e in ledger.events(DEBTOR_DOMAIN, 1, f"{COMPANY}/{cid}")][-1] == "recover"
 
 
 def test_ensure_employees_creates_missing_in_batches(engine, sims, uniconta, ledger):
@@ -196,7 +196,7 @@ def test_in_flight_not_landed_is_written_again(engine, sims, uniconta, ledger):
     assert result == {cid: customers[str(cid)]["No"]}
     assert customers[str(cid)]["No"] in {d["Account"] for d in uc_rows(sims, "DebtorClient")}
     assert json.dumps([e["action"] for e in ledger.events(DEBTOR_DOMAIN, 1, f"{COMPANY}/{cid}")]) == json.dumps(
-        ["claim", "verify_not_found", "claim_create_debtor", "create_debtor"])
+        ["claim", "recover", "claim_create_debtor", "create_debtor"])
 
 
 def test_spent_call_budget_releases_the_claims_for_the_next_run(engine, sims, ledger):

@@ -10,11 +10,13 @@ TimeLog customer number when that account is free in Uniconta, else the next fre
 ``EmployeeClient.Number``; missing employees are created with TimeLog's name (the official mapping: ExternalKey →
 Number, Name → Name) and defaults where TimeLog lacks a value (the initials as name).
 
-Both write the same way, so a double creation is impossible even across a crash (see :mod:`tlsync.ledger`):
+Both write through the one exactly-once protocol (:mod:`tlsync.ledger.protocol`), so a double creation is
+impossible even across a crash; this module supplies only the keys and the look-up (:func:`_protocol`). Under the
+legal entity's ``debtor`` / ``employee`` write lease:
 
 1. plan from staging (no API call);
-2. :meth:`Ledger.claim` each record (domain ``debtor`` / ``employee``, key ``<company>/<customer id|INITIALS>``;
-   the planned account/number in the claim's details);
+2. claim the records (domain ``debtor`` / ``employee``, key ``<company>/<customer id|INITIALS>``; the planned
+   account/number in the claim's details), in one transaction;
 3. **one** ``InsertList`` call per batch of up to ``batch_size`` records — never one call per record (the daily
    Uniconta quota is 5,000 calls);
 4. in one database transaction: the ledger moves to ``done`` with the account, and (debtors) the link row
@@ -22,14 +24,15 @@ Both write the same way, so a double creation is impossible even across a crash 
 
 A record Uniconta refuses is marked ``failed`` with Uniconta's reason and the rest of its batch is sent again; a
 spent quota releases the claims (nothing was written) and is raised. A crash after step 2 leaves ``in_flight``:
-the next run looks the planned key up in Uniconta (one ``get_by`` call) and adopts the record if it landed,
-instead of writing again blindly.
+the next run's recovery looks the planned keys up in Uniconta (one filtered read per 40) and adopts the records that
+landed (``done``, with their link rows), instead of writing again blindly; the others are written again. A lost
+answer is settled the same way at once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,8 +43,11 @@ from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, Write
 from tlsync.clients.uniconta.client import UnicontaClient
 from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import DebtorClient, EmployeeClient, UnicontaEntity
-from tlsync.ledger import DONE, IN_FLIGHT, PENDING, Ledger, content_hash
+from tlsync.clients.uniconta.odata import Field
+from tlsync.ledger import DONE, ExactlyOnce, Landed, Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
+from tlsync.ledger.lease import write_lease
+from tlsync.ledger.protocol import Settle
 from tlsync.linking import store as link_store
 from tlsync.settings.models import CustomerMaster, LegalEntitySettings
 
@@ -81,7 +87,16 @@ def ensure_debtors(client: UnicontaClient, engine: Engine, le: LegalEntitySettin
     action ``created``, ledger domain ``debtor``). Manual mode (S3a): unlinked customers are simply absent.
 
     ``dry_run``: nothing is written (no claim, no API call); the result then also holds the accounts the missing
-    debtors *would* get, so a dry run of the invoice transfer can show them."""
+    debtors *would* get, so a dry run of the invoice transfer can show them. Writing holds the legal entity's
+    ``debtor`` write lease (re-entrant: the invoice transfer already holds it)."""
+    if dry_run:
+        return _ensure_debtors(client, engine, le, customer_ids, ledger=ledger, dry_run=True, batch_size=batch_size)
+    with write_lease(engine, le.legal_entity_id, (DEBTOR_DOMAIN,), run_id=ledger.run_id, what="given debtors"):
+        return _ensure_debtors(client, engine, le, customer_ids, ledger=ledger, dry_run=False, batch_size=batch_size)
+
+
+def _ensure_debtors(client: UnicontaClient, engine: Engine, le: LegalEntitySettings, customer_ids: Iterable[int],
+                    *, ledger: Ledger, dry_run: bool, batch_size: int) -> dict[int, str]:
     company = _company(le)
     wanted = sorted({int(c) for c in customer_ids})
     links = staged.linked_customers(engine, le.legal_entity_id, company)
@@ -102,10 +117,10 @@ def ensure_debtors(client: UnicontaClient, engine: Engine, le: LegalEntitySettin
 
     keys = {cid: f"{company}/{cid}" for cid in missing}
     entries = ledger.by_key(DEBTOR_DOMAIN, le.legal_entity_id)
+    protocol = _protocol(client, ledger, le.legal_entity_id, DEBTOR_DOMAIN, company,
+                         lambda conn, key, target: save_link(conn, target, key.split("/", 1)[1]))
     if not dry_run:
-        result.update(_recover_in_flight(
-            client, ledger, le.legal_entity_id, entries, keys, DebtorClient, "Account",
-            lambda conn, ref, target: save_link(conn, target, ref)))
+        result.update(_recover(protocol, entries, keys))
         entries = ledger.by_key(DEBTOR_DOMAIN, le.legal_entity_id)
     missing = [cid for cid in missing if cid not in result]
 
@@ -141,11 +156,7 @@ def ensure_debtors(client: UnicontaClient, engine: Engine, le: LegalEntitySettin
         result.update({int(p.ref): p.target for p in planned})
         return result
 
-    def stored(conn: Any, p: _Planned) -> None:
-        save_link(conn, p.target, p.ref)
-
-    for p in _insert_batched(client, ledger, DEBTOR_DOMAIN, le.legal_entity_id, planned, batch_size, stored,
-                             action="create_debtor", company=company):
+    for p in _insert_batched(client, protocol, planned, batch_size, action="create_debtor", company=company):
         result[int(p.ref)] = p.target
     return result
 
@@ -186,8 +197,13 @@ def ensure_employees(client: UnicontaClient, engine: Engine, le: LegalEntitySett
     spelling: dict[str, str] = {}
     for i in asked:                                   # "mda" and "MDA" are one employee: plan it once
         spelling.setdefault(i.casefold(), i)
-    result = _ensure_employees(client, engine, le, company, sorted(spelling.values()), ledger=ledger,
-                               dry_run=dry_run, batch_size=batch_size)
+    if dry_run:
+        result = _ensure_employees(client, engine, le, company, sorted(spelling.values()), ledger=ledger,
+                                   dry_run=True, batch_size=batch_size)
+    else:                                             # the employee write lease (re-entrant under the transfer)
+        with write_lease(engine, le.legal_entity_id, (EMPLOYEE_DOMAIN,), run_id=ledger.run_id, what="given employees"):
+            result = _ensure_employees(client, engine, le, company, sorted(spelling.values()), ledger=ledger,
+                                       dry_run=False, batch_size=batch_size)
     return {i: result[spelling[i.casefold()]] for i in asked if spelling[i.casefold()] in result}
 
 
@@ -200,9 +216,9 @@ def _ensure_employees(client: UnicontaClient, engine: Engine, le: LegalEntitySet
         return result
     keys = {i: f"{company}/{i.upper()}" for i in missing}
     entries = ledger.by_key(EMPLOYEE_DOMAIN, le.legal_entity_id)
+    protocol = _protocol(client, ledger, le.legal_entity_id, EMPLOYEE_DOMAIN, company)
     if not dry_run:
-        result.update(_recover_in_flight(client, ledger, le.legal_entity_id, entries, keys, EmployeeClient,
-                                         "Number", None))
+        result.update(_recover(protocol, entries, keys))
         entries = ledger.by_key(EMPLOYEE_DOMAIN, le.legal_entity_id)
     by_initials = {str(e.get("Initials") or "").strip().casefold(): e
                    for e in staged.timelog_employees(engine).values() if not is_empty(e.get("Initials"))}
@@ -218,8 +234,7 @@ def _ensure_employees(client: UnicontaClient, engine: Engine, le: LegalEntitySet
     if dry_run:
         result.update({p.ref: p.target for p in planned})
         return result
-    for p in _insert_batched(client, ledger, EMPLOYEE_DOMAIN, le.legal_entity_id, planned, batch_size, None,
-                             action="create_employee", company=company):
+    for p in _insert_batched(client, protocol, planned, batch_size, action="create_employee", company=company):
         result[p.ref] = p.target
     return result
 
@@ -238,39 +253,61 @@ def new_employee(initials: str, employee: dict | None) -> EmployeeClient:
 # ------------------------------------------------------------------------------------------------ machinery
 
 
-def _recover_in_flight(client: UnicontaClient, ledger: Ledger, legal_entity_id: int, entries: dict,
-                       keys: dict[Any, str], model: type[UnicontaEntity], key_field: str,
-                       on_found: Callable[[Any, str, str], None] | None) -> dict[Any, str]:
-    """Writes a crashed run left ``in_flight``: ask Uniconta whether the planned record landed (one look-up
-    each). Landed → ``done`` (and ``on_found`` writes the link); not there → back to ``pending`` for a new try."""
-    found: dict[Any, str] = {}
-    domain = DEBTOR_DOMAIN if model is DebtorClient else EMPLOYEE_DOMAIN
-    for ref, key in keys.items():
-        entry = entries.get(key)
-        if entry is None or entry.state != IN_FLIGHT:
-            continue
-        target = entry.details.get("target")
-        rows = client.get_by(model, key_field, target) if target else []
-        if rows:
-            with ledger.engine.begin() as conn:
-                if on_found is not None:
-                    on_found(conn, str(ref), str(target))
-                ledger.transition(domain, legal_entity_id, key, DONE, action="verify_found", target_key=target,
-                                  after=rows[0].to_payload(), expect=(IN_FLIGHT,), conn=conn)
-            found[ref] = str(target)
-        else:
-            ledger.transition(domain, legal_entity_id, key, PENDING, action="verify_not_found",
-                              reason=f"the write of {target} was interrupted and did not land; written again",
-                              expect=(IN_FLIGHT,))
-    return found
+def _protocol(client: UnicontaClient, ledger: Ledger, legal_entity_id: int, domain: Domain, company: int,
+              on_done: Callable[[Any, str, str], None] | None = None) -> ExactlyOnce:
+    """The debtor/employee domain of the one exactly-once protocol (:mod:`tlsync.ledger.protocol`). Keys: source
+    key ``<company>/<customer id | INITIALS>``, the planned account/number in the claim's ``details["target"]``.
+    Look-up: the planned keys in Uniconta, one filtered read per 40 (``Field.MAX_OR_VALUES``). A claim without a
+    planned key, or made for another company, cannot be looked up here: it goes to review."""
+    model: type[UnicontaEntity] = DebtorClient if domain == DEBTOR_DOMAIN else EmployeeClient
+    key_field = "Account" if model is DebtorClient else "Number"
+
+    def planned(e: LedgerEntry) -> str | None:
+        target = (e.details or {}).get("target")
+        return str(target) if target and e.source_key.startswith(f"{company}/") else None
+
+    def find_landed(entries: Sequence[LedgerEntry]) -> dict[str, str | None]:
+        targets = {e.source_key: t for e in entries if (t := planned(e)) is not None}
+        there = _present(client, model, key_field, sorted(set(targets.values())))
+        return {k: (t if t in there else None) for k, t in targets.items()}
+
+    def review(e: LedgerEntry) -> tuple[str, Any]:
+        where = (e.details or {}).get("company_id") or e.source_key.split("/", 1)[0]
+        return (f"{domain} {e.source_key}: an earlier run started creating it in Uniconta company {where} and did "
+                f"not finish, and it cannot be looked up in company {company}; look there for "
+                f"{key_field} {(e.details or {}).get('target') or '?'}: if it exists, link it, otherwise set the "
+                f"record back to pending (rule T2)"), None
+
+    return ExactlyOnce(ledger, domain, legal_entity_id, target="Uniconta", find_landed=find_landed, on_done=on_done,
+                       review=review)
 
 
-def _insert_batched(client: UnicontaClient, ledger: Ledger, domain: str, legal_entity_id: int,
-                    planned: list[_Planned], batch_size: int, on_stored: Callable[[Any, _Planned], None] | None,
-                    *, action: str, company: int) -> list[_Planned]:
+def _present(client: UnicontaClient, model: type[UnicontaEntity], key_field: str, keys: list[str]) -> set[str]:
+    step = Field.MAX_OR_VALUES
+    return {str(getattr(r, key_field)) for i in range(0, len(keys), step)
+            for r in client.read(model, filter=Field(key_field).in_(keys[i:i + step]))}
+
+
+def _recover(protocol: ExactlyOnce, entries: dict[str, LedgerEntry], keys: dict[Any, str]) -> dict[Any, str]:
+    """Writes a crashed run left ``in_flight`` (:meth:`ExactlyOnce.recover`): landed → ``done`` (and the link
+    row), not there → ``pending`` for a new try. Returns what was found among ``keys`` (ref → target)."""
+    landed = protocol.recover(entries=entries.values()).landed
+    return {ref: landed[key] for ref, key in keys.items() if key in landed}
+
+
+def _completing(protocol: ExactlyOnce, payloads: dict[str, Any], action: str) -> Settle:
+    """A ``settle`` that records the landed records as written with these payloads (their content hashes)."""
+    def settle(landed: dict[str, tuple[LedgerEntry, str]]) -> None:
+        protocol.complete_many([Landed(k, t, written=payloads[k]) for k, (_, t) in landed.items()], action=action)
+    return settle
+
+
+def _insert_batched(client: UnicontaClient, protocol: ExactlyOnce, planned: list[_Planned], batch_size: int, *,
+                    action: str, company: int) -> list[_Planned]:
     """Claim, InsertList per batch, complete — see the module docstring. Returns the records written."""
-    claimed = [p for p in planned if ledger.claim(domain, legal_entity_id, p.source_key, action=f"claim_{action}",
-                                                  details={"company_id": company, "target": p.target})]
+    claims = {p.source_key: {"company_id": company, "target": p.target} for p in planned}
+    claimed_keys = set(protocol.claim_many(claims, action=f"claim_{action}"))
+    claimed = [p for p in planned if p.source_key in claimed_keys]
     written: list[_Planned] = []
     for start in range(0, len(claimed), max(1, batch_size)):
         pending = claimed[start:start + batch_size]
@@ -279,45 +316,39 @@ def _insert_batched(client: UnicontaClient, ledger: Ledger, domain: str, legal_e
                 stored = client.insert_list([p.record for p in pending], batch_size=len(pending))
                 if isinstance(stored, Unverified):   # a 2xx answer that is not the stored rows: read back
                     field = "Account" if isinstance(pending[0].record, DebtorClient) else "Number"
-                    missing = [p for p in pending if not client.get_by(type(p.record), field, p.target)]
+                    there = _present(client, type(pending[0].record), field, [p.target for p in pending])
+                    missing = [p for p in pending if p.target not in there]
                     for p in missing:
-                        ledger.fail(domain, legal_entity_id, p.source_key, f"Uniconta answered the InsertList of "
-                                    f"{p.record.describe()} without the stored rows and it was not found when read "
-                                    f"back; tried again on the next run", action=action,
-                                    details={"company_id": company, "target": p.target})
+                        protocol.fail(p.source_key, f"Uniconta answered the InsertList of {p.record.describe()} "
+                                      f"without the stored rows and it was not found when read back; tried again on "
+                                      f"the next run", action=action, details=claims[p.source_key])
                     pending = [p for p in pending if p not in missing]
             except RecordRejectedError as exc:
                 bad = next((n for n, p in enumerate(pending) if exc.record == p.record.describe()), None)
                 culprits = pending if bad is None else [pending[bad]]
                 for p in culprits:
-                    ledger.fail(domain, legal_entity_id, p.source_key, f"Uniconta refused {p.record.describe()}: "
-                                f"{exc.message}", action=action, details={"company_id": company, "target": p.target})
+                    protocol.fail(p.source_key, f"Uniconta refused {p.record.describe()}: {exc.message}",
+                                  action=action, details=claims[p.source_key])
                 pending = [] if bad is None else pending[:bad] + pending[bad + 1:]
                 continue
             except QuotaExceededError:
-                for p in claimed[start:]:
-                    entry = ledger.get(domain, legal_entity_id, p.source_key)
-                    if entry is not None and entry.state == IN_FLIGHT:
-                        ledger.release(domain, legal_entity_id, p.source_key, action=action,
-                                       reason="Uniconta's daily call quota is spent; tried again on the next run")
+                protocol.release_many([p.source_key for p in claimed[start:]], action=action,
+                                      reason="Uniconta's daily call quota is spent; tried again on the next run")
                 raise
             except WriteOutcomeUnknownError:
-                # the answer was lost: look each record up by its number before anything is sent again (issue 17);
-                # those that landed are done below, the others are sent once more (a failing look-up propagates
-                # and leaves the claims in flight for the next run's recovery)
-                field = "Account" if isinstance(pending[0].record, DebtorClient) else "Number"
-                landed = [p for p in pending if client.get_by(type(p.record), field, p.target)]
-                retry = [p for p in pending if p not in landed]
-                if retry:
-                    client.insert_list([p.record for p in retry], batch_size=len(retry))
-            with ledger.engine.begin() as conn:
-                for p in pending:
-                    if on_stored is not None:
-                        on_stored(conn, p)
-                    payload = p.record.to_payload()
-                    ledger.transition(domain, legal_entity_id, p.source_key, DONE, action=action,
-                                      target_key=p.target, content_hash=content_hash(payload), after=payload,
-                                      expect=(IN_FLIGHT,), conn=conn)
+                # the answer was lost: look the records up before anything is sent again (issue 17) — those that
+                # landed are done (with their links), the others are claimed and sent once more (a failing look-up
+                # propagates and leaves the claims in flight for the next run's recovery)
+                payloads = {p.source_key: p.record.to_payload() for p in pending}
+                settled = protocol.settle(list(payloads), action=action,
+                                          settle=_completing(protocol, payloads, action))
+                written.extend(p for p in pending if p.source_key in settled.landed)
+                again = set(protocol.claim_many({k: claims[k] for k in settled.released}, action=f"claim_{action}"))
+                pending = [p for p in pending if p.source_key in again]
+                if pending:
+                    client.insert_list([p.record for p in pending], batch_size=len(pending))
+            protocol.complete_many([Landed(p.source_key, p.target, written=p.record.to_payload()) for p in pending],
+                                   action=action)
             written.extend(pending)
             pending = []
     return written
