@@ -18,7 +18,7 @@ from . import source
 from .draft import Context, Draft, build, describe, internal_reference, marker
 from .run import DOMAIN, Candidate, PlannedWrite, QuotaOut, Run
 
-if TYPE_CHECKING:                            # imported where it is used (the project transfer is a step of its own)
+if TYPE_CHECKING:                            # like the rest of tlsync.projects, imported in masters() when used
     from tlsync.projects.transfer import ProjectResult
 
 
@@ -122,7 +122,7 @@ def duplicate_problem(run: Run, inv: Invoice) -> str | None:
 def prepare(run: Run, batch: Sequence[Candidate]) -> tuple[list[Draft], dict[str, list[str]]]:
     """Build the drafts of a batch: debtors (S3), employees (T4) and projects (T3) first (:func:`masters`). An
     invoice whose number another staged invoice shares is held back (:func:`duplicate_problem`). Problems are keyed
-    by marker (every candidate has a GUID: :func:`.transfer._month` fails those without one)."""
+    by marker (every candidate has a GUID: the transfer fails an invoice without one before it is a candidate)."""
     le, ctx = run.le, run.ctx
     if run.duplicates:
         held: dict[str, list[str]] = {}
