@@ -5,18 +5,23 @@ refused writes."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import socket
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import httpx
 import pytest
 from expense_world import REVERSAL_OF_1, TIMELOG, gl
+from sqlalchemy import delete, insert
 
 from tlsync.clients.timelog.models import ProjectExpenseCreate
 from tlsync.expenses import DOMAIN, import_expenses, imported_expenses
 from tlsync.expenses.importer import ExpenseImport
 from tlsync.expenses.report import waiting
 from tlsync.ledger import Ledger
+from tlsync.ledger.lease import LeaseHeld
+from tlsync.staging.tables import write_leases
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 """For paths whose database side is the ledger's own (tested on both databases in tests/ledger): the machine is
@@ -166,10 +171,12 @@ def test_an_interrupted_write_is_settled_by_asking_timelog_never_written_blindly
     ledger.claim(DOMAIN, 1, "10001:10", action="import")                          # nothing to look it up by
     ledger.claim(DOMAIN, 1, "10001:2", action="import", details={"project_id": 101})   # released → review
 
-    live = ExpenseImport(world.engine, world.le, world.rest, ledger=world.ledger)   # claims are young: left alone
-    assert live.run().counts["unchanged"] == 4 and ledger.get(DOMAIN, 1, "10001:7").state == "in_flight"
+    with another_importer(world.engine):           # a live writer holds the expense lease: nothing is touched
+        with pytest.raises(LeaseHeld):
+            ExpenseImport(world.engine, world.le, world.rest, ledger=world.ledger).run()
+    assert ledger.get(DOMAIN, 1, "10001:7").state == "in_flight"
 
-    late = ExpenseImport(world.engine, world.le, world.rest, ledger=world.ledger, stale_after=timedelta(0))
+    late = ExpenseImport(world.engine, world.le, world.rest, ledger=world.ledger)   # under the lease: any age
     result = late.run()
     assert any(line.startswith("recovered: posting 10001:1") for line in result.lines)
     s = {r["posting_key"]: r for r in imported_expenses(world.engine, 1)}
@@ -182,6 +189,21 @@ def test_an_interrupted_write_is_settled_by_asking_timelog_never_written_blindly
     assert sorted(external) == ["10001:1", "10001:7"]                             # each exactly once
     assert late.run().counts["imported"] == 0                                     # still never written blindly
     assert s["10001:10"]["reason"] == waiting_reason(world, "10001:10")
+
+
+@contextmanager
+def another_importer(engine):
+    """A live importer of legal entity 1 in another process (pid 1 lives; its heartbeat is fresh)."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    with engine.begin() as conn:
+        conn.execute(insert(write_leases).values(domain=DOMAIN, legal_entity_id=1, owner="other", run_id="other",
+                                                 what="imported", host=socket.gethostname(), pid=1,
+                                                 acquired_at=now, heartbeat_at=now))
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(write_leases).where(write_leases.c.owner == "other"))
 
 
 def waiting_reason(world, key: str) -> str:

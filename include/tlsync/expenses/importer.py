@@ -5,7 +5,9 @@ Ledger domain ``expense``, legal entity = the TimeLog legal entity, source key =
 ``in_flight``) → ``POST /v1/project-expense`` carrying the posting key as ``ExternalID`` → ``complete`` with the new
 expense's ID (``done``) or ``fail`` with TimeLog's reason. A posting that is ``done`` or ``ignored`` is never
 claimed again, so importing twice writes nothing the second time; one left ``in_flight`` by a crash is settled by
-asking TimeLog for the marker (:meth:`ExpenseImport.settle_interrupted`), never by writing again blindly.
+asking TimeLog for the marker (:meth:`ExpenseImport.settle_interrupted`), never by writing again blindly. That is
+the one exactly-once protocol (:mod:`tlsync.ledger.protocol`); this module supplies its keys and its look-up
+(:meth:`ExpenseImport.protocol`).
 
 The ledger entry's ``details`` keep the posting (amounts as text), the expense type and project chosen, the
 currency and rate sent, and how it was decided — what :func:`~.report.imported_expenses` gives the finance report.
@@ -14,16 +16,18 @@ currency and rate sent, and how it was decided — what :func:`~.report.imported
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine
 
 from tlsync.clients.errors import RecordRejectedError, SyncAPIError, WriteOutcomeUnknownError
-from tlsync.clients.timelog.models import ProjectExpenseCreate
+from tlsync.clients.timelog.models import ProjectExpense, ProjectExpenseCreate
 from tlsync.clients.timelog.rest import RestClient
-from tlsync.ledger import FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW, Ledger
+from tlsync.ledger import FAILED, IGNORED, IN_FLIGHT, PENDING, REVIEW, ExactlyOnce, Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
 
@@ -32,8 +36,6 @@ from .postings import SupplierPosting, staged_postings
 from .reference import ExpenseReference
 
 DOMAIN = Domain.EXPENSE
-STALE_AFTER = timedelta(minutes=15)
-"""A claim older than this, still ``in_flight``, belongs to a run that died (a live write takes seconds)."""
 COUNT_KEYS = ("imported", "review", "ignored", "unchanged", "failed")
 
 
@@ -84,14 +86,20 @@ def _details(a: Action, *, currency: str | None = None, rate: Decimal | None = N
     return d
 
 
+def _review(e: LedgerEntry) -> tuple[str, Any]:
+    """Review reason and details of an interrupted write with nothing to look it up by (the protocol's rule)."""
+    posting = (e.details or {}).get("posting") or {}
+    label = (f"posting {e.source_key} (voucher {posting.get('voucher')}, {posting.get('date')}, account "
+             f"{posting.get('account')})") if posting else f"posting {e.source_key}"
+    return interrupted_reason(label, e.source_key), {**(e.details or {}), "codes": [INTERRUPTED]}
+
+
 class ExpenseImport:
     """The import of one legal entity: staged postings + reference data, the ledger and the TimeLog REST client."""
 
     def __init__(self, engine: Engine, le: LegalEntitySettings, timelog_rest: RestClient | None, *, ledger: Ledger,
-                 ref: ExpenseReference | None = None, postings: list[SupplierPosting] | None = None,
-                 stale_after: timedelta = STALE_AFTER) -> None:
+                 ref: ExpenseReference | None = None, postings: list[SupplierPosting] | None = None) -> None:
         self.engine, self.le, self.rest, self.ledger = engine, le, timelog_rest, ledger
-        self.stale_after = stale_after
         self.ref = ref or ExpenseReference.from_staging(engine, le)
         self.postings = postings if postings is not None else staged_postings(engine, le)
         self._rates: dict[str, Decimal] | None = None
@@ -113,42 +121,47 @@ class ExpenseImport:
                            if c.currency_abb and c.current_rate is not None}
         return self._rates.get(currency.upper())
 
-    def settle_interrupted(self, result: RunResult) -> None:
-        """Writes a dead run claimed and never finished (``in_flight`` for longer than ``stale_after``): ask
-        TimeLog whether the expense landed — the posting key is its ``ExternalID`` on the project it was sent to —
-        and complete it (found) or release it to be written now (not found). If TimeLog cannot be asked, the
-        posting goes to the review list: it is never written again blindly (the ledger's protocol)."""
-        cutoff = datetime.now() - self.stale_after
-        by_project: dict[int, dict[str, object]] = {}
-        for e in self.ledger.in_flight(DOMAIN, self.le_id):
-            if e.updated_at is not None and e.updated_at > cutoff:
-                continue                                  # a live writer may still be on it
-            posting = (e.details or {}).get("posting") or {}
-            label = (f"posting {e.source_key} (voucher {posting.get('voucher')}, {posting.get('date')}, account "
-                     f"{posting.get('account')})") if posting else f"posting {e.source_key}"
+    def protocol(self) -> ExactlyOnce:
+        """The expense domain of the one exactly-once protocol (:mod:`tlsync.ledger.protocol`). Keys: the posting
+        key, sent as the expense's ``ExternalID``; the TimeLog project it was sent to in the claim's details. Look-up:
+        the project's expenses (one list per project), by ``ExternalID``. A claim without a project cannot be looked
+        up: it goes to review (:data:`~.plan.INTERRUPTED`: a person looks in TimeLog)."""
+        return ExactlyOnce(self.ledger, DOMAIN, self.le_id, target="TimeLog", find_landed=self._find_landed,
+                           review=_review, released="the interrupted write never landed in TimeLog; written again")
+
+    def _find_landed(self, entries: Sequence[LedgerEntry]) -> dict[str, str | None]:
+        if self.rest is None:
+            raise RuntimeError("the TimeLog REST client is needed to settle interrupted writes")
+        out: dict[str, str | None] = {}
+        by_project: dict[int, dict[str, ProjectExpense]] = {}
+        for e in entries:
             project_id = (e.details or {}).get("project_id")
-            try:
-                if self.rest is None or not project_id:
-                    raise LookupError("no project to look in")
-                if project_id not in by_project:
-                    by_project[project_id] = {x.external_id: x for x in self.rest.project_expenses(int(project_id))
-                                              if x.external_id}
-                found = by_project[project_id].get(e.source_key)
-            except (LookupError, SyncAPIError):
-                reason = interrupted_reason(label, e.source_key)
-                self.ledger.transition(DOMAIN, self.le_id, e.source_key, REVIEW, action="review", reason=reason,
-                                       details={**(e.details or {}), "codes": [INTERRUPTED]}, expect=(IN_FLIGHT,))
-                result.lines.append(f"waits for review: {reason}")
-                continue
-            if found is not None:
-                self.ledger.complete(DOMAIN, self.le_id, e.source_key, target_key=str(found.project_expense_id),
-                                     written={"recovered": found.model_dump(mode="json", exclude_none=True)},
-                                     action="recover")
-                result.lines.append(f"recovered: {label} had landed in TimeLog as expense "
-                                    f"{found.project_expense_id} before the earlier run died")
-            else:
-                self.ledger.release(DOMAIN, self.le_id, e.source_key, action="recover",
-                                    reason=f"{label}: the interrupted write never landed in TimeLog; written again")
+            if not project_id:
+                continue                                   # nothing to look in: review
+            if int(project_id) not in by_project:
+                by_project[int(project_id)] = {x.external_id: x for x in self.rest.project_expenses(int(project_id))
+                                               if x.external_id}
+            found = by_project[int(project_id)].get(e.source_key)
+            out[e.source_key] = None if found is None else str(found.project_expense_id)
+        return out
+
+    def settle_interrupted(self, result: RunResult) -> None:
+        """Writes a dead run claimed and never finished: every ``in_flight`` claim of the legal entity — the import
+        holds the ``expense`` write lease, so no live writer has one (no age cut-off, issue 17). Asks TimeLog whether
+        each expense landed and completes it (found) or releases it to be written now (not found); a claim with no
+        project to look in goes to the review list. If TimeLog cannot be asked, nothing is moved: the claims stay
+        ``in_flight`` (the plan leaves them alone) and the next run asks again — never written again blindly."""
+        try:
+            got = self.protocol().recover()
+        except SyncAPIError as exc:
+            result.lines.append(f"could not ask TimeLog about interrupted writes ({exc.message}); they stay in flight "
+                                f"and the next run asks again (rule U4)")
+            return
+        for key, target in got.landed.items():
+            result.lines.append(f"recovered: posting {key} had landed in TimeLog as expense {target} before the "
+                                f"earlier run died")
+        for reason in got.review.values():
+            result.lines.append(f"waits for review: {reason}")
 
     def run(self, *, since: date | None = None, dry_run: bool = False, only: set[str] | None = None) -> RunResult:
         """Plan and write (or, ``dry_run``, only plan). Writing holds the legal entity's ``expense`` write lease
@@ -205,8 +218,8 @@ class ExpenseImport:
         rate = self.rate(currency)
         body = expense_body(a, currency, rate)
         details = _details(a, currency=currency, rate=rate)
-        claimed = self.ledger.claim(DOMAIN, self.le_id, p.key, action="import", details=details,
-                                    allow=(PENDING, FAILED, REVIEW))
+        protocol = self.protocol()
+        claimed = protocol.claim(p.key, action="import", details=details, allow=(PENDING, FAILED, REVIEW))
         if claimed is None:                      # another run has it, or it was finished meanwhile
             result.add("unchanged")
             return
@@ -214,7 +227,7 @@ class ExpenseImport:
             created = self.rest.create_project_expense(body)
         except RecordRejectedError as exc:
             reason = f"{p.label}: TimeLog refused the expense: {exc.message} (rule U4)"
-            self.ledger.fail(DOMAIN, self.le_id, p.key, reason, action="import")
+            protocol.fail(p.key, reason, action="import")
             result.add("failed", f"FAILED: {reason}")
             return
         except WriteOutcomeUnknownError as exc:  # sent, answer lost, and TimeLog could not be asked: it stays
@@ -224,12 +237,11 @@ class ExpenseImport:
             return
         except SyncAPIError as exc:              # not refused, just not reachable now: try again next run
             reason = f"{p.label}: TimeLog could not be reached ({exc.message}); retried next run (rule U4)"
-            self.ledger.release(DOMAIN, self.le_id, p.key, reason=reason, action="import")
+            protocol.release_many([p.key], reason=reason, action="import")
             result.add("failed", f"FAILED: {reason}")
             return
         target = created.project_expense_id if created is not None else None
-        self.ledger.complete(DOMAIN, self.le_id, p.key, target_key=None if target is None else str(target),
-                             written=body.to_api(), action="import")
+        protocol.complete(p.key, None if target is None else str(target), written=body.to_api(), action="import")
         result.add("imported", a.describe() + (f" → TimeLog expense {target}" if target is not None else ""))
 
 
@@ -248,8 +260,7 @@ def import_expenses(engine: Engine, le: LegalEntitySettings, timelog_rest: RestC
     # one importer per legal entity at a time (the lease): every in-flight claim it finds belongs to a writer that
     # is gone, so it is settled now, whatever its age (issue 17)
     with write_lease(engine, le.legal_entity_id, (DOMAIN,), run_id=ledger.run_id, what="imported"):
-        run = ExpenseImport(engine, le, timelog_rest, ledger=ledger, stale_after=timedelta(0)).run(
-            since=since, dry_run=False)
+        run = ExpenseImport(engine, le, timelog_rest, ledger=ledger).run(since=since, dry_run=False)
     return dict(run.counts)
 
 

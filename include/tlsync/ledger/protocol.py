@@ -67,11 +67,11 @@ Settle = Callable[[dict[str, tuple[LedgerEntry, str]]], None]
 
 @dataclass(frozen=True)
 class Landed:
-    """A written record: its target key, what was written (hashed; the audit's ``after``), and optionally new
-    ``details``, a ``reason`` kept with the ``done`` state, and an ``after`` other than ``written``."""
+    """A written record: its target key (``None``: the target gave none), what was written (hashed; the audit's
+    ``after``), and optionally new ``details``, a ``reason`` kept with the ``done`` state, an ``after`` of its own."""
 
     source_key: str
-    target_key: str
+    target_key: str | None
     written: Any = None
     details: Any = None
     reason: str | None = None
@@ -147,14 +147,16 @@ class ExactlyOnce:
                 return self.complete_many(done, action=action, conn=own)
         if self.on_done is not None:
             for d in done:
-                self.on_done(conn, d.source_key, d.target_key)
+                if d.target_key is not None:
+                    self.on_done(conn, d.source_key, d.target_key)
         return self.ledger.transition_many(self.domain, self.le_id, [
-            Move(d.source_key, DONE, action, target_key=str(d.target_key),
+            Move(d.source_key, DONE, action, target_key=None if d.target_key is None else str(d.target_key),
                  content_hash=content_hash(d.written) if d.written is not None else None, reason=d.reason,
                  after=d.after if d.after is not None else d.written, details=d.details, expect=(IN_FLIGHT,))
             for d in done], conn=conn)
 
-    def complete(self, source_key: str, target_key: str, *, written: Any = None, action: str = "write") -> None:
+    def complete(self, source_key: str, target_key: str | None, *, written: Any = None,
+                 action: str = "write") -> None:
         self.complete_many([Landed(source_key, target_key, written)], action=action)
 
     def fail(self, source_key: str, reason: str, *, action: str = "write", details: Any = None) -> LedgerEntry:
