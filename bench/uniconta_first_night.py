@@ -85,7 +85,7 @@ def main() -> int:
             before, t0 = uniconta_used(uc), time.perf_counter()
             out = fn()
             phases.append((name, uniconta_used(uc) - before, time.perf_counter() - t0))
-            what = f"  {writeback.summarise(out)[:110]}" if isinstance(out, dict) else ""
+            what = f"  {writeback.summarise(out)[:110]}" if isinstance(out, writeback.StepResult) else ""
             print(f"  {name:<34} {phases[-1][1]:>6,} Uniconta calls  {phases[-1][2]:7.1f} s{what}", flush=True)
             return out
 

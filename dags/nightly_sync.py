@@ -73,10 +73,10 @@ def tlsync_nightly_sync():
     def timelog_site(sync_run: str):
         @task(pool="timelog_api")
         def extract(sync_run: str) -> dict:
-            from tlsync.sync import pipeline
+            from tlsync.sync import pipeline, sources
             from tlsync_airflow.hooks import TimeLogHook
 
-            with TimeLogHook(TIMELOG_CONN).get_conn() as timelog:
+            with sources.TimeLogSource(TimeLogHook(TIMELOG_CONN).get_conn()) as timelog:
                 return pipeline.extract_timelog_site(timelog, sync_run)
 
         @task
@@ -91,18 +91,19 @@ def tlsync_nightly_sync():
     def legal_entity(sync_run: str, pair: dict):
         @task(pool="timelog_api")
         def extract_timelog(sync_run: str, pair: dict) -> dict:
-            from tlsync.sync import pipeline
+            from tlsync.sync import pipeline, sources
             from tlsync_airflow.hooks import TimeLogHook
 
-            with TimeLogHook(TIMELOG_CONN).get_conn() as timelog:
+            with sources.TimeLogSource(TimeLogHook(TIMELOG_CONN).get_conn()) as timelog:
                 return pipeline.extract_timelog_legal_entity(timelog, sync_run, pair)
 
         @task(pool="uniconta_api")
         def extract_uniconta(sync_run: str, pair: dict) -> dict:
-            from tlsync.sync import pipeline
+            from tlsync.sync import pipeline, sources
             from tlsync_airflow.hooks import UnicontaHook
 
-            with UnicontaHook(UNICONTA_CONN).get_conn(company_id=pair["company_id"]) as uniconta:
+            clients = UnicontaHook(UNICONTA_CONN).get_conn(company_id=pair["company_id"])
+            with sources.UnicontaSource.of(clients) as uniconta:
                 return pipeline.extract_uniconta_company(uniconta, sync_run, pair)
 
         @task

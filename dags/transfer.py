@@ -47,9 +47,10 @@ def _step(step: str, pair: dict) -> dict:
     from tlsync_airflow.hooks import TimeLogHook, UnicontaHook
 
     settings = writeback.load_settings(Variable.get(SETTINGS_VARIABLE, default=None))
-    return writeback.run_step(step, pair["legal_entity_id"], run_id=get_current_context()["run_id"],
-                              timelog_fields=TimeLogHook(TIMELOG_CONN).connection_fields(),
-                              uniconta_fields=UnicontaHook(UNICONTA_CONN).connection_fields(), settings=settings)
+    result = writeback.run_step(step, pair["legal_entity_id"], run_id=get_current_context()["run_id"],
+                                timelog_fields=TimeLogHook(TIMELOG_CONN).connection_fields(),
+                                uniconta_fields=UnicontaHook(UNICONTA_CONN).connection_fields(), settings=settings)
+    return result.to_json()
 
 
 @dag(
@@ -100,14 +101,17 @@ def tlsync_transfer():
         from airflow.sdk import get_current_context
 
         from tlsync.sync import writeback
+        from tlsync.sync.write_steps import StepResult
 
         if pairs is None:
             raise RuntimeError("entity_pairs failed (see its log): the legal entity ↔ company pairs are unknown, "
                                "nothing was written")
         context = get_current_context()
         ti = context["ti"]
-        results = [(pair, {step: ti.xcom_pull(task_ids=f"legal_entity.{step}", map_indexes=i, default=None)
-                           for step in writeback.STEPS}) for i, pair in enumerate(pairs)]
+        pulled = [(pair, {step: ti.xcom_pull(task_ids=f"legal_entity.{step}", map_indexes=i, default=None)
+                          for step in writeback.STEPS}) for i, pair in enumerate(pairs)]
+        results = [(pair, {step: None if data is None else StepResult.from_json(data) for step, data in steps.items()})
+                   for pair, steps in pulled]
         failed = {(pair["legal_entity_id"], step): why for i, pair in enumerate(pairs) for step in writeback.STEPS
                   if (why := ti.xcom_pull(task_ids=f"legal_entity.{step}", map_indexes=i, key=FAILURE_XCOM,
                                           default=None))}

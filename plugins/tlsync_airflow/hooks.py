@@ -1,15 +1,20 @@
 """Airflow hooks for TimeLog PSA and Uniconta ERP, built on Airflow Connections (the only place secrets live).
 
 Thin by design: a hook reads its Connection and hands the fields to ``tlsync.connections``, which builds the typed
-clients and runs the connection checks. ``test_connection`` is the seed's "connect, then choose the company"
+clients and runs the connection checks. ``get_conn()`` returns a :class:`tlsync.connections.Clients` (as
+``HttpHook.get_conn()`` returns a session); the nightly wraps it in its extraction source
+(:mod:`tlsync.sync.sources`). ``test_connection`` is the seed's "connect, then choose the company"
 step (rule S1): it proves the credentials and lists what the user can choose.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
+
+if TYPE_CHECKING:
+    from tlsync.connections import Clients
 
 
 class _TlsyncHook(BaseHook):
@@ -37,17 +42,18 @@ class _TlsyncHook(BaseHook):
 
 class TimeLogHook(_TlsyncHook):
     """TimeLog PSA: Reporting API (site code, API id, API password), Transactional API (user, password) and REST
-    API (personal access token), all on one Connection of type ``timelog``. ``get_conn()`` returns a
-    :class:`tlsync.sync.sources.TimeLogSource` (a context manager that closes its clients)."""
+    API (personal access token), all on one Connection of type ``timelog``. ``get_conn()`` returns their
+    :class:`tlsync.connections.Clients` (``.reporting``, ``.transactional``, ``.rest``; a context manager that
+    closes them)."""
 
     conn_type = "timelog"
     hook_name = "TimeLog PSA"
     default_conn_name = "timelog_default"
 
-    def get_conn(self):
+    def get_conn(self) -> Clients:
         from tlsync import connections
 
-        return connections.timelog_source(**self.connection_fields())
+        return connections.clients(timelog=self.connection_fields())
 
     def test_connection(self) -> tuple[bool, str]:
         from tlsync import connections
@@ -57,16 +63,17 @@ class TimeLogHook(_TlsyncHook):
 
 class UnicontaHook(_TlsyncHook):
     """Uniconta ERP on a Connection of type ``uniconta`` (user, password, company id). ``get_conn(company_id)``
-    returns a :class:`tlsync.sync.sources.UnicontaSource` for that company (default: the Connection's)."""
+    returns :class:`tlsync.connections.Clients` whose ``.uniconta`` works in that company (default: the
+    Connection's); ``reserve`` calls of the day's allowance are left for the invoices (:mod:`tlsync.quota`)."""
 
     conn_type = "uniconta"
     hook_name = "Uniconta ERP"
     default_conn_name = "uniconta_default"
 
-    def get_conn(self, company_id: int | None = None):
+    def get_conn(self, company_id: int | None = None, *, reserve: int = 0) -> Clients:
         from tlsync import connections
 
-        return connections.uniconta_source(company_id=company_id, **self.connection_fields())
+        return connections.clients(uniconta=self.connection_fields(), company_id=company_id, reserve=reserve)
 
     def test_connection(self) -> tuple[bool, str]:
         from tlsync import connections

@@ -18,6 +18,7 @@ from tlsync.ledger import Ledger
 from tlsync.settings.models import CustomerMaster, DebtorDefaults, LegalEntitySettings
 from tlsync.staging import entities
 from tlsync.staging.loader import StagingLoader
+from tlsync.sync import sources
 
 COMPANY = 10001
 SITE = "SIMSITE"
@@ -58,12 +59,12 @@ def stage(engine, sims, companies=(COMPANY,)) -> str:
     employees) from the simulators' current state, through the product's clients and staging loader."""
     run_id = f"test-run-{next(_runs)}"
     loader = StagingLoader(engine)
-    with connections.timelog_source(**sims["timelog"]) as source:
+    with sources.timelog_source(**sims["timelog"]) as source:
         for name in ("customers", "contacts", "employees"):
             spec = entities.get(f"timelog.{name}")
             loader.load(spec, SITE, run_id, [x.raw for x in source.records(spec)])
     for company in companies:
-        with connections.uniconta_source(company_id=company, **sims["uniconta"]) as source:
+        with sources.uniconta_source(company_id=company, **sims["uniconta"]) as source:
             for name in ("debtors", "employees"):
                 spec = entities.get(f"uniconta.{name}")
                 loader.load(spec, str(company), run_id, [x.raw for x in source.records(spec)])

@@ -16,12 +16,12 @@ from decimal import Decimal
 
 import httpx
 
-from tlsync import connections
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.ledger import Ledger
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
+from tlsync.sync import sources
 
 TIMELOG = {
     "LegalEntities": [{"ID": 1, "Name": "Sim A/S", "CurrencyISO": "DKK"},
@@ -100,11 +100,11 @@ class ExpenseWorld:
         self.runs += 1
         loader = StagingLoader(self.engine)
         at = datetime(2026, 4, 1, 0, 0, self.runs)
-        with connections.timelog_source(**self.timelog_fields) as source:
+        with sources.timelog_source(**self.timelog_fields) as source:
             for name in ("projects", "expense_types"):
                 spec = get(f"timelog.{name}")
                 loader.load(spec, "SIMSITE", f"run-{self.runs}", [e.raw for e in source.records(spec)], staged_at=at)
-        with connections.uniconta_source(company_id=10001, **self.uniconta_fields) as source:
+        with sources.uniconta_source(company_id=10001, **self.uniconta_fields) as source:
             for name in ("companies", "gl_transactions"):
                 spec = get(f"uniconta.{name}")
                 loader.load(spec, "10001", f"run-{self.runs}", [e.raw for e in source.records(spec)], staged_at=at)

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from simulators.generator.master import EXPENSE_IMPORT_ACCOUNTS
-from tlsync import connections
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.expenses import import_expenses, imported_expenses
 from tlsync.expenses.postings import pair_reversals, staged_postings
@@ -17,6 +16,7 @@ from tlsync.ledger import Ledger
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
+from tlsync.sync import sources
 
 
 @pytest.fixture
@@ -26,11 +26,11 @@ def db_url(tmp_path):
 
 def test_generated_supplier_postings_import_once(engine, sims):
     loader = StagingLoader(engine)
-    with connections.timelog_source(**sims["timelog"]) as source:
+    with sources.timelog_source(**sims["timelog"]) as source:
         for name in ("projects", "expense_types"):
             spec = get(f"timelog.{name}")
             loader.load(spec, "SIMSITE", "gen", [e.raw for e in source.records(spec)])
-    with connections.uniconta_source(company_id=10001, **sims["uniconta"]) as source:
+    with sources.uniconta_source(company_id=10001, **sims["uniconta"]) as source:
         for name in ("companies", "gl_transactions"):
             spec = get(f"uniconta.{name}")
             loader.load(spec, "10001", "gen", [e.raw for e in source.records(spec)])

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from simulators.generator import FIXED_TODAY
-from tlsync import connections
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
+from tlsync.sync import sources
 
 
 class ItemWorld:
@@ -32,7 +32,7 @@ class ItemWorld:
         """Read InvItemClient from the Uniconta simulator and stage it, as the nightly sync does."""
         self.runs += 1
         spec = get("uniconta.items")
-        with connections.uniconta_source(company_id=10001, **self.sims["uniconta"]) as source:
+        with sources.uniconta_source(company_id=10001, **self.sims["uniconta"]) as source:
             records = [e.raw for e in source.records(spec)]
         StagingLoader(self.engine).load(spec, "10001", f"items-run-{self.runs}", records,
                                         staged_at=datetime(2026, 1, 1, 0, 0, self.runs))

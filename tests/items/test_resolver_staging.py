@@ -11,13 +11,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tlsync import connections
 from tlsync.items import ItemResolver
 from tlsync.items.resolver import attach_details
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
 from tlsync.staging.tables import STAGING
+from tlsync.sync import sources
 
 SITE = ("projects", "project_types", "project_categories", "tasks", "task_types", "hourly_rates", "expenses",
         "expense_types")
@@ -30,7 +30,7 @@ def staged(engine, item_sims):
     for url in (item_sims["timelog_url"], item_sims["uniconta_url"]):
         httpx.post(f"{url}/_sim/reset").raise_for_status()
     loader = StagingLoader(engine)
-    with connections.timelog_source(**item_sims["timelog"]) as source:
+    with sources.timelog_source(**item_sims["timelog"]) as source:
         for name in SITE:
             spec = get(f"timelog.{name}")
             loader.load(spec, "SIMSITE", "r1", [e.raw for e in source.records(spec, date(2000, 1, 1),
@@ -39,7 +39,7 @@ def staged(engine, item_sims):
                                                                modified=False)
         for name, records in (("invoices", invoices), ("invoice_lines", lines), ("invoice_line_details", details)):
             loader.load(get(f"timelog.{name}"), "SIMSITE:1", "r1", [e.raw for e in records])
-    with connections.uniconta_source(company_id=10001, **item_sims["uniconta"]) as source:
+    with sources.uniconta_source(company_id=10001, **item_sims["uniconta"]) as source:
         for name in ("items", "gl_accounts"):
             spec = get(f"uniconta.{name}")
             loader.load(spec, "10001", "r1", [e.raw for e in source.records(spec)])

@@ -97,11 +97,11 @@ def test_item_numbers_become_a_list_by_hand_and_held_invoices_go_once_timelog_ha
 
     # -- night 1's write-back: the items step writes nothing, the transfer holds the HW-100 invoices -------------
     items = _step("items", sims, settings, engine, "transfer-1")
-    assert items["written"] == 0 and items["failed"] == 0 and items["by_hand"] >= 1
-    assert "tlsync items todo --legal-entity 1" in items["messages"][0]
+    assert items.counts["written"] == 0 and items.counts["failed"] == 0 and items.counts["by_hand"] >= 1
+    assert "tlsync items todo --legal-entity 1" in items.messages[0]
     invoices = _step("invoices", sims, settings, engine, "transfer-1")
-    held = {k: why for k, why in invoices["failures"].items() if "rule U2" in why}
-    assert held and invoices["transferred"] > 0
+    held = {k: why for k, why in invoices.failures.items() if "rule U2" in why}
+    assert held and invoices.counts["transferred"] > 0
     for why in held.values():
         assert f"item '{MISSING}' is not a product number in TimeLog (legal entity 1)" in why
         assert "tlsync items todo" in why
@@ -142,15 +142,15 @@ def test_item_numbers_become_a_list_by_hand_and_held_invoices_go_once_timelog_ha
     run_once(sims["timelog"], sims["uniconta"], PAIRS, "night-2")
     assert todo_rows(engine, le) == []
     items = _step("items", sims, settings, engine, "transfer-2")
-    assert items.get("by_hand") == 0 and "messages" not in items
+    assert items.counts.get("by_hand") == 0 and not items.messages
     assert Ledger(engine).get("product", LE, INACTIVE).state == DONE
     assert Ledger(engine).events("product", LE, INACTIVE)[-1]["action"] == "found_in_timelog"
     second = _step("invoices", sims, settings, engine, "transfer-2")
-    assert second["transferred"] >= len(held)
+    assert second.counts["transferred"] >= len(held)
     states = {e.source_key: e.state for e in Ledger(engine).entries("invoice", LE)}
     assert all(states[k] == DONE for k in held), "the held invoices went once TimeLog had the item"
-    assert not [w for w in second["failures"].values() if "rule U2" in w]
+    assert not [w for w in second.failures.values() if "rule U2" in w]
     capsys.readouterr()
     assert items_cli.main(["--file", str(settings_file), "todo"]) == 0
     assert "nothing to do by hand" in capsys.readouterr().out
-    assert json.loads(json.dumps(items))    # the step's result is XCom-safe
+    assert json.loads(json.dumps(items.to_json()))    # the step's result is XCom-safe

@@ -67,15 +67,33 @@ def test_uniconta_wrong_password_is_clear_and_secret_free(uniconta_conn, monkeyp
     assert not ok and "Uniconta" in message and "s3cr3t" not in message
 
 
-def test_get_conn_gives_a_source_per_company(uniconta_conn, timelog_conn):
-    with UnicontaHook().get_conn(company_id=10002) as source:
-        assert source.company_id == 10002
-        from tlsync.staging.entities import get
+def test_get_conn_gives_the_clients_per_company_and_the_nightly_wraps_them(uniconta_conn, timelog_conn):
+    from tlsync.staging.entities import get
+    from tlsync.sync.sources import TimeLogSource, UnicontaSource
 
+    with UnicontaHook().get_conn(company_id=10002) as clients:
+        assert clients.uniconta.company_id == clients.uniconta_company() == 10002 and not clients.has_timelog()
+        source = UnicontaSource.of(clients)
         debtors = list(source.records(get("uniconta.debtors")))
         assert debtors and all("Account" in d.raw for d in debtors)
-    with TimeLogHook().get_conn() as source:
-        assert source.site == "SIMSITE"
+    with UnicontaHook().get_conn() as clients:        # the Connection's own company
+        assert clients.uniconta_company() == 10001
+    with TimeLogHook().get_conn() as clients:
+        assert clients.site == "SIMSITE" and not clients.has_uniconta()
+        assert clients.rest.currencies()
+        assert TimeLogSource(clients).currencies()
+
+
+def test_a_uniconta_connection_without_a_company_is_named(uniconta_conn, monkeypatch):
+    from tlsync.connections import ConnectionSettingError
+    from tlsync.sync.sources import UnicontaSource
+
+    _conn_env(monkeypatch, "uniconta_default", dict(uniconta_conn, extra={}))
+    clients = UnicontaHook().get_conn()
+    with pytest.raises(ConnectionSettingError, match="'uniconta_default': no Uniconta company chosen"):
+        UnicontaSource.of(clients)
+    with pytest.raises(ConnectionSettingError, match="no TimeLog REST API client was built"):
+        assert clients.rest   # raises: the hook built no TimeLog client
 
 
 def test_provider_registers_both_connection_types():

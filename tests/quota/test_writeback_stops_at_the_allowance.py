@@ -27,18 +27,18 @@ def test_the_write_back_stops_at_the_allowance_with_one_line_and_the_next_night_
     monkeypatch.setenv(ALLOWANCE_ENV, str(used))        # nothing left today
     monkeypatch.setenv(RESERVE_ENV, "0")
 
-    def night(run_id: str) -> dict[str, dict]:
+    def night(run_id: str) -> dict[str, writeback.StepResult]:
         return {step: writeback.run_step(step, 1, run_id=run_id, timelog_fields=sims["timelog"],
                                          uniconta_fields=sims["uniconta"], settings=settings, engine=staging)
                 for step in ("projects", "invoices")}
 
     first = night("transfer-1")
     for step, what in (("projects", "project(s) to create or update"), ("invoices", "invoice(s)")):
-        line = first[step]["stopped"]
+        line = first[step].stopped
         assert "\n" not in line and "Traceback" not in line and "task's log" not in line
         assert "daily Uniconta call allowance is reached" in line and f"{ALLOWANCE_ENV}={used:,}" in line
         assert "Left for the next night: " in line and what in line and "nothing is lost" in line, line
-    assert " 0 project(s)" not in first["projects"]["stopped"]
+    assert " 0 project(s)" not in first["projects"].stopped
     summary = writeback.format_summary("transfer-1", [({"legal_entity_id": 1, "company_id": 10001}, first)])
     ours = [ln for ln in summary.splitlines() if ln.strip().startswith(("projects", "invoices", "stopped"))]
     assert not any("did not finish" in ln for ln in ours) and sum("stopped: " in ln for ln in ours) == 2, summary
@@ -47,11 +47,11 @@ def test_the_write_back_stops_at_the_allowance_with_one_line_and_the_next_night_
 
     monkeypatch.setenv(ALLOWANCE_ENV, "100000")            # the next night: a fresh allowance
     second = night("transfer-2")
-    assert not second["projects"].get("stopped") and not second["invoices"].get("stopped")
-    assert second["projects"]["created"] > 0 and second["invoices"]["transferred"] > 0
+    assert not second["projects"].stopped and not second["invoices"].stopped
+    assert second["projects"].counts["created"] > 0 and second["invoices"].counts["transferred"] > 0
     third = night("transfer-3")
-    assert third["projects"]["created"] == third["projects"]["updated"] == 0
-    assert third["invoices"]["transferred"] == 0
+    assert third["projects"].counts["created"] == third["projects"].counts["updated"] == 0
+    assert third["invoices"].counts["transferred"] == 0
     state = sim_state(sims, 10001)
     numbers = Counter(p["Number"] for p in state["ProjectClient"])
     assert max(numbers.values()) == 1

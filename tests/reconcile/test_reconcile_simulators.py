@@ -20,7 +20,7 @@ from tlsync.ledger import Ledger
 from tlsync.reconcile import BY_LEDGER, DRAFT_IN_UNICONTA, LINES_EDITED, MATCHED, reconcile
 from tlsync.report import write_report
 from tlsync.staging.tables import STAGING, customer_links
-from tlsync.sync import pipeline
+from tlsync.sync import pipeline, sources
 from tlsync.sync.local import run_once
 
 PAIRS = {"1": 10001, "2": 10002}
@@ -36,7 +36,7 @@ def payloads(engine, entity: str, tenant: str) -> list[dict]:
 def stage_company(sims, run_id: str) -> None:
     """The nightly sync's steps for company 10001 only (all that changed): extract, validate and stage, finish."""
     pipeline.begin(run_id)
-    with connections.uniconta_source(company_id=10001, **sims["uniconta"]) as source:
+    with sources.uniconta_source(company_id=10001, **sims["uniconta"]) as source:
         manifest = pipeline.extract_uniconta_company(source, run_id, {"legal_entity_id": 1, "company_id": 10001})
     pipeline.finish(run_id, [pipeline.validate_and_stage_all(manifest)])
 

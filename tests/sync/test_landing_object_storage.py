@@ -23,9 +23,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
-from tlsync import connections
 from tlsync.staging.tables import STAGING
-from tlsync.sync import landing, pipeline
+from tlsync.sync import landing, pipeline, sources
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "tlsync-landing"
@@ -75,9 +74,9 @@ def keys(s3, prefix: str) -> list[str]:
 
 def extract(sims, run_id: str) -> list[dict]:
     pipeline.begin(run_id)
-    with connections.timelog_source(**sims["timelog"]) as source:
+    with sources.timelog_source(**sims["timelog"]) as source:
         tl = pipeline.extract_timelog_legal_entity(source, run_id, PAIR)
-    with connections.uniconta_source(company_id=PAIR["company_id"], **sims["uniconta"]) as source:
+    with sources.uniconta_source(company_id=PAIR["company_id"], **sims["uniconta"]) as source:
         uc = pipeline.extract_uniconta_company(source, run_id, PAIR)
     return [tl, uc]
 

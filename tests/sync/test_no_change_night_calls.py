@@ -88,7 +88,7 @@ def test_the_night_after_the_write_back_night_costs_what_a_no_change_night_costs
     results = {step: writeback.run_step(step, LE, run_id="transfer-1", timelog_fields=sims["timelog"],
                                         uniconta_fields=sims["uniconta"], settings=settings, engine=engine)
                for step in writeback.STEPS}
-    transferred = results["invoices"]["transferred"]
+    transferred = results["invoices"].counts["transferred"]
     assert transferred > 0, results["invoices"]
 
     after_write, staged = night(sims, "night-2")             # the written-back invoices are restaged, once

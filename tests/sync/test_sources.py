@@ -11,14 +11,15 @@ from tlsync import connections
 from tlsync.staging.cursors import high_water
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
+from tlsync.sync import sources
 from tlsync.sync.sources import UnicontaSource
 
 
 def test_company_without_project_module_has_no_projects_and_says_so(sims):
-    with connections.uniconta_source(company_id=10002, **sims["uniconta"]) as source:
+    with sources.uniconta_source(company_id=10002, **sims["uniconta"]) as source:
         assert list(source.records(get("uniconta.projects"))) == []
         assert source.project_module is False, "rule T3: a clear fact, not a crash"
-    with connections.uniconta_source(company_id=10001, **sims["uniconta"]) as source:
+    with sources.uniconta_source(company_id=10001, **sims["uniconta"]) as source:
         assert list(source.records(get("uniconta.projects")))
         assert source.project_module is True
 
@@ -69,7 +70,7 @@ def test_row_id_overlap_and_periodic_full_read_are_configurable(sims, engine, mo
 
 
 def test_legal_entity_invoices_only_and_their_lines(sims):
-    with connections.timelog_source(**sims["timelog"]) as source:
+    with sources.timelog_source(**sims["timelog"]) as source:
         invoices, lines, details = source.invoices_with_lines(2, date(2020, 1, 1), date(2026, 12, 31))
     assert invoices and all(i.raw["LegalEntityID"] == "2" for i in invoices), "rule S2: one legal entity"
     ids = {i.raw["ID"] for i in invoices}
@@ -83,7 +84,7 @@ def test_customers_modified_since_reads_only_those(sims):
     # stamped exactly at ``at`` (a touch "now" could fall in the next second and miss the read)
     httpx.post(f"{tl}/_sim/touch", json={"collection": "Customers", "ids": [3, 5], "changes": {"Phone": "70 10 20 30"},
                                          "at": at}).raise_for_status()
-    with connections.timelog_source(**sims["timelog"]) as source:
+    with sources.timelog_source(**sims["timelog"]) as source:
         changed = [r.raw for r in source.changed(get("timelog.customers"), datetime.fromisoformat(at),
                                                  datetime(2030, 1, 1))]
         calls = source.calls()

@@ -10,11 +10,11 @@ from datetime import date
 import httpx
 
 from simulators.generator import FIXED_TODAY
-from tlsync import connections
+from tlsync.sync import sources
 
 
 def _read(timelog_conn: dict, legal_entity: int):
-    with connections.timelog_source(**timelog_conn) as source:
+    with sources.timelog_source(**timelog_conn) as source:
         return source.invoices_with_lines(legal_entity, date(2020, 1, 1), date(2026, 12, 31), modified=False)
 
 

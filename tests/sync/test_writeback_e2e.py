@@ -33,6 +33,7 @@ from tlsync.matching.refresh import refresh_suggestions
 from tlsync.staging.tables import customer_links
 from tlsync.sync import writeback
 from tlsync.sync.local import run_once
+from tlsync.sync.write_steps import StepResult
 
 ROOT = Path(__file__).resolve().parents[2]
 LE, COMPANY = 1, 10001
@@ -102,7 +103,7 @@ def dec(value) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
-def run_all_steps(sims, settings, engine, run_id: str, *, dry_run: bool = False) -> dict[str, dict]:
+def run_all_steps(sims, settings, engine, run_id: str, *, dry_run: bool = False) -> dict[str, StepResult]:
     """The transfer DAG's task group for legal entity 1, step by step in its order."""
     return {step: writeback.run_step(step, LE, run_id=run_id, timelog_fields=sims["timelog"],
                                      uniconta_fields=sims["uniconta"], settings=settings, engine=engine,
@@ -129,8 +130,8 @@ def test_write_back_end_to_end_through_the_simulators(sims, staging, calls, tmp_
     calls.clear()
     refused = writeback.run_step("invoices", LE, run_id="gate", timelog_fields=sims["timelog"],
                                  uniconta_fields=sims["uniconta"], settings=example, engine=engine)
-    assert refused["transferred"] == 0 and refused["calls"] == 0
-    assert refused["refused"] == transfer_blockers(le, engine) == [
+    assert refused.counts["transferred"] == 0 and refused.counts["calls"] == 0
+    assert refused.refused == transfer_blockers(le, engine) == [
         f"{le.label}: the activation checklist is not confirmed; no invoices are transferred until it is (rule S8)",
         f"{le.label}: customer linking not finished: One suggestion: {counts['one']}, Several: {counts['several']}, "
         f"No suggestion: {counts['none']} (rule S8/L2)"]
@@ -172,7 +173,7 @@ def test_write_back_end_to_end_through_the_simulators(sims, staging, calls, tmp_
     calls.clear()
     dry = run_all_steps(sims, settings, engine, "dry", dry_run=True)
     assert calls.writes() == Counter(), "a dry run makes no write call"
-    assert dry["invoices"]["transferred"] > 0 and dry["invoices"]["calls"] == 0
+    assert dry["invoices"].counts["transferred"] > 0 and dry["invoices"].counts["calls"] == 0
     assert Ledger(engine).entries(INVOICE_DOMAIN, LE) == []
 
     # -- the write-back, every step ---------------------------------------------------------------------------
@@ -186,23 +187,23 @@ def test_write_back_end_to_end_through_the_simulators(sims, staging, calls, tmp_
     first = run_all_steps(sims, settings, engine, "transfer-1")
     writes = calls.writes()
     for step, result in first.items():
-        assert "skipped" not in result, (step, result)
-    assert first["customers"]["linked"] == len(links) and first["customers"]["failed"] == 0
-    assert first["projects"]["created"] > 0 and first["projects"]["failed"] == 0
-    assert first["expenses"]["imported"] > 0 and first["expenses"]["failed"] == 0
+        assert result.skipped is None, (step, result)
+    assert first["customers"].counts["linked"] == len(links) and first["customers"].counts["failed"] == 0
+    assert first["projects"].counts["created"] > 0 and first["projects"].counts["failed"] == 0
+    assert first["expenses"].counts["imported"] > 0 and first["expenses"].counts["failed"] == 0
     inv = first["invoices"]
-    assert inv["transferred"] > 0 and not inv["refused"] and inv["stopped"] is None
+    assert inv.counts["transferred"] > 0 and not inv.refused and inv.stopped is None
     # what failed failed for a reason an administrator can act on: a customer not linked (S3a), no item (I5)
-    assert all("rule S3a" in why or "rule I5" in why for why in inv["failures"].values()), inv["failures"]
-    assert writes["UpdateExternalData"] == inv["transferred"], "one write-back to TimeLog per draft"
-    assert writes["POST v1/project-expense"] == first["expenses"]["imported"]
+    assert all("rule S3a" in why or "rule I5" in why for why in inv.failures.values()), inv.failures
+    assert writes["UpdateExternalData"] == inv.counts["transferred"], "one write-back to TimeLog per draft"
+    assert writes["POST v1/project-expense"] == first["expenses"].counts["imported"]
     assert writes["POST Entities/InsertList/DebtorOrderClient"] >= 1
 
     # drafts: one per transferred invoice, on the linked debtor, lines and totals equal to TimeLog's to the øre
     company = uniconta_company(sims)
     tl = timelog_state(sims)
     orders = {o[MARKER_FIELD]: o for o in company["DebtorOrderClient"] if o.get(MARKER_FIELD)}
-    assert len(orders) == inv["transferred"] == sum(1 for o in company["DebtorOrderClient"] if o.get(MARKER_FIELD))
+    assert len(orders) == inv.counts["transferred"] == sum(1 for o in company["DebtorOrderClient"] if o.get(MARKER_FIELD))
     order_lines: dict = {}
     for line in company["DebtorOrderLineClient"]:
         order_lines.setdefault(line["OrderNumber"], []).append(line)
@@ -234,49 +235,50 @@ def test_write_back_end_to_end_through_the_simulators(sims, staging, calls, tmp_
 
     # the ledger reconciles with the steps' counts and with TimeLog's booked invoices of the legal entity
     states = ledger.counts(INVOICE_DOMAIN, LE)
-    assert states == {k: v for k, v in {"done": inv["transferred"], "failed": inv["failed"],
-                                       "elsewhere": inv["elsewhere"], "ignored": inv["ignored"]}.items() if v}
+    assert states == {k: v for k, v in {"done": inv.counts["transferred"], "failed": inv.counts["failed"],
+                                       "elsewhere": inv.counts["elsewhere"], "ignored": inv.counts["ignored"]}.items() if v}
     booked = {i["GUID"].lower() for i in tl["Invoices"] if i["LegalEntityID"] == LE
               and i["Status"] in BOOKED_STATUSES and i["Type"] in INVOICE_TYPES}
     assert {e.source_key for e in ledger.entries(INVOICE_DOMAIN, LE)} == booked
     assert sum(states.values()) == len(booked)
-    assert set(inv["failures"]) == {e.source_key for e in ledger.entries(INVOICE_DOMAIN, LE, states=["failed"])}
-    assert ledger.counts("expense", LE).get("done", 0) == first["expenses"]["imported"]
-    assert len(tl["Expenses"]) == len(tl_before["Expenses"]) + first["expenses"]["imported"]
-    assert ledger.counts("project", LE).get("done", 0) >= first["projects"]["created"] + first["projects"]["updated"]
+    assert set(inv.failures) == {e.source_key for e in ledger.entries(INVOICE_DOMAIN, LE, states=["failed"])}
+    assert ledger.counts("expense", LE).get("done", 0) == first["expenses"].counts["imported"]
+    assert len(tl["Expenses"]) == len(tl_before["Expenses"]) + first["expenses"].counts["imported"]
+    assert ledger.counts("project", LE).get("done", 0) >= first["projects"].counts["created"] + first["projects"].counts["updated"]
 
     # -- a retry at once writes nothing -------------------------------------------------------------------------
     calls.clear()
     retry = run_all_steps(sims, settings, engine, "transfer-1-retry")
     assert calls.writes() == Counter(), "a retry of the same run makes no write call"
-    assert retry["invoices"]["transferred"] == 0 and retry["expenses"]["imported"] == 0
+    assert retry["invoices"].counts["transferred"] == 0 and retry["expenses"].counts["imported"] == 0
 
     # -- the next night: the sync restages what was written; the write-back has nothing left to write ---------
     run_once(sims["timelog"], sims["uniconta"], PAIRS, "night-2")
     calls.clear()
     second = run_all_steps(sims, settings, engine, "transfer-2")
     assert calls.writes() == Counter(), "the next night makes no write call"
-    assert (second["invoices"]["transferred"], second["invoices"]["elsewhere"]) == (0, 0)
-    assert second["invoices"]["unchanged"] == inv["transferred"] + inv["elsewhere"] + inv["ignored"]
-    assert second["customers"]["debtors_updated"] == second["customers"]["customers_updated"] == 0
-    assert (second["projects"]["created"], second["projects"]["updated"]) == (0, 0)
-    assert second["expenses"]["imported"] == 0
+    assert (second["invoices"].counts["transferred"], second["invoices"].counts["elsewhere"]) == (0, 0)
+    assert second["invoices"].counts["unchanged"] == inv.counts["transferred"] + inv.counts["elsewhere"] + inv.counts["ignored"]
+    assert second["customers"].counts["debtors_updated"] == second["customers"].counts["customers_updated"] == 0
+    assert (second["projects"].counts["created"], second["projects"].counts["updated"]) == (0, 0)
+    assert second["expenses"].counts["imported"] == 0
     assert ledger.counts(INVOICE_DOMAIN, LE) == states
     assert len(uniconta_company(sims)["DebtorOrderClient"]) == len(company["DebtorOrderClient"])
 
     # the DAG's summary task renders these results (and make run prints it)
     text = writeback.format_summary("transfer-1", [({"legal_entity_id": LE, "company_id": COMPANY}, first)])
-    assert f"  invoices   transferred {inv['transferred']:,}, failed {inv['failed']:,}" in text
-    assert f"  expenses   imported {first['expenses']['imported']:,}" in text
-    assert text.count("not written: ") == min(3, inv["failed"])
+    assert f"  invoices   transferred {inv.counts['transferred']:,}, failed {inv.counts['failed']:,}" in text
+    assert f"  expenses   imported {first['expenses'].counts['imported']:,}" in text
+    assert text.count("not written: ") == min(3, inv.counts["failed"])
 
 
 def test_summary_names_refusals_unfinished_steps_and_the_first_reasons():
-    results = {"customers": {"linked": 2, "debtors_updated": 1, "failed": 0},
-               "items": {"written": 0, "failed": 0, "failures": []},
-               "projects": {"created": 0, "messages": ["legal entity 2 (company 10002): no project module (rule T3)"]},
-               "invoices": {"transferred": 0, "refused": ["legal entity 2 (company 10002): … not confirmed (rule S8)"],
-                            "stopped": None, "failures": {}},
+    results = {"customers": StepResult(counts={"linked": 2, "debtors_updated": 1, "failed": 0}),
+               "items": StepResult(counts={"written": 0, "failed": 0}),
+               "projects": StepResult(counts={"created": 0},
+                                      messages=["legal entity 2 (company 10002): no project module (rule T3)"]),
+               "invoices": StepResult(counts={"transferred": 0},
+                                      refused=["legal entity 2 (company 10002): … not confirmed (rule S8)"]),
                "expenses": None}
     text = writeback.format_summary("run-x", [({"legal_entity_id": 2, "company_id": 10002}, results)])
     assert text.splitlines() == [
@@ -293,9 +295,21 @@ def test_summary_names_refusals_unfinished_steps_and_the_first_reasons():
     failed = writeback.format_summary("run-x", [({"legal_entity_id": 2, "company_id": 10002}, results)],
                                       failed={(2, "expenses"): "TimeLog: gave up after 6 attempts"})
     assert failed.splitlines()[-1] == "  expenses   failed: TimeLog: gave up after 6 attempts (the next run catches up)"
-    many = {"transferred": 1, "failures": {str(i): f"reason {i} (rule I5)" for i in range(5)}}
+    many = StepResult(counts={"transferred": 1}, failures={str(i): f"reason {i} (rule I5)" for i in range(5)})
     lines = writeback.format_summary("r", [({"legal_entity_id": 1, "company_id": 10001}, {"invoices": many})])
     assert lines.count("not written: reason") == 3 and "… and 2 more" in lines
+
+
+def test_a_step_result_goes_through_xcom_as_plain_data_and_comes_back_the_same():
+    """The transfer DAG's tasks return ``to_json()`` and its summary reads ``from_json()``: JSON in between."""
+    import json
+
+    result = StepResult(counts={"transferred": 3, "failed": 1, "calls": 12}, failures={"abc": "no debtor (rule S3a)"},
+                        messages=["a note"], stopped="stopped: the quota", refused=[], planned=[])
+    back = StepResult.from_json(json.loads(json.dumps(result.to_json())))
+    assert back == result and list(back.counts) == ["transferred", "failed", "calls"]
+    assert writeback.summarise(back) == "transferred 3, failed 1, calls 12; stopped: the quota"
+    assert writeback.summarise(StepResult(skipped="no settings")) == "skipped: no settings"
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tlsync import connections
-from tlsync.sync import pipeline, runs
+from tlsync.sync import pipeline, runs, sources
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +32,13 @@ def run_once(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pairs: Seq
     pairs = pipeline.parse_entity_pairs(pairs) if isinstance(pairs, (str, dict)) else list(pairs)
     pipeline.begin(run_id)
     try:
-        with connections.timelog_source(**timelog) as source:
+        with sources.timelog_source(**timelog) as source:
             site = pipeline.extract_timelog_site(source, run_id)
         parts = [pipeline.validate_and_stage_all(site)]
         for pair in pairs:
-            with connections.timelog_source(**timelog) as source:
+            with sources.timelog_source(**timelog) as source:
                 tl = pipeline.extract_timelog_legal_entity(source, run_id, pair)
-            with connections.uniconta_source(company_id=pair["company_id"], **uniconta) as source:
+            with sources.uniconta_source(company_id=pair["company_id"], **uniconta) as source:
                 uc = pipeline.extract_uniconta_company(source, run_id, pair)
             parts.append(pipeline.validate_and_stage_all(tl, uc))
         pipeline.finish(run_id, parts)

@@ -1,22 +1,24 @@
 """What the nightly sync reads from each system, per staged entity, as raw payload dicts.
 
-A *source* wraps one system's typed clients (built by ``tlsync.connections`` from an Airflow Connection) and
-answers "give me the records of this entity" with :class:`Extracted` items: the raw payload exactly as the API
-sent it (API field names; strings for TimeLog's XML) plus, for a record the client's pydantic model refused, the
-reason — so a malformed record is quarantined with its reason instead of failing the run (issue 4).
+A *source* wraps one system's typed clients (a :class:`tlsync.connections.Clients`, built from an Airflow
+Connection by :func:`tlsync.connections.clients` or returned by the hooks' ``get_conn()``) and answers "give me
+the records of this entity" with :class:`Extracted` items: the raw payload exactly as the API sent it (API field
+names; strings for TimeLog's XML) plus, for a record the client's pydantic model refused, the reason — so a
+malformed record is quarantined with its reason instead of failing the run (issue 4).
 
 Shared by every task that reads: one :class:`~tlsync.clients._http.CallCounter` per source counts the calls spent,
-which the run summary reports per system.
+which the run summary reports per system. :func:`timelog_source` and :func:`uniconta_source` build a source from a
+Connection's fields in one call (the local runs and the tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tlsync.clients._http import CallCounter
+from tlsync import connections
 from tlsync.staging.entities import EntitySpec
 
 
@@ -41,12 +43,13 @@ class TimeLogSource:
     """TimeLog's three APIs for one site. Reporting for bulk reads, REST for product numbers, expense types and
     currencies, Transactional for "modified in period" (invoices touched after their date window)."""
 
-    def __init__(self, *, site: str, reporting, rest, transactional, counter: CallCounter) -> None:
-        self.site = site
-        self.reporting = reporting
-        self.rest = rest
-        self.transactional = transactional
-        self.counter = counter
+    def __init__(self, clients: connections.Clients) -> None:
+        self.clients = clients
+        self.site = clients.site
+        self.reporting = clients.reporting
+        self.rest = clients.rest
+        self.transactional = clients.transactional
+        self.counter = clients.counter
         self._currencies: frozenset[str] | None = None
         self._legal_entities: list[str] | None = None
 
@@ -57,9 +60,7 @@ class TimeLogSource:
         self.close()
 
     def close(self) -> None:
-        for client in (self.reporting, self.rest, self.transactional):
-            if client is not None:
-                client.close()
+        self.clients.close()
 
     def calls(self) -> dict[str, int]:
         return self.counter.snapshot()
@@ -67,13 +68,13 @@ class TimeLogSource:
     def currencies(self) -> frozenset[str]:
         """ISO codes TimeLog knows (REST ``currency``), for the quality gate's "currency known" rule."""
         if self._currencies is None:
-            self._currencies = frozenset(c.abbreviation for c in self.rest.currencies())
+            self._currencies = frozenset(c.abbreviation for c in self.rest.currencies() if c.abbreviation is not None)
         return self._currencies
 
     def records(self, spec: EntitySpec, since: date | None = None, until: date | None = None) -> Iterator[Extracted]:
         """Every record of a site-wide entity (dated ones between ``since`` and ``until``)."""
         r = self.reporting
-        readers = {
+        readers: dict[str, Callable[[], Iterable[Any]]] = {
             "legal_entities": r.legal_entities_raw,
             "employees": r.employees_raw,
             "customers": r.customers_raw,
@@ -88,6 +89,8 @@ class TimeLogSource:
             "expense_types": self.rest.expense_types_raw,
         }
         if spec.name in ("expenses", "mileage"):
+            if since is None or until is None:
+                raise ValueError(f"TimeLog source reads {spec.qualified} by date: since and until are needed")
             reader = r.expenses_raw if spec.name == "expenses" else r.mileage_raw
             return _from_raw_records(reader(since, until))
         if spec.name not in readers:
@@ -101,6 +104,7 @@ class TimeLogSource:
         """Customers / projects modified since ``since`` (issue 4: "modified since"): the Transactional API names
         what changed (one call when nothing did); the Reporting API then serves those records in the same shape
         as a full read — by id when few changed, in one full read when many did."""
+        by_id: Callable[[int], Iterable[Any]]
         if spec.name == "customers":
             ids = sorted({c.id for c in self.transactional.customers_modified_since(
                 since, include_suppliers=True, include_leads=True)})
@@ -216,10 +220,21 @@ class UnicontaSource:
     ``staging`` is the staging engine the cursor is read from (default: the configured one)."""
 
     def __init__(self, client, company_id: int, *, staging=None) -> None:
-        self.client = client
+        self.client = client            # the company's UnicontaClient (``Clients.uniconta``)
         self.company_id = company_id
         self._staging = staging
         self._project_module = True   # until a project class says otherwise (rule T3)
+
+    @classmethod
+    def of(cls, clients: connections.Clients, *, staging=None) -> UnicontaSource:
+        """The source of the company ``clients`` work in (:class:`~tlsync.connections.ConnectionSettingError`,
+        and the clients closed, when the Connection chose none)."""
+        try:
+            company = clients.uniconta_company()
+        except connections.ConnectionSettingError:
+            clients.close()
+            raise
+        return cls(clients.uniconta, company, staging=staging)
 
     def __enter__(self) -> UnicontaSource:
         return self
@@ -284,3 +299,17 @@ class UnicontaSource:
             # Rule T3: a company without the project module has no projects; that is a fact, not a failure.
             self._project_module = False
             return
+
+
+def timelog_source(**fields: Any) -> TimeLogSource:
+    """The :class:`TimeLogSource` of a ``timelog`` Connection's fields (``conn_id``, ``host``, ``login``,
+    ``password``, ``extra``; further keywords go to the clients)."""
+    return TimeLogSource(connections.timelog_source(**fields))
+
+
+def uniconta_source(*, company_id: int | None = None, **fields: Any) -> UnicontaSource:
+    """The :class:`UnicontaSource` of a ``uniconta`` Connection's fields for ``company_id`` (default: the
+    Connection's extra ``company_id``; neither: :class:`~tlsync.connections.ConnectionSettingError`)."""
+    conn = {k: v for k, v in fields.items() if k in connections.CONNECTION_FIELDS}
+    kw = {k: v for k, v in fields.items() if k not in connections.CONNECTION_FIELDS}
+    return UnicontaSource.of(connections.clients(uniconta=conn, company_id=company_id, **kw))
