@@ -18,26 +18,19 @@ Why these rules (U4):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from tlsync.clients.timelog.models import ExpenseType, Project
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.staging.tables import STAGING
+from tlsync.staging.read import Tenant, Tenants, rows
 
 
-def _payloads(engine: Engine, entity: str, *, tenant: str | None = None, site_wide: bool = False) -> list[dict]:
-    table = STAGING[entity]
-    q = select(table.c.payload)
-    if tenant is not None:
-        q = q.where(table.c.tenant == tenant)
-    elif site_wide:
-        q = q.where(table.c.tenant.not_like("%:%"))   # TimeLog's site tenant (per-legal-entity ones carry ":N")
-    with engine.connect() as conn:
-        return [json.loads(p, parse_float=Decimal) for p in conn.execute(q).scalars()]
+def _payloads(engine: Engine, entity: str, tenant: Tenants) -> list[dict[str, Any]]:
+    """Every staged payload of ``entity`` in ``tenant`` (exact Decimals, :mod:`tlsync.staging.read`)."""
+    return [row.payload for row in rows(engine, entity, tenant)]
 
 
 @dataclass
@@ -51,16 +44,16 @@ class ExpenseReference:
     @classmethod
     def from_staging(cls, engine: Engine, le: LegalEntitySettings) -> ExpenseReference:
         ref = cls(legal_entity_id=le.legal_entity_id)
-        for raw in _payloads(engine, "timelog.expense_types", site_wide=True):
+        for raw in _payloads(engine, "timelog.expense_types", Tenant.site_only()):
             t = ExpenseType.model_validate(raw)
             ref.types[t.expense_type_id] = t
-        for raw in _payloads(engine, "timelog.projects", site_wide=True):
+        for raw in _payloads(engine, "timelog.projects", Tenant.site_only()):
             p = Project.model_validate(raw)
             ref.projects_by_id[p.id] = p
             if p.no:
                 ref.projects.setdefault(p.no.strip(), []).append(p)
         if le.tenant:
-            companies = [c for c in _payloads(engine, "uniconta.companies", tenant=le.tenant)
+            companies = [c for c in _payloads(engine, "uniconta.companies", Tenant.company(le.tenant))
                          if str(c.get("CompanyId")) == le.tenant]
             currency = str((companies[0].get("Currency") if companies else None) or "").strip()
             if currency and not currency.isdigit():

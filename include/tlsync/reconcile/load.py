@@ -12,11 +12,13 @@ Field names (the public API documentation of both systems): TimeLog ``GetInvoice
 (``NetAmount``, ``VatAmount``, ``TotalAmount``, blank ``Currency`` = the company's own), ``DebtorInvoiceLines``
 (``InvoiceQty``, ``SalesPrice``, ``DiscountPct``, ``InvoiceNetAmount``), ``DebtorOrderClient`` and
 ``DebtorOrderLineClient`` (``Qty``, ``Price``, ``DiscountPct``, ``Total``).
+
+Staged payloads are read with :mod:`tlsync.staging.read` (exact Decimals; the tenants as :class:`Tenant` values:
+the site, ``<site>:<legal entity>``, the company), the links through :mod:`tlsync.linking.store`.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,8 +30,11 @@ from sqlalchemy import Engine, select
 from tlsync.invoicing.money import line_total
 from tlsync.ledger import DONE, IN_FLIGHT, Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
+from tlsync.linking.store import linked_customers
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.staging.tables import STAGING, customer_links, quarantine
+from tlsync.staging.read import StagedPayloadError, Tenant, loads, rows, staged_times, tenants
+from tlsync.staging.read import payload as staged_payload
+from tlsync.staging.tables import quarantine
 
 from .model import DRAFT, POSTED, TIMELOG, UNICONTA, Doc, Line
 
@@ -77,11 +82,8 @@ def number_text(value: Any) -> str:
     return s
 
 
-def _payloads(engine: Engine, entity: str, tenant: str) -> list[dict]:
-    t = STAGING[entity]
-    with engine.connect() as conn:
-        rows = conn.execute(select(t.c.payload).where(t.c.tenant == tenant)).scalars().all()
-    return [json.loads(p, parse_float=Decimal) for p in rows]
+def _payloads(engine: Engine, entity: str, tenant: Tenant) -> list[dict]:
+    return [row.payload for row in rows(engine, entity, tenant)]
 
 
 @dataclass
@@ -100,25 +102,18 @@ class Sources:
 
 
 def site_code(engine: Engine, legal_entity_id: int) -> str:
-    """The TimeLog site code the legal entity's invoices are staged under (tenant ``<site>:<legal entity>``)."""
-    t = STAGING["timelog.invoices"]
-    suffix = f":{int(legal_entity_id)}"
-    with engine.connect() as conn:
-        tenants = conn.execute(select(t.c.tenant).distinct()).scalars().all()
-    found = sorted(x for x in tenants if x.endswith(suffix))
-    if found:
-        return found[0].rsplit(":", 1)[0]
-    t = STAGING["timelog.legal_entities"]
-    with engine.connect() as conn:
-        tenants = conn.execute(select(t.c.tenant).distinct()).scalars().all()
-    return tenants[0] if tenants else "SIMSITE"
+    """The TimeLog site code the legal entity's invoices are staged under (tenant ``<site>:<legal entity>``), else
+    the site the legal entities are staged under, else ``SIMSITE``."""
+    found = (tenants(engine, "timelog.invoices", Tenant.of_legal_entity(legal_entity_id))
+             or tenants(engine, "timelog.legal_entities", Tenant.site_only()))
+    return found[0].code if found else "SIMSITE"
 
 
-def _timelog_docs(engine: Engine, site: str, legal_entity_id: int
+def _timelog_docs(engine: Engine, site: Tenant, legal_entity_id: int
                   ) -> tuple[list[Doc], dict[str, dict], dict[str, tuple[dict, list[dict]]]]:
     """The booked TimeLog invoices as docs, the staged customers, and each doc's raw invoice and line payloads
     (by doc key, lines in the docs' order) for :func:`_sent_items`."""
-    tenant = f"{site}:{int(legal_entity_id)}"
+    tenant = site.for_legal_entity(legal_entity_id)
     raw: dict[str, tuple[dict, list[dict]]] = {}
     customers = {text(c.get("ID")): c for c in _payloads(engine, "timelog.customers", site)}
     lines_by_invoice: dict[str, list[dict]] = defaultdict(list)
@@ -159,7 +154,7 @@ def _timelog_docs(engine: Engine, site: str, legal_entity_id: int
 SENT_STATES = (DONE, IN_FLIGHT)   # the ledger states in which tlsync has written (or is writing) the draft
 
 
-def _sent_items(engine: Engine, tenant: str, docs: list[Doc], raw: dict[str, tuple[dict, list[dict]]],
+def _sent_items(engine: Engine, tenant: Tenant, docs: list[Doc], raw: dict[str, tuple[dict, list[dict]]],
                 ledger: dict[str, LedgerEntry], settings: LegalEntitySettings | None) -> None:
     """Set ``Line.sent_item`` on the lines of the invoices tlsync transferred: the item it put on each draft line.
 
@@ -189,15 +184,10 @@ def _sent_items(engine: Engine, tenant: str, docs: list[Doc], raw: dict[str, tup
     from tlsync.items.resolver import ItemResolver, attach_details
 
     resolver = ItemResolver.from_staging(engine, settings)
-    t = STAGING["timelog.invoice_line_details"]
     ids = sorted({int(d.record_id) for d in need if d.record_id.isdigit()})
     details: dict[str, list[dict]] = defaultdict(list)
-    with engine.connect() as conn:
-        for i in range(0, len(ids), 500):
-            for p in conn.execute(select(t.c.payload).where(t.c.tenant == tenant,
-                                                            t.c.invoice_id.in_(ids[i:i + 500]))).scalars():
-                d = json.loads(p)
-                details[text(d.get("InvoiceID"))].append(d)
+    for row in rows(engine, "timelog.invoice_line_details", tenant, ids, by="invoice_id"):
+        details[text(row.payload.get("InvoiceID"))].append(row.payload)
     for doc in need:
         invoice, lines = raw[doc.key]
         lines = [dict(ln) for ln in lines]
@@ -212,7 +202,7 @@ def _line_net(qty: Decimal, price: Decimal, pct: Decimal) -> Decimal:
     return line_total(qty, price, pct)
 
 
-def _uniconta_lines(engine: Engine, entity: str, tenant: str, *, doc: str, qty: str, price: str,
+def _uniconta_lines(engine: Engine, entity: str, tenant: Tenant, *, doc: str, qty: str, price: str,
                     net: str) -> dict[str, list[Line]]:
     """Staged Uniconta invoice or order lines by document number, in ``LineNumber`` order and numbered from 1;
     the fields differ between the two (``InvoiceQty``/``SalesPrice``/``InvoiceNetAmount`` on posted invoice lines,
@@ -232,7 +222,7 @@ def _uniconta_lines(engine: Engine, entity: str, tenant: str, *, doc: str, qty: 
 
 
 def _uniconta_docs(engine: Engine, company_id: int, home: str, names: dict[str, str]) -> tuple[list[Doc], list[Doc]]:
-    tenant = str(int(company_id))
+    tenant = Tenant.company(company_id)
     invoice_lines = _uniconta_lines(engine, "uniconta.invoice_lines", tenant, doc="InvoiceNumber", qty="InvoiceQty",
                                     price="SalesPrice", net="InvoiceNetAmount")
     posted = []
@@ -266,61 +256,61 @@ def _uniconta_docs(engine: Engine, company_id: int, home: str, names: dict[str, 
     return posted, drafts
 
 
-def _home_currency(engine: Engine, company_id: int, site: str, legal_entity_id: int) -> str:
+def _home_currency(engine: Engine, company_id: int, site: Tenant, legal_entity_id: int) -> str:
     """The company's own currency (what a blank Uniconta ``Currency`` means): the staged company's ``Currency``,
     else the TimeLog legal entity's ``CurrencyISO``, else DKK."""
-    for entity, tenant, key, fld in (("uniconta.companies", str(int(company_id)), str(int(company_id)), "Currency"),
-                                     ("timelog.legal_entities", site, str(int(legal_entity_id)), "CurrencyISO")):
-        t = STAGING[entity]
-        with engine.connect() as conn:
-            p = conn.execute(select(t.c.payload).where(t.c.tenant == tenant, t.c.natural_key == key)).scalar()
-        if p:
-            cur = text(json.loads(p).get(fld)).upper()
-            if cur:
-                return cur
+    for entity, tenant, key, fld in (("uniconta.companies", Tenant.company(company_id), int(company_id), "Currency"),
+                                     ("timelog.legal_entities", site, int(legal_entity_id), "CurrencyISO")):
+        found = staged_payload(engine, entity, tenant, key)
+        cur = text((found or {}).get(fld)).upper()
+        if cur:
+            return cur
     return "DKK"
 
 
-def _quarantine(engine: Engine, tenants: set[str]) -> list[dict]:
+def _quarantine(engine: Engine, of: set[Tenant]) -> list[dict]:
     """The rows the quality gate refused for these tenants — the latest refusal per record, and only while the
     record has not been staged since (a fixed record leaves the list)."""
-    q = (select(quarantine).where(quarantine.c.tenant.in_(sorted(tenants)),
+    q = (select(quarantine).where(quarantine.c.tenant.in_(sorted(str(t) for t in of)),
                                   quarantine.c.entity.in_(RELEVANT_QUARANTINE))
          .order_by(quarantine.c.id))
     latest: dict[tuple[str, str, str], dict[str, Any]] = {}
     with engine.connect() as conn:
         for m in conn.execute(q).mappings():
             latest[(m["entity"], m["tenant"], m["natural_key"] or f"#{m['id']}")] = dict(m)
-        out: list[dict[str, Any]] = []
-        for (entity, tenant, key), r in latest.items():
-            t = STAGING[entity]
-            staged_at = conn.execute(select(t.c.staged_at).where(t.c.tenant == tenant, t.c.natural_key == key)).scalar()
-            if staged_at is not None and r["quarantined_at"] is not None and staged_at >= r["quarantined_at"]:
-                continue
-            try:
-                r["payload_dict"] = json.loads(r["payload"], parse_float=Decimal)
-            except (TypeError, ValueError):
-                r["payload_dict"] = {}
-            out.append(r)
+    keys: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for entity, tenant, key in latest:
+        keys[(entity, tenant)].append(key)
+    staged = {(entity, tenant): staged_times(engine, entity, Tenant.parse(tenant), found)
+              for (entity, tenant), found in keys.items()}
+    out: list[dict[str, Any]] = []
+    for (entity, tenant, key), r in latest.items():
+        staged_at = staged[(entity, tenant)].get(key)
+        if staged_at is not None and r["quarantined_at"] is not None and staged_at >= r["quarantined_at"]:
+            continue
+        try:
+            r["payload_dict"] = loads(r["payload"])   # the refused record as it came, exact numbers
+        except (TypeError, StagedPayloadError):
+            r["payload_dict"] = {}
+        out.append(r)
     return sorted(out, key=lambda r: (r["entity"], str(r["natural_key"])))
 
 
 def load(engine: Engine, legal_entity_id: int, company_id: int, site: str,
          settings: LegalEntitySettings | None = None) -> Sources:
-    """``settings``: the legal entity's integration settings, for the items tlsync sent (:func:`_sent_items`)."""
-    home = _home_currency(engine, company_id, site, legal_entity_id)
-    names = {text(p.get("Account")): text(p.get("Name"))
-             for p in _payloads(engine, "uniconta.debtors", str(int(company_id)))}
-    items = {text(p.get("Item")) for p in _payloads(engine, "uniconta.items", str(int(company_id)))}
-    tl, customers, raw = _timelog_docs(engine, site, legal_entity_id)
+    """``site``: the TimeLog site code (:func:`site_code`). ``settings``: the legal entity's integration settings,
+    for the items tlsync sent (:func:`_sent_items`)."""
+    site_tenant, company = Tenant(site), Tenant.company(company_id)
+    home = _home_currency(engine, company_id, site_tenant, legal_entity_id)
+    names = {text(p.get("Account")): text(p.get("Name")) for p in _payloads(engine, "uniconta.debtors", company)}
+    items = {text(p.get("Item")) for p in _payloads(engine, "uniconta.items", company)}
+    tl, customers, raw = _timelog_docs(engine, site_tenant, legal_entity_id)
     posted, drafts = _uniconta_docs(engine, company_id, home, names)
     ledger = Ledger(engine).by_key(INVOICE_DOMAIN, legal_entity_id)
-    _sent_items(engine, f"{site}:{int(legal_entity_id)}", tl, raw, ledger, settings)
-    with engine.connect() as conn:
-        links = conn.execute(select(customer_links.c.customer_id, customer_links.c.debtor_account).where(
-            customer_links.c.legal_entity_id == int(legal_entity_id), customer_links.c.state == "linked")).all()
-    linked = {text(c): text(d) for c, d in links if c}
+    _sent_items(engine, site_tenant.for_legal_entity(legal_entity_id), tl, raw, ledger, settings)
+    linked = {text(c): text(d) for c, d in linked_customers(engine, legal_entity_id).items() if text(c)}
     return Sources(timelog=tl, posted=posted, drafts=drafts, ledger=ledger, linked_debtor=linked,
                    debtor_names=names, items=items,
-                   quarantine=_quarantine(engine, {f"{site}:{int(legal_entity_id)}", str(int(company_id)), site}),
+                   quarantine=_quarantine(engine, {site_tenant.for_legal_entity(legal_entity_id), company,
+                                                   site_tenant}),
                    home_currency=home, customers=customers)
