@@ -61,7 +61,7 @@ FindLanded = Callable[[Sequence[LedgerEntry]], Mapping[str, "str | None"]]
 looked up by (→ ``review``). Raises when the target cannot be asked (→ every claim stays ``in_flight``)."""
 OnDone = Callable[[Connection, str, str], None]
 """Called with ``(conn, source key, target key)`` in the transaction that marks a record ``done``."""
-Settle = Callable[[dict[str, tuple[LedgerEntry, str]]], None]
+Settle = Callable[[dict[str, tuple[LedgerEntry, str]]], object]
 """Finishes landed records (source key → (entry, target key)) and completes them itself."""
 
 

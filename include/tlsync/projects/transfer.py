@@ -15,9 +15,10 @@ Uniconta field         from
 
 Idempotency: the ledger (domain ``project``, key ``<company>/<TimeLog project ID>``) holds the hash of what was last
 written; an unchanged project is never written again (:meth:`Ledger.unchanged` / :meth:`Ledger.record_change`).
-New projects go in with ``InsertList`` (one call per 100); a project Uniconta already has under that number (a
-crash between the write and the ledger record, or a project made by hand) is found by a filtered read of the
-batch's numbers and adopted instead of written twice — ``Number`` is the key, so a duplicate is impossible.
+New projects go in through the one exactly-once protocol (:mod:`tlsync.ledger.protocol`: claimed, one
+``InsertList`` per 100, ``done``); this module gives its keys and look-up (the numbers, a filtered read per 40). A
+crash after the claim is recovered by the next run by that look-up; a project Uniconta already has under the number
+(made by hand) is adopted instead of written twice — ``Number`` is the key, so a duplicate is impossible.
 Changed projects are written with ``UpdateList`` (one call per 100; Uniconta's Update replaces the record, so each
 is the full object).
 
@@ -37,17 +38,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select
 
-from tlsync.clients.errors import NotFoundError, QuotaExceededError, RecordRejectedError
+from tlsync.clients.errors import NotFoundError, QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import ProjectClient
 from tlsync.clients.uniconta.odata import Field
-from tlsync.ledger import DONE, Ledger
+from tlsync.ledger import DONE, WRITABLE, ExactlyOnce, Landed, Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.tables import STAGING, customer_links
@@ -56,7 +57,6 @@ log = logging.getLogger(__name__)
 
 PROJECT_DOMAIN = Domain.PROJECT
 BATCH_SIZE = 100
-OR_LIMIT = 40
 
 
 @dataclass
@@ -209,6 +209,8 @@ def _transfer_leased(client: Any, engine: Engine, le: LegalEntitySettings, *, le
     if not result.module:
         result.messages.append(no_module_message(le))
         return result
+    if not dry_run:
+        _recover(client, engine, ledger, le)       # what a crashed run left in flight, before planning
     projects = staged_projects(engine, le.legal_entity_id, ids)
     if ids is None:
         projects = {i: p for i, p in projects.items() if p.get("InternalProject") not in (True, "true", 1, "1")}
@@ -270,55 +272,119 @@ def _record(ledger: Ledger, le: LegalEntitySettings, pid: int, payload: dict, ac
                          target_key=payload["Number"])
 
 
+def _protocol(client: Any, ledger: Ledger, le: LegalEntitySettings) -> ExactlyOnce:
+    """The project domain of the one exactly-once protocol (:mod:`tlsync.ledger.protocol`). Keys: source key
+    ``<company>/<TimeLog project ID>``, the project ``Number`` it is created under in the claim's details. Look-up:
+    those numbers in Uniconta, one filtered read per 40. A claim without a number or for another company goes to
+    review."""
+    def find_landed(entries: Sequence[LedgerEntry]) -> dict[str, str | None]:
+        targets = {e.source_key: str(e.details["target"]) for e in entries
+                   if e.details.get("target") and e.source_key.startswith(f"{le.uniconta_company_id}/")}
+        there = _present(client, sorted(set(targets.values())))
+        return {k: (t if t in there else None) for k, t in targets.items()}
+
+    return ExactlyOnce(ledger, PROJECT_DOMAIN, le.legal_entity_id, target="Uniconta", find_landed=find_landed)
+
+
+def _recover(client: Any, engine: Engine, ledger: Ledger, le: LegalEntitySettings) -> None:
+    """Creations a crashed run left ``in_flight``: found in Uniconta → ``done`` with the payload it was created
+    from (so the next night sees it unchanged); not there → ``pending``, created again by this run."""
+    protocol = _protocol(client, ledger, le)
+
+    def settle(landed: dict[str, tuple[LedgerEntry, str]]) -> None:
+        staged = staged_projects(engine, le.legal_entity_id, [int(k.split("/", 1)[1]) for k in landed])
+        debtors = _debtors(engine, le.legal_entity_id) if le.project_group else {}
+        written = {k: project_payload(staged[pid], le.project_group, debtors.get(str(staged[pid].get("CustomerID"))))
+                   if (pid := int(k.split("/", 1)[1])) in staged and le.project_group else None for k in landed}
+        protocol.complete_many([Landed(k, t, written=written[k]) for k, (_, t) in landed.items()], action="recover")
+
+    protocol.recover(settle=settle)
+
+
 def _insert(client: Any, ledger: Ledger, le: LegalEntitySettings, batch: list[tuple[int, dict]],
             result: ProjectResult) -> None:
-    """One InsertList for the batch; numbers Uniconta already has are adopted (one filtered read per 40)."""
+    """Claim the batch, one InsertList, complete (:mod:`tlsync.ledger.protocol`); numbers Uniconta already has are
+    adopted (one filtered read per 40). A project whose ledger entry is ``done`` under another number (renumbered in
+    TimeLog, or deleted in Uniconta since) may be claimed again: it is created under its number now."""
     if not batch:
         return
+    protocol = _protocol(client, ledger, le)
+    claims = {_key(le, pid): {"company_id": le.uniconta_company_id, "target": p["Number"]} for pid, p in batch}
+    claimed = set(protocol.claim_many(claims, action="claim_project", allow=(*WRITABLE, DONE)))
+    for pid, p in batch:
+        if _key(le, pid) not in claimed:
+            result.failed += 1
+            result.failures[pid] = f"project {p['Number']} is held by another writer or waits for review (rule T3)"
+    try:
+        _write(client, protocol, le, [(pid, p) for pid, p in batch if _key(le, pid) in claimed], result)
+    except QuotaExceededError:
+        protocol.release_many(claimed, reason="Uniconta's daily call quota is spent; tried again on the next run")
+        raise
+
+
+def _write(client: Any, protocol: ExactlyOnce, le: LegalEntitySettings, batch: list[tuple[int, dict]],
+           result: ProjectResult, *, resend: int = 1) -> None:
+    """One InsertList of claimed projects; a refusal splits the batch, a lost answer is settled by looking up."""
+    if not batch:
+        return
+    keys = {_key(le, pid): p for pid, p in batch}
     try:
         stored = client.insert_list([ProjectClient(**p) for _, p in batch], batch_size=len(batch))
-    except QuotaExceededError:
-        raise
+    except WriteOutcomeUnknownError:                 # look up before anything is sent again (issue 17)
+        landed = protocol.settle(keys, action="create_project", settle=lambda found: protocol.complete_many(
+            [Landed(k, t, written=keys[k]) for k, (_, t) in found.items()], action="create_project"))
+        rest = [(pid, p) for pid, p in batch if _key(le, pid) in landed.released]
+        again = set(protocol.claim_many({k: keys[k] for k in landed.released}, action="claim_project")) \
+            if rest and resend else set()
+        _write(client, protocol, le, [(pid, p) for pid, p in rest if _key(le, pid) in again], result, resend=0)
+        for pid, p in batch:
+            if _key(le, pid) in landed.landed:
+                result.numbers[pid] = p["Number"]
+                result.created += 1
+        return
     except RecordRejectedError as exc:
         present = _present(client, [p["Number"] for _, p in batch])
         rest = [(pid, p) for pid, p in batch if p["Number"] not in present]
+        protocol.complete_many([Landed(_key(le, pid), p["Number"], written=p) for pid, p in batch
+                                if p["Number"] in present], action="adopt_project")
         for pid, p in batch:
             if p["Number"] in present:
-                _record(ledger, le, pid, p, "adopt_project")
                 result.numbers[pid] = p["Number"]
                 result.unchanged += 1
-        if len(rest) == len(batch):        # nothing was already there: the refusal is about a record itself
-            if len(rest) == 1:
-                pid, p = rest[0]
-                result.failed += 1
-                result.failures[pid] = f"Uniconta refused project {p['Number']}: {exc.message} (rule T3)"
-                return
-            half = len(rest) // 2
-            _insert(client, ledger, le, rest[:half], result)
-            _insert(client, ledger, le, rest[half:], result)
+        if len(rest) == 1 and len(batch) == 1:       # the refusal is about this record itself
+            pid, p = rest[0]
+            result.failed += 1
+            result.failures[pid] = f"Uniconta refused project {p['Number']}: {exc.message} (rule T3)"
+            protocol.fail(_key(le, pid), result.failures[pid], action="create_project")
             return
-        _insert(client, ledger, le, rest, result)
+        half = len(rest) // 2 if len(rest) == len(batch) else len(rest)
+        _write(client, protocol, le, rest[:half], result)
+        _write(client, protocol, le, rest[half:], result)
         return
     read_back: set[str] | None = None
     if isinstance(stored, Unverified):     # a 2xx answer without the stored records (InsertList's is not published)
         read_back = _present(client, [p["Number"] for _, p in batch])    # verify by reading back
+    done: list[Landed] = []
     for pid, p in batch:
         if read_back is not None and p["Number"] not in read_back:
             result.failed += 1
             result.failures[pid] = (f"Uniconta answered the InsertList of project {p['Number']} without the stored "
                                     f"records and it was not found when read back; it is tried again next night "
                                     f"(rule T3)")
+            protocol.fail(_key(le, pid), result.failures[pid], action="create_project")
             continue
-        _record(ledger, le, pid, p, "create_project")
+        done.append(Landed(_key(le, pid), p["Number"], written=p))
         result.numbers[pid] = p["Number"]
         result.created += 1
+    protocol.complete_many(done, action="create_project")
 
 
 def _present(client: Any, numbers: list[str]) -> set[str]:
     found: set[str] = set()
-    for i in range(0, len(numbers), OR_LIMIT):
-        chunk = numbers[i:i + OR_LIMIT]
-        found |= {p.Number for p in client.read(ProjectClient, filter=Field("Number").in_(chunk)) if p.Number}
+    step = Field.MAX_OR_VALUES
+    for i in range(0, len(numbers), step):
+        found |= {p.Number for p in client.read(ProjectClient, filter=Field("Number").in_(numbers[i:i + step]))
+                  if p.Number}
     return found
 
 
