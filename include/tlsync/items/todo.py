@@ -33,20 +33,19 @@ Decisions recorded:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from tlsync.clients.timelog.models import Product
 from tlsync.excel import TEXT_FORMAT, column_formats, freeze_and_filter, neutralise, save, write_header
 from tlsync.ledger import DONE, FAILED, REVIEW, Ledger
 from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.staging.tables import STAGING
+from tlsync.staging.read import Tenant, rows
 
 from .products import DOMAIN, NOT_IN_API, ItemNumbers, staged_items
 
@@ -58,16 +57,14 @@ TODO = {"create": "create the product number and make it active", "activate": "m
 def staged_products(engine: Engine, legal_entity_id: int) -> dict[str, Product] | None:
     """TimeLog's product numbers of a legal entity by number, as last staged from ``GET /product`` (site-wide
     tenant); ``None`` when none are staged at all (not known yet)."""
-    table = STAGING["timelog.products"]
-    with engine.connect() as conn:
-        payloads = list(conn.execute(select(table.c.payload).where(table.c.tenant.not_like("%:%"))).scalars())
+    payloads = [row.payload for row in rows(engine, "timelog.products", Tenant.site_only())]
     if not payloads:
         return None
     mine = (None, 0, int(legal_entity_id))
     out: dict[str, Product] = {}
     for raw in payloads:
         try:
-            p = Product.model_validate(json.loads(raw))
+            p = Product.model_validate(raw)
         except ValueError:
             continue
         if p.product_number and p.product_number.strip() and p.legal_entity_id in mine:

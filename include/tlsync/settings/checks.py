@@ -3,17 +3,18 @@ reset of a legal entity's connection (rule S1's NULSTIL).
 
 Values chosen on TimeLog's setup page come from drop-downs filled from the Uniconta company (rules S4–S7, I1–I4);
 here they are typed into a file, so each is checked against the company's staged data (tenant = company id) and a
-problem lists the valid choices. Run the nightly sync first: it stages the reference data these checks read.
+problem lists the valid choices. Run the nightly sync first: it stages the reference data these checks read
+(through :mod:`tlsync.staging.read`). The reset clears the links through their home, :mod:`tlsync.linking.store`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Engine, delete, inspect, select
+from sqlalchemy import Engine
 
-from tlsync.staging.tables import STAGING, customer_links
+from tlsync.staging.read import Tenant, payloads
 
 from .models import IntegrationSettings, LegalEntitySettings
 
@@ -23,27 +24,16 @@ MAX_CHOICES = 25
 class _Staged:
     """The staged keys (and payloads) of one company, read once per table."""
 
-    def __init__(self, engine: Engine, tenant: str) -> None:
-        self.engine, self.tenant = engine, tenant
-        self._cache: dict[str, dict[str, dict]] = {}
+    def __init__(self, engine: Engine, company: int | str) -> None:
+        self.engine, self.tenant = engine, Tenant.company(company)
+        self._cache: dict[str, dict[str, dict[str, Any]]] = {}
 
-    def rows(self, entity: str) -> dict[str, dict]:
+    def rows(self, entity: str) -> dict[str, dict[str, Any]]:
         if entity not in self._cache:
-            table = STAGING[f"uniconta.{entity}"]
-            with self.engine.connect() as conn:
-                result = conn.execute(select(table.c.natural_key, table.c.payload)
-                                      .where(table.c.tenant == self.tenant))
-                # sorted here, not by the database: the same order on every dialect and collation
-                self._cache[entity] = {key: _payload(raw) for key, raw in sorted(result)}
+            found = payloads(self.engine, f"uniconta.{entity}", self.tenant)
+            # sorted here, not by the database: the same order on every dialect and collation
+            self._cache[entity] = dict(sorted(found.items()))
         return self._cache[entity]
-
-
-def _payload(raw: str | None) -> dict:
-    try:
-        value = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _choices(keys: Iterable[str]) -> str:
@@ -63,7 +53,7 @@ _REFERENCE = ("debtor_groups", "vat_zones", "payment_terms", "layout_groups", "i
 
 def staged_company(engine: Engine, company_id: int) -> bool:
     """Whether any Uniconta reference data of the company is staged (i.e. the nightly sync has read it)."""
-    staged = _Staged(engine, str(company_id))
+    staged = _Staged(engine, company_id)
     return any(staged.rows(e) for e in _REFERENCE)
 
 
@@ -145,12 +135,10 @@ def _check_dimension_values(le: LegalEntitySettings, engine: Engine, rules: dict
         if dimension is None or not default.mapping:
             continue
         entity, name_field, what = DIMENSIONS[dimension]
-        table = STAGING[entity]
-        with engine.connect() as conn:
-            rows = conn.execute(select(table.c.natural_key, table.c.payload)).all()
-        if not rows:
+        staged = payloads(engine, entity)                   # every tenant: the site code is not in the settings
+        if not staged:
             continue
-        names = {key: str(_payload(raw).get(name_field) or "") for key, raw in rows}
+        names = {key: str(p.get(name_field) or "") for key, p in staged.items()}
         valid = sorted(names, key=lambda k: (len(k), k))
         for key in default.mapping:
             if key not in names:
@@ -174,7 +162,7 @@ def validate_against_staging(settings: IntegrationSettings, engine: Engine) -> l
 
 def project_module(engine: Engine, company_id: int) -> bool:
     """Whether the company has Uniconta's project module, judged by its staged project groups/categories."""
-    staged = _Staged(engine, str(company_id))
+    staged = _Staged(engine, company_id)
     return bool(staged.rows("project_groups") or staged.rows("project_categories"))
 
 
@@ -185,12 +173,10 @@ def clear_link_state(engine: Engine, legal_entity_id: int) -> int:
 
     The ledger's history of those links is kept: a reset forgets the state, not the audit trail. A staging
     database created before the link table existed has nothing to clear (returns 0). Returns the number of rows
-    deleted."""
-    if not inspect(engine).has_table(customer_links.name):
-        return 0
-    with engine.begin() as conn:
-        return conn.execute(delete(customer_links)
-                            .where(customer_links.c.legal_entity_id == int(legal_entity_id))).rowcount or 0
+    deleted. (Imported here: the linking package imports this module for :func:`project_module`.)"""
+    from tlsync.linking.store import clear_links
+
+    return clear_links(engine, legal_entity_id)
 
 
 def reset(settings: IntegrationSettings, legal_entity_id: int, engine: Engine | None = None) -> IntegrationSettings:
