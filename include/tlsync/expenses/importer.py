@@ -215,7 +215,9 @@ class ExpenseImport:
         if dry_run:
             result.add("imported", "would " + a.describe())
             return
-        rate = self.rate(currency)
+        rate = self.rate(currency)                # needs the REST client (raises without one)
+        rest = self.rest
+        assert rest is not None
         body = expense_body(a, currency, rate)
         details = _details(a, currency=currency, rate=rate)
         protocol = self.protocol()
@@ -224,7 +226,7 @@ class ExpenseImport:
             result.add("unchanged")
             return
         try:
-            created = self.rest.create_project_expense(body)
+            created = rest.create_project_expense(body)
         except RecordRejectedError as exc:
             reason = f"{p.label}: TimeLog refused the expense: {exc.message} (rule U4)"
             protocol.fail(p.key, reason, action="import")
