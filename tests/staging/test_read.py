@@ -4,8 +4,10 @@ one order — on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, insert
@@ -149,3 +151,29 @@ def test_a_typed_column_filters_as_well(engine):
                invoice_id=invoice)
     got = payloads(engine, "timelog.invoice_lines", Tenant("SIMSITE", 1), [7], by="invoice_id")
     assert list(got) == ["1", "3"]
+
+
+# ---- one home each ---------------------------------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[2] / "include" / "tlsync"
+ENCODING = re.compile(r"""not_?like\(\s*["']%:%["']|["']%:|f":\{|rsplit\(":"|tenant\w* = f"\{[^}]*\}:\{""")
+LINKS = re.compile(r"from tlsync\.staging\.tables import (\([^)]*|[^\n(]*)\bcustomer_links\b")
+#: modules that still spell the tenant encoding or read ``customer_links`` themselves — other helpers' files of
+#: issue 12, to port to staging.read / linking.store (delete an entry when its module is ported; never add one)
+ENCODING_LEFT = {"projects/transfer.py", "invoicing/source.py", "sync/pipeline.py"}
+LINKS_LEFT = {"projects/transfer.py", "linking/gate.py"}
+
+
+def _matching(pattern: re.Pattern[str]) -> set[str]:
+    return {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+            if "migrations" not in p.parts and pattern.search(p.read_text(encoding="utf-8"))}
+
+
+def test_the_tenant_encoding_is_spelled_in_staging_read_only():
+    assert ENCODING.search('q.where(t.c.tenant.not_like("%:%"))') and ENCODING.search('suffix = f":{int(le)}"')
+    assert _matching(ENCODING) - ENCODING_LEFT == set()      # staging/read.py spells it with SEPARATOR
+
+
+def test_customer_links_has_one_home():
+    assert LINKS.search("from tlsync.staging.tables import STAGING, customer_links, link_suggestions")
+    assert _matching(LINKS) - LINKS_LEFT == {"linking/store.py"}

@@ -80,12 +80,16 @@ def linked_customers(engine: Engine, legal_entity_id: int, company_id: int | str
 
 def link_actions(engine: Engine, legal_entity_id: int) -> dict[str, str]:
     """``{TimeLog customer id: link action}`` of the legal entity's linked customers (``created`` for debtors
-    tlsync created in automatic mode)."""
+    tlsync created in automatic mode); of a customer linked to several debtors, the action of the link
+    :func:`linked_customers` names."""
     q = select(customer_links.c.customer_id, customer_links.c.action).where(
         customer_links.c.legal_entity_id == int(legal_entity_id), customer_links.c.state == LINKED,
-        customer_links.c.customer_id.is_not(None))
+        customer_links.c.customer_id.is_not(None)).order_by(customer_links.c.debtor_account)
+    out: dict[str, str] = {}
     with engine.connect() as conn:
-        return {str(c): str(a) for c, a in conn.execute(q)}
+        for customer_id, action in conn.execute(q):
+            out.setdefault(str(customer_id), str(action))
+    return out
 
 
 def link_of(conn: Any, legal_entity_id: int, debtor_account: str) -> Link | None:
