@@ -78,3 +78,40 @@ def test_rest_client_from_the_connection_reads_the_site_with_its_token(sims):
     with timelog_rest_client(wrong) as client, pytest.raises(AuthenticationError) as refused:
         list(client.customers())
     assert SECRET not in str(refused.value)
+
+
+def test_clients_build_only_the_pieces_asked_for_and_name_the_missing_field():
+    """``connections.clients``: TimeLog's three clients from a ``timelog`` Connection, nothing for a system whose
+    fields are not given (asking for it names the piece), and a missing field named as the UI shows it."""
+    from tlsync.connections import clients
+
+    fields = {"conn_id": "tl", "host": "http://x", "login": "u", "password": SECRET,
+              "extra": {"reporting_site_code": "SITE", "reporting_api_id": "id", "reporting_api_password": SECRET,
+                        "rest_token": SECRET}}
+    with clients(timelog=fields) as built:
+        assert built.site == "SITE" and built.has_timelog() and not built.has_uniconta()
+        assert built.rest.settings.base_url == built.transactional.settings.base_url == "http://x"
+        with pytest.raises(ConnectionSettingError, match="no Uniconta client was built"):
+            assert built.uniconta
+    with pytest.raises(ConnectionSettingError, match="'tl': the field 'Transactional API password' is empty"):
+        clients(timelog={**fields, "password": ""})
+    uniconta = {"conn_id": "uc", "host": "http://u", "login": "me", "password": SECRET, "extra": {}}
+    with clients(uniconta=uniconta, tally=False) as built, pytest.raises(ConnectionSettingError) as none_chosen:
+        built.uniconta_company()
+    assert "'uc': no Uniconta company chosen" in str(none_chosen.value) and SECRET not in str(none_chosen.value)
+    with clients(uniconta=uniconta, company_id=10002, tally=False) as built:
+        assert built.uniconta_company() == 10002 and not built.has_timelog()
+
+
+def test_connections_sit_below_the_flows_they_serve():
+    """Issue 12: ``tlsync.connections`` builds clients; the nightly's sources and the write-back wrap them, never the
+    other way round (an import of ``tlsync.sync`` here, even inside a function, fails this test)."""
+    import ast
+    from pathlib import Path
+
+    import tlsync.connections as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert imported and not [m for m in imported if m == "tlsync.sync" or m.startswith("tlsync.sync.")], imported
