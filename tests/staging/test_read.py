@@ -116,6 +116,11 @@ def test_loads_is_json_with_decimals_for_any_payload():
     for raw in ('{"a": 1, "b": "x", "c": null, "d": true}', '{"a": 1.5e3, "b": [1.25, {"c": 2.5}]}',
                 '{"a": NaN}', '{"a": 1, "a": 2.5}'):
         assert loads(raw) == json.loads(raw, parse_float=Decimal)
+    for raw in ('{"a": 1, "b": "x"}', '{"a": 1.50, "b": "x"}', '{"a": 1, "b": [2.5]}', '{"a": {"c": 0.1}}',
+                '{"a": 123456789012345678901234567890}', '{"a": NaN}'):
+        assert loads(raw, ("a", "b")) == {k: v for k, v in json.loads(raw, parse_float=Decimal).items()
+                                          if k in ("a", "b")}
+    assert str(loads('{"a": 1.50, "b": "x"}', ("a",))["a"]) == "1.50"
     assert loads('{"a": 1.5, "b": "x"}', ("b",)) == {"b": "x"}
 
 
