@@ -20,12 +20,12 @@ This file only wires; the work is in ``tlsync.sync`` (include/) and the hooks (p
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task, task_group
 
+from tlsync import config
 from tlsync_airflow.assets import STAGED_CHANGES
 from tlsync_airflow.callbacks import note_sync_failure
 
@@ -34,7 +34,7 @@ UNICONTA_CONN = "uniconta_default"
 
 DEFAULT_ARGS = {
     "owner": "tlsync",
-    "retries": int(os.environ.get("TLSYNC_TASK_RETRIES", "3")),  # the demo run sets 0 to fail fast
+    "retries": config.value("TLSYNC_TASK_RETRIES"),  # the demo run sets 0 to fail fast
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "expenses": ("tlsync.expenses.cli", "expense import from Uniconta to TimeLog (U4, S6)"),
     "reconcile": ("tlsync.reconcile.cli", "the finance reconciliation report (U3)"),
     "contract": ("tlsync.contract.cli", "probe the real APIs (read-only) and diff them with the simulators"),
+    "config": ("tlsync.config", "the TLSYNC_* environment settings: their values, defaults and what is wrong"),
 }
 
 

@@ -190,7 +190,7 @@ def test_removing_more_than_the_allowed_share_is_held_unless_the_setting_allows_
     assert (allowed.removed, allowed.warnings) == (6, 0) and keys(engine, DEBTORS, "10001") == ["1", "2", "3", "4"]
 
     monkeypatch.setenv("TLSYNC_MAX_PRUNE_SHARE", "2")
-    with pytest.raises(ValueError, match="TLSYNC_MAX_PRUNE_SHARE must be between 0 and 1"):
+    with pytest.raises(ValueError, match="TLSYNC_MAX_PRUNE_SHARE must be a number between 0 and 1"):
         deletions.max_prune_share()
 
 

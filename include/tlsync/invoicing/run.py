@@ -15,7 +15,6 @@ See :mod:`tlsync.invoicing.transfer` for the whole protocol and the ledger's con
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Literal, NotRequired, Required, TypedDict
 
 from sqlalchemy import Engine
 
+from tlsync import config
 from tlsync.clients.timelog.models import Invoice
 from tlsync.ledger import Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
@@ -42,7 +42,7 @@ ORDER_BATCH = 100
 LINE_BATCH = 500
 QUOTA_REASON = "Uniconta daily quota ran out"
 WRITEBACK_PENDING = "TimeLog write-back pending"
-WRITEBACK_THREADS = int(os.environ.get("TLSYNC_WRITEBACK_THREADS") or 8)
+WRITEBACK_THREADS = int(config.value("TLSYNC_WRITEBACK_THREADS"))
 CountKey = Literal["transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls"]
 COUNT_KEYS: tuple[CountKey, ...] = ("transferred", "failed", "pending", "elsewhere", "ignored", "unchanged", "calls")
 LEASE_DOMAINS = (DOMAIN, Domain.DEBTOR, Domain.EMPLOYEE, Domain.PROJECT)

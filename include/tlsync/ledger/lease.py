@@ -45,13 +45,13 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, select, update
 
+from tlsync import config
 from tlsync.staging.tables import write_leases  # the table is part of the staging schema (its migrations)
 
 log = logging.getLogger(__name__)
 
 
 DEFAULT_TTL = 90.0
-DEFAULT_WAIT = 0.0
 
 
 class LeaseHeld(RuntimeError):
@@ -68,11 +68,11 @@ class LeaseLost(RuntimeError):
 
 
 def _ttl() -> float:
-    return float(os.environ.get("TLSYNC_LEASE_TTL") or DEFAULT_TTL)
+    return float(config.value("TLSYNC_LEASE_TTL"))
 
 
 def _wait() -> float:
-    return float(os.environ.get("TLSYNC_LEASE_WAIT") or DEFAULT_WAIT)
+    return float(config.value("TLSYNC_LEASE_WAIT"))
 
 
 def _utcnow() -> datetime:

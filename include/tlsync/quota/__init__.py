@@ -30,7 +30,6 @@ SQLite (the embedded default) and PostgreSQL behave the same and an administrato
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -39,33 +38,32 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from tlsync import config
 from tlsync.staging.tables import uniconta_call_tally
 
 log = logging.getLogger(__name__)
 
 DENMARK = ZoneInfo("Europe/Copenhagen")
-DEFAULT_DAILY = 5000
 BLOCK = 25
 ALLOWANCE_ENV = "TLSYNC_UNICONTA_DAILY_CALLS"
 RESERVE_ENV = "TLSYNC_UNICONTA_INVOICE_RESERVE"
-DEFAULT_RESERVE = 1000
 SLOW_ENV = "TLSYNC_UNICONTA_SLOW_CALL_SECONDS"
 
 
 def daily_allowance() -> int:
     """Calls tlsync may spend per Danish day (``TLSYNC_UNICONTA_DAILY_CALLS``, default 5,000)."""
-    return int(os.environ.get(ALLOWANCE_ENV) or DEFAULT_DAILY)
+    return int(config.value(ALLOWANCE_ENV))
 
 
 def invoice_reserve() -> int:
     """Calls of the day the master-data steps (customers, projects) leave for the invoices
     (``TLSYNC_UNICONTA_INVOICE_RESERVE``, default 1,000): the night's priority is the nightly reads (they run
     first), then invoices, then master data."""
-    return int(os.environ.get(RESERVE_ENV) or DEFAULT_RESERVE)
+    return int(config.value(RESERVE_ENV))
 
 
 def slow_call_seconds() -> float:
-    return float(os.environ.get(SLOW_ENV) or 1.0)
+    return float(config.value(SLOW_ENV))
 
 
 def quota_day(now: datetime | None = None) -> str:

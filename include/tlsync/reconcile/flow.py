@@ -17,12 +17,13 @@ files themselves go to ``<TLSYNC_OUT_DIR>/reports``. The tolerance comes from ``
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from tlsync import config
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +65,7 @@ def _plain(value: Any) -> Any:
 
 def tolerance() -> Decimal:
     """``TLSYNC_RECONCILE_TOLERANCE`` (default 0.01): the largest difference the DAGs still count as equal."""
-    raw = os.environ.get("TLSYNC_RECONCILE_TOLERANCE", "0.01")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(f"TLSYNC_RECONCILE_TOLERANCE must be an amount such as 0.01, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"TLSYNC_RECONCILE_TOLERANCE cannot be negative, got {raw!r}")
-    return value
+    return Decimal(config.value("TLSYNC_RECONCILE_TOLERANCE"))
 
 
 def run_report(legal_entity_id: int, company_id: int, start: date, end: date, *,
@@ -79,9 +73,9 @@ def run_report(legal_entity_id: int, company_id: int, start: date, end: date, *,
     """Reconcile one legal entity ↔ company for ``start``…``end``, write the report, log and return the headline."""
     from tlsync.reconcile import reconcile
     from tlsync.report import bridge_summary, format_headline, headline, write_report
-    from tlsync.sync import config
+    from tlsync.staging.engine import staging_engine
 
-    engine = config.staging_engine()
+    engine = staging_engine()
     recon = reconcile(engine, legal_entity_id, start, end, company_id=company_id, as_of=as_of,
                       tolerance=tolerance())
     files = write_report(recon, Path(out_dir) if out_dir else config.out_dir() / "reports")
@@ -98,11 +92,12 @@ def demo_reports(pairs_variable: str | None, out_dir: Path | str, *, start: date
     defaults to ``TLSYNC_HISTORY_START``, ``end`` to today); returns the headline lines to print."""
     from tlsync.reconcile import reconcile
     from tlsync.report import format_headline, write_report
-    from tlsync.sync import config, pipeline
+    from tlsync.staging.engine import staging_engine
+    from tlsync.sync import pipeline
 
     start = start or config.history_start()
     end = end or date.today()
-    engine = config.staging_engine()
+    engine = staging_engine()
     texts = []
     for pair in pipeline.entity_pairs(pairs_variable):
         recon = reconcile(engine, pair["legal_entity_id"], start, end, company_id=pair["company_id"])

@@ -15,7 +15,6 @@ from a table of their fixed wordings — a wording not in the table is shown as 
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +23,7 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
+from tlsync import config
 from tlsync.invoicing.money import q2
 from tlsync.reconcile.model import (
     AMOUNTS_DIFFER,
@@ -47,7 +47,7 @@ LOCALES = {"da": "da_DK", "en": "en_GB"}
 def language(value: str | None = None) -> str:
     """The report language: ``value``, else ``TLSYNC_REPORT_LANGUAGE``, else Danish. Anything else than ``da`` or
     ``en`` is refused with one line naming the setting."""
-    raw = (value or os.environ.get(ENV) or DEFAULT_LANGUAGE).strip().lower()
+    raw = (value or str(config.value(ENV)) or DEFAULT_LANGUAGE).strip().lower()
     if raw not in LANGUAGES:
         raise ValueError(f"report language {raw!r} is not supported: set {ENV} (or --language) to da or en")
     return raw

@@ -21,9 +21,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from tlsync import config
+
 from .models import IntegrationSettings, rule_for
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_VARIABLE = "tlsync_integration_settings"
 _UNION_TAGS = {"on_line", "by_dimension", "specific_item", "gl_account"}
 
@@ -45,7 +46,7 @@ class SettingsError(ValueError):
 
 
 def settings_path() -> Path:
-    return Path(os.environ.get("TLSYNC_SETTINGS") or PROJECT_ROOT / "config" / "integration.yaml")
+    return Path(config.value("TLSYNC_SETTINGS"))
 
 
 def _describe(error: Mapping[str, Any]) -> str:

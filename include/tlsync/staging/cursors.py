@@ -15,9 +15,9 @@ keep in step.
 
 from __future__ import annotations
 
-import os
-
 from sqlalchemy import Engine, func, select
+
+from tlsync import config
 
 from .entities import EntitySpec
 
@@ -29,13 +29,13 @@ def overlap() -> int:
     """How many ``RowId`` s below the highest staged one are read again (default 0). A safety margin for a posting
     whose transaction committed after a later one had become visible; re-read rows are unchanged and not
     restaged (content hash)."""
-    return max(0, int(os.environ.get(OVERLAP_ENV, "0") or 0))
+    return int(config.value(OVERLAP_ENV))
 
 
 def full_read_every_days() -> int:
     """Every how many days the posted classes are read in full from the history start (0 = never, the default):
     picks up a row the quality gate refused earlier and has since been allowed (e.g. a newly known currency)."""
-    return max(0, int(os.environ.get(FULL_READ_ENV, "0") or 0))
+    return int(config.value(FULL_READ_ENV))
 
 
 def high_water(engine: Engine, spec: EntitySpec, tenant: str) -> int | None:

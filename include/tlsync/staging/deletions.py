@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -41,30 +40,21 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 
+from tlsync import config
+
 from .entities import EntitySpec
 
 log = logging.getLogger(__name__)
 
 MAX_SHARE_ENV = "TLSYNC_MAX_PRUNE_SHARE"
-DEFAULT_MAX_SHARE = 0.5
 CONFIRM_ENV = "TLSYNC_PRUNE_CONFIRM_READS"
-DEFAULT_CONFIRM_READS = 2
 _BATCH = 500   # keys per IN (…) list
 
 
 def max_prune_share() -> float:
     """The largest share (0–1) of an entity's staged rows one run may remove (``TLSYNC_MAX_PRUNE_SHARE``,
     default 0.5). ``1`` allows removing all but an empty read; ``0`` disables pruning."""
-    raw = os.environ.get(MAX_SHARE_ENV, "")
-    if raw.strip() == "":
-        return DEFAULT_MAX_SHARE
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{MAX_SHARE_ENV} must be a number between 0 and 1 (e.g. 0.5), got {raw!r}") from None
-    if not 0 <= value <= 1:
-        raise ValueError(f"{MAX_SHARE_ENV} must be between 0 and 1 (e.g. 0.5), got {raw!r}")
-    return value
+    return float(config.value(MAX_SHARE_ENV))
 
 
 def confirm_reads() -> int:
@@ -72,16 +62,7 @@ def confirm_reads() -> int:
     (``TLSYNC_PRUNE_CONFIRM_READS``, default 2; ``0`` = never, the valve then holds until an operator raises
     ``TLSYNC_MAX_PRUNE_SHARE``). Drafts are the reason: an accountant posting every draft empties the list, which
     the valve cannot tell from an API hiccup on that night — but a hiccup does not repeat on the next night."""
-    raw = os.environ.get(CONFIRM_ENV, "")
-    if raw.strip() == "":
-        return DEFAULT_CONFIRM_READS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{CONFIRM_ENV} must be a whole number of reads (e.g. 2; 0 = never), got {raw!r}") from None
-    if value < 0 or value == 1:
-        raise ValueError(f"{CONFIRM_ENV} must be 0 (never) or at least 2 reads, got {raw!r}")
-    return value
+    return int(config.value(CONFIRM_ENV))
 
 
 @dataclass(frozen=True)

@@ -11,31 +11,36 @@ first tasks of a night under the CeleryExecutor race each other on PostgreSQL's 
 - **PostgreSQL** (production): ``pool_pre_ping`` so that a connection the server closed overnight is replaced
   instead of failing the first query of a task.
 
-``tlsync.sync.config.staging_engine`` keeps one engine per URL and process on top of :func:`create_staging_engine`.
+:func:`staging_engine` keeps one engine per URL and process on top of :func:`create_staging_engine`; the URL is
+``TLSYNC_STAGING_URL`` (:mod:`tlsync.config`, the one reader of the environment).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
+from tlsync import config
+
 SQLITE_BUSY_TIMEOUT_S = 60
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 def default_url() -> str:
     """``TLSYNC_STAGING_URL``, else the embedded SQLite database ``staging.db`` in ``TLSYNC_OUT_DIR`` (default
-    ``<project>/out``, created when missing)."""
-    url = os.environ.get("TLSYNC_STAGING_URL")
-    if url:
-        return url
-    folder = Path(os.environ.get("TLSYNC_OUT_DIR", PROJECT_ROOT / "out"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'staging.db'}"
+    ``<project>/out``, created when missing) — both read through :mod:`tlsync.config`."""
+    url: str = config.value("TLSYNC_STAGING_URL")
+    return url or f"sqlite:///{config.out_dir() / 'staging.db'}"
+
+
+@lru_cache(maxsize=8)
+def staging_engine(url: str | None = None) -> Engine:
+    """One engine per URL and process (:func:`create_staging_engine`: SQLite WAL and busy timeout, PostgreSQL
+    pre-ping). Creates no table: the schema is migrated by the set-up step (:func:`tlsync.staging.migrate.upgrade`,
+    docs/staging-migrations.md). Tests that change ``TLSYNC_STAGING_URL`` call ``staging_engine.cache_clear()``."""
+    return create_staging_engine(url or default_url())
 
 
 def create_staging_engine(url: str) -> Engine:

@@ -52,6 +52,8 @@ from typing import Any
 import orjson
 from upath import UPath
 
+from tlsync import config
+
 LANDING_URL_ENV = "TLSYNC_LANDING_URL"
 LANDING_CONN_ENV = "TLSYNC_LANDING_CONN"
 DEFAULT_CONN_ID = "tlsync_landing"
@@ -64,9 +66,7 @@ class LandingSettingError(ValueError):
 
 def base_url() -> str:
     """``TLSYNC_LANDING_URL``, else the local folder ``<TLSYNC_OUT_DIR>/landing``."""
-    from tlsync.sync import config
-
-    return os.environ.get(LANDING_URL_ENV) or str(config.out_dir() / "landing")
+    return str(config.value(LANDING_URL_ENV)) or str(config.out_dir() / "landing")
 
 
 def is_local(path: Any) -> bool:
@@ -97,7 +97,7 @@ def storage_options(url: str) -> dict[str, Any]:
     worker host writes the files this one reads."""
     from tlsync import connections
 
-    explicit = os.environ.get(LANDING_CONN_ENV)
+    explicit = str(config.value(LANDING_CONN_ENV))
     conn_id = explicit or DEFAULT_CONN_ID
     env = tuple(os.environ.get(n) for n in connections.env_names(conn_id))
     return dict(_storage_options(_display(url), conn_id, bool(explicit), env))

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from tlsync import connections
+from tlsync import config, connections
 from tlsync.sync import pipeline, runs, sources
 
 log = logging.getLogger(__name__)
@@ -87,12 +87,13 @@ def main() -> None:
                         help="then run the transfer DAG's steps too (customers, projects, invoices, expenses)")
     parser.add_argument("--dry-run", action="store_true", help="with --write-back: plan the writes, make none")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG if os.environ.get("TLSYNC_DEBUG") else logging.WARNING,
+    logging.basicConfig(level=logging.DEBUG if config.value("TLSYNC_DEBUG") else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from tlsync.staging.engine import default_url, staging_engine
     from tlsync.staging.migrate import upgrade
-    from tlsync.sync import config, writeback
+    from tlsync.sync import writeback
 
-    upgrade(config.staging_url())   # an operator's one-off run is its own set-up step (docs/staging-migrations.md)
+    upgrade(default_url())   # an operator's one-off run is its own set-up step (docs/staging-migrations.md)
 
     timelog, uniconta = _conn_from_env("timelog_default"), _conn_from_env("uniconta_default")
     pairs = os.environ.get("AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS", "")
@@ -103,7 +104,7 @@ def main() -> None:
         log.debug("run %s failed", run_id, exc_info=True)
         print(f"run {run_id} failed: {runs.failure_line(exc)}", file=sys.stderr)
         raise SystemExit(1) from None
-    print(runs.format_summary(config.staging_engine(), run_id))
+    print(runs.format_summary(staging_engine(), run_id))
     if args.write_back:
         for le, steps in run_write_back(timelog, uniconta, pairs, run_id=run_id, dry_run=args.dry_run).items():
             for step, result in steps.items():

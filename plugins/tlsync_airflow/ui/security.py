@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -28,6 +27,8 @@ from airflow.api_fastapi.auth.managers.models.resource_details import (
 )
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, HTTPException, Request, status
+
+from tlsync import config
 
 SETTINGS_VARIABLE = "tlsync_integration_settings"
 _FALLBACK_SECRET = secrets.token_bytes(32)
@@ -52,7 +53,7 @@ def may_write(user: BaseUser) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
 
     manager = get_auth_manager()
-    if os.environ.get("TLSYNC_UI_WRITE_RESOURCE", "variable").lower() == "connection":
+    if str(config.value("TLSYNC_UI_WRITE_RESOURCE")).lower() == "connection":
         return bool(manager.is_authorized_connection(method="PUT", details=ConnectionDetails(conn_id=None),
                                                      user=user))
     return bool(manager.is_authorized_variable(method="PUT", details=VariableDetails(key=SETTINGS_VARIABLE),
