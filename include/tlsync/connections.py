@@ -176,22 +176,18 @@ def clients(*, timelog: Mapping[str, Any] | None = None, uniconta: Mapping[str, 
     out = Clients()
     try:
         if timelog is not None:
-            site, reporting, rest, transactional, counter = _timelog_clients(timelog, timelog_counter, **client_kw)
-            out = Clients(reporting=reporting, rest=rest, transactional=transactional, site=site, counter=counter)
+            out = _timelog_clients(timelog, timelog_counter, **client_kw)
         if uniconta is not None:
-            client = uniconta_client(company_id=company_id, counter=uniconta_counter, tally=tally, reserve=reserve,
-                                     **{**uniconta, **client_kw})
-            out = Clients(reporting=out._reporting, rest=out._rest, transactional=out._transactional, site=out.site,
-                          counter=out.counter, uniconta=client,
-                          uniconta_conn_id=str(uniconta.get("conn_id") or "uniconta_default"))
+            out._uniconta = uniconta_client(company_id=company_id, counter=uniconta_counter, tally=tally,
+                                            reserve=reserve, **{**uniconta, **client_kw})
+            out.uniconta_conn_id = str(uniconta.get("conn_id") or "uniconta_default")
     except BaseException:
         out.close()
         raise
     return out
 
 
-def _timelog_clients(fields: Mapping[str, Any], counter: CallCounter | None = None, **client_kw: Any
-                     ) -> tuple[str, ReportingClient, RestClient, TransactionalClient, CallCounter]:
+def _timelog_clients(fields: Mapping[str, Any], counter: CallCounter | None = None, **client_kw: Any) -> Clients:
     from tlsync.clients.timelog import (
         ReportingClient,
         ReportingSettings,
@@ -214,7 +210,7 @@ def _timelog_clients(fields: Mapping[str, Any], counter: CallCounter | None = No
         base_url=site_url, username=_require(conn_id, fields.get("login"), "Transactional API user (login)"),
         password=_require(conn_id, fields.get("password"), "Transactional API password")), counter=counter,
         **client_kw)
-    return str(site_code), reporting, rest, transactional, counter
+    return Clients(reporting=reporting, rest=rest, transactional=transactional, site=str(site_code), counter=counter)
 
 
 def timelog_source(*, counter: CallCounter | None = None, **fields: Any) -> Clients:
