@@ -17,12 +17,12 @@ in ``tlsync.sync.writeback`` and the packages it calls (``docs/transfer.md``).
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task, task_group
 
+from tlsync import config
 from tlsync_airflow.assets import staged
 from tlsync_airflow.callbacks import FAILURE_XCOM, note_step_failure
 
@@ -32,7 +32,7 @@ SETTINGS_VARIABLE = "tlsync_integration_settings"   # tlsync.settings.DEFAULT_VA
 
 DEFAULT_ARGS = {
     "owner": "tlsync",
-    "retries": int(os.environ.get("TLSYNC_TASK_RETRIES", "3")),
+    "retries": config.value("TLSYNC_TASK_RETRIES"),
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
