@@ -228,12 +228,54 @@ def simulator_arguments(prog: str, description: str, port: int) -> argparse.Argu
     return parser
 
 
-def fixture_and_faults(args: argparse.Namespace) -> tuple[dict | None, FaultConfig]:
-    """Read ``--fixture`` (money as Decimal) and build the :class:`FaultConfig` from the parsed options."""
+SYSTEMS = ("timelog", "uniconta")
+
+
+def read_fixture(path: str, system: str | None = None) -> dict:
+    """A fixture file (money as Decimal); with ``system``, only what that simulator loads.
+
+    A whole document's other system section is skipped record by record as the file is read, never held: it is
+    the bulk of the file (at L gigabytes of TimeLog history the Uniconta simulator would otherwise parse and keep
+    for nothing) and each simulator serves its own section only (issue 18, item 3). The other section's key stays,
+    with an empty value, so that a simulator still tells a whole document from a bare section. A file that is one
+    section (no ``"timelog"``/``"uniconta"`` key) is read whole."""
+    if system is None:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh, parse_float=Decimal)
+    from simulators.generator.stream import stream_fixture
+
+    doc: dict[str, Any] = {}
+    keys: dict[str, str] = {}
+    for where, value in stream_fixture(path):
+        top = where[0]
+        if top in SYSTEMS and top != system:
+            doc.setdefault(top, {})            # an iterator left unread is skipped by the walk
+            continue
+        if isinstance(value, Iterator):
+            # One field name object for all records, as json.load shares them within one document (a record
+            # decoded on its own has its own copies: at M 250 MB more).
+            value = [{keys.setdefault(k, k): v for k, v in rec.items()} if type(rec) is dict else rec
+                     for rec in value]
+        if top not in SYSTEMS:
+            doc[top] = value
+        elif len(where) == 1:
+            doc[top] = value                   # a system key whose value is not an object (kept as written)
+        elif len(where) == 2:
+            doc.setdefault(top, {})[where[1]] = value
+        else:                                  # ("uniconta", "companies", i, attribute or class)
+            companies = doc.setdefault(top, {}).setdefault(where[1], [])
+            while len(companies) <= where[2]:
+                companies.append({})
+            companies[where[2]][where[3]] = value
+    return doc
+
+
+def fixture_and_faults(args: argparse.Namespace, system: str | None = None) -> tuple[dict | None, FaultConfig]:
+    """Read ``--fixture`` (money as Decimal; with ``system`` only that simulator's part, see
+    :func:`read_fixture`) and build the :class:`FaultConfig` from the parsed options."""
     fixture = None
     if args.fixture:
-        with open(args.fixture, encoding="utf-8") as fh:
-            fixture = json.load(fh, parse_float=Decimal)
+        fixture = read_fixture(args.fixture, system)
     faults = FaultConfig(rate_429=args.fault_rate_429, rate_5xx=args.fault_rate_5xx, rate_slow=args.fault_rate_slow,
                          rate_truncated=args.fault_rate_truncated, retry_after=args.retry_after,
                          slow_seconds=args.slow_seconds, seed=args.fault_seed)

@@ -32,6 +32,7 @@ Start it with ``python -m simulators.timelog --port 8081 [--fixture file.json | 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -59,7 +60,8 @@ def _generated(size: str, seed: int, today: date | None = None) -> dict:
 
 
 def create_app(fixture: dict | None = None, *, size: str | None = None, seed: int = 42,
-               today: date | None = None, faults: FaultConfig | None = None, product_writes: bool = True) -> Any:
+               today: date | None = None, faults: FaultConfig | None = None, product_writes: bool = True,
+               reread: Callable[[], dict | None] | None = None) -> Any:
     """The ASGI app to serve: the simulator behind the shared fault injector.
 
     ``product_writes=False`` serves TimeLog's public REST API as published (issue 13, evidence 1: REST v1 has only
@@ -69,11 +71,13 @@ def create_app(fixture: dict | None = None, *, size: str | None = None, seed: in
 
     ``fixture`` (a whole fixture document or its ``"timelog"`` section) seeds the state; without it ``size``
     (S/M/L) asks the generator for one, dated up to ``today`` (default: today in Denmark). The returned object carries ``.store`` (the :class:`TimelogStore`),
-    ``.counters`` and ``.fastapi`` for in-process use.
+    ``.counters`` and ``.fastapi`` for in-process use. ``reread`` gives the fixture again for a reset, so that the
+    store need not keep it (see :class:`TimelogStore`; the command passes a re-read of its ``--fixture`` file).
     """
     if fixture is None and size:
         fixture = _generated(size, seed, today)
-    store = TimelogStore(fixture)
+    store = TimelogStore(fixture, reread=reread)
+    del fixture
     counters = CallCounters()
     app = FastAPI(title="TimeLog PSA simulator", docs_url=None, redoc_url=None, openapi_url=None)
     reporting = ReportingAPI(store, counters)

@@ -51,7 +51,7 @@ Filters (*choices* where the reference is silent):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -59,7 +59,7 @@ from typing import Any
 from lxml import etree
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from .schemas import INT_TYPES, NS_TLP, NS_WS, SCHEMAS, Schema
 from .store import Q4, D, TimelogStore, norm_dt, truthy
@@ -215,33 +215,55 @@ def render_item(schema: Schema, rec: dict) -> str:
     return "".join(parts)
 
 
-def render_doc(schema: Schema, rows: list[dict], store: TimelogStore | None = None,
-               root_attrs: dict[str, Any] | None = None, declaration: bool = True) -> str:
+FRAG_CACHE_CHARS = 100_000_000
+"""At most this many characters of rendered items are kept (issue 18, item 3): a first night renders every record
+once, and caching all of them held the whole site again as XML text (at L gigabytes). The site-wide lists a
+night reads first and re-reads each night fit; past the budget items are rendered on demand, to the same text."""
+STREAM_ROWS = 20_000
+"""An HTTP answer with at least this many items is sent as it is rendered (chunked), not built whole first: a
+five-year list of invoice lines is one document of hundreds of megabytes, and building it whole held it three
+times over (items, the joined text, its encoding). The bytes are the same; only ``Content-Length`` gives way to
+chunked transfer."""
+CHUNK_ITEMS = 1_000
+
+
+def render_parts(schema: Schema, rows: list[dict], store: TimelogStore | None = None,
+                 root_attrs: dict[str, Any] | None = None, declaration: bool = True) -> Iterator[str]:
+    """The document of ``rows`` in pieces (``CHUNK_ITEMS`` items a piece); joined they are :func:`render_doc`."""
     xsd = schema.method[3:] if schema.method.startswith("Get") else schema.method
     root_attrs = dict(root_attrs or {})
     if not rows:
         root_attrs.setdefault("resultEmpty", "true")  # TimeLogApiSdk docs: an empty result says so on its root
     attrs = "".join(f' {k}="{v}"' for k, v in root_attrs.items())
-    head = (f'<tlp:{schema.root} xmlns:tlp="{NS_TLP}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            f'xsi:schemaLocation="{NS_TLP} http://www.timelog.com/api/xsd/{xsd}.xsd"{attrs}>')
+    decl = '<?xml version="1.0" encoding="utf-8"?>\n' if declaration else ""
+    yield (f'{decl}<tlp:{schema.root} xmlns:tlp="{NS_TLP}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+           f'xsi:schemaLocation="{NS_TLP} http://www.timelog.com/api/xsd/{xsd}.xsd"{attrs}>')
     # Fragment cache: records are replaced (never mutated) on change, so an entry is valid while it belongs to the
     # very record object being rendered; a render of an older snapshot can never serve a stale fragment later.
     cache: dict | None = None
     if store is not None:
         cache = store.frag.setdefault(schema.method, {})
-    body: list[str] = []
-    for r in rows:
-        rid = r.get("ID")
-        hit = cache.get(rid) if cache is not None else None
-        if hit is not None and hit[0] is r:
-            frag = hit[1]
-        else:
-            frag = render_item(schema, r)
-            if cache is not None and rid is not None:
-                cache[rid] = (r, frag)
-        body.append(frag)
-    decl = '<?xml version="1.0" encoding="utf-8"?>\n' if declaration else ""
-    return f"{decl}{head}{''.join(body)}\n</tlp:{schema.root}>"
+    for start in range(0, len(rows), CHUNK_ITEMS):
+        body: list[str] = []
+        for r in rows[start:start + CHUNK_ITEMS]:
+            rid = r.get("ID")
+            hit = cache.get(rid) if cache is not None else None
+            if hit is not None and hit[0] is r:
+                frag = hit[1]
+            else:
+                frag = render_item(schema, r)
+                if cache is not None and rid is not None and store is not None \
+                        and store.frag_chars < FRAG_CACHE_CHARS:
+                    cache[rid] = (r, frag)
+                    store.frag_chars += len(frag) - (len(hit[1]) if hit is not None else 0)
+            body.append(frag)
+        yield "".join(body)
+    yield f"\n</tlp:{schema.root}>"
+
+
+def render_doc(schema: Schema, rows: list[dict], store: TimelogStore | None = None,
+               root_attrs: dict[str, Any] | None = None, declaration: bool = True) -> str:
+    return "".join(render_parts(schema, rows, store, root_attrs, declaration))
 
 
 def errors_doc(messages: list[str], declaration: bool = True) -> str:
@@ -532,8 +554,10 @@ class ReportingAPI:
         body, is_bool, _ = self.execute_status(method, params, soap)
         return body, is_bool
 
-    def execute_status(self, method: Method, params: dict[str, str], soap: bool) -> tuple[str, bool, int]:
-        """Like :meth:`execute`, with the HTTP status of the answer (401 bad credentials, 500 bad input)."""
+    def execute_status(self, method: Method, params: dict[str, str], soap: bool,
+                       stream: bool = False) -> tuple[Any, bool, int]:
+        """Like :meth:`execute`, with the HTTP status of the answer (401 bad credentials, 500 bad input); with
+        ``stream`` a document of ``STREAM_ROWS`` items or more comes as an iterator of its pieces."""
         values = {n: convert(n, "str", params.get(n.lower()), soap) for n in CRED_PARAMS}
         args = {n: convert(n, k, params.get(n.lower()), soap) for n, k in method.params}
         ok = self.store.reporting_ok(values["siteCode"], values["apiID"], values["apiPassword"])
@@ -546,6 +570,8 @@ class ReportingAPI:
         except FilterError as e:
             return errors_doc([str(e)], declaration=False), False, 500
         assert method.schema is not None
+        if stream and len(rows) >= STREAM_ROWS:
+            return render_parts(method.schema, rows, self.store, root_attrs, declaration=True), False, 200
         return render_doc(method.schema, rows, self.store, root_attrs, declaration=False), False, 200
 
     def _count(self, params: dict[str, str]) -> None:
@@ -569,9 +595,11 @@ class ReportingAPI:
                             "HttpRequest request, HttpResponse response, Boolean& abortProcessing)",
                             status_code=500, media_type="text/plain; charset=utf-8")
         try:
-            body, is_bool, status = await run_in_threadpool(self.execute_status, method, params, False)
+            body, is_bool, status = await run_in_threadpool(self.execute_status, method, params, False, True)
         except AsmxError as e:
             return Response(str(e), status_code=500, media_type="text/plain; charset=utf-8")
+        if not isinstance(body, str):
+            return StreamingResponse((part.encode() for part in body), status_code=status, media_type=XML_CT)
         if is_bool:
             body = f'<boolean xmlns="{NS_WS}">{body}</boolean>'
         return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body, status_code=status, media_type=XML_CT)

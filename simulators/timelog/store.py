@@ -21,7 +21,7 @@ import hmac
 import secrets
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -164,9 +164,13 @@ def _field_kinds(coll: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset
 class TimelogStore:
     """All simulator state; every public method takes the lock."""
 
-    def __init__(self, fixture: dict | None = None) -> None:
+    def __init__(self, fixture: dict | None = None, *, reread: Callable[[], dict | None] | None = None) -> None:
+        """``reread`` (the command's way: read the fixture file again) is how :meth:`reset` gets the start-up
+        data back; then ``fixture`` is not kept once loaded — at L it is gigabytes beside the state made of it
+        (issue 18, item 3). Without it the fixture is kept by reference (``load`` copies, never mutates it)."""
         self.lock = threading.RLock()
-        self._initial = copy_section(section_of(fixture))
+        self._reread = reread
+        self._initial = section_of(fixture) if reread is None else None
         self._secret = secrets.token_bytes(32)
         self.clock_fixed: datetime | None = None
         self.clock_offset = timedelta(0)
@@ -176,11 +180,12 @@ class TimelogStore:
         self.by_id: dict[str, dict[int, dict]] = {}
         self.extra: dict[str, Any] = {}
         self.frag: dict[str, dict[int, tuple[dict, str]]] = {}  # method -> ID -> (record, XML fragment)
+        self.frag_chars = 0                                      # their length, within reporting.FRAG_CACHE_CHARS
         self.pos: dict[str, dict[int, int]] = {}                 # collection -> ID -> index in data[collection]
         self._field_idx: dict[tuple[str, str], dict[str, dict]] = {}       # (coll, field) -> lower(str(value)) -> record
         self._child_idx: dict[tuple[str, str], dict[int, list[dict]]] = {}  # (coll, parent field) -> parent ID -> records
         self.version = 0
-        self.load(self._initial)
+        self.load(section_of(fixture), owned=reread is not None)
 
     # ------------------------------------------------------------------------------------------------ clock
     def now(self) -> datetime:
@@ -202,11 +207,16 @@ class TimelogStore:
         """Back to the state the simulator was started with (auth included)."""
         with self.lock:
             self.auth = copy.deepcopy(DEFAULT_AUTH)
-            self.load(self._initial)
+            if self._reread is None:
+                self.load(self._initial)
+            else:
+                self.load(section_of(self._reread()), owned=True)
 
-    def load(self, section: dict) -> None:
-        """Replace the whole state with a fixture section (the ``"timelog"`` part of a fixture)."""
-        section = copy_section(section or {})
+    def load(self, section: dict, *, owned: bool = False) -> None:
+        """Replace the whole state with a fixture section (the ``"timelog"`` part of a fixture). ``owned``: the
+        section is nobody else's, so its records become the state as they are (normalised in place) instead of
+        being copied — one copy of the data at start-up, not two."""
+        section = copy_section(section or {}) if not owned else dict(section or {})
         with self.lock:
             self.auth = self._merge_auth(section.pop("auth", None))
             self.extra = {k: v for k, v in section.items() if k not in ALL_COLLECTIONS}
@@ -231,6 +241,7 @@ class TimelogStore:
                 self._normalize_collection(coll)
             self._invoice_totals()
             self.frag = {}
+            self.frag_chars = 0
             self._field_idx = {}
             self._child_idx = {}
             self.version += 1
@@ -660,7 +671,9 @@ class TimelogStore:
         self._reindex(coll, old, new)
         for method, cache in self.frag.items():
             if SCHEMAS[method].collection == coll:
-                cache.pop(rid, None)
+                hit = cache.pop(rid, None)
+                if hit is not None:
+                    self.frag_chars -= len(hit[1])
         self.version += 1
 
     def _stamp(self, coll: str, rec: dict, ts: str) -> None:

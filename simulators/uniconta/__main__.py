@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--row-id-field", choices=("RowId", "PrimaryKeyId"), default="RowId",
                         help="the name under which rows carry their id (PrimaryKeyId: as public OData clients see)")
     args = parser.parse_args(argv)
-    fixture, faults = fixture_and_faults(args)
+    fixture, faults = fixture_and_faults(args, "uniconta")
     app = create_app(fixture, size=args.size, seed=args.seed, today=args.today, faults=faults,
                      daily_quota=args.daily_quota, page_size=args.page_size, quota_mode=args.quota_mode,
                      throttle_seconds=args.throttle_seconds, row_id_field=args.row_id_field)
