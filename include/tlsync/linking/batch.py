@@ -35,7 +35,7 @@ from .decisions import TIMELOG, Decision, LinkError, LinkPlan, Outcome
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 100          # debtors per UpdateList
-OR_LIMIT = 40             # accounts per filtered read (the OData filter's "or" limit)
+OR_LIMIT = Field.MAX_OR_VALUES   # accounts per filtered read (the OData filter's "or" limit, 40)
 WHOLE_TABLE_AT = 3 * OR_LIMIT   # more accounts than this: read the whole debtor table (a few pages) instead
 
 
