@@ -17,7 +17,7 @@ read buffer plus one record.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,12 @@ _WS = " \t\r\n"
 
 
 class _Reader:
-    def __init__(self, fh) -> None:
+    def __init__(self, fh, parse_float: Callable[[str], Any] = Decimal) -> None:
         self.fh = fh
         self.buf = ""
         self.pos = 0
         self.eof = False
-        self.decoder = json.JSONDecoder(parse_float=Decimal)
+        self.decoder = json.JSONDecoder(parse_float=parse_float)
 
     def _more(self) -> bool:
         if self.eof:
@@ -128,7 +128,8 @@ def _walk(r: _Reader, path: tuple) -> Iterator[tuple[tuple, Any]]:
         yield path, r.value()
 
 
-def stream_fixture(path: str | Path) -> Iterator[tuple[tuple, Any]]:
-    """Walk a fixture file; see the module docstring."""
+def stream_fixture(path: str | Path, parse_float: Callable[[str], Any] = Decimal) -> Iterator[tuple[tuple, Any]]:
+    """Walk a fixture file; see the module docstring. ``parse_float`` turns a number's text with a fraction into
+    its value (``Decimal``; a simulator passes one that gives the same object for the same text)."""
     with open(path, encoding="utf-8") as fh:
-        yield from _walk(_Reader(fh), ())
+        yield from _walk(_Reader(fh, parse_float), ())
