@@ -111,7 +111,7 @@ print("ready", flush=True)
 sys.stdin.readline()
 out = run_write_back(cfg["timelog"], cfg["uniconta"], [{"legal_entity_id": 1, "company_id": 10001}],
                      settings=settings, run_id=cfg["run_id"])
-print(json.dumps({step: sorted(result) for step, result in out[1].items()}))
+print(json.dumps({step: result.to_json() for step, result in out[1].items() if result is not None}))
 """
 
 #: what makes a record the same record in each collection the write-back writes to
