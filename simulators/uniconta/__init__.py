@@ -107,6 +107,7 @@ Admin (``/_sim/...``, never counted, never faulted)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -142,10 +143,12 @@ def create_app(
     quota_mode: str = "throttle",
     throttle_seconds: float = 1.0,
     row_id_field: str = "RowId",
+    reread: Callable[[], dict | None] | None = None,
 ) -> Any:
     """Build the simulator's ASGI app (behind the fault injector). ``fixture`` (whole document or its
     ``"uniconta"`` section) wins over ``size`` (generated data dated up to ``today``, default today in
-    Denmark); with neither, one default company."""
+    Denmark); with neither, one default company. ``reread`` gives the fixture again for a reset, so that the store
+    need not keep it (the command passes a re-read of its ``--fixture`` file)."""
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
     doc = fixture
@@ -153,7 +156,8 @@ def create_app(
         from simulators.generator import generate  # the shared synthetic data generator
 
         doc = generate(size=size, seed=seed, today=today)
-    store = Store(doc)
+    store = Store(doc, reread=reread)
+    del doc, fixture
     quota = Quota(daily_quota, store.clock, mode=quota_mode, throttle_seconds=throttle_seconds)
     counters = UnicontaCounters(quota)
     sim = UnicontaSim(store, quota, counters, page_size, row_id_field)

@@ -9,7 +9,7 @@ import sys
 
 import uvicorn
 
-from .._common import fixture_and_faults, simulator_arguments
+from .._common import fixture_and_faults, read_fixture, simulator_arguments
 from . import create_app
 
 
@@ -25,9 +25,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the name under which rows carry their id (PrimaryKeyId: as public OData clients see)")
     args = parser.parse_args(argv)
     fixture, faults = fixture_and_faults(args, "uniconta")
+    path = args.fixture
     app = create_app(fixture, size=args.size, seed=args.seed, today=args.today, faults=faults,
                      daily_quota=args.daily_quota, page_size=args.page_size, quota_mode=args.quota_mode,
-                     throttle_seconds=args.throttle_seconds, row_id_field=args.row_id_field)
+                     throttle_seconds=args.throttle_seconds, row_id_field=args.row_id_field,
+                     reread=(lambda: read_fixture(path, "uniconta")) if path else None)
+    del fixture  # the store holds what it made of it; a reset reads the file again
     print(f"Uniconta simulator on http://{args.host}:{args.port}  (user integration / uniconta-pw unless the "
           f"fixture says otherwise)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

@@ -340,7 +340,7 @@ def build_app(sim: UnicontaSim) -> FastAPI:
         if not isinstance(doc, dict):
             raise bad_request("fixture must be a JSON object")
         summary = await run_in_threadpool(store.load, doc)
-        store._initial = doc
+        store._initial, store._reread = doc, None
         return JSONResponse({"loaded": summary})
 
     @app.get("/_sim/state")

@@ -329,13 +329,18 @@ def _section(doc: Any) -> Any:
 
 
 class Store:
-    def __init__(self, doc: dict | None = None, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, doc: dict | None = None, *, clock: Callable[[], datetime] | None = None,
+                 reread: Callable[[], dict | None] | None = None) -> None:
+        """``reread`` (the command's way: read the fixture file again) is how :meth:`reset` gets the start-up data
+        back; then ``doc`` is not kept once loaded (issue 18, item 3: the rows are made anew from it, so keeping
+        it held the data twice). Without it ``doc`` is kept by reference: loading never mutates its input."""
         self.lock = threading.RLock()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.users: dict[str, User] = {}
         self.companies: dict[int, Company] = {}
         self._cache: OrderedDict[tuple, list[dict]] = OrderedDict()
-        self._initial = _section(doc)  # kept by reference: loading never mutates its input
+        self._reread = reread
+        self._initial = _section(doc) if reread is None else None
         self.load(doc)
 
     # ------------------------------------------------------------------------------------------ load / dump
@@ -486,8 +491,8 @@ class Store:
                                   for c in self.companies.values()}}
 
     def reset(self) -> dict[str, Any]:
-        """Back to the state the simulator started with."""
-        return self.load(self._initial)
+        """Back to the state the simulator started with (or was last given by ``/_sim/fixture``)."""
+        return self.load(self._initial if self._reread is None else self._reread())
 
     # ------------------------------------------------------------------------------------------------ access
     def authenticate(self, username: str, password: str) -> tuple[User, int | None]:

@@ -33,11 +33,14 @@ def served(path: Path, reset: bool = False) -> list[str]:
     """The page lines of a first night against both simulators loaded as their commands load ``path`` (with
     ``reset``: read once, then again after ``POST /_sim/reset`` — the TimeLog store re-reads the file)."""
     tl = timelog_app(read_fixture(str(path), "timelog"), reread=lambda: read_fixture(str(path), "timelog"))
-    uc = uniconta_app(read_fixture(str(path), "uniconta"), daily_quota=1_000_000)
+    uc = uniconta_app(read_fixture(str(path), "uniconta"), daily_quota=1_000_000,
+                      reread=lambda: read_fixture(str(path), "uniconta"))
     with serve_in_thread(tl) as tl_url, serve_in_thread(uc) as uc_url:
         if reset:
             list(pages(f"{tl_url}/tlsim", uc_url))
             tl.store.update("Customers", tl.store.snapshot("Customers")[0]["ID"], {"Name": "changed"})
+            httpx.post(f"{uc_url}/_sim/touch", json={"company": 10001, "class": "DebtorClient", "count": 1}
+                       ).raise_for_status()
             for url in (tl_url, uc_url):
                 httpx.post(f"{url}/_sim/reset").raise_for_status()
         return [f"{status} {sha} {size:>12} {request}"
