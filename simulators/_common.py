@@ -246,7 +246,7 @@ def read_fixture(path: str, system: str | None = None) -> dict:
 
     doc: dict[str, Any] = {}
     keys: dict[str, str] = {}
-    texts: dict[str, str] = {}
+    texts: dict[Any, Any] = {}
     amounts: dict[str, Decimal] = {}
 
     def amount(text: str) -> Decimal:
@@ -259,10 +259,11 @@ def read_fixture(path: str, system: str | None = None) -> dict:
 
     def shared(rec: Any) -> Any:
         # One object per field name, as json.load shares them within a document (a record decoded on its own
-        # has its own copies), and per repeated text value (names, dates, references copied onto every line).
+        # has its own copies), and per repeated text or number (names, dates, ids copied onto every line).
         if type(rec) is not dict:
             return rec
-        return {keys.setdefault(k, k): texts.setdefault(v, v) if type(v) is str else v for k, v in rec.items()}
+        return {keys.setdefault(k, k): texts.setdefault(v, v) if type(v) is str or type(v) is int else v
+                for k, v in rec.items()}
 
     for where, value in stream_fixture(path, parse_float=amount):
         top = where[0]

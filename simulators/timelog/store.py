@@ -276,7 +276,7 @@ class TimelogStore:
     def _index(self, coll: str) -> None:
         key = id_key(coll)
         self.by_id[coll] = {int(r[key]): r for r in self.data[coll] if r.get(key) not in (None, "")}
-        self.pos[coll] = {int(r[key]): i for i, r in enumerate(self.data[coll]) if r.get(key) not in (None, "")}
+        self.pos.pop(coll, None)  # positions are built on the collection's first write (most are never written)
 
     def next_id(self, coll: str) -> int:
         ids = self.by_id.get(coll) or {}
@@ -657,7 +657,9 @@ class TimelogStore:
         rid = int(new[key])
         old = self.by_id[coll].get(rid)
         lst = self.data[coll]
-        pos = self.pos.setdefault(coll, {})
+        pos = self.pos.get(coll)
+        if pos is None:
+            pos = self.pos[coll] = {int(r[key]): i for i, r in enumerate(lst) if r.get(key) not in (None, "")}
         if old is None:
             pos[rid] = len(lst)
             lst.append(new)
