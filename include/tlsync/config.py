@@ -150,6 +150,14 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "an answer slower than this is booked as a slow call (Uniconta may be throttling)",
             _number, _at_least(1e-9, "a number > 0")),
     # writing
+    Setting("TLSYNC_UNICONTA_ORDER_BATCH", "500", "a whole number between 1 and 5000",
+            "invoice drafts (DebtorOrderClient) per InsertList call of the invoice transfer; lower it if Uniconta "
+            "refuses a list as too large (docs/going-live.md §5)",
+            _whole, lambda v: None if 1 <= v <= 5000 else "a whole number between 1 and 5000"),
+    Setting("TLSYNC_UNICONTA_LINE_BATCH", "2000", "a whole number between 1 and 20000",
+            "invoice lines (DebtorOrderLineClient) per InsertList call of the invoice transfer; lower it if "
+            "Uniconta refuses a list as too large (docs/going-live.md §5)",
+            _whole, lambda v: None if 1 <= v <= 20000 else "a whole number between 1 and 20000"),
     Setting("TLSYNC_WRITEBACK_THREADS", "8", "a whole number ≥ 1",
             "parallel Uniconta writes of the invoice transfer", _whole, _at_least(1, "a whole number ≥ 1")),
     Setting("TLSYNC_LEASE_TTL", "90", "a number of seconds > 0",

@@ -38,8 +38,12 @@ if TYPE_CHECKING:                            # the clients are built by the call
     from tlsync.clients.uniconta import UnicontaClient
 
 DOMAIN = Domain.INVOICE
-ORDER_BATCH = 100
-LINE_BATCH = 500
+ORDER_BATCH = int(config.value("TLSYNC_UNICONTA_ORDER_BATCH"))
+"""Drafts per ``InsertList`` of orders (default 500; docs/going-live.md §5 says why and what to do if Uniconta refuses
+a list as too large). Read when the transfer is imported, as :data:`WRITEBACK_THREADS`: each task is a new process."""
+LINE_BATCH = int(config.value("TLSYNC_UNICONTA_LINE_BATCH"))
+"""Lines per ``InsertList`` of lines, lines of many drafts per call (default 2,000 — a batch of 500 drafts at ~4
+lines each is one call)."""
 QUOTA_REASON = "Uniconta daily quota ran out"
 WRITEBACK_PENDING = "TimeLog write-back pending"
 WRITEBACK_THREADS = int(config.value("TLSYNC_WRITEBACK_THREADS"))

@@ -19,21 +19,27 @@ Decisions:
   that order), ``failures`` keyed by the record's key as a string. :meth:`StepResult.to_json` is what the transfer
   DAG's tasks return (XCom), :meth:`StepResult.from_json` what its ``summary`` task reads back.
 - A step names the systems it needs (:attr:`WriteStep.timelog`, :attr:`WriteStep.uniconta`) and whether it is
-  master data, which leaves the invoices' reserve of the day's Uniconta calls (:func:`tlsync.quota.invoice_reserve`);
+  master data, which leaves the invoices' share of the day's Uniconta calls;
   :func:`tlsync.sync.writeback.run_step` builds exactly those clients (:func:`tlsync.connections.clients`).
+- The steps that spend Uniconta calls say how many they plan, from staging and without a call
+  (:meth:`WriteStep.planned_calls`): the customers and projects from their own dry run (they plan from staging),
+  the invoices from counts (:func:`planned_invoice_calls` — building every draft of a first night's backfill to
+  count its calls would cost as much as the night). :mod:`tlsync.quota.plan` turns these into the night's plan.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from tlsync.connections import Clients
-from tlsync.ledger import Ledger
+from tlsync.ledger import DONE, ELSEWHERE, IGNORED, Ledger
+from tlsync.quota.plan import Need
 from tlsync.settings.models import LegalEntitySettings
 
 
@@ -48,12 +54,13 @@ class StepResult:
     skipped: str | None = None                                  # why the step did nothing for this legal entity
     refused: list[str] = field(default_factory=list)           # the S8 gate's reasons (then nothing was written)
     planned: list[str] = field(default_factory=list)           # a dry run: the writes it would make
+    plan: str | None = None                                     # the night's Uniconta calls as planned before it
 
     def to_json(self) -> dict[str, Any]:
         """Plain data (XCom-safe): the fields as they are, lists and mappings copied."""
         return {"counts": dict(self.counts), "failures": dict(self.failures), "messages": list(self.messages),
                 "stopped": self.stopped, "skipped": self.skipped, "refused": list(self.refused),
-                "planned": list(self.planned)}
+                "planned": list(self.planned), "plan": self.plan}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StepResult:
@@ -62,7 +69,7 @@ class StepResult:
                    failures={str(k): str(v) for k, v in (data.get("failures") or {}).items()},
                    messages=[str(m) for m in data.get("messages") or []], stopped=data.get("stopped") or None,
                    skipped=data.get("skipped") or None, refused=[str(r) for r in data.get("refused") or []],
-                   planned=[str(p) for p in data.get("planned") or []])
+                   planned=[str(p) for p in data.get("planned") or []], plan=data.get("plan") or None)
 
     def count(self, name: str) -> int:
         return self.counts.get(name, 0)
@@ -130,6 +137,11 @@ class WriteStep:
         when that is why it stopped, else ``None``."""
         return None
 
+    def planned_calls(self, engine: Engine, le: LegalEntitySettings, ledger: Ledger) -> Need | None:
+        """The Uniconta calls this step is about to need for ``le``, from staging (no API call); ``None``: it
+        spends none (or says none)."""
+        return None
+
 
 class CustomersStep(WriteStep):
     """T1/U1 and contacts for every linked customer (:func:`tlsync.customers.nightly.sync_customers`)."""
@@ -148,6 +160,16 @@ class CustomersStep(WriteStep):
 
     def apply(self, plan: Plan) -> StepResult:
         return self._run(plan.ctx, False)
+
+    def planned_calls(self, engine: Engine, le: LegalEntitySettings, ledger: Ledger) -> Need | None:
+        """A debtor update is a fresh look-up and an ``Update`` (2 calls); contacts: one read of them when any is
+        to be written, an ``Update`` per changed one, an ``InsertList`` per 100 new ones."""
+        from tlsync.customers.nightly import BATCH_SIZE, sync_customers
+
+        c = sync_customers(engine, le, None, None, ledger=ledger, dry_run=True)  # type: ignore[arg-type]
+        debtors, updated, created = c["debtors_updated"], c["contacts_updated"], c["contacts_created"]
+        contacts = (1 + updated + math.ceil(created / BATCH_SIZE)) if updated or created else 0
+        return Need(self.name, 2 * debtors + contacts, debtors + updated + created, "customer/contact record(s)")
 
 
 class ItemsStep(WriteStep):
@@ -214,6 +236,15 @@ class ProjectsStep(WriteStep):
         planned = transfer_projects(None, engine, le, ledger=ledger, dry_run=True).planned
         return f"{len(planned):,} project(s) to create or update"
 
+    def planned_calls(self, engine: Engine, le: LegalEntitySettings, ledger: Ledger) -> Need | None:
+        """New projects go in with ``InsertList``, changed ones with ``UpdateList``, 100 per call."""
+        from tlsync.projects.transfer import BATCH_SIZE, transfer_projects
+
+        planned = transfer_projects(None, engine, le, ledger=ledger, dry_run=True).planned
+        new = sum(1 for p in planned if str(p.get("write", "")).startswith("insert"))
+        calls = math.ceil(new / BATCH_SIZE) + math.ceil((len(planned) - new) / BATCH_SIZE)
+        return Need(self.name, calls, len(planned), "project(s)")
+
 
 class InvoicesStep(WriteStep):
     """Booked TimeLog invoices and credit notes as Uniconta drafts, behind the S8 gate (rule T2,
@@ -243,6 +274,10 @@ class InvoicesStep(WriteStep):
 
         return f"{result.count('pending'):,} invoice(s)" if result.stopped == QUOTA_REASON else None
 
+    def planned_calls(self, engine: Engine, le: LegalEntitySettings, ledger: Ledger) -> Need | None:
+        calls, invoices, _ = planned_invoice_calls(engine, le.legal_entity_id)
+        return Need(self.name, calls, invoices, "invoice(s)", first=True)
+
 
 class ExpensesStep(WriteStep):
     """Supplier postings on the chosen GL accounts as TimeLog project expenses (rules U4, S6,
@@ -267,6 +302,37 @@ class ExpensesStep(WriteStep):
 
     def apply(self, plan: Plan) -> StepResult:
         return self._run(plan.ctx, False)
+
+
+def planned_invoice_calls(engine: Engine, legal_entity_id: int) -> tuple[int, int, int]:
+    """``(calls, invoices, lines)`` the invoice transfer is about to send for a legal entity, counted in staging:
+    the booked invoices and credit notes not yet settled in the ledger (``done``/``elsewhere``/``ignored``) and
+    their share of the staged lines; an ``InsertList`` of orders per :data:`~tlsync.invoicing.run.ORDER_BATCH`
+    and of lines per :data:`~tlsync.invoicing.run.LINE_BATCH` (lines of a whole batch of orders per call).
+    An estimate on the safe side: invoices TimeLog marks as transferred elsewhere are counted, never sent."""
+    from tlsync.invoicing import source
+    from tlsync.invoicing.run import DOMAIN, LINE_BATCH, ORDER_BATCH
+    from tlsync.staging.tables import sync_ledger
+
+    tenant = source.invoice_tenant(engine, legal_entity_id)
+    if tenant is None:
+        return 0, 0, 0
+    inv, lines, led = source.INVOICES, source.LINES, sync_ledger
+    with engine.connect() as conn:
+        booked = conn.execute(select(func.count()).select_from(inv).where(
+            inv.c.tenant == tenant, inv.c.status.in_(source.BOOKED),
+            inv.c.type.in_(source.TRANSFERRED_TYPES))).scalar_one()
+        settled = conn.execute(select(func.count()).select_from(led).where(
+            led.c.domain == str(DOMAIN), led.c.legal_entity_id == legal_entity_id,
+            led.c.state.in_((DONE, ELSEWHERE, IGNORED)))).scalar_one()
+        all_lines = conn.execute(select(func.count()).select_from(lines).where(lines.c.tenant == tenant)).scalar_one()
+    todo = max(0, int(booked) - int(settled))
+    if not todo:
+        return 0, 0, 0
+    todo_lines = math.ceil(int(all_lines) * todo / max(1, int(booked)))
+    batches = math.ceil(todo / ORDER_BATCH)
+    per_batch = math.ceil(math.ceil(todo_lines / batches) / LINE_BATCH) if todo_lines else 0
+    return batches + batches * per_batch, todo, todo_lines
 
 
 #: the steps in dependency order: customers first, so an invoice finds its debtor; item numbers and projects before

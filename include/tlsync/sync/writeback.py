@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tlsync import connections
 from tlsync.ledger import Ledger
@@ -38,6 +39,9 @@ from tlsync.settings.models import IntegrationSettings, LegalEntitySettings
 
 from . import config, write_steps
 from .write_steps import StepContext, StepResult, WriteStep
+
+if TYPE_CHECKING:
+    from tlsync.quota.plan import NightPlan
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +89,15 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
     from tlsync.quota import invoice_reserve, stop_line
 
     what = f"{le.label} — {step}"
+    night = plan_night(engine, le, ledger, uniconta_fields.get("login")) if writer.master_data else None
+    if night is not None:
+        log.info("%s: %s", what, night.line())
     try:
         with connections.clients(timelog=timelog_fields if writer.timelog else None,
                                  uniconta=uniconta_fields if writer.uniconta else None,
                                  company_id=le.uniconta_company_id,
-                                 reserve=invoice_reserve() if writer.master_data else 0) as clients:
+                                 reserve=(night.reserve() if night is not None else invoice_reserve())
+                                 if writer.master_data else 0) as clients:
             plan = writer.plan(StepContext(engine, le, ledger, clients, period))
             result = plan.preview() if dry_run else writer.apply(plan)
     except LeaseHeld as exc:           # another writer has this legal entity now: a clean skip, said in one line
@@ -98,11 +106,32 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
     except QuotaExceededError:         # the day's Uniconta allowance is spent: a clean stop, resumed next night
         line = stop_line(what, engine, uniconta_fields.get("login"), work_left=_work_left(writer, engine, le, ledger))
         log.warning("%s", line)
-        return StepResult(stopped=line)
+        return StepResult(stopped=line, plan=night.line() if night is not None else None)
     if (left := writer.quota_work_left(result)) is not None:    # the step stopped itself cleanly at the quota
         result = result.with_stopped(stop_line(what, engine, uniconta_fields.get("login"), work_left=left))
+    if night is not None:
+        result = replace(result, plan=night.line())
     log.info("%s: %s", what, summarise(result))
     return result
+
+
+def plan_night(engine, le: LegalEntitySettings, ledger: Ledger, username: str | None) -> NightPlan | None:
+    """The legal entity's Uniconta calls of the steps still to run, planned from staging (no API call) against
+    what is left of the day (:mod:`tlsync.quota.plan`): invoices first, then master data. ``None`` when it cannot
+    be said (no user, no tally yet: the fixed reserve applies, as before)."""
+    from tlsync.quota import daily_allowance, invoice_reserve, tally_of
+    from tlsync.quota.plan import allocate
+
+    if not username:
+        return None
+    try:
+        needs = [n for s in STEPS if (n := write_steps.STEPS[s].planned_calls(engine, le, ledger)) is not None]
+        used = tally_of(engine, username)[0]
+    except Exception:                  # a courtesy: without it the fixed reserve applies and the steps still stop
+        log.warning("%s: could not plan the night's Uniconta calls; the fixed reserve applies", le.label,
+                    exc_info=True)
+        return None
+    return allocate(needs, daily_allowance() - used, floor=invoice_reserve())
 
 
 def _work_left(writer: WriteStep, engine, le: LegalEntitySettings, ledger: Ledger) -> str | None:
@@ -137,6 +166,9 @@ def format_summary(run_id: str, results: Sequence[tuple[Mapping[str, Any], Mappi
     lines = [f"Write-back summary ({run_id}):"]
     for pair, steps in results:
         lines.append(f"legal entity {pair['legal_entity_id']} → Uniconta company {pair['company_id']}")
+        plan = next((r.plan for r in steps.values() if r is not None and r.plan), None)
+        if plan:                       # the night's calls as planned before its first master-data step, up front
+            lines.append(f"  {'plan':<10} {plan}")
         for step in STEPS:
             result = steps.get(step)
             why = (failed or {}).get((pair["legal_entity_id"], step))

@@ -40,7 +40,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ..errors import MalformedResponseError, NotFoundError, UnknownMethodError
+from ..errors import (
+    MalformedResponseError,
+    NotFoundError,
+    RecordRejectedError,
+    RetriesExhaustedError,
+    SyncAPIError,
+    UnknownMethodError,
+)
 from .fields import canonical, payload_to_wire
 from .models import GenericEntity, UnicontaEntity, dumps, loads, model_for
 from .odata import validate_rows
@@ -67,6 +74,31 @@ def _describe(objs: Sequence[UnicontaEntity], class_name: str) -> str:
     names = [o.describe().split(" ", 1)[1] for o in objs[:5]]
     more = f" … (+{len(objs) - 5} more)" if len(objs) > 5 else ""
     return f"{class_name} batch of {len(objs)}: " + ", ".join(names) + more
+
+
+#: the settings that size the lists of a class (docs/going-live.md §5); other classes go 100 records per call
+LIST_SETTINGS = {"DebtorOrderClient": "TLSYNC_UNICONTA_ORDER_BATCH",
+                 "DebtorOrderLineClient": "TLSYNC_UNICONTA_LINE_BATCH"}
+#: what a web server says of a body over its limit (IIS/ASP.NET "Maximum request length exceeded", 413's reason
+#: phrases); not a field's "value too large", which is about one record
+_TOO_LARGE = ("maximum request length", "request entity too large", "payload too large", "request body too large")
+
+
+class ListTooLargeError(SyncAPIError):
+    """Uniconta refused a list as too large (HTTP 413, or an answer that says so). Not a refused record: splitting
+    or retrying record by record would only spend the day's calls, so the step stops with one line naming the
+    setting to lower (:data:`LIST_SETTINGS`). Uniconta's list limits are not published (issue 13, evidence 7)."""
+
+
+def _too_large(exc: SyncAPIError, op: str, cls: str, size: int) -> ListTooLargeError | None:
+    status = getattr(exc, "status", None)
+    if status != 413 and not any(w in str(exc).lower() for w in _TOO_LARGE):
+        return None
+    setting = LIST_SETTINGS.get(cls)
+    fix = (f"lower {setting} (now {size:,}) and run again" if setting else
+           f"lists of {cls} go {size:,} per call and have no setting: report it with this line")
+    return ListTooLargeError("Uniconta", f"refused an {op} of {size:,} {cls} records as too large ({exc.message}); "
+                             f"{fix} — the next run continues where this one stopped (docs/going-live.md §5)")
 
 
 class Unverified(list[Any]):
@@ -168,7 +200,12 @@ class CrudAPI:
         if any(_class_of(o, class_name) != cls for o in batch):
             raise ValueError("insert_list: all records of one call must be of one class")
         names = [o.describe() if o.class_name() == cls else f"{cls} {o.describe().split(' ', 1)[1]}" for o in batch]
-        return self._write("POST", "InsertList", cls, batch, type(batch[0]), batch, _describe(batch, cls), names)
+        try:
+            return self._write("POST", "InsertList", cls, batch, type(batch[0]), batch, _describe(batch, cls), names)
+        except (RecordRejectedError, RetriesExhaustedError) as exc:
+            if len(batch) > 1 and (big := _too_large(exc, "InsertList", cls, len(batch))) is not None:
+                raise big from exc
+            raise
 
     def update(self, obj: E, *, class_name: str | None = None) -> E:
         """Replace a record with ``obj`` (the full object — read it first; see the module docstring)."""
@@ -207,6 +244,10 @@ class CrudAPI:
             except UnknownMethodError:
                 log.warning("Uniconta: the server does not know UpdateList; updating %s one record per call", cls)
                 self.no_update_list = True
+            except (RecordRejectedError, RetriesExhaustedError) as exc:
+                if (big := _too_large(exc, "UpdateList", cls, len(batch))) is not None:
+                    raise big from exc
+                raise
         return [self.update(o, class_name=class_name) for o in batch]
 
     def delete(self, obj: E, *, class_name: str | None = None) -> None:
