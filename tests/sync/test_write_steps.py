@@ -104,3 +104,59 @@ def test_a_step_that_stops_itself_at_the_quota_gets_the_stop_line(monkeypatch):
     other = StepResult(counts={"transferred": 3}, stopped="another reason")
     monkeypatch.setitem(write_steps.STEPS, "invoices", Invoices(other))
     assert _run("invoices", settings=SETTINGS).stopped == "another reason"
+
+
+def test_a_master_data_step_leaves_what_the_planned_invoices_need(monkeypatch, tmp_path):
+    """The night's plan (issue 13, item 5): before a master-data step, every step's planned calls are allocated
+    against what is left of the day; the step's client leaves the invoices their plan (at least the floor), and
+    the plan's one line travels with the result (XCom) to the summary, up front."""
+    from contextlib import contextmanager
+
+    from tlsync.quota import ALLOWANCE_ENV, RESERVE_ENV
+    from tlsync.quota.plan import Need
+    from tlsync.staging.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'staging.db'}"
+    upgrade(url)
+    built: list[int] = []
+
+    @contextmanager
+    def clients(**kw):
+        built.append(kw["reserve"])
+        yield None
+
+    class Planned(FakeStep):
+        def __init__(self, name: str, need: Need | None, master: bool) -> None:
+            super().__init__(StepResult(counts={"written": 1}))
+            self.name, self.need, self.master_data = name, need, master
+
+        def planned_calls(self, engine, le, ledger):
+            return self.need
+
+    monkeypatch.setattr(writeback.connections, "clients", clients)
+    monkeypatch.setitem(write_steps.STEPS, "customers", Planned("customers", None, True))
+    monkeypatch.setitem(write_steps.STEPS, "projects", Planned("projects", Need("projects", 900, 9_000,
+                                                                                "project(s)"), True))
+    monkeypatch.setitem(write_steps.STEPS, "invoices", Planned("invoices", Need("invoices", 1_500, 60_000,
+                                                                                "invoice(s)", first=True), False))
+    monkeypatch.setenv(ALLOWANCE_ENV, "2000")
+    monkeypatch.setenv(RESERVE_ENV, "1000")
+
+    def run(step: str) -> StepResult:
+        return writeback.run_step(step, 1, run_id="r", timelog_fields=NO_FIELDS,
+                                  uniconta_fields={"login": "integration"}, settings=SETTINGS,
+                                  engine=create_engine(url))
+
+    projects = run("projects")
+    assert built == [1_500], "the planned invoices (1,500), not the fixed reserve (1,000)"
+    assert projects.plan == ("planned 2,400 Uniconta calls, 2,000 left today: invoices first, 4,000 project(s) wait "
+                             "for the next night (projects 900, invoices 1,500)")
+    assert StepResult.from_json(projects.to_json()) == projects
+    invoices = run("invoices")
+    assert built[-1] == 0 and invoices.plan is None, "the invoices spend their share; they plan nothing"
+    text = writeback.format_summary("r", [({"legal_entity_id": 1, "company_id": 10001},
+                                           {"projects": projects, "invoices": invoices})])
+    assert text.splitlines()[2] == f"  plan       {projects.plan}"
+    monkeypatch.setenv(RESERVE_ENV, "3000")                  # the floor stays the floor
+    run("projects")
+    assert built[-1] == 3_000

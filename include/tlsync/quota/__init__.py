@@ -16,9 +16,10 @@ names the quota and what is left (:func:`stop_line`); the ledger makes the next 
 stopped.
 
 Settings: ``TLSYNC_UNICONTA_DAILY_CALLS`` — the allowance per day (default 5,000; set it higher when extra calls
-are bought, lower to keep calls for people working in Uniconta); ``TLSYNC_UNICONTA_INVOICE_RESERVE`` — calls
-the master-data write-back steps (customers, projects) leave for the invoices (default 1,000; the nightly reads run
-first, so the night's priority is reads, invoices, master data); ``TLSYNC_UNICONTA_SLOW_CALL_SECONDS`` (default
+are bought, lower to keep calls for people working in Uniconta); ``TLSYNC_UNICONTA_INVOICE_RESERVE`` — the
+least the master-data write-back steps (customers, projects) leave for the invoices (default 1,000): they leave
+what the invoices are planned to need when that is more (:mod:`tlsync.quota.plan` — the nightly reads run first,
+so the night's priority is reads, invoices, master data); ``TLSYNC_UNICONTA_SLOW_CALL_SECONDS`` (default
 1.0) — an answer slower than this counts as *slow*; many slow calls in a night mean Uniconta is throttling this user
 (:func:`tally_report`, shown in the run summaries).
 
@@ -56,9 +57,10 @@ def daily_allowance() -> int:
 
 
 def invoice_reserve() -> int:
-    """Calls of the day the master-data steps (customers, projects) leave for the invoices
-    (``TLSYNC_UNICONTA_INVOICE_RESERVE``, default 1,000): the night's priority is the nightly reads (they run
-    first), then invoices, then master data."""
+    """The least the master-data steps (customers, projects) leave of the day's calls for the invoices
+    (``TLSYNC_UNICONTA_INVOICE_RESERVE``, default 1,000) — the floor of the night's plan (:mod:`tlsync.quota.plan`),
+    which reserves what the invoices are planned to need when that is more: the night's priority is the nightly
+    reads (they run first), then invoices, then master data."""
     return int(config.value(RESERVE_ENV))
 
 
