@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/uniconta_first_night.py --size M          # 3,000 customers, ~3,500 projects, ~100k lines
     .venv/bin/python bench/uniconta_first_night.py --size S
+    .venv/bin/python bench/uniconta_first_night.py --computed FIXTURE.json    # L: the invoice calls, computed
 
 What ``make run`` does, in one process and without Airflow (the DAGs' own step functions): both simulators on
 loopback with one generated fixture; a fresh SQLite staging database; the nightly sync (``tlsync.sync.local``);
@@ -13,7 +14,16 @@ The figure is the **simulator's own count** of authenticated Uniconta calls (``/
 server answered, reads included), per phase, printed next to issue 13's target (≤ 1,500 for M's first night) and
 as a share of Uniconta's 5,000 daily calls — the baseline the quota is measured against. A second night (nothing
 changed) is measured too: what every ordinary night costs. The tally tlsync books (``uniconta_call_tally``) is
-printed beside it: the two must agree.
+printed beside it: the two must agree. The night's plan (:mod:`tlsync.quota.plan`) is printed per legal entity.
+
+``--computed FIXTURE``: L does not fit in this process's memory (a generated L fixture is 1.9 GB of JSON), so its
+invoice transfer — the bulk of a first night, the whole history of both legal entities — is **computed** instead of
+measured: the fixture file is streamed (:func:`simulators.generator.stream.stream_fixture`), the invoices a first
+transfer sends are picked as the transfer picks them (booked invoices and credit notes, neither transferred
+elsewhere nor marked "ignore"), ordered as it orders them (month, date, ID), cut into batches of
+``TLSYNC_UNICONTA_ORDER_BATCH`` and their lines into ``InsertList`` calls of ``TLSYNC_UNICONTA_LINE_BATCH``: one
+order call per batch plus ``ceil(lines of the batch / line batch)``. Exact for orders and lines; the master data
+the invoices create on the way (debtors, employees, projects, once per month) is not in it.
 """
 
 from __future__ import annotations
@@ -32,7 +42,55 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
 QUOTA = 5000
-TARGET = {"M": 1500}
+TARGET = {"M": 1500, "L": QUOTA}
+
+
+def computed(fixture: Path, sizes: list[tuple[int, int]]) -> int:
+    """The invoice transfer's order and line calls of a first night, computed from ``fixture`` (see the module
+    docstring) for each ``(order batch, line batch)`` of ``sizes``."""
+    import math
+    from collections import defaultdict
+
+    from simulators.generator.stream import stream_fixture
+
+    booked, kinds = (1, 2, 3), (1, 2)        # InvoiceStatus booked/overdue/paid; InvoiceType invoice/credit note
+    sent: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    skipped: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    lines: dict[int, int] = defaultdict(int)
+    for key, value in stream_fixture(fixture):
+        if key == ("timelog", "Invoices"):
+            for r in value:
+                le = int(r.get("LegalEntityID") or 0)
+                if int(r.get("Status") or 0) not in booked or int(r.get("Type") or 0) not in kinds:
+                    skipped[le]["not booked / not an invoice or credit note"] += 1
+                elif (r.get("ExternalInvoiceNo") or "").strip():
+                    skipped[le]["transferred elsewhere"] += 1
+                elif r.get("IsIgnoredWhenTransfer"):
+                    skipped[le]["ignored"] += 1
+                else:
+                    sent[le].append((str(r.get("InvoiceDate"))[:10], int(r["ID"])))
+        elif key == ("timelog", "InvoiceLines"):
+            for r in value:
+                lines[int(r["InvoiceID"])] += 1
+            break
+    for le in sorted(sent):
+        sent[le].sort()
+        print(f"legal entity {le}: {len(sent[le]):,} invoices to send, "
+              f"{sum(lines[i] for _, i in sent[le]):,} lines; not sent: {dict(skipped[le])}")
+    last = 0
+    for order_batch, line_batch in sizes:
+        total = 0
+        for le, todo in sorted(sent.items()):
+            orders = math.ceil(len(todo) / order_batch)
+            line_calls = sum(math.ceil(sum(lines[i] for _, i in todo[k:k + order_batch]) / line_batch)
+                             for k in range(0, len(todo), order_batch))
+            total += orders + line_calls
+            print(f"  order batch {order_batch:>5,}, line batch {line_batch:>6,}: legal entity {le}: {orders:,} "
+                  f"order + {line_calls:,} line calls")
+        print(f"  order batch {order_batch:>5,}, line batch {line_batch:>6,}: {total:,} calls "
+              f"({total / QUOTA:.2f} × the 5,000 daily calls)", flush=True)
+        last = total
+    return last
 
 
 def uniconta_used(url: str) -> int:
@@ -41,9 +99,16 @@ def uniconta_used(url: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="M", choices=["S", "M"])
+    parser.add_argument("--size", default="M", choices=["S", "M", "L"])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--computed", type=Path, metavar="FIXTURE",
+                        help="compute the invoice transfer's calls from a fixture file instead of running a night")
     args = parser.parse_args()
+    if args.computed:
+        from tlsync.invoicing.run import LINE_BATCH, ORDER_BATCH
+
+        computed(args.computed, [(100, 500), (ORDER_BATCH, LINE_BATCH)])
+        return 0
 
     import simulators.timelog as timelog_sim
     import simulators.uniconta as uniconta_sim
@@ -86,6 +151,8 @@ def main() -> int:
             out = fn()
             phases.append((name, uniconta_used(uc) - before, time.perf_counter() - t0))
             what = f"  {writeback.summarise(out)[:110]}" if isinstance(out, writeback.StepResult) else ""
+            if isinstance(out, writeback.StepResult) and out.plan:
+                what += f"\n  {'':<34} plan: {out.plan}"
             print(f"  {name:<34} {phases[-1][1]:>6,} Uniconta calls  {phases[-1][2]:7.1f} s{what}", flush=True)
             return out
 
