@@ -10,6 +10,7 @@ simulators' memory work must leave every served byte as it was.
 Used by ``test_served_pages.py`` (S, in-process) and by hand against running simulators at M and L::
 
     .venv/bin/python tests/simulators/sim_pages.py http://127.0.0.1:8081/tlsim http://127.0.0.1:8082 > pages.txt
+    .venv/bin/python tests/simulators/sim_pages.py http://127.0.0.1:8081/tlsim - > timelog-pages.txt   # one of them
 """
 
 from __future__ import annotations
@@ -139,7 +140,9 @@ def pages(timelog_url: str | None, uniconta_url: str | None,
 
 
 def main(argv: list[str]) -> int:
-    for request, status, sha, size in pages(argv[1], argv[2]):
+    """``sim_pages.py TIMELOG_URL UNICONTA_URL`` (``-`` for a simulator to leave out)."""
+    urls = [None if url == "-" else url for url in argv[1:3]]
+    for request, status, sha, size in pages(urls[0], urls[1]):
         print(f"{status} {sha} {size:>12} {request}", flush=True)
     return 0
 
