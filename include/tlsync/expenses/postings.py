@@ -21,7 +21,6 @@ it stood alone; what happens to a pair is decided in :mod:`tlsync.expenses.plan`
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,12 +28,12 @@ from datetime import date
 from datetime import date as calendar_date  # the field ``date`` hides the type inside SupplierPosting
 from decimal import Decimal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from tlsync.clients.uniconta.fields import MissingRowIdError, canonical
 from tlsync.clients.uniconta.models import GLTransClient
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.staging.tables import STAGING
+from tlsync.staging.read import Tenant, rows
 
 OERE = Decimal("0.01")
 CREDITOR = ("Creditor", 2, "2")
@@ -116,20 +115,17 @@ class SupplierPosting:
 
 
 def staged_postings(engine: Engine, le: LegalEntitySettings) -> list[SupplierPosting]:
-    """The legal entity's supplier postings on its expense accounts (S6), oldest first (date, then RowId)."""
+    """The legal entity's supplier postings on its expense accounts (S6), oldest first (date, then RowId); read
+    with :func:`tlsync.staging.read.rows` by the typed ``account`` column (exact Decimals)."""
     if le.tenant is None or not le.expense_gl_accounts:
         return []
-    table = STAGING["uniconta.gl_transactions"]
-    q = select(table.c.payload).where(table.c.tenant == le.tenant,
-                                      table.c.account.in_([str(a) for a in le.expense_gl_accounts]))
     out = []
-    with engine.connect() as conn:
-        for payload in conn.execute(q).scalars():
-            row = GLTransClient.model_validate(canonical("GLTransClient", json.loads(payload, parse_float=Decimal),
-                                                         "PrimaryKeyId"))
-            posting = SupplierPosting.from_model(le.tenant, row)
-            if posting is not None:
-                out.append(posting)
+    for staged in rows(engine, "uniconta.gl_transactions", Tenant.company(le.tenant),
+                       [str(a) for a in le.expense_gl_accounts], by="account"):
+        row = GLTransClient.model_validate(canonical("GLTransClient", staged.payload, "PrimaryKeyId"))
+        posting = SupplierPosting.from_model(le.tenant, row)
+        if posting is not None:
+            out.append(posting)
     return sorted(out, key=lambda p: (p.date, p.row_id))
 
 

@@ -24,18 +24,17 @@ reads TimeLog's list again and sees the write landed (a create is never repeated
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from tlsync.clients.timelog.models import Product, ProductCreate
 from tlsync.ledger import REVIEW, Ledger
 from tlsync.ledger.domains import Domain
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.staging.tables import STAGING
+from tlsync.staging.read import Tenant, payloads, staged_times
 
 DOMAIN = Domain.PRODUCT
 
@@ -108,30 +107,28 @@ def staged_items(engine: Engine, company: str) -> tuple[dict[str, UnicontaItem],
     """The company's staged Uniconta items, and ``{old number: new number}`` for items whose number changed.
 
     Staging keeps the latest version of every key it ever saw, so after a renumbering in Uniconta both numbers are
-    staged with the same ``RowId``; the one staged last is the item's current number."""
-    table = STAGING["uniconta.items"]
-    with engine.connect() as conn:
-        rows = conn.execute(select(table.c.payload, table.c.staged_at, table.c.run_id)
-                            .where(table.c.tenant == str(company))).all()
-    by_row: dict[str, list[tuple]] = {}
+    staged with the same ``RowId``; the one staged last (``staged_at``, then the number) is the item's current
+    number. Read with :mod:`tlsync.staging.read` (the payloads, then the staging times of the renumbered ones)."""
+    by_row: dict[str, list[tuple[str, str]]] = {}         # RowId → (natural key, number) of each version
     items: dict[str, UnicontaItem] = {}
-    for raw, staged_at, run_id in rows:
-        p = json.loads(raw)
+    tenant = Tenant.company(company)
+    for key, p in payloads(engine, "uniconta.items", tenant).items():
         number = str(p.get("Item") or "").strip()
         if not number:
             continue
         row_id = str(p["RowId"]) if p.get("RowId") not in (None, "", 0, "0") else None
         items[number] = UnicontaItem(number, str(p.get("Name") or ""), _truthy(p.get("Blocked")), row_id)
         if row_id is not None:
-            by_row.setdefault(row_id, []).append((staged_at, run_id or "", number))
+            by_row.setdefault(row_id, []).append((key, number))
+    several = [versions for versions in by_row.values() if len(versions) > 1]
+    staged_at = staged_times(engine, "uniconta.items", tenant, [k for versions in several for k, _ in versions])
     renamed: dict[str, str] = {}
-    for versions in by_row.values():
-        if len(versions) > 1:
-            versions.sort()
-            current = versions[-1][2]
-            for *_, old in versions[:-1]:
-                renamed[old] = current
-                items.pop(old, None)
+    for keyed in several:
+        versions = sorted((staged_at[k], n) for k, n in keyed)
+        current = versions[-1][1]
+        for _, old in versions[:-1]:
+            renamed[old] = current
+            items.pop(old, None)
     return items, renamed
 
 

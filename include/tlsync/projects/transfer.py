@@ -36,13 +36,12 @@ reason: it happens during the day, hours after the nightly read (:mod:`tlsync.li
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from tlsync.clients.errors import NotFoundError, QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.crud import Unverified
@@ -50,8 +49,9 @@ from tlsync.clients.uniconta.models import ProjectClient
 from tlsync.clients.uniconta.odata import Field
 from tlsync.ledger import DONE, WRITABLE, ExactlyOnce, Landed, Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
+from tlsync.linking.store import linked_customers
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.staging.tables import STAGING, customer_links
+from tlsync.staging.read import Tenant, payloads, rows
 
 log = logging.getLogger(__name__)
 
@@ -89,51 +89,28 @@ def has_project_module(engine: Engine, le: LegalEntitySettings) -> bool:
     from tlsync.settings.checks import project_module
 
     company = str(le.uniconta_company_id)
-    table = STAGING["uniconta.companies"]
-    with engine.connect() as conn:
-        rows = conn.execute(select(table.c.payload).where(table.c.natural_key == company)).all()
-    for (payload,) in rows:
-        flag = json.loads(payload).get("ProjectModule")
+    for row in rows(engine, "uniconta.companies", None, [company]):
+        flag = row.payload.get("ProjectModule")
         if flag is not None:
             return bool(flag)
     return project_module(engine, int(company))
 
 
 def staged_projects(engine: Engine, legal_entity_id: int, ids: Iterable[int] | None = None) -> dict[int, dict]:
-    """The legal entity's staged TimeLog projects (site-wide tenant) by ID."""
-    table = STAGING["timelog.projects"]
-    q = select(table.c.natural_key, table.c.payload).where(table.c.tenant.notlike("%:%"))
-    wanted = None if ids is None else sorted({str(int(i)) for i in ids})
-    rows: list[Any] = []
-    with engine.connect() as conn:
-        if wanted is None:
-            rows = list(conn.execute(q).all())
-        else:
-            for i in range(0, len(wanted), 500):
-                rows += conn.execute(q.where(table.c.natural_key.in_(wanted[i:i + 500]))).all()
+    """The legal entity's staged TimeLog projects (site-level tenants, :meth:`Tenant.site_only`) by ID."""
+    wanted = None if ids is None else [int(i) for i in ids]
     out = {}
-    for key, payload in rows:
-        p = json.loads(payload)
-        le = p.get("LegalEntityID")
+    for row in rows(engine, "timelog.projects", Tenant.site_only(), wanted):
+        le = row.payload.get("LegalEntityID")
         if le not in (None, "") and int(le) != int(legal_entity_id):
             continue
-        out[int(key)] = p
+        out[int(row.key)] = row.payload
     return out
-
-
-def uniconta_project_numbers(engine: Engine, company_id: int | str) -> set[str]:
-    table = STAGING["uniconta.projects"]
-    with engine.connect() as conn:
-        return {str(k) for k in conn.execute(select(table.c.natural_key).where(table.c.tenant == str(company_id)))
-                .scalars()}
 
 
 def staged_uniconta_projects(engine: Engine, company_id: int | str) -> dict[str, dict]:
     """The company's Uniconta projects as the nightly sync staged them, by ``Number`` (the full records)."""
-    table = STAGING["uniconta.projects"]
-    with engine.connect() as conn:
-        return {str(k): json.loads(p) for k, p in conn.execute(
-            select(table.c.natural_key, table.c.payload).where(table.c.tenant == str(company_id)))}
+    return payloads(engine, "uniconta.projects", Tenant.company(company_id))
 
 
 def _agrees(staged: dict, payload: dict) -> bool:
@@ -148,10 +125,9 @@ def _agrees(staged: dict, payload: dict) -> bool:
 
 
 def _debtors(engine: Engine, legal_entity_id: int) -> dict[str, str]:
-    q = select(customer_links.c.customer_id, customer_links.c.debtor_account).where(
-        customer_links.c.legal_entity_id == int(legal_entity_id), customer_links.c.state == "linked")
-    with engine.connect() as conn:
-        return {str(c): str(a) for c, a in conn.execute(q) if c is not None}
+    """``{TimeLog customer id: debtor account}`` of the legal entity's linked customers (:mod:`tlsync.linking.store`,
+    the one home of ``customer_links``)."""
+    return linked_customers(engine, legal_entity_id)
 
 
 def _day(value: Any) -> str | None:

@@ -6,27 +6,26 @@ the settings models.
 
 Linking page speed (rule L5, 200 rows from a company with 100,000 debtors): the page's debtor accounts are read
 alone, in page order from ``ix_link_suggestions_page`` (migration 0004; the read stops after the page); only then
-are the page's suggestions, debtor payloads and customer payloads read — 200 rows of each, not the whole company. A
+are the page's suggestions, debtor payloads and customer payloads read — 200 rows of each, not the whole company
+(the payloads with :mod:`tlsync.staging.read`: exact Decimals, chunked ``IN`` lists, the :class:`Tenant` encoding). A
 filter counts and pages in one scan. Figures: ``bench/linking_page.py``, docs/linking.md.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, literal_column, or_, select
 
 from tlsync.linking.review import ReviewRow, review_rows
+from tlsync.staging.read import Tenant, payloads
 from tlsync.staging.tables import (
     STAGING,
     account_order,
     customer_links,
     link_suggestions,
 )
-
-CHUNK = 500
 
 
 @dataclass
@@ -41,11 +40,6 @@ def _account_order(account: str) -> tuple[bool, int, str]:
     return (not account.isdigit(), int(account) if account.isdigit() else 0, account)
 
 
-def _chunks(values: list[str]):
-    for i in range(0, len(values), CHUNK):
-        yield values[i:i + CHUNK]
-
-
 def linking_page(engine: Engine, company_id: int, view: str, page: int, page_size: int, q: str = "",
                  total: int | None = None) -> LinkingPage:
     """One page of a linking view, the rows and order of ``tlsync.linking.view_page`` (which reads the whole view
@@ -53,14 +47,15 @@ def linking_page(engine: Engine, company_id: int, view: str, page: int, page_siz
     (case-insensitive). The page's debtors are chosen in SQL (``ORDER BY … LIMIT 200``); only their suggestions and
     payloads are read. ``total``: the view's size when already known (the tab count; unfiltered only)."""
     ls = link_suggestions
-    company = str(company_id)
+    tenant = Tenant.company(company_id)
+    company = tenant.code
     base = (ls.c.company_id == company, ls.c.view == view)
     # one row per debtor (0 = no candidate); a literal 1, as in the index's predicate (ix_link_suggestions_page)
     head = select(ls.c.debtor_account).where(*base, ls.c.rank <= literal_column("1"))
     if q.strip():
         like = f"%{q.strip().lower()}%"
         debtors, customers = STAGING["uniconta.debtors"], STAGING["timelog.customers"]
-        by_cvr = select(debtors.c.natural_key).where(debtors.c.tenant == company,
+        by_cvr = select(debtors.c.natural_key).where(tenant.where(debtors.c.tenant),
                                                      func.lower(debtors.c.company_reg_no).like(like))
         by_customer = select(customers.c.natural_key).where(or_(func.lower(customers.c.no).like(like),
                                                                 func.lower(customers.c.vat_no).like(like)))
@@ -89,19 +84,12 @@ def linking_page(engine: Engine, company_id: int, view: str, page: int, page_siz
         if chosen is None:
             chosen = list(conn.execute(ordered.limit(page_size).offset((page - 1) * page_size)).scalars())
         found: list[dict] = []
-        debtor_payloads: dict[str, dict] = {}
-        t = STAGING["uniconta.debtors"]
         if chosen:
             found = [dict(r._mapping) for r in conn.execute(
                 select(ls).where(*base, ls.c.debtor_account.in_(chosen)).order_by(ls.c.debtor_account, ls.c.rank))]
-            debtor_payloads.update((k, json.loads(p)) for k, p in conn.execute(
-                select(t.c.natural_key, t.c.payload).where(t.c.tenant == company, t.c.natural_key.in_(chosen))))
-        ids = sorted({r["customer_id"] for r in found if r["customer_id"] is not None})
-        customer_payloads: dict[str, dict] = {}
-        t = STAGING["timelog.customers"]
-        for part in _chunks(ids):
-            customer_payloads.update((str(k), json.loads(p)) for k, p in conn.execute(
-                select(t.c.natural_key, t.c.payload).where(t.c.natural_key.in_(part))))
+    debtor_payloads = payloads(engine, "uniconta.debtors", tenant, chosen)
+    customer_payloads = payloads(engine, "timelog.customers", None,
+                                 sorted({r["customer_id"] for r in found if r["customer_id"] is not None}))
     rows = review_rows(found, debtor_payloads, customer_payloads, view)
     return LinkingPage([rows[a] for a in chosen if a in rows], page, pages, total)
 
@@ -111,7 +99,8 @@ def view_counts(engine: Engine, company_id: int) -> dict[str, int]:
     Python: debtors per view (a linked or ignored debtor counted as such, whatever its stored suggestion says),
     ``linked``, and ``unmatched`` (staged, undecided, not in the suggestions yet)."""
     ls, cl, debtors = link_suggestions, customer_links, STAGING["uniconta.debtors"]
-    company = str(company_id)
+    tenant = Tenant.company(company_id)
+    company = tenant.code
     decided = select(cl.c.debtor_account).where(cl.c.company_id == company)
     counts = dict.fromkeys(("one", "several", "none", "ignored", "linked", "unmatched"), 0)
     with engine.connect() as conn:
@@ -121,7 +110,7 @@ def view_counts(engine: Engine, company_id: int) -> dict[str, int]:
             counts[view] = counts.get(view, 0) + n
         # a decided debtor still staged (an outer join on the staged debtors' key: one probe per decision, not a
         # hash of every staged debtor) or still among the suggestions
-        staged = cl.outerjoin(debtors, and_(debtors.c.tenant == company,
+        staged = cl.outerjoin(debtors, and_(tenant.where(debtors.c.tenant),
                                             debtors.c.natural_key == cl.c.debtor_account))
         suggested = exists().where(ls.c.company_id == company, ls.c.debtor_account == cl.c.debtor_account)
         for state, n in conn.execute(select(cl.c.state, func.count()).select_from(staged).where(
@@ -129,7 +118,7 @@ def view_counts(engine: Engine, company_id: int) -> dict[str, int]:
                                                 suggested)).group_by(cl.c.state)):
             counts["linked" if state == "linked" else "ignored"] += n
         counts["unmatched"] = conn.execute(select(func.count()).select_from(debtors).where(
-            debtors.c.tenant == company,
+            tenant.where(debtors.c.tenant),
             ~exists().where(ls.c.company_id == company, ls.c.debtor_account == debtors.c.natural_key),
             ~exists().where(cl.c.company_id == company, cl.c.debtor_account == debtors.c.natural_key))).scalar() or 0
     return counts
@@ -174,21 +163,19 @@ def choices(engine: Engine, company_id: int) -> dict[str, list[tuple[str, str]]]
     """The values each drop-down offers: the company's staged Uniconta reference data as ``(key, label)``, blocked
     rows, headings and sum accounts left out (what ``settings validate`` accepts)."""
     out: dict[str, list[tuple[str, str]]] = {}
-    with engine.connect() as conn:
-        for entity in CHOICE_ENTITIES:
-            t = STAGING[f"uniconta.{entity}"]
-            rows = conn.execute(select(t.c.natural_key, t.c.payload).where(t.c.tenant == str(company_id))).all()
-            listed = []
-            for key, raw in sorted(rows, key=lambda r: _account_order(str(r[0]))):
-                p = json.loads(raw) if raw else {}
-                if str(p.get("Blocked", "")).lower() in {"true", "1"}:
-                    continue
-                if entity == "gl_accounts" and str(p.get("AccountType", "")) in {"Header", "Sum",
-                                                                                 "CalculationExpression"}:
-                    continue
-                label = next((str(p[f]) for f in _LABEL_FIELDS if p.get(f) and str(p[f]) != str(key)), "")
-                listed.append((str(key), f"{key} – {label}" if label else str(key)))
-            out[entity] = listed
+    for entity in CHOICE_ENTITIES:
+        staged = payloads(engine, f"uniconta.{entity}", Tenant.company(company_id))
+        listed = []
+        for key in sorted(staged, key=_account_order):
+            p = staged[key]
+            if str(p.get("Blocked", "")).lower() in {"true", "1"}:
+                continue
+            if entity == "gl_accounts" and str(p.get("AccountType", "")) in {"Header", "Sum",
+                                                                             "CalculationExpression"}:
+                continue
+            label = next((str(p[f]) for f in _LABEL_FIELDS if p.get(f) and str(p[f]) != key), "")
+            listed.append((key, f"{key} – {label}" if label else key))
+        out[entity] = listed
     return out
 
 
