@@ -165,8 +165,8 @@ ENCODING = re.compile(r"""not_?like\(\s*["']%:%["']|["']%:|f":\{|rsplit\(":"|ten
 LINKS = re.compile(r"from tlsync\.staging\.tables import (\([^)]*|[^\n(]*)\bcustomer_links\b")
 #: modules that still spell the tenant encoding or read ``customer_links`` themselves — other helpers' files of
 #: issue 12, to port to staging.read / linking.store (delete an entry when its module is ported; never add one)
-ENCODING_LEFT = {"projects/transfer.py", "invoicing/source.py", "sync/pipeline.py"}
-LINKS_LEFT = {"projects/transfer.py", "linking/gate.py"}
+ENCODING_LEFT = {"sync/pipeline.py"}
+LINKS_LEFT: set[str] = set()
 
 
 def _matching(pattern: re.Pattern[str]) -> set[str]:

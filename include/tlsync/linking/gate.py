@@ -11,7 +11,10 @@ from sqlalchemy import Engine, func, select
 
 from tlsync.settings.checks import project_module
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.staging.tables import STAGING, customer_links, link_suggestions
+from tlsync.staging.read import Tenant
+from tlsync.staging.tables import STAGING, link_suggestions
+
+from .store import company_links
 
 OPEN_VIEWS = ("one", "several", "none")
 VIEW_LABELS = {"one": "One suggestion", "several": "Several", "none": "No suggestion", "ignored": "Ignored"}
@@ -22,16 +25,16 @@ def view_counts(engine: Engine, company_id: int | str) -> dict[str, int]:
     linked nor ignored, and not in the suggestions yet (staged after the last refresh).
 
     The links win over stored suggestions that predate them, so the counts are right even between an action and
-    the refresh that follows it."""
-    company = str(company_id)
+    the refresh that follows it. The links are read through :mod:`.store` (their one home); the staged debtors'
+    keys alone, in SQL (no payload is needed to count them)."""
+    tenant = Tenant.company(company_id)
     debtors = STAGING["uniconta.debtors"]
     with engine.connect() as conn:
         suggested = dict(conn.execute(
             select(link_suggestions.c.debtor_account, func.min(link_suggestions.c.view))
-            .where(link_suggestions.c.company_id == company).group_by(link_suggestions.c.debtor_account)).all())
-        staged = set(conn.execute(select(debtors.c.natural_key).where(debtors.c.tenant == company)).scalars())
-        decided = dict(conn.execute(select(customer_links.c.debtor_account, customer_links.c.state)
-                                    .where(customer_links.c.company_id == company)).all())
+            .where(link_suggestions.c.company_id == tenant.code).group_by(link_suggestions.c.debtor_account)).all())
+        staged = set(conn.execute(select(debtors.c.natural_key).where(tenant.where(debtors.c.tenant))).scalars())
+    decided = {link.debtor_account: link.state for link in company_links(engine, company_id)}
     counts = dict.fromkeys((*OPEN_VIEWS, "ignored", "linked", "unmatched"), 0)
     for account, view in suggested.items():
         state = decided.get(account)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from tlsync.ledger import Ledger
 from tlsync.ledger.domains import Domain
+from tlsync.staging.read import Tenant
 from tlsync.staging.tables import STAGING
 
 DOMAIN = Domain.CUSTOMER_LINK
@@ -74,12 +75,13 @@ def number_advice(engine: Engine, company_id: int | str, legal_entity_id: int | 
     """Read both sides from staging, plus the customers tlsync created since the last staging (their numbers are
     in the ledger: imports record the number they used). Only the number columns are read — the staged customers'
     typed ``no`` (TimeLog's ``No``) and the debtors' key (Uniconta's ``Account``), not every payload: 2.4 s → a
-    fraction at 100,000 debtors and customers (the linking page shows this after an import, rule L6)."""
+    fraction at 100,000 debtors and customers (the linking page shows this after an import, rule L6). The tenant is
+    :class:`~tlsync.staging.read.Tenant`'s; :mod:`tlsync.staging.read` reads payloads, which this does not need."""
     customers, debtors = STAGING["timelog.customers"], STAGING["uniconta.debtors"]
     with engine.connect() as conn:
         timelog_numbers = list(conn.execute(select(customers.c.no)).scalars())
         accounts = list(conn.execute(select(debtors.c.natural_key).where(
-            debtors.c.tenant == str(company_id))).scalars())
+            Tenant.company(company_id).where(debtors.c.tenant))).scalars())
     entries = Ledger(engine).entries(DOMAIN, legal_entity_id)
     timelog_numbers += [e.details.get("customer_no") for e in entries if e.details.get("action") == "import"]
     t_high, t_other = _numeric(timelog_numbers)
