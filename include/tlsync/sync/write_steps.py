@@ -275,6 +275,12 @@ class InvoicesStep(WriteStep):
         return f"{result.count('pending'):,} invoice(s)" if result.stopped == QUOTA_REASON else None
 
     def planned_calls(self, engine: Engine, le: LegalEntitySettings, ledger: Ledger) -> Need | None:
+        """No calls while the S8 gate refuses the legal entity (then nothing is sent), else
+        :func:`planned_invoice_calls`."""
+        from tlsync.linking.gate import transfer_blockers
+
+        if transfer_blockers(le, engine):
+            return Need(self.name, 0, 0, "invoice(s)", first=True)
         calls, invoices, _ = planned_invoice_calls(engine, le.legal_entity_id)
         return Need(self.name, calls, invoices, "invoice(s)", first=True)
 
