@@ -6,7 +6,10 @@ must be in the ``tlp`` schema namespace family and have the expected plural name
 401 or 500) is a refusal, mapped by its words to :class:`AuthenticationError` (naming the setting to check),
 :class:`UnknownMethodError` or :class:`RecordRejectedError`, with the API password scrubbed from any quoted text.
 Items are handed out one by one and each element is freed once handed out; a whole answer is parsed first, so a
-truncated body is retried as a unit (:mod:`._common`).
+truncated body is retried as a unit (:mod:`._common`). A *plain* answer (no ``nil``, character reference,
+DOCTYPE or nested field: :func:`._xml.parse_items_document`, the Reporting API's usual answer) has each item read by
+one dict comprehension instead of the general reader — the same dict, key order included — and the model's
+validator is called directly; an item's position is looked up only to name a refused one (issue 18).
 
 Split from :mod:`.reporting` (issue 12), which re-exports :class:`ReportingSettings` and :data:`SYSTEM`.
 """
@@ -21,7 +24,7 @@ from typing import Any, TypeVar
 
 import httpx
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .._http import CallCounter, ResilientClient, RetryPolicy
 from ..errors import (
@@ -36,11 +39,11 @@ from ._common import (
     ClientLifecycle,
     RawRecord,
     call,
+    describe_validation_error,
     models_only,
     raise_for_server_error,
     retry_without_500,
     scrub,
-    validate_record,
 )
 
 log = logging.getLogger(__name__)
@@ -113,18 +116,22 @@ class ReportingWire(ClientLifecycle):
 
     def _call(self, method: str, params: Mapping[str, Any]) -> etree._Element:
         """POST one method; returns the parsed document root (an ``Errors`` root has already been raised)."""
+        return self._call_items(method, params)[0]
+
+    def _call_items(self, method: str, params: Mapping[str, Any]) -> tuple[etree._Element, bool]:
+        """:meth:`_call`, and whether the answer is plain (:func:`._xml.parse_items_document`)."""
         secret = self.settings.api_password.get_secret_value()
         form = {"siteCode": self.settings.site_code, "apiID": self.settings.api_id, "apiPassword": secret}
         form.update({k: _form_value(v) for k, v in params.items()})
         return call(self._http, "POST", method, data=form, record=method, idempotent=True,   # reads only
                     parse=lambda resp: self._parse(resp, method))
 
-    def _parse(self, resp: httpx.Response, method: str) -> etree._Element:
+    def _parse(self, resp: httpx.Response, method: str) -> tuple[etree._Element, bool]:
         raise_for_server_error(resp, SYSTEM, f"{method} (HTTP {resp.status_code})")
-        root = _xml.parse_document(resp.content, system=SYSTEM, where=method)
+        root, plain = _xml.parse_items_document(resp.content, system=SYSTEM, where=method)
         if _xml.localname(root.tag) == "Errors":
             raise self._errors_answer(root, method)
-        return root
+        return root, plain
 
     def _check_root(self, root: etree._Element, method: str, root_name: str) -> None:
         ns, name = _xml.namespace(root.tag), _xml.localname(root.tag)
@@ -141,25 +148,36 @@ class ReportingWire(ClientLifecycle):
 
     def _records(self, method: str, params: Mapping[str, Any], root_name: str, item_name: str,
                  model: type[M], keep: Callable[[etree._Element], bool] | None = None) -> Iterator[RawRecord[M]]:
-        root = self._call(method, params)
+        root, plain = self._call_items(method, params)
         self._check_root(root, method, root_name)
-        yield from self._items(root, method, item_name, model, keep)
+        yield from self._items(root, method, item_name, model, keep, plain)
 
     def _items(self, root: etree._Element, method: str, item_name: str, model: type[M],
-               keep: Callable[[etree._Element], bool] | None = None) -> Iterator[RawRecord[M]]:
+               keep: Callable[[etree._Element], bool] | None = None, plain: bool = False
+               ) -> Iterator[RawRecord[M]]:
+        # Per item: one dict comprehension when the document is plain (issue 18), the model's validator called
+        # directly, and the item's position (``sourceline`` is slow on a large document) only for a refusal.
+        names = _xml.NameTable()
+        validate = model.__pydantic_validator__.validate_python
         for el in list(root):
-            if not isinstance(el.tag, str):
+            tag = el.tag
+            if tag.__class__ is not str:
                 continue
-            if _xml.localname(el.tag) != item_name:
+            if names[tag] != item_name:
                 raise MalformedResponseError(
-                    SYSTEM, f"unexpected element <{_xml.localname(el.tag)}> in <{_xml.localname(root.tag)}>",
+                    SYSTEM, f"unexpected element <{_xml.localname(tag)}> in <{_xml.localname(root.tag)}>",
                     where=f"{method} line {el.sourceline}")
             if keep is not None and not keep(el):
                 root.remove(el)
                 continue
-            raw = _xml.element_to_dict(el)
-            record = validate_record(model, raw, f"{method} {item_name} ID={raw.get('ID', '?')} "
-                                                 f"(line {el.sourceline})")
+            raw = _xml.plain_item_dict(el, names) if plain else None
+            if raw is None:
+                raw = _xml.element_to_dict(el)
+            try:
+                record: RawRecord[M] = RawRecord(validate(raw), raw)
+            except ValidationError as exc:
+                record = RawRecord(None, raw, describe_validation_error(exc),
+                                   f"{method} {item_name} ID={raw.get('ID', '?')} (line {el.sourceline})")
             root.remove(el)  # free each element as soon as it is handed out
             yield record
 
@@ -167,12 +185,12 @@ class ReportingWire(ClientLifecycle):
                page_size: int) -> Iterator[RawRecord[M]]:
         page, total_pages = 1, None
         while True:
-            root = self._call(method, {**params, "page": page, "pageSize": page_size})
+            root, plain = self._call_items(method, {**params, "page": page, "pageSize": page_size})
             self._check_root(root, method, root_name)
             if total_pages is None:
                 total_pages = _xml.int_attr(root, "TotalPages")
             count = sum(1 for el in root if isinstance(el.tag, str))
-            yield from self._items(root, method, item_name, model)
+            yield from self._items(root, method, item_name, model, None, plain)
             if total_pages is not None:
                 if page >= total_pages:
                     return
