@@ -231,6 +231,14 @@ def simulator_arguments(prog: str, description: str, port: int) -> argparse.Argu
 SYSTEMS = ("timelog", "uniconta")
 
 
+class _Amounts(dict):
+    """Number text → its Decimal, made on first sight (a hit is a plain dict look-up)."""
+
+    def __missing__(self, text: str) -> Decimal:
+        value = self[text] = Decimal(text)
+        return value
+
+
 def read_fixture(path: str, system: str | None = None) -> dict:
     """A fixture file (money as Decimal); with ``system``, only what that simulator loads.
 
@@ -245,27 +253,24 @@ def read_fixture(path: str, system: str | None = None) -> dict:
     from simulators.generator.stream import stream_fixture
 
     doc: dict[str, Any] = {}
-    keys: dict[str, str] = {}
-    texts: dict[Any, Any] = {}
-    amounts: dict[str, Decimal] = {}
-
-    def amount(text: str) -> Decimal:
-        # One object per distinct number text (same text, same Decimal: digits and exponent alike): amounts,
-        # quantities and rates repeat, and a Decimal is 104 bytes (at M 2.6M of them, 258 MB).
-        d = amounts.get(text)
-        if d is None:
-            d = amounts[text] = Decimal(text)
-        return d
+    key = {}.setdefault
+    text = {}.setdefault
+    # One object per distinct number text (same text, same Decimal: digits and exponent alike): amounts,
+    # quantities and rates repeat, and a Decimal is 104 bytes (at M 2.6M of them, 258 MB).
+    amounts = _Amounts()
 
     def shared(rec: Any) -> Any:
         # One object per field name, as json.load shares them within a document (a record decoded on its own
-        # has its own copies), and per repeated text or number (names, dates, ids copied onto every line).
+        # has its own copies), and per repeated text or integer (names, dates, ids copied onto every line).
         if type(rec) is not dict:
             return rec
-        return {keys.setdefault(k, k): texts.setdefault(v, v) if type(v) is str or type(v) is int else v
-                for k, v in rec.items()}
+        out = {}
+        for k, v in rec.items():
+            t = type(v)
+            out[key(k, k)] = text(v, v) if t is str or t is int else v
+        return out
 
-    for where, value in stream_fixture(path, parse_float=amount):
+    for where, value in stream_fixture(path, parse_float=amounts.__getitem__):
         top = where[0]
         if top in SYSTEMS and top != system:
             doc.setdefault(top, {})            # an iterator left unread is skipped by the walk
