@@ -248,9 +248,13 @@ def child_text_in(name: str, values: Container[str] | None) -> Callable[[etree._
     if values is None:
         return None
 
+    names = _LOCALNAMES
+
     def keep(el: etree._Element) -> bool:
         for sub in el:
-            if localname(sub.tag) == name:
+            tag = sub.tag
+            found = names.get(tag) if tag.__class__ is str else None   # the remembered name: no call per field
+            if (found if found is not None else localname(tag)) == name:
                 return (sub.text or "") in values
         return True
     return keep
