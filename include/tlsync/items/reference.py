@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.staging.read import Payload, Tenant, Tenants, rows
+from tlsync.staging.read import Payload, Tenant, Tenants, rows, tenants
 
 DETAILS_KEY = "_Details"     # a line's GetInvoiceLineDetailsRaw payloads (attach_details)
 
@@ -120,17 +120,20 @@ def staged_invoice_lines(engine: Engine, legal_entity_id: int) -> Callable[[str]
     ``<site>:<legal entity>``), each with its line details under ``_Details`` — two indexed reads per credited
     invoice, and only for credit notes."""
     scope = Tenant.of_legal_entity(legal_entity_id)
+    exact: list[Tenant] = []     # the legal entity's tenants, named: an index probe on (tenant, invoice_id) each
 
     def invoice_lines(invoice_id: str) -> list[dict] | None:
         try:
             wanted = int(invoice_id)
         except (TypeError, ValueError):
             return None
-        lines = [r.payload for r in rows(engine, "timelog.invoice_lines", scope, [wanted], by="invoice_id")]
+        if not exact:
+            exact.extend(tenants(engine, "timelog.invoice_lines", scope))
+        lines = [r.payload for t in exact for r in rows(engine, "timelog.invoice_lines", t, [wanted], by="invoice_id")]
         if not lines:
             return None
-        details = [r.payload for r in rows(engine, "timelog.invoice_line_details", scope, [wanted],
-                                           by="invoice_id")]
+        details = [r.payload for t in exact
+                   for r in rows(engine, "timelog.invoice_line_details", t, [wanted], by="invoice_id")]
         attach_details(lines, details)
         return sorted(lines, key=lambda ln: _int(ln.get("ID")) or 0)
 

@@ -189,11 +189,12 @@ def _statements(entity: str, tenant: Tenants, keys: Iterable[str | int] | None, 
     query = select(table.c.tenant, table.c.natural_key, table.c.payload)
     if tenant is not None:
         query = query.where(tenant.where(table.c.tenant))
-    query = query.order_by(table.c.natural_key, table.c.tenant)
+    if keys is None or by == "natural_key":
+        query = query.order_by(table.c.natural_key, table.c.tenant)
     if keys is None:
         yield query
         return
-    column = table.c[by]
+    column = table.c[by]    # by a typed column: no ORDER BY — SQLite would walk the primary key instead of its index
     wanted: list[Any] = sorted({str(k) for k in keys}) if by == "natural_key" else sorted(set(keys), key=str)
     for start in range(0, len(wanted), IN_CHUNK):
         yield query.where(column.in_(wanted[start:start + IN_CHUNK]))
@@ -206,9 +207,12 @@ def rows(engine: Engine, entity: str, tenant: Tenants = None, keys: Iterable[str
     typed column such as ``invoice_id``) is one of ``keys``; each payload cut to ``fields`` when given. Every row,
     also the same key under several tenants, in natural-key order (per IN chunk when ``keys`` are given)."""
     table = STAGING[entity].name
+    in_python = keys is not None and by != "natural_key"     # see _statements: each chunk sorted here
     with engine.connect() as conn:
         for statement in _statements(entity, tenant, keys, by):
-            for part in conn.execute(statement).partitions(5000):
+            result = conn.execute(statement)
+            parts = ([sorted(result.all(), key=lambda r: (r[1], r[0]))] if in_python else result.partitions(5000))
+            for part in parts:
                 for row_tenant, key, raw in part:
                     try:
                         parsed = loads(raw, fields)
