@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, and_, select
 
-from tlsync.clients.errors import QuotaExceededError
 from tlsync.clients.timelog.models import Invoice
 from tlsync.ledger import DONE, ELSEWHERE, IN_FLIGHT
 from tlsync.settings.models import LegalEntitySettings
 
 from . import source
 from .draft import Context, Draft, build, describe, internal_reference, marker
-from .run import DOMAIN, Candidate, PlannedWrite, QuotaOut, Run
+from .run import DOMAIN, Candidate, PlannedWrite, Run, stops_on_quota
 
 if TYPE_CHECKING:                            # like the rest of tlsync.projects, imported in masters() when used
     from tlsync.projects.transfer import ProjectResult
@@ -56,7 +55,7 @@ def masters(run: Run, invoices: list[source.Staged]) -> tuple[dict[int, str], di
     customers = {inv.customer_id for inv, _ in invoices}
     refs = {inv.guid: internal_reference(raw, ctx, inv) for inv, raw in invoices}
     initials = {r for r in refs.values() if r}
-    try:
+    with stops_on_quota():
         new_customers = {c for c in customers if c not in run.debtors}
         if new_customers:
             run.debtors.update(ensure_debtors(run.uniconta, run.engine, le, new_customers, ledger=run.ledger,
@@ -77,8 +76,6 @@ def masters(run: Run, invoices: list[source.Staged]) -> tuple[dict[int, str], di
                 if run.dry_run:
                     run.planned.extend(projects.planned)
             projects.numbers = {p: run.projects[p] for p in wanted if p in run.projects}
-    except QuotaExceededError as exc:
-        raise QuotaOut(str(exc)) from exc
     debtors = {c: run.debtors[c] for c in customers if c in run.debtors}
     employees = {r: run.employees[r] for r in initials if r in run.employees}
     return debtors, refs, employees, projects

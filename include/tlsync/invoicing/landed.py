@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from tlsync.clients.errors import QuotaExceededError
 from tlsync.clients.uniconta.models import DebtorOrderClient
 from tlsync.clients.uniconta.odata import Field
 from tlsync.ledger import ExactlyOnce, LedgerEntry
 
 from .draft import MARKER_FIELD, stored_number
-from .run import DOMAIN, QuotaOut, Run
+from .run import DOMAIN, Run, stops_on_quota
 
 RELEASED = "interrupted before its draft reached Uniconta; sent again"
 
@@ -28,14 +27,12 @@ def find_orders(run: Run, guids: Iterable[str]) -> dict[str, DebtorOrderClient]:
     wanted = sorted(set(guids))
     found: dict[str, DebtorOrderClient] = {}
     step = Field.MAX_OR_VALUES
-    try:
+    with stops_on_quota():
         for i in range(0, len(wanted), step):
             for order in run.uniconta.read(DebtorOrderClient, filter=Field(MARKER_FIELD).in_(wanted[i:i + step])):
                 mark = str(getattr(order, MARKER_FIELD, "") or "").lower()
                 if mark in wanted and mark not in found:
                     found[mark] = order
-    except QuotaExceededError as exc:
-        raise QuotaOut(str(exc)) from exc
     return found
 
 

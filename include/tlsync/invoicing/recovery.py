@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
+from tlsync.clients.errors import RecordRejectedError, WriteOutcomeUnknownError
 from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import DebtorOrderClient, DebtorOrderLineClient
 from tlsync.clients.uniconta.odata import Field, Filter
@@ -39,7 +39,7 @@ from . import source
 from .completion import finish_many
 from .draft import Draft, build, marker, stored_number
 from .landed import find_orders, protocol
-from .run import DOMAIN, LINE_BATCH, QuotaOut, Run, refused
+from .run import DOMAIN, LINE_BATCH, Run, refused, stops_on_quota
 
 __all__ = ["UNSETTLED", "complete_lines", "existing_lines", "find_orders", "missing_lines", "recover_in_flight",
            "verify_lines"]
@@ -50,14 +50,12 @@ def existing_lines(run: Run, order_numbers: Iterable[int | None]) -> dict[int, s
     numbers = sorted({int(n) for n in order_numbers if n is not None})
     out: dict[int, set[Decimal]] = defaultdict(set)
     step = Field.MAX_OR_VALUES
-    try:
+    with stops_on_quota():
         for i in range(0, len(numbers), step):
             flt = Filter.any(*(Field("OrderNumber") == n for n in numbers[i:i + step]))
             for line in run.uniconta.read(DebtorOrderLineClient, filter=flt):
                 if line.OrderNumber is not None and line.LineNumber is not None:
                     out[int(line.OrderNumber)].add(Decimal(line.LineNumber))
-    except QuotaExceededError as exc:
-        raise QuotaOut(str(exc)) from exc
     return out
 
 
@@ -84,14 +82,11 @@ def complete_lines(run: Run, d: Draft) -> None:
     if not todo:
         return
     try:
-        run.uniconta.insert_list(todo, batch_size=len(todo))
-    except QuotaExceededError as exc:
-        raise QuotaOut(str(exc)) from exc
+        with stops_on_quota():
+            run.uniconta.insert_list(todo, batch_size=len(todo))
     except RecordRejectedError as exc:
-        try:
+        with stops_on_quota():
             run.uniconta.delete(DebtorOrderClient(OrderNumber=d.order.OrderNumber))
-        except QuotaExceededError as qexc:
-            raise QuotaOut(str(qexc)) from qexc
         refused(run, d, f"Uniconta refused a line of the draft ({exc.message}); the incomplete draft "
                          f"{d.order.OrderNumber} was deleted")
 
@@ -174,10 +169,9 @@ def _finish_landed(run: Run, landed: dict[str, tuple[LedgerEntry, str]],
 def _insert_lines_only(run: Run, drafts: list[Draft], todo: list[DebtorOrderLineClient]) -> None:
     unverified = False
     try:
-        for stored in run.uniconta.iter_insert_list(todo, batch_size=LINE_BATCH):
-            unverified = unverified or isinstance(stored, Unverified)
-    except QuotaExceededError as exc:
-        raise QuotaOut(str(exc)) from exc
+        with stops_on_quota():
+            for stored in run.uniconta.iter_insert_list(todo, batch_size=LINE_BATCH):
+                unverified = unverified or isinstance(stored, Unverified)
     except (RecordRejectedError, WriteOutcomeUnknownError):   # per draft: look its lines up, add the missing
         for d in drafts:
             complete_lines(run, d)

@@ -16,14 +16,16 @@ See :mod:`tlsync.invoicing.transfer` for the whole protocol and the ledger's con
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NotRequired, Required, TypedDict
 
 from sqlalchemy import Engine
 
 from tlsync import config
+from tlsync.clients.errors import QuotaExceededError
 from tlsync.clients.timelog.models import Invoice
 from tlsync.ledger import Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
@@ -103,6 +105,16 @@ class Move(TypedDict, total=False):
 
 class QuotaOut(Exception):
     """Uniconta's daily quota (or the run's share of it) is spent: stop cleanly."""
+
+
+@contextmanager
+def stops_on_quota() -> Iterator[None]:
+    """Uniconta's quota spent inside the block is the run's clean stop (:class:`QuotaOut`), not an API error for
+    the handlers around the call to settle — the one translation of :class:`QuotaExceededError` (issue 12)."""
+    try:
+        yield
+    except QuotaExceededError as exc:
+        raise QuotaOut(str(exc)) from exc
 
 
 @dataclass

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from tlsync.clients.errors import QuotaExceededError, RecordRejectedError, WriteOutcomeUnknownError
+from tlsync.clients.errors import RecordRejectedError, WriteOutcomeUnknownError
 from tlsync.clients.timelog.models import Invoice
 from tlsync.clients.uniconta.crud import Unverified
 from tlsync.clients.uniconta.models import DebtorOrderLineClient
@@ -72,6 +72,7 @@ from .run import (
     Run,
     TransferResult,
     refused,
+    stops_on_quota,
 )
 
 if TYPE_CHECKING:                            # the clients are built by the callers (tlsync.connections)
@@ -316,9 +317,8 @@ def _insert_orders(run: Run, drafts: list[Draft], *, resend: int = 1) -> list[Dr
     (:class:`WriteOutcomeUnknownError`), the orders are looked up by their markers before anything is sent again:
     those found are written; the others did not land and are sent once more (``resend``)."""
     try:
-        stored = run.uniconta.insert_list([d.order for d in drafts], batch_size=len(drafts))
-    except QuotaExceededError as exc:
-        raise QuotaOut(str(exc)) from exc
+        with stops_on_quota():
+            stored = run.uniconta.insert_list([d.order for d in drafts], batch_size=len(drafts))
     except WriteOutcomeUnknownError:
         found = find_orders(run, [d.guid for d in drafts])   # a failure here leaves the claims for recovery
         landed = [d for d in drafts if d.guid in found]
@@ -364,12 +364,11 @@ def _insert_lines(run: Run, drafts: list[Draft]) -> None:
     unverified: dict[str, Draft] = {}
     try:
         start = 0
-        for stored in run.uniconta.iter_insert_list(rows, batch_size=LINE_BATCH):
-            if isinstance(stored, Unverified):   # a 2xx answer without the stored lines: read back, never assume
-                unverified.update((d.guid, d) for d in owners[start:start + len(stored)])
-            start += len(stored)
-    except QuotaExceededError as exc:
-        raise QuotaOut(str(exc)) from exc
+        with stops_on_quota():
+            for stored in run.uniconta.iter_insert_list(rows, batch_size=LINE_BATCH):
+                if isinstance(stored, Unverified):   # a 2xx answer without the stored lines: read back
+                    unverified.update((d.guid, d) for d in owners[start:start + len(stored)])
+                start += len(stored)
     except (RecordRejectedError, WriteOutcomeUnknownError):
         # InsertList is all or nothing per call, and earlier calls may have landed (or the last one's answer was
         # lost): let recovery (which reads every order's lines first) find out, draft by draft, which lines are
