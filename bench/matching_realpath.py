@@ -7,7 +7,7 @@
 What an administrator's night does, without Airflow: the generator's fixture (``--size``, plus with ``--add N``
 the debtors and customers of :func:`simulators.generator.linkage.linkage` — N debtors × N customers with their
 truth — added to legal entity 1's Uniconta company and to the TimeLog site) is served by both simulators on
-loopback; the nightly sync (``tlsync.sync.local.run_once``, the DAG's own steps) stages it into a fresh SQLite
+loopback; the nightly sync (``tlsync.nightly.local.run_once``, the DAG's own steps) stages it into a fresh SQLite
 staging database over real HTTP (with ``--add`` the fixture's projects, time and invoices are left out:
 ``--lean``, the nightly then stages master data only, which is all the matcher reads); then ``python -m tlsync.linking refresh --legal-entity 1`` runs as its own
 process — exactly the command an administrator types — and its process wall time (start-up, imports, reading the
@@ -94,12 +94,11 @@ def main() -> int:
     os.environ["TLSYNC_SETTINGS"] = str(settings_file)
 
     from tlsync import settings as settings_mod
+    from tlsync.staging.engine import staging_engine
     from tlsync.staging.migrate import upgrade
-    from tlsync.sync import config
-
     upgrade(url)                  # (again when reused: a newer revision of the code may have come meanwhile)
-    config.staging_engine.cache_clear()
-    engine = config.staging_engine()
+    staging_engine.cache_clear()
+    engine = staging_engine()
     example = settings_mod.load(settings_file)
     company = example.entity(1).uniconta_company_id
     pairs = {str(le.legal_entity_id): le.uniconta_company_id for le in example.legal_entities.values()}
@@ -118,7 +117,7 @@ def stage(a: argparse.Namespace, company: int, pairs: dict, work: Path) -> list[
     import simulators.uniconta as uniconta_sim
     from simulators._common import serve_in_thread
     from simulators.generator import FIXED_TODAY, generate, truth
-    from tlsync.sync.local import run_once
+    from tlsync.nightly.local import run_once
 
     t0 = time.perf_counter()
     fixture = generate(size=a.size, seed=a.seed, today=FIXED_TODAY)

@@ -11,7 +11,7 @@ How it is measured, and why:
 2. **Simulators** run as **separate processes** (``python -m simulators.timelog`` / ``simulators.uniconta``), as
    ``bench/invoice_backfill.py`` starts them, so the pipeline's process holds no simulator work and no GIL is
    shared with them.
-3. **Each night** is ``tlsync.sync.local.run_once`` in a fresh child process (the operator's command, the DAG's
+3. **Each night** is ``tlsync.nightly.local.run_once`` in a fresh child process (the operator's command, the DAG's
    steps in order) against a throw-away PostgreSQL database (``--sqlite`` for SQLite). The child times the
    pipeline (``run_once``, imports and migrations excluded) and its phases: *extract* (every
    ``pipeline.extract_*``: HTTP, parse, client models, landing files) and *stage* (``validate_and_stage_all``:
@@ -50,14 +50,14 @@ PAIRS = '{"1": 10001, "2": 10002}'
 
 # -- child: one night --------------------------------------------------------------------------------------------
 def night_child(record: Path, timings: Path) -> None:
-    """Run ``tlsync.sync.local``'s ``run_once`` with timers around the pipeline's phases and a recorder of the
+    """Run ``tlsync.nightly.local``'s ``run_once`` with timers around the pipeline's phases and a recorder of the
     HTTP requests (instrumentation of this benchmark only; nothing is replaced)."""
     import httpx
 
     from tlsync import connections
+    from tlsync.nightly import local, pipeline
+    from tlsync.staging.engine import default_url, staging_engine
     from tlsync.staging.migrate import upgrade
-    from tlsync.sync import config, local, pipeline
-
     requests: list[tuple[str, str, dict, bytes]] = []
     send = httpx.Client.send
 
@@ -82,7 +82,7 @@ def night_child(record: Path, timings: Path) -> None:
         setattr(pipeline, name, timed("extract", getattr(pipeline, name)))
     pipeline.validate_and_stage_all = timed("stage", pipeline.validate_and_stage_all)
 
-    upgrade(config.staging_url())
+    upgrade(default_url())
     timelog = connections.connection_fields("timelog_default")
     uniconta = connections.connection_fields("uniconta_default")
     profile = os.environ.get("TLSYNC_BENCH_PROFILE_FILE")
@@ -97,9 +97,8 @@ def night_child(record: Path, timings: Path) -> None:
         prof.disable()
         prof.dump_stats(profile)
     total = time.perf_counter() - t0
-    from tlsync.sync import runs
-
-    summary = runs.format_summary(config.staging_engine(), run_id)
+    from tlsync.nightly import runs
+    summary = runs.format_summary(staging_engine(), run_id)
     record.write_bytes(pickle.dumps(requests))
     timings.write_text(json.dumps({"total": total, **phases, "requests": len(requests), "summary": summary}))
 
@@ -223,7 +222,7 @@ def main() -> None:
             # work folder (never into .venv), warmed by one import before the clock starts.
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
-            subprocess.run([sys.executable, "-c", "import great_expectations, tlsync.quality, tlsync.sync.local"],
+            subprocess.run([sys.executable, "-c", "import great_expectations, tlsync.quality, tlsync.nightly.local"],
                            cwd=ROOT, env=env, check=True, capture_output=True)
         first = run_night(1, env, workdir)
         second = run_night(2, env, workdir)

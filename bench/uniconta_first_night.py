@@ -5,10 +5,10 @@
     .venv/bin/python bench/uniconta_first_night.py --computed FIXTURE.json    # L: the invoice calls, computed
 
 What ``make run`` does, in one process and without Airflow (the DAGs' own step functions): both simulators on
-loopback with one generated fixture; a fresh SQLite staging database; the nightly sync (``tlsync.sync.local``);
+loopback with one generated fixture; a fresh SQLite staging database; the nightly sync (``tlsync.nightly.local``);
 the administrator's set-up of legal entity 1 (accept the matcher's one-suggestions, ignore the rest, confirm the
 activation checklist — legal entity 2 stays unconfirmed, so its invoices are refused by the S8 gate); then every
-write-back step of both legal entities (``tlsync.sync.writeback.run_step``, the transfer DAG's tasks).
+write-back step of both legal entities (``tlsync.writeback.run_step``, the transfer DAG's tasks).
 
 The figure is the **simulator's own count** of authenticated Uniconta calls (``/_sim/quota``: every call the
 server answered, reads included), per phase, printed next to issue 13's target (≤ 1,500 for M's first night) and
@@ -121,15 +121,16 @@ def main() -> int:
     os.environ["TLSYNC_STAGING_URL"] = url
 
     from tlsync import settings as settings_mod
+    from tlsync import writeback
     from tlsync.linking import Decision, Linker, Targets, view_rows
     from tlsync.matching.refresh import refresh_suggestions
+    from tlsync.nightly.local import run_once
+    from tlsync.staging.engine import staging_engine
     from tlsync.staging.migrate import upgrade
-    from tlsync.sync import config, writeback
-    from tlsync.sync.local import run_once
 
     upgrade(url)
-    config.staging_engine.cache_clear()
-    engine = config.staging_engine()
+    staging_engine.cache_clear()
+    engine = staging_engine()
 
     started = time.perf_counter()
     fixture = generate(size=args.size, seed=args.seed)

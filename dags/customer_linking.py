@@ -5,7 +5,7 @@ removed debtors or customers, none otherwise.
     staging.uniconta.debtors | staging.timelog.customers ──► refresh_suggestions (per Uniconta company)
 
 Only the companies that changed are recomputed: all of them when TimeLog's (site-wide) customers changed or for a
-manual run, otherwise the companies named in the debtors events' extra (``tlsync.sync.changes``).
+manual run, otherwise the companies named in the debtors events' extra (``tlsync.nightly.changes``).
 """
 
 from __future__ import annotations
@@ -31,13 +31,14 @@ def tlsync_customer_linking():
         from airflow.sdk import Variable, get_current_context
 
         from tlsync.matching.refresh import refresh_suggestions as refresh
-        from tlsync.sync import changes, config, pipeline
+        from tlsync.nightly import changes, pipeline
+        from tlsync.staging.engine import staging_engine
         from tlsync_airflow.assets import triggering_changes
 
         pairs = pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
         companies = changes.companies_to_refresh(triggering_changes(get_current_context()),
                                                  [p["company_id"] for p in pairs])
-        return {str(k): v for k, v in refresh(config.staging_engine(), companies).items()}
+        return {str(k): v for k, v in refresh(staging_engine(), companies).items()}
 
     refresh_suggestions()
 

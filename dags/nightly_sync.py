@@ -4,7 +4,7 @@ Daily at 02:00 Europe/Copenhagen, no catch-up. Reads both systems, validates eve
 quarantine) and stages it; each staged entity is an Airflow Asset, so the customer, invoice and reconciliation
 DAGs run on data, not on the clock. The Asset events mean "this changed": ``finish`` emits them once, after every
 legal entity was staged, only for the entities that staged or removed rows, with the counts per tenant in the
-extra (``tlsync.sync.changes``; ``tlsync_airflow.assets``) — one downstream run per night, none on a night without
+extra (``tlsync.nightly.changes``; ``tlsync_airflow.assets``) — one downstream run per night, none on a night without
 change.
 
     begin ─┬─ timelog_site: extract → validate_and_stage        (customers, projects, expenses, reference data)
@@ -15,7 +15,7 @@ change.
     record_failure: when any task failed, finish included — the run is marked failed with the first failing task's
                     reason (idempotent), the DAG run fails naming it
 
-This file only wires; the work is in ``tlsync.sync`` (include/) and the hooks (plugins/). No I/O at import.
+This file only wires; the work is in ``tlsync.nightly`` (include/) and the hooks (plugins/). No I/O at import.
 """
 
 from __future__ import annotations
@@ -57,23 +57,21 @@ def tlsync_nightly_sync():
     def begin() -> str:
         from airflow.sdk import get_current_context
 
-        from tlsync.sync import pipeline
-
+        from tlsync.nightly import pipeline
         return pipeline.begin(get_current_context()["run_id"])
 
     @task
     def entity_pairs() -> list[dict]:
         from airflow.sdk import Variable
 
-        from tlsync.sync import pipeline
-
+        from tlsync.nightly import pipeline
         return pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
 
     @task_group
     def timelog_site(sync_run: str):
         @task(pool="timelog_api")
         def extract(sync_run: str) -> dict:
-            from tlsync.sync import pipeline, sources
+            from tlsync.nightly import pipeline, sources
             from tlsync_airflow.hooks import TimeLogHook
 
             with sources.TimeLogSource(TimeLogHook(TIMELOG_CONN).get_conn()) as timelog:
@@ -81,8 +79,7 @@ def tlsync_nightly_sync():
 
         @task
         def validate_and_stage(extracted: dict) -> dict:
-            from tlsync.sync import pipeline
-
+            from tlsync.nightly import pipeline
             return pipeline.validate_and_stage_all(extracted)
 
         return validate_and_stage(extract(sync_run))
@@ -91,7 +88,7 @@ def tlsync_nightly_sync():
     def legal_entity(sync_run: str, pair: dict):
         @task(pool="timelog_api")
         def extract_timelog(sync_run: str, pair: dict) -> dict:
-            from tlsync.sync import pipeline, sources
+            from tlsync.nightly import pipeline, sources
             from tlsync_airflow.hooks import TimeLogHook
 
             with sources.TimeLogSource(TimeLogHook(TIMELOG_CONN).get_conn()) as timelog:
@@ -99,7 +96,7 @@ def tlsync_nightly_sync():
 
         @task(pool="uniconta_api")
         def extract_uniconta(sync_run: str, pair: dict) -> dict:
-            from tlsync.sync import pipeline, sources
+            from tlsync.nightly import pipeline, sources
             from tlsync_airflow.hooks import UnicontaHook
 
             clients = UnicontaHook(UNICONTA_CONN).get_conn(company_id=pair["company_id"])
@@ -108,8 +105,7 @@ def tlsync_nightly_sync():
 
         @task
         def validate_and_stage(timelog: dict, uniconta: dict) -> dict:
-            from tlsync.sync import pipeline
-
+            from tlsync.nightly import pipeline
             return pipeline.validate_and_stage_all(timelog, uniconta)
 
         return validate_and_stage(extract_timelog(sync_run, pair), extract_uniconta(sync_run, pair))
@@ -118,11 +114,12 @@ def tlsync_nightly_sync():
     def finish(sync_run: str, site: dict, pairs: list[dict]) -> str:
         from airflow.sdk import get_current_context
 
-        from tlsync.sync import changes, config, pipeline
+        from tlsync.nightly import changes, pipeline
+        from tlsync.staging.engine import staging_engine
         from tlsync_airflow.assets import emit_changes
 
         summary = pipeline.finish(sync_run, [site, *pairs])
-        emit_changes(get_current_context()["outlet_events"], changes.night_changes(config.staging_engine(), sync_run))
+        emit_changes(get_current_context()["outlet_events"], changes.night_changes(staging_engine(), sync_run))
         return summary
 
     @task(trigger_rule="one_failed", retries=0)
@@ -131,8 +128,7 @@ def tlsync_nightly_sync():
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException
 
-        from tlsync.sync import pipeline
-
+        from tlsync.nightly import pipeline
         run_id = get_current_context()["run_id"]
         reason = pipeline.fail(run_id) or "see the failed task's log"
         raise AirflowFailException(f"nightly sync {run_id} failed — {reason}. The sync run is marked failed and "

@@ -31,8 +31,7 @@ STAGED_INVOICES = (staged("timelog.invoices") | staged("uniconta.invoices") | st
 def entity_pairs() -> list[dict]:
     from airflow.sdk import Variable
 
-    from tlsync.sync import pipeline
-
+    from tlsync.nightly import pipeline
     return pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
 
 
@@ -60,7 +59,7 @@ def report_closed_month(pair: dict, data_interval_end=None, logical_date=None, d
 def deliver(report: dict) -> dict:
     from airflow.sdk import Variable
 
-    from tlsync.report.mail import RECIPIENTS_VARIABLE
+    from tlsync.reconcile.report.mail import RECIPIENTS_VARIABLE
     from tlsync_airflow.mail import send_report
 
     return send_report(report, Variable.get(RECIPIENTS_VARIABLE, default=None))

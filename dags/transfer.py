@@ -12,7 +12,7 @@ for this run (an invoice should not go out while its customer's debtor update fa
 next run. ``summary`` collects every step's counts into one table (its return value; ``make run`` prints it) and
 fails when a step did not finish, so the run is marked failed. Settings: the file ``TLSYNC_SETTINGS`` (default
 ``config/integration.yaml``), else the Variable ``tlsync_integration_settings``. This file only wires; the work is
-in ``tlsync.sync.writeback`` and the packages it calls (``docs/transfer.md``).
+in ``tlsync.writeback`` and the packages it calls (``docs/transfer.md``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ DEFAULT_ARGS = {
 def _step(step: str, pair: dict) -> dict:
     from airflow.sdk import Variable, get_current_context
 
-    from tlsync.sync import writeback
+    from tlsync import writeback
     from tlsync_airflow.hooks import TimeLogHook, UnicontaHook
 
     settings = writeback.load_settings(Variable.get(SETTINGS_VARIABLE, default=None))
@@ -68,8 +68,7 @@ def tlsync_transfer():
     def entity_pairs() -> list[dict]:
         from airflow.sdk import Variable
 
-        from tlsync.sync import pipeline
-
+        from tlsync.nightly import pipeline
         return pipeline.entity_pairs(Variable.get("tlsync_entity_pairs", default=None))
 
     @task_group
@@ -100,8 +99,8 @@ def tlsync_transfer():
     def summary(pairs: list[dict]) -> str:
         from airflow.sdk import get_current_context
 
-        from tlsync.sync import writeback
-        from tlsync.sync.write_steps import StepResult
+        from tlsync import writeback
+        from tlsync.writeback.steps import StepResult
 
         if pairs is None:
             raise RuntimeError("entity_pairs failed (see its log): the legal entity ↔ company pairs are unknown, "

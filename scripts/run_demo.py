@@ -202,8 +202,7 @@ def demo_setup(settings_file: Path, legal_entity_id: int) -> None:
     """The administrator's setup of one legal entity, scripted for the demo (rules L2/L3, S8)."""
     from tlsync import settings as settings_mod
     from tlsync.linking import view_rows
-    from tlsync.sync import config
-
+    from tlsync.staging.engine import staging_engine
     print(f"\n• demo: accepting the matcher's one-suggestions, ignoring the rest, confirming the checklist — an "
           f"administrator does this with `python -m tlsync.linking ...` (docs/linking.md) and by editing the "
           f"settings file; here for legal entity {legal_entity_id}, in the demo's own settings file "
@@ -214,7 +213,7 @@ def demo_setup(settings_file: Path, legal_entity_id: int) -> None:
     le = settings_mod.load(settings_file).entity(legal_entity_id)
     linking(settings_file, "refresh", "--legal-entity", str(legal_entity_id))
     linking(settings_file, "status", "--legal-entity", str(legal_entity_id))
-    engine = config.staging_engine()
+    engine = staging_engine()
     left = len(view_rows(engine, le.uniconta_company_id, "one"))
     while left:                      # accept-one takes a page of 200: again until the One view is empty
         linking(settings_file, "accept-one", "--legal-entity", str(legal_entity_id), "--wins", "timelog")
@@ -281,10 +280,9 @@ def transfer_summary(env: dict[str, str]) -> str:
 def post_new_drafts(uniconta_url: str, pairs: list[dict], legal_entity_id: int) -> None:
     """Demo step: an accountant posts the drafts tlsync created (the simulator's stand-in for posting in Uniconta)."""
     from tlsync.ledger import Ledger
-    from tlsync.sync import config
-
+    from tlsync.staging.engine import staging_engine
     company = next(p["company_id"] for p in pairs if p["legal_entity_id"] == legal_entity_id)
-    orders = [int(e.target_key) for e in Ledger(config.staging_engine()).entries("invoice", legal_entity_id,
+    orders = [int(e.target_key) for e in Ledger(staging_engine()).entries("invoice", legal_entity_id,
                                                                                   states=["done"]) if e.target_key]
     answer = httpx.post(f"{uniconta_url}/_sim/companies/{company}/post-drafts",
                         json={"orders": orders},   # each keeps its own invoice date, as in Uniconta
@@ -298,15 +296,16 @@ def post_new_drafts(uniconta_url: str, pairs: list[dict], legal_entity_id: int) 
 
 
 def next_night(pairs: list[dict]) -> None:
-    """The next night's sync, in-process (``python -m tlsync.sync.local`` runs the DAG's steps without Airflow)."""
+    """The next night's sync, in-process (``python -m tlsync.nightly.local`` runs the DAG's steps without Airflow)."""
     from tlsync.connections import connection_fields
-    from tlsync.sync import config, runs
-    from tlsync.sync.local import run_once
+    from tlsync.nightly import runs
+    from tlsync.nightly.local import run_once
+    from tlsync.staging.engine import staging_engine
 
     run_id = run_once(connection_fields("timelog_default"), connection_fields("uniconta_default"), pairs)
-    staged = {r["entity"]: r["staged"] for r in runs.summary_rows(config.staging_engine(), run_id) if r["staged"]}
+    staged = {r["entity"]: r["staged"] for r in runs.summary_rows(staging_engine(), run_id) if r["staged"]}
     text = ", ".join(f"{entity} {n:,}" for entity, n in staged.items()) or "nothing (nothing changed)"
-    print(f"\n• the next night's sync (in-process, the same steps as the DAG: `python -m tlsync.sync.local`) "
+    print(f"\n• the next night's sync (in-process, the same steps as the DAG: `python -m tlsync.nightly.local`) "
           f"staged what the write-back changed: {text}")
 
 
@@ -327,8 +326,8 @@ def main() -> None:
     state = out / "simulators" / f"state-{args.size}-{args.seed}.json"
     settings_file = out / "demo" / "integration.yaml"
     started = time.monotonic()
-    from tlsync.sync import config, pipeline, report  # noqa: E402
-
+    from tlsync.nightly import pipeline, report
+    from tlsync.staging.engine import default_url, staging_engine
     with ExitStack() as stack:
         if state.exists():
             print(f"• starting the TimeLog and Uniconta simulators from the state the last run left ({state}; "
@@ -357,7 +356,7 @@ def main() -> None:
             airflow(env, "dags", "test", "tlsync_nightly_sync", logical, log=log)
             marks.append(uniconta_calls(uniconta))
             print()
-            print(report.after_run(config.staging_engine()))
+            print(report.after_run(staging_engine()))
 
             write_back_started = time.monotonic()
             demo_setup(settings_file, DEMO_LEGAL_ENTITY)
@@ -373,7 +372,7 @@ def main() -> None:
                                      ("transfer", marks[3] - marks[2])], args.size, fixture is None))
             from tlsync.quota import tally_report
 
-            print(f"  tlsync's own tally: {tally_report(config.staging_engine())}")
+            print(f"  tlsync's own tally: {tally_report(staging_engine())}")
             post_new_drafts(uniconta, pairs, DEMO_LEGAL_ENTITY)
             next_night(pairs)
             print(f"\n  (set-up, transfer and the next night took {time.monotonic() - write_back_started:.0f} s, "
@@ -386,7 +385,7 @@ def main() -> None:
     print("\n• the finance report (invoice reconciliation, rule U3):\n")
     print(demo_reports(env["AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS"], out / "reports"))
     print(f"\nDone in {time.monotonic() - started:.0f} s. Outputs:")
-    print(f"  staging database   {make_url(config.staging_url()).render_as_string(hide_password=True)}")
+    print(f"  staging database   {make_url(default_url()).render_as_string(hide_password=True)}")
     print(f"  landing files      {out / 'landing'}")
     print(f"  finance reports    {out / 'reports'}  (HTML, Excel, CSV; how to read them: docs/reconciliation.md)")
     print(f"  demo settings      {settings_file}  (legal entity 1 set up by the scripted demo steps)")

@@ -85,11 +85,10 @@ def engine(db_url):
 def use_staging(tmp_path, monkeypatch):
     """Point the product's configuration at a staging database: ``use_staging(url)`` sets ``TLSYNC_STAGING_URL``
     (and ``TLSYNC_OUT_DIR`` to the test's folder), migrates it (``migrate=False``: leave it as it is), empties the
-    per-URL engine cache and returns ``config.staging_engine()``. May be called again with another URL; the
+    per-URL engine cache and returns ``staging_engine()``. May be called again with another URL; the
     engines are disposed and the cache emptied after the test. The one place tests do this."""
+    from tlsync.staging.engine import staging_engine
     from tlsync.staging.migrate import upgrade
-    from tlsync.sync import config
-
     monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
     handed_out = []
 
@@ -97,15 +96,15 @@ def use_staging(tmp_path, monkeypatch):
         if migrate:
             upgrade(url)
         monkeypatch.setenv("TLSYNC_STAGING_URL", url)
-        config.staging_engine.cache_clear()
-        handed_out.append(config.staging_engine())
+        staging_engine.cache_clear()
+        handed_out.append(staging_engine())
         return handed_out[-1]
 
-    config.staging_engine.cache_clear()
+    staging_engine.cache_clear()
     yield use
     for eng in handed_out:
         eng.dispose()
-    config.staging_engine.cache_clear()
+    staging_engine.cache_clear()
 
 
 @pytest.fixture

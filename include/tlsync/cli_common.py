@@ -119,9 +119,9 @@ def staging(url: str | None) -> Engine:
     """The staging database (``url``, else ``$TLSYNC_STAGING_URL`` or the embedded SQLite), checked to be at the
     code's schema revision: a database nobody migrated is a :class:`SetupError` naming it and ``tlsync deploy
     init`` (the commands open an existing database; they never create or alter tables)."""
+    from tlsync.staging.engine import default_url as staging_url
+    from tlsync.staging.engine import staging_engine
     from tlsync.staging.migrate import StagingSchemaError, require_current
-    from tlsync.sync.config import staging_engine, staging_url
-
     engine = staging_engine(url or staging_url())
     try:
         require_current(engine)

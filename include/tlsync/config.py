@@ -177,7 +177,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("TLSYNC_UI_WRITE_RESOURCE", "variable", "variable or connection",
             "which Airflow permission lets a user save on the tlsync pages (edit Variables, or edit Connections)",
             _text, lambda v: None if v.lower() in ("variable", "connection") else "variable or connection"),
-    Setting("TLSYNC_DEBUG", "", "anything (non-empty = on)", "debug logging for `python -m tlsync.sync.local`"),
+    Setting("TLSYNC_DEBUG", "", "anything (non-empty = on)", "debug logging for `python -m tlsync.nightly.local`"),
     Setting("TLSYNC_SETTINGS", str(PROJECT_ROOT / "config" / "integration.yaml"), "a file",
             "the administrator's settings file (else the Airflow Variable tlsync_integration_settings)"),
 )}

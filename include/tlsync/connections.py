@@ -7,8 +7,8 @@ message ever contains a secret.
 :func:`clients` builds a :class:`Clients` value — TimeLog's Reporting, Transactional and REST clients of one site
 and one company's Uniconta client, the pieces asked for — which is what the hooks' ``get_conn()`` return (as
 ``HttpHook.get_conn()`` returns a session). Decision (issue 12): this module is the floor above the clients and
-imports nothing from the flows (not :mod:`tlsync.sync`): the nightly's extraction sources
-(:mod:`tlsync.sync.sources`) wrap a :class:`Clients`, and the write-back steps (:mod:`tlsync.sync.write_steps`) use
+imports nothing from the flows (not :mod:`tlsync.nightly`): the nightly's extraction sources
+(:mod:`tlsync.nightly.sources`) wrap a :class:`Clients`, and the write-back steps (:mod:`tlsync.writeback.steps`) use
 the clients directly.
 """
 
@@ -216,7 +216,7 @@ def _timelog_clients(fields: Mapping[str, Any], counter: CallCounter | None = No
 def timelog_source(*, counter: CallCounter | None = None, **fields: Any) -> Clients:
     """TimeLog's clients of a ``timelog`` Connection (``conn_id``, ``host``, ``login``, ``password``, ``extra``):
     ``.reporting``, ``.transactional``, ``.rest``. Kept for the callers that only need the clients; the nightly's
-    extraction source is :func:`tlsync.sync.sources.timelog_source`."""
+    extraction source is :func:`tlsync.nightly.sources.timelog_source`."""
     conn = {k: v for k, v in fields.items() if k in CONNECTION_FIELDS}
     client_kw = {k: v for k, v in fields.items() if k not in CONNECTION_FIELDS}
     return clients(timelog=conn, timelog_counter=counter, **client_kw)

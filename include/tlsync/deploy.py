@@ -76,9 +76,8 @@ def _safe_url(url: str) -> str:
 def migrate_staging(url: str | None = None) -> Line:
     """Create or upgrade the staging schema to the code's revision (serialised across processes)."""
     from tlsync.staging import migrate
-    from tlsync.sync import config
-
-    url = url or config.staging_url()
+    from tlsync.staging.engine import default_url
+    url = url or default_url()
     try:
         revision = migrate.upgrade(url)
     except Exception as exc:  # noqa: BLE001 - one line for whatever the database says
@@ -88,9 +87,8 @@ def migrate_staging(url: str | None = None) -> Line:
 
 def staging_revision(url: str | None = None) -> Line:
     from tlsync.staging import migrate
-    from tlsync.sync import config
-
-    url = url or config.staging_url()
+    from tlsync.staging.engine import default_url
+    url = url or default_url()
     try:
         migrate.require_current(url)
     except Exception as exc:  # noqa: BLE001
@@ -160,8 +158,7 @@ def check_connection(conn_id: str, system: str, test: Callable[..., tuple[bool, 
 def check_settings() -> list[Line]:
     """The integration settings file, else the pairs Variable; which legal entities are activated (rule S8)."""
     from tlsync import settings
-    from tlsync.sync import pipeline
-
+    from tlsync.nightly import pipeline
     path = settings.settings_path()
     if path.exists():
         try:
@@ -204,8 +201,7 @@ def _airflow_variable(key: str) -> str | None:
 
 
 def check_out_dir() -> Line:
-    from tlsync.sync import config
-
+    from tlsync import config
     out = config.out_dir()
     probe = out / ".tlsync-write-test"
     try:

@@ -4,7 +4,7 @@ One Asset per staged entity (``staging.<system>.<entity>``, uri ``tlsync://stagi
 downstream DAGs (customer linking, transfer, reconciliation) are triggered by data, not by the clock:
 ``schedule=staged("uniconta.debtors") | staged("timelog.customers")``.
 
-An event means "this entity changed" (issue 11 item 1; content and decisions in :mod:`tlsync.sync.changes`). The
+An event means "this entity changed" (issue 11 item 1; content and decisions in :mod:`tlsync.nightly.changes`). The
 nightly sync emits them once per night from its ``finish`` task, after every legal entity was staged, through the
 alias :data:`STAGED_CHANGES` — only for the entities that staged or removed rows, with the counts per tenant in the
 event's ``extra``. No staging task declares the Assets as outlets (that emitted an event per mapped task whether
@@ -40,8 +40,8 @@ def staged(qualified: str) -> Asset:
 
 def emit_changes(outlet_events: Any, changes: Mapping[str, Mapping[str, Any]]) -> None:
     """Add one event per changed entity to the running task's ``outlet_events`` (the task declares
-    ``outlets=[STAGED_CHANGES]``); ``changes`` as :func:`tlsync.sync.changes.night_changes` returns them."""
-    from tlsync.sync.changes import describe
+    ``outlets=[STAGED_CHANGES]``); ``changes`` as :func:`tlsync.nightly.changes.night_changes` returns them."""
+    from tlsync.nightly.changes import describe
 
     for qualified, extra in changes.items():
         outlet_events[STAGED_CHANGES].add(staged(qualified), extra=dict(extra))

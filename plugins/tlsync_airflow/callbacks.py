@@ -2,7 +2,7 @@
 (issue 17, docs/reliability.md).
 
 - The nightly: a task whose last try failed records ``<task>: <one line>`` as its sync run's reason
-  (:func:`tlsync.sync.pipeline.note_failure`; the first failing task's reason stays, later ones are its
+  (:func:`tlsync.nightly.pipeline.note_failure`; the first failing task's reason stays, later ones are its
   consequences). ``record_failure`` then marks the run failed and names that reason in the DAG run's failure.
 - The transfer: a write-back step whose last try failed leaves its one line as the XCom ``failure``; the
   ``summary`` task prints it beside the step and names it in the DAG run's failure.
@@ -32,8 +32,7 @@ def note_sync_failure(context: dict[str, Any]) -> None:
     if exc is None or not run_id or _task_label(context) == "record_failure":   # that one only reports the others
         return
     try:
-        from tlsync.sync import pipeline
-
+        from tlsync.nightly import pipeline
         line = pipeline.note_failure(run_id, _task_label(context), exc)
         log.info("sync run %s: %s", run_id, line)
     except Exception:  # noqa: BLE001 - never hide the task's own error behind the callback's
@@ -50,7 +49,7 @@ def note_step_failure(context: dict[str, Any]) -> None:
     if exc is None or ti is None or _task_label(context) == "summary":
         return
     try:
-        from tlsync.sync.runs import failure_line
+        from tlsync.nightly.runs import failure_line
 
         ti.xcom_push(key=FAILURE_XCOM, value=failure_line(exc))
     except Exception:  # noqa: BLE001 - never hide the task's own error behind the callback's

@@ -3,7 +3,7 @@
 Thin by design: a hook reads its Connection and hands the fields to ``tlsync.connections``, which builds the typed
 clients and runs the connection checks. ``get_conn()`` returns a :class:`tlsync.connections.Clients` (as
 ``HttpHook.get_conn()`` returns a session); the nightly wraps it in its extraction source
-(:mod:`tlsync.sync.sources`). ``test_connection`` is the seed's "connect, then choose the company"
+(:mod:`tlsync.nightly.sources`). ``test_connection`` is the seed's "connect, then choose the company"
 step (rule S1): it proves the credentials and lists what the user can choose.
 """
 

@@ -1,6 +1,7 @@
 """Sending the reconciliation report by e-mail through an Airflow SMTP connection (smtp provider's ``SmtpHook``).
 
-What is sent and to whom is decided in :mod:`tlsync.report.mail`; this is the Airflow side only: the connection
+What is sent and to whom is decided in :mod:`tlsync.reconcile.report.mail`; this is the Airflow side only:
+the connection
 ``tlsync_smtp`` (host, port, login/password; extras ``from_email``, ``disable_tls``/``disable_ssl``, ``timeout`` as
 the provider documents them), the PDF and the workbook attached. No recipients: nothing is sent.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tlsync.report.mail import SMTP_CONN_ID, compose, recipients
+from tlsync.reconcile.report.mail import SMTP_CONN_ID, compose, recipients
 
 
 def send_report(report: dict[str, Any], raw_recipients: str | None, *, conn_id: str = SMTP_CONN_ID) -> dict:

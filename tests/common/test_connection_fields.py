@@ -105,7 +105,7 @@ def test_clients_build_only_the_pieces_asked_for_and_name_the_missing_field():
 
 def test_connections_sit_below_the_flows_they_serve():
     """Issue 12: ``tlsync.connections`` builds clients; the nightly's sources and the write-back wrap them, never the
-    other way round (an import of ``tlsync.sync`` here, even inside a function, fails this test)."""
+    other way round (an import of ``tlsync.nightly`` here, even inside a function, fails this test)."""
     import ast
     from pathlib import Path
 
@@ -114,4 +114,4 @@ def test_connections_sit_below_the_flows_they_serve():
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    assert imported and not [m for m in imported if m == "tlsync.sync" or m.startswith("tlsync.sync.")], imported
+    assert imported and not [m for m in imported if m == "tlsync.nightly" or m.startswith("tlsync.sync.")], imported

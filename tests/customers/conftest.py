@@ -15,10 +15,10 @@ from simulators.generator import FIXED_TODAY
 from tlsync import connections
 from tlsync.clients.timelog.rest import RestClient, RestSettings
 from tlsync.ledger import Ledger
+from tlsync.nightly import sources
 from tlsync.settings.models import CustomerMaster, DebtorDefaults, LegalEntitySettings
 from tlsync.staging import entities
 from tlsync.staging.loader import StagingLoader
-from tlsync.sync import sources
 
 COMPANY = 10001
 SITE = "SIMSITE"

@@ -6,7 +6,7 @@ worker), both simulators on loopback, set up with the README's Deploy steps (``c
 The story, as an installation lives it:
 
 1. ``tlsync deploy init`` on empty databases: staging migrated, Airflow migrated, pools created, connections tested.
-2. History: the installation has staged before (``python -m tlsync.sync.local``, the DAG's steps without Airflow)
+2. History: the installation has staged before (``python -m tlsync.nightly.local``, the DAG's steps without Airflow)
    and the administrator has set up legal entity 1 (linking decisions and the activation checklist, rule S8, with
    the ``tlsync linking`` commands); legal entity 2 stays unconfirmed.
 3. The components start; every DAG but the nightly is unpaused — nothing is written by that (the backfill's
@@ -46,7 +46,7 @@ SETUP_COMPANY = 10001
 
 def _setup_history(stack) -> None:
     """Step 2: a night staged without Airflow, then the administrator's set-up of legal entity 1."""
-    night = stack.run("python", "-m", "tlsync.sync.local", timeout=600)
+    night = stack.run("python", "-m", "tlsync.nightly.local", timeout=600)
     assert night.returncode == 0, night.stdout[-2000:] + night.stderr[-3000:]
     code = ("import sys; from pathlib import Path; sys.path.insert(0, 'scripts'); import run_demo; "
             f"run_demo.demo_setup(Path({str(stack.env['TLSYNC_SETTINGS'])!r}), {SETUP_LE})")
@@ -288,8 +288,8 @@ def test_celery_deployment_runs_the_nightly_chain_once_per_night():
         assert _ledger_events(stack) == events_b
         _assert_every_task_ran_on_celery(stack, NIGHTLY, run_c["dag_run_id"])
         staged_c = stack.run("python", "-c", (
-            "import sys; from tlsync.sync import config, runs; "
-            f"print(sum(r['staged'] + r.get('removed', 0) for r in runs.summary_rows(config.staging_engine(), "
+            "import sys; from tlsync.nightly import config, runs; "
+            f"print(sum(r['staged'] + r.get('removed', 0) for r in runs.summary_rows(staging_engine(), "
             f"{run_c['dag_run_id']!r})))"))
         assert staged_c.returncode == 0 and staged_c.stdout.strip().splitlines()[-1] == "0", staged_c
 

@@ -14,9 +14,9 @@ import httpx
 from conftest import PAIRS  # tests/e2e/conftest.py
 from sqlalchemy import select
 
+from tlsync import config
+from tlsync.nightly.local import run_once
 from tlsync.staging.tables import STAGING, run_entity_counts, watermarks
-from tlsync.sync import config
-from tlsync.sync.local import run_once
 
 COMPANY = 10001
 POSTED = ("uniconta.invoices", "uniconta.invoice_lines", "uniconta.gl_transactions")

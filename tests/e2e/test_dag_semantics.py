@@ -16,8 +16,8 @@ import pytest
 from conftest import PAIRS  # tests/e2e/conftest.py
 from sqlalchemy import create_engine, select, text
 
+from tlsync.nightly import changes, runs
 from tlsync.staging.tables import run_entity_counts, sync_runs
-from tlsync.sync import changes, runs
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("tlsync_run_demo", ROOT / "scripts" / "run_demo.py")
@@ -144,7 +144,7 @@ def test_nights_announce_each_change_once_and_a_failing_finish_fails_the_run(sim
 
     # Night 3: a few debtors of company 10001 change, and finish fails (a bad setting it reads): the run is marked
     # failed by record_failure, the DAG run fails, and nothing is announced — the next successful night announces
-    # these debtors (tests/sync/test_changes.py: a failed night's changes are carried over, once).
+    # these debtors (tests/nightly/test_changes.py: a failed night's changes are carried over, once).
     httpx.post(f"{sims['uniconta_url']}/_sim/touch",
                json={"company": 10001, "class": "DebtorClient", "count": 3, "seed": 5}).raise_for_status()
     run3, status = _night(airflow, staging, night + timedelta(minutes=2), TLSYNC_LANDING_KEEP_RUNS="not-a-number")

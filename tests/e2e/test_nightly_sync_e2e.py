@@ -15,8 +15,8 @@ import httpx
 from conftest import PAIRS  # tests/e2e/conftest.py
 from sqlalchemy import select
 
+from tlsync.nightly.local import run_once
 from tlsync.staging.tables import STAGING, run_entity_counts, sync_runs
-from tlsync.sync.local import run_once
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,8 +101,8 @@ def test_one_percent_changed_exactly_those_are_restaged(sims, staging):
 KILLER = textwrap.dedent("""
     import os, signal, sys, json
     from tlsync.staging import loader
-    from tlsync.sync import steps
-    from tlsync.sync.local import run_once
+    from tlsync.nightly import steps
+    from tlsync.nightly.local import run_once
     read_landing, load = steps.read_landing, loader.StagingLoader.load
     steps.read_landing = lambda path, chunk=40: read_landing(path, 40)   # small chunks: many commits
     chunks = {"n": 0}

@@ -22,7 +22,7 @@ from tlsync.invoicing import MARKER_FIELD
 from tlsync.ledger import Ledger
 from tlsync.linking import Decision, Linker, Targets, view_rows
 from tlsync.matching.refresh import refresh_suggestions
-from tlsync.sync.local import run_once
+from tlsync.nightly.local import run_once
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("tlsync_run_demo", ROOT / "scripts" / "run_demo.py")
@@ -35,7 +35,7 @@ WRITES = re.compile(r"\b(transferred|created|updated|imported)\b")
 @pytest.fixture
 def sqlite_staging(tmp_path, use_staging):
     """Staging on SQLite only: the Airflow path is what is tested here; the write-back itself runs on both
-    databases in tests/sync/test_writeback_e2e.py."""
+    databases in tests/writeback/test_writeback_e2e.py."""
     return use_staging(f"sqlite:///{tmp_path / 'staging.db'}")
 
 

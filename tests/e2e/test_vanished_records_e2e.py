@@ -16,8 +16,8 @@ import httpx
 from conftest import PAIRS  # tests/e2e/conftest.py
 from sqlalchemy import select
 
+from tlsync.nightly.local import run_once
 from tlsync.staging.tables import STAGING, run_entity_counts, staging_deletions
-from tlsync.sync.local import run_once
 
 COMPANY = 10001
 AUTH = ("integration", "uniconta-pw")

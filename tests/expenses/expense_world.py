@@ -18,10 +18,10 @@ import httpx
 
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.ledger import Ledger
+from tlsync.nightly import sources
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
-from tlsync.sync import sources
 
 TIMELOG = {
     "LegalEntities": [{"ID": 1, "Name": "Sim A/S", "CurrencyISO": "DKK"},

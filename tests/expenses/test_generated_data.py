@@ -13,10 +13,10 @@ from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.expenses import import_expenses, imported_expenses
 from tlsync.expenses.postings import pair_reversals, staged_postings
 from tlsync.ledger import Ledger
+from tlsync.nightly import sources
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
-from tlsync.sync import sources
 
 
 @pytest.fixture

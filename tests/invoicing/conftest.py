@@ -51,7 +51,7 @@ def world(sims, staging):
     """Staged S data (one nightly sync), linked customers, and ready-made clients for legal entity 1 and 2."""
     from tlsync import connections
     from tlsync.ledger import Ledger
-    from tlsync.sync.local import run_once
+    from tlsync.nightly.local import run_once
 
     run_once(sims["timelog"], sims["uniconta"], [{"legal_entity_id": 1, "company_id": 10001},
                                                 {"legal_entity_id": 2, "company_id": 10002}])

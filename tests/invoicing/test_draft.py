@@ -8,8 +8,8 @@ from decimal import Decimal
 from tlsync.clients.timelog.models import Invoice
 from tlsync.invoicing.currencies import uniconta_currency
 from tlsync.invoicing.draft import MARKER_FIELD, Context, build
-from tlsync.invoicing.money import line_total
 from tlsync.items.resolver import ItemResolver, ReferenceData
+from tlsync.money import line_total
 from tlsync.settings.models import ItemNumberDefaults
 
 GUID = "0027AC9A-939A-46D6-8035-1789CB6E9BBF"

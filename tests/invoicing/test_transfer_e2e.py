@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from tests.invoicing.conftest import sim_state, timelog_state
 from tlsync.invoicing import DOMAIN, MARKER_FIELD, transfer_invoices
-from tlsync.invoicing.money import line_total
+from tlsync.money import line_total
 
 
 def _dec(v) -> Decimal:
@@ -84,7 +84,7 @@ def test_transfer_s_data_exactly_once_with_exact_totals(world):
     assert result["calls"] / max(1, result["transferred"]) <= 0.25   # S data: few invoices per batch
 
     # rerun: restage (TimeLog now carries our external numbers) and transfer again — nothing is written
-    from tlsync.sync.local import run_once
+    from tlsync.nightly.local import run_once
     run_once(world["sims"]["timelog"], world["sims"]["uniconta"], [{"legal_entity_id": 1, "company_id": 10001}])
     before = len(sim_state(world["sims"], 10001)["DebtorOrderClient"])
     again = transfer_invoices(engine, le, uc, world["tx"], ledger=ledger)

@@ -11,10 +11,10 @@ import pytest
 
 from simulators.generator import FIXED_TODAY
 from tlsync.clients.timelog import RestClient, RestSettings
+from tlsync.nightly import sources
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
-from tlsync.sync import sources
 
 
 class ItemWorld:

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from tlsync.items import ItemResolver
 from tlsync.items.resolver import attach_details
+from tlsync.nightly import sources
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
 from tlsync.staging.tables import STAGING
-from tlsync.sync import sources
 
 SITE = ("projects", "project_types", "project_categories", "tasks", "task_types", "hourly_rates", "expenses",
         "expense_types")

@@ -23,15 +23,15 @@ from simulators.generator import FIXED_TODAY
 from tests.conftest import served_simulators
 from tests.invoicing.conftest import le_settings, link_all
 from tlsync import settings as settings_mod
+from tlsync import writeback
 from tlsync.clients.timelog import RestClient, RestSettings
 from tlsync.invoicing import cli as invoicing_cli
 from tlsync.items import cli as items_cli
 from tlsync.items.products import BY_HAND, ItemNumbers
 from tlsync.items.todo import SHEET, todo_rows
 from tlsync.ledger import DONE, FAILED, REVIEW, Ledger
+from tlsync.nightly.local import run_once
 from tlsync.settings.models import IntegrationSettings
-from tlsync.sync import writeback
-from tlsync.sync.local import run_once
 
 LE, COMPANY = 1, 10001
 PAIRS = [{"legal_entity_id": 1, "company_id": 10001}, {"legal_entity_id": 2, "company_id": 10002}]

@@ -69,7 +69,7 @@ class World:
         return next(c for c in state["companies"] if c["CompanyId"] == COMPANY).get("DebtorClient", [])
 
     def sync(self, run_id: str = "run-1") -> str:
-        from tlsync.sync.local import run_once
+        from tlsync.nightly.local import run_once
 
         return run_once(self.timelog, self.uniconta, {str(LE): COMPANY}, run_id)
 

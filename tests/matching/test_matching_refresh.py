@@ -7,8 +7,8 @@ import json
 from sqlalchemy import func, select
 
 from tlsync.matching.refresh import refresh_suggestions
+from tlsync.nightly.local import run_once
 from tlsync.staging.tables import STAGING, link_suggestions
-from tlsync.sync.local import run_once
 
 
 def test_refresh_from_staging_stores_every_debtor_with_reasons(sims, staging):

@@ -66,9 +66,9 @@ def pages_server(tmp: Path) -> Iterator[PagesServer]:
     import simulators.uniconta as uniconta_sim
     from simulators._common import serve_in_thread
     from tlsync.matching.refresh import refresh_suggestions
+    from tlsync.nightly.local import run_once
+    from tlsync.staging.engine import staging_engine
     from tlsync.staging.migrate import upgrade
-    from tlsync.sync import config
-    from tlsync.sync.local import run_once
 
     tmp.mkdir(parents=True, exist_ok=True)
     staging_url = f"sqlite:///{tmp / 'staging.db'}"
@@ -76,7 +76,7 @@ def pages_server(tmp: Path) -> Iterator[PagesServer]:
     saved = {k: os.environ.get(k) for k in ("TLSYNC_STAGING_URL", "TLSYNC_SETTINGS", "TLSYNC_OUT_DIR")}
     os.environ.update(TLSYNC_STAGING_URL=staging_url, TLSYNC_SETTINGS=str(settings_file),
                       TLSYNC_OUT_DIR=str(tmp / "out"))
-    config.staging_engine.cache_clear()
+    staging_engine.cache_clear()
     proc = None
     try:
         with serve_in_thread(timelog_sim.create_app(size="S", seed=42, today=FIXED_TODAY)) as tl, \
@@ -88,7 +88,7 @@ def pages_server(tmp: Path) -> Iterator[PagesServer]:
             uniconta = {"conn_id": "uniconta_default", "host": uc, "login": "integration",
                         "password": "uniconta-pw", "extra": {}}
             upgrade(staging_url)
-            engine = config.staging_engine()
+            engine = staging_engine()
             run_once(timelog, uniconta, PAIRS, "night-1")
             refresh_suggestions(engine, [10001, 10002])
             _settings_document(settings_file)
@@ -125,8 +125,8 @@ def pages_server(tmp: Path) -> Iterator[PagesServer]:
     finally:
         if proc is not None:
             demo.stop(proc, timeout=20)
-        config.staging_engine().dispose()
-        config.staging_engine.cache_clear()
+        staging_engine().dispose()
+        staging_engine.cache_clear()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

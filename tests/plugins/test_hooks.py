@@ -68,8 +68,8 @@ def test_uniconta_wrong_password_is_clear_and_secret_free(uniconta_conn, monkeyp
 
 
 def test_get_conn_gives_the_clients_per_company_and_the_nightly_wraps_them(uniconta_conn, timelog_conn):
+    from tlsync.nightly.sources import TimeLogSource, UnicontaSource
     from tlsync.staging.entities import get
-    from tlsync.sync.sources import TimeLogSource, UnicontaSource
 
     with UnicontaHook().get_conn(company_id=10002) as clients:
         assert clients.uniconta.company_id == clients.uniconta_company() == 10002 and not clients.has_timelog()
@@ -86,7 +86,7 @@ def test_get_conn_gives_the_clients_per_company_and_the_nightly_wraps_them(unico
 
 def test_a_uniconta_connection_without_a_company_is_named(uniconta_conn, monkeypatch):
     from tlsync.connections import ConnectionSettingError
-    from tlsync.sync.sources import UnicontaSource
+    from tlsync.nightly.sources import UnicontaSource
 
     _conn_env(monkeypatch, "uniconta_default", dict(uniconta_conn, extra={}))
     clients = UnicontaHook().get_conn()

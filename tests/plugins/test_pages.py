@@ -31,8 +31,8 @@ from tlsync.expenses import import_expenses, waiting
 from tlsync.items import ItemResolver
 from tlsync.items.preview import rule_cases
 from tlsync.ledger import Ledger
+from tlsync.nightly.local import run_write_back
 from tlsync.staging.tables import customer_links, ledger_events
-from tlsync.sync.local import run_write_back
 from tlsync_airflow.ui.app import app
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]   # one api-server start for the module

@@ -16,7 +16,7 @@ from tlsync import config
 from tlsync.clients.uniconta import UnicontaClient, UnicontaSettings
 from tlsync.clients.uniconta.crud import ListTooLargeError
 from tlsync.clients.uniconta.models import DebtorOrderLineClient
-from tlsync.sync.runs import failure_line
+from tlsync.nightly.runs import failure_line
 
 LIMIT = 3
 

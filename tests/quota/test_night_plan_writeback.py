@@ -10,12 +10,12 @@ from collections import Counter
 import pytest
 
 from tests.invoicing.conftest import le_settings, link_all, sim_state
+from tlsync import writeback
 from tlsync.invoicing import MARKER_FIELD
 from tlsync.ledger import Ledger
+from tlsync.nightly.local import run_once
 from tlsync.quota import ALLOWANCE_ENV, RESERVE_ENV, tally_of
 from tlsync.settings.models import IntegrationSettings
-from tlsync.sync import writeback
-from tlsync.sync.local import run_once
 
 STEPS = ("customers", "projects", "invoices")
 

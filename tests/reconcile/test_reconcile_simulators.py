@@ -17,11 +17,11 @@ from sqlalchemy import insert, select
 from tlsync import connections
 from tlsync.invoicing import transfer_invoices
 from tlsync.ledger import Ledger
+from tlsync.nightly import pipeline, sources
+from tlsync.nightly.local import run_once
 from tlsync.reconcile import BY_LEDGER, DRAFT_IN_UNICONTA, LINES_EDITED, MATCHED, reconcile
-from tlsync.report import write_report
+from tlsync.reconcile.report import write_report
 from tlsync.staging.tables import STAGING, customer_links
-from tlsync.sync import pipeline, sources
-from tlsync.sync.local import run_once
 
 PAIRS = {"1": 10001, "2": 10002}
 

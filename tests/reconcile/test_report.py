@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 from tlsync.ledger import Ledger
 from tlsync.reconcile import reconcile
-from tlsync.report import format_headline, neutralise, write_report
+from tlsync.reconcile.report import format_headline, neutralise, write_report
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEETS = ["Summary", "Missing in Uniconta", "Missing in TimeLog", "Still a draft in Uniconta", "Currency differs",

@@ -35,8 +35,8 @@ from tlsync.reconcile.model import (
     Reconciliation,
     Row,
 )
-from tlsync.report import Lang, bridge_summary, bridges, headline, language, write_report
-from tlsync.report.bridge import ROUNDING, contribution
+from tlsync.reconcile.report import Lang, bridge_summary, bridges, headline, language, write_report
+from tlsync.reconcile.report.bridge import ROUNDING, contribution
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "screenshots"
@@ -308,17 +308,16 @@ def smtp_server(monkeypatch):
 
 def _report(engine, tmp_path, monkeypatch) -> dict:
     from tlsync.reconcile import flow
-    from tlsync.sync import config
-
+    from tlsync.staging.engine import staging_engine
     scenario.build(engine)
     monkeypatch.setenv("TLSYNC_STAGING_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.delenv("TLSYNC_REPORT_LANGUAGE", raising=False)
-    config.staging_engine.cache_clear()
+    staging_engine.cache_clear()
     try:
         return flow.run_report(scenario.LE, scenario.COMPANY, *PERIOD, out_dir=tmp_path, as_of=date(2026, 3, 1))
     finally:
-        config.staging_engine().dispose()
-        config.staging_engine.cache_clear()
+        staging_engine().dispose()
+        staging_engine.cache_clear()
 
 
 def test_monthly_report_is_mailed_with_pdf_and_workbook_and_the_bridge_in_the_body(engine, tmp_path, monkeypatch,
@@ -362,8 +361,8 @@ def test_nothing_is_sent_without_recipients_and_a_bad_address_is_one_line(engine
 
 def test_a_blank_uniconta_line_amount_is_computed_half_up_like_everywhere_else():
     """Issue 12: the reconciliation's own copy of the line total rounded half-even (0.125 → 0.12); it is the
-    product's one rule now (half-up, tlsync.invoicing.money.line_total)."""
-    from tlsync.invoicing.money import line_total
+    product's one rule now (half-up, tlsync.money.line_total)."""
+    from tlsync.money import line_total
     from tlsync.reconcile.load import _line_net
 
     for qty, price, pct in (("1", "0.125", "0"), ("3", "0.005", "0"), ("2.5", "99.99", "10"), ("-1", "0.125", "0")):
@@ -397,7 +396,7 @@ def test_the_command_takes_the_language(engine, tmp_path, capsys, monkeypatch):
 def test_a_pair_in_two_currencies_has_no_row_difference_but_counts_in_both_bridges(danish):
     recon, f = danish
     row = next(r for r in recon.rows if r.category == "currency_differs")
-    from tlsync.report.tables import difference
+    from tlsync.reconcile.report.tables import difference
 
     assert difference(row) is None, "EUR 400 minus DKK 400 is not 0"
     dkk, eur = bridges(recon)

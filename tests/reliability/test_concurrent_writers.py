@@ -33,8 +33,7 @@ from tlsync import connections
 from tlsync.invoicing import transfer_invoices
 from tlsync.ledger import Ledger
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.sync.config import staging_engine
-
+from tlsync.staging.engine import staging_engine
 cfg = json.loads(sys.argv[1])
 le = LegalEntitySettings.model_validate(cfg["le"])
 engine = staging_engine()
@@ -103,7 +102,7 @@ def test_two_transfers_at_once_post_each_invoice_once(world):
 FULL_WRITE_BACK = r"""
 import json, sys
 from tlsync.settings.models import IntegrationSettings, LegalEntitySettings
-from tlsync.sync.local import run_write_back
+from tlsync.nightly.local import run_write_back
 
 cfg = json.loads(sys.argv[1])
 settings = IntegrationSettings(legal_entities={1: LegalEntitySettings.model_validate(cfg["le"])})

@@ -1,6 +1,6 @@
 """A give-up leaves the run failed, with one line, never ``running`` (issue 17).
 
-``python -m tlsync.sync.local`` against the simulators while TimeLog answers every call with 429: the client
+``python -m tlsync.nightly.local`` against the simulators while TimeLog answers every call with 429: the client
 gives up after its retries, the command prints one line naming the run and the system and exits 1 — no
 traceback — and ``sync_runs`` says ``failed`` with that line as its reason. Real process, real simulators on loopback, real database.
 """
@@ -28,7 +28,7 @@ def test_a_give_up_marks_the_run_failed_and_prints_one_line(sims, db_url, tmp_pa
            "AIRFLOW_CONN_UNICONTA_DEFAULT": json.dumps(uc),
            "AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS": json.dumps({"1": 10001})}
     env.pop("TLSYNC_DEBUG", None)
-    done = subprocess.run([sys.executable, "-m", "tlsync.sync.local"], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "tlsync.nightly.local"], env=env, capture_output=True, text=True,
                           timeout=300)
     httpx.put(f"{sims['timelog_url']}/_sim/faults", json={}).raise_for_status()
     assert done.returncode == 1, done.stderr[-2000:]

@@ -17,10 +17,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tlsync.nightly.steps import check_something_survived, line_sums, validate_and_stage, write_landing
 from tlsync.quality import QualityContext
 from tlsync.staging import entities
 from tlsync.staging.tables import STAGING, quarantine
-from tlsync.sync.steps import check_something_survived, line_sums, validate_and_stage, write_landing
 
 STAGED = "staged"
 BIG = "100000000000000000000"          # 1e20: "numeric field overflow" at PostgreSQL's COPY before issue 17

@@ -36,8 +36,7 @@ from tlsync import connections
 from tlsync.invoicing import transfer_invoices
 from tlsync.ledger import Ledger
 from tlsync.settings.models import LegalEntitySettings
-from tlsync.sync.config import staging_engine
-
+from tlsync.staging.engine import staging_engine
 cfg = json.loads(sys.argv[1])
 engine = staging_engine()
 with connections.uniconta_client(company_id=10001, **cfg["uniconta"]) as uc, \

@@ -1,6 +1,6 @@
 """Random SIGKILLs of the nightly sync, then a rerun, equal an uninterrupted night (issue 17).
 
-``python -m tlsync.sync.local`` against the simulators is SIGKILLed after a random delay (mid-read, mid-gate or
+``python -m tlsync.nightly.local`` against the simulators is SIGKILLed after a random delay (mid-read, mid-gate or
 mid-COPY), then run again to the end. A clean night into a second database reads the same simulator state. Every
 staged table compared record by record — natural key and content hash: 0 duplicated, 0 missing, 0 differing —
 and the killed runs are the only ones not ``success``. Three nightly runs take ~4 minutes on a shared CI box, so
@@ -37,7 +37,7 @@ def _env(sims, url: str, out: str) -> dict:
 
 
 def _night(env: dict, *, kill_after: float | None = None) -> int | None:
-    proc = subprocess.Popen([sys.executable, "-m", "tlsync.sync.local"], env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "tlsync.nightly.local"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     if kill_after is not None:
         time.sleep(kill_after)

@@ -8,7 +8,7 @@ import pytest
 from tlsync import settings
 from tlsync.reconcile import entity_settings
 from tlsync.settings.models import IntegrationSettings, LegalEntitySettings
-from tlsync.sync.writeback import load_settings
+from tlsync.writeback import load_settings
 
 VAR = "AIRFLOW_VAR_TLSYNC_INTEGRATION_SETTINGS"
 

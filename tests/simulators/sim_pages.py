@@ -1,6 +1,6 @@
 """The pages a first night reads from the two simulators, fetched and hashed (issue 18, item 3).
 
-The requests are those ``bench/nightly.py`` records for a first night (``tlsync.sync.local.run_once``): the
+The requests are those ``bench/nightly.py`` records for a first night (``tlsync.nightly.local.run_once``): the
 TimeLog Reporting lists in one document each (site data, then the invoices, lines and line details per legal
 entity), the REST lists page by page, and for each Uniconta company every class the sync reads, following
 ``@odata.nextLink`` to the end. Each page is fetched streamed (an L page is hundreds of megabytes) and hashed

@@ -36,10 +36,12 @@ FIRST_TASK = r"""
 import sys, time
 url, run_id, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
 from tlsync.staging.migrate import upgrade
-from tlsync.sync import config, runs
+from tlsync import config
+from tlsync.staging.engine import staging_engine
+from tlsync.nightly import runs
 time.sleep(max(0.0, start - time.time()))          # all four begin at the same instant
 print(upgrade(url))
-runs.start_run(config.staging_engine(url), run_id)   # the task's first staging write
+runs.start_run(staging_engine(url), run_id)   # the task's first staging write
 """
 
 
@@ -123,14 +125,13 @@ def _dump(engine, table, columns: set[str]) -> list[tuple]:
 
 
 def test_upgrade_at_head_only_reads_the_revision_and_opening_an_engine_creates_nothing(db_url):
-    from tlsync.sync import config
-
+    from tlsync.staging.engine import staging_engine
     engine = create_staging_engine(db_url)
     try:
-        config.staging_engine.cache_clear()
-        config.staging_engine(db_url).dispose()
+        staging_engine.cache_clear()
+        staging_engine(db_url).dispose()
         assert inspect(engine).get_table_names() == [], "opening an engine is not a migration"
-        config.staging_engine.cache_clear()
+        staging_engine.cache_clear()
 
         assert upgrade(engine) == head()
         statements: list[str] = []
@@ -145,9 +146,9 @@ def test_upgrade_at_head_only_reads_the_revision_and_opening_an_engine_creates_n
 
 
 def test_an_unmigrated_database_is_one_clear_line_everywhere(db_url, tmp_path, monkeypatch, capsys):
+    from tlsync.nightly import pipeline
     from tlsync.staging import deletions, migrate
-    from tlsync.sync import config, pipeline
-
+    from tlsync.staging.engine import staging_engine
     line = (f"staging database {display_url(db_url)} is at revision none (never migrated), the code needs "
             f"{head()}: run `tlsync deploy init`")
     with pytest.raises(StagingSchemaError) as caught:
@@ -156,11 +157,11 @@ def test_an_unmigrated_database_is_one_clear_line_everywhere(db_url, tmp_path, m
 
     monkeypatch.setenv("TLSYNC_STAGING_URL", db_url)
     monkeypatch.setenv("TLSYNC_OUT_DIR", str(tmp_path / "out"))
-    config.staging_engine.cache_clear()
+    staging_engine.cache_clear()
     try:
         with pytest.raises(StagingSchemaError, match="run `tlsync deploy init`"):
             pipeline.begin("night-1")                  # a task of the nightly never migrates
-        engine = config.staging_engine()
+        engine = staging_engine()
         assert not inspect(engine).has_table("sync_runs")
         assert migrate.main(["current"]) == 2
         assert deletions.main([]) == 2
@@ -174,8 +175,8 @@ def test_an_unmigrated_database_is_one_clear_line_everywhere(db_url, tmp_path, m
         err = capsys.readouterr().err.strip().splitlines()
         assert err == [line, line, f"error: {line}"]
     finally:
-        config.staging_engine().dispose()
-        config.staging_engine.cache_clear()
+        staging_engine().dispose()
+        staging_engine.cache_clear()
 
     assert migrate.main(["upgrade"]) == 0
     assert capsys.readouterr().out.strip() == f"staging database {display_url(db_url)} at revision {head()}"

@@ -165,7 +165,7 @@ ENCODING = re.compile(r"""not_?like\(\s*["']%:%["']|["']%:|f":\{|rsplit\(":"|ten
 LINKS = re.compile(r"from tlsync\.staging\.tables import (\([^)]*|[^\n(]*)\bcustomer_links\b")
 #: modules that still spell the tenant encoding or read ``customer_links`` themselves — other helpers' files of
 #: issue 12, to port to staging.read / linking.store (delete an entry when its module is ported; never add one)
-ENCODING_LEFT = {"sync/pipeline.py"}
+ENCODING_LEFT: set[str] = set()
 LINKS_LEFT: set[str] = set()
 
 

@@ -13,13 +13,13 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import Column, MetaData, Table, create_engine, insert, inspect, select
 
+from tlsync.nightly import report, runs
+from tlsync.nightly.steps import invalid_path, validate_and_stage, write_landing
 from tlsync.quality import QualityContext
 from tlsync.staging import deletions
 from tlsync.staging.entities import get
 from tlsync.staging.migrate import head, upgrade
 from tlsync.staging.tables import STAGING, run_entity_counts, staging_deletions, staging_vanished
-from tlsync.sync import report, runs
-from tlsync.sync.steps import invalid_path, validate_and_stage, write_landing
 
 DEBTORS = get("uniconta.debtors")
 ORDER_LINES = get("uniconta.order_lines")

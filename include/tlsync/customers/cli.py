@@ -5,7 +5,7 @@ same function after staging).
                                         what would be written and writes nothing
 
 Reads the settings file (``--file`` or ``$TLSYNC_SETTINGS``), the staging database (``--staging-url`` or
-``$TLSYNC_STAGING_URL``; stage first with ``python -m tlsync.sync.local``) and the two connections named in the
+``$TLSYNC_STAGING_URL``; stage first with ``python -m tlsync.nightly.local``) and the two connections named in the
 entity's settings from the environment, in Airflow's JSON form (``AIRFLOW_CONN_TIMELOG_DEFAULT``,
 ``AIRFLOW_CONN_UNICONTA_DEFAULT``). Exit code 0 = done, 1 = some customers could not be written (see the
 ledger), 2 = usage or configuration error.

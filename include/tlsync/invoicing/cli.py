@@ -33,8 +33,7 @@ LABELS = {"done": "transferred", "elsewhere": "transferred elsewhere"}
 
 
 def _parser() -> argparse.ArgumentParser:
-    from tlsync.sync.config import staging_url
-
+    from tlsync.staging.engine import default_url as staging_url
     p = argparse.ArgumentParser(prog="python -m tlsync.invoicing",
                                 description="Transfer booked TimeLog invoices and credit notes to Uniconta drafts "
                                             "(rule T2), list their states, retry or ignore them.")

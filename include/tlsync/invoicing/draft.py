@@ -46,9 +46,9 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from tlsync.clients.timelog.models import Invoice, InvoiceType
 from tlsync.clients.uniconta.models import DebtorOrderClient, DebtorOrderLineClient
+from tlsync.money import ZERO, dec, line_total, show
 
 from .currencies import uniconta_currency
-from .money import ZERO, dec, line_total, show
 from .source import Payload
 
 if TYPE_CHECKING:                            # read at run time from staging by drafting.load_context

@@ -84,11 +84,11 @@ def transfer_period(period: tuple[date, date] | None, *, timelog_fields: Callabl
     from tlsync import connections
     from tlsync.ledger import Ledger
     from tlsync.settings import store
-    from tlsync.sync import config
+    from tlsync.staging.engine import staging_engine
 
     from .transfer import transfer_invoices
 
-    engine = engine or config.staging_engine()
+    engine = engine or staging_engine()
     settings = settings or store.load()
     wanted = None if legal_entity_ids is None else {int(i) for i in legal_entity_ids}
     out: dict[str, dict[str, Any]] = {}

@@ -13,10 +13,11 @@ One run for one legal entity (:func:`transfer_invoices`):
    drafts (:mod:`.draft`); an invoice with bad input is ``failed`` with its own reason and blocks nothing else.
    An invoice with an item that is not a TimeLog product number (staged ``GET /product``) is held back the same
    way, naming the items (rule U2, :mod:`tlsync.items.todo`); it goes once the item exists in TimeLog.
-4. **Write a batch** of up to 100 drafts: claim each (ledger ``in_flight``), one ``InsertList`` of the orders, one
-   ``InsertList`` per 500 lines (lines of many orders per call), then ``done`` with the order number — and write
-   the Uniconta reference back to TimeLog (``UpdateExternalData``). A failed write-back keeps the invoice ``done``
-   with the reason "TimeLog write-back pending" and is retried by later runs without re-posting.
+4. **Write a batch** of up to ``TLSYNC_UNICONTA_ORDER_BATCH`` drafts (500): claim each (ledger ``in_flight``),
+   one ``InsertList`` of the orders, one ``InsertList`` per ``TLSYNC_UNICONTA_LINE_BATCH`` lines (2,000; lines of
+   many orders per call), then ``done`` with the order number — and write the Uniconta reference back to TimeLog
+   (``UpdateExternalData``). A failed write-back keeps the invoice ``done`` with the reason "TimeLog write-back
+   pending" and is retried by later runs without re-posting.
 5. **Quota** (:mod:`tlsync.quota`): every Uniconta call of the client is booked in the daily tally shared by every
    task and process (Danish day). When the tally refuses a call (the day's allowance is spent) or Uniconta answers
    ``DailyCallLimitExceeded``, the run stops: claims whose drafts were not

@@ -1,11 +1,11 @@
 """A night's Uniconta calls planned by priority before the write-back spends them (issue 13, item 5).
 
-The steps run in dependency order — customers, items, projects, invoices, expenses (:mod:`tlsync.sync.writeback`)
+The steps run in dependency order — customers, items, projects, invoices, expenses (:mod:`tlsync.writeback`)
 — but the calls of the day are not theirs in that order: the nightly reads come first (they have run by the time
 the write-back starts and are in the tally), then the **invoices** (money; an accountant waits for the drafts),
 then the **master data** (customers, projects: a project that waits a night is created by the invoice that needs it,
 or the next night). So before a master-data step of a legal entity starts, each step's calls are planned from
-staging (no API call: :meth:`tlsync.sync.write_steps.WriteStep.planned_calls`) and this module allocates what is
+staging (no API call: :meth:`tlsync.writeback.steps.WriteStep.planned_calls`) and this module allocates what is
 left of the day:
 
 - :func:`allocate` — a pure function from the planned needs and the calls left to a :class:`NightPlan`: the

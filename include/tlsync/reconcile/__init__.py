@@ -3,7 +3,7 @@
 ``reconcile(engine, legal_entity_id, start, end, company_id=…)`` reads staging (never the APIs), pairs TimeLog's
 booked invoices and credit notes with Uniconta's posted invoices and drafts (:mod:`.pairing`), compares each pair
 and explains every difference (:mod:`.compare`), and returns a :class:`~.model.Reconciliation` that the finance
-report (:mod:`tlsync.report`) renders as HTML, Excel and CSV. ``python -m tlsync.reconcile --help`` runs both.
+report (:mod:`tlsync.reconcile.report`) renders as HTML, Excel and CSV. ``python -m tlsync.reconcile --help`` runs both.
 
 Every row lands in exactly one category (see :data:`.model.PAIR_PRECEDENCE`), so the counts add up to the number
 of rows and the totals of the summary tie out to the detail sheets to the øre.

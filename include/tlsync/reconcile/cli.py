@@ -67,8 +67,7 @@ def last_closed_month(today: date | None = None) -> tuple[date, date]:
 
 def company_for(legal_entity_id: int) -> int:
     """The legal entity's Uniconta company (rule S2) from the settings file or the Variable."""
-    from tlsync.sync import pipeline
-
+    from tlsync.nightly import pipeline
     pairs = pipeline.entity_pairs(os.environ.get("AIRFLOW_VAR_TLSYNC_ENTITY_PAIRS"))
     for p in pairs:
         if p["legal_entity_id"] == int(legal_entity_id):
@@ -115,14 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         start, end = last_closed_month()
 
+    from tlsync import config
     from tlsync.reconcile import reconcile
-    from tlsync.report import format_headline, write_report
+    from tlsync.reconcile.report import format_headline, write_report
+    from tlsync.staging.engine import default_url, staging_engine
     from tlsync.staging.migrate import StagingSchemaError, require_current
-    from tlsync.sync import config
-
     try:
         company = args.company if args.company is not None else company_for(args.legal_entity)
-        engine = config.staging_engine(args.staging_url or config.staging_url())
+        engine = staging_engine(args.staging_url or default_url())
         require_current(engine)
         recon = reconcile(engine, args.legal_entity, start, end, company_id=company, tolerance=args.tolerance,
                           as_of=args.as_of)

@@ -72,7 +72,7 @@ def run_report(legal_entity_id: int, company_id: int, start: date, end: date, *,
                out_dir: Path | str | None = None, as_of: date | None = None) -> dict[str, Any]:
     """Reconcile one legal entity ↔ company for ``start``…``end``, write the report, log and return the headline."""
     from tlsync.reconcile import reconcile
-    from tlsync.report import bridge_summary, format_headline, headline, write_report
+    from tlsync.reconcile.report import bridge_summary, format_headline, headline, write_report
     from tlsync.staging.engine import staging_engine
 
     engine = staging_engine()
@@ -90,11 +90,10 @@ def demo_reports(pairs_variable: str | None, out_dir: Path | str, *, start: date
                  end: date | None = None) -> str:
     """The run command's last step: one report per legal entity ↔ company over the staged history (``start``
     defaults to ``TLSYNC_HISTORY_START``, ``end`` to today); returns the headline lines to print."""
+    from tlsync.nightly import pipeline
     from tlsync.reconcile import reconcile
-    from tlsync.report import format_headline, write_report
+    from tlsync.reconcile.report import format_headline, write_report
     from tlsync.staging.engine import staging_engine
-    from tlsync.sync import pipeline
-
     start = start or config.history_start()
     end = end or date.today()
     engine = staging_engine()

@@ -27,10 +27,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from tlsync.invoicing.money import line_total
 from tlsync.ledger import DONE, IN_FLIGHT, Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
 from tlsync.linking.store import linked_customers
+from tlsync.money import line_total
 from tlsync.settings.models import LegalEntitySettings
 from tlsync.staging.read import StagedPayloadError, Tenant, loads, rows, staged_times, tenants
 from tlsync.staging.read import payload as staged_payload
@@ -198,7 +198,7 @@ def _sent_items(engine: Engine, tenant: Tenant, docs: list[Doc], raw: dict[str, 
 
 def _line_net(qty: Decimal, price: Decimal, pct: Decimal) -> Decimal:
     """A line's net amount when Uniconta left it blank: the one rounding rule of the product (half-up to the øre,
-    :func:`tlsync.invoicing.money.line_total`), not a copy of it."""
+    :func:`tlsync.money.line_total`), not a copy of it."""
     return line_total(qty, price, pct)
 
 

@@ -112,7 +112,8 @@ def _project_modules(settings: IntegrationSettings) -> dict[int, bool]:
     """Which companies have the project module, where their reference data is staged (else unknown: assumed)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from tlsync.sync.config import staging_engine, staging_url
+    from tlsync.staging.engine import default_url as staging_url
+    from tlsync.staging.engine import staging_engine
 
     from .checks import staged_company
 

@@ -10,7 +10,7 @@ deleted debtor in the customer-linking views (L2) and a deleted item selectable 
 :func:`prune_vanished` removes such rows and copies each, with its last payload, into the append-only
 ``staging_deletions`` table in the same transaction, so nothing is lost and an operator sees what disappeared and
 when (``python -m tlsync.staging.deletions``). It is only called after the whole landing file of a full read was
-read (see ``tlsync.sync.steps.validate_and_stage``); every record of that read counts as present — also those the
+read (see ``tlsync.nightly.steps.validate_and_stage``); every record of that read counts as present — also those the
 quality gate quarantined or the client's model refused. **Incremental entities are never pruned** (their reads are
 partial by design).
 

@@ -2,7 +2,7 @@
 
 The schema of the staging database — staging tables, run bookkeeping, quarantine, deletions audit, customer links
 and the sync ledger — is owned by the revisions in ``tlsync/staging/migrations/versions`` and changes only through
-:func:`upgrade`, which the set-up step runs (``tlsync deploy init``; ``make run``, ``tlsync.sync.local``, the
+:func:`upgrade`, which the set-up step runs (``tlsync deploy init``; ``make run``, ``tlsync.nightly.local``, the
 benchmarks and the tests' fixtures call it too). Nothing else creates or alters a staging table: a task of a DAG
 only checks the revision (:func:`require_current`), so that a night on a database nobody migrated fails at once
 with one line instead of somewhere in the middle.

@@ -67,8 +67,8 @@ PAGE_SIZE = 200
 # ---- shared plumbing -------------------------------------------------------------------------------------------
 
 def _engine():
-    from tlsync.sync.config import staging_engine, staging_url
-
+    from tlsync.staging.engine import default_url as staging_url
+    from tlsync.staging.engine import staging_engine
     return staging_engine(staging_url())
 
 

@@ -299,8 +299,7 @@ def active_items_missing(engine: Engine, entity: Any) -> list[str]:
 # ---- reconciliation page ---------------------------------------------------------------------------------------
 
 def _reports_dir():
-    from tlsync.sync import config
-
+    from tlsync import config
     return config.out_dir() / "reports"
 
 

@@ -3,7 +3,7 @@
     step.plan(ctx) -> Plan          what the step would write for one legal entity (a dry run is this plan)
     step.apply(plan) -> StepResult  the writes made: counts, failures {key: reason}, messages, stopped, refused
 
-Before this module :mod:`tlsync.sync.writeback` adapted five signatures and five result shapes (a dict of counts,
+Before this module :mod:`tlsync.writeback` adapted five signatures and five result shapes (a dict of counts,
 an ``Outcome``, a result object, a dict of 13 keys, another dict) at the point of use, and its summary guessed
 whether ``failures`` was a mapping or a list. Each domain keeps its own function (customers, items, projects,
 invoices, expenses — unchanged, each still the only writer of its records, idempotent through the sync ledger);
@@ -20,7 +20,7 @@ Decisions:
   DAG's tasks return (XCom), :meth:`StepResult.from_json` what its ``summary`` task reads back.
 - A step names the systems it needs (:attr:`WriteStep.timelog`, :attr:`WriteStep.uniconta`) and whether it is
   master data, which leaves the invoices' share of the day's Uniconta calls;
-  :func:`tlsync.sync.writeback.run_step` builds exactly those clients (:func:`tlsync.connections.clients`).
+  :func:`tlsync.writeback.run_step` builds exactly those clients (:func:`tlsync.connections.clients`).
 - The steps that spend Uniconta calls say how many they plan, from staging and without a call
   (:meth:`WriteStep.planned_calls`): the customers and projects from their own dry run (they plan from staging),
   the invoices from counts (:func:`planned_invoice_calls` — building every draft of a first night's backfill to

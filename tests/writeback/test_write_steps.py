@@ -1,4 +1,4 @@
-"""The write-step contract as :func:`tlsync.sync.writeback.run_step` drives it (issue 12, item 4), without servers:
+"""The write-step contract as :func:`tlsync.writeback.run_step` drives it (issue 12, item 4), without servers:
 a legal entity not set up is skipped before any client is built, a dry run is the plan and applies nothing, the
 day's quota and another writer's lease become one line, and a step that stops itself at the quota gets the same
 stop line. (The real steps against both simulators: test_writeback_e2e.py.)"""
@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import create_engine
 
 from tests.invoicing.conftest import le_settings
+from tlsync import writeback
 from tlsync.clients.errors import QuotaExceededError
 from tlsync.ledger.lease import LeaseHeld
 from tlsync.settings.models import IntegrationSettings
-from tlsync.sync import write_steps, writeback
-from tlsync.sync.write_steps import Plan, StepContext, StepResult, WriteStep
+from tlsync.writeback import steps as write_steps
+from tlsync.writeback.steps import Plan, StepContext, StepResult, WriteStep
 
 NO_FIELDS: dict = {}     # building any client from these fails: a step that needs none must not build one
 

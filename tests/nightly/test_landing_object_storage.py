@@ -23,8 +23,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
+from tlsync.nightly import landing, pipeline, sources
 from tlsync.staging.tables import STAGING
-from tlsync.sync import landing, pipeline, sources
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "tlsync-landing"
@@ -83,7 +83,7 @@ def extract(sims, run_id: str) -> list[dict]:
 
 SECOND_HOST = """
 import json, sys
-from tlsync.sync import pipeline
+from tlsync.nightly import pipeline
 manifests = json.load(open(sys.argv[1]))
 result = pipeline.validate_and_stage_all(*manifests)
 print(json.dumps({c["entity"]: c["staged"] for c in result["counts"]}))

@@ -109,7 +109,7 @@ def _storage_options(url: str, conn_id: str, explicit: bool, _env: tuple) -> tup
     from tlsync import connections
 
     # Inside an Airflow task the SDK is loaded and Airflow's lookup (metadata DB, secrets backend) is asked; a plain
-    # command-line run (``python -m tlsync.sync.local``) does not import Airflow only to learn there is none.
+    # command-line run (``python -m tlsync.nightly.local``) does not import Airflow only to learn there is none.
     try:
         fields = connections.connection_fields(conn_id, airflow="airflow.sdk" in sys.modules)
     except connections.ConnectionSettingError:

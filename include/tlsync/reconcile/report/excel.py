@@ -27,7 +27,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tlsync.excel import MONEY_FORMAT, neutralise, write_header
-from tlsync.invoicing.money import q2
+from tlsync.money import q2
 from tlsync.reconcile.model import CATEGORIES, MATCHED, Reconciliation
 
 from .bridge import ROUNDING, bridges

@@ -24,10 +24,11 @@ import httpx
 import pytest
 
 from tlsync import settings as settings_mod
+from tlsync import writeback
 from tlsync.linking import Decision, Linker, Targets, view_page, view_rows
 from tlsync.matching.refresh import refresh_suggestions
-from tlsync.sync import runs, writeback
-from tlsync.sync.local import run_once
+from tlsync.nightly import runs
+from tlsync.nightly.local import run_once
 
 ROOT = Path(__file__).resolve().parents[2]
 LE, COMPANY = 1, 10001
@@ -50,9 +51,8 @@ def night(sims, run_id: str) -> tuple[dict[str, dict[str, int]], int]:
         httpx.post(f"{url}/_sim/counters/reset").raise_for_status()
     time.sleep(1.1)                       # run start and the simulators' stamps are whole seconds
     run_once(sims["timelog"], sims["uniconta"], PAIRS, run_id)
-    from tlsync.sync import config
-
-    staged = sum(r["staged"] for r in runs.summary_rows(config.staging_engine(), run_id))
+    from tlsync.staging.engine import staging_engine
+    staged = sum(r["staged"] for r in runs.summary_rows(staging_engine(), run_id))
     return {"timelog": counters(sims["timelog_url"]), "uniconta": counters(sims["uniconta_url"])}, staged
 
 

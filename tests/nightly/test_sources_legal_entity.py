@@ -10,7 +10,7 @@ from datetime import date
 import httpx
 
 from simulators.generator import FIXED_TODAY
-from tlsync.sync import sources
+from tlsync.nightly import sources
 
 
 def _read(timelog_conn: dict, legal_entity: int):

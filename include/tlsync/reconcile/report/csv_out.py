@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tlsync.excel import neutralise
-from tlsync.invoicing.money import q2
+from tlsync.money import q2
 
 from .tables import MONEY, Sheet
 

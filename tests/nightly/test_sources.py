@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 import httpx
 
 from tlsync import connections
+from tlsync.nightly import sources
+from tlsync.nightly.sources import UnicontaSource
 from tlsync.staging.cursors import high_water
 from tlsync.staging.entities import get
 from tlsync.staging.loader import StagingLoader
-from tlsync.sync import sources
-from tlsync.sync.sources import UnicontaSource
 
 
 def test_company_without_project_module_has_no_projects_and_says_so(sims):

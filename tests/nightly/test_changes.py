@@ -1,4 +1,4 @@
-"""What a night announces (tlsync.sync.changes; issue 11 item 1), the idempotent failure mark (item 8) and the day a
+"""What a night announces (tlsync.nightly.changes; issue 11 item 1), the idempotent failure mark (item 8) and the day a
 reconciliation run reports for — on SQLite and PostgreSQL. The DAGs' use of them runs under Airflow in
 tests/e2e/test_dag_semantics.py."""
 
@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tlsync.nightly import changes, runs
+from tlsync.nightly.steps import EntityCounts, record_counts
 from tlsync.staging.tables import sync_runs
-from tlsync.sync import changes, runs
-from tlsync.sync.steps import EntityCounts, record_counts
 
 T0 = datetime(2026, 12, 1, 2, 0)
 
@@ -124,8 +124,7 @@ def test_reconciliation_day_comes_from_the_run_in_copenhagen_time():
     ("TLSYNC_HISTORY_START", "01-01-2021", "history_start"),
 ])
 def test_a_bad_environment_setting_is_one_line_naming_it(monkeypatch, name, value, getter):
-    from tlsync.sync import config
-
+    from tlsync import config
     monkeypatch.setenv(name, value)
     with pytest.raises(config.SettingError) as err:
         getattr(config, getter)()

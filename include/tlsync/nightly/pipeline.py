@@ -14,9 +14,9 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tlsync.staging.entities import BY_NAME, TIMELOG_SITE_DATED, TIMELOG_SITE_FULL, EntitySpec
-from tlsync.sync import config, landing, runs, sources
-from tlsync.sync.steps import (
+from tlsync import config
+from tlsync.nightly import landing, runs, sources
+from tlsync.nightly.steps import (
     check_something_survived,
     invalid_path,
     line_sums,
@@ -24,6 +24,9 @@ from tlsync.sync.steps import (
     validate_and_stage,
     write_landing,
 )
+from tlsync.staging.engine import staging_engine
+from tlsync.staging.entities import BY_NAME, TIMELOG_SITE_DATED, TIMELOG_SITE_FULL, EntitySpec
+from tlsync.staging.read import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ def begin(run_id: str) -> str:
     database, the revisions and ``tlsync deploy init`` (a task never migrates: docs/staging-migrations.md)."""
     from tlsync.staging.migrate import require_current
 
-    engine = config.staging_engine()
+    engine = staging_engine()
     require_current(engine)
     runs.start_run(engine, run_id)
     return run_id
@@ -85,7 +88,7 @@ def _manifest(run_id: str, tenant: str, written: dict[str, dict], calls: Mapping
 def _land(run_id: str, tenant: str, spec: EntitySpec, items: Iterable[sources.Extracted]) -> dict:
     """Write the raw records to the landing file, and the ones the client's model refused (with the reason) to a
     sibling ``.invalid.jsonl`` that the validate step quarantines with rule ``schema``. The files go to the
-    landing area (``TLSYNC_LANDING_URL``: a local folder or object storage, :mod:`tlsync.sync.landing`); the
+    landing area (``TLSYNC_LANDING_URL``: a local folder or object storage, :mod:`tlsync.nightly.landing`); the
     manifest names each by its URL, without credentials, so any worker host can stage it."""
     path = landing.file_path(landing.root(), run_id, tenant, spec.qualified)
     invalid: list[dict] = []
@@ -108,11 +111,11 @@ def _land(run_id: str, tenant: str, spec: EntitySpec, items: Iterable[sources.Ex
 
 
 def _has_watermark(spec: EntitySpec, tenant: str) -> bool:
-    return runs.watermark(config.staging_engine(), spec.qualified, tenant) is not None
+    return runs.watermark(staging_engine(), spec.qualified, tenant) is not None
 
 
 def _window(spec: EntitySpec, tenant: str) -> datetime:
-    return runs.window_start(config.staging_engine(), spec.qualified, tenant,
+    return runs.window_start(staging_engine(), spec.qualified, tenant,
                              lookback_days=config.lookback_days(), history_start=config.history_start())
 
 
@@ -122,7 +125,7 @@ def _modified_since(spec: EntitySpec, tenant: str) -> datetime:
     modification time itself, so a record modified before that start was seen by that run; with the look-back,
     every invoice the write-back touched (rule T2's Uniconta reference) was fetched again by id on each of the
     next seven nights (issue 11: 176 Reporting calls instead of 16 on a no-change night)."""
-    mark = runs.watermark(config.staging_engine(), spec.qualified, tenant)
+    mark = runs.watermark(staging_engine(), spec.qualified, tenant)
     if mark is None:
         return _window(spec, tenant)
     return max(_window(spec, tenant), mark - timedelta(minutes=config.modified_overlap_minutes()))
@@ -133,7 +136,7 @@ def extract_timelog_site(timelog: sources.TimeLogSource, run_id: str) -> dict:
     those modified since the watermark (minus the look-back); expenses and mileage by date window (issue 4)."""
     tenant = timelog.site
     written, advance = {}, []
-    started = runs.started_at(config.staging_engine(), run_id)
+    started = runs.started_at(staging_engine(), run_id)
     for name in TIMELOG_SITE_FULL:
         spec = BY_NAME[f"timelog.{name}"]
         if spec.mode == "incremental" and _has_watermark(spec, tenant):
@@ -156,8 +159,8 @@ def extract_timelog_site(timelog: sources.TimeLogSource, run_id: str) -> dict:
 def extract_timelog_legal_entity(timelog: sources.TimeLogSource, run_id: str, pair: Mapping[str, int]) -> dict:
     """One legal entity's dated TimeLog records from its watermark (minus the look-back window) to now."""
     legal_entity_id = int(pair["legal_entity_id"])
-    tenant = f"{timelog.site}:{legal_entity_id}"
-    until = runs.started_at(config.staging_engine(), run_id) + timedelta(days=1)
+    tenant = str(Tenant(timelog.site, legal_entity_id))
+    until = runs.started_at(staging_engine(), run_id) + timedelta(days=1)
     written, advance = {}, []
     since = min(_window(BY_NAME[f"timelog.{n}"], tenant) for n in ("invoices", "invoice_lines"))
     modified = _has_watermark(BY_NAME["timelog.invoices"], tenant)
@@ -195,7 +198,7 @@ def validate_and_stage_all(*manifests: Mapping) -> dict:
     """Validate and stage everything the given extract manifests landed; returns counts, calls, watermarks."""
     from tlsync.quality import QualityContext
 
-    engine = config.staging_engine()
+    engine = staging_engine()
     currencies = frozenset(c for m in manifests for c in m.get("currencies", ())) or frozenset({"DKK"})
     counts, calls, advance = [], [], []
     for manifest in manifests:
@@ -253,7 +256,7 @@ def _line_sums_for(spec: EntitySpec, header_landing) -> dict | None:
 
 def finish(run_id: str, parts: Iterable[Mapping | None]) -> str:
     """All tasks succeeded: store calls, advance watermarks, and return (and log) the run summary."""
-    engine = config.staging_engine()
+    engine = staging_engine()
     done = [p for p in parts if p]
     calls = runs.sum_calls(p.get("calls") for p in done)
     advance = [tuple(a) for p in done for a in p.get("advance", ())]
@@ -274,8 +277,8 @@ def fail(run_id: str, reason: str | None = None) -> str | None:
     """A task of the run failed, ``finish`` included: mark the run failed with its reason — idempotent, and also
     when ``finish`` had already marked it successful before failing (``runs.fail_run``); a run whose ``begin``
     never ran has no row and stays so. Its staged changes are announced by the next successful night
-    (tlsync.sync.changes). Returns the run's recorded reason (the first task's, :func:`note_failure`)."""
-    engine = config.staging_engine()
+    (tlsync.nightly.changes). Returns the run's recorded reason (the first task's, :func:`note_failure`)."""
+    engine = staging_engine()
     runs.fail_run(engine, run_id, reason=reason)
     return runs.failure_reason(engine, run_id)
 
@@ -284,5 +287,5 @@ def note_failure(run_id: str, task: str, exc: BaseException) -> str:
     """A task of the run gave up (its last try failed): record ``<task>: <one line>`` as the run's reason, unless
     an earlier task's is already there. Returns the line."""
     line = f"{task}: {runs.failure_line(exc)}"
-    runs.note_failure(config.staging_engine(), run_id, line)
+    runs.note_failure(staging_engine(), run_id, line)
     return line

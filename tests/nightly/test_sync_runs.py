@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tlsync.sync import runs
-from tlsync.sync.pipeline import parse_entity_pairs
-from tlsync.sync.steps import EntityCounts, record_counts
+from tlsync.nightly import runs
+from tlsync.nightly.pipeline import parse_entity_pairs
+from tlsync.nightly.steps import EntityCounts, record_counts
 
 
 def test_watermark_advances_only_when_the_run_finishes(engine):
@@ -57,7 +57,7 @@ def test_landing_keeps_only_the_newest_runs(tmp_path):
     import os
     import time
 
-    from tlsync.sync.pipeline import prune_landing
+    from tlsync.nightly.pipeline import prune_landing
 
     for i in range(5):
         run = tmp_path / f"run-{i}" / "SITE"
@@ -72,7 +72,7 @@ def test_landing_keeps_only_the_newest_runs(tmp_path):
 def test_entity_pairs_come_from_the_settings_file_when_there_is_one(tmp_path, monkeypatch):
     from pathlib import Path
 
-    from tlsync.sync.pipeline import entity_pairs
+    from tlsync.nightly.pipeline import entity_pairs
 
     monkeypatch.setenv("TLSYNC_SETTINGS", str(tmp_path / "integration.yaml"))
     assert entity_pairs('{"1": 10001}') == [{"legal_entity_id": 1, "company_id": 10001}], "no file: the Variable"

@@ -255,9 +255,8 @@ class UnicontaSource:
 
     def staging(self):
         if self._staging is None:
-            from tlsync.sync import config
-
-            self._staging = config.staging_engine()
+            from tlsync.staging.engine import staging_engine
+            self._staging = staging_engine()
         return self._staging
 
     def cursor_filter(self, spec: EntitySpec, since: datetime | None, today: date | None = None):
@@ -273,9 +272,8 @@ class UnicontaSource:
             return None
         if not spec.row_cursor:
             return Field(spec.cursor) >= since
+        from tlsync import config
         from tlsync.staging import cursors
-        from tlsync.sync import config
-
         mark = cursors.high_water(self.staging(), spec, self.tenant)
         every = cursors.full_read_every_days()
         today = today or date.today()

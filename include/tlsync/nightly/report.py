@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
+from tlsync.nightly.runs import format_summary
 from tlsync.staging.tables import STAGING, quarantine, staging_deletions, sync_runs
-from tlsync.sync.runs import format_summary
 
 
 def latest_run_id(engine: Engine) -> str | None:

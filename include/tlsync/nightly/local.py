@@ -1,7 +1,7 @@
 """Run the nightly sync's steps in one process, without Airflow, in the DAG's order.
 
 The DAG is the production path; this is the same code for tests, debugging and one-off runs by an operator
-(``python -m tlsync.sync.local --help``). Connections are given as the same fields an Airflow Connection holds.
+(``python -m tlsync.nightly.local --help``). Connections are given as the same fields an Airflow Connection holds.
 
 A give-up (an API that stays unreachable through every retry, a refused connection, a database that is not there)
 never leaves the run ``running``: :func:`run_once` marks it ``failed`` in ``sync_runs`` before the error leaves,
@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tlsync import config, connections
-from tlsync.sync import pipeline, runs, sources
+from tlsync.nightly import pipeline, runs, sources
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,7 @@ def run_write_back(timelog: Mapping[str, Any], uniconta: Mapping[str, Any], pair
     """The transfer DAG's steps in its order (customers → projects → invoices → expenses) for each legal entity;
     an exception stops the run, as a failed task stops the DAG's later steps.
     Returns ``{legal entity: {step: result}}``."""
-    from tlsync.sync import writeback
-
+    from tlsync import writeback
     run_id = run_id or "local__" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
     pairs = pipeline.parse_entity_pairs(pairs) if isinstance(pairs, (str, dict)) else list(pairs)
     settings = settings if settings is not None else writeback.load_settings()
@@ -89,10 +88,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.DEBUG if config.value("TLSYNC_DEBUG") else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from tlsync import writeback
     from tlsync.staging.engine import default_url, staging_engine
     from tlsync.staging.migrate import upgrade
-    from tlsync.sync import writeback
-
     upgrade(default_url())   # an operator's one-off run is its own set-up step (docs/staging-migrations.md)
 
     timelog, uniconta = _conn_from_env("timelog_default"), _conn_from_env("uniconta_default")

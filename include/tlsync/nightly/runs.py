@@ -81,7 +81,7 @@ def note_failure(engine: Engine, run_id: str, reason: str) -> bool:
 
 def fail_run(engine: Engine, run_id: str, calls: Mapping[str, int] | None = None, reason: str | None = None) -> bool:
     """Mark the run failed — whether it was still *running* or ``finish`` had already marked it successful before
-    failing later (its changes were then never announced, tlsync.sync.changes) — with its ``reason`` when given
+    failing later (its changes were then never announced, tlsync.nightly.changes) — with its ``reason`` when given
     (the first recorded reason stays, :func:`note_failure`). Idempotent: a run already failed keeps its first
     ``finished_at`` and calls; returns whether this call changed the status."""
     if reason:

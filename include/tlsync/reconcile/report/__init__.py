@@ -89,7 +89,7 @@ def write_report(recon: Reconciliation, out_dir: Path | str, language: str | Non
 def bridge_summary(recon: Reconciliation) -> list[dict]:
     """The amount bridge per currency as JSON-safe data (amounts as strings, exact): what the DAG task returns and
     the e-mail's body shows."""
-    from tlsync.invoicing.money import q2
+    from tlsync.money import q2
 
     return [{"currency": b.currency, "timelog_total": str(q2(b.timelog_total)),
              "uniconta_total": str(q2(b.uniconta_total)), "difference": str(q2(b.difference)),

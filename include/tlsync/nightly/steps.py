@@ -3,7 +3,7 @@ and each step can be retried alone.
 
 *Landing*: the extract step streams the API's raw records (payload dicts with the API's own field names) into
 ``<landing>/<run_id>/<tenant>/<entity>.jsonl`` — a local folder or S3-compatible object storage
-(``TLSYNC_LANDING_URL``, :mod:`tlsync.sync.landing`). A retried extract rewrites its file whole.
+(``TLSYNC_LANDING_URL``, :mod:`tlsync.nightly.landing`). A retried extract rewrites its file whole.
 
 *Validate and stage*: the landing file is read in chunks; each record's content hash is compared with what is
 staged, so unchanged records are counted and skipped (never rewritten, never re-validated); changed and new
@@ -26,11 +26,11 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Engine, delete, insert
 
+from tlsync.nightly import landing
 from tlsync.staging import deletions
 from tlsync.staging.entities import EntitySpec, natural_key
 from tlsync.staging.loader import StagingLoader, canonical_json, content_hash
 from tlsync.staging.tables import quarantine, run_entity_counts
-from tlsync.sync import landing
 
 CHUNK = 20_000
 
@@ -60,7 +60,7 @@ def invalid_path(landing_file):
 
 def write_landing(path, records: Iterable[dict]) -> int:
     """Stream records into the landing file ``path`` atomically; return how many were written
-    (:func:`tlsync.sync.landing.write`: local folder or object storage)."""
+    (:func:`tlsync.nightly.landing.write`: local folder or object storage)."""
     return landing.write(path, records)
 
 

@@ -9,12 +9,12 @@ idempotent through the sync ledger — a rerun, or a night with no changes, writ
 Airflow task (``dags/transfer.py``): a failed expense import does not hold back the invoices, and a retry repeats
 only the step that failed.
 
-Every step is a :class:`~tlsync.sync.write_steps.WriteStep` — ``plan(ctx)``, then ``apply(plan)``; a dry run is the
-plan's description — and every step answers with a :class:`~tlsync.sync.write_steps.StepResult` (counts, failures
+Every step is a :class:`~tlsync.writeback.steps.WriteStep` — ``plan(ctx)``, then ``apply(plan)``; a dry run is the
+plan's description — and every step answers with a :class:`~tlsync.writeback.steps.StepResult` (counts, failures
 by key, messages, stopped, skipped, refused). :func:`run_step` builds exactly the clients the step asks for from
 the Connections' fields (:func:`tlsync.connections.clients`), runs it, and turns the day's Uniconta quota and
 another writer's lease into a clean stop or skip said in one line. The transfer DAG's tasks return
-:meth:`StepResult.to_json <tlsync.sync.write_steps.StepResult.to_json>` (XCom).
+:meth:`StepResult.to_json <tlsync.writeback.steps.StepResult.to_json>` (XCom).
 
 The settings of a legal entity come from :func:`load_settings` — the administrator's settings file
 (``TLSYNC_SETTINGS``, default ``config/integration.yaml``), else the Airflow Variable
@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING, Any
 from tlsync import connections
 from tlsync.ledger import Ledger
 from tlsync.settings.models import IntegrationSettings, LegalEntitySettings
+from tlsync.staging.engine import staging_engine
 
-from . import config, write_steps
-from .write_steps import StepContext, StepResult, WriteStep
+from . import steps as write_steps
+from .steps import StepContext, StepResult, WriteStep
 
 if TYPE_CHECKING:
     from tlsync.quota.plan import NightPlan
@@ -65,7 +66,7 @@ def entity_settings(configured: IntegrationSettings | None, legal_entity_id: int
 def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Mapping[str, Any],
              uniconta_fields: Mapping[str, Any], settings: IntegrationSettings | None,
              period: tuple[date, date] | None = None, dry_run: bool = False, engine=None) -> StepResult:
-    """Run one step for one legal entity: its :class:`~tlsync.sync.write_steps.WriteStep` plans and applies (a dry
+    """Run one step for one legal entity: its :class:`~tlsync.writeback.steps.WriteStep` plans and applies (a dry
     run: the plan's description, nothing written) with the clients it needs, built from the Connections' fields.
     ``skipped`` says why when the legal entity is not set up for the step; ``stopped`` when the day's Uniconta
     allowance ran out (one line, :func:`tlsync.quota.stop_line`) or another writer holds the legal entity."""
@@ -80,7 +81,7 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
         return StepResult(skipped=reason)
     if le.uniconta_company_id is None:
         return StepResult(skipped=f"{le.label}: no Uniconta company chosen (rule S1)")
-    engine = engine or config.staging_engine()
+    engine = engine or staging_engine()
     ledger = Ledger(engine, run_id=run_id, actor=f"tlsync {step}")
     if (why := writer.skip(le)) is not None:
         return StepResult(skipped=why)

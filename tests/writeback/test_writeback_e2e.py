@@ -1,5 +1,5 @@
 """The write-back end to end through both simulators (S data, SQLite and PostgreSQL): the transfer DAG's steps
-(``tlsync.sync.writeback.run_step``) for legal entity 1, exactly as ``dags/transfer.py`` runs them.
+(``tlsync.writeback.run_step``) for legal entity 1, exactly as ``dags/transfer.py`` runs them.
 
     stage (nightly sync) → the S8 gate refuses, naming the debtors per view → the administrator's setup with the
     product's own code (accept the One suggestions, link, ignore — ``tlsync.linking``; confirm the checklist in the
@@ -24,16 +24,16 @@ import pytest
 
 from tests.conftest import served_simulators
 from tlsync import settings as settings_mod
+from tlsync import writeback
 from tlsync.invoicing import DOMAIN as INVOICE_DOMAIN
 from tlsync.invoicing import MARKER_FIELD
-from tlsync.invoicing.money import line_total
 from tlsync.ledger import Ledger
 from tlsync.linking import Decision, Linker, Targets, transfer_blockers, view_counts, view_page, view_rows
 from tlsync.matching.refresh import refresh_suggestions
+from tlsync.money import line_total
+from tlsync.nightly.local import run_once
 from tlsync.staging.tables import customer_links
-from tlsync.sync import writeback
-from tlsync.sync.local import run_once
-from tlsync.sync.write_steps import StepResult
+from tlsync.writeback.steps import StepResult
 
 ROOT = Path(__file__).resolve().parents[2]
 LE, COMPANY = 1, 10001

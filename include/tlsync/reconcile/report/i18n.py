@@ -3,7 +3,7 @@
 One setting chooses it: ``TLSYNC_REPORT_LANGUAGE`` (``da`` or ``en``; the command's ``--language`` overrides it).
 Danish uses the terms of TimeLog's help page for the integration ("Afstemning af fakturaer", "Mangler i
 Uniconta", "kladde", "bogført", "debitor"). Numbers are formatted with Babel (``1.234,56`` in Danish, ``1,234.56``
-in English), after rounding half-up to the øre with :func:`tlsync.invoicing.money.q2` (Babel's own rounding is
+in English), after rounding half-up to the øre with :func:`tlsync.money.q2` (Babel's own rounding is
 half-even, so the amount is rounded first and only formatted here). Dates are ``dd-mm-åååå`` in both languages
 (the users are Danish companies; ``02-12-2026``).
 
@@ -24,7 +24,7 @@ from decimal import Decimal
 from babel.numbers import format_decimal
 
 from tlsync import config
-from tlsync.invoicing.money import q2
+from tlsync.money import q2
 from tlsync.reconcile.model import (
     AMOUNTS_DIFFER,
     CURRENCY_DIFFERS,

@@ -7,7 +7,8 @@ minus Uniconta's *posted* total when its invoice is; a draft has none). So the l
 the øre; :func:`bridges` checks that identity instead of assuming it (a failure is a bug, never a finding).
 
 The report shows the bridge first (HTML, PDF, the workbook's Summary, :mod:`.html`, :mod:`.excel`, :mod:`.plots`),
-the run prints it (:func:`tlsync.report.format_headline`) and the DAG returns it (:func:`tlsync.report.bridge_summary`).
+the run prints it (:func:`tlsync.reconcile.report.format_headline`) and the DAG returns it
+(:func:`tlsync.reconcile.report.bridge_summary`).
 Decision: its own module beside :mod:`.tables` — the bridge is a computation over the rows, not a table; the two
 share only the reconciliation model.
 """

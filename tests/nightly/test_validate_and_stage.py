@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tlsync.nightly.steps import check_something_survived, invalid_path, line_sums, validate_and_stage, write_landing
 from tlsync.quality import HardQualityFailure, QualityContext
 from tlsync.staging import entities
 from tlsync.staging.tables import STAGING, quarantine, run_entity_counts
-from tlsync.sync.steps import check_something_survived, invalid_path, line_sums, validate_and_stage, write_landing
 
 INVOICES = entities.get("timelog.invoices")
 
