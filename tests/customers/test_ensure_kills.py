@@ -13,48 +13,17 @@ import httpx
 import pytest
 from conftest import COMPANY, settings, stage
 
-from tlsync.clients.errors import TransientError, WriteOutcomeUnknownError
+from tests.crash_points import POINTS, Crash, crash_first_insert
+from tlsync.clients.errors import TransientError
 from tlsync.customers import staged as staged_mod
 from tlsync.customers.sync import DEBTOR_DOMAIN, EMPLOYEE_DOMAIN, ensure_debtors, ensure_employees
 from tlsync.ledger import DONE
 from tlsync.staging.tables import customer_links
 
-POINTS = ["after_claim", "after_write", "answer_lost", "answer_and_look_up_lost"]
-
-
-class Crash(BaseException):
-    """A kill: nothing in the product catches it."""
-
 
 def uc_rows(sims, cls):
     state = httpx.get(f"{sims['uniconta_url']}/_sim/state").json()["uniconta"]
     return next(c for c in state["companies"] if c["CompanyId"] == COMPANY).get(cls, [])
-
-
-def _kill(monkeypatch, client, point: str, model: str) -> None:
-    real_insert, real_read = type(client).insert_list, type(client).read
-    state = {"armed": True}
-
-    def insert_list(self, objs, *a, **kw):
-        if not state["armed"] or type(objs[0]).__name__ != model:
-            return real_insert(self, objs, *a, **kw)
-        state["armed"] = False
-        if point == "after_claim":
-            raise Crash("killed before the InsertList")
-        real_insert(self, objs, *a, **kw)
-        if point == "after_write":
-            raise Crash("killed before the ledger said done")
-        if point == "answer_and_look_up_lost":
-            state["look_up_down"] = True
-        raise WriteOutcomeUnknownError("Uniconta", "the answer was lost")
-
-    def read(self, cls, *a, **kw):
-        if state.get("look_up_down"):
-            raise TransientError("Uniconta", "unreachable while settling")
-        return real_read(self, cls, *a, **kw)
-
-    monkeypatch.setattr(type(client), "insert_list", insert_list)
-    monkeypatch.setattr(type(client), "read", read)
 
 
 def _free_customers(engine) -> list[int]:
@@ -71,7 +40,7 @@ def test_debtor_creation_killed_at_every_point_then_rerun_creates_each_debtor_on
     before = Counter(d["Account"] for d in uc_rows(sims, "DebtorClient"))
     le = settings("automatic")
     with monkeypatch.context() as m:
-        _kill(m, uniconta, point, "DebtorClient")
+        crash_first_insert(m, uniconta, "DebtorClient", point)
         if point in ("after_claim", "after_write", "answer_and_look_up_lost"):
             with pytest.raises((Crash, TransientError)):
                 ensure_debtors(uniconta, engine, le, wanted, ledger=ledger, batch_size=2)
@@ -96,7 +65,7 @@ def test_employee_creation_killed_at_every_point_then_rerun_creates_each_employe
     stage(engine, sims)
     wanted = ["ZZA", "ZZB", "ZZC"]
     with monkeypatch.context() as m:
-        _kill(m, uniconta, point, "EmployeeClient")
+        crash_first_insert(m, uniconta, "EmployeeClient", point)
         try:
             ensure_employees(uniconta, engine, settings("manual"), wanted, ledger=ledger, batch_size=2)
         except (Crash, TransientError):

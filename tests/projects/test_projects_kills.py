@@ -11,14 +11,11 @@ from collections import Counter
 
 import pytest
 
+from tests.crash_points import POINTS, Crash, crash_first_insert
 from tests.invoicing.conftest import sim_state
-from tlsync.clients.errors import TransientError, WriteOutcomeUnknownError
+from tlsync.clients.errors import TransientError
 from tlsync.ledger import DONE
 from tlsync.projects import PROJECT_DOMAIN, transfer_projects
-
-
-class Crash(BaseException):
-    """A kill: nothing in the product catches it."""
 
 
 def _numbers(world) -> Counter:
@@ -26,33 +23,13 @@ def _numbers(world) -> Counter:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("point", ["after_claim", "after_write", "answer_lost", "answer_and_look_up_lost"])
+@pytest.mark.parametrize("point", POINTS)
 def test_a_project_transfer_killed_at_every_point_then_rerun_creates_each_project_once(world, monkeypatch, point):
     engine, ledger, le, uc = world["engine"], world["ledger"], world["le"](1), world["uniconta"](10001)
     before = _numbers(world)
-    real_insert, real_read = type(uc).insert_list, type(uc).read
-    state = {"armed": True, "down": False}
-
-    def insert_list(self, objs, *a, **kw):
-        if not state["armed"] or type(objs[0]).__name__ != "ProjectClient":
-            return real_insert(self, objs, *a, **kw)
-        state["armed"] = False
-        if point == "after_claim":
-            raise Crash("killed before the InsertList")
-        real_insert(self, objs, *a, **kw)
-        if point == "after_write":
-            raise Crash("killed before the ledger said done")
-        state["down"] = point == "answer_and_look_up_lost"
-        raise WriteOutcomeUnknownError("Uniconta", "the answer was lost")
-
-    def read(self, cls, *a, **kw):
-        if state["down"]:
-            raise TransientError("Uniconta", "unreachable while settling")
-        return real_read(self, cls, *a, **kw)
-
+    real_insert = type(uc).insert_list
     with monkeypatch.context() as m:
-        m.setattr(type(uc), "insert_list", insert_list)
-        m.setattr(type(uc), "read", read)
+        crash_first_insert(m, uc, "ProjectClient", point)
         if point == "answer_lost":
             first = transfer_projects(uc, engine, le, ledger=ledger)
             assert first.created > 0 and not ledger.in_flight(PROJECT_DOMAIN, 1)

@@ -16,8 +16,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import delete, select
 
+from tests.crash_points import Crash, crash_first_insert
 from tests.invoicing.conftest import sim_state
-from tlsync.clients.errors import TransientError, WriteOutcomeUnknownError
+from tlsync.clients.errors import TransientError
 from tlsync.invoicing import DOMAIN, MARKER_FIELD, transfer_invoices
 from tlsync.invoicing import source as inv_source
 from tlsync.invoicing.drafting import load_context
@@ -29,10 +30,6 @@ from tlsync.ledger.lease import write_lease
 from tlsync.staging.tables import STAGING, customer_links
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-class Crash(BaseException):
-    """A kill: nothing in the product catches it."""
 
 
 def _expected_lines(engine) -> dict[str, int]:
@@ -57,38 +54,12 @@ def _check_exactly_once(world) -> None:
     assert not world["ledger"].in_flight(DOMAIN, 1)
 
 
-def _crash_orders(monkeypatch, uc, point: str) -> dict:
-    real_insert, real_read = type(uc).insert_list, type(uc).read
-    state = {"armed": True, "down": False}
-
-    def insert_list(self, objs, *a, **kw):
-        if not state["armed"] or type(objs[0]).__name__ != "DebtorOrderClient":
-            return real_insert(self, objs, *a, **kw)
-        state["armed"] = False
-        if point == "after_claim":
-            raise Crash("killed before the orders' InsertList")
-        real_insert(self, objs, *a, **kw)
-        if point == "after_orders":
-            raise Crash("killed after the orders landed")
-        state["down"] = point == "answer_and_look_up_lost"
-        raise WriteOutcomeUnknownError("Uniconta", "the answer was lost")
-
-    def read(self, cls, *a, **kw):
-        if state["down"]:
-            raise TransientError("Uniconta", "unreachable while settling")
-        return real_read(self, cls, *a, **kw)
-
-    monkeypatch.setattr(type(uc), "insert_list", insert_list)
-    monkeypatch.setattr(type(uc), "read", read)
-    return state
-
-
 @SQLITE_ONLY
 @pytest.mark.parametrize("point", ["after_claim", "answer_lost", "answer_and_look_up_lost"])
 def test_an_invoice_transfer_killed_around_its_orders_then_rerun_writes_each_draft_once(world, monkeypatch, point):
     engine, ledger, le, uc = world["engine"], world["ledger"], world["le"](1), world["uniconta"](10001)
     with monkeypatch.context() as m:
-        _crash_orders(m, uc, point)
+        crash_first_insert(m, uc, "DebtorOrderClient", point)
         if point == "answer_lost":
             assert not transfer_invoices(engine, le, uc, world["tx"], ledger=ledger)["stopped"]
         else:
@@ -107,7 +78,7 @@ def test_an_invoice_transfer_killed_around_its_orders_then_rerun_writes_each_dra
 def test_recovery_creates_no_master_data_even_when_the_debtors_are_missing(world, monkeypatch, point):
     engine, ledger, uc = world["engine"], world["ledger"], world["uniconta"](10001)
     with monkeypatch.context() as m:
-        _crash_orders(m, uc, point)
+        crash_first_insert(m, uc, "DebtorOrderClient", point)
         with pytest.raises(Crash):
             transfer_invoices(engine, world["le"](1), uc, world["tx"], ledger=ledger)
     claimed = {e.source_key for e in ledger.in_flight(DOMAIN, 1)}
