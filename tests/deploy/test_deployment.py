@@ -288,7 +288,7 @@ def test_celery_deployment_runs_the_nightly_chain_once_per_night():
         assert _ledger_events(stack) == events_b
         _assert_every_task_ran_on_celery(stack, NIGHTLY, run_c["dag_run_id"])
         staged_c = stack.run("python", "-c", (
-            "import sys; from tlsync.nightly import config, runs; "
+            "import sys; from tlsync.nightly import runs; from tlsync.staging.engine import staging_engine; "
             f"print(sum(r['staged'] + r.get('removed', 0) for r in runs.summary_rows(staging_engine(), "
             f"{run_c['dag_run_id']!r})))"))
         assert staged_c.returncode == 0 and staged_c.stdout.strip().splitlines()[-1] == "0", staged_c
