@@ -90,7 +90,7 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
     from tlsync.quota import invoice_reserve, stop_line
 
     what = f"{le.label} — {step}"
-    night = plan_night(engine, le, ledger, uniconta_fields.get("login")) if writer.master_data else None
+    night = plan_night(engine, le, ledger, uniconta_fields.get("login"), since=step) if writer.master_data else None
     if night is not None:
         log.info("%s: %s", what, night.line())
     try:
@@ -116,17 +116,21 @@ def run_step(step: str, legal_entity_id: int, *, run_id: str, timelog_fields: Ma
     return result
 
 
-def plan_night(engine, le: LegalEntitySettings, ledger: Ledger, username: str | None) -> NightPlan | None:
-    """The legal entity's Uniconta calls of the steps still to run, planned from staging (no API call) against
-    what is left of the day (:mod:`tlsync.quota.plan`): invoices first, then master data. ``None`` when it cannot
-    be said (no user, no tally yet: the fixed reserve applies, as before)."""
+def plan_night(engine, le: LegalEntitySettings, ledger: Ledger, username: str | None, *,
+               since: str | None = None) -> NightPlan | None:
+    """The legal entity's Uniconta calls of the steps still to run — ``since`` that step, in run order; all of
+    them when ``None`` — planned from staging (no API call) against what is left of the day
+    (:mod:`tlsync.quota.plan`): invoices first, then master data. The steps that have run are in the tally already,
+    so they are not planned again (before, each master-data step re-ran every step's dry run). ``None`` when it
+    cannot be said (no user, no tally yet: the fixed reserve applies, as before)."""
     from tlsync.quota import daily_allowance, invoice_reserve, tally_of
     from tlsync.quota.plan import allocate
 
     if not username:
         return None
     try:
-        needs = [n for s in STEPS if (n := write_steps.STEPS[s].planned_calls(engine, le, ledger)) is not None]
+        still = STEPS[STEPS.index(since):] if since else STEPS
+        needs = [n for s in still if (n := write_steps.STEPS[s].planned_calls(engine, le, ledger)) is not None]
         used = tally_of(engine, username)[0]
     except Exception:                  # a courtesy: without it the fixed reserve applies and the steps still stop
         log.warning("%s: could not plan the night's Uniconta calls; the fixed reserve applies", le.label,
