@@ -2,19 +2,25 @@
 
     .venv/bin/python bench/uniconta_first_night.py --size M          # 3,000 customers, ~3,500 projects, ~100k lines
     .venv/bin/python bench/uniconta_first_night.py --size S
+    .venv/bin/python bench/uniconta_first_night.py --size L --workdir /tmp/fn-L  # L end to end (≈ 1–2 h)
     .venv/bin/python bench/uniconta_first_night.py --computed FIXTURE.json    # L: the invoice calls, computed
 
 What ``make run`` does, in one process and without Airflow (the DAGs' own step functions): both simulators on
 loopback with one generated fixture; a fresh SQLite staging database; the nightly sync (``tlsync.nightly.local``);
 the administrator's set-up of legal entity 1 (accept the matcher's one-suggestions, ignore the rest, confirm the
-activation checklist — legal entity 2 stays unconfirmed, so its invoices are refused by the S8 gate); then every
-write-back step of both legal entities (``tlsync.writeback.run_step``, the transfer DAG's tasks).
+activation checklist — legal entity 2 stays unconfirmed, so its invoices are refused by the S8 gate; ``--set-up
+1,2`` sets up both); then every write-back step of both legal entities (``tlsync.writeback.run_step``, the transfer DAG's tasks).
 
 The figure is the **simulator's own count** of authenticated Uniconta calls (``/_sim/quota``: every call the
 server answered, reads included), per phase, printed next to issue 13's target (≤ 1,500 for M's first night) and
 as a share of Uniconta's 5,000 daily calls — the baseline the quota is measured against. A second night (nothing
 changed) is measured too: what every ordinary night costs. The tally tlsync books (``uniconta_call_tally``) is
 printed beside it: the two must agree. The night's plan (:mod:`tlsync.quota.plan`) is printed per legal entity.
+
+``--workdir DIR`` (any size; what L needs): the fixture is written to a file there (streamed, reused when present)
+and each simulator runs as its own process from it (``python -m simulators.timelog --fixture …``), so this process
+holds neither the generated data nor the simulators' stores; the staging database is ``DIR/staging.db`` (or
+``--db URL``). Without it, S and M are generated in memory and served in threads of this process.
 
 ``--computed FIXTURE``: L does not fit in this process's memory (a generated L fixture is 1.9 GB of JSON), so its
 invoice transfer — the bulk of a first night, the whole history of both legal entities — is **computed** instead of
@@ -33,6 +39,7 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -93,6 +100,44 @@ def computed(fixture: Path, sizes: list[tuple[int, int]]) -> int:
     return last
 
 
+def simulator_processes(stack: ExitStack, size: str, seed: int, work: Path) -> tuple[str, str]:
+    """Both simulators as processes of their own, serving the fixture file ``work/fixture_<size>.json`` (written
+    streamed when absent); stopped when ``stack`` closes. Returns their base URLs."""
+    import socket
+    import subprocess
+
+    from simulators.generator import write_fixture
+
+    path = work / f"fixture_{size}_{seed}.json"
+    if not path.exists():
+        t0 = time.perf_counter()
+        write_fixture(path, size=size, seed=seed)
+        print(f"generated {size} (seed {seed}) in {time.perf_counter() - t0:.0f} s "
+              f"({path.stat().st_size / 1e6:,.0f} MB)", flush=True)
+    urls = []
+    for module, extra, prefix in (("simulators.timelog", [], ""),
+                                  ("simulators.uniconta", ["--quota-mode", "throttle"], "")):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), "--fixture", str(path), *extra],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(work / f"{module}.log", "w"))
+        stack.callback(proc.wait, 30)
+        stack.callback(proc.terminate)
+        for _ in range(7200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/_sim/counters", timeout=2)
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None:
+                    raise SystemExit(f"simulator {module} exited with {proc.returncode}; see {work / module}.log") from None
+                time.sleep(0.5)
+        print(f"{module} serving {path.name} after {time.perf_counter() - t0:.0f} s", flush=True)
+        urls.append(f"http://127.0.0.1:{port}{prefix}")
+    return urls[0], urls[1]
+
+
 def uniconta_used(url: str) -> int:
     return sum(httpx.get(f"{url}/_sim/quota").json()["used"].values())
 
@@ -101,6 +146,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="M", choices=["S", "M", "L"])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", type=Path, help="write the fixture here and run the simulators as processes")
+    parser.add_argument("--set-up", type=lambda v: [int(x) for x in v.split(",")], default=[1], metavar="1[,2]",
+                        help="the legal entities the administrator sets up on the first night (default 1: legal "
+                             "entity 2's invoices are then refused by the S8 gate)")
+    parser.add_argument("--db", help="the staging database's URL (default: a fresh SQLite file)")
     parser.add_argument("--computed", type=Path, metavar="FIXTURE",
                         help="compute the invoice transfer's calls from a fixture file instead of running a night")
     args = parser.parse_args()
@@ -115,9 +165,12 @@ def main() -> int:
     from simulators._common import serve_in_thread
     from simulators.generator import generate
 
-    work = Path(tempfile.mkdtemp(prefix="tlsync-first-night-"))
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="tlsync-first-night-"))
+    work.mkdir(parents=True, exist_ok=True)
     os.environ["TLSYNC_OUT_DIR"] = str(work / "out")
-    url = f"sqlite:///{work / 'staging.db'}"
+    url = args.db or f"sqlite:///{work / 'staging.db'}"
+    if not args.db and (work / "staging.db").exists():
+        (work / "staging.db").unlink()          # a first night starts from an empty staging database
     os.environ["TLSYNC_STAGING_URL"] = url
 
     from tlsync import settings as settings_mod
@@ -133,10 +186,15 @@ def main() -> int:
     engine = staging_engine()
 
     started = time.perf_counter()
-    fixture = generate(size=args.size, seed=args.seed)
-    print(f"generated {args.size} (seed {args.seed}) in {time.perf_counter() - started:.1f} s", flush=True)
-    with serve_in_thread(timelog_sim.create_app(fixture)) as tl, \
-            serve_in_thread(uniconta_sim.create_app(fixture, quota_mode="throttle")) as uc:
+    with ExitStack() as stack:
+        if args.workdir:
+            tl, uc = simulator_processes(stack, args.size, args.seed, work)
+        else:
+            fixture = generate(size=args.size, seed=args.seed)
+            print(f"generated {args.size} (seed {args.seed}) in {time.perf_counter() - started:.1f} s", flush=True)
+            tl = stack.enter_context(serve_in_thread(timelog_sim.create_app(fixture)))
+            uc = stack.enter_context(serve_in_thread(uniconta_sim.create_app(fixture, quota_mode="throttle")))
+            del fixture
         tl_fields = {"conn_id": "timelog_default", "host": f"{tl}/tlsim", "login": "integration",
                      "password": "integration-pw",
                      "extra": {"reporting_site_code": "SIMSITE", "reporting_api_id": "apiuser",
@@ -159,12 +217,12 @@ def main() -> int:
 
         print("first night:")
         phase("nightly sync", lambda: run_once(tl_fields, uc_fields, pairs, "night-1"))
-        le1 = example.entity(1)
-        company = le1.uniconta_company_id
 
-        def setup() -> None:
+        def setup(le_id: int) -> None:
+            le = example.entity(le_id)
+            company = le.uniconta_company_id
             refresh_suggestions(engine, [company])
-            linker = Linker(engine, 1, company, targets=Targets(tl_fields, uc_fields, company), actor="bench")
+            linker = Linker(engine, le_id, company, targets=Targets(tl_fields, uc_fields, company), actor="bench")
             try:
                 linker.apply_all([Decision("link-timelog", r.debtor_account, r.best.customer_id)
                                   for r in view_rows(engine, company, "one")])
@@ -172,14 +230,15 @@ def main() -> int:
                 linker.apply_all([Decision("ignore", a) for a in rest])
             finally:
                 linker.targets.close()
-            le1.activation = settings_mod.ActivationChecklist(
+            le.activation = settings_mod.ActivationChecklist(
                 configuration_complete=True, customers_linked=True, item_numbers_imported=True,
                 confirmed_by="bench", confirmed_at=datetime.now().replace(microsecond=0))
             settings_file = work / "integration.yaml"
             settings_mod.save(example, settings_file)
             os.environ["TLSYNC_SETTINGS"] = str(settings_file)
 
-        phase("set-up (linking LE 1)", setup)
+        for le_id in args.set_up:
+            phase(f"set-up (linking LE {le_id})", lambda le_id=le_id: setup(le_id))
         settings = writeback.load_settings()
         results = {}
         for le in settings.legal_entities.values():
@@ -190,8 +249,8 @@ def main() -> int:
                         step, le.legal_entity_id, run_id="transfer-1", timelog_fields=tl_fields,
                         uniconta_fields=uc_fields, settings=settings, engine=engine))
         first = sum(n for _, n, _ in phases)
-        setup = sum(n for name, n, _ in phases if name.startswith("set-up"))
-        print(f"first night: {first:,} Uniconta calls ({first - setup:,} without the administrator's set-up)",
+        set_up = sum(n for name, n, _ in phases if name.startswith("set-up"))
+        print(f"first night: {first:,} Uniconta calls ({first - set_up:,} without the administrator's set-up)",
               flush=True)
         print("second night (nothing changed):")
         mark = len(phases)
