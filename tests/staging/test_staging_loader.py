@@ -63,3 +63,23 @@ def test_record_without_key_is_refused_with_a_clear_error(engine):
     bad["ID"] = ""
     with pytest.raises(ValueError, match="timelog.invoices: record without natural key"):
         StagingLoader(engine).load(INVOICES, "SITE", "r", [bad])
+
+
+@pytest.mark.parametrize("first_load", [True, False], ids=["first-load", "reload"])
+def test_a_key_repeated_in_later_chunks_ends_as_its_last_record(engine, first_load):
+    """PostgreSQL loads two chunks at once (``COPY_STREAMS``); a chunk holding a key of one still in flight waits
+    for it, so a repeated key ends as the later record exactly as when the chunks go one by one."""
+    loader = StagingLoader(engine, chunk_size=5)
+    if not first_load:
+        loader.load(INVOICES, "SITE", "run-0", [_invoice(i, "1.0000") for i in range(1, 41)])
+    records = [_invoice(i) for i in range(1, 41)]
+    records[17] = _invoice(3, "3333.0000")      # chunk 4 repeats a key of chunk 1,
+    records[33] = _invoice(3, "4444.0000")      # chunk 7 repeats it again,
+    records[6] = _invoice(12, "1212.0000")      # chunk 2 repeats a key chunk 3 also holds
+    for _ in range(3):
+        loader.load(INVOICES, "SITE", "run-1", records)
+        table = STAGING[INVOICES.qualified]
+        with engine.connect() as conn:
+            amounts = dict(conn.execute(select(table.c.natural_key, table.c.amount)).all())
+        assert amounts["3"] == Decimal("4444.0000") and amounts["12"] == Decimal("1250.0000")
+        assert len(amounts) == (37 if first_load else 40)     # 7, 18 and 34 were replaced by repeats

@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
@@ -29,6 +30,7 @@ from .entities import EntitySpec, natural_key
 from .tables import COMMON_COLUMNS, STAGING, snake
 
 DEFAULT_CHUNK = 20_000
+COPY_STREAMS = 2          # chunks COPYed at once, each on its own connection (PostgreSQL)
 
 
 def _canonical_default(value: Any) -> str:
@@ -222,8 +224,9 @@ def _key_function(spec: EntitySpec) -> Callable[[dict[str, Any]], str | None]:
 
 
 def to_copy_text(spec: EntitySpec, tenant: str, run_id: str, staged_at: datetime,
-                 records: Iterable[dict[str, Any]]) -> tuple[str, int]:
-    """The same rows as :func:`to_rows`, straight to COPY text (no intermediate dicts; this is the hot path).
+                 records: Iterable[dict[str, Any]], keys: set[str] | None = None) -> tuple[str, int]:
+    """The same rows as :func:`to_rows`, straight to COPY text (no intermediate dicts; this is the hot path);
+    ``keys``, when given, receives every row's natural key.
 
     Per record: the canonical JSON is hashed as the bytes orjson returns (no re-encoding), the typed columns take
     :func:`_fast_typed`'s one-expression path when they can, and the line is one f-string."""
@@ -241,6 +244,8 @@ def to_copy_text(spec: EntitySpec, tenant: str, run_id: str, staged_at: datetime
         key = key_of(payload)
         if key is None:
             key = _key(spec, payload)     # raises the loud, specific error
+        if keys is not None:
+            keys.add(key)
         if needs_escape(key):
             key = _escape(key)
         raw = dumps(payload, option=option, default=_canonical_default)
@@ -292,19 +297,26 @@ class StagingLoader:
 
     def _pipelined_postgres(self, spec: EntitySpec, tenant: str, run_id: str, staged_at: datetime,
                             records: Iterable[dict[str, Any]]) -> int:
-        """Build chunk *n+1*'s COPY text while the server ingests chunk *n* (psycopg releases the GIL while it
-        waits), so Python and PostgreSQL work at the same time. At most two chunks are in memory."""
+        """Build chunk *n+2*'s COPY text while the server ingests chunks *n* and *n+1* on two connections
+        (psycopg releases the GIL while it waits), so Python and two PostgreSQL backends work at the same time:
+        the server's COPY of one stream keeps one core busy and is the loader's limit with a single stream
+        (docs/performance.md). Chunks loaded at once share no key — a chunk waits for those before it that hold
+        one of its keys — so two streams never wait on each other's rows (no deadlock) and a repeated key ends
+        as the later record, as when the chunks go one by one. At most three chunks are in memory."""
         written = 0
         first_load = not self._has_rows(spec, tenant)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy") as pool:
-            pending = None
+        with ThreadPoolExecutor(max_workers=COPY_STREAMS, thread_name_prefix="copy") as pool:
+            pending: deque[tuple[Future[int], set[str]]] = deque()
             for chunk in _chunks(records, self.chunk_size):
-                text, n = to_copy_text(spec, tenant, run_id, staged_at, chunk)
-                if pending is not None:
-                    written += pending.result()
-                pending = pool.submit(self._load_postgres, spec, text, n, first_load)
-            if pending is not None:
-                written += pending.result()
+                keys: set[str] = set()
+                text, n = to_copy_text(spec, tenant, run_id, staged_at, chunk, keys)
+                # a key repeated in a chunk still being loaded: that chunk first, so the later record wins as it
+                # does when the chunks go one by one
+                while pending and (len(pending) >= COPY_STREAMS or any(not keys.isdisjoint(k) for _, k in pending)):
+                    written += pending.popleft()[0].result()
+                pending.append((pool.submit(self._load_postgres, spec, text, n, first_load), keys))
+            while pending:
+                written += pending.popleft()[0].result()
         return written
 
     # -- dialect paths ---------------------------------------------------------------------------------------
