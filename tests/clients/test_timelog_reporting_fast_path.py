@@ -58,3 +58,17 @@ def test_plain_documents_are_recognised_and_read_like_the_general_reader(body, p
 def test_items_the_comprehension_cannot_read_go_to_the_general_reader(item):
     el = etree.fromstring(doc(item))[0]
     assert _xml.plain_item_dict(el, _xml.NameTable()) is None
+
+
+@pytest.mark.parametrize("nested_in", [None, 0, 7, 19])
+def test_a_field_below_a_field_is_found_in_documents_larger_than_one_xpath_may_gather(monkeypatch, nested_in):
+    """libxml2 refuses a node-set over 10M nodes ("XPathEvalError: unknown error" on L's first read of five
+    years of invoices); the check then goes over windows of items. Here the window is shrunk to 3 items."""
+    monkeypatch.setattr(_xml, "_XPATH_NODES", 12)             # 2 fields an item → a window of 3 items
+    items = [f"<Item><ID>{i}</ID><Name>n{i}</Name></Item>" for i in range(20)]
+    if nested_in is not None:
+        items[nested_in] = f"<Item><ID>{nested_in}</ID><Name><Sub>x</Sub></Name></Item>"
+    body = f"<Root>{''.join(items)}</Root>".encode()
+    root, plain = _xml.parse_items_document(body, system="TimeLog", where="GetInvoicesRaw")
+    assert plain is (nested_in is None)
+    assert len(root) == 20

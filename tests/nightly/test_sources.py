@@ -90,3 +90,33 @@ def test_customers_modified_since_reads_only_those(sims):
         calls = source.calls()
     assert sorted(r["ID"] for r in changed) == ["3", "5"]
     assert calls["TimeLog Reporting API"] == 2, "one read per changed customer"
+
+
+def test_many_old_invoices_modified_are_read_in_one_history_read_not_one_by_one(sims, monkeypatch):
+    """Invoices modified outside the read's window (e.g. written back by the previous night's backfill, rule T2)
+    are read by id while they are few; past ``BY_ID_LIMIT`` by one read of the whole history each for invoices,
+    lines and line details — the same records either way."""
+    tl = sims["timelog_url"]
+    with sources.timelog_source(**sims["timelog"]) as source:
+        everything, all_lines, _ = source.invoices_with_lines(1, date(2000, 1, 1), date(2030, 1, 1), modified=False)
+    old = sorted((i.raw for i in everything if i.raw["InvoiceDate"] < "2026-01-01"), key=lambda r: int(r["ID"]))[:6]
+    assert len(old) == 6
+    at = httpx.get(f"{tl}/_sim/clock").json()["now"]
+    httpx.post(f"{tl}/_sim/touch", json={"collection": "Invoices", "ids": [int(r["ID"]) for r in old],
+                                         "changes": {"Comment": "written back"}, "at": at}).raise_for_status()
+    today = date.fromisoformat(at[:10])
+    read = {}
+    for limit in (100, 2):
+        monkeypatch.setattr(sources, "BY_ID_LIMIT", limit)
+        with sources.timelog_source(**sims["timelog"]) as source:
+            got = source.invoices_with_lines(1, today - timedelta(days=7), today,
+                                             modified_since=datetime.fromisoformat(at) - timedelta(seconds=1))
+            read[limit] = (got, source.calls()["TimeLog Reporting API"])
+    by_id, history = read[100], read[2]
+    wanted = {r["ID"] for r in old}
+    assert wanted <= {i.raw["ID"] for i in by_id[0][0]}
+    for part in range(3):
+        assert sorted(str(x.raw) for x in by_id[0][part]) == sorted(str(x.raw) for x in history[0][part])
+    with_lines = {x.raw["InvoiceID"] for x in all_lines} & wanted
+    assert with_lines and {x.raw["InvoiceID"] for x in history[0][1]} >= with_lines
+    assert by_id[1] - history[1] == 3 * 6 - 3, (by_id[1], history[1])   # 18 reads by id → 3 history reads
