@@ -151,3 +151,40 @@ def test_credit_note_lines_are_classified_like_the_invoice_they_credit(staged):
             assert r.resolve(ln, n).item == r.resolve(twin, original).item, (n["InvoiceNumber"], ln["Text"])
             checked += 1
     assert checked >= 5
+
+
+def test_credited_invoices_read_at_once_are_those_read_one_by_one(staged):
+    """The invoice transfer reads the invoices a batch's credit notes credit at once (``prefetch_credited``, two
+    reads per 500 invoices instead of two per invoice): the same lines with the same details in the same order as
+    read one by one — an invoice without staged lines, or an id that is no number, has none — and the credit
+    notes' lines are then classified without another read, as before."""
+    from tlsync.items.reference import load_reference, staged_invoice_lines, staged_invoice_lines_many
+
+    engine = staged
+    invoices = payloads(engine, "timelog.invoices")
+    notes = [i for i in invoices if i["Type"] == "2"]
+    ids = sorted({n["RelatesToInvoiceID"] for n in notes}) + ["999999999", "x"]
+    one, many = staged_invoice_lines(engine, 1), staged_invoice_lines_many(engine, 1)
+    at_once = many(ids)
+    assert len(at_once) == len(ids) - 2
+    for i in ids:
+        assert at_once.get(i) == one(i), i
+    assert any(ln["_Details"] for i in at_once for ln in at_once[i])
+
+    le = LegalEntitySettings(legal_entity_id=1, uniconta_company_id=10001, item_numbers={
+        "expenses": {"mode": "by_dimension", "mapping": {"1": "HOTEL", "5": "FORPL", "6": "LIC"}}})
+    read_one_by_one: list[str] = []
+
+    def counted(invoice_id: str):
+        read_one_by_one.append(invoice_id)
+        return one(invoice_id)
+
+    lines = payloads(engine, "timelog.invoice_lines")
+    before = ItemResolver(le.item_numbers, load_reference(engine, le), invoice_lines=one)
+    after = ItemResolver(le.item_numbers, load_reference(engine, le), invoice_lines=counted, invoice_lines_many=many)
+    after.prefetch_credited(invoices)
+    for n in notes:
+        for ln in (x for x in lines if x["InvoiceID"] == n["ID"]):
+            assert after.line_kind(ln, n) == before.line_kind(ln, n)
+            assert after.resolve(ln, n) == before.resolve(ln, n)
+    assert read_one_by_one == []

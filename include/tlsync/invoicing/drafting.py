@@ -133,6 +133,7 @@ def prepare(run: Run, batch: Sequence[Candidate]) -> tuple[list[Draft], dict[str
             return rest, {**rest_problems, **held}
     lines = source.lines_for(run.engine, run.tenant, [inv.id for inv, _, _ in batch])
     run.lines_seen += sum(len(v) for v in lines.values())
+    ctx.resolver.prefetch_credited(raw for _, raw, _ in batch)   # the lines its credit notes credit: one read
     debtors, refs, employees, projects = masters(run, [(inv, raw) for inv, raw, _ in batch])
     drafts: list[Draft] = []
     problems: dict[str, list[str]] = {}

@@ -6,7 +6,7 @@ site's TimeLog projects (type, category), tasks (task type), expenses (expense t
 line it was invoiced on), expense types, hourly rates and the names of every dimension value — keyed by the
 APIs' own ids as strings. :func:`load_reference` fills it from staging; tests may build one by hand.
 :func:`staged_invoice_lines` is how a credit note's line finds the line it credits (its invoice's staged lines with
-their details, :func:`attach_details`).
+their details, :func:`attach_details`); :func:`staged_invoice_lines_many` reads those of many invoices at once.
 
 Reading staging goes through :mod:`tlsync.staging.read` (issue 12, item 5): the company's data under its tenant
 (:meth:`~tlsync.staging.read.Tenant.company`), TimeLog's reference data under the site tenant, whose code the
@@ -138,6 +138,46 @@ def staged_invoice_lines(engine: Engine, legal_entity_id: int) -> Callable[[str]
         return sorted(lines, key=lambda ln: _int(ln.get("ID")) or 0)
 
     return invoice_lines
+
+
+def staged_invoice_lines_many(engine: Engine, legal_entity_id: int) -> Callable[[Iterable[str]], dict[str, list[dict]]]:
+    """``invoice_lines_many(invoice_ids)`` on staging: :func:`staged_invoice_lines` of many invoices at once —
+    ``{invoice id: its lines}`` (an invoice without staged lines is left out), each list equal to what
+    :func:`staged_invoice_lines` gives for that id. Two reads per :data:`~tlsync.staging.read.IN_CHUNK` invoices and
+    tenant instead of two per invoice: the invoice transfer reads the credited invoices of a whole batch's credit
+    notes this way (:meth:`ItemResolver.prefetch_credited <tlsync.items.resolver.ItemResolver.prefetch_credited>`;
+    at M, 506 credited invoices read one by one were 1,012 reads, each with its own connection check-out)."""
+    scope = Tenant.of_legal_entity(legal_entity_id)
+    exact: list[Tenant] = []
+
+    def invoice_lines_many(invoice_ids: Iterable[str]) -> dict[str, list[dict]]:
+        asked: dict[int, list[str]] = {}
+        for invoice_id in invoice_ids:
+            try:
+                asked.setdefault(int(invoice_id), []).append(invoice_id)
+            except (TypeError, ValueError):
+                continue
+        if not asked:
+            return {}
+        if not exact:
+            exact.extend(tenants(engine, "timelog.invoice_lines", scope))
+        lines: dict[int, list[dict]] = {}
+        details: dict[int, list[dict]] = {}
+        for entity, into in (("timelog.invoice_lines", lines), ("timelog.invoice_line_details", details)):
+            for t in exact:
+                for r in rows(engine, entity, t, list(asked), by="invoice_id"):
+                    into.setdefault(_int(r.payload.get("InvoiceID")) or 0, []).append(r.payload)
+        out: dict[str, list[dict]] = {}
+        for number, found in lines.items():
+            if number not in asked:
+                continue
+            attach_details(found, details.get(number, ()))
+            found.sort(key=lambda ln: _int(ln.get("ID")) or 0)
+            for invoice_id in asked[number]:
+                out[invoice_id] = found
+        return out
+
+    return invoice_lines_many
 
 
 def load_reference(engine: Engine, le: LegalEntitySettings) -> ReferenceData:

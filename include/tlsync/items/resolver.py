@@ -88,6 +88,7 @@ from .reference import (
     attach_details,
     load_reference,
     staged_invoice_lines,
+    staged_invoice_lines_many,
 )
 
 __all__ = ["DETAILS_KEY", "DIMENSION_WORDS", "KIND_KEY", "LINE_KINDS", "RULE_OF_KIND", "SETTING_OF_KIND",
@@ -99,6 +100,7 @@ LINE_KINDS = ("time", "fixed_price", "expense", "mileage", "per_diem", "accommod
 KIND_KEY = "_Kind"
 CREDITED_KEY = "_CreditedLineID"      # internal: the ID of the line a credit note's line credits
 CREDIT_NOTE_KEY = "_OnCreditNote"     # internal: the line is a credit note's
+_CREDITED_KEPT = 10_000               # credited invoices' lines kept by a resolver (then the cache starts over)
 CREDIT_NOTE_TYPE = 2                  # GetInvoicesRaw.Type: 1 invoice, 2 credit note
 
 SETTING_OF_KIND = {"time": "time", "fixed_price": "fixed_price", "expense": "expenses", "mileage": "mileage",
@@ -137,12 +139,16 @@ class ItemResolver:
     """Resolves the item of invoice lines of one legal entity ↔ Uniconta company (rules I1–I5)."""
 
     def __init__(self, defaults: ItemNumberDefaults, ref: ReferenceData, *,
-                 invoice_lines: Callable[[str], list[dict] | None] | None = None) -> None:
+                 invoice_lines: Callable[[str], list[dict] | None] | None = None,
+                 invoice_lines_many: Callable[[Iterable[str]], dict[str, list[dict]]] | None = None) -> None:
         """``invoice_lines(invoice_id)``: the staged lines of an invoice with their ``_Details`` attached (``None``
-        when not staged) — how a credit note finds the lines it credits (:meth:`from_staging` reads staging)."""
+        when not staged) — how a credit note finds the lines it credits (:meth:`from_staging` reads staging).
+        ``invoice_lines_many(invoice_ids)``: the same for many invoices at once (``{id: lines}``, an invoice
+        without lines left out), for :meth:`prefetch_credited`."""
         self.defaults = defaults
         self.ref = ref
         self._invoice_lines = invoice_lines
+        self._invoice_lines_many = invoice_lines_many
         self._credited: dict[str, list[dict]] = {}
         self._expense_type_of_item: dict[str, str | None] = {}
         for type_id, payload in ref.expense_types.items():
@@ -171,7 +177,8 @@ class ItemResolver:
     def from_staging(cls, engine: Engine, le: LegalEntitySettings) -> ItemResolver:
         """Read the staged TimeLog dimensions (site-wide tenant) and the company's staged Uniconta items once."""
         ref = load_reference(engine, le)
-        return cls(le.item_numbers, ref, invoice_lines=staged_invoice_lines(engine, le.legal_entity_id))
+        return cls(le.item_numbers, ref, invoice_lines=staged_invoice_lines(engine, le.legal_entity_id),
+                   invoice_lines_many=staged_invoice_lines_many(engine, le.legal_entity_id))
 
     # -- the kind of a line --------------------------------------------------------------------------------
 
@@ -217,11 +224,27 @@ class ItemResolver:
             out[CREDITED_KEY] = _s(credited.get("ID"))
         return out
 
+    def prefetch_credited(self, invoices: Iterable[Mapping]) -> None:
+        """Read the credited invoices of the credit notes among ``invoices`` (staged payloads) at once into the
+        cache :meth:`_credited_line` reads — the same lines it would read one invoice at a time, in two reads per
+        500 invoices instead of two per invoice (the invoice transfer calls this once per batch)."""
+        if self._invoice_lines_many is None or self._invoice_lines is None:
+            return
+        wanted = {i for inv in invoices if _int(inv.get("Type")) == CREDIT_NOTE_TYPE
+                  and (i := _s(inv.get("RelatesToInvoiceID"))) is not None and i not in self._credited}
+        if not wanted:
+            return
+        if len(self._credited) + len(wanted) > _CREDITED_KEPT:
+            self._credited.clear()
+        found = self._invoice_lines_many(sorted(wanted))
+        for invoice_id in wanted:
+            self._credited[invoice_id] = list(found.get(invoice_id) or ())
+
     def _credited_line(self, line: Mapping, invoice_id: str | None) -> Mapping | None:
         if invoice_id is None or self._invoice_lines is None:
             return None
         if invoice_id not in self._credited:
-            if len(self._credited) >= 10_000:
+            if len(self._credited) >= _CREDITED_KEPT:
                 self._credited.clear()
             self._credited[invoice_id] = list(self._invoice_lines(invoice_id) or ())
         product, unit = _s(line.get("ProductNo")), _int(line.get("UnitType"))
