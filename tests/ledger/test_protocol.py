@@ -172,3 +172,24 @@ def test_transition_many_takes_typed_moves(ledger):
     assert moves[1]["reason"] == "why" and moves[0].get("reason") is None
     assert ledger.transition_many(DOMAIN, 1, moves) == 2
     assert ledger.get(DOMAIN, 1, "b").reason == "why"
+
+
+def test_complete_many_runs_on_done_many_once_in_the_same_transaction(ledger):
+    """``on_done_many`` gets every record of the batch that has a target key at once, in the transaction that marks
+    them ``done``: when it fails, no record of the batch is ``done``."""
+    seen = []
+    p = ExactlyOnce(ledger, DOMAIN, 1, target="Target", find_landed=lambda entries: {},
+                    on_done_many=lambda conn, done: seen.append(list(done)))
+    p.claim_many({k: None for k in KEYS[:3]})
+    p.complete_many([Landed(KEYS[0], "A"), Landed(KEYS[1], None), Landed(KEYS[2], "C")])
+    assert seen == [[(KEYS[0], "A"), (KEYS[2], "C")]]
+    assert {ledger.get(DOMAIN, 1, k).state for k in KEYS[:3]} == {DONE}
+
+    def refuse(conn, done):
+        raise RuntimeError("the link rows could not be written")
+
+    q = ExactlyOnce(ledger, DOMAIN, 1, target="Target", find_landed=lambda entries: {}, on_done_many=refuse)
+    q.claim_many({k: None for k in KEYS[3:5]})
+    with pytest.raises(RuntimeError):
+        q.complete_many([Landed(KEYS[3], "D"), Landed(KEYS[4], "E")])
+    assert {ledger.get(DOMAIN, 1, k).state for k in KEYS[3:5]} == {IN_FLIGHT}

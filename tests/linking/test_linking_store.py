@@ -56,3 +56,30 @@ def test_staged_records_come_back_with_exact_numbers(engine):
     assert store.staged_customer(engine, "1")["Name"] == "Bager A/S"
     assert store.staged_customers(engine) == {"1": store.staged_customer(engine, "1")}
     assert customer_staged.uniconta_rows(engine, "uniconta.debtors", COMPANY) == debtors
+
+
+def test_save_links_writes_what_save_link_would_one_by_one(engine):
+    """The debtors a batch of the invoice transfer created are linked with one ``save_links`` (a few statements)
+    instead of a ``save_link`` each: an account already in ``customer_links`` is updated, a new one inserted, an
+    account given twice gets its last pair — the same rows as ``save_link`` one after the other."""
+    from sqlalchemy import select
+
+    pairs = [("D1", "7"), ("D5", "11"), ("D6", None), ("D5", "12")]
+    kw = {"legal_entity_id": LE, "company_id": COMPANY, "state": "linked", "action": "created", "run_id": "r",
+          "actor": "tlsync", "now": NOW}
+    table = select(customer_links).order_by(customer_links.c.legal_entity_id, customer_links.c.debtor_account)
+    got = []
+    for batch in (True, False):
+        _links(engine, (LE, COMPANY, "D1", None, "ignored", "ignored"), (2, COMPANY, "D5", "9", "linked", "imported"))
+        with engine.begin() as conn:
+            if batch:
+                store.save_links(conn, links=pairs, **kw)
+            else:
+                for account, customer_id in pairs:
+                    store.save_link(conn, debtor_account=account, customer_id=customer_id, **kw)
+        with engine.begin() as conn:
+            got.append([tuple(r) for r in conn.execute(table)])
+            conn.execute(customer_links.delete())
+    assert got[0] == got[1]
+    assert [(r[0], r[1], r[3], r[4]) for r in got[0]] == [   # the other legal entity's D5 untouched
+        (LE, "D1", "7", "linked"), (LE, "D5", "12", "linked"), (LE, "D6", None, "linked"), (2, "D5", "9", "linked")]

@@ -53,6 +53,12 @@ def uniconta_rows(engine: Engine, entity: str, company_id: int | str) -> dict[st
     return read.payloads(engine, entity, Tenant.company(company_id))
 
 
+def uniconta_keys(engine: Engine, entity: str, company_id: int | str) -> set[str]:
+    """The natural keys of one Uniconta company's staged records (``"uniconta.debtors"`` → the accounts), without
+    their payloads."""
+    return set(read.natural_keys(engine, entity, Tenant.company(company_id)))
+
+
 def staged_times(engine: Engine, entity: str, keys: Iterable[str], *, tenant: str | None = None
                  ) -> dict[str, datetime]:
     """``{natural key: staged_at}`` of some staged records — of one tenant, or of the site-wide TimeLog tenants

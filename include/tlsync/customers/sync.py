@@ -32,7 +32,7 @@ answer is settled the same way at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,7 +47,7 @@ from tlsync.clients.uniconta.odata import Field
 from tlsync.ledger import DONE, ExactlyOnce, Landed, Ledger, LedgerEntry
 from tlsync.ledger.domains import Domain
 from tlsync.ledger.lease import write_lease
-from tlsync.ledger.protocol import Settle
+from tlsync.ledger.protocol import OnDoneMany, Settle
 from tlsync.linking import store as link_store
 from tlsync.settings.models import CustomerMaster, LegalEntitySettings
 
@@ -108,24 +108,26 @@ def _ensure_debtors(client: UnicontaClient, engine: Engine, le: LegalEntitySetti
         raise ValueError(f"{le.label}: debtor defaults are not set, so {len(missing)} customer(s) cannot get a "
                          f"Uniconta debtor in automatic mode (rules S3b/S4)")
 
-    def save_link(conn: Any, debtor_account: str, customer_id: str) -> None:
-        """The ``linked`` row of a debtor tlsync created, in the caller's transaction next to its ledger event."""
-        link_store.save_link(conn, legal_entity_id=le.legal_entity_id, company_id=company,
-                             debtor_account=debtor_account, customer_id=customer_id, state=link_store.LINKED,
-                             action=LINK_ACTION_CREATED, run_id=ledger.run_id, actor=ledger.actor,
-                             now=datetime.now().replace(microsecond=0))
+    def save_links(conn: Any, done: Sequence[tuple[str, str]]) -> None:
+        """The ``linked`` rows of the debtors tlsync created (``(ledger key, account)`` pairs), in the caller's
+        transaction next to their ledger events — a few statements for the batch, not two per debtor."""
+        link_store.save_links(conn, legal_entity_id=le.legal_entity_id, company_id=company,
+                              links=[(target, key.split("/", 1)[1]) for key, target in done], state=link_store.LINKED,
+                              action=LINK_ACTION_CREATED, run_id=ledger.run_id, actor=ledger.actor,
+                              now=datetime.now().replace(microsecond=0))
 
     keys = {cid: f"{company}/{cid}" for cid in missing}
     entries = ledger.by_key(DEBTOR_DOMAIN, le.legal_entity_id)
-    protocol = _protocol(client, ledger, le.legal_entity_id, DEBTOR_DOMAIN, company,
-                         lambda conn, key, target: save_link(conn, target, key.split("/", 1)[1]))
+    protocol = _protocol(client, ledger, le.legal_entity_id, DEBTOR_DOMAIN, company, on_done_many=save_links)
     if not dry_run:
-        result.update(_recover(protocol, entries, keys))
-        entries = ledger.by_key(DEBTOR_DOMAIN, le.legal_entity_id)
+        found, moved = _recover(protocol, entries, keys)
+        result.update(found)
+        if moved:
+            entries = ledger.by_key(DEBTOR_DOMAIN, le.legal_entity_id)
     missing = [cid for cid in missing if cid not in result]
 
-    debtors = staged.uniconta_rows(engine, "uniconta.debtors", company)
-    taken = {a.casefold() for a in debtors} | {a.casefold() for a in links.values()}
+    accounts = staged.uniconta_keys(engine, "uniconta.debtors", company)   # the accounts only: no payload parsed
+    taken = {a.casefold() for a in accounts} | {a.casefold() for a in links.values()}
     taken |= {str(e.target_key).casefold() for e in entries.values() if e.target_key}
     ours = set(keys.values())
     taken |= {str(e.details.get("target")).casefold() for k, e in entries.items()
@@ -218,8 +220,10 @@ def _ensure_employees(client: UnicontaClient, engine: Engine, le: LegalEntitySet
     entries = ledger.by_key(EMPLOYEE_DOMAIN, le.legal_entity_id)
     protocol = _protocol(client, ledger, le.legal_entity_id, EMPLOYEE_DOMAIN, company)
     if not dry_run:
-        result.update(_recover(protocol, entries, keys))
-        entries = ledger.by_key(EMPLOYEE_DOMAIN, le.legal_entity_id)
+        found, moved = _recover(protocol, entries, keys)
+        result.update(found)
+        if moved:
+            entries = ledger.by_key(EMPLOYEE_DOMAIN, le.legal_entity_id)
     by_initials = {str(e.get("Initials") or "").strip().casefold(): e
                    for e in staged.timelog_employees(engine).values() if not is_empty(e.get("Initials"))}
     planned: list[_Planned] = []
@@ -254,7 +258,7 @@ def new_employee(initials: str, employee: dict | None) -> EmployeeClient:
 
 
 def _protocol(client: UnicontaClient, ledger: Ledger, legal_entity_id: int, domain: Domain, company: int,
-              on_done: Callable[[Any, str, str], None] | None = None) -> ExactlyOnce:
+              on_done_many: OnDoneMany | None = None) -> ExactlyOnce:
     """The debtor/employee domain of the one exactly-once protocol (:mod:`tlsync.ledger.protocol`). Keys: source
     key ``<company>/<customer id | INITIALS>``, the planned account/number in the claim's ``details["target"]``.
     Look-up: the planned keys in Uniconta, one filtered read per 40 (``Field.MAX_OR_VALUES``). A claim without a
@@ -278,8 +282,8 @@ def _protocol(client: UnicontaClient, ledger: Ledger, legal_entity_id: int, doma
                 f"{key_field} {(e.details or {}).get('target') or '?'}: if it exists, link it, otherwise set the "
                 f"record back to pending (rule T2)"), None
 
-    return ExactlyOnce(ledger, domain, legal_entity_id, target="Uniconta", find_landed=find_landed, on_done=on_done,
-                       review=review)
+    return ExactlyOnce(ledger, domain, legal_entity_id, target="Uniconta", find_landed=find_landed,
+                       on_done_many=on_done_many, review=review)
 
 
 def _present(client: UnicontaClient, model: type[UnicontaEntity], key_field: str, keys: list[str]) -> set[str]:
@@ -288,11 +292,14 @@ def _present(client: UnicontaClient, model: type[UnicontaEntity], key_field: str
             for r in client.read(model, filter=Field(key_field).in_(keys[i:i + step]))}
 
 
-def _recover(protocol: ExactlyOnce, entries: dict[str, LedgerEntry], keys: dict[Any, str]) -> dict[Any, str]:
+def _recover(protocol: ExactlyOnce, entries: dict[str, LedgerEntry], keys: dict[Any, str]
+             ) -> tuple[dict[Any, str], bool]:
     """Writes a crashed run left ``in_flight`` (:meth:`ExactlyOnce.recover`): landed → ``done`` (and the link
-    row), not there → ``pending`` for a new try. Returns what was found among ``keys`` (ref → target)."""
-    landed = protocol.recover(entries=entries.values()).landed
-    return {ref: landed[key] for ref, key in keys.items() if key in landed}
+    row), not there → ``pending`` for a new try. Returns what was found among ``keys`` (ref → target) and whether
+    any entry moved (only then are the domain's entries read again: the invoice transfer asks once per batch)."""
+    recovered = protocol.recover(entries=entries.values())
+    landed = recovered.landed
+    return {ref: landed[key] for ref, key in keys.items() if key in landed}, bool(recovered)
 
 
 def _completing(protocol: ExactlyOnce, payloads: dict[str, Any], action: str) -> Settle:

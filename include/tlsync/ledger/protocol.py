@@ -16,8 +16,9 @@ The protocol does the rest, the same way for all:
    from a state that allows a write (no row, ``pending``, ``failed``); a record someone else holds is left out.
 2. The domain writes, carrying the marker or the planned key.
 3. :meth:`~ExactlyOnce.complete_many` (``done`` with the target key and the hash of what was written — with the
-   domain's ``on_done`` in the same transaction, e.g. a debtor's link row), :meth:`~ExactlyOnce.fail` (refused:
-   ``failed`` with the reason) or :meth:`~ExactlyOnce.release_many` (never attempted, e.g. the quota: ``pending``).
+   domain's ``on_done`` or ``on_done_many`` in the same transaction, e.g. a debtor's link row),
+   :meth:`~ExactlyOnce.fail` (refused: ``failed`` with the reason) or :meth:`~ExactlyOnce.release_many` (never
+   attempted, e.g. the quota: ``pending``).
 
 **Recovery** (:meth:`~ExactlyOnce.recover`) runs at the start of every write step, for every ``in_flight`` claim of
 the domain and legal entity:
@@ -61,6 +62,9 @@ FindLanded = Callable[[Sequence[LedgerEntry]], Mapping[str, "str | None"]]
 looked up by (→ ``review``). Raises when the target cannot be asked (→ every claim stays ``in_flight``)."""
 OnDone = Callable[[Connection, str, str], None]
 """Called with ``(conn, source key, target key)`` in the transaction that marks a record ``done``."""
+OnDoneMany = Callable[[Connection, Sequence[tuple[str, str]]], None]
+""":data:`OnDone` for all records of one :meth:`ExactlyOnce.complete_many` at once: ``(conn, [(source key, target
+key), …])`` — a domain whose ``done`` writes a row per record (a debtor's link) writes them in a few statements."""
 Settle = Callable[[dict[str, tuple[LedgerEntry, str]]], object]
 """Finishes landed records (source key → (entry, target key)) and completes them itself."""
 
@@ -95,7 +99,7 @@ class ExactlyOnce:
     """The write protocol of one ledger domain and legal entity (see the module docstring)."""
 
     def __init__(self, ledger: Ledger, domain: Domain, legal_entity_id: int, *, target: str,
-                 find_landed: FindLanded, on_done: OnDone | None = None,
+                 find_landed: FindLanded, on_done: OnDone | None = None, on_done_many: OnDoneMany | None = None,
                  review: Callable[[LedgerEntry], tuple[str, Any]] | None = None,
                  released: str | None = None) -> None:
         self.ledger = ledger
@@ -104,6 +108,7 @@ class ExactlyOnce:
         self.target = target
         self.find_landed = find_landed
         self.on_done = on_done
+        self.on_done_many = on_done_many
         self.review = review or self._review
         self.released = released or f"interrupted before it reached {target}; written again"
 
@@ -139,12 +144,15 @@ class ExactlyOnce:
     # -- finishing -------------------------------------------------------------------------------------------
 
     def complete_many(self, done: Sequence[Landed], *, action: str = "write", conn: Connection | None = None) -> int:
-        """The records landed: ``done`` with their target keys, in one transaction (with ``on_done``)."""
+        """The records landed: ``done`` with their target keys, in one transaction (with ``on_done`` per record,
+        or ``on_done_many`` once for all of them)."""
         if not done:
             return 0
         if conn is None:
             with self.ledger.engine.begin() as own:
                 return self.complete_many(done, action=action, conn=own)
+        if self.on_done_many is not None:
+            self.on_done_many(conn, [(d.source_key, str(d.target_key)) for d in done if d.target_key is not None])
         if self.on_done is not None:
             for d in done:
                 if d.target_key is not None:

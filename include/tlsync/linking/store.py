@@ -8,17 +8,18 @@
 
 This module is the one home of ``customer_links`` (issue 12, item 5): the customer sync
 (:mod:`tlsync.customers.staged`), the suggestions' refresh, reconciliation and the settings' reset read and clear
-links through it. Only reads, single-row upserts and the reset live here; *when* to write is decided in
-:mod:`tlsync.linking.actions`.
+links through it. Only reads, upserts (one row, or a batch's in a few statements) and the reset live here; *when*
+to write is decided in :mod:`tlsync.linking.actions`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, inspect, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, insert, inspect, select, update
 
 from tlsync.staging.read import Tenant, payload, payloads
 from tlsync.staging.tables import customer_links
@@ -117,6 +118,35 @@ def save_link(conn: Any, *, legal_entity_id: int, company_id: int | str, debtor_
     if conn.execute(update(customer_links).where(key).values(**values)).rowcount == 0:
         conn.execute(insert(customer_links).values(legal_entity_id=int(legal_entity_id),
                                                    debtor_account=str(debtor_account), **values))
+
+
+def save_links(conn: Any, *, legal_entity_id: int, company_id: int | str, links: Iterable[tuple[str, str | None]],
+               state: str, action: str, run_id: str | None, actor: str, now: datetime) -> None:
+    """:func:`save_link` for many debtors — ``links`` are ``(debtor account, customer id)`` pairs, of an account
+    given twice the last — in a few statements (the accounts already linked read per 500, updated; the others
+    inserted in one multi-row ``INSERT``): the debtors a batch of the invoice transfer created are linked in its
+    ``done`` transaction without two statements per debtor."""
+    wanted = {str(account): None if customer is None else str(customer) for account, customer in links}
+    if not wanted:
+        return
+    le = int(legal_entity_id)
+    common = {"company_id": str(company_id), "state": state, "action": action, "run_id": run_id, "actor": actor,
+              "updated_at": now}
+    accounts = sorted(wanted)
+    there: set[str] = set()
+    for i in range(0, len(accounts), 500):
+        there.update(conn.execute(select(customer_links.c.debtor_account).where(
+            customer_links.c.legal_entity_id == le,
+            customer_links.c.debtor_account.in_(accounts[i:i + 500]))).scalars())
+    if there:
+        conn.execute(update(customer_links).where(
+            customer_links.c.legal_entity_id == le, customer_links.c.debtor_account == bindparam("k_account"))
+            .values(customer_id=bindparam("k_customer"), **common),
+            [{"k_account": a, "k_customer": wanted[a]} for a in accounts if a in there])
+    new = [{"legal_entity_id": le, "debtor_account": a, "customer_id": wanted[a], **common}
+           for a in accounts if a not in there]
+    if new:
+        conn.execute(insert(customer_links), new)
 
 
 def drop_link(conn: Any, legal_entity_id: int, debtor_account: str) -> int:

@@ -1,4 +1,5 @@
-"""The one way to read staged payloads back: :func:`payloads` (and :func:`rows`, :func:`payload`) and the
+"""The one way to read staged payloads back: :func:`payloads` (and :func:`rows`, :func:`payload`, the keys alone
+:func:`natural_keys`) and the
 :class:`Tenant` value type of the staging ``tenant`` column (issue 12, item 5).
 
 Every staging table keys its rows by ``(tenant, natural_key)`` (:mod:`tlsync.staging.tables`). The tenant is one of
@@ -234,6 +235,17 @@ def payload(engine: Engine, entity: str, tenant: Tenants, key: str | int) -> Pay
     looked up (an index probe on tables that index it, e.g. TimeLog customers)."""
     found = payloads(engine, entity, tenant, [str(key)])
     return found.get(str(key))
+
+
+def natural_keys(engine: Engine, entity: str, tenant: Tenants = None) -> list[str]:
+    """The natural keys of ``entity``'s staged rows of ``tenant``, without reading their payloads (natural-key
+    order; a key staged under several of the tenants read comes once per tenant)."""
+    table = STAGING[entity]
+    query = select(table.c.natural_key)
+    if tenant is not None:
+        query = query.where(tenant.where(table.c.tenant))
+    with engine.connect() as conn:
+        return [str(k) for k in conn.execute(query.order_by(table.c.natural_key, table.c.tenant)).scalars()]
 
 
 def staged_times(engine: Engine, entity: str, tenant: Tenants, keys: Iterable[str | int]) -> dict[str, datetime]:
