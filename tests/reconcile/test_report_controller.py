@@ -249,6 +249,26 @@ def test_pdf_for_the_archive_page_by_page(danish):
     assert "Vis tekniske kolonner" not in text and "TimeLog GUID" not in text, "no technical columns on paper"
 
 
+def test_the_pdf_prints_the_first_rows_of_a_long_table_and_says_how_many_more(engine, monkeypatch):
+    """A long table is cut in the PDF (WeasyPrint took over ten minutes for M's first reconciliation) with one
+    line naming how many rows more the workbook and the page hold; the HTML page keeps every row."""
+    from tlsync.reconcile.report import html as report_html
+    from tlsync.reconcile.report.tables import readable_sheets
+
+    scenario.build(engine)
+    recon = _recon(engine)
+    monkeypatch.setattr(report_html, "PDF_ROWS", 1)
+    sheets = readable_sheets(recon, Lang("da"))
+    longest = max(sheets, key=lambda s: len(s.rows))
+    assert len(longest.rows) >= 3
+    paper = report_html.render(recon, sheets, Lang("da"), pdf=True)
+    page = report_html.render(recon, sheets, Lang("da"))
+    assert f"… og {len(longest.rows) - 1} rækker mere: alle rækker står i Excel-projektmappen" in paper
+    assert "rækker mere" not in page
+    table = page[page.index(f'data-table="{longest.slug}"'):]
+    assert table[:table.index("</table>")].count("<tr>") == len(longest.rows) + 1
+
+
 def test_screenshots_danish_and_english(engine, tmp_path):
     """HTML in headless Chromium and every PDF page via pdftoppm, both languages, into out/screenshots/."""
     chromium = shutil.which("chromium")

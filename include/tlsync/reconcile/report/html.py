@@ -6,8 +6,9 @@ category with the hint first; the technical columns are behind "Show technical c
 box and sorts on a click on its header (a few lines of inline JS that sort on the raw values in ``data-sort``).
 
 **PDF** (:func:`write_pdf`): the same template rendered for print (``pdf=True``: no scripts or plotly figures, no
-technical columns, A4 landscape with repeated table headers and page numbers) and converted by WeasyPrint, which
-needs Pango on the machine (Debian: ``libpango-1.0-0 libpangoft2-1.0-0``).
+technical columns, the first :data:`PDF_ROWS` rows of each table and a line saying how many more the workbook
+holds, A4 landscape with repeated table headers and page numbers) and converted by WeasyPrint, which needs Pango on
+the machine (Debian: ``libpango-1.0-0 libpangoft2-1.0-0``).
 
 Rendered with Jinja2 with autoescape on, so every customer name, invoice text and reason is escaped; the only
 unescaped parts are plotly.js itself, the plot fragments (our own labels and numbers only, :mod:`.plots`) and the
@@ -61,6 +62,7 @@ class HtmlTable:
     note: str
     columns: list[HtmlColumn]
     rows: list[list[Cell]]
+    more: int = 0                          # rows left out of the PDF (every row is in the workbook and the page)
 
 
 def _cell(value: Any, kind: str, lang: Lang, translate: bool = False) -> Cell:
@@ -81,12 +83,20 @@ def _cell(value: Any, kind: str, lang: Lang, translate: bool = False) -> Cell:
     return Cell(text, text, numeric)
 
 
+PDF_ROWS = 500
+"""Rows of one table the PDF prints; the rest are counted under it. WeasyPrint lays a table out at ~20–50 rows a
+second on this machine: the first M reconciliation (11,630 matched pairs, ~9,000 other rows) kept the PDF busy for
+more than ten minutes, hundreds of pages no one reads on paper. The HTML page, the workbook and the CSV files hold
+every row."""
+
+
 def html_table(sheet: Sheet, lang: Lang, *, pdf: bool = False) -> HtmlTable:
     columns = [c for c in sheet.columns if not (pdf and c.detail)]
     cols = [HtmlColumn(lang.header(c.header), c.kind, c.kind in (MONEY, INT, NUMBER), c.width >= 40, c.detail,
                        CSS_NAMES.get(c.header, "")) for c in columns]
-    rows = [[_cell(c.get(r), c.kind, lang, c.translate) for c in columns] for r in sheet.rows]
-    return HtmlTable(sheet.slug, sheet.title, sheet.note, cols, rows)
+    shown = sheet.rows[:PDF_ROWS] if pdf else sheet.rows
+    rows = [[_cell(c.get(r), c.kind, lang, c.translate) for c in columns] for r in shown]
+    return HtmlTable(sheet.slug, sheet.title, sheet.note, cols, rows, len(sheet.rows) - len(shown))
 
 
 def render(recon: Reconciliation, sheets: list[Sheet], lang: Lang, *, pdf: bool = False) -> str:

@@ -139,6 +139,8 @@ WORDS: dict[str, dict[str, str]] = {
     "invoices": {"da": "fakturaer", "en": "invoices"},
     "invoice_one": {"da": "faktura", "en": "invoice"},
     "no_rows": {"da": "Ingen rækker.", "en": "No rows."},
+    "pdf_more": {"da": "… og {n} rækker mere: alle rækker står i Excel-projektmappen og på HTML-siden.",
+                 "en": "… and {n} more rows: every row is in the Excel workbook and on the HTML page."},
     "mail_subject": {"da": "Afstemning af fakturaer, juridisk enhed {le}, {period}: difference {diff}",
                      "en": "Invoice reconciliation, legal entity {le}, {period}: difference {diff}"},
     "mail_intro": {"da": "Månedens afstemning af fakturaer mellem TimeLog og Uniconta er klar. Rapporten er "
