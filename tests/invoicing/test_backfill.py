@@ -102,3 +102,17 @@ def test_check_outcome_fails_a_writing_run_and_only_reports_in_a_dry_run():
     with pytest.raises(RuntimeError, match="legal entity 1: the activation checklist"):
         check_outcome(summary, dry_run=False)
     assert check_outcome({2: {"transferred": 3}}, dry_run=False) == []
+
+
+def test_the_ledger_statistics_are_refreshed_early_then_as_the_ledger_doubles():
+    """Issue 18: statistics taken before a legal entity had ledger rows make PostgreSQL plan each batch's ledger
+    statements as a nested loop over its whole range; a run refreshes them after 1,000 rows written, then each time
+    the rows written have doubled, then every 20,000 — no longer first after 20,000."""
+    from tlsync.invoicing.run import analyze_due
+
+    at, refreshed = 0, []
+    for written in range(0, 100_001, 250):
+        if analyze_due(written, at):
+            refreshed.append(written)
+            at = written
+    assert refreshed == [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 52_000, 72_000, 92_000]

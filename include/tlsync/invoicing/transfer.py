@@ -59,7 +59,6 @@ from .drafting import duplicate_numbers, load_context, masters, plan_of, prepare
 from .landed import find_orders, protocol
 from .recovery import complete_lines, recover_in_flight, verify_lines
 from .run import (
-    ANALYZE_EVERY,
     COUNT_KEYS,
     DOMAIN,
     LEASE_DOMAINS,
@@ -72,6 +71,7 @@ from .run import (
     QuotaOut,
     Run,
     TransferResult,
+    analyze_due,
     refused,
     stops_on_quota,
 )
@@ -177,7 +177,7 @@ def _transfer(engine: Engine, le: LegalEntitySettings, uniconta: UnicontaClient,
 
 def _month(run: Run, start: date, end: date) -> None:
     written = run.counts["transferred"] + run.counts["elsewhere"] + run.counts["ignored"] + run.counts["failed"]
-    if not run.dry_run and written - run.analyzed_at >= ANALYZE_EVERY:   # a backfill grows the ledger fast
+    if not run.dry_run and analyze_due(written, run.analyzed_at):   # a backfill grows the ledger fast
         source.analyze(run.engine, [sync_ledger.name])
         run.analyzed_at = written
     invoices = source.invoices_in(run.engine, run.tenant, start, end)
