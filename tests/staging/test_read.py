@@ -182,3 +182,18 @@ def test_the_tenant_encoding_is_spelled_in_staging_read_only():
 def test_customer_links_has_one_home():
     assert LINKS.search("from tlsync.staging.tables import STAGING, customer_links, link_suggestions")
     assert _matching(LINKS) - LINKS_LEFT == {"linking/store.py"}
+
+
+def test_loads_text_numbers_is_the_same_dict():
+    """``text_numbers`` (TimeLog's invoices and lines, parsed by orjson first): the same dict as json with
+    Decimals — also when a value is a float after all, nested, too large for orjson, or a key comes twice."""
+    timelog_line = ('{"Amount":"12206.25","ID":7,"InvoiceID":3,"ProductNo":"PL","Quantity":"8.75","Text":'
+                    '"Udvikling, Pia Kjær","UnitType":1,"VAT":"25.0","IsX":false,"N":null}')
+    for raw in (timelog_line, '{"a": 1.50, "b": "x"}', '{"a": 1, "b": [2.5]}', '{"a": {"c": 0.1}}',
+                '{"a": 123456789012345678901234567890}', '{"a": NaN}', '{"a": "x", "a": "y"}', '{"a": 1, "a": 2.5}'):
+        got = loads(raw, text_numbers=True)
+        assert got == json.loads(raw, parse_float=Decimal) and list(got) == list(json.loads(raw))
+        assert [type(v) for v in got.values()] == [type(v) for v in json.loads(raw, parse_float=Decimal).values()]
+    assert str(loads('{"a": 1.50}', text_numbers=True)["a"]) == "1.50"
+    with pytest.raises(StagedPayloadError):
+        loads("[1]", text_numbers=True)

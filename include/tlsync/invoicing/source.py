@@ -9,16 +9,17 @@ and line details make those reads cheap on a five-year history; they are declare
 (:mod:`tlsync.staging.tables`) and created by the staging migrations, like every other part of the schema.
 
 Decisions recorded (issue 12, item 5): the tenant is found and taken apart with :class:`~tlsync.staging.read.Tenant`
-and every payload is parsed by :func:`tlsync.staging.read.loads` (exact Decimals), but the three payload readers
-(the backfill's hot path) keep their own statements. :func:`invoices_in` filters on the typed date, status and type
-columns in SQL (``rows`` selects by tenant and one key column only); :func:`invoices_by_guid` looks for the GUIDs
-in the payload text before parsing it (``rows`` would parse every invoice of the tenant); :func:`lines_for` was
-ported to ``rows(..., by="invoice_id")`` and measured slower: ``rows`` orders by ``natural_key, tenant``, and
-SQLite then answers ``tenant = ? AND invoice_id IN (…)`` from the primary key (the whole tenant, in order) instead
-of ``ix_tlsync_invline_invoice`` — 20,000 lines, 40,000 details, 40 batches of 100 invoices: 0.8–1.3 s before,
-1.8–2.9 s ported (``EXPLAIN QUERY PLAN``: ``SEARCH … USING INDEX sqlite_autoindex_… (tenant=?)``), and the scan
-grows with the history. The S backfill benchmark (185 lines) does not show it: 2.3/2.5/3.1 s before, 2.6/2.1 s
-ported.
+and every payload is parsed by :func:`tlsync.staging.read.loads` (exact Decimals; ``text_numbers``: TimeLog serves
+its amounts as text, so ``orjson`` parses them — issue 18: the stdlib decoder was 7 of M's 80 s), but the three
+payload readers (the backfill's hot path) keep their own statements. :func:`invoices_in` filters on the typed date,
+status and type columns in SQL (``rows`` selects by tenant and one key column only); :func:`invoices_by_guid` looks
+for the GUIDs in the payload text before parsing it (``rows`` would parse every invoice of the tenant);
+:func:`lines_for` was ported to ``rows(..., by="invoice_id")`` and measured slower: ``rows`` orders by
+``natural_key, tenant``, and SQLite then answers ``tenant = ? AND invoice_id IN (…)`` from the primary key (the
+whole tenant, in order) instead of ``ix_tlsync_invline_invoice`` — 20,000 lines, 40,000 details, 40 batches of 100
+invoices: 0.8–1.3 s before, 1.8–2.9 s ported (``EXPLAIN QUERY PLAN``: ``SEARCH … USING INDEX sqlite_autoindex_…
+(tenant=?)``), and the scan grows with the history. The S backfill benchmark (185 lines) does not show it:
+2.3/2.5/3.1 s before, 2.6/2.1 s ported.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def invoices_in(engine: Engine, tenant: str, start: date, end: date) -> list[Sta
     out: list[Staged] = []
     with engine.connect() as conn:
         for (payload,) in conn.execute(q):
-            raw = loads(payload)
+            raw = loads(payload, text_numbers=True)
             out.append((Invoice.model_validate(raw), raw))
     out.sort(key=lambda pair: (pair[0].invoice_date, pair[0].id))
     return out
@@ -136,7 +137,7 @@ def invoices_by_guid(engine: Engine, tenant: str, guids: Sequence[str]) -> dict[
         for (payload,) in result:
             if not any(g in payload.lower() for g in wanted):
                 continue
-            raw = loads(payload)
+            raw = loads(payload, text_numbers=True)
             guid = str(raw.get("GUID") or "").lower()
             if guid in wanted:
                 found[guid] = (Invoice.model_validate(raw), raw)
@@ -156,11 +157,11 @@ def lines_for(engine: Engine, tenant: str, invoice_ids: Sequence[int]) -> dict[i
         for chunk in (ids[i:i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)):
             for (payload,) in conn.execute(select(DETAILS.c.payload).where(
                     DETAILS.c.tenant == tenant, DETAILS.c.invoice_id.in_(chunk))):
-                d = loads(payload)
+                d = loads(payload, text_numbers=True)
                 details[int(d.get("InvoiceLineID") or 0)].append(d)
             for (payload,) in conn.execute(select(LINES.c.payload).where(
                     LINES.c.tenant == tenant, LINES.c.invoice_id.in_(chunk))):
-                line = loads(payload)
+                line = loads(payload, text_numbers=True)
                 line["_Details"] = details.get(int(line.get("ID") or 0), [])
                 by_invoice[int(line["InvoiceID"])].append(line)
     for lines in by_invoice.values():
