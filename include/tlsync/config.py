@@ -128,6 +128,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             _number, _at_least(0, "a number ≥ 0")),
     Setting("TLSYNC_HISTORY_START", "2021-01-01", "a date YYYY-MM-DD",
             "the first date of an initial load of dated records", _day),
+    Setting("TLSYNC_TIMELOG_READ_WINDOW_DAYS", "183", "a whole number ≥ 1",
+            "the longest date range one TimeLog read of invoices, lines and line details spans: an initial load of "
+            "years is read window by window, so one answer never holds the whole history",
+            _whole, _at_least(1, "a whole number ≥ 1")),
     Setting("TLSYNC_UNICONTA_ROWID_OVERLAP", "0", "a whole number ≥ 0",
             "how many row ids below the highest staged one the posted classes read again",
             _whole, _at_least(0, "a whole number ≥ 0")),
@@ -197,6 +201,10 @@ def out_dir() -> Path:
 
 def lookback_days() -> int:
     return int(value("TLSYNC_LOOKBACK_DAYS"))
+
+
+def timelog_read_window_days() -> int:
+    return int(value("TLSYNC_TIMELOG_READ_WINDOW_DAYS"))
 
 
 def modified_overlap_minutes() -> float:

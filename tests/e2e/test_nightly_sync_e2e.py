@@ -57,7 +57,8 @@ def test_second_run_with_no_change_stages_nothing_and_spends_one_call_per_read(s
     assert {e: c["staged"] for e, c in c2.items() if c["staged"]} == {}, "nothing changed, nothing restaged"
     # Only what it takes to learn that nothing changed: one call per entity read, per tenant.
     assert calls(staging, second) == {
-        "TimeLog Reporting API": 10 + 2 * 3,     # 10 site-wide lists; invoices, lines, details per legal entity
+        "TimeLog Reporting API": 10 + 2,         # 10 site-wide lists; invoices per legal entity (no invoice is in
+                                                 # the look-back window, so no lines or details are read)
         "TimeLog REST API": 3 + 2,               # products, expense types, currencies; currencies per entity
         "TimeLog Transactional API": 3 + 2 * 3,  # token + customers/projects modified since; token + invoices /
                                                  # credit notes modified in period per legal entity

@@ -120,3 +120,32 @@ def test_many_old_invoices_modified_are_read_in_one_history_read_not_one_by_one(
     with_lines = {x.raw["InvoiceID"] for x in all_lines} & wanted
     assert with_lines and {x.raw["InvoiceID"] for x in history[0][1]} >= with_lines
     assert by_id[1] - history[1] == 3 * 6 - 3, (by_id[1], history[1])   # 18 reads by id → 3 history reads
+
+
+def test_read_windows_cover_the_range_and_share_their_boundary_days():
+    assert list(sources.read_windows(date(2026, 1, 1), date(2026, 1, 5), 183)) == [(date(2026, 1, 1),
+                                                                                     date(2026, 1, 5))]
+    windows = list(sources.read_windows(date(2021, 1, 1), date(2026, 11, 2), 183))
+    assert windows[0][0] == date(2021, 1, 1) and windows[-1][1] == date(2026, 11, 2)
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
+    assert all((hi - lo).days <= 183 for lo, hi in windows) and len(windows) == 12
+
+
+def test_a_long_history_is_read_window_by_window_with_the_same_records(sims, monkeypatch):
+    """An initial load of years reads invoices, lines and line details per window (each answer a part of the
+    history, issue 13: L's one five-year answer exhausted 24 GB); the records are the same as one read's, each
+    invoice once although adjacent windows share a day."""
+    read = {}
+    for days in ("100000", "30"):
+        monkeypatch.setenv("TLSYNC_TIMELOG_READ_WINDOW_DAYS", days)
+        with sources.timelog_source(**sims["timelog"]) as source:
+            parts = list(source.invoice_windows(1, date(2019, 1, 1), date(2030, 1, 1), modified=False))
+            read[days] = (parts, source.calls()["TimeLog Reporting API"])
+    (whole,), one_read_calls = read["100000"]
+    windows, window_calls = read["30"]
+    assert len(windows) > 100 and window_calls > one_read_calls
+    for k in range(3):
+        got = [x.raw for part in windows for x in part[k]]
+        assert len({str(r) for r in got}) == len(got), "no record twice"
+        assert sorted(map(str, got)) == sorted(str(x.raw) for x in whole[k])
+    assert whole[0] and whole[1] and whole[2]

@@ -44,7 +44,8 @@ import os
 import pathlib
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -161,22 +162,30 @@ def invalid_path(landing: Any) -> Any:
 
 def write(path: Any, records: Iterable[dict]) -> int:
     """Stream ``records`` as JSON lines into ``path`` atomically (see module doc); return how many."""
+    with writer(path) as add:
+        return add(records)
+
+
+@contextmanager
+def writer(path: Any) -> Iterator[Callable[[Iterable[dict]], int]]:
+    """``with writer(path) as add: add(records); add(more)`` — one landing file written in parts (the nightly's
+    invoice reads, window by window), appearing at ``path`` whole when the block ends without an error, never in
+    part; ``add`` returns how many records it wrote."""
     if is_local(path):
         path = UPath(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
         with tmp.open("wb") as fh:
-            n = _dump(records, fh)
+            yield lambda records: _dump(records, fh)
         os.replace(tmp, path)
-        return n
+        return
     fd, tmp_name = tempfile.mkstemp(prefix="tlsync-landing-", suffix=".jsonl")
     try:
         with os.fdopen(fd, "wb") as fh:
-            n = _dump(records, fh)
+            yield lambda records: _dump(records, fh)
         path.fs.put_file(tmp_name, path.path)      # the object appears only now, whole
     finally:
         os.unlink(tmp_name)
-    return n
 
 
 _ORJSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -90,24 +91,39 @@ def _land(run_id: str, tenant: str, spec: EntitySpec, items: Iterable[sources.Ex
     sibling ``.invalid.jsonl`` that the validate step quarantines with rule ``schema``. The files go to the
     landing area (``TLSYNC_LANDING_URL``: a local folder or object storage, :mod:`tlsync.nightly.landing`); the
     manifest names each by its URL, without credentials, so any worker host can stage it."""
-    path = landing.file_path(landing.root(), run_id, tenant, spec.qualified)
-    invalid: list[dict] = []
+    return _land_parts(run_id, tenant, (spec,), [(items,)])[spec.qualified]
 
-    def valid() -> Iterable[dict]:
+
+def _land_parts(run_id: str, tenant: str, specs: Sequence[EntitySpec],
+                parts: Iterable[Sequence[Iterable[sources.Extracted]]]) -> dict[str, dict]:
+    """:func:`_land` for several entities read together in parts — ``parts`` yields one iterable of records per
+    entity of ``specs`` at a time (the invoice reads' windows) — so no more than one part is in memory."""
+    paths = [landing.file_path(landing.root(), run_id, tenant, spec.qualified) for spec in specs]
+    invalid: list[list[dict]] = [[] for _ in specs]
+    counts = [0] * len(specs)
+
+    def valid(items: Iterable[sources.Extracted], refused: list[dict]) -> Iterable[dict]:
         for item in items:
             if item.error is None:
                 yield item.raw
             else:
-                invalid.append({"raw": item.raw, "error": item.error})
+                refused.append({"raw": item.raw, "error": item.error})
 
-    count = write_landing(path, valid())
-    if invalid:
-        bad = write_landing(invalid_path(path), invalid)
-    else:   # a retry without refused records must not stage an earlier attempt's
-        bad = 0
-        landing.remove(invalid_path(path))
-    log.info("%s@%s: landed %d records (%d refused by the API model)", spec.qualified, tenant, count, bad)
-    return {"path": str(path), "count": count + bad}
+    with ExitStack() as stack:
+        adds = [stack.enter_context(landing.writer(path)) for path in paths]
+        for part in parts:
+            for k, items in enumerate(part):
+                counts[k] += adds[k](valid(items, invalid[k]))
+    out = {}
+    for spec, path, count, refused in zip(specs, paths, counts, invalid):
+        if refused:
+            bad = write_landing(invalid_path(path), refused)
+        else:   # a retry without refused records must not stage an earlier attempt's
+            bad = 0
+            landing.remove(invalid_path(path))
+        log.info("%s@%s: landed %d records (%d refused by the API model)", spec.qualified, tenant, count, bad)
+        out[spec.qualified] = {"path": str(path), "count": count + bad}
+    return out
 
 
 def _has_watermark(spec: EntitySpec, tenant: str) -> bool:
@@ -161,16 +177,13 @@ def extract_timelog_legal_entity(timelog: sources.TimeLogSource, run_id: str, pa
     legal_entity_id = int(pair["legal_entity_id"])
     tenant = str(Tenant(timelog.site, legal_entity_id))
     until = runs.started_at(staging_engine(), run_id) + timedelta(days=1)
-    written, advance = {}, []
     since = min(_window(BY_NAME[f"timelog.{n}"], tenant) for n in ("invoices", "invoice_lines"))
     modified = _has_watermark(BY_NAME["timelog.invoices"], tenant)
-    invoices, lines, details = timelog.invoices_with_lines(
+    specs = tuple(BY_NAME[f"timelog.{n}"] for n in ("invoices", "invoice_lines", "invoice_line_details"))
+    written = _land_parts(run_id, tenant, specs, timelog.invoice_windows(
         legal_entity_id, since.date(), until.date(), modified=modified,
-        modified_since=_modified_since(BY_NAME["timelog.invoices"], tenant) if modified else None)
-    for spec, records in ((BY_NAME["timelog.invoices"], invoices), (BY_NAME["timelog.invoice_lines"], lines),
-                          (BY_NAME["timelog.invoice_line_details"], details)):
-        written[spec.qualified] = _land(run_id, tenant, spec, records)
-        advance.append([spec.qualified, tenant])
+        modified_since=_modified_since(BY_NAME["timelog.invoices"], tenant) if modified else None))
+    advance = [[spec.qualified, tenant] for spec in specs]
     currencies = sorted(timelog.currencies())  # the gate's "currency known" rule for these invoices
     return _manifest(run_id, tenant, written, timelog.calls(), advance, currencies=currencies)
 

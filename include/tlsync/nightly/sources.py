@@ -18,13 +18,25 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tlsync import connections
+from tlsync import config, connections
 from tlsync.staging.entities import EntitySpec
 
 BY_ID_LIMIT = 100
 """Invoices modified outside the read's window are read one by one up to this many, else by one history read."""
 HISTORY_FLOOR = date(1990, 1, 1)
 """The start of a read meant to cover a site's whole history."""
+
+
+def read_windows(since: date, until: date, days: int) -> Iterator[tuple[date, date]]:
+    """``[since, until]`` as consecutive windows of at most ``days`` days, each starting on the day the one before
+    ends (``[since, until]`` itself when it is short, or reversed)."""
+    lo = since
+    while True:
+        hi = min(lo + timedelta(days=days), until)
+        yield lo, hi
+        if hi >= until:
+            return
+        lo = hi
 
 
 @dataclass(frozen=True)
@@ -128,20 +140,50 @@ class TimeLogSource:
     def invoices_with_lines(self, legal_entity_id: int, since: date, until: date, *, modified: bool = True,
                             modified_since: datetime | None = None
                             ) -> tuple[list[Extracted], list[Extracted], list[Extracted]]:
+        """All of :meth:`invoice_windows` at once: ``(invoices, lines, details)`` — for reads known to be small
+        (a night's look-back, the tests); the nightly lands the windows one by one."""
+        out: tuple[list[Extracted], list[Extracted], list[Extracted]] = ([], [], [])
+        for part in self.invoice_windows(legal_entity_id, since, until, modified=modified,
+                                         modified_since=modified_since):
+            for whole, piece in zip(out, part):
+                whole.extend(piece)
+        return out
+
+    def invoice_windows(self, legal_entity_id: int, since: date, until: date, *, modified: bool = True,
+                        modified_since: datetime | None = None
+                        ) -> Iterator[tuple[list[Extracted], list[Extracted], list[Extracted]]]:
         """One legal entity's invoices and credit notes dated in ``[since, until]`` **plus**, with ``modified``,
         those TimeLog reports as modified in that period (Transactional ``Get…ModifiedInPeriodPaged``: e.g. booked
-        or written back after their date), with their lines and line details. Rule S2: only this legal entity's
-        documents. The first load reads from the history start, where nothing older is in scope, so it skips the
-        modified-in-period read (on a large site that read is the slowest of all).
+        or written back after their date), with their lines and line details, as ``(invoices, lines, details)``
+        per date window of at most ``TLSYNC_TIMELOG_READ_WINDOW_DAYS`` (:func:`read_windows`), then one more for
+        the modified ones. Rule S2: only this legal entity's documents.
 
-        ``modified_since`` (default: ``since``) is where the modified-in-period read starts: the previous
-        successful run's start, not the dated read's look-back — an invoice modified before that was seen by that
-        run, and one the write-back touched (rule T2) is then fetched by id once, not every night of the look-back
-        window (three Reporting calls per invoice)."""
+        Windows, because a Reporting read is one XML answer with no paging: the first load of a five-year site
+        asked for every invoice line and line detail in one answer — gigabytes of XML, parsed whole — and the
+        process ran out of 24 GB (L, issue 13). A window's answers are parsed, handed out and dropped before the
+        next window is read. Adjacent windows share their boundary day (a read's end date may be exclusive);
+        an invoice read twice is handed out once.
+
+        The first load reads from the history start, where nothing older is in scope, so it skips the
+        modified-in-period read (on a large site that read is the slowest of all). ``modified_since`` (default:
+        ``since``) is where the modified-in-period read starts: the previous successful run's start, not the dated
+        read's look-back — an invoice modified before that was seen by that run, and one the write-back touched
+        (rule T2) is then read once, not every night of the look-back window."""
         le = str(legal_entity_id)
-        dated = list(_from_raw_records(self.reporting.invoices_raw(since, until)))
-        in_window = {str(x.raw.get("ID")) for x in dated}
-        invoices = {x.raw.get("ID"): x for x in (self._attributed(x, le) for x in dated) if x is not None}
+        seen: set[str] = set()          # every invoice ID the dated reads returned, all legal entities
+        for lo, hi in read_windows(since, until, config.timelog_read_window_days()):
+            invoices: dict[Any, Extracted] = {}
+            for x in _from_raw_records(self.reporting.invoices_raw(lo, hi)):
+                key = x.raw.get("ID")
+                if key not in (None, ""):
+                    if str(key) in seen:
+                        continue
+                    seen.add(str(key))
+                if (mine := self._attributed(x, le)) is not None:
+                    invoices[key] = mine
+            ids = {i for i, x in invoices.items() if x.error is None}   # a quarantined invoice brings no lines
+            yield (list(invoices.values()), self._lines(self.reporting.invoice_lines_raw, lo, hi, ids),
+                   self._lines(self.reporting.invoice_line_details_raw, lo, hi, ids))
         changed: set[int] = set()
         start = modified_since or datetime.combine(since, datetime.min.time())
         end = datetime.combine(until, datetime.min.time()) + timedelta(days=1)
@@ -150,15 +192,19 @@ class TimeLogSource:
         for getter in getters:
             for doc in getter(start, end):
                 doc_id = _tx_id(doc)
-                if doc_id is not None and str(doc_id) not in in_window and _legal_entity(doc) in (None, le):
+                if doc_id is not None and str(doc_id) not in seen and _legal_entity(doc) in (None, le):
                     changed.add(doc_id)
+        if not changed:
+            return
+        invoices = {}
         for x in self._outside_window(self.reporting.invoices_raw, until, changed):
             if (mine := self._attributed(x, le)) is not None:
                 invoices[mine.raw.get("ID")] = mine
-        ids = {i for i, x in invoices.items() if x.error is None}   # a quarantined invoice brings no lines
-        lines = self._lines(self.reporting.invoice_lines_raw, since, until, changed, ids)
-        details = self._lines(self.reporting.invoice_line_details_raw, since, until, changed, ids)
-        return list(invoices.values()), lines, details
+        ids = {i for i, x in invoices.items() if x.error is None}
+        mine_changed = {i for i in changed if str(i) in ids}
+        yield (list(invoices.values()),
+               list(self._outside_window(self.reporting.invoice_lines_raw, until, mine_changed, lines=True)),
+               list(self._outside_window(self.reporting.invoice_line_details_raw, until, mine_changed, lines=True)))
 
     def site_legal_entities(self) -> list[str]:
         """The IDs of the site's legal entities (Reporting ``GetLegalEntitiesRaw``, read once per source)."""
@@ -188,11 +234,12 @@ class TimeLogSource:
                                 f"{self.site!r} has {len(entities)} legal entities ({', '.join(entities)}): "
                                 "it cannot be placed in one Uniconta company (rule S2)")
 
-    def _lines(self, reader, since: date, until: date, extra_ids: set[int], ids: set) -> list[Extracted]:
+    @staticmethod
+    def _lines(reader, since: date, until: date, ids: set) -> list[Extracted]:
         # The read is site-wide: ``of_invoices`` lets the client skip the other legal entities' lines unparsed.
-        out = [x for x in _from_raw_records(reader(since, until, of_invoices=ids)) if x.raw.get("InvoiceID") in ids]
-        out.extend(self._outside_window(reader, until, {i for i in extra_ids if str(i) in ids}, lines=True))
-        return out
+        if not ids:
+            return []
+        return [x for x in _from_raw_records(reader(since, until, of_invoices=ids)) if x.raw.get("InvoiceID") in ids]
 
     @staticmethod
     def _outside_window(reader, until: date, doc_ids: set[int], *, lines: bool = False) -> Iterator[Extracted]:
