@@ -283,3 +283,21 @@ def test_customer_contract_and_plain_http_endpoint():
     assert [(c.tag.split("}")[1], c.text) for c in call][:6] == [
         ("date", "2024-01-01T06:00:00"), ("includeCustomers", "true"), ("includeSuppliers", "false"),
         ("includeLeads", "false"), ("loadCustomFields", "false"), ("loadExternalKeys", "true")]
+
+
+def test_update_external_data_without_reading_the_invoice_sent_back():
+    """The invoice transfer's write-back only needs the update to succeed (issue 18: parsing the invoice TimeLog
+    sends back was a fifth of an M backfill's CPU): ``read_invoice=False`` sends the same request and returns
+    ``None``; an answer whose state is Error still raises."""
+    server = FakeServer()
+    server.handlers[INVOICING + "UpdateExternalData"] = response("UpdateExternalData",
+                                                                 "http://www.timelog.com/api/tlp/v1", invoice_xml(42))
+    with make_client(server) as client:
+        assert client.update_external_data(UUID(INV_GUID), "UC-1001", InvoiceStatus.DRAFT, read_invoice=False) is None
+        assert client.update_external_data(UUID(INV_GUID), "UC-1001", InvoiceStatus.DRAFT).id == 42
+    assert server.requests[-1].content == server.requests[-2].content
+    server.handlers[INVOICING + "UpdateExternalData"] = response(
+        "UpdateExternalData", "http://www.timelog.com/api/tlp/v1", "", state="Error", total=0,
+        message=f"Invoice with GUID '{INV_GUID}' was not found.")
+    with make_client(server) as client, pytest.raises(TransactionalNotFoundError):
+        client.update_external_data(UUID(INV_GUID), "UC-1001", InvoiceStatus.DRAFT, read_invoice=False)

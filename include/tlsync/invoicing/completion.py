@@ -52,7 +52,8 @@ def _write_back_one(run: Run, item: WriteBack) -> WriteBackOutcome:
 
     guid, order_number, details = item
     try:
-        run.timelog_tx.update_external_data(guid, str(order_number), InvoiceStatus.DRAFT, status_name="Draft")
+        run.timelog_tx.update_external_data(guid, str(order_number), InvoiceStatus.DRAFT, status_name="Draft",
+                                            read_invoice=False)   # only success counts: the invoice is not parsed
     except SyncAPIError as exc:
         return guid, details, f"{WRITEBACK_PENDING}: {exc.message}"
     return guid, details, None

@@ -268,14 +268,17 @@ class TransactionalClient(ClientLifecycle):
         return self._one(answer.items[0], TxInvoice, "GetInvoiceByID")
 
     def update_external_data(self, invoice: UUID | str | int, external_id: str,
-                             status: InvoiceStatus | InvoiceState | int, *, status_name: str | None = None
-                             ) -> TxInvoice | None:
+                             status: InvoiceStatus | InvoiceState | int, *, status_name: str | None = None,
+                             read_invoice: bool = True) -> TxInvoice | None:
         """``InvoicingService.UpdateExternalData(guid, externalInvoiceNumber, externalInvoiceStatus, token)``.
 
         Records on a transferred TimeLog invoice the Uniconta reference (``external_id``) and the state it has
         there (e.g. :attr:`InvoiceStatus.DRAFT`: TimeLog invoices arrive in Uniconta as drafts). ``invoice`` is the
         invoice GUID (the Reporting ``Invoice@GUID``) or its integer ID, which costs one ``GetInvoiceByID``.
-        Returns the updated invoice when TimeLog sends it back.
+        Returns the updated invoice when TimeLog sends it back. ``read_invoice=False``: the invoice sent back is not
+        parsed and ``None`` is returned — for a caller that only needs the update to have succeeded (an answer whose
+        state is not Success still raises). The invoice transfer's write-back does this: parsing and validating the
+        invoice it discarded was ~11 s of the 56 s CPU of an M backfill (issue 18).
         """
         guid = self._invoice_guid(invoice)
         if isinstance(status, InvoiceState):
@@ -289,6 +292,8 @@ class TransactionalClient(ClientLifecycle):
             INVOICING, "UpdateExternalData",
             [("guid", guid), ("externalInvoiceNumber", external_id), ("externalInvoiceStatus", state_param)],
             record=record)
+        if not read_invoice:
+            return None
         return self._one(answer.items[0], TxInvoice, "UpdateExternalData") if answer.items else None
 
     def _invoice_guid(self, invoice: UUID | str | int) -> UUID:
