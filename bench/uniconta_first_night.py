@@ -223,11 +223,14 @@ def main() -> int:
             company = le.uniconta_company_id
             refresh_suggestions(engine, [company])
             linker = Linker(engine, le_id, company, targets=Targets(tl_fields, uc_fields, company), actor="bench")
-            try:
-                linker.apply_all([Decision("link-timelog", r.debtor_account, r.best.customer_id)
-                                  for r in view_rows(engine, company, "one")])
-                rest = [r.debtor_account for v in ("several", "none") for r in view_rows(engine, company, v)]
-                linker.apply_all([Decision("ignore", a) for a in rest])
+            try:   # as an administrator works: until no debtor is left to decide (linking some can make another
+                for _ in range(5):   # debtor's suggestion a One when the views are computed again, rule L5)
+                    linker.apply_all([Decision("link-timelog", r.debtor_account, r.best.customer_id)
+                                      for r in view_rows(engine, company, "one")])
+                    rest = [r.debtor_account for v in ("several", "none") for r in view_rows(engine, company, v)]
+                    linker.apply_all([Decision("ignore", a) for a in rest])
+                    if not any(view_rows(engine, company, v) for v in ("one", "several", "none")):
+                        break
             finally:
                 linker.targets.close()
             le.activation = settings_mod.ActivationChecklist(
