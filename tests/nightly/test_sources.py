@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import httpx
 
-from tlsync import connections
+from tlsync import config, connections
 from tlsync.nightly import sources
 from tlsync.nightly.sources import UnicontaSource
 from tlsync.staging.cursors import high_water
@@ -92,10 +92,10 @@ def test_customers_modified_since_reads_only_those(sims):
     assert calls["TimeLog Reporting API"] == 2, "one read per changed customer"
 
 
-def test_many_old_invoices_modified_are_read_in_one_history_read_not_one_by_one(sims, monkeypatch):
+def test_many_old_invoices_modified_are_read_with_the_history_not_one_by_one(sims, monkeypatch):
     """Invoices modified outside the read's window (e.g. written back by the previous night's backfill, rule T2)
-    are read by id while they are few; past ``BY_ID_LIMIT`` by one read of the whole history each for invoices,
-    lines and line details — the same records either way."""
+    are read by id while they are few; past ``BY_ID_LIMIT`` by reading the history window by window, as a first
+    load does — the same records either way."""
     tl = sims["timelog_url"]
     with sources.timelog_source(**sims["timelog"]) as source:
         everything, all_lines, _ = source.invoices_with_lines(1, date(2000, 1, 1), date(2030, 1, 1), modified=False)
@@ -119,7 +119,15 @@ def test_many_old_invoices_modified_are_read_in_one_history_read_not_one_by_one(
         assert sorted(str(x.raw) for x in by_id[0][part]) == sorted(str(x.raw) for x in history[0][part])
     with_lines = {x.raw["InvoiceID"] for x in all_lines} & wanted
     assert with_lines and {x.raw["InvoiceID"] for x in history[0][1]} >= with_lines
-    assert by_id[1] - history[1] == 3 * 6 - 3, (by_id[1], history[1])   # 18 reads by id → 3 history reads
+    # by id: the dated read + 3 reads per invoice; the history: one invoice read per window of the history (as a
+    # first load reads it) + lines and details in the windows that hold the touched invoices — not per invoice
+    start = min(config.history_start(), today - timedelta(days=7))
+    spans = [(sources.HISTORY_FLOOR, start), *sources.read_windows(start, today, config.timelog_read_window_days()),
+             (today, today + timedelta(days=3650))]
+    holding = {next(k for k, (lo, hi) in enumerate(spans) if lo <= date.fromisoformat(r["InvoiceDate"][:10]) <= hi)
+               for r in old}
+    assert by_id[1] == 1 + 3 * 6
+    assert history[1] == 1 + len(spans) + 2 * len(holding), (history[1], len(spans), holding)
 
 
 def test_read_windows_cover_the_range_and_share_their_boundary_days():

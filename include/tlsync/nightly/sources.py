@@ -22,7 +22,7 @@ from tlsync import config, connections
 from tlsync.staging.entities import EntitySpec
 
 BY_ID_LIMIT = 100
-"""Invoices modified outside the read's window are read one by one up to this many, else by one history read."""
+"""Invoices modified outside the read's window are read one by one up to this many, else by reading the history."""
 HISTORY_FLOOR = date(1990, 1, 1)
 """The start of a read meant to cover a site's whole history."""
 
@@ -196,15 +196,44 @@ class TimeLogSource:
                     changed.add(doc_id)
         if not changed:
             return
-        invoices = {}
-        for x in self._outside_window(self.reporting.invoices_raw, until, changed):
-            if (mine := self._attributed(x, le)) is not None:
-                invoices[mine.raw.get("ID")] = mine
-        ids = {i for i, x in invoices.items() if x.error is None}
-        mine_changed = {i for i in changed if str(i) in ids}
-        yield (list(invoices.values()),
-               list(self._outside_window(self.reporting.invoice_lines_raw, until, mine_changed, lines=True)),
-               list(self._outside_window(self.reporting.invoice_line_details_raw, until, mine_changed, lines=True)))
+        yield from self._modified_outside(le, since, until, changed)
+
+    def _modified_outside(self, le: str, since: date, until: date, changed: set[int]
+                          ) -> Iterator[tuple[list[Extracted], list[Extracted], list[Extracted]]]:
+        """The invoices ``changed`` (modified, dated outside the read's window) with their lines and details: one
+        read by id each while they are few (≤ :data:`BY_ID_LIMIT`); else the whole history read again, window by
+        window as a first load reads it, kept to those invoices — the night after a write-back that touched
+        thousands of old invoices (a backfill's, rule T2) made three Reporting calls per invoice (35,000 after
+        M's first night), and one read of the whole history is what exhausted 24 GB at L."""
+        if len(changed) <= BY_ID_LIMIT:
+            far = until + timedelta(days=3650)
+            invoices = {}
+            for doc_id in sorted(changed):
+                for x in _from_raw_records(self.reporting.invoices_raw(HISTORY_FLOOR, far, invoice_id=doc_id)):
+                    if (mine := self._attributed(x, le)) is not None:
+                        invoices[mine.raw.get("ID")] = mine
+            ids = {i for i, x in invoices.items() if x.error is None}
+            parts: list[list[Extracted]] = [list(invoices.values())]
+            for reader in (self.reporting.invoice_lines_raw, self.reporting.invoice_line_details_raw):
+                parts.append([x for doc_id in sorted(changed) if str(doc_id) in ids
+                              for x in _from_raw_records(reader(HISTORY_FLOOR, far, invoice_id=doc_id))])
+            yield parts[0], parts[1], parts[2]
+            return
+        wanted, done = {str(i) for i in changed}, set()
+        start = min(config.history_start(), since)
+        spans = [(HISTORY_FLOOR, start), *read_windows(start, until, config.timelog_read_window_days()),
+                 (until, until + timedelta(days=3650))]
+        for lo, hi in spans:
+            invoices = {}
+            for x in _from_raw_records(self.reporting.invoices_raw(lo, hi)):
+                key = str(x.raw.get("ID"))
+                if key in wanted and key not in done:
+                    done.add(key)
+                    if (mine := self._attributed(x, le)) is not None:
+                        invoices[mine.raw.get("ID")] = mine
+            ids = {i for i, x in invoices.items() if x.error is None}
+            yield (list(invoices.values()), self._lines(self.reporting.invoice_lines_raw, lo, hi, ids),
+                   self._lines(self.reporting.invoice_line_details_raw, lo, hi, ids))
 
     def site_legal_entities(self) -> list[str]:
         """The IDs of the site's legal entities (Reporting ``GetLegalEntitiesRaw``, read once per source)."""
@@ -240,22 +269,6 @@ class TimeLogSource:
         if not ids:
             return []
         return [x for x in _from_raw_records(reader(since, until, of_invoices=ids)) if x.raw.get("InvoiceID") in ids]
-
-    @staticmethod
-    def _outside_window(reader, until: date, doc_ids: set[int], *, lines: bool = False) -> Iterator[Extracted]:
-        """The records of the invoices ``doc_ids`` (modified, dated outside the read's window): one read by id
-        each while they are few (≤ :data:`BY_ID_LIMIT`); else **one** read of the whole history kept to those
-        invoices — the night after a write-back that touched thousands of old invoices (a backfill's, rule T2)
-        would otherwise make three Reporting calls per invoice (35,000 after M's first night)."""
-        start, end = HISTORY_FLOOR, until + timedelta(days=3650)
-        if len(doc_ids) <= BY_ID_LIMIT:
-            for doc_id in sorted(doc_ids):
-                yield from _from_raw_records(reader(start, end, invoice_id=doc_id))
-            return
-        wanted = {str(i) for i in doc_ids}
-        field = "InvoiceID" if lines else "ID"
-        records = reader(start, end, of_invoices=wanted) if lines else reader(start, end)
-        yield from (x for x in _from_raw_records(records) if str(x.raw.get(field)) in wanted)
 
 
 def _legal_entity(doc: Any) -> str | None:
