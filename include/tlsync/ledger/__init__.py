@@ -32,6 +32,7 @@ by: ``review`` — never by writing again blindly.
 Writes idempotent by content (a whole-record update) record what they wrote with :meth:`Ledger.record_change`.
 """
 
+from .encoding import content_hash
 from .protocol import ExactlyOnce, Landed, Recovered
 from .store import (
     DONE,
@@ -46,7 +47,6 @@ from .store import (
     LedgerConflict,
     LedgerEntry,
     Move,
-    content_hash,
 )
 
 __all__ = ["DONE", "ELSEWHERE", "FAILED", "IGNORED", "IN_FLIGHT", "PENDING", "REVIEW", "WRITABLE", "ExactlyOnce",

@@ -54,8 +54,9 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from .domains import Domain
+from .encoding import content_hash
 from .lease import _HELD, _HELD_LOCK
-from .store import DONE, IN_FLIGHT, PENDING, REVIEW, WRITABLE, Ledger, LedgerConflict, LedgerEntry, Move, content_hash
+from .store import DONE, IN_FLIGHT, PENDING, REVIEW, WRITABLE, Ledger, LedgerConflict, LedgerEntry, Move
 
 FindLanded = Callable[[Sequence[LedgerEntry]], Mapping[str, "str | None"]]
 """The domain's look-up: source key → target key (landed) or ``None`` (not there); a key left out has nothing to be
