@@ -171,19 +171,7 @@ class TimeLogSource:
         (rule T2) is then read once, not every night of the look-back window."""
         le = str(legal_entity_id)
         seen: set[str] = set()          # every invoice ID the dated reads returned, all legal entities
-        for lo, hi in read_windows(since, until, config.timelog_read_window_days()):
-            invoices: dict[Any, Extracted] = {}
-            for x in _from_raw_records(self.reporting.invoices_raw(lo, hi)):
-                key = x.raw.get("ID")
-                if key not in (None, ""):
-                    if str(key) in seen:
-                        continue
-                    seen.add(str(key))
-                if (mine := self._attributed(x, le)) is not None:
-                    invoices[key] = mine
-            ids = {i for i, x in invoices.items() if x.error is None}   # a quarantined invoice brings no lines
-            yield (list(invoices.values()), self._lines(self.reporting.invoice_lines_raw, lo, hi, ids),
-                   self._lines(self.reporting.invoice_line_details_raw, lo, hi, ids))
+        yield from self._read_spans(le, read_windows(since, until, config.timelog_read_window_days()), seen)
         changed: set[int] = set()
         start = modified_since or datetime.combine(since, datetime.min.time())
         end = datetime.combine(until, datetime.min.time()) + timedelta(days=1)
@@ -219,19 +207,29 @@ class TimeLogSource:
                               for x in _from_raw_records(reader(HISTORY_FLOOR, far, invoice_id=doc_id))])
             yield parts[0], parts[1], parts[2]
             return
-        wanted, done = {str(i) for i in changed}, set()
         start = min(config.history_start(), since)
         spans = [(HISTORY_FLOOR, start), *read_windows(start, until, config.timelog_read_window_days()),
                  (until, until + timedelta(days=3650))]
+        yield from self._read_spans(le, spans, set(), wanted={str(i) for i in changed})
+
+    def _read_spans(self, le: str, spans: Iterable[tuple[date, date]], seen: set[str], *,
+                    wanted: set[str] | None = None
+                    ) -> Iterator[tuple[list[Extracted], list[Extracted], list[Extracted]]]:
+        """Per date span: legal entity ``le``'s invoices read in it (only the IDs ``wanted``, when given) that no
+        earlier span handed out (``seen``, updated), with their lines and line details read in the same span."""
         for lo, hi in spans:
-            invoices = {}
+            invoices: dict[Any, Extracted] = {}
             for x in _from_raw_records(self.reporting.invoices_raw(lo, hi)):
-                key = str(x.raw.get("ID"))
-                if key in wanted and key not in done:
-                    done.add(key)
-                    if (mine := self._attributed(x, le)) is not None:
-                        invoices[mine.raw.get("ID")] = mine
-            ids = {i for i, x in invoices.items() if x.error is None}
+                key = x.raw.get("ID")
+                if wanted is not None and str(key) not in wanted:
+                    continue
+                if key not in (None, ""):
+                    if str(key) in seen:
+                        continue
+                    seen.add(str(key))
+                if (mine := self._attributed(x, le)) is not None:
+                    invoices[key] = mine
+            ids = {i for i, x in invoices.items() if x.error is None}   # a quarantined invoice brings no lines
             yield (list(invoices.values()), self._lines(self.reporting.invoice_lines_raw, lo, hi, ids),
                    self._lines(self.reporting.invoice_line_details_raw, lo, hi, ids))
 
