@@ -268,20 +268,9 @@ def prepare(size: str, seed: int, workdir: Path, db: str, les: list[int], stage:
 
 
 def serve(module: str, port: int, fixture: Path, *extra: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), "--fixture", str(fixture), *extra],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import httpx
+    from simulators._common import serve_process
 
-    for _ in range(3600):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_sim/counters", timeout=2)
-            return proc
-        except httpx.HTTPError:
-            if proc.poll() is not None:
-                raise SystemExit(f"simulator {module} exited with {proc.returncode}") from None
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit(f"simulator {module} did not start")
+    return serve_process(module, port, fixture, *extra, cwd=ROOT, wait_s=1800)
 
 
 def _rss_mb(pid: int) -> int:

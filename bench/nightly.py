@@ -105,20 +105,9 @@ def night_child(record: Path, timings: Path) -> None:
 
 # -- parent --------------------------------------------------------------------------------------------------------
 def serve(module: str, port: int, fixture: Path, *extra: str) -> subprocess.Popen:
-    import httpx
+    from simulators._common import serve_process
 
-    proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), "--fixture", str(fixture), *extra],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(1200):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_sim/counters", timeout=2)
-            return proc
-        except httpx.HTTPError:
-            if proc.poll() is not None:
-                raise SystemExit(f"simulator {module} exited with {proc.returncode}") from None
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit(f"simulator {module} did not start")
+    return serve_process(module, port, fixture, *extra, cwd=ROOT, wait_s=600)
 
 
 def raw_fetch(record: Path) -> tuple[float, int, int]:

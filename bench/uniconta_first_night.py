@@ -103,9 +103,7 @@ def computed(fixture: Path, sizes: list[tuple[int, int]]) -> int:
 def simulator_processes(stack: ExitStack, size: str, seed: int, work: Path) -> tuple[str, str]:
     """Both simulators as processes of their own, serving the fixture file ``work/fixture_<size>.json`` (written
     streamed when absent); stopped when ``stack`` closes. Returns their base URLs."""
-    import socket
-    import subprocess
-
+    from simulators._common import free_port, serve_process
     from simulators.generator import write_fixture
 
     path = work / f"fixture_{size}_{seed}.json"
@@ -115,26 +113,14 @@ def simulator_processes(stack: ExitStack, size: str, seed: int, work: Path) -> t
         print(f"generated {size} (seed {seed}) in {time.perf_counter() - t0:.0f} s "
               f"({path.stat().st_size / 1e6:,.0f} MB)", flush=True)
     urls = []
-    for module, extra, prefix in (("simulators.timelog", [], ""),
-                                  ("simulators.uniconta", ["--quota-mode", "throttle"], "")):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), "--fixture", str(path), *extra],
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(work / f"{module}.log", "w"))
+    for module, extra in (("simulators.timelog", []), ("simulators.uniconta", ["--quota-mode", "throttle"])):
+        port, t0 = free_port(), time.perf_counter()
+        proc = serve_process(module, port, path, *extra, cwd=ROOT, wait_s=3600,
+                             stderr=stack.enter_context(open(work / f"{module}.log", "w")))
         stack.callback(proc.wait, 30)
         stack.callback(proc.terminate)
-        for _ in range(7200):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/_sim/counters", timeout=2)
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None:
-                    raise SystemExit(f"simulator {module} exited with {proc.returncode}; see {work / module}.log") from None
-                time.sleep(0.5)
         print(f"{module} serving {path.name} after {time.perf_counter() - t0:.0f} s", flush=True)
-        urls.append(f"http://127.0.0.1:{port}{prefix}")
+        urls.append(f"http://127.0.0.1:{port}")
     return urls[0], urls[1]
 
 

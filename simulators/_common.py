@@ -183,6 +183,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def serve_process(module: str, port: int, fixture: Any, *extra: str, cwd: Any = None, wait_s: float = 600,
+                  stderr: Any = None) -> Any:
+    """Start ``python -m <module> --port <port> --fixture <fixture> [extra…]`` (a simulator as its own process,
+    as the benchmarks run them) and wait until it answers ``/_sim/counters``; returns the ``Popen``. A simulator
+    that exits or does not answer in ``wait_s`` seconds ends the caller with one line (``SystemExit``).
+    ``stderr``: where its log goes (default: discarded)."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    proc = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), "--fixture", str(fixture), *extra],
+                            cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL if stderr is None else stderr)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/_sim/counters", timeout=2)
+            return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                log = f"; see {stderr.name}" if isinstance(getattr(stderr, "name", None), str) else ""
+                raise SystemExit(f"simulator {module} exited with {proc.returncode}{log}") from None
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit(f"simulator {module} did not start")
+
+
 @contextlib.contextmanager
 def serve_in_thread(app: Any, port: int | None = None, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve ``app`` with uvicorn on a real loopback port in a daemon thread; yield its base URL.
