@@ -50,6 +50,15 @@ ID_COLUMNS = {"TimeLog invoice", "Uniconta no.", "Customer no.", "Debtor", "Reco
 _ID = re.compile(r"[1-9]\d{0,14}\Z")
 
 
+def _total_row(ws: Worksheet, row: int, label: str, amount: Any) -> None:
+    """A bridge's total line: the label and the signed amount in bold, a rule above the three columns."""
+    ws.cell(row=row, column=1, value=label).font = BOLD
+    c = _put(ws, row, 3, amount)
+    c.font, c.number_format = BOLD, SIGNED_MONEY
+    for col in (1, 2, 3):
+        ws.cell(row=row, column=col).border = TOP_LINE
+
+
 def _put(ws: Worksheet, row: int, col: int, value: Any, kind: str | None = None, *, is_id: bool = False,
          lang: Lang | None = None, translate: bool = False):
     cell = ws.cell(row=row, column=col)
@@ -145,11 +154,7 @@ def _summary(ws: Worksheet, recon: Reconciliation, monthly: Sheet, lang: Lang, s
             ws.cell(row=row, column=1, value=lang.t(key))
             _put(ws, row, 3, amount)
             row += 1
-        ws.cell(row=row, column=1, value=lang.t("difference")).font = BOLD
-        c = _put(ws, row, 3, b.difference)
-        c.font, c.number_format = BOLD, SIGNED_MONEY
-        for col in (1, 2, 3):
-            ws.cell(row=row, column=col).border = TOP_LINE
+        _total_row(ws, row, lang.t("difference"), b.difference)
         row += 1
         for ln in b.lines:
             label = lang.t("rounding") if ln.key == ROUNDING else lang.category(ln.key)
@@ -159,11 +164,7 @@ def _summary(ws: Worksheet, recon: Reconciliation, monthly: Sheet, lang: Lang, s
             ws.cell(row=row, column=2, value=ln.count)
             _put(ws, row, 3, ln.amount).number_format = SIGNED_MONEY
             row += 1
-        ws.cell(row=row, column=1, value=lang.t("explained")).font = BOLD
-        c = _put(ws, row, 3, b.explained)
-        c.font, c.number_format = BOLD, SIGNED_MONEY
-        for col in (1, 2, 3):
-            ws.cell(row=row, column=col).border = TOP_LINE
+        _total_row(ws, row, lang.t("explained"), b.explained)
         row += 2
     counts = recon.counts()
     ws.cell(row=row, column=1, value=lang.t("count_per_category")).font = Font(bold=True, size=12)
