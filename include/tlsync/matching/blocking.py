@@ -124,42 +124,141 @@ def _obj(values: list) -> np.ndarray:
     return a
 
 
+# The normalised keys of a record, one list per key (Columns: also as arrays) ...
+_KEYS = ("cvr", "vat", "cvr_raw", "phone", "number", "name", "form", "core", "domain", "zip")
+# ... with an array of each and, for these, the mask of the non-empty values
+_HAS = ("cvr", "vat", "cvr_raw", "phone", "number", "core", "domain", "zip", "form")
+
+
 class Columns:
     """The normalised matching keys of many records of one side, column-wise: the same values
     :class:`Prepared` holds, ``cols.name[i]`` being ``Prepared(records[i]).name``. Each key is a list (``name``)
-    and a numpy object array (``name_a``) with its non-empty mask (``has_name``) for the vectorised scorer."""
+    and a numpy object array (``name_a``) with its non-empty mask (``has_name``) for the vectorised scorer.
 
-    def __init__(self, recs: list[Mapping[str, Any]], keys: list[Any], tax_columns: list[list[Any]],
-                 phones: list[Any], numbers: list[Any], names: list[Any], emails: list[Any], zips: list[Any]
-                 ) -> None:
+    Built from the normalised values of :func:`_debtor_values` / :func:`_customer_values` (``key``: the record's
+    key, ``accounts``: the debtors' review accounts, and :data:`_KEYS`). Pickled, a :class:`Columns` is those lists
+    only (not the records, nor the arrays, which are rebuilt): how a forked child returns the columns of its rows
+    (:mod:`.parallel`); :meth:`joined` puts the parts of consecutive rows together again."""
+
+    # the lists (row i = record i) and their arrays, set from the values (_set)
+    key: list[Any]
+    accounts: list[str]
+    cvr: list[str]
+    vat: list[str]
+    cvr_raw: list[str]
+    phone: list[str]
+    number: list[str]
+    name: list[str]
+    form: list[str]
+    core: list[str]
+    domain: list[str]
+    zip: list[str]
+    key_a: np.ndarray
+    cvr_a: np.ndarray
+    vat_a: np.ndarray
+    cvr_raw_a: np.ndarray
+    phone_a: np.ndarray
+    number_a: np.ndarray
+    name_a: np.ndarray
+    form_a: np.ndarray
+    core_a: np.ndarray
+    domain_a: np.ndarray
+    zip_a: np.ndarray
+    has_cvr: np.ndarray
+    has_vat: np.ndarray
+    has_cvr_raw: np.ndarray
+    has_phone: np.ndarray
+    has_number: np.ndarray
+    has_core: np.ndarray
+    has_domain: np.ndarray
+    has_zip: np.ndarray
+    has_form: np.ndarray
+    form_id: np.ndarray
+
+    def __init__(self, recs: list[Mapping[str, Any]], values: dict[str, list[Any]]) -> None:
         self.recs = recs
-        self.key = keys
-        self.accounts: list[str] = []                 # debtors only: the review's account strings
         self.codes: dict[str, np.ndarray] = {}        # Index.key_codes, for the index ``codes_of``
         self.codes_of: object = None
-        self.n = len(recs)
-        self.cvr_a, self.vat_a, self.cvr_raw_a = _tax_columns(tax_columns, self.n)
-        self.phone = norm_phones(phones)
-        self.number = norm_numbers(numbers)
-        self.name, self.form = parse_names(names)
-        self.core = "\n".join(self.name).replace(" ", "").split("\n") if self.n else []
-        self.domain = email_domains(emails)
-        self.zip = norm_zips(zips)
-        for col in ("phone", "number", "name", "core", "domain", "zip", "form"):
+        self._set(values)
+
+    def _set(self, values: dict[str, list[Any]]) -> None:
+        self.n = len(values["key"])
+        self.key = values["key"]
+        self.accounts = values.get("accounts") or []     # debtors only: the review's account strings
+        for col in _KEYS:
+            setattr(self, col, values[col])
+        self._arrays()
+
+    def _arrays(self) -> None:
+        for col in _KEYS:
             setattr(self, col + "_a", _obj(getattr(self, col)))
-        for col in ("cvr", "vat", "cvr_raw"):
-            setattr(self, col, getattr(self, col + "_a").tolist())
-        for col in ("cvr", "vat", "cvr_raw", "phone", "number", "core", "domain", "zip", "form"):
+        for col in _HAS:
             setattr(self, "has_" + col, getattr(self, col + "_a") != "")
-        self.key_a = _obj(keys)
+        self.key_a = _obj(self.key)
         self.form_id = np.fromiter(map(_FORM_ID.__getitem__, self.form), dtype=np.int64, count=self.n)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"values": {col: _pack(getattr(self, col)) for col in ("key", "accounts", *_KEYS)},
+                "n": self.n, "codes": self.codes}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.recs, self.codes, self.codes_of = [], state["codes"], None
+        self._set({col: _unpack(v, state["n"]) for col, v in state["values"].items()})
+
+    @classmethod
+    def joined(cls, recs: list[Mapping[str, Any]], parts: list[Columns]) -> Columns:
+        """The columns of ``recs`` from the parts of its consecutive rows (in order); the key codes are kept when
+        every part has them (for the same index)."""
+        if len(parts) == 1:
+            whole = parts[0]
+        else:
+            whole = cls.__new__(cls)
+            whole.n = sum(p.n for p in parts)
+            for col in ("key", "accounts", *_KEYS):
+                setattr(whole, col, [v for p in parts for v in getattr(p, col)])
+            for col in (*(c + "_a" for c in _KEYS), *("has_" + c for c in _HAS), "key_a", "form_id"):
+                setattr(whole, col, np.concatenate([getattr(p, col) for p in parts]))
+            whole.codes = ({kind: np.concatenate([p.codes[kind] for p in parts]) for kind in parts[0].codes}
+                           if all(p.codes for p in parts) else {})
+            whole.codes_of = None
+        whole.recs = recs
+        return whole
 
     def zp(self) -> list[str]:
         """The zip + name-prefix key of every record (``""`` without a zip or a 4-letter name core)."""
         return [z + ":" + c[:4] if z and len(c) >= 4 else "" for z, c in zip(self.zip, self.core)]
 
 
-def _tax_columns(columns: list[list[Any]], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pack(values: list[Any]) -> str | list[Any]:
+    """A column to pickle: a list of strings as one string, one value per line (pickle writes and reads each
+    string of a list separately, and remembers each one: 5× slower at 10⁵ values than one ``join`` and one
+    ``split``); anything else (numbers, ``None``, a line break in a value) as the list."""
+    try:
+        blob = "\n".join(values)
+    except TypeError:
+        return values
+    return blob if blob.count("\n") == len(values) - 1 else values
+
+
+def _unpack(packed: str | list[Any], n: int) -> list[Any]:
+    if isinstance(packed, list):
+        return packed
+    return packed.split("\n") if n else []
+
+
+def _normalised(tax_columns: list[Sequence[Any]], phones: Sequence[Any], numbers: Sequence[Any],
+                names: Sequence[Any], emails: Sequence[Any], zips: Sequence[Any]) -> dict[str, list[Any]]:
+    """The :data:`_KEYS` of records from their raw fields, one batch normaliser per column."""
+    n = len(phones)
+    cvr, vat, raw = _tax_columns(tax_columns, n)
+    name, form = parse_names(names)
+    return {"cvr": cvr.tolist(), "vat": vat.tolist(), "cvr_raw": raw.tolist(), "phone": norm_phones(phones),
+            "number": norm_numbers(numbers), "name": name, "form": form,
+            "core": "\n".join(name).replace(" ", "").split("\n") if n else [],
+            "domain": email_domains(emails), "zip": norm_zips(zips)}
+
+
+def _tax_columns(columns: list[Sequence[Any]], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_tax_keys` for every row of one or more tax-number columns (first usable column wins), as the
     arrays (valid CVR, VAT key, raw CVR digits)."""
     cvr, vat, raw = _obj([""] * n), _obj([""] * n), _obj([""] * n)
@@ -180,7 +279,7 @@ def _tax_columns(columns: list[list[Any]], n: int) -> tuple[np.ndarray, np.ndarr
     return cvr, vat, raw
 
 
-def _fields(recs: list[Mapping[str, Any]], names: tuple[str, ...]) -> tuple[list[Sequence[Any]], bool]:
+def _fields(recs: Sequence[Mapping[str, Any]], names: tuple[str, ...]) -> tuple[list[Sequence[Any]], bool]:
     """The columns ``names`` of ``recs`` (``None`` where a record lacks a field) and whether every record had
     every field: a C-level ``map(itemgetter(field), recs)`` per field when so (the staged payloads; 2.5× faster at
     100k than transposing one ``itemgetter`` tuple per record with ``zip(*…)``), ``get`` per field otherwise."""
@@ -192,27 +291,41 @@ def _fields(recs: list[Mapping[str, Any]], names: tuple[str, ...]) -> tuple[list
         return [[r.get(f) for r in recs] for f in names], False
 
 
-def debtor_columns(recs: Iterable[Mapping[str, Any]]) -> Columns:
-    """Uniconta ``DebtorClient`` rows as :class:`Columns` (the fields of :func:`prepare_debtor`)."""
-    recs = list(recs)
+def _debtor_values(recs: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The normalised keys of Uniconta ``DebtorClient`` rows (the fields of :func:`prepare_debtor`), ``key`` the
+    ``Account`` and ``accounts`` the review's account strings."""
     (account, name, regno, vat, phone, zipcode, email), complete = _fields(
         recs, DEBTOR_FIELDS[:7])                      # InvoiceEmail: only where ContactEmail is empty
     if not all(email):                               # no contact e-mail: the invoice e-mail
         email = list(email)
         for i in np.flatnonzero(~_obj(email).astype(bool)).tolist():
             email[i] = recs[i].get("InvoiceEmail")
-    cols = Columns(recs, account, [regno, vat], phone, account, name, email, zipcode)
+    values = _normalised([regno, vat], phone, account, name, email, zipcode)
+    values["key"] = list(account)
     # the review's debtor account: str(rec.get("Account", "")), "" for a record without one
-    cols.accounts = list(map(str, account)) if complete else [str(r.get("Account", "")) for r in recs]
-    return cols
+    values["accounts"] = list(map(str, account)) if complete else [str(r.get("Account", "")) for r in recs]
+    return values
+
+
+def _customer_values(recs: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The normalised keys of TimeLog ``Customer`` rows (the fields of :func:`prepare_customer`), ``key`` the
+    ``ID``."""
+    (id_, no, name, vat, phone, zipcode, email), _ = _fields(recs, CUSTOMER_FIELDS)
+    values = _normalised([vat], phone, no, name, email, zipcode)
+    values["key"] = list(id_)
+    return values
+
+
+def debtor_columns(recs: Iterable[Mapping[str, Any]]) -> Columns:
+    """Uniconta ``DebtorClient`` rows as :class:`Columns` (the fields of :func:`prepare_debtor`)."""
+    rows = recs if isinstance(recs, list) else list(recs)
+    return Columns(rows, _debtor_values(rows))
 
 
 def customer_columns(recs: Iterable[Mapping[str, Any]]) -> Columns:
     """TimeLog ``Customer`` rows as :class:`Columns` (the fields of :func:`prepare_customer`)."""
-    recs = list(recs)
-    (id_, no, name, vat, phone, zipcode, email), _ = _fields(
-        recs, CUSTOMER_FIELDS)
-    return Columns(recs, id_, [vat], phone, no, name, email, zipcode)
+    rows = recs if isinstance(recs, list) else list(recs)
+    return Columns(rows, _customer_values(rows))
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -295,6 +408,35 @@ class Index:
     tie-break of the candidate order."""
 
     def __init__(self, customers: Columns, *, max_block: int = 25, max_token_df: int = 25) -> None:
+        self._build(customers, max_block, max_token_df)
+
+    @classmethod
+    def deferred(cls, records: Iterable[Mapping[str, Any]]) -> Index:
+        """The index of the TimeLog ``records``, built on first use (:meth:`build`, or any attribute): a large match
+        normalises its debtors in a second process meanwhile (:func:`tlsync.matching.views.match_customers`)."""
+        index = cls.__new__(cls)
+        index.__dict__["_records"] = records if isinstance(records, list) else list(records)
+        return index
+
+    @property
+    def pending(self) -> bool:
+        """Whether this index is :meth:`deferred` and not built yet."""
+        return "_records" in self.__dict__
+
+    def build(self) -> Index:
+        """Build a :meth:`deferred` index now (nothing to do for any other); returns it."""
+        records = self.__dict__.pop("_records", None)
+        if records is not None:
+            self._build(customer_columns(records), 25, 25)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for an attribute that is not set: a deferred index builds itself on first use
+        if name != "_records" and "_records" in self.__dict__:
+            return getattr(self.build(), name)
+        raise AttributeError(name)
+
+    def _build(self, customers: Columns, max_block: int, max_token_df: int) -> None:
         self.customers = customers
         self.blocks = {kind: _Blocks(values(customers), None, max_block) for kind, values in _EXACT.items()}
         # value counts for the scorer's term frequencies (not blocking keys): raw CVR digits, zip

@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from .blocking import Index, customer_columns, debtor_columns
+from .blocking import Columns, Index, _debtor_values, customer_columns
+from .parallel import in_child, worthwhile
 from .scoring import (
     P_CANDIDATE,
     P_ONE,
@@ -104,9 +105,15 @@ class MatchResult:
 
 
 def build_index(customers: Iterable[Mapping[str, Any]]) -> Index:
-    """Normalise and index the TimeLog customers once; pass it as ``index=`` to match several companies."""
+    """Normalise and index the TimeLog customers once; pass it as ``index=`` to match several companies.
+
+    A large index (:func:`~tlsync.matching.parallel.worthwhile`) is built by the first match that uses it, while a
+    second process normalises that match's debtors (:func:`match_customers`); the result is the same."""
+    records = customers if isinstance(customers, list) else list(customers)
+    if worthwhile(len(records)):
+        return Index.deferred(records)
     with _no_gc():
-        return Index(customer_columns(customers))
+        return Index(customer_columns(records))
 
 
 class _no_gc:
@@ -134,8 +141,9 @@ def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Ma
     if index is None:
         index = build_index(customers)
     ignored_set = {str(a) for a in ignored}
+    recs = debtors if isinstance(debtors, list) else list(debtors)
     with _no_gc():
-        D = debtor_columns(debtors)
+        D = _debtor_columns(recs, index)
         C = index.customers
         accounts = D.accounts
         # the levels of every pair sharing an exact key; the model (m, u, λ) is learned from them, per run
@@ -167,6 +175,19 @@ def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Ma
 
 
 _ONE, _SEVERAL, _NONE, _IGNORED = range(4)          # indices into VIEWS
+
+
+def _debtor_columns(recs: list[Mapping[str, Any]], index: Index) -> Columns:
+    """The debtors' :class:`Columns`, and ``index`` built. When the index is still to be built (deferred by
+    :func:`build_index`) and the company is large, the debtors are normalised by a forked child while this
+    process builds the index (:func:`~tlsync.matching.parallel.in_child`): the two are independent, and each is
+    about a third of a large match."""
+    if index.pending and worthwhile(len(recs)):
+        D, _ = in_child(lambda: Columns([], _debtor_values(recs)), index.build)
+        D.recs = recs
+        return D
+    index.build()
+    return Columns(recs, _debtor_values(recs))
 
 
 def _debtor_posterior(pairs: PairScores, model: Model) -> None:

@@ -1,0 +1,123 @@
+"""A second process for the per-record work of a large match (issue 15, fourth round: process wall).
+
+Why: the matcher's process is one Python thread, and the machine has two cores. Normalising a side's records
+into columns is work done record by record that nothing else waits on while the other side's index is being
+built, so a large match normalises its debtors in a forked child while this process normalises and indexes the
+customers (:func:`tlsync.matching.views.match_customers`); the child's columns come back through a pipe.
+
+Decisions:
+
+- ``os.fork`` (with a pipe), not ``multiprocessing`` or ``concurrent.futures``: the child inherits the records
+  without copying them (copy-on-write), nothing is imported, nothing is pickled on the way in, and it works where
+  ``multiprocessing`` refuses ("daemonic processes are not allowed to have children": inside a Celery prefork
+  pool or another daemonic worker).
+- One process (the same result) when ``TLSYNC_MATCH_PROCESSES=1`` is set, when the work is small (below
+  :data:`MIN_ROWS` records forking and the copy-on-write page faults cost more than the overlap saves: measured
+  in docs/matching-engine.md, fourth round), where ``os.fork`` does not exist, when the fork fails (``EAGAIN``,
+  ``ENOMEM``), and when the child fails (an exception, killed, a short or unreadable answer): its work is then
+  done here, after the rest.
+- The child leaves with ``os._exit``: no ``atexit`` handlers, no flushing of buffers it inherited, no closing of
+  the parent's database connections, whatever happens in it.
+- The child's CPU time is the match's too: a caller measuring with ``time.process_time`` must add
+  ``resource.getrusage(RUSAGE_CHILDREN)`` (``bench/matching.py`` does).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+from collections.abc import Callable
+from typing import TypeVar
+
+__all__ = ["ENV", "MIN_ROWS", "in_child", "processes", "split_rows", "worthwhile"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+MIN_ROWS = 20_000        # below this many records one process is as fast (see the module's decisions)
+ENV = "TLSYNC_MATCH_PROCESSES"
+
+
+def processes() -> int:
+    """How many processes a large match may use: 2, or 1 when ``TLSYNC_MATCH_PROCESSES`` says so or the platform
+    cannot fork."""
+    if not hasattr(os, "fork"):
+        return 1
+    setting = os.environ.get(ENV, "").strip()
+    try:
+        return 1 if setting and int(setting) <= 1 else 2
+    except ValueError:
+        return 2
+
+
+def worthwhile(rows: int, min_rows: int | None = None) -> bool:
+    """Whether work over ``rows`` records is worth a second process here (``min_rows``: default
+    :data:`MIN_ROWS`)."""
+    return rows >= (MIN_ROWS if min_rows is None else min_rows) and processes() >= 2
+
+
+def in_child(work: Callable[[], T], meanwhile: Callable[[], U]) -> tuple[T, U]:
+    """``(work(), meanwhile())``, ``work`` run by a forked child at the same time as ``meanwhile`` runs here (its
+    result pickled through a pipe), or after it here when no child can be started or the child fails. ``work``
+    must not change anything this process needs (its changes stay in the child) and return something
+    picklable."""
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:
+        here = meanwhile()
+        return work(), here
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        here = meanwhile()
+        return work(), here
+    if pid == 0:                                       # the child: the work, pickled into the pipe, then leave
+        code = 1
+        try:
+            os.close(read_fd)
+            data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_fd, view):]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    reaped = False
+    try:
+        here = meanwhile()
+        chunks = []
+        while chunk := os.read(read_fd, 1 << 20):
+            chunks.append(chunk)
+        _, status = os.waitpid(pid, 0)
+        reaped = True
+        if os.waitstatus_to_exitcode(status) == 0:
+            try:
+                return pickle.loads(b"".join(chunks)), here
+            except Exception:  # noqa: BLE001 - a short or broken answer: the work is done here instead
+                pass
+        return work(), here
+    finally:
+        os.close(read_fd)
+        if not reaped:                                 # this process failed or was interrupted: end the child
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+
+
+def split_rows(n: int, work: Callable[[int, int], T], *, min_rows: int | None = None, child_share: float = 0.5
+               ) -> list[T]:
+    """``work(start, stop)`` over the rows ``[0, n)``: as ``[work(0, h), work(h, n)]``, the second part computed by
+    a forked child (:func:`in_child`) at the same time as the first, or as ``[work(0, n)]`` in this process when
+    not :func:`worthwhile`. ``work`` must depend on nothing but its rows (the caller joins the parts);
+    ``child_share``: the share of the rows the child takes."""
+    if n < 2 or not worthwhile(n, min_rows):
+        return [work(0, n)]
+    h = n - max(1, min(n - 1, int(n * child_share)))
+    theirs, mine = in_child(lambda: work(h, n), lambda: work(0, h))
+    return [mine, theirs]

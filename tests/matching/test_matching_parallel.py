@@ -1,0 +1,136 @@
+"""The second process of a large match (issue 15, fourth round) changes nothing but the time.
+
+A match large enough (:data:`tlsync.matching.parallel.MIN_ROWS`) normalises its debtors in a forked child while
+the customer index is built; every suggestion must be exactly what one process computes, and wherever no child can
+be started or the child fails, the work is done in the process itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+
+import pytest
+from test_matching_golden import GOLDEN, suggestions_digest
+
+from simulators.generator.linkage import linkage
+from tlsync.matching import build_index, match_customers
+from tlsync.matching import parallel as P
+
+
+@pytest.fixture
+def small_threshold(monkeypatch):
+    """Every match of more than 100 records uses the second process."""
+    monkeypatch.delenv(P.ENV, raising=False)
+    monkeypatch.setattr(P, "MIN_ROWS", 100)
+
+
+def _match(profile: str, seed: int):
+    debtors, customers, _truth = linkage(3000, seed, profile)
+    return match_customers(debtors, index=build_index(customers), ignored={debtors[0]["Account"]})
+
+
+@pytest.mark.parametrize(("profile", "seed"), sorted(GOLDEN))
+def test_two_processes_give_the_pinned_suggestions(small_threshold, monkeypatch, profile, seed) -> None:
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    result = _match(profile, seed)
+    assert forks, "the match used a second process"
+    counts, digest = GOLDEN[(profile, seed)]
+    assert result.counts() == counts
+    assert suggestions_digest(result) == digest
+
+
+def test_setting_one_process_forks_nothing(small_threshold, monkeypatch) -> None:
+    monkeypatch.setenv(P.ENV, "1")
+    monkeypatch.setattr(os, "fork", _no_fork)
+    assert P.processes() == 1 and not P.worthwhile(10**6)
+    assert suggestions_digest(_match("default", 42)) == GOLDEN[("default", 42)][1]
+
+
+def test_a_failing_fork_falls_back_to_one_process(small_threshold, monkeypatch) -> None:
+    def failing_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", failing_fork)
+    assert suggestions_digest(_match("hard", 9)) == GOLDEN[("hard", 9)][1]
+
+
+def test_a_failing_child_is_replaced_by_this_process() -> None:
+    parent = os.getpid()
+
+    def work() -> list[int]:
+        if os.getpid() != parent:
+            raise RuntimeError("only in the child")
+        return [1, 2, 3]
+
+    assert P.in_child(work, lambda: "here") == ([1, 2, 3], "here")
+
+    def dies() -> list[int]:
+        if os.getpid() != parent:
+            os._exit(3)                        # killed without an answer
+        return [4]
+
+    assert P.in_child(dies, lambda: None) == ([4], None)
+
+
+def test_the_child_changes_nothing_here_and_its_rows_come_back_in_order(small_threshold) -> None:
+    seen: list[int] = []
+
+    def work(start: int, stop: int) -> list[int]:
+        seen.extend(range(start, stop))        # in the child: not visible here
+        return list(range(start, stop))
+
+    parts = P.split_rows(1000, work)
+    assert len(parts) == 2 and parts[0] + parts[1] == list(range(1000))
+    assert seen == list(range(len(parts[0])))
+    assert P.split_rows(50, work) == [list(range(50))], "below the threshold: one part, here"
+
+
+def test_an_error_here_ends_the_child_and_propagates(small_threshold, monkeypatch) -> None:
+    children = []
+    real_fork = os.fork
+
+    def recording_fork() -> int:
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    def boom() -> None:
+        raise ValueError("here")
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    with pytest.raises(ValueError, match="here"):
+        P.in_child(lambda: time.sleep(60), boom)
+    assert children
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)    # ended and reaped: no child left behind
+
+
+def _no_fork() -> int:
+    raise AssertionError("must not fork")
+
+
+def _match_in_daemon(queue) -> None:
+    P.MIN_ROWS = 100
+    queue.put(suggestions_digest(_match("default", 42)))
+
+
+def test_inside_a_daemonic_process_the_match_still_runs() -> None:
+    # a Celery prefork pool process is daemonic: multiprocessing refuses it children, os.fork does not
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_match_in_daemon, args=(queue,), daemon=True)
+    proc.start()
+    digest = queue.get(timeout=120)
+    proc.join(30)
+    assert proc.exitcode == 0
+    assert digest == GOLDEN[("default", 42)][1]
