@@ -227,6 +227,35 @@ def test_invoice_lines_of_other_invoices_are_skipped_unparsed_and_odd_ones_kept(
     assert kept[0] == every[0]
 
 
+def test_invoices_of_other_legal_entities_are_skipped_unparsed_and_their_ids_reported():
+    """Issue 18: a legal entity's read of the site-wide invoices parses only its own invoices and those without a
+    LegalEntityID (the caller places those, rule S2); another entity's invoice — even a malformed one — is not
+    turned into a record, its ID is handed back so the windows still know it was read."""
+    other = INVOICES.replace('ID="277"', 'ID="279"').replace("<tlp:LegalEntityID>1<", "<tlp:LegalEntityID>2<") \
+        .replace("<tlp:Amount>39037.5000<", "<tlp:Amount>not a number<")
+    nil = INVOICES.replace('ID="277"', 'ID="280"').replace(
+        "<tlp:LegalEntityID>1</tlp:LegalEntityID>", '<tlp:LegalEntityID xsi:nil="true"/>')
+    body = INVOICES.replace("</tlp:Invoices>", "") + _invoice_items(other)[0] + _invoice_items(nil)[0] + \
+        "</tlp:Invoices>"
+    skipped: list = []
+    with make_client(lambda r: xml(body)) as client:
+        every = [r for r in client.invoices_raw(date(2004, 12, 1), date(2004, 12, 31))]
+        mine = [r for r in client.invoices_raw(date(2004, 12, 1), date(2004, 12, 31), of_legal_entity="1",
+                                               skipped=skipped.append)]
+        theirs = [r.raw["ID"] for r in client.invoices_raw(date(2004, 12, 1), date(2004, 12, 31),
+                                                           of_legal_entity="2")]
+    assert [r.raw["ID"] for r in every] == ["277", "278", "279", "280"] and every[2].error is not None
+    assert [r.raw["ID"] for r in mine] == ["277", "278", "280"]       # no LegalEntityID: kept, nil too
+    assert skipped == ["279"]
+    assert [(r.raw, r.error) for r in mine] == [(r.raw, r.error) for r in every if r.raw["ID"] != "279"]
+    assert theirs == ["278", "279", "280"]
+
+
+def _invoice_items(document: str) -> list[str]:
+    start = document.index("<tlp:Invoice ")
+    return [document[start:document.index("</tlp:Invoice>", start) + len("</tlp:Invoice>")]]
+
+
 def _items_of(document: str) -> str:
     return document[document.index("<tlp:InvoiceLine "):document.index("</tlp:InvoiceLines>")]
 

@@ -216,10 +216,16 @@ class TimeLogSource:
                     wanted: set[str] | None = None
                     ) -> Iterator[tuple[list[Extracted], list[Extracted], list[Extracted]]]:
         """Per date span: legal entity ``le``'s invoices read in it (only the IDs ``wanted``, when given) that no
-        earlier span handed out (``seen``, updated), with their lines and line details read in the same span."""
+        earlier span handed out (``seen``, updated — with the other legal entities' invoices too, which the client
+        skips unparsed), with their lines and line details read in the same span."""
+        def other_entity(key: str | None) -> None:   # another legal entity's invoice, skipped unparsed
+            if key not in (None, "") and (wanted is None or key in wanted):
+                seen.add(str(key))
+
         for lo, hi in spans:
             invoices: dict[Any, Extracted] = {}
-            for x in _from_raw_records(self.reporting.invoices_raw(lo, hi)):
+            for x in _from_raw_records(self.reporting.invoices_raw(lo, hi, of_legal_entity=le,
+                                                                   skipped=other_entity)):
                 key = x.raw.get("ID")
                 if wanted is not None and str(key) not in wanted:
                     continue

@@ -277,6 +277,40 @@ def child_text_in(name: str, values: Container[str] | None) -> Callable[[etree._
     return keep
 
 
+def owned_by(name: str, owner: str | None, skipped: Callable[[str | None], None] | None = None
+             ) -> Callable[[etree._Element], bool] | None:
+    """A test of an item element: its child ``name`` (the owner's ID, e.g. ``LegalEntityID``) is ``owner``, or
+    empty, nil or missing (``None``: no test). An item owned by someone else is skipped unparsed and its ``ID``
+    (a child, else the attribute, as :func:`element_to_dict` would give it) goes to ``skipped``; an item with no
+    owner is kept for the caller to place. The Reporting client's ``of_legal_entity`` on invoices (issue 18: each
+    legal entity's read of the site-wide invoices turned every other entity's invoice into a dict and a model)."""
+    if owner is None:
+        return None
+
+    names = _LOCALNAMES
+
+    def keep(el: etree._Element) -> bool:
+        found = ident = None
+        for sub in el:
+            tag = sub.tag
+            local = names.get(tag) if tag.__class__ is str else None
+            if local is None:
+                local = localname(tag)
+            if local == name:
+                found = sub
+            elif local == "ID":
+                ident = sub
+        if found is None or not found.text or found.get(_XSI_NIL) in _NIL_VALUES or found.text == owner:
+            return True
+        if skipped is not None:
+            if ident is None:
+                skipped(el.get("ID"))
+            else:
+                skipped(None if ident.get(_XSI_NIL) in _NIL_VALUES else (ident.text or ""))
+        return False
+    return keep
+
+
 def int_attr(el: etree._Element, name: str) -> int | None:
     """Attribute ``name`` of ``el`` as an int (``None`` when absent or not a number)."""
     value = el.get(name)

@@ -25,7 +25,7 @@ The machinery — settings, the form POST, root checks, paging and error mapping
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -200,11 +200,16 @@ class ReportingClient(ReportingWire):
                                               customer_id=customer_id))
 
     def invoices_raw(self, start: date, end: date, *, status: InvoiceStatus | int | None = None,
-                     invoice_id: int = ALL, customer_id: int = ALL) -> Iterator[RawRecord[Invoice]]:
+                     invoice_id: int = ALL, customer_id: int = ALL, of_legal_entity: str | None = None,
+                     skipped: Callable[[str | None], None] | None = None) -> Iterator[RawRecord[Invoice]]:
+        """``of_legal_entity``: another legal entity's invoice (its ``LegalEntityID`` set to another) is skipped
+        unparsed and its ID handed to ``skipped``; one without a ``LegalEntityID`` is kept (the method takes no
+        legal entity filter: the read is site-wide)."""
         params = {"invoiceID": invoice_id, "customerID": customer_id,
                   "status": ALL_STATUSES if status is None else int(status),
                   "startDate": date_filter(start), "endDate": date_filter(end)}
-        return self._records("GetInvoicesRaw", params, "Invoices", "Invoice", Invoice)
+        return self._records("GetInvoicesRaw", params, "Invoices", "Invoice", Invoice,
+                             keep=_xml.owned_by("LegalEntityID", of_legal_entity, skipped))
 
     def invoice_lines(self, start: date, end: date, *, invoice_id: int = ALL, customer_id: int = ALL,
                       project_id: int = ALL, invoice_line_id: int = ALL) -> Iterator[InvoiceLine]:
