@@ -21,9 +21,10 @@ from tlsync.matching import parallel as P
 
 @pytest.fixture
 def small_threshold(monkeypatch):
-    """Every match of more than 100 records uses the second process."""
+    """Every match of more than 100 records uses the second process (however busy the machine is)."""
     monkeypatch.delenv(P.ENV, raising=False)
     monkeypatch.setattr(P, "MIN_ROWS", 100)
+    monkeypatch.setattr(P, "spare_core", lambda: True)
 
 
 def _match(profile: str, seed: int):
@@ -115,12 +116,31 @@ def test_an_error_here_ends_the_child_and_propagates(small_threshold, monkeypatc
         os.waitpid(children[0], os.WNOHANG)    # ended and reaped: no child left behind
 
 
+def test_spare_core_reads_the_cpu_pressure(monkeypatch, tmp_path) -> None:
+    import builtins
+    real_open = builtins.open
+    pressure = tmp_path / "cpu"
+
+    def fake_open(path, *args, **kwargs):
+        return real_open(pressure if path == "/proc/pressure/cpu" else path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(builtins, "open", fake_open)
+    pressure.write_text("some avg10=81.80 avg60=73.00 avg300=63.75 total=500977821\n")
+    assert not P.spare_core()
+    pressure.write_text("some avg10=1.20 avg60=3.00 avg300=2.75 total=500977821\n")
+    assert P.spare_core()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert not P.spare_core(), "one CPU: nothing spare"
+
+
 def _no_fork() -> int:
     raise AssertionError("must not fork")
 
 
 def _match_in_daemon(queue) -> None:
     P.MIN_ROWS = 100
+    P.spare_core = lambda: True
     queue.put(suggestions_digest(_match("default", 42)))
 
 

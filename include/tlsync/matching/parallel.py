@@ -12,10 +12,15 @@ Decisions:
   ``multiprocessing`` refuses ("daemonic processes are not allowed to have children": inside a Celery prefork
   pool or another daemonic worker).
 - One process (the same result) when ``TLSYNC_MATCH_PROCESSES=1`` is set, when the work is small (below
-  :data:`MIN_ROWS` records forking and the copy-on-write page faults cost more than the overlap saves: measured
-  in docs/matching-engine.md, fourth round), where ``os.fork`` does not exist, when the fork fails (``EAGAIN``,
+  :data:`MIN_ROWS` records forking and the copy-on-write page faults cost more than the overlap saves), when no
+  second core is free (:func:`spare_core`), where ``os.fork`` does not exist, when the fork fails (``EAGAIN``,
   ``ENOMEM``), and when the child fails (an exception, killed, a short or unreadable answer): its work is then
   done here, after the rest.
+- A second process costs ~0.25 s of CPU at 100k × 100k (the fork, the copy-on-write page faults of both
+  processes, the columns through the pipe) to save ~0.4 s of wall — only when a core is idle. On a busy machine
+  (Linux shares the CPU between sessions, not processes: a second process of the same session gets no more of
+  it) the same fork made the match ~0.25 s slower, so it is used only when the kernel's CPU pressure says that
+  tasks have rarely waited for a CPU lately (docs/matching-engine.md, fourth round).
 - The child leaves with ``os._exit``: no ``atexit`` handlers, no flushing of buffers it inherited, no closing of
   the parent's database connections, whatever happens in it.
 - The child's CPU time is the match's too: a caller measuring with ``time.process_time`` must add
@@ -30,13 +35,14 @@ import signal
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["ENV", "MIN_ROWS", "in_child", "processes", "split_rows", "worthwhile"]
+__all__ = ["BUSY_PRESSURE", "ENV", "MIN_ROWS", "in_child", "processes", "spare_core", "split_rows", "worthwhile"]
 
 T = TypeVar("T")
 U = TypeVar("U")
 
 MIN_ROWS = 20_000        # below this many records one process is as fast (see the module's decisions)
 ENV = "TLSYNC_MATCH_PROCESSES"
+BUSY_PRESSURE = 20.0     # % of the last 10 s in which some task waited for a CPU: above, no core is spare
 
 
 def processes() -> int:
@@ -51,10 +57,32 @@ def processes() -> int:
         return 2
 
 
+def spare_core() -> bool:
+    """Whether another core is free for a second process now: this process may run on two or more CPUs, and the
+    kernel's CPU pressure (``/proc/pressure/cpu``, "some avg10": the share of the last 10 s in which a runnable task
+    waited for a CPU) is below :data:`BUSY_PRESSURE`; without pressure information, the 1-minute load average is at
+    most the CPUs less one (this process)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    if cpus < 2:
+        return False
+    try:
+        with open("/proc/pressure/cpu") as f:
+            some = f.readline().split()          # "some avg10=81.80 avg60=73.00 avg300=63.75 total=500977821"
+        return float(some[1].removeprefix("avg10=")) < BUSY_PRESSURE
+    except (OSError, IndexError, ValueError):
+        try:
+            return os.getloadavg()[0] <= cpus - 1
+        except OSError:
+            return True
+
+
 def worthwhile(rows: int, min_rows: int | None = None) -> bool:
-    """Whether work over ``rows`` records is worth a second process here (``min_rows``: default
+    """Whether work over ``rows`` records is worth a second process here and now (``min_rows``: default
     :data:`MIN_ROWS`)."""
-    return rows >= (MIN_ROWS if min_rows is None else min_rows) and processes() >= 2
+    return rows >= (MIN_ROWS if min_rows is None else min_rows) and processes() >= 2 and spare_core()
 
 
 def in_child(work: Callable[[], T], meanwhile: Callable[[], U]) -> tuple[T, U]:

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from . import parallel
 from .blocking import Columns, Index, _debtor_values, customer_columns
 from .parallel import in_child, worthwhile
 from .scoring import (
@@ -110,7 +111,7 @@ def build_index(customers: Iterable[Mapping[str, Any]]) -> Index:
     A large index (:func:`~tlsync.matching.parallel.worthwhile`) is built by the first match that uses it, while a
     second process normalises that match's debtors (:func:`match_customers`); the result is the same."""
     records = customers if isinstance(customers, list) else list(customers)
-    if worthwhile(len(records)):
+    if len(records) >= parallel.MIN_ROWS and parallel.processes() >= 2:
         return Index.deferred(records)
     with _no_gc():
         return Index(customer_columns(records))
