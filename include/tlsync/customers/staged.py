@@ -10,13 +10,12 @@ the company id as text). The links (``customer_links``) are read through their o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from tlsync.ledger.domains import Domain
 from tlsync.linking.store import link_actions as link_actions
@@ -81,28 +80,19 @@ class LinkWrite:
 
 def link_writes(engine: Engine, legal_entity_id: int, accounts: Iterable[str]) -> dict[str, LinkWrite]:
     """``{debtor account: LinkWrite}`` — the latest link event (``link_timelog_wins``/``link_uniconta_wins``) of
-    each debtor in the sync ledger, read from its audit trail (one query per 500 debtors)."""
-    from tlsync.staging.tables import ledger_events
+    each debtor in the sync ledger, read from its audit trail (:meth:`Ledger.trails
+    <tlsync.ledger.store.Ledger.trails>`)."""
+    from tlsync.ledger.store import Ledger
 
-    wanted = sorted({str(a) for a in accounts})
     out: dict[str, LinkWrite] = {}
-    with engine.connect() as conn:
-        for i in range(0, len(wanted), 500):
-            q = (select(ledger_events.c.source_key, ledger_events.c.after, ledger_events.c.at)
-                 .where(ledger_events.c.domain == LINK_DOMAIN,
-                        ledger_events.c.legal_entity_id == int(legal_entity_id),
-                        ledger_events.c.action.in_(LINK_WRITE_ACTIONS),
-                        ledger_events.c.source_key.in_(wanted[i:i + 500]))
-                 .order_by(ledger_events.c.id))
-            for key, after, at in conn.execute(q):
-                try:
-                    written = json.loads(after) if after else {}
-                except ValueError:
-                    continue
-                changes = written.get("changes") or {}
-                customer_id = str((written.get("link") or {}).get("customer_id") or "")
-                if at is None or not customer_id:
-                    continue
-                out[str(key)] = LinkWrite(customer_id, dict(changes.get("uniconta") or {}),
-                                          dict(changes.get("timelog") or {}), at)   # the latest wins (id order)
+    for key, written, at in Ledger(engine).trails(LINK_DOMAIN, legal_entity_id, accounts,
+                                                  actions=LINK_WRITE_ACTIONS):
+        if not isinstance(written, dict):
+            continue
+        changes = written.get("changes") or {}
+        customer_id = str((written.get("link") or {}).get("customer_id") or "")
+        if at is None or not customer_id:
+            continue
+        out[key] = LinkWrite(customer_id, dict(changes.get("uniconta") or {}),
+                             dict(changes.get("timelog") or {}), at)   # the latest wins (oldest first)
     return out

@@ -17,7 +17,7 @@ ledger can never become the place a password leaks to.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -161,6 +161,25 @@ class Ledger:
             r["before"] = json.loads(r["before"]) if r["before"] else None
             r["after"] = json.loads(r["after"]) if r["after"] else None
         return rows
+
+    def trails(self, domain: str, legal_entity_id: int, source_keys: Iterable[str], *, actions: Iterable[str]
+               ) -> Iterator[tuple[str, Any, datetime | None]]:
+        """``(source key, after, at)`` of the events ``actions`` of many records, oldest first, ``after`` decoded
+        (``None`` when absent or not JSON): the audit trails of a batch in one query per 500 keys."""
+        wanted, acts = sorted({str(k) for k in source_keys}), list(actions)
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                q = (select(ledger_events.c.source_key, ledger_events.c.after, ledger_events.c.at)
+                     .where(ledger_events.c.domain == domain,
+                            ledger_events.c.legal_entity_id == int(legal_entity_id),
+                            ledger_events.c.action.in_(acts), ledger_events.c.source_key.in_(wanted[i:i + 500]))
+                     .order_by(ledger_events.c.id))
+                for key, after, at in conn.execute(q):
+                    try:
+                        decoded = json.loads(after) if after else None
+                    except ValueError:
+                        decoded = None
+                    yield str(key), decoded, at
 
     # -- writing -------------------------------------------------------------------------------------------
 
