@@ -192,10 +192,9 @@ class PairScores:
             rounded.append(round(sim, 4))
         text_a = np.empty(len(texts), dtype=object)
         text_a[:] = texts
-        return [Scored(k, pts, r, list(t), st, nb, pr) for k, pts, r, t, st, nb, pr in zip(
-            customers.key_a[p.c].tolist(), _score(p.weight).tolist(), np.array(rounded)[group].tolist(),
-            text_a[group].tolist(), p.same_tax.tolist(), (p.number == EQ_SAME).tolist(),
-            np.round(p.prob, 6).tolist())]
+        return list(map(Scored, customers.key_a[p.c].tolist(), _score(p.weight).tolist(),
+                        np.array(rounded)[group].tolist(), map(list, text_a[group].tolist()), p.same_tax.tolist(),
+                        (p.number == EQ_SAME).tolist(), np.round(p.prob, 6).tolist()))
 
 
 def _reasons_at(p: PairScores, k: int, sim: float, form_pair: tuple[str, str] | None) -> tuple[str, ...]:

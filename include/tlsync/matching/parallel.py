@@ -35,7 +35,8 @@ import signal
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["BUSY_PRESSURE", "ENV", "MIN_ROWS", "in_child", "processes", "spare_core", "split_rows", "worthwhile"]
+__all__ = ["BUSY_PRESSURE", "ENV", "MIN_ROWS", "in_child", "processes", "spare_core", "split_rows", "threads",
+           "worthwhile"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -77,6 +78,13 @@ def spare_core() -> bool:
             return os.getloadavg()[0] <= cpus - 1
         except OSError:
             return True
+
+
+def threads() -> int:
+    """The ``workers`` for ``rapidfuzz.process.cpdist``: every core (-1) when one is spare, else 1 — on a busy
+    machine the split call waits for its slowest thread, and 50,000 name pairs took 0.1–0.3 s of wall instead
+    of 0.02–0.05 s in one thread (the same CPU time, the same result)."""
+    return -1 if processes() >= 2 and spare_core() else 1
 
 
 def worthwhile(rows: int, min_rows: int | None = None) -> bool:

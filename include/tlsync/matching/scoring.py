@@ -76,6 +76,7 @@ from .levels import (
     name_similarity,
     reasons,  # noqa: F401 - re-exported (the words of a pair's levels, as before the split)
 )
+from .parallel import threads
 
 __all__ = ["COMPARISONS", "P_CANDIDATE", "P_ONE", "Model", "PairScores", "Scored", "compare_pairs",
            "debtor_posterior", "fit_model", "random_pairs", "score_pair", "score_pairs"]
@@ -135,8 +136,9 @@ def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndar
     fuzzy = np.flatnonzero(named & ~exact)
     if len(fuzzy):
         a, b = D.name_a[d[fuzzy]].tolist(), C.name_a[c[fuzzy]].tolist()
-        sim[fuzzy] = np.maximum(cpdist(a, b, scorer=ratio, dtype=np.float64, workers=-1),
-                                cpdist(a, b, scorer=token_sort_ratio, dtype=np.float64, workers=-1)) / 100.0
+        workers = threads()                      # every core only when one is idle (.parallel.threads)
+        sim[fuzzy] = np.maximum(cpdist(a, b, scorer=ratio, dtype=np.float64, workers=workers),
+                                cpdist(a, b, scorer=token_sort_ratio, dtype=np.float64, workers=workers)) / 100.0
     name = np.where(named, np.select([sim >= 1.0, sim >= 0.92, sim >= 0.85, sim >= 0.7],
                                      [NAME_EXACT, NAME_92, NAME_85, NAME_70], NAME_LOW), NAME_NONE).astype(np.int8)
     named_domain = np.flatnonzero((domain == EQ_SAME) & ((name == NAME_EXACT) | (name == NAME_92)))

@@ -168,10 +168,11 @@ def match_customers(debtors: Iterable[Mapping[str, Any]], customers: Iterable[Ma
         views = _assign_views(kept, rank, D.n, len(C.key), [a in ignored_set for a in accounts])
         # the objects: a One row shows its single candidate, the others all of theirs
         show = np.flatnonzero((rank == 0) | (views[kept.d] != _ONE))
-        candidates: list[list[Scored]] = [[] for _ in range(D.n)]
-        for d, s in zip(kept.d[show].tolist(), kept.scored(show, D, C)):
-            candidates[d].append(s)
-        rows = [Suggestion(a, r, cs, VIEWS[v]) for a, r, cs, v in zip(accounts, D.recs, candidates, views.tolist())]
+        # (kept is sorted by debtor: each debtor's shown candidates are one slice of the Scored list)
+        scored = kept.scored(show, D, C)
+        bounds = np.searchsorted(kept.d[show], np.arange(D.n + 1)).tolist()
+        candidates = list(map(scored.__getitem__, map(slice, bounds[:-1], bounds[1:])))
+        rows = list(map(Suggestion, accounts, D.recs, candidates, map(VIEWS.__getitem__, views.tolist())))
     return MatchResult(rows, model)
 
 
