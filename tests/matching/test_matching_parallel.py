@@ -116,20 +116,24 @@ def test_an_error_here_ends_the_child_and_propagates(small_threshold, monkeypatc
         os.waitpid(children[0], os.WNOHANG)    # ended and reaped: no child left behind
 
 
-def test_spare_core_reads_the_cpu_pressure(monkeypatch, tmp_path) -> None:
+def test_spare_core_reads_the_runnable_tasks_and_the_cpu_pressure(monkeypatch, tmp_path) -> None:
     import builtins
     real_open = builtins.open
-    pressure = tmp_path / "cpu"
+    files = {"/proc/pressure/cpu": tmp_path / "cpu", "/proc/loadavg": tmp_path / "loadavg"}
 
     def fake_open(path, *args, **kwargs):
-        return real_open(pressure if path == "/proc/pressure/cpu" else path, *args, **kwargs)
+        return real_open(files.get(path, path), *args, **kwargs)
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(builtins, "open", fake_open)
-    pressure.write_text("some avg10=81.80 avg60=73.00 avg300=63.75 total=500977821\n")
-    assert not P.spare_core()
-    pressure.write_text("some avg10=1.20 avg60=3.00 avg300=2.75 total=500977821\n")
+    files["/proc/loadavg"].write_text("0.50 0.40 0.30 1/252 28376\n")
+    files["/proc/pressure/cpu"].write_text("some avg10=81.80 avg60=73.00 avg300=63.75 total=500977821\n")
+    assert not P.spare_core(), "tasks waited for a CPU lately"
+    files["/proc/pressure/cpu"].write_text("some avg10=1.20 avg60=3.00 avg300=2.75 total=500977821\n")
     assert P.spare_core()
+    files["/proc/loadavg"].write_text("0.50 0.40 0.30 2/252 28376\n")
+    assert not P.spare_core(), "another task is running now"
+    files["/proc/loadavg"].write_text("0.50 0.40 0.30 1/252 28376\n")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert not P.spare_core(), "one CPU: nothing spare"
 

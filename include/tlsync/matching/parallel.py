@@ -59,25 +59,38 @@ def processes() -> int:
 
 
 def spare_core() -> bool:
-    """Whether another core is free for a second process now: this process may run on two or more CPUs, and the
-    kernel's CPU pressure (``/proc/pressure/cpu``, "some avg10": the share of the last 10 s in which a runnable task
-    waited for a CPU) is below :data:`BUSY_PRESSURE`; without pressure information, the 1-minute load average is at
-    most the CPUs less one (this process)."""
+    """Whether another core is free for a second process now: this process may run on two or more CPUs, no other
+    task is runnable at this moment (``/proc/loadavg``'s runnable count, this process included, is below the CPUs),
+    and tasks have rarely waited for a CPU lately (``/proc/pressure/cpu`` "some avg10", the share of the last 10 s
+    in which a runnable task waited, below :data:`BUSY_PRESSURE`). Where the kernel offers neither, the 1-minute
+    load average must leave a CPU besides this process."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
     if cpus < 2:
         return False
+    known = False
+    try:
+        with open("/proc/loadavg") as f:
+            runnable = int(f.read().split()[3].split("/")[0])      # "7.11 8.32 6.63 3/252 28376"
+        if runnable > cpus - 1:
+            return False
+        known = True
+    except (OSError, IndexError, ValueError):
+        pass
     try:
         with open("/proc/pressure/cpu") as f:
             some = f.readline().split()          # "some avg10=81.80 avg60=73.00 avg300=63.75 total=500977821"
         return float(some[1].removeprefix("avg10=")) < BUSY_PRESSURE
     except (OSError, IndexError, ValueError):
-        try:
-            return os.getloadavg()[0] <= cpus - 1
-        except OSError:
-            return True
+        pass
+    if known:
+        return True
+    try:
+        return os.getloadavg()[0] <= cpus - 1
+    except OSError:
+        return False
 
 
 def threads() -> int:
