@@ -19,8 +19,9 @@ Decisions:
 - A second process costs ~0.25 s of CPU at 100k × 100k (the fork, the copy-on-write page faults of both
   processes, the columns through the pipe) to save ~0.4 s of wall — only when a core is idle. On a busy machine
   (Linux shares the CPU between sessions, not processes: a second process of the same session gets no more of
-  it) the same fork made the match ~0.25 s slower, so it is used only when the kernel's CPU pressure says that
-  tasks have rarely waited for a CPU lately (docs/matching-engine.md, fourth round).
+  it) the same fork made the match ~0.25 s slower, so it is used only when nothing else is runnable now and the
+  kernel's CPU pressure says that tasks have rarely waited for a CPU lately (:func:`spare_core`;
+  docs/matching-engine.md, fourth round).
 - The child leaves with ``os._exit``: no ``atexit`` handlers, no flushing of buffers it inherited, no closing of
   the parent's database connections, whatever happens in it.
 - The child's CPU time is the match's too: a caller measuring with ``time.process_time`` must add
