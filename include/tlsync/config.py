@@ -187,6 +187,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
 )}
 
 
+UNICONTA_LIST_SETTINGS = {"DebtorOrderClient": "TLSYNC_UNICONTA_ORDER_BATCH",
+                          "DebtorOrderLineClient": "TLSYNC_UNICONTA_LINE_BATCH"}
+"""The settings that size a Uniconta class's lists (docs/going-live.md §5), given to the Uniconta client so that a
+list refused as too large names the one to lower; other classes go 100 records per call."""
+
+
 def value(name: str) -> Any:
     """The current value of the setting ``name`` (a key of :data:`SETTINGS`), parsed and checked."""
     return SETTINGS[name].read()

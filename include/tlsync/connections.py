@@ -19,6 +19,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tlsync import config
 from tlsync.clients._http import CallCounter
 from tlsync.clients.errors import SyncAPIError
 from tlsync.errors import UserSettingError
@@ -237,7 +238,7 @@ def uniconta_client(*, conn_id: str, host: str | None, login: str | None, passwo
         base_url=(host or DEFAULT_UNICONTA_URL), username=_require(conn_id, login, "Uniconta user (login)"),
         password=_require(conn_id, password, "Uniconta password"),
         company_id=int(company) if company not in (None, "") else None,
-        row_id_field=extra.get("row_id_field") or None)
+        row_id_field=extra.get("row_id_field") or None, list_settings=config.UNICONTA_LIST_SETTINGS)
     if tally and "allowance" not in client_kw:
         from tlsync.quota import DailyTally, daily_allowance
         from tlsync.staging.engine import staging_engine

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from simulators._common import serve_in_thread
 from simulators.uniconta import create_app
-from tlsync import config
+from tlsync import config, connections
 from tlsync.clients.uniconta import UnicontaClient, UnicontaSettings
 from tlsync.clients.uniconta.crud import ListTooLargeError
 from tlsync.clients.uniconta.models import DebtorOrderLineClient
@@ -69,8 +69,8 @@ def _lines(n: int) -> list[DebtorOrderLineClient]:
                                                  (400, "Maximum request length exceeded.")])
 def test_an_oversized_list_is_one_line_naming_the_setting(status, message):
     with serve_in_thread(_limited(create_app(_fixture()), status, message)) as url:
-        client = UnicontaClient(UnicontaSettings(base_url=url, username="integration",
-                                                 password=SecretStr("uniconta-pw"), company_id=10001))
+        client = connections.uniconta_client(conn_id="uniconta_default", host=url, login="integration",
+                                             password="uniconta-pw", extra={"company_id": 10001}, tally=False)
         with client:
             assert len(client.insert_list(_lines(LIMIT), batch_size=LIMIT)) == LIMIT   # within the limit: stored
             before = client.calls_used
@@ -80,6 +80,17 @@ def test_an_oversized_list_is_one_line_naming_the_setting(status, message):
     line = failure_line(caught.value)
     assert "\n" not in line and "TLSYNC_UNICONTA_LINE_BATCH (now 5)" in line and "too large" in line, line
     assert line.startswith("Uniconta: refused an InsertList of 5 DebtorOrderLineClient records"), line
+
+
+def test_a_client_told_no_setting_says_the_class_has_none():
+    """The client layer names no setting of its own: one built without ``list_settings`` says so in the line."""
+    with serve_in_thread(_limited(create_app(_fixture()))) as url:
+        client = UnicontaClient(UnicontaSettings(base_url=url, username="integration",
+                                                 password=SecretStr("uniconta-pw"), company_id=10001))
+        with client, pytest.raises(ListTooLargeError) as caught:
+            client.insert_list(_lines(5), batch_size=5)
+    line = failure_line(caught.value)
+    assert "TLSYNC_" not in line and "have no setting" in line, line
 
 
 def test_the_list_sizes_are_settings_with_defaults(monkeypatch):

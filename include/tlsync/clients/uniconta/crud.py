@@ -76,9 +76,6 @@ def _describe(objs: Sequence[UnicontaEntity], class_name: str) -> str:
     return f"{class_name} batch of {len(objs)}: " + ", ".join(names) + more
 
 
-#: the settings that size the lists of a class (docs/going-live.md §5); other classes go 100 records per call
-LIST_SETTINGS = {"DebtorOrderClient": "TLSYNC_UNICONTA_ORDER_BATCH",
-                 "DebtorOrderLineClient": "TLSYNC_UNICONTA_LINE_BATCH"}
 #: what a web server says of a body over its limit (IIS/ASP.NET "Maximum request length exceeded", 413's reason
 #: phrases); not a field's "value too large", which is about one record
 _TOO_LARGE = ("maximum request length", "request entity too large", "payload too large", "request body too large")
@@ -87,14 +84,14 @@ _TOO_LARGE = ("maximum request length", "request entity too large", "payload too
 class ListTooLargeError(SyncAPIError):
     """Uniconta refused a list as too large (HTTP 413, or an answer that says so). Not a refused record: splitting
     or retrying record by record would only spend the day's calls, so the step stops with one line naming the
-    setting to lower (:data:`LIST_SETTINGS`). Uniconta's list limits are not published (issue 13, evidence 7)."""
+    setting to lower (``UnicontaSettings.list_settings``). Uniconta's list limits are not published (issue 13,
+    evidence 7)."""
 
 
-def _too_large(exc: SyncAPIError, op: str, cls: str, size: int) -> ListTooLargeError | None:
+def _too_large(exc: SyncAPIError, op: str, cls: str, size: int, setting: str | None) -> ListTooLargeError | None:
     status = getattr(exc, "status", None)
     if status != 413 and not any(w in str(exc).lower() for w in _TOO_LARGE):
         return None
-    setting = LIST_SETTINGS.get(cls)
     fix = (f"lower {setting} (now {size:,}) and run again" if setting else
            f"lists of {cls} go {size:,} per call and have no setting: report it with this line")
     return ListTooLargeError("Uniconta", f"refused an {op} of {size:,} {cls} records as too large ({exc.message}); "
@@ -195,6 +192,9 @@ class CrudAPI:
         if batch:
             yield self._insert_batch(batch, class_name)
 
+    def _too_large(self, exc: SyncAPIError, op: str, cls: str, size: int) -> ListTooLargeError | None:
+        return _too_large(exc, op, cls, size, self.session.settings.list_settings.get(cls))
+
     def _insert_batch(self, batch: list[E], class_name: str | None) -> list[E]:
         cls = _class_of(batch[0], class_name)
         if any(_class_of(o, class_name) != cls for o in batch):
@@ -203,7 +203,7 @@ class CrudAPI:
         try:
             return self._write("POST", "InsertList", cls, batch, type(batch[0]), batch, _describe(batch, cls), names)
         except (RecordRejectedError, RetriesExhaustedError) as exc:
-            if len(batch) > 1 and (big := _too_large(exc, "InsertList", cls, len(batch))) is not None:
+            if len(batch) > 1 and (big := self._too_large(exc, "InsertList", cls, len(batch))) is not None:
                 raise big from exc
             raise
 
@@ -245,7 +245,7 @@ class CrudAPI:
                 log.warning("Uniconta: the server does not know UpdateList; updating %s one record per call", cls)
                 self.no_update_list = True
             except (RecordRejectedError, RetriesExhaustedError) as exc:
-                if (big := _too_large(exc, "UpdateList", cls, len(batch))) is not None:
+                if (big := self._too_large(exc, "UpdateList", cls, len(batch))) is not None:
                     raise big from exc
                 raise
         return [self.update(o, class_name=class_name) for o in batch]

@@ -41,6 +41,9 @@ class UnicontaSettings(BaseModel):
     company_id: int | None = None
     row_id_field: str | None = None
     """The name rows carry their id under (``RowId`` or ``PrimaryKeyId``); ``None``: detect it (see :mod:`.fields`)."""
+    list_settings: dict[str, str] = Field(default_factory=dict)
+    """``{class name: the caller's setting}`` that sizes that class's lists, named when Uniconta refuses one as too
+    large (:class:`~.crud.ListTooLargeError`)."""
 
     @field_validator("row_id_field")
     @classmethod
