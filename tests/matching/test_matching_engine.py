@@ -22,7 +22,7 @@ from tlsync.matching.blocking import (
     prepare_customer,
     prepare_debtor,
 )
-from tlsync.matching.scoring import P_CANDIDATE, score_pair, score_pairs
+from tlsync.matching.scoring import P_CANDIDATE, compare_pairs, score_pair, score_pairs
 
 PIECES = ["Hansen", "Byg", "ÆRØ", "ærø", "Åbyhøj", "Müller", "Straße", "ẞ", "é", "ﬁ", "ſ", "İ", "K", "Å", "😀",
           "<b>x</b>", "' OR 1=1", "&", "+", "/", ".", ",", "-", " ", "  ", "\t", "\r", "\u00a0", "\u2028", "A/S",
@@ -132,3 +132,32 @@ def test_reasons_lists_are_not_shared_between_suggestions(sample) -> None:
     res = match_customers(debtors[:200], customers)
     lists = [c.reasons for r in res.rows for c in r.candidates]
     assert len({id(x) for x in lists}) == len(lists)
+
+
+def test_the_letter_bound_never_undercuts_the_name_similarity() -> None:
+    # compare_pairs(levels_only=True) skips cpdist for random pairs whose letters keep them below 0.7: the bound
+    # must hold for every pair, single- or many-token, repeated letters, digits, one letter in common or none
+    from rapidfuzz.fuzz import ratio, token_sort_ratio
+
+    from tlsync.matching.scoring import _similarity_bound
+    rng = random.Random(21)
+    words = ["hansen", "byg", "nord", "lys", "aa", "x", "a1", "1234", "consult", "aps", "zz", "bygge", "sen"]
+    names = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 4))) for _ in range(4000)]
+    a = names[:2000] + ["abc", "abc def", "x" * 300, "ab ab", "hansen"]
+    b = names[2000:] + ["cba", "def abc", "x" * 299, "ba ba", "hansen"]
+    bound = _similarity_bound(a, b)
+    sims = [max(ratio(x, y), token_sort_ratio(x, y)) / 100 for x, y in zip(a, b)]
+    assert all(s <= bd + 1e-9 for s, bd in zip(sims, bound))
+    assert bound[-1] == 1.0 and bound[-4] == 1.0, "the same letters: no bound below 1"
+    assert (bound < 0.7).any() and (bound >= 0.7).any()
+
+
+def test_levels_only_gives_the_same_levels_for_random_pairs(sample) -> None:
+    debtors, customers, _ = sample
+    D, C_ = debtor_columns(debtors), customer_columns(customers)
+    index = Index(C_)
+    rng = np.random.default_rng(4)
+    d, c = rng.integers(0, D.n, 20_000), rng.integers(0, C_.n, 20_000)
+    full, lean = compare_pairs(D, C_, index, d, c), compare_pairs(D, C_, index, d, c, levels_only=True)
+    for k in ("tax", "phone", "number", "domain", "name", "form", "zip"):
+        assert (getattr(full, k) == getattr(lean, k)).all(), k
