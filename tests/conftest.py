@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -105,6 +106,56 @@ def use_staging(tmp_path, monkeypatch):
     for eng in handed_out:
         eng.dispose()
     staging_engine.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def staged_copy(tmp_path_factory):
+    """``staged_copy(key, build, db_url, out_dir)``: fill the test's empty database ``db_url`` (nothing connected to
+    it yet) and its output folder ``out_dir`` with a copy of a staging database that ``build(url, out_dir)`` filled
+    once per session (per xdist worker), per ``key`` and database kind — SQLite: the file is copied; PostgreSQL:
+    ``CREATE DATABASE … TEMPLATE``. For worlds that are expensive to stage (a nightly sync) and that every test then
+    changes on its own copy; ``build`` must leave no connection open."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    built: dict[tuple[str, str], tuple[str, Path]] = {}     # (key, kind) → (SQLite file or PG database, out dir)
+    pg_templates: list[str] = []
+
+    def template(key: str, kind: str, build) -> tuple[str, Path]:
+        if (key, kind) not in built:
+            folder = tmp_path_factory.mktemp(f"staged-{key}-{kind}")
+            if kind == "sqlite":
+                name = str(folder / "staging.db")
+                url = f"sqlite:///{name}"
+            else:
+                name = f"tlsync_test_tpl_{uuid.uuid4().hex[:10]}"
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                pg_templates.append(name)                        # dropped at the end, also if the build fails
+                url = _pg_url(name)
+            build(url, folder / "out")
+            built[key, kind] = (name, folder / "out")
+        return built[key, kind]
+
+    def copy(key: str, build, db_url: str, out_dir: Path) -> None:
+        kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+        name, out = template(key, kind, build)
+        if kind == "sqlite":
+            target = db_url.removeprefix("sqlite:///")
+            for suffix in ("", "-wal"):                          # a write-ahead log left behind holds the last writes
+                if suffix == "" or os.path.exists(name + suffix):
+                    shutil.copyfile(name + suffix, target + suffix)
+        else:
+            target = db_url.rsplit("/", 1)[1]
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE "{target}"'))
+                conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{name}"'))
+        if out.exists():
+            shutil.copytree(out, out_dir, dirs_exist_ok=True)
+
+    yield copy
+    with admin.connect() as conn:
+        for name in pg_templates:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture

@@ -1,6 +1,14 @@
 """Fixtures for the invoice transfer: both simulators with the generator's S data, a staging database filled by the
 real nightly sync, settings for both legal entities, customer linking done (debtors whose account equals a TimeLog
-customer number linked, every other debtor ignored), and clients pointed at the simulators."""
+customer number linked, every other debtor ignored), and clients pointed at the simulators.
+
+Decision (CI time): the staged S world is built once per test session and database kind — a real nightly sync
+(``run_once``) of fresh S simulators into a migrated database, then the linking — and every test gets its own copy
+of that database and of its landing folder (``staged_copy`` in tests/conftest.py), next to its own fresh
+simulators. The nightly only reads the simulators, so a fresh simulator is in the state the sync
+left it in, but for the call counters and the Uniconta quota's usage (the tests compare those before and after
+their own calls). The sync itself is proved by tests/nightly and tests/e2e; here it took ~20 s per test.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,8 @@ from datetime import datetime
 import httpx
 import pytest
 from sqlalchemy import insert, select
+
+from tests.conftest import served_simulators
 
 PAIRS = {"1": 10001, "2": 10002}
 
@@ -46,17 +56,43 @@ def link_all(engine, le_id: int, company: int) -> None:
                 actor="test", updated_at=now))
 
 
+def _stage_s_world(url: str, out_dir) -> None:
+    """The S world's staging database at ``url`` (empty): migrated, one nightly sync of fresh S simulators, the
+    customers of both legal entities linked. Landing files go to ``out_dir``."""
+    import simulators.timelog as timelog_sim
+    import simulators.uniconta as uniconta_sim
+    from simulators.generator import FIXED_TODAY
+    from tlsync.nightly.local import run_once
+    from tlsync.staging.engine import staging_engine
+    from tlsync.staging.migrate import upgrade
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TLSYNC_STAGING_URL", url)
+        mp.setenv("TLSYNC_OUT_DIR", str(out_dir))
+        staging_engine.cache_clear()
+        try:
+            upgrade(url)
+            with served_simulators(timelog_sim.create_app(size="S", seed=42, today=FIXED_TODAY),
+                                   uniconta_sim.create_app(size="S", seed=42, today=FIXED_TODAY)) as sims:
+                run_once(sims["timelog"], sims["uniconta"], [{"legal_entity_id": 1, "company_id": 10001},
+                                                            {"legal_entity_id": 2, "company_id": 10002}])
+            engine = staging_engine()
+            link_all(engine, 1, 10001)
+            link_all(engine, 2, 10002)
+            engine.dispose()
+        finally:
+            staging_engine.cache_clear()
+
+
 @pytest.fixture
-def world(sims, staging):
-    """Staged S data (one nightly sync), linked customers, and ready-made clients for legal entity 1 and 2."""
+def world(sims, db_url, use_staging, staged_copy, tmp_path):
+    """Staged S data (one nightly sync), linked customers, and ready-made clients for legal entity 1 and 2 — the
+    test's own copy of the session's staged world (module docstring), configured as ``staging`` configures it."""
     from tlsync import connections
     from tlsync.ledger import Ledger
-    from tlsync.nightly.local import run_once
 
-    run_once(sims["timelog"], sims["uniconta"], [{"legal_entity_id": 1, "company_id": 10001},
-                                                {"legal_entity_id": 2, "company_id": 10002}])
-    link_all(staging, 1, 10001)
-    link_all(staging, 2, 10002)
+    staged_copy("invoicing-s-world", _stage_s_world, db_url, tmp_path / "out")
+    staging = use_staging(db_url, migrate=False)
     tl_source = connections.timelog_source(**sims["timelog"])
     clients = {}
 
