@@ -28,6 +28,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 # ----------------------------------------------------------------------------------------------- field types
@@ -99,7 +100,9 @@ def _json_default(value: Any) -> Any:
 
 
 def dumps(payload: Any) -> bytes:
-    """Serialise models / dicts / lists of them to the JSON Uniconta expects (Decimals as numbers)."""
+    """Serialise models / dicts / lists of them to the JSON Uniconta expects (Decimals as numbers, dates as ISO
+    text by :func:`_json_default`), compact UTF-8 by orjson (issue 18: ``json.dumps`` of the invoice transfer's
+    lists was ~8 % of the L backfill's main thread)."""
 
     def plain(obj: Any) -> Any:
         if isinstance(obj, UnicontaEntity):
@@ -108,7 +111,7 @@ def dumps(payload: Any) -> bytes:
             return [plain(o) for o in obj]
         return obj
 
-    return json.dumps(plain(payload), default=_json_default, ensure_ascii=False).encode("utf-8")
+    return orjson.dumps(plain(payload), default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 
 # ------------------------------------------------------------------------------------------------ base model
