@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tlsync.staging.tables import ledger_events, sync_ledger
 
+from . import bulk
 from .encoding import content_hash, to_json
 
 PENDING, IN_FLIGHT, DONE, FAILED, IGNORED, ELSEWHERE, REVIEW = (
@@ -298,10 +299,16 @@ class Ledger:
                            "state_before": was, "state_after": state, "target_key": target,
                            "before": to_json(m.get("before")), "after": after_json,
                            "reason": m.get("reason"), "run_id": self.run_id, "actor": self.actor, "at": now})
-        if inserts:
-            conn.execute(insert(sync_ledger), inserts)       # a concurrent insert loses on the primary key
-        if updates and conn.dialect.name == "postgresql":
-            self._update_from_values(conn, domain, le, updates)
+        postgres = conn.dialect.name == "postgresql"
+        if inserts and postgres:
+            bulk.insert_from_arrays(conn, "sync_ledger", inserts)   # a concurrent insert loses on the primary key
+        elif inserts:
+            conn.execute(insert(sync_ledger), inserts)
+        if updates and postgres:
+            changed = bulk.update_from_arrays(conn, domain, le, updates)
+            if changed != len(updates):
+                raise LedgerConflict(f"{domain} (legal entity {le}): {len(updates) - changed} record(s) changed "
+                                     f"state while a batch was being moved; nothing of the batch was written")
         elif updates:
             stmt = (update(sync_ledger)
                     .where(sync_ledger.c.domain == domain, sync_ledger.c.legal_entity_id == le,
@@ -316,36 +323,11 @@ class Ledger:
                 raise LedgerConflict(f"{domain} (legal entity {le}): {len(updates) - changed.rowcount} record(s) "
                                      f"changed state while a batch of {len(moves)} was being moved; nothing of "
                                      f"the batch was written")
-        conn.execute(insert(ledger_events), events)
+        if postgres:
+            bulk.insert_from_arrays(conn, "ledger_events", events)
+        else:
+            conn.execute(insert(ledger_events), events)
         return len(moves)
-
-    @staticmethod
-    def _update_from_values(conn: Any, domain: str, le: int, updates: list[dict[str, Any]]) -> None:
-        """PostgreSQL: the updates of :meth:`transition_many` as one ``UPDATE … FROM unnest(arrays)`` per 2,000
-        rows (one statement, one parameter per column — nothing to compile per row), each row guarded by the
-        state it was read in; the exact row count says whether one changed meanwhile."""
-        from sqlalchemy import text
-
-        stmt = text(
-            "UPDATE sync_ledger AS l SET state = v.state, reason = v.reason, run_id = v.run_id, "
-            "updated_at = v.updated_at, target_key = v.target_key, content_hash = v.content_hash, "
-            "details = v.details, attempts = v.attempts "
-            "FROM unnest(CAST(:k AS text[]), CAST(:was AS text[]), CAST(:state AS text[]), CAST(:reason AS text[]), "
-            "CAST(:run_id AS text[]), CAST(:updated_at AS timestamp[]), CAST(:target_key AS text[]), "
-            "CAST(:content_hash AS text[]), CAST(:details AS text[]), CAST(:attempts AS integer[])) "
-            "AS v(k, was, state, reason, run_id, updated_at, target_key, content_hash, details, attempts) "
-            "WHERE l.domain = :domain AND l.legal_entity_id = :le AND l.source_key = v.k AND l.state = v.was")
-        for i in range(0, len(updates), 2000):
-            chunk = updates[i:i + 2000]
-            params = {"domain": domain, "le": le, "k": [u["k_source_key"] for u in chunk],
-                      "was": [u["k_was"] for u in chunk]}
-            for name in ("state", "reason", "run_id", "updated_at", "target_key", "content_hash", "details",
-                         "attempts"):
-                params[name] = [u[name] for u in chunk]
-            changed = conn.execute(stmt, params).rowcount
-            if changed != len(chunk):
-                raise LedgerConflict(f"{domain} (legal entity {le}): {len(chunk) - changed} record(s) changed "
-                                     f"state while a batch was being moved; nothing of the batch was written")
 
     def get_in(self, conn: Any, domain: str, legal_entity_id: int, source_key: str) -> LedgerEntry:
         return LedgerEntry.from_row(conn.execute(
