@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import PAIRS  # tests/e2e/conftest.py
 from sqlalchemy import select
 
@@ -120,6 +121,7 @@ KILLER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_killed_mid_stage_then_rerun_equals_an_uninterrupted_run(sims, staging, db_url, second_db_url, tmp_path,
                                                                   use_staging):
     env = {**os.environ, "TLSYNC_STAGING_URL": db_url, "TLSYNC_OUT_DIR": str(tmp_path / "out"),

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from simulators.generator import FIXED_TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +62,7 @@ def _reconciliation(output: str, le: int) -> str:
                 if "Matched" in l or "open" in l)
 
 
+@pytest.mark.slow
 def test_run_command_twice(tmp_path):
     env = {**os.environ, "TLSYNC_OUT_DIR": str(tmp_path / "out"), "TLSYNC_AIRFLOW_HOME": str(tmp_path / "airflow")}
     for key in ("AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER", "TLSYNC_STAGING_URL"):

@@ -111,6 +111,7 @@ def run_all_steps(sims, settings, engine, run_id: str, *, dry_run: bool = False)
             for step in writeback.STEPS}
 
 
+@pytest.mark.slow
 def test_write_back_end_to_end_through_the_simulators(sims, staging, calls, tmp_path, monkeypatch):
     engine = staging
     run_once(sims["timelog"], sims["uniconta"], PAIRS, "night-1")
@@ -329,6 +330,7 @@ def evidence_sims():
         yield served
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_write_back_end_to_end_with_the_public_evidence_simulators(evidence_sims, staging, calls, tmp_path,
                                                                     monkeypatch):
