@@ -149,6 +149,7 @@ def test_the_letter_bound_never_undercuts_the_name_similarity() -> None:
     sims = [max(ratio(x, y), token_sort_ratio(x, y)) / 100 for x, y in zip(a, b)]
     assert all(s <= bd + 1e-9 for s, bd in zip(sims, bound))
     assert bound[-1] == 1.0 and bound[-4] == 1.0, "the same letters: no bound below 1"
+    assert np.array_equal(_similarity_bound(a, b, chunk=7), bound), "counted in chunks: the same bound"
     assert (bound < 0.7).any() and (bound >= 0.7).any()
 
 
