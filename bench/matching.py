@@ -1,7 +1,7 @@
 """Customer-matching benchmark (issues 5 and 15, rule L1): tlsync's matcher vs splink 5 (DuckDB) in one run.
 
     .venv/bin/python bench/matching.py [--n 100000] [--seed 42] [--profile default|hard] [--skip-m] [--skip-big]
-                                       [--tools ours,splink] [--repeat 3]
+                                       [--tools ours,ours1,splink] [--repeat 3]
 
 Datasets: (a) the generator's M set (``generate("M")`` + ``truth("M")``), matched per Uniconta company against all
 TimeLog customers (rule S2: a customer may have a twin in each company); (b) ``simulators.generator.linkage`` with
@@ -9,7 +9,8 @@ TimeLog customers (rule S2: a customer may have a twin in each company); (b) ``s
 distributed set). A child process writes each dataset to a temp dir once; every tool runs in its own subprocess
 (``--worker``) that loads the data, imports its libraries and matches. Each tool runs ``--repeat`` times,
 interleaved with the other (ours, splink, ours, …) so a busy spell on the shared machine hits both; the table shows
-each tool's fastest run by process wall time, and that time for every run.
+each tool's fastest run by process wall time, and that time for every run. ``ours1`` is ours in one process
+(``TLSYNC_MATCH_PROCESSES=1``: no second process, :mod:`tlsync.matching.parallel`), for comparing in the same run.
 
 Columns: ``prec(One)`` — share of One suggestions that are the true pair; ``rec(One)`` — share of the true pairs
 linked by a correct One suggestion; ``rec(One+Sev)`` — share of the true pairs whose customer is among the debtor's
@@ -19,7 +20,8 @@ the links, ~0.2 s at 100k for either tool); ``proc cpu`` — that process's CPU 
 on a machine shared with other work the load-independent figure); ``ready s`` / ``rdy cpu`` — the same from the
 process's start until the tool's results are in hand (before the bench scores them); ``match s`` / ``cpu s`` — raw records → suggestions alone (wall /
 process CPU; splink's DuckDB uses every core); ``RSS MB`` — the worker's peak resident memory (``wait4``);
-``match MB`` — the peak above the RSS when matching starts. The ratio line divides splink's by ours.
+``match MB`` — the peak above the RSS when matching starts. The CPU columns include the children a worker forked
+and waited for (ours' second process). The ratio line divides splink's by ours.
 
 splink model (a simple one, given the same signals ours uses): DuckDB backend, link_only; comparisons CVR/VAT
 (exact), phone (exact, E.164), name (Jaro-Winkler 0.95/0.88/0.7 on the normalised name), zip, customer number and
