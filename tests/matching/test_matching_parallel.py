@@ -158,3 +158,34 @@ def test_inside_a_daemonic_process_the_match_still_runs() -> None:
     proc.join(30)
     assert proc.exitcode == 0
     assert digest == GOLDEN[("default", 42)][1]
+
+
+def test_a_deferred_index_is_built_once_for_threads_using_it_at_once(monkeypatch) -> None:
+    import threading
+
+    from tlsync.matching.blocking import Index
+
+    monkeypatch.setattr(P, "spare_core", lambda: False)      # the threads, not a child, build it here
+    debtors, customers, _truth = linkage(1500, 42, "default")
+    index = Index.deferred(customers)
+    assert index.pending
+    built = []
+    real_build = Index._build
+
+    def counting_build(self, *args):
+        built.append(1)
+        return real_build(self, *args)
+
+    monkeypatch.setattr(Index, "_build", counting_build)
+    results: list = [None, None]
+
+    def run(k: int) -> None:
+        results[k] = suggestions_digest(match_customers(debtors, index=index))
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and not index.pending
+    assert results[0] == results[1] == suggestions_digest(match_customers(debtors, customers))

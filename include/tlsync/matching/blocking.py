@@ -23,6 +23,7 @@ update per debtor. :class:`Prepared` is the same normalisation for one record, f
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import count, repeat
 from operator import itemgetter
@@ -418,6 +419,7 @@ class Index:
         normalises its debtors in a second process meanwhile (:func:`tlsync.matching.views.match_customers`)."""
         index = cls.__new__(cls)
         index.__dict__["_records"] = records if isinstance(records, list) else list(records)
+        index.__dict__["_lock"] = threading.Lock()   # two threads using it at once: one builds, the other waits
         return index
 
     @property
@@ -427,15 +429,18 @@ class Index:
 
     def build(self) -> Index:
         """Build a :meth:`deferred` index now (nothing to do for any other); returns it."""
-        records = self.__dict__.pop("_records", None)
-        if records is not None:
-            self._build(customer_columns(records), 25, 25)
+        if "_records" in self.__dict__:
+            with self.__dict__["_lock"]:
+                if "_records" in self.__dict__:     # (not built by another thread meanwhile)
+                    self._build(customer_columns(self.__dict__["_records"]), 25, 25)
+                    del self.__dict__["_records"]
         return self
 
     def __getattr__(self, name: str) -> Any:
         # only called for an attribute that is not set: a deferred index builds itself on first use
-        if name != "_records" and "_records" in self.__dict__:
-            return getattr(self.build(), name)
+        if name not in ("_records", "_lock") and "_records" in self.__dict__:
+            self.build()
+            return object.__getattribute__(self, name)
         raise AttributeError(name)
 
     def _build(self, customers: Columns, max_block: int, max_token_df: int) -> None:
