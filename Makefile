@@ -30,8 +30,14 @@ run: venv
 ui: venv
 	@$(PY) scripts/run_ui.py --size $(SIZE) --seed $(SEED)
 
+# Bytecode for the test run: the suite starts hundreds of Python processes (Airflow CLIs and components, tlsync
+# commands, killed runs); where PYTHONDONTWRITEBYTECODE is set (this machine, CI) and with the lock's packages
+# installed without .pyc files, each one compiled Airflow, Great Expectations … from source again (an Airflow CLI
+# start: 4.3 s CPU, 2.7 s from bytecode). The first process writes it to .venv/pycache, never beside the sources —
+# as bench/nightly.py keeps it (docs/performance.md).
 test: venv
-	@$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	@env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache \
+	  $(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Regenerate the full lock from the direct pins (documented in the README).
 lock: venv
