@@ -28,7 +28,7 @@ splink model (a simple one, given the same signals ours uses): DuckDB backend, l
 e-mail domain (exact); blocking on CVR, phone, name core, zip + name prefix, customer number, e-mail domain;
 trained unsupervised (λ from CVR/phone blocks, ``estimate_u_using_random_sampling``, EM on CVR, name and phone
 blocks). Its inputs are normalised inside the timed section with the same batch normalisers ours uses
-(:func:`tlsync.matching.blocking.debtor_columns` / ``customer_columns``), so both do the same cleaning work. splink
+(:func:`tlsync.matching.records.debtor_columns` / ``customer_columns``), so both do the same cleaning work. splink
 "One suggestion" = exactly one candidate with match probability ≥ 0.9; "Several" = any other debtor with a
 candidate ≥ 0.2.
 """

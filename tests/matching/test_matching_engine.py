@@ -139,7 +139,7 @@ def test_the_letter_bound_never_undercuts_the_name_similarity() -> None:
     # must hold for every pair, single- or many-token, repeated letters, digits, one letter in common or none
     from rapidfuzz.fuzz import ratio, token_sort_ratio
 
-    from tlsync.matching.scoring import _similarity_bound
+    from tlsync.matching.levels import similarity_bound as _similarity_bound
     rng = random.Random(21)
     words = ["hansen", "byg", "nord", "lys", "aa", "x", "a1", "1234", "consult", "aps", "zz", "bygge", "sen"]
     names = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 4))) for _ in range(4000)]

@@ -19,9 +19,10 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz.fuzz import ratio, token_sort_ratio
 
-from .blocking import Columns
+from .records import Columns
 
-__all__ = ["COMPARISONS", "N_LEVELS", "PairScores", "Scored", "name_similarity", "reasons"]
+__all__ = ["COMPARISONS", "LOWEST_NAME_BOUND", "N_LEVELS", "PairScores", "Scored", "name_similarity", "reasons",
+           "similarity_bound"]
 
 # The comparisons and their levels (level 0 = nothing to compare, weight 0).
 COMPARISONS = ("tax", "phone", "number", "domain", "name", "form", "zip")
@@ -213,3 +214,38 @@ _PAIR_FIELDS = ("d", "c", "tax", "phone", "number", "domain", "name", "form", "z
 
 def _eq_level(has_d: np.ndarray, has_c: np.ndarray, same: np.ndarray) -> np.ndarray:
     return np.where(has_d & has_c, np.where(same, EQ_SAME, EQ_DIFFERENT), EQ_NONE).astype(np.int8)
+
+
+# the lowest similarity a level tells apart (NAME_70; the legal forms are compared from 0.8), less a margin for
+# the float arithmetic of the bound and of rapidfuzz
+LOWEST_NAME_BOUND = 0.7 - 1e-6
+# the byte → letter class of the bound: one class each for a-z, 0-9 and the space (what normalised names hold),
+# one for anything else (merging letters into a class only loosens the bound)
+_LETTER_CLASS = np.full(256, 37, dtype=np.int32)
+_LETTER_CLASS[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789 ", dtype=np.uint8)] = np.arange(37)
+
+
+def similarity_bound(a: list[str], b: list[str], chunk: int = 8192) -> np.ndarray:
+    """An upper bound of ``max(ratio, token_sort_ratio) / 100`` of each pair ``(a[k], b[k])``, from the letters
+    alone: both are 2·LCS / (len a + len b) (of the names, or of their tokens sorted, which hold the same letters
+    when single-spaced, as normalised names are), and a common subsequence holds each letter at most as often as
+    the name that has fewer of it. Letter counts per name by ``bincount``, ``chunk`` pairs at a time (all 50,000
+    of the model's pairs at once cost more in page faults than the counting, and ~30 MB of temporary arrays)."""
+    bound = np.ones(len(a), dtype=np.float64)     # (a chunk that is not plain ASCII lines keeps 1: compared)
+    for first in range(0, len(a), chunk):
+        n = min(chunk, len(a) - first)
+        counts, lengths = [], []
+        for names in (a[first:first + n], b[first:first + n]):
+            blob = "\n".join(names)
+            if not blob.isascii() or blob.count("\n") != n - 1:
+                break
+            raw = np.frombuffer(blob.encode("ascii"), dtype=np.uint8)
+            breaks = raw == 10
+            key = (np.cumsum(breaks, dtype=np.int32) * 38 + _LETTER_CLASS[raw])[~breaks]   # name × 38 + class
+            counts.append(np.bincount(key, minlength=n * 38).reshape(n, 38))
+            lengths.append(np.bincount(key // 38, minlength=n))
+        else:
+            total = lengths[0] + lengths[1]
+            common = np.minimum(counts[0], counts[1]).sum(axis=1)
+            np.divide(2.0 * common, total, out=bound[first:first + n], where=total > 0)
+    return bound

@@ -26,7 +26,7 @@ from tlsync.linking.store import LINKED, company_links
 from tlsync.staging.read import Tenant, rows
 from tlsync.staging.tables import link_suggestions
 
-from .blocking import CUSTOMER_FIELDS, DEBTOR_FIELDS
+from .records import CUSTOMER_FIELDS, DEBTOR_FIELDS
 from .views import build_index, match_customers
 
 INSERT_CHUNK = 20_000        # link_suggestions rows per INSERT (bounds the driver's parameter lists)

@@ -44,7 +44,7 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio, token_sort_ratio
 from rapidfuzz.process import cpdist
 
-from .blocking import Columns, Index, Prepared
+from .blocking import Index
 from .levels import (
     COMPARISONS,
     DOMAIN_NAMED,
@@ -54,6 +54,7 @@ from .levels import (
     FORM_CONFLICT,
     FORM_NONE,
     FORM_SAME,
+    LOWEST_NAME_BOUND,
     N_LEVELS,
     NAME_70,
     NAME_85,
@@ -75,8 +76,10 @@ from .levels import (
     _score,
     name_similarity,
     reasons,  # noqa: F401 - re-exported (the words of a pair's levels, as before the split)
+    similarity_bound,
 )
 from .parallel import threads
+from .records import Columns, Prepared
 
 __all__ = ["COMPARISONS", "P_CANDIDATE", "P_ONE", "Model", "PairScores", "Scored", "compare_pairs",
            "debtor_posterior", "fit_model", "random_pairs", "score_pair", "score_pairs"]
@@ -106,7 +109,7 @@ def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndar
     Weights and probabilities are zero until a :class:`Model` weighs the pairs.
 
     ``levels_only``: only the levels are wanted (the random pairs of :func:`fit_model`), not the similarity of
-    names that cannot reach the lowest name level: a pair whose letters alone (:func:`_similarity_bound`) keep
+    names that cannot reach the lowest name level: a pair whose letters alone (:func:`~.levels.similarity_bound`) keep
     it below 0.7 gets similarity 0 without ``cpdist`` — the same levels, for ~94 % of random pairs."""
     D, C = debtors, customers
     codes = index.key_codes(D)
@@ -140,7 +143,7 @@ def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndar
     sim = exact.astype(np.float64)
     fuzzy = np.flatnonzero(named & ~exact)
     if len(fuzzy) and levels_only:
-        fuzzy = fuzzy[_similarity_bound(D.name_a[d[fuzzy]].tolist(), C.name_a[c[fuzzy]].tolist()) >= _LOWEST_BOUND]
+        fuzzy = fuzzy[similarity_bound(D.name_a[d[fuzzy]].tolist(), C.name_a[c[fuzzy]].tolist()) >= LOWEST_NAME_BOUND]
     if len(fuzzy):
         a, b = D.name_a[d[fuzzy]].tolist(), C.name_a[c[fuzzy]].tolist()
         workers = threads()                      # every core only when one is idle (.parallel.threads)
@@ -167,41 +170,6 @@ def compare_pairs(debtors: Columns, customers: Columns, index: Index, d: np.ndar
                       np.where(name == NAME_EXACT, index.core_n[c], 0),
                       np.where(zip_level == EQ_SAME, index.zip_n[c], 0),
                       zero, zero.copy())
-
-
-# the lowest similarity a level tells apart (NAME_70; the legal forms are compared from 0.8), less a margin for
-# the float arithmetic of the bound and of rapidfuzz
-_LOWEST_BOUND = 0.7 - 1e-6
-# the byte → letter class of the bound: one class each for a-z, 0-9 and the space (what normalised names hold),
-# one for anything else (merging letters into a class only loosens the bound)
-_LETTER_CLASS = np.full(256, 37, dtype=np.int32)
-_LETTER_CLASS[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789 ", dtype=np.uint8)] = np.arange(37)
-
-
-def _similarity_bound(a: list[str], b: list[str], chunk: int = 8192) -> np.ndarray:
-    """An upper bound of ``max(ratio, token_sort_ratio) / 100`` of each pair ``(a[k], b[k])``, from the letters
-    alone: both are 2·LCS / (len a + len b) (of the names, or of their tokens sorted, which hold the same letters
-    when single-spaced, as normalised names are), and a common subsequence holds each letter at most as often as
-    the name that has fewer of it. Letter counts per name by ``bincount``, ``chunk`` pairs at a time (all 50,000
-    of the model's pairs at once cost more in page faults than the counting, and ~30 MB of temporary arrays)."""
-    bound = np.ones(len(a), dtype=np.float64)     # (a chunk that is not plain ASCII lines keeps 1: compared)
-    for first in range(0, len(a), chunk):
-        n = min(chunk, len(a) - first)
-        counts, lengths = [], []
-        for names in (a[first:first + n], b[first:first + n]):
-            blob = "\n".join(names)
-            if not blob.isascii() or blob.count("\n") != n - 1:
-                break
-            raw = np.frombuffer(blob.encode("ascii"), dtype=np.uint8)
-            breaks = raw == 10
-            key = (np.cumsum(breaks, dtype=np.int32) * 38 + _LETTER_CLASS[raw])[~breaks]   # name × 38 + class
-            counts.append(np.bincount(key, minlength=n * 38).reshape(n, 38))
-            lengths.append(np.bincount(key // 38, minlength=n))
-        else:
-            total = lengths[0] + lengths[1]
-            common = np.minimum(counts[0], counts[1]).sum(axis=1)
-            np.divide(2.0 * common, total, out=bound[first:first + n], where=total > 0)
-    return bound
 
 
 # --- the model ------------------------------------------------------------------------------------------------

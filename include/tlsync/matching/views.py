@@ -36,8 +36,9 @@ from typing import Any
 import numpy as np
 
 from . import parallel
-from .blocking import Columns, Index, _debtor_values, customer_columns
+from .blocking import Index
 from .parallel import in_child, worthwhile
+from .records import Columns, _debtor_values, customer_columns
 from .scoring import (
     P_CANDIDATE,
     P_ONE,
