@@ -82,6 +82,35 @@ def test_a_failing_child_is_replaced_by_this_process() -> None:
     assert P.in_child(dies, lambda: None) == ([4], None)
 
 
+def test_a_child_that_never_answers_is_killed_and_its_work_done_here(monkeypatch) -> None:
+    """A fork copies only the forking thread: a lock another thread held stays locked in the child, which may then
+    wait for ever. The match waits for it only so long, then kills it and does the work itself."""
+    parent = os.getpid()
+    monkeypatch.setattr(P, "CHILD_TIMEOUT_S", 0.5)
+    children: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+
+    def stuck() -> list[int]:
+        if os.getpid() != parent:
+            time.sleep(3600)                   # as a deadlocked child would
+        return [5]
+
+    t0 = time.monotonic()
+    assert P.in_child(stuck, lambda: "here") == ([5], "here")
+    assert time.monotonic() - t0 < 10
+    (child,) = children
+    with pytest.raises(ChildProcessError):   # killed and reaped: no such child any more
+        os.waitpid(child, os.WNOHANG)
+
+
 def test_the_child_changes_nothing_here_and_its_rows_come_back_in_order(small_threshold) -> None:
     seen: list[int] = []
 

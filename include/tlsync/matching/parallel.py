@@ -22,6 +22,10 @@ Decisions:
   it) the same fork made the match ~0.25 s slower, so it is used only when nothing else is runnable now and the
   kernel's CPU pressure says that tasks have rarely waited for a CPU lately (:func:`spare_core`;
   docs/matching-engine.md, fourth round).
+- A child that has not answered :data:`CHILD_TIMEOUT_S` after this process's share is done is killed and its
+  work done here: a fork copies only the forking thread, so a lock another thread of the parent held (a logging
+  handler's, say, in a worker process with threads) stays locked in the child for good — the match must not wait
+  for it.
 - The child leaves with ``os._exit``: no ``atexit`` handlers, no flushing of buffers it inherited, no closing of
   the parent's database connections, whatever happens in it.
 - The child's CPU time is the match's too: a caller measuring with ``time.process_time`` must add
@@ -32,12 +36,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["BUSY_PRESSURE", "ENV", "MIN_ROWS", "in_child", "processes", "spare_core", "split_rows", "threads",
-           "worthwhile"]
+__all__ = ["BUSY_PRESSURE", "CHILD_TIMEOUT_S", "ENV", "MIN_ROWS", "in_child", "processes", "spare_core", "split_rows",
+           "threads", "worthwhile"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -45,6 +51,7 @@ U = TypeVar("U")
 MIN_ROWS = 20_000        # below this many records one process is as fast (see the module's decisions)
 ENV = "TLSYNC_MATCH_PROCESSES"
 BUSY_PRESSURE = 20.0     # % of the last 10 s in which some task waited for a CPU: above, no core is spare
+CHILD_TIMEOUT_S = 120.0  # the child's answer is awaited this long after this process's share (1M records: ~5 s)
 
 
 def processes() -> int:
@@ -140,7 +147,16 @@ def in_child(work: Callable[[], T], meanwhile: Callable[[], U]) -> tuple[T, U]:
     try:
         here = meanwhile()
         chunks = []
-        while chunk := os.read(read_fd, 1 << 20):
+        deadline = time.monotonic() + CHILD_TIMEOUT_S
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_fd], [], [], left)[0]:   # a stuck child: end it, work here
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                reaped = True
+                return work(), here
+            if not (chunk := os.read(read_fd, 1 << 20)):
+                break
             chunks.append(chunk)
         _, status = os.waitpid(pid, 0)
         reaped = True
