@@ -162,6 +162,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "invoice lines (DebtorOrderLineClient) per InsertList call of the invoice transfer; lower it if "
             "Uniconta refuses a list as too large (docs/going-live.md §5)",
             _whole, lambda v: None if 1 <= v <= 20000 else "a whole number between 1 and 20000"),
+    Setting("TLSYNC_MATCH_PROCESSES", "2", "1 or 2",
+            "processes a large customer match may use: 2 = a second, forked one while a core is spare "
+            "(docs/matching-engine.md), 1 = never fork", _whole, lambda v: None if v in (1, 2) else "1 or 2"),
     Setting("TLSYNC_WRITEBACK_THREADS", "8", "a whole number ≥ 1",
             "parallel Uniconta writes of the invoice transfer", _whole, _at_least(1, "a whole number ≥ 1")),
     Setting("TLSYNC_LEASE_TTL", "90", "a number of seconds > 0",

@@ -56,6 +56,16 @@ def test_setting_one_process_forks_nothing(small_threshold, monkeypatch) -> None
     assert suggestions_digest(_match("default", 42)) == GOLDEN[("default", 42)][1]
 
 
+def test_a_setting_other_than_one_or_two_is_one_line_naming_it(monkeypatch) -> None:
+    from tlsync import config
+
+    monkeypatch.setenv(P.ENV, "3")
+    with pytest.raises(config.SettingError, match="TLSYNC_MATCH_PROCESSES must be 1 or 2"):
+        P.processes()
+    monkeypatch.setenv(P.ENV, "1")
+    assert P.processes() == 1
+
+
 def test_a_failing_fork_falls_back_to_one_process(small_threshold, monkeypatch) -> None:
     def failing_fork() -> int:
         raise OSError(11, "Resource temporarily unavailable")

@@ -55,15 +55,14 @@ CHILD_TIMEOUT_S = 120.0  # the child's answer is awaited this long after this pr
 
 
 def processes() -> int:
-    """How many processes a large match may use: 2, or 1 when ``TLSYNC_MATCH_PROCESSES`` says so or the platform
-    cannot fork."""
+    """How many processes a large match may use: the setting ``TLSYNC_MATCH_PROCESSES`` (2 by default; a value
+    other than 1 or 2 stops with one line naming it), 1 where the platform cannot fork."""
+    from tlsync import config
+
     if not hasattr(os, "fork"):
         return 1
-    setting = os.environ.get(ENV, "").strip()
-    try:
-        return 1 if setting and int(setting) <= 1 else 2
-    except ValueError:
-        return 2
+    processes: int = config.value(ENV)
+    return processes
 
 
 def spare_core() -> bool:
