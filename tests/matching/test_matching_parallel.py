@@ -27,6 +27,22 @@ def small_threshold(monkeypatch):
     monkeypatch.setattr(P, "spare_core", lambda: True)
 
 
+@pytest.fixture
+def forked(monkeypatch) -> list[int]:
+    """The pids of the children ``os.fork`` starts during the test."""
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def recording_fork() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    return pids
+
+
 def _match(profile: str, seed: int):
     debtors, customers, _truth = linkage(3000, seed, profile)
     return match_customers(debtors, index=build_index(customers), ignored={debtors[0]["Account"]})
@@ -92,21 +108,11 @@ def test_a_failing_child_is_replaced_by_this_process() -> None:
     assert P.in_child(dies, lambda: None) == ([4], None)
 
 
-def test_a_child_that_never_answers_is_killed_and_its_work_done_here(monkeypatch) -> None:
+def test_a_child_that_never_answers_is_killed_and_its_work_done_here(monkeypatch, forked) -> None:
     """A fork copies only the forking thread: a lock another thread held stays locked in the child, which may then
     wait for ever. The match waits for it only so long, then kills it and does the work itself."""
     parent = os.getpid()
     monkeypatch.setattr(P, "CHILD_TIMEOUT_S", 0.5)
-    children: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            children.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
 
     def stuck() -> list[int]:
         if os.getpid() != parent:
@@ -116,7 +122,7 @@ def test_a_child_that_never_answers_is_killed_and_its_work_done_here(monkeypatch
     t0 = time.monotonic()
     assert P.in_child(stuck, lambda: "here") == ([5], "here")
     assert time.monotonic() - t0 < 10
-    (child,) = children
+    (child,) = forked
     with pytest.raises(ChildProcessError):   # killed and reaped: no such child any more
         os.waitpid(child, os.WNOHANG)
 
@@ -134,25 +140,15 @@ def test_the_child_changes_nothing_here_and_its_rows_come_back_in_order(small_th
     assert P.split_rows(50, work) == [list(range(50))], "below the threshold: one part, here"
 
 
-def test_an_error_here_ends_the_child_and_propagates(small_threshold, monkeypatch) -> None:
-    children = []
-    real_fork = os.fork
-
-    def recording_fork() -> int:
-        pid = real_fork()
-        if pid:
-            children.append(pid)
-        return pid
-
+def test_an_error_here_ends_the_child_and_propagates(small_threshold, forked) -> None:
     def boom() -> None:
         raise ValueError("here")
 
-    monkeypatch.setattr(os, "fork", recording_fork)
     with pytest.raises(ValueError, match="here"):
         P.in_child(lambda: time.sleep(60), boom)
-    assert children
+    assert forked
     with pytest.raises(ChildProcessError):
-        os.waitpid(children[0], os.WNOHANG)    # ended and reaped: no child left behind
+        os.waitpid(forked[0], os.WNOHANG)      # ended and reaped: no child left behind
 
 
 def test_spare_core_reads_the_runnable_tasks_and_the_cpu_pressure(monkeypatch, tmp_path) -> None:
