@@ -304,25 +304,24 @@ class Ledger:
             bulk.insert_from_arrays(conn, "sync_ledger", inserts)   # a concurrent insert loses on the primary key
         elif inserts:
             conn.execute(insert(sync_ledger), inserts)
-        if updates and postgres:
-            changed = bulk.update_from_arrays(conn, domain, le, updates)
+        if updates:
+            if postgres:
+                changed = bulk.update_from_arrays(conn, domain, le, updates)
+            else:
+                stmt = (update(sync_ledger)
+                        .where(sync_ledger.c.domain == domain, sync_ledger.c.legal_entity_id == le,
+                               sync_ledger.c.source_key == bindparam("k_source_key"),
+                               sync_ledger.c.state == bindparam("k_was"))
+                        .values(**{c: bindparam(c) for c in ("state", "reason", "run_id", "updated_at",
+                                                             "target_key", "content_hash", "details", "attempts")}))
+                # the rows were read FOR UPDATE (PostgreSQL; SQLite has one writer at a time), so the state guard
+                # in the WHERE holds; where the driver reports an executemany's row count, it is checked as well
+                result = conn.execute(stmt, updates)
+                changed = result.rowcount if conn.dialect.supports_sane_multi_rowcount else len(updates)
             if changed != len(updates):
                 raise LedgerConflict(f"{domain} (legal entity {le}): {len(updates) - changed} record(s) changed "
-                                     f"state while a batch was being moved; nothing of the batch was written")
-        elif updates:
-            stmt = (update(sync_ledger)
-                    .where(sync_ledger.c.domain == domain, sync_ledger.c.legal_entity_id == le,
-                           sync_ledger.c.source_key == bindparam("k_source_key"),
-                           sync_ledger.c.state == bindparam("k_was"))
-                    .values(**{c: bindparam(c) for c in ("state", "reason", "run_id", "updated_at", "target_key",
-                                                         "content_hash", "details", "attempts")}))
-            # the rows were read FOR UPDATE (PostgreSQL; SQLite has one writer at a time), so the state guard
-            # in the WHERE holds; where the driver reports an executemany's row count, it is checked as well
-            changed = conn.execute(stmt, updates)
-            if conn.dialect.supports_sane_multi_rowcount and changed.rowcount != len(updates):
-                raise LedgerConflict(f"{domain} (legal entity {le}): {len(updates) - changed.rowcount} record(s) "
-                                     f"changed state while a batch of {len(moves)} was being moved; nothing of "
-                                     f"the batch was written")
+                                     f"state while a batch of {len(moves)} was being moved; nothing of the batch "
+                                     f"was written")
         if postgres:
             bulk.insert_from_arrays(conn, "ledger_events", events)
         else:
