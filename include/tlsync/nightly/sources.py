@@ -218,21 +218,25 @@ class TimeLogSource:
         """Per date span: legal entity ``le``'s invoices read in it (only the IDs ``wanted``, when given) that no
         earlier span handed out (``seen``, updated — with the other legal entities' invoices too, which the client
         skips unparsed), with their lines and line details read in the same span."""
-        def other_entity(key: str | None) -> None:   # another legal entity's invoice, skipped unparsed
-            if key not in (None, "") and (wanted is None or key in wanted):
-                seen.add(str(key))
+        def first_sight(key: Any) -> bool:
+            """Whether invoice ``key`` is wanted and no earlier span handed it out; marks it seen. Also told of
+            the other legal entities' invoices, which the client skips unparsed."""
+            if wanted is not None and str(key) not in wanted:
+                return False
+            if key in (None, ""):
+                return True
+            if str(key) in seen:
+                return False
+            seen.add(str(key))
+            return True
 
         for lo, hi in spans:
             invoices: dict[Any, Extracted] = {}
             for x in _from_raw_records(self.reporting.invoices_raw(lo, hi, of_legal_entity=le,
-                                                                   skipped=other_entity)):
+                                                                   skipped=first_sight)):
                 key = x.raw.get("ID")
-                if wanted is not None and str(key) not in wanted:
+                if not first_sight(key):
                     continue
-                if key not in (None, ""):
-                    if str(key) in seen:
-                        continue
-                    seen.add(str(key))
                 if (mine := self._attributed(x, le)) is not None:
                     invoices[key] = mine
             ids = {i for i, x in invoices.items() if x.error is None}   # a quarantined invoice brings no lines

@@ -277,7 +277,7 @@ def child_text_in(name: str, values: Container[str] | None) -> Callable[[etree._
     return keep
 
 
-def owned_by(name: str, owner: str | None, skipped: Callable[[str | None], None] | None = None
+def owned_by(name: str, owner: str | None, skipped: Callable[[str | None], object] | None = None
              ) -> Callable[[etree._Element], bool] | None:
     """A test of an item element: its child ``name`` (the owner's ID, e.g. ``LegalEntityID``) is ``owner``, or
     empty, nil or missing (``None``: no test). An item owned by someone else is skipped unparsed and its ``ID``

@@ -201,7 +201,7 @@ class ReportingClient(ReportingWire):
 
     def invoices_raw(self, start: date, end: date, *, status: InvoiceStatus | int | None = None,
                      invoice_id: int = ALL, customer_id: int = ALL, of_legal_entity: str | None = None,
-                     skipped: Callable[[str | None], None] | None = None) -> Iterator[RawRecord[Invoice]]:
+                     skipped: Callable[[str | None], object] | None = None) -> Iterator[RawRecord[Invoice]]:
         """``of_legal_entity``: another legal entity's invoice (its ``LegalEntityID`` set to another) is skipped
         unparsed and its ID handed to ``skipped``; one without a ``LegalEntityID`` is kept (the method takes no
         legal entity filter: the read is site-wide)."""
