@@ -127,17 +127,15 @@ def test_a_child_that_never_answers_is_killed_and_its_work_done_here(monkeypatch
         os.waitpid(child, os.WNOHANG)
 
 
-def test_the_child_changes_nothing_here_and_its_rows_come_back_in_order(small_threshold) -> None:
+def test_the_child_changes_nothing_here_and_its_result_comes_back_whole(forked) -> None:
     seen: list[int] = []
 
-    def work(start: int, stop: int) -> list[int]:
-        seen.extend(range(start, stop))        # in the child: not visible here
-        return list(range(start, stop))
+    def work() -> list[int]:
+        seen.extend(range(1000))               # in the child: not visible here
+        return list(range(1000))
 
-    parts = P.split_rows(1000, work)
-    assert len(parts) == 2 and parts[0] + parts[1] == list(range(1000))
-    assert seen == list(range(len(parts[0])))
-    assert P.split_rows(50, work) == [list(range(50))], "below the threshold: one part, here"
+    assert P.in_child(work, lambda: "here") == (list(range(1000)), "here")
+    assert forked and seen == []
 
 
 def test_an_error_here_ends_the_child_and_propagates(small_threshold, forked) -> None:

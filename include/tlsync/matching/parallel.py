@@ -42,8 +42,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["BUSY_PRESSURE", "CHILD_TIMEOUT_S", "ENV", "MIN_ROWS", "in_child", "processes", "spare_core", "split_rows",
-           "threads", "worthwhile"]
+__all__ = ["BUSY_PRESSURE", "CHILD_TIMEOUT_S", "ENV", "MIN_ROWS", "in_child", "processes", "spare_core", "threads",
+           "worthwhile"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -107,10 +107,9 @@ def threads() -> int:
     return -1 if processes() >= 2 and spare_core() else 1
 
 
-def worthwhile(rows: int, min_rows: int | None = None) -> bool:
-    """Whether work over ``rows`` records is worth a second process here and now (``min_rows``: default
-    :data:`MIN_ROWS`)."""
-    return rows >= (MIN_ROWS if min_rows is None else min_rows) and processes() >= 2 and spare_core()
+def worthwhile(rows: int) -> bool:
+    """Whether work over ``rows`` records is worth a second process here and now."""
+    return rows >= MIN_ROWS and processes() >= 2 and spare_core()
 
 
 def in_child(work: Callable[[], T], meanwhile: Callable[[], U]) -> tuple[T, U]:
@@ -173,16 +172,3 @@ def in_child(work: Callable[[], T], meanwhile: Callable[[], U]) -> tuple[T, U]:
                 os.waitpid(pid, 0)
             except OSError:
                 pass
-
-
-def split_rows(n: int, work: Callable[[int, int], T], *, min_rows: int | None = None, child_share: float = 0.5
-               ) -> list[T]:
-    """``work(start, stop)`` over the rows ``[0, n)``: as ``[work(0, h), work(h, n)]``, the second part computed by
-    a forked child (:func:`in_child`) at the same time as the first, or as ``[work(0, n)]`` in this process when
-    not :func:`worthwhile`. ``work`` must depend on nothing but its rows (the caller joins the parts);
-    ``child_share``: the share of the rows the child takes."""
-    if n < 2 or not worthwhile(n, min_rows):
-        return [work(0, n)]
-    h = n - max(1, min(n - 1, int(n * child_share)))
-    theirs, mine = in_child(lambda: work(h, n), lambda: work(0, h))
-    return [mine, theirs]
