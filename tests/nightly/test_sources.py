@@ -119,15 +119,48 @@ def test_many_old_invoices_modified_are_read_with_the_history_not_one_by_one(sim
         assert sorted(str(x.raw) for x in by_id[0][part]) == sorted(str(x.raw) for x in history[0][part])
     with_lines = {x.raw["InvoiceID"] for x in all_lines} & wanted
     assert with_lines and {x.raw["InvoiceID"] for x in history[0][1]} >= with_lines
-    # by id: the dated read + 3 reads per invoice; the history: one invoice read per window of the history (as a
-    # first load reads it) + lines and details in the windows that hold the touched invoices — not per invoice
-    start = min(config.history_start(), today - timedelta(days=7))
-    spans = [(sources.HISTORY_FLOOR, start), *sources.read_windows(start, today, config.timelog_read_window_days()),
-             (today, today + timedelta(days=3650))]
-    holding = {next(k for k, (lo, hi) in enumerate(spans) if lo <= date.fromisoformat(r["InvoiceDate"][:10]) <= hi)
-               for r in old}
+    # by id: the dated read + 3 reads per invoice; by date: invoices, lines and details in each window that holds
+    # a touched invoice's date (the Transactional contracts give it) — not per invoice, nor the whole history
+    spans = sources.spans_holding([date.fromisoformat(r["InvoiceDate"][:10]) for r in old],
+                                  config.timelog_read_window_days())
     assert by_id[1] == 1 + 3 * 6
-    assert history[1] == 1 + len(spans) + 2 * len(holding), (history[1], len(spans), holding)
+    assert 1 <= len(spans) <= 6 and history[1] == 1 + 3 * len(spans), (history[1], spans)
+
+    # a contract without a date: every window of the history from HISTORY_FLOOR on, the years before
+    # TLSYNC_HISTORY_START too — none longer than a window (one read of them could exhaust the memory, issue 13)
+    asked: list[tuple[date, date]] = []
+    monkeypatch.setattr(sources, "_tx_date", lambda doc: None)
+    with sources.timelog_source(**sims["timelog"]) as source:
+        reading = source.reporting.invoices_raw
+
+        def invoices_raw(lo, hi, **kw):
+            asked.append((lo, hi))
+            return reading(lo, hi, **kw)
+
+        monkeypatch.setattr(source.reporting, "invoices_raw", invoices_raw)
+        undated = source.invoices_with_lines(1, today - timedelta(days=7), today,
+                                             modified_since=datetime.fromisoformat(at) - timedelta(seconds=1))
+    for part in range(3):
+        assert sorted(str(x.raw) for x in undated[part]) == sorted(str(x.raw) for x in by_id[0][part])
+    days = config.timelog_read_window_days()
+    history_reads = asked[1:-1]          # after the dated read, before the far-future span
+    assert history_reads[0][0] == sources.HISTORY_FLOOR and history_reads[-1][1] == today
+    assert all((hi - lo).days <= days for lo, hi in history_reads)
+    assert all(a[1] == b[0] for a, b in zip(history_reads, history_reads[1:]))
+
+
+def test_spans_holding_cover_each_date_with_a_day_to_spare_in_the_fewest_windows():
+    d = date(2024, 3, 10)
+    assert sources.spans_holding([], 183) == []
+    assert sources.spans_holding([d, d], 183) == [(date(2024, 3, 9), date(2024, 9, 8))]
+    dates = [d + timedelta(days=k) for k in (0, 1, 180, 181, 182, 400, 3000)]
+    spans = sources.spans_holding(reversed(dates), 183)
+    assert spans == [(date(2024, 3, 9), date(2024, 9, 8)), (date(2024, 9, 6), date(2025, 3, 8)),
+                     (date(2025, 4, 13), date(2025, 10, 13)), (date(2032, 5, 26), date(2032, 11, 25))]
+    for x in dates:
+        assert any(lo < x and x + timedelta(days=1) < hi for lo, hi in spans), x
+    assert all((hi - lo).days == 183 for lo, hi in spans)
+    assert all((hi - lo).days == 3 for lo, hi in sources.spans_holding([d, d + timedelta(days=5)], 1))
 
 
 def test_read_windows_cover_the_range_and_share_their_boundary_days():

@@ -13,7 +13,7 @@ Connection's fields in one call (the local runs and the tests).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -37,6 +37,20 @@ def read_windows(since: date, until: date, days: int) -> Iterator[tuple[date, da
         if hi >= until:
             return
         lo = hi
+
+
+def spans_holding(dates: Iterable[date], days: int) -> list[tuple[date, date]]:
+    """The fewest date spans of at most ``days`` days (3 at least) that hold every one of ``dates`` with a day to
+    spare on either side (a read's end date may be exclusive, and a contract's date-time may be a day off in
+    another time zone), in date order: where a read by date must find records whose dates are known."""
+    width = timedelta(days=max(days, 3))
+    spans: list[tuple[date, date]] = []
+    for d in sorted(set(dates)):
+        if spans and d + timedelta(days=1) < spans[-1][1]:
+            continue
+        lo = d - timedelta(days=1)
+        spans.append((lo, lo + width))
+    return spans
 
 
 @dataclass(frozen=True)
@@ -172,7 +186,7 @@ class TimeLogSource:
         le = str(legal_entity_id)
         seen: set[str] = set()          # every invoice ID the dated reads returned, all legal entities
         yield from self._read_spans(le, read_windows(since, until, config.timelog_read_window_days()), seen)
-        changed: set[int] = set()
+        changed: dict[int, date | None] = {}     # invoice ID → its date, where the contract gives it
         start = modified_since or datetime.combine(since, datetime.min.time())
         end = datetime.combine(until, datetime.min.time()) + timedelta(days=1)
         getters = (self.transactional.invoices_modified_in_period,
@@ -181,18 +195,23 @@ class TimeLogSource:
             for doc in getter(start, end):
                 doc_id = _tx_id(doc)
                 if doc_id is not None and str(doc_id) not in seen and _legal_entity(doc) in (None, le):
-                    changed.add(doc_id)
+                    changed[doc_id] = changed.get(doc_id) or _tx_date(doc)
         if not changed:
             return
         yield from self._modified_outside(le, since, until, changed)
 
-    def _modified_outside(self, le: str, since: date, until: date, changed: set[int]
+    def _modified_outside(self, le: str, since: date, until: date, changed: Mapping[int, date | None]
                           ) -> Iterator[tuple[list[Extracted], list[Extracted], list[Extracted]]]:
-        """The invoices ``changed`` (modified, dated outside the read's window) with their lines and details: one
-        read by id each while they are few (≤ :data:`BY_ID_LIMIT`); else the whole history read again, window by
-        window as a first load reads it, kept to those invoices — the night after a write-back that touched
-        thousands of old invoices (a backfill's, rule T2) made three Reporting calls per invoice (35,000 after
-        M's first night), and one read of the whole history is what exhausted 24 GB at L."""
+        """The invoices ``changed`` (modified, dated outside the read's window; ID → date) with their lines and
+        details: one read by id each while they are few (≤ :data:`BY_ID_LIMIT`); else by date windows, as a first
+        load reads, kept to those invoices — the night after a write-back that touched thousands of old invoices
+        (a backfill's, rule T2) made three Reporting calls per invoice (35,000 after M's first night), and one
+        read of the whole history is what exhausted 24 GB at L.
+
+        The windows are those that hold the invoices' dates (:func:`spans_holding`), when the Transactional
+        contracts gave every date; else every window of the history, from :data:`HISTORY_FLOOR` on — never one
+        read of all the years before ``TLSYNC_HISTORY_START`` (on a site with a long past, that one answer was
+        as large as the first load's that ran out of memory)."""
         if len(changed) <= BY_ID_LIMIT:
             far = until + timedelta(days=3650)
             invoices = {}
@@ -207,9 +226,12 @@ class TimeLogSource:
                               for x in _from_raw_records(reader(HISTORY_FLOOR, far, invoice_id=doc_id))])
             yield parts[0], parts[1], parts[2]
             return
-        start = min(config.history_start(), since)
-        spans = [(HISTORY_FLOOR, start), *read_windows(start, until, config.timelog_read_window_days()),
-                 (until, until + timedelta(days=3650))]
+        days = config.timelog_read_window_days()
+        dates = list(changed.values())
+        if all(d is not None for d in dates):
+            spans = spans_holding([d for d in dates if d is not None], days)
+        else:
+            spans = [*read_windows(HISTORY_FLOOR, until, days), (until, until + timedelta(days=3650))]
         yield from self._read_spans(le, spans, set(), wanted={str(i) for i in changed})
 
     def _read_spans(self, le: str, spans: Iterable[tuple[date, date]], seen: set[str], *,
@@ -285,6 +307,17 @@ def _legal_entity(doc: Any) -> str | None:
         value = getattr(doc, attr, None)
         if value not in (None, "", 0):
             return str(value)
+    return None
+
+
+def _tx_date(doc: Any) -> date | None:
+    """A Transactional invoice's or credit note's date (``InvoiceDate`` / ``CreditNoteDate``), when it has one."""
+    for attr in ("invoice_date", "credit_note_date"):
+        value = getattr(doc, attr, None)
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
     return None
 
 
