@@ -157,6 +157,9 @@ class ReportingWire(ClientLifecycle):
                ) -> Iterator[RawRecord[M]]:
         # Per item: one dict comprehension when the document is plain (issue 18), the model's validator called
         # directly, and the item's position (``sourceline`` is slow on a large document) only for a refusal.
+        # Each item's content is freed as soon as it is read, by ``clear()``: ``remove()`` also moved the item to
+        # a document of its own, copying the namespace declarations it uses — ~4 µs an item, ~10 % of the
+        # extraction's CPU (issue 18); the emptied item elements stay until the document goes.
         names = _xml.NameTable()
         validate = model.__pydantic_validator__.validate_python
         for el in list(root):
@@ -168,7 +171,7 @@ class ReportingWire(ClientLifecycle):
                     SYSTEM, f"unexpected element <{_xml.localname(tag)}> in <{_xml.localname(root.tag)}>",
                     where=f"{method} line {el.sourceline}")
             if keep is not None and not keep(el):
-                root.remove(el)
+                el.clear()
                 continue
             raw = _xml.plain_item_dict(el, names) if plain else None
             if raw is None:
@@ -178,7 +181,7 @@ class ReportingWire(ClientLifecycle):
             except ValidationError as exc:
                 record = RawRecord(None, raw, describe_validation_error(exc),
                                    f"{method} {item_name} ID={raw.get('ID', '?')} (line {el.sourceline})")
-            root.remove(el)  # free each element as soon as it is handed out
+            el.clear()  # free each item's content as soon as it is handed out
             yield record
 
     def _paged(self, method: str, params: Mapping[str, Any], root_name: str, item_name: str, model: type[M],
