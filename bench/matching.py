@@ -333,7 +333,8 @@ def main() -> None:
                     runs.setdefault(tool, []).append(r["process_s"])
                     if tool not in res or r["process_s"] < res[tool]["process_s"]:
                         res[tool] = r             # the best of the runs (all runs give the same links)
-            print(f"\n== {label}" + (" — compiled bytecode (--bytecode)" if a.bytecode else " — as this environment starts Python (no --bytecode)"))
+            how = "compiled bytecode (--bytecode)" if a.bytecode else "as this environment starts Python (no --bytecode)"
+            print(f"\n== {label} — {how}")
             print(f"{'tool':8} {'prec(One)':>9} {'rec(One)':>9} {'rec(One+Sev)':>12} {'One':>7} {'process s':>9} "
                   f"{'proc cpu':>8} {'ready s':>7} {'rdy cpu':>7} {'match s':>8} {'cpu s':>7} {'RSS MB':>7} "
                   f"{'match MB':>8}  process s of each run")
