@@ -38,7 +38,7 @@ import numpy as np
 from . import parallel
 from .blocking import Index
 from .parallel import in_child, worthwhile
-from .records import Columns, _debtor_values, customer_columns
+from .records import Columns, customer_columns, debtor_columns
 from .scoring import (
     P_CANDIDATE,
     P_ONE,
@@ -186,11 +186,11 @@ def _debtor_columns(recs: list[Mapping[str, Any]], index: Index) -> Columns:
     process builds the index (:func:`~tlsync.matching.parallel.in_child`): the two are independent, and each is
     about a third of a large match."""
     if index.pending and worthwhile(len(recs)):
-        D, _ = in_child(lambda: Columns([], _debtor_values(recs)), index.build)
-        D.recs = recs
+        D, _ = in_child(lambda: debtor_columns(recs), index.build)
+        D.recs = recs                   # the columns come back without their records (Columns.__getstate__)
         return D
     index.build()
-    return Columns(recs, _debtor_values(recs))
+    return debtor_columns(recs)
 
 
 def _debtor_posterior(pairs: PairScores, model: Model) -> None:
