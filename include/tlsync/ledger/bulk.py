@@ -20,6 +20,9 @@ _TYPES = {"legal_entity_id": "integer", "attempts": "integer", "created_at": "ti
           "at": "timestamp"}
 """PostgreSQL types of the ledger's non-text columns."""
 
+UPDATED = ("state", "reason", "run_id", "updated_at", "target_key", "content_hash", "details", "attempts")
+"""The columns a ledger transition sets (the batch update of either database)."""
+
 _UPDATE = text(
     "UPDATE sync_ledger AS l SET state = v.state, reason = v.reason, run_id = v.run_id, "
     "updated_at = v.updated_at, target_key = v.target_key, content_hash = v.content_hash, "
@@ -40,8 +43,7 @@ def update_from_arrays(conn: Any, domain: str, le: int, updates: list[dict[str, 
         chunk = updates[i:i + CHUNK]
         params: dict[str, Any] = {"domain": domain, "le": le, "k": [u["k_source_key"] for u in chunk],
                                   "was": [u["k_was"] for u in chunk]}
-        for name in ("state", "reason", "run_id", "updated_at", "target_key", "content_hash", "details",
-                     "attempts"):
+        for name in UPDATED:
             params[name] = [u[name] for u in chunk]
         changed += conn.execute(_UPDATE, params).rowcount
     return changed

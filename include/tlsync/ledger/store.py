@@ -312,8 +312,7 @@ class Ledger:
                         .where(sync_ledger.c.domain == domain, sync_ledger.c.legal_entity_id == le,
                                sync_ledger.c.source_key == bindparam("k_source_key"),
                                sync_ledger.c.state == bindparam("k_was"))
-                        .values(**{c: bindparam(c) for c in ("state", "reason", "run_id", "updated_at",
-                                                             "target_key", "content_hash", "details", "attempts")}))
+                        .values(**{c: bindparam(c) for c in bulk.UPDATED}))
                 # the rows were read FOR UPDATE (PostgreSQL; SQLite has one writer at a time), so the state guard
                 # in the WHERE holds; where the driver reports an executemany's row count, it is checked as well
                 result = conn.execute(stmt, updates)
